@@ -1,0 +1,90 @@
+//! Chain analysis: is the chain in order, and does it end at a root?
+
+use super::{Certificate, verify_signature};
+use serde::Serialize;
+
+/// What credkit found out about a certificate chain (leaf first).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChainReport {
+    /// Number of certificates.
+    pub length: usize,
+    /// Each certificate is issued (name and signature) by the next one.
+    pub in_order: bool,
+    /// The last certificate is self-signed (its own signature verifies).
+    pub reaches_root: bool,
+    /// Human-readable problems, empty when none.
+    pub problems: Vec<String>,
+}
+
+/// Analyse a chain in the order it is stored.
+pub fn analyse(chain: &[Certificate]) -> ChainReport {
+    let mut problems = Vec::new();
+    let mut in_order = true;
+    for (i, pair) in chain.windows(2).enumerate() {
+        let (child, parent) = (&pair[0], &pair[1]);
+        if child.issuer.raw != parent.subject.raw {
+            in_order = false;
+            problems.push(format!(
+                "certificate {i} was issued by \"{}\", but certificate {} is \"{}\"",
+                child.issuer.to_display(),
+                i + 1,
+                parent.subject.to_display()
+            ));
+        } else if !parent
+            .public_key
+            .as_ref()
+            .is_ok_and(|k| verify_signature(child, k))
+        {
+            in_order = false;
+            problems.push(format!(
+                "the signature on certificate {i} does not verify with the key of certificate {}",
+                i + 1
+            ));
+        }
+    }
+    let reaches_root = chain.last().is_some_and(|last| {
+        last.is_self_issued()
+            && last
+                .public_key
+                .as_ref()
+                .is_ok_and(|k| verify_signature(last, k))
+    });
+    if !chain.is_empty() && !reaches_root {
+        problems.push(
+            "the chain stops before a self-signed root (the root is usually not needed in x5c, \
+             but verifiers must have it)"
+                .into(),
+        );
+    }
+    ChainReport {
+        length: chain.len(),
+        in_order,
+        reaches_root,
+        problems,
+    }
+}
+
+/// Order a bag of certificates into a chain starting at `leaf`, following
+/// issuer names. Certificates that do not fit are left out.
+pub fn build(leaf: &Certificate, pool: &[Certificate]) -> Vec<Certificate> {
+    let mut out = vec![leaf.clone()];
+    let mut used = vec![false; pool.len()];
+    while out.len() <= pool.len() + 1 {
+        let Some(cur) = out.last() else { break };
+        if cur.is_self_issued() {
+            break;
+        }
+        let next = pool
+            .iter()
+            .enumerate()
+            .find(|(i, c)| !used[*i] && c.subject.raw == cur.issuer.raw && c.der != cur.der);
+        match next {
+            Some((i, c)) => {
+                used[i] = true;
+                out.push(c.clone());
+            }
+            None => break,
+        }
+    }
+    out
+}

@@ -1,0 +1,27 @@
+//! `credkit inspect`.
+
+use super::password::PasswordArgs;
+use std::path::PathBuf;
+
+/// Show what a keystore or key file holds: entries, keys, certificates, validity and usage
+///
+/// Reads PKCS#12 (.p12/.pfx, new AES and legacy 3DES/RC2, BER exports), JKS, JCEKS, PEM
+/// (certificates, PKCS#1/PKCS#8/SEC1 keys, encrypted keys), DER, JWK and JWKS. The format is
+/// detected from the content. For each entry it shows the alias, kind, key algorithm and
+/// size, RFC 7638 thumbprint, whether the key matches its certificate, and for each
+/// certificate the subject, issuer, serial, validity (against --now), key usage, extended
+/// key usage, policies, Norwegian organisation number, fingerprints, x5t and x5t#S256.
+///
+/// Examples:
+///   credkit inspect virksomhetssertifikat.p12 --password-file pw.txt
+///   CREDKIT_PASSWORD=changeit credkit inspect keystore.jks --json
+///   credkit inspect key.jwk
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = super::EXIT_STATUS)]
+pub struct InspectArgs {
+    /// The file to inspect (`-` reads standard input)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub passwords: PasswordArgs,
+}

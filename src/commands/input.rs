@@ -1,0 +1,79 @@
+//! Reading input files and building password sources from options.
+
+use crate::cli::password::PasswordArgs;
+use crate::error::{Error, Result};
+use crate::keystore::{self, MAX_INPUT, Store};
+use crate::secret::{SecretCell, SecretSource};
+use std::io::Read;
+use std::path::Path;
+
+/// Read a whole input file (or stdin for `-`), with a size cap.
+pub fn read_input(path: &Path) -> Result<Vec<u8>> {
+    let mut data = Vec::new();
+    let io = |source| Error::Io {
+        action: "read",
+        path: path.display().to_string(),
+        source,
+    };
+    if path == Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .take(MAX_INPUT + 1)
+            .read_to_end(&mut data)
+            .map_err(io)?;
+    } else {
+        let f = std::fs::File::open(path).map_err(io)?;
+        if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+            return Err(io(std::io::Error::other("it is a directory")));
+        }
+        f.take(MAX_INPUT + 1).read_to_end(&mut data).map_err(io)?;
+    }
+    Ok(data)
+}
+
+/// The store and key password cells for these options.
+pub fn secrets(args: &PasswordArgs, file: &Path) -> Result<(SecretCell, SecretCell)> {
+    if args.password_stdin && args.key_password_stdin {
+        return Err(Error::Usage {
+            message: "--password-stdin and --key-password-stdin cannot both read standard input"
+                .into(),
+            hint: Some("give one of them with --*-password-file or --*-password-env".into()),
+        });
+    }
+    if file == Path::new("-") && (args.password_stdin || args.key_password_stdin) {
+        return Err(Error::Usage {
+            message: "the input is standard input, so the password cannot be read from it too"
+                .into(),
+            hint: Some("use --password-file or --password-env".into()),
+        });
+    }
+    let store = if let Some(p) = &args.password_file {
+        SecretSource::File(p.clone())
+    } else if let Some(v) = &args.password_env {
+        SecretSource::Env(v.clone())
+    } else if args.password_stdin {
+        SecretSource::Stdin
+    } else {
+        SecretSource::Default
+    };
+    let key = if let Some(p) = &args.key_password_file {
+        SecretSource::File(p.clone())
+    } else if let Some(v) = &args.key_password_env {
+        SecretSource::Env(v.clone())
+    } else if args.key_password_stdin {
+        SecretSource::Stdin
+    } else {
+        SecretSource::Absent
+    };
+    Ok((
+        SecretCell::new(store, format!("Password for {}", file.display())),
+        SecretCell::new(key, format!("Key password for {}", file.display())),
+    ))
+}
+
+/// Read and parse a keystore with the password options.
+pub fn load_store(path: &Path, passwords: &PasswordArgs) -> Result<Store> {
+    let (mut store_pw, mut key_pw) = secrets(passwords, path)?;
+    let data = read_input(path)?;
+    keystore::load(&data, &mut store_pw, &mut key_pw).map_err(|e| e.at(path))
+}

@@ -1,0 +1,27 @@
+//! One thin `run` per command: turn arguments into domain calls and a report.
+
+pub mod inspect;
+pub mod input;
+pub mod meta;
+
+use crate::cli::{Cli, Command};
+use crate::ctx::Ctx;
+use crate::error::Result;
+
+/// Run a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> Result<u8> {
+    let now = match &cli.global.now {
+        Some(v) => Ctx::parse_now(v)?,
+        None => time::OffsetDateTime::now_utc(),
+    };
+    let ctx = Ctx {
+        now,
+        json: cli.global.json,
+        quiet: cli.global.quiet,
+    };
+    match cli.command {
+        Command::Inspect(args) => inspect::run(&ctx, args),
+        Command::Completions { shell } => meta::completions(shell),
+        Command::Man { out_dir } => meta::man(&out_dir),
+    }
+}

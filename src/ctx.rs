@@ -1,0 +1,26 @@
+//! Per-invocation settings every command sees.
+
+use time::OffsetDateTime;
+
+/// Global settings: output format, the clock, verbosity.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The moment every time decision is made against (`--now`, else the clock).
+    pub now: OffsetDateTime,
+    /// JSON output instead of text.
+    pub json: bool,
+    /// Suppress status lines on stderr.
+    pub quiet: bool,
+}
+
+impl Ctx {
+    /// Parse a `--now` value (RFC 3339).
+    pub fn parse_now(value: &str) -> crate::error::Result<OffsetDateTime> {
+        OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).map_err(|e| {
+            crate::error::Error::InvalidNow {
+                value: value.to_string(),
+                detail: e.to_string(),
+            }
+        })
+    }
+}

@@ -1,0 +1,789 @@
+//! Private and public keys: parsing PKCS#8, PKCS#1, SEC1 and
+//! SubjectPublicKeyInfo, deriving the public half, and RFC 7638 thumbprints.
+
+use crate::asn1::{self, Reader, tag};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub mod oid {
+    pub const RSA: &str = "1.2.840.113549.1.1.1";
+    pub const RSA_PSS: &str = "1.2.840.113549.1.1.10";
+    pub const EC: &str = "1.2.840.10045.2.1";
+    pub const ED25519: &str = "1.3.101.112";
+    pub const ED448: &str = "1.3.101.113";
+    pub const X25519: &str = "1.3.101.110";
+    pub const DSA: &str = "1.2.840.10040.4.1";
+    pub const P256: &str = "1.2.840.10045.3.1.7";
+    pub const P384: &str = "1.3.132.0.34";
+    pub const P521: &str = "1.3.132.0.35";
+    pub const SECP256K1: &str = "1.3.132.0.10";
+}
+
+/// Errors from key parsing.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("malformed {what}: {source}")]
+    Malformed {
+        what: &'static str,
+        source: asn1::Asn1Error,
+    },
+    #[error("unsupported key algorithm {name}")]
+    Unsupported { name: String },
+    #[error("invalid {what}: {detail}")]
+    Invalid { what: &'static str, detail: String },
+}
+
+fn malformed(what: &'static str) -> impl FnOnce(asn1::Asn1Error) -> KeyError {
+    move |source| KeyError::Malformed { what, source }
+}
+
+/// The named elliptic curves credkit knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Curve {
+    #[serde(rename = "P-256")]
+    P256,
+    #[serde(rename = "P-384")]
+    P384,
+    #[serde(rename = "P-521")]
+    P521,
+}
+
+impl Curve {
+    pub fn from_oid(oid: &str) -> Option<Curve> {
+        match oid {
+            oid::P256 => Some(Curve::P256),
+            oid::P384 => Some(Curve::P384),
+            oid::P521 => Some(Curve::P521),
+            _ => None,
+        }
+    }
+    pub fn from_jwk(crv: &str) -> Option<Curve> {
+        match crv {
+            "P-256" => Some(Curve::P256),
+            "P-384" => Some(Curve::P384),
+            "P-521" => Some(Curve::P521),
+            _ => None,
+        }
+    }
+    pub fn oid(self) -> &'static str {
+        match self {
+            Curve::P256 => oid::P256,
+            Curve::P384 => oid::P384,
+            Curve::P521 => oid::P521,
+        }
+    }
+    pub fn jwk_name(self) -> &'static str {
+        match self {
+            Curve::P256 => "P-256",
+            Curve::P384 => "P-384",
+            Curve::P521 => "P-521",
+        }
+    }
+    pub fn bits(self) -> u32 {
+        match self {
+            Curve::P256 => 256,
+            Curve::P384 => 384,
+            Curve::P521 => 521,
+        }
+    }
+    /// Length of one coordinate in bytes.
+    pub fn coord_len(self) -> usize {
+        (self.bits() as usize).div_ceil(8)
+    }
+}
+
+/// A public key, reduced to what identifies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicKey {
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+    Ec { curve: Curve, point: Vec<u8> },
+    Ed25519 { key: Vec<u8> },
+    /// A key type credkit can show but not use (DSA, Ed448, unknown curves).
+    Other { algorithm: String, bits: Option<u32> },
+}
+
+/// The private parameters of a key.
+#[derive(Debug, Clone)]
+pub enum PrivateParams {
+    Rsa(RsaPrivate),
+    Ec { curve: Curve, d: Vec<u8> },
+    Ed25519 { seed: Vec<u8> },
+}
+
+#[derive(Debug, Clone)]
+pub struct RsaPrivate {
+    pub n: Vec<u8>,
+    pub e: Vec<u8>,
+    pub d: Vec<u8>,
+    pub p: Vec<u8>,
+    pub q: Vec<u8>,
+    pub dp: Vec<u8>,
+    pub dq: Vec<u8>,
+    pub qi: Vec<u8>,
+}
+
+/// A private key with its public half.
+#[derive(Debug, Clone)]
+pub struct PrivateKey {
+    /// Canonical PKCS#8 PrivateKeyInfo (unencrypted) DER.
+    pub pkcs8: Vec<u8>,
+    pub params: PrivateParams,
+    pub public: PublicKey,
+}
+
+/// A short description of a key: `RSA 2048`, `EC P-256`, `Ed25519`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct KeyDescription {
+    /// `RSA`, `EC`, `Ed25519` or another algorithm name.
+    pub algorithm: String,
+    /// Key size in bits (modulus for RSA, curve size for EC).
+    pub bits: Option<u32>,
+    /// The curve for EC keys (`P-256`, `P-384`, `P-521`).
+    pub curve: Option<String>,
+}
+
+impl std::fmt::Display for KeyDescription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.curve, self.bits) {
+            (Some(c), _) => write!(f, "{} {}", self.algorithm, c),
+            (None, Some(b)) if self.algorithm != "Ed25519" => write!(f, "{} {}", self.algorithm, b),
+            _ => write!(f, "{}", self.algorithm),
+        }
+    }
+}
+
+fn bit_len(magnitude: &[u8]) -> u32 {
+    match magnitude.iter().position(|b| *b != 0) {
+        None => 0,
+        Some(i) => {
+            let rest = (magnitude.len() - i - 1) as u32;
+            rest * 8 + (8 - magnitude[i].leading_zeros())
+        }
+    }
+}
+
+impl PublicKey {
+    pub fn describe(&self) -> KeyDescription {
+        match self {
+            PublicKey::Rsa { n, .. } => KeyDescription {
+                algorithm: "RSA".into(),
+                bits: Some(bit_len(n)),
+                curve: None,
+            },
+            PublicKey::Ec { curve, .. } => KeyDescription {
+                algorithm: "EC".into(),
+                bits: Some(curve.bits()),
+                curve: Some(curve.jwk_name().into()),
+            },
+            PublicKey::Ed25519 { .. } => KeyDescription {
+                algorithm: "Ed25519".into(),
+                bits: Some(256),
+                curve: None,
+            },
+            PublicKey::Other { algorithm, bits } => KeyDescription {
+                algorithm: algorithm.clone(),
+                bits: *bits,
+                curve: None,
+            },
+        }
+    }
+
+    /// The RFC 7638 members of the public JWK, in lexicographic order.
+    pub fn thumbprint_input(&self) -> Option<String> {
+        let b = |v: &[u8]| URL_SAFE_NO_PAD.encode(v);
+        match self {
+            PublicKey::Rsa { n, e } => Some(format!(
+                r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+                b(e),
+                b(n)
+            )),
+            PublicKey::Ec { curve, point } => {
+                let (x, y) = ec_coordinates(*curve, point)?;
+                Some(format!(
+                    r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+                    curve.jwk_name(),
+                    b(x),
+                    b(y)
+                ))
+            }
+            PublicKey::Ed25519 { key } => Some(format!(
+                r#"{{"crv":"Ed25519","kty":"OKP","x":"{}"}}"#,
+                b(key)
+            )),
+            PublicKey::Other { .. } => None,
+        }
+    }
+
+    /// RFC 7638 JWK thumbprint (SHA-256, base64url).
+    pub fn jwk_thumbprint(&self) -> Option<String> {
+        self.thumbprint_input()
+            .map(|s| URL_SAFE_NO_PAD.encode(Sha256::digest(s.as_bytes())))
+    }
+
+    /// Parse a DER SubjectPublicKeyInfo.
+    pub fn from_spki(der: &[u8]) -> Result<PublicKey, KeyError> {
+        let m = malformed("SubjectPublicKeyInfo");
+        let outer = asn1::parse_single(der)
+            .and_then(|t| t.expect(tag::SEQUENCE, "a SubjectPublicKeyInfo SEQUENCE"))
+            .map_err(m)?;
+        let mut r = outer.reader();
+        let (alg, params) = read_algorithm(&mut r).map_err(malformed("SubjectPublicKeyInfo"))?;
+        let bits = r
+            .expect(tag::BIT_STRING, "the public key BIT STRING")
+            .and_then(|t| t.bit_string())
+            .map_err(malformed("SubjectPublicKeyInfo"))?;
+        public_from_parts(&alg, params.as_ref(), bits)
+    }
+
+    /// Parse a PKCS#1 RSAPublicKey.
+    pub fn from_pkcs1_public(der: &[u8]) -> Result<PublicKey, KeyError> {
+        rsa_public_from_pkcs1(der)
+    }
+
+    /// Encode as DER SubjectPublicKeyInfo (for known key types).
+    pub fn to_spki(&self) -> Option<Vec<u8>> {
+        let (alg, key_bits) = match self {
+            PublicKey::Rsa { n, e } => {
+                let alg = [
+                    asn1::encode(tag::OID, &oid_bytes(oid::RSA)),
+                    asn1::encode(tag::NULL, &[]),
+                ]
+                .concat();
+                let pk = asn1::encode(
+                    tag::SEQUENCE,
+                    &[encode_uint(n), encode_uint(e)].concat(),
+                );
+                (alg, pk)
+            }
+            PublicKey::Ec { curve, point } => {
+                let alg = [
+                    asn1::encode(tag::OID, &oid_bytes(oid::EC)),
+                    asn1::encode(tag::OID, &oid_bytes(curve.oid())),
+                ]
+                .concat();
+                (alg, point.clone())
+            }
+            PublicKey::Ed25519 { key } => {
+                (asn1::encode(tag::OID, &oid_bytes(oid::ED25519)), key.clone())
+            }
+            PublicKey::Other { .. } => return None,
+        };
+        let mut bs = vec![0u8];
+        bs.extend_from_slice(&key_bits);
+        Some(asn1::encode(
+            tag::SEQUENCE,
+            &[asn1::encode(tag::SEQUENCE, &alg), asn1::encode(tag::BIT_STRING, &bs)].concat(),
+        ))
+    }
+}
+
+/// Split an uncompressed EC point into (x, y).
+pub fn ec_coordinates(curve: Curve, point: &[u8]) -> Option<(&[u8], &[u8])> {
+    let l = curve.coord_len();
+    if point.len() != 1 + 2 * l || point.first() != Some(&0x04) {
+        return None;
+    }
+    Some((&point[1..1 + l], &point[1 + l..]))
+}
+
+/// Encode a magnitude as a DER INTEGER.
+pub fn encode_uint(mag: &[u8]) -> Vec<u8> {
+    let start = mag.iter().position(|b| *b != 0).unwrap_or(mag.len());
+    let mag = &mag[start..];
+    let mut c = Vec::with_capacity(mag.len() + 1);
+    if mag.first().is_none_or(|b| b & 0x80 != 0) {
+        c.push(0);
+    }
+    c.extend_from_slice(mag);
+    asn1::encode(tag::INTEGER, &c)
+}
+
+/// Encode a dotted OID's content bytes.
+pub fn oid_bytes(dotted: &str) -> Vec<u8> {
+    let arcs: Vec<u64> = dotted.split('.').filter_map(|a| a.parse().ok()).collect();
+    let mut out = Vec::new();
+    if arcs.len() < 2 {
+        return out;
+    }
+    let mut push = |mut v: u64| {
+        let mut tmp = vec![(v & 0x7f) as u8];
+        v >>= 7;
+        while v > 0 {
+            tmp.push(((v & 0x7f) as u8) | 0x80);
+            v >>= 7;
+        }
+        tmp.reverse();
+        out.extend_from_slice(&tmp);
+    };
+    push(arcs[0] * 40 + arcs[1]);
+    for a in &arcs[2..] {
+        push(*a);
+    }
+    out
+}
+
+/// Read an AlgorithmIdentifier: its OID and optional parameters.
+pub fn read_algorithm<'a>(
+    r: &mut Reader<'a>,
+) -> asn1::Result<(String, Option<asn1::Tlv<'a>>)> {
+    let seq = r.expect(tag::SEQUENCE, "an AlgorithmIdentifier SEQUENCE")?;
+    let mut ar = seq.reader();
+    let oid = ar.expect(tag::OID, "an algorithm OID")?.oid()?;
+    let params = if ar.is_empty() { None } else { Some(ar.read()?) };
+    Ok((oid, params))
+}
+
+fn algorithm_name(oid: &str) -> String {
+    match oid {
+        oid::DSA => "DSA".into(),
+        oid::ED448 => "Ed448".into(),
+        oid::X25519 => "X25519".into(),
+        oid::RSA_PSS => "RSASSA-PSS".into(),
+        other => format!("OID {other}"),
+    }
+}
+
+fn public_from_parts(
+    alg: &str,
+    params: Option<&asn1::Tlv<'_>>,
+    bits: &[u8],
+) -> Result<PublicKey, KeyError> {
+    match alg {
+        oid::RSA | oid::RSA_PSS => rsa_public_from_pkcs1(bits),
+        oid::EC => {
+            let curve_oid = params
+                .filter(|p| p.tag == tag::OID)
+                .map(|p| p.oid())
+                .transpose()
+                .map_err(malformed("EC parameters"))?
+                .ok_or(KeyError::Unsupported {
+                    name: "EC key with explicit curve parameters".into(),
+                })?;
+            match Curve::from_oid(&curve_oid) {
+                Some(curve) => Ok(PublicKey::Ec {
+                    curve,
+                    point: bits.to_vec(),
+                }),
+                None => Ok(PublicKey::Other {
+                    algorithm: format!("EC {}", curve_name(&curve_oid)),
+                    bits: None,
+                }),
+            }
+        }
+        oid::ED25519 => Ok(PublicKey::Ed25519 { key: bits.to_vec() }),
+        other => Ok(PublicKey::Other {
+            algorithm: algorithm_name(other),
+            bits: None,
+        }),
+    }
+}
+
+fn curve_name(oid: &str) -> String {
+    match oid {
+        oid::SECP256K1 => "secp256k1".into(),
+        o => format!("curve {o}"),
+    }
+}
+
+fn rsa_public_from_pkcs1(der: &[u8]) -> Result<PublicKey, KeyError> {
+    let m = || malformed("RSA public key");
+    let seq = asn1::parse_single(der)
+        .and_then(|t| t.expect(tag::SEQUENCE, "an RSAPublicKey SEQUENCE"))
+        .map_err(m())?;
+    let mut r = seq.reader();
+    let n = r
+        .expect(tag::INTEGER, "the modulus")
+        .and_then(|t| t.uint_bytes())
+        .map_err(m())?;
+    let e = r
+        .expect(tag::INTEGER, "the public exponent")
+        .and_then(|t| t.uint_bytes())
+        .map_err(m())?;
+    Ok(PublicKey::Rsa {
+        n: n.to_vec(),
+        e: e.to_vec(),
+    })
+}
+
+/// The outcome of looking at a PKCS#8 blob whose algorithm credkit cannot use.
+fn unsupported(oid: &str) -> KeyError {
+    KeyError::Unsupported {
+        name: algorithm_name(oid),
+    }
+}
+
+impl PrivateKey {
+    pub fn describe(&self) -> KeyDescription {
+        self.public.describe()
+    }
+
+    /// Parse an unencrypted PKCS#8 PrivateKeyInfo (v1 or v2/OneAsymmetricKey).
+    pub fn from_pkcs8(der: &[u8]) -> Result<PrivateKey, KeyError> {
+        let m = || malformed("PKCS#8 private key");
+        let seq = asn1::parse_single(der)
+            .and_then(|t| t.expect(tag::SEQUENCE, "a PrivateKeyInfo SEQUENCE"))
+            .map_err(m())?;
+        let mut r = seq.reader();
+        let version = r
+            .expect(tag::INTEGER, "the PKCS#8 version")
+            .and_then(|t| t.u64())
+            .map_err(m())?;
+        if version > 1 {
+            return Err(KeyError::Invalid {
+                what: "PKCS#8 private key",
+                detail: format!("version {version} (expected 0 or 1)"),
+            });
+        }
+        let (alg, params) = read_algorithm(&mut r).map_err(m())?;
+        let inner = r
+            .expect(tag::OCTET_STRING, "the private key OCTET STRING")
+            .map_err(m())?
+            .content;
+        match alg.as_str() {
+            oid::RSA | oid::RSA_PSS => {
+                let mut k = Self::from_pkcs1(inner)?;
+                k.pkcs8 = der.to_vec();
+                Ok(k)
+            }
+            oid::EC => {
+                let curve_oid = params
+                    .filter(|p| p.tag == tag::OID)
+                    .map(|p| p.oid())
+                    .transpose()
+                    .map_err(m())?;
+                let mut k = Self::from_sec1_with_curve(inner, curve_oid.as_deref())?;
+                k.pkcs8 = der.to_vec();
+                Ok(k)
+            }
+            oid::ED25519 => {
+                let seed = asn1::parse_single(inner)
+                    .and_then(|t| t.expect(tag::OCTET_STRING, "the Ed25519 seed"))
+                    .map_err(m())?
+                    .content;
+                if seed.len() != 32 {
+                    return Err(KeyError::Invalid {
+                        what: "Ed25519 private key",
+                        detail: format!("seed of {} bytes (expected 32)", seed.len()),
+                    });
+                }
+                let kp = aws_lc_rs::signature::Ed25519KeyPair::from_seed_unchecked(seed)
+                    .map_err(|e| KeyError::Invalid {
+                        what: "Ed25519 private key",
+                        detail: e.to_string(),
+                    })?;
+                use aws_lc_rs::signature::KeyPair;
+                Ok(PrivateKey {
+                    pkcs8: der.to_vec(),
+                    params: PrivateParams::Ed25519 {
+                        seed: seed.to_vec(),
+                    },
+                    public: PublicKey::Ed25519 {
+                        key: kp.public_key().as_ref().to_vec(),
+                    },
+                })
+            }
+            other => Err(unsupported(other)),
+        }
+    }
+
+    /// Parse a PKCS#1 RSAPrivateKey.
+    pub fn from_pkcs1(der: &[u8]) -> Result<PrivateKey, KeyError> {
+        let m = || malformed("PKCS#1 RSA private key");
+        let seq = asn1::parse_single(der)
+            .and_then(|t| t.expect(tag::SEQUENCE, "an RSAPrivateKey SEQUENCE"))
+            .map_err(m())?;
+        let mut r = seq.reader();
+        let version = r
+            .expect(tag::INTEGER, "the version")
+            .and_then(|t| t.u64())
+            .map_err(m())?;
+        if version != 0 {
+            return Err(KeyError::Unsupported {
+                name: "multi-prime RSA".into(),
+            });
+        }
+        let mut ints = Vec::with_capacity(8);
+        for what in [
+            "the modulus",
+            "the public exponent",
+            "the private exponent",
+            "prime 1",
+            "prime 2",
+            "exponent 1",
+            "exponent 2",
+            "the coefficient",
+        ] {
+            ints.push(
+                r.expect(tag::INTEGER, what)
+                    .and_then(|t| t.uint_bytes())
+                    .map_err(m())?
+                    .to_vec(),
+            );
+        }
+        let mut it = ints.into_iter();
+        let mut next = || it.next().unwrap_or_default();
+        let rsa = RsaPrivate {
+            n: next(),
+            e: next(),
+            d: next(),
+            p: next(),
+            q: next(),
+            dp: next(),
+            dq: next(),
+            qi: next(),
+        };
+        if rsa.n.is_empty() || rsa.e.is_empty() {
+            return Err(KeyError::Invalid {
+                what: "RSA private key",
+                detail: "zero modulus or exponent".into(),
+            });
+        }
+        let public = PublicKey::Rsa {
+            n: rsa.n.clone(),
+            e: rsa.e.clone(),
+        };
+        let pkcs8 = wrap_pkcs8(
+            &[
+                asn1::encode(tag::OID, &oid_bytes(oid::RSA)),
+                asn1::encode(tag::NULL, &[]),
+            ]
+            .concat(),
+            der,
+        );
+        Ok(PrivateKey {
+            pkcs8,
+            params: PrivateParams::Rsa(rsa),
+            public,
+        })
+    }
+
+    /// Parse a SEC1 ECPrivateKey (the curve must be inside it).
+    pub fn from_sec1(der: &[u8]) -> Result<PrivateKey, KeyError> {
+        Self::from_sec1_with_curve(der, None)
+    }
+
+    fn from_sec1_with_curve(der: &[u8], outer_curve: Option<&str>) -> Result<PrivateKey, KeyError> {
+        let m = || malformed("SEC1 EC private key");
+        let seq = asn1::parse_single(der)
+            .and_then(|t| t.expect(tag::SEQUENCE, "an ECPrivateKey SEQUENCE"))
+            .map_err(m())?;
+        let mut r = seq.reader();
+        let version = r
+            .expect(tag::INTEGER, "the version")
+            .and_then(|t| t.u64())
+            .map_err(m())?;
+        if version != 1 {
+            return Err(KeyError::Invalid {
+                what: "SEC1 EC private key",
+                detail: format!("version {version} (expected 1)"),
+            });
+        }
+        let d = r
+            .expect(tag::OCTET_STRING, "the private value")
+            .map_err(m())?
+            .content
+            .to_vec();
+        let mut curve_oid = outer_curve.map(str::to_owned);
+        let mut point: Option<Vec<u8>> = None;
+        while !r.is_empty() {
+            let t = r.read().map_err(m())?;
+            match t.tag {
+                0xa0 => {
+                    let c = asn1::parse_single(t.content)
+                        .and_then(|c| c.oid())
+                        .map_err(m())?;
+                    curve_oid.get_or_insert(c);
+                }
+                0xa1 => {
+                    let bits = asn1::parse_single(t.content)
+                        .and_then(|b| b.bit_string().map(<[u8]>::to_vec))
+                        .map_err(m())?;
+                    point = Some(bits);
+                }
+                _ => {}
+            }
+        }
+        let curve_oid = curve_oid.ok_or(KeyError::Invalid {
+            what: "EC private key",
+            detail: "no curve named".into(),
+        })?;
+        let curve = Curve::from_oid(&curve_oid).ok_or_else(|| KeyError::Unsupported {
+            name: format!("EC {}", curve_name(&curve_oid)),
+        })?;
+        let derived = derive_ec_public(curve, &d)?;
+        if let Some(p) = &point
+            && *p != derived
+        {
+            return Err(KeyError::Invalid {
+                what: "EC private key",
+                detail: "the embedded public key does not belong to the private value".into(),
+            });
+        }
+        // Canonical PKCS#8: SEC1 without the curve parameter (it is in the algorithm).
+        let mut sec1 = vec![];
+        sec1.extend_from_slice(&asn1::encode(tag::INTEGER, &[1]));
+        sec1.extend_from_slice(&asn1::encode(tag::OCTET_STRING, &d));
+        let mut bs = vec![0u8];
+        bs.extend_from_slice(&derived);
+        sec1.extend_from_slice(&asn1::encode(0xa1, &asn1::encode(tag::BIT_STRING, &bs)));
+        let pkcs8 = wrap_pkcs8(
+            &[
+                asn1::encode(tag::OID, &oid_bytes(oid::EC)),
+                asn1::encode(tag::OID, &oid_bytes(curve.oid())),
+            ]
+            .concat(),
+            &asn1::encode(tag::SEQUENCE, &sec1),
+        );
+        Ok(PrivateKey {
+            pkcs8,
+            params: PrivateParams::Ec { curve, d },
+            public: PublicKey::Ec {
+                curve,
+                point: derived,
+            },
+        })
+    }
+
+    /// Build from raw EC parameters (JWK `d`), deriving the public point.
+    pub fn from_ec_private(curve: Curve, d: &[u8]) -> Result<PrivateKey, KeyError> {
+        let mut sec1 = vec![];
+        sec1.extend_from_slice(&asn1::encode(tag::INTEGER, &[1]));
+        sec1.extend_from_slice(&asn1::encode(tag::OCTET_STRING, d));
+        sec1.extend_from_slice(&asn1::encode(
+            0xa0,
+            &asn1::encode(tag::OID, &oid_bytes(curve.oid())),
+        ));
+        Self::from_sec1(&asn1::encode(tag::SEQUENCE, &sec1))
+    }
+
+    /// Build from an Ed25519 seed.
+    pub fn from_ed25519_seed(seed: &[u8]) -> Result<PrivateKey, KeyError> {
+        let inner = asn1::encode(tag::OCTET_STRING, seed);
+        let pkcs8 = wrap_pkcs8(&asn1::encode(tag::OID, &oid_bytes(oid::ED25519)), &inner);
+        Self::from_pkcs8(&pkcs8)
+    }
+
+    /// Build from RSA parameters (JWK).
+    pub fn from_rsa_private(k: &RsaPrivate) -> Result<PrivateKey, KeyError> {
+        let body = [
+            asn1::encode(tag::INTEGER, &[0]),
+            encode_uint(&k.n),
+            encode_uint(&k.e),
+            encode_uint(&k.d),
+            encode_uint(&k.p),
+            encode_uint(&k.q),
+            encode_uint(&k.dp),
+            encode_uint(&k.dq),
+            encode_uint(&k.qi),
+        ]
+        .concat();
+        Self::from_pkcs1(&asn1::encode(tag::SEQUENCE, &body))
+    }
+
+    /// Does this key belong to the given public key?
+    pub fn matches(&self, public: &PublicKey) -> bool {
+        self.public == *public
+    }
+}
+
+fn wrap_pkcs8(alg_content: &[u8], private_key: &[u8]) -> Vec<u8> {
+    asn1::encode(
+        tag::SEQUENCE,
+        &[
+            asn1::encode(tag::INTEGER, &[0]),
+            asn1::encode(tag::SEQUENCE, alg_content),
+            asn1::encode(tag::OCTET_STRING, private_key),
+        ]
+        .concat(),
+    )
+}
+
+/// Compute the uncompressed public point for an EC private value.
+fn derive_ec_public(curve: Curve, d: &[u8]) -> Result<Vec<u8>, KeyError> {
+    use aws_lc_rs::signature::{self, KeyPair};
+    let alg = match curve {
+        Curve::P256 => &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        Curve::P384 => &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+        Curve::P521 => &signature::ECDSA_P521_SHA512_ASN1_SIGNING,
+    };
+    // Left-pad the private value to the curve size, as SEC1 requires.
+    let l = curve.coord_len();
+    let d = {
+        let start = d.iter().position(|b| *b != 0).unwrap_or(d.len());
+        let mag = &d[start..];
+        if mag.len() > l {
+            return Err(KeyError::Invalid {
+                what: "EC private key",
+                detail: format!("private value longer than {l} bytes"),
+            });
+        }
+        let mut v = vec![0u8; l - mag.len()];
+        v.extend_from_slice(mag);
+        v
+    };
+    let sec1 = asn1::encode(
+        tag::SEQUENCE,
+        &[
+            asn1::encode(tag::INTEGER, &[1]),
+            asn1::encode(tag::OCTET_STRING, &d),
+            asn1::encode(0xa0, &asn1::encode(tag::OID, &oid_bytes(curve.oid()))),
+        ]
+        .concat(),
+    );
+    let kp = signature::EcdsaKeyPair::from_private_key_der(alg, &sec1).map_err(|e| {
+        KeyError::Invalid {
+            what: "EC private key",
+            detail: e.to_string(),
+        }
+    })?;
+    Ok(kp.public_key().as_ref().to_vec())
+}
+
+/// SHA-1 and SHA-256 helpers used by fingerprints and `x5t`.
+pub fn sha256(data: &[u8]) -> Vec<u8> {
+    Sha256::digest(data).to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oid_encoding_roundtrips() {
+        for o in [oid::RSA, oid::EC, oid::P384, oid::ED25519, "2.5.4.97"] {
+            assert_eq!(asn1::oid_to_string(&oid_bytes(o)).as_deref(), Some(o));
+        }
+    }
+
+    #[test]
+    fn rfc7638_example_thumbprint() {
+        // The RSA example from RFC 7638 section 3.1.
+        let n = URL_SAFE_NO_PAD
+            .decode("0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw")
+            .expect("b64");
+        let k = PublicKey::Rsa {
+            n,
+            e: vec![1, 0, 1],
+        };
+        assert_eq!(
+            k.jwk_thumbprint().as_deref(),
+            Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
+        );
+    }
+
+    #[test]
+    fn ec_public_is_derived() {
+        // d = 1 gives the generator point of P-256.
+        let k = PrivateKey::from_ec_private(Curve::P256, &[1]).expect("key");
+        let PublicKey::Ec { point, .. } = &k.public else {
+            panic!("not EC")
+        };
+        assert_eq!(point[1], 0x6b); // Gx starts 6B17D1F2
+        assert_eq!(k.describe().to_string(), "EC P-256");
+        // The canonical PKCS#8 parses back to the same key.
+        let again = PrivateKey::from_pkcs8(&k.pkcs8).expect("pkcs8");
+        assert_eq!(again.public, k.public);
+    }
+}

@@ -1,0 +1,236 @@
+//! The `inspect` report: everything credkit can say about a store, as a
+//! stable, serializable structure (schema `credkit.inspect/1`).
+
+use super::model::{EntryKind, Format, Pkcs12Protection, Store};
+use crate::cert::{self, Certificate, NameAttribute, Validity, chain::ChainReport};
+use crate::key::KeyDescription;
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+pub const SCHEMA: &str = "credkit.inspect/1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectReport {
+    pub schema: &'static str,
+    pub file: String,
+    pub format: Format,
+    /// The moment validity was judged against.
+    pub now: String,
+    /// Store integrity (MAC or JKS digest): true, false, or null when absent/unchecked.
+    pub integrity_verified: Option<bool>,
+    pub pkcs12: Option<Pkcs12Protection>,
+    /// JKS/JCEKS file version.
+    pub version: Option<u32>,
+    pub notes: Vec<String>,
+    pub entries: Vec<EntryReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryReport {
+    pub alias: Option<String>,
+    pub kind: EntryKind,
+    /// JKS/JCEKS creation date.
+    pub created: Option<String>,
+    pub kid: Option<String>,
+    pub key: Option<KeyReport>,
+    /// Does the private (or JWK public) key belong to the leaf certificate?
+    /// null when there is no key or no certificate.
+    pub key_matches_certificate: Option<bool>,
+    pub secret_algorithm: Option<String>,
+    pub chain: Option<ChainReport>,
+    pub certificates: Vec<CertReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyReport {
+    #[serde(flatten)]
+    pub description: KeyDescription,
+    /// The key holds private parameters.
+    pub private: bool,
+    /// A private key is present but was not decrypted.
+    pub locked: bool,
+    /// RFC 7638 SHA-256 thumbprint.
+    pub jwk_thumbprint: Option<String>,
+    /// How the key is protected in the file.
+    pub protection: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ValidityReport {
+    /// `valid`, `expired` or `not_yet_valid`.
+    pub status: &'static str,
+    /// Days left (valid), days since expiry (expired), or days until valid.
+    pub days: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgNumber {
+    pub value: String,
+    /// `organizationIdentifier`, `serialNumber` or `CN`.
+    pub source: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Fingerprints {
+    pub sha1: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CertReport {
+    pub subject: String,
+    pub subject_attributes: Vec<NameAttribute>,
+    pub issuer: String,
+    /// Serial number, lowercase hex.
+    pub serial: String,
+    pub version: u64,
+    pub signature_algorithm: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub validity: ValidityReport,
+    /// null when the certificate has no keyUsage extension.
+    pub key_usage: Option<Vec<String>>,
+    pub key_usage_critical: bool,
+    pub extended_key_usage: Option<Vec<String>>,
+    pub policies: Vec<String>,
+    pub is_ca: Option<bool>,
+    pub self_signed: bool,
+    pub subject_alt_names: Vec<String>,
+    pub org_number: Option<OrgNumber>,
+    pub public_key: Option<KeyDescription>,
+    pub jwk_thumbprint: Option<String>,
+    pub fingerprints: Fingerprints,
+    pub x5t: String,
+    #[serde(rename = "x5t#S256")]
+    pub x5t_s256: String,
+}
+
+fn rfc3339(ts: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| ts.to_string())
+}
+
+pub fn cert_report(c: &Certificate, now: OffsetDateTime) -> CertReport {
+    let validity = match c.validity_at(now) {
+        Validity::Valid { days_left } => ValidityReport {
+            status: "valid",
+            days: days_left,
+        },
+        Validity::Expired { days } => ValidityReport {
+            status: "expired",
+            days,
+        },
+        Validity::NotYetValid { days } => ValidityReport {
+            status: "not_yet_valid",
+            days,
+        },
+    };
+    let pk = c.public_key.as_ref().ok();
+    CertReport {
+        subject: c.subject.to_display(),
+        subject_attributes: c.subject.attributes.clone(),
+        issuer: c.issuer.to_display(),
+        serial: cert::hex(&c.serial),
+        version: c.version,
+        signature_algorithm: cert::signature_algorithm_name(&c.signature_algorithm),
+        not_before: rfc3339(c.not_before),
+        not_after: rfc3339(c.not_after),
+        validity,
+        key_usage: c.key_usage.clone(),
+        key_usage_critical: c.key_usage_critical,
+        extended_key_usage: c.extended_key_usage.clone(),
+        policies: c.policies.clone(),
+        is_ca: c.is_ca,
+        self_signed: c.is_self_issued()
+            && pk.is_some_and(|k| cert::verify_signature(c, k)),
+        subject_alt_names: c.subject_alt_names.clone(),
+        org_number: c
+            .org_number()
+            .map(|(value, source)| OrgNumber { value, source }),
+        public_key: pk.map(|k| k.describe()),
+        jwk_thumbprint: pk.and_then(|k| k.jwk_thumbprint()),
+        fingerprints: Fingerprints {
+            sha1: cert::hex_colon(&c.sha1()),
+            sha256: cert::hex_colon(&c.sha256()),
+        },
+        x5t: c.x5t(),
+        x5t_s256: c.x5t_s256(),
+    }
+}
+
+/// Build the report for a loaded store.
+pub fn report(store: &Store, file: &str, now: OffsetDateTime) -> InspectReport {
+    let entries = store
+        .entries
+        .iter()
+        .map(|e| {
+            let key = if let Some(k) = &e.private_key {
+                Some(KeyReport {
+                    description: k.describe(),
+                    private: true,
+                    locked: false,
+                    jwk_thumbprint: k.public.jwk_thumbprint(),
+                    protection: e.key_protection.clone(),
+                })
+            } else if let Some(p) = &e.public_key {
+                Some(KeyReport {
+                    description: p.describe(),
+                    private: false,
+                    locked: false,
+                    jwk_thumbprint: p.jwk_thumbprint(),
+                    protection: None,
+                })
+            } else if e.key_locked {
+                let d = e.chain.first().and_then(|c| c.public_key.as_ref().ok());
+                Some(KeyReport {
+                    description: d.map(|p| p.describe()).unwrap_or(KeyDescription {
+                        algorithm: "unknown".into(),
+                        bits: None,
+                        curve: None,
+                    }),
+                    private: true,
+                    locked: true,
+                    jwk_thumbprint: d.and_then(|p| p.jwk_thumbprint()),
+                    protection: e.key_protection.clone(),
+                })
+            } else {
+                None
+            };
+            let leaf_key = e.chain.first().and_then(|c| c.public_key.as_ref().ok());
+            let own = e
+                .private_key
+                .as_ref()
+                .map(|k| &k.public)
+                .or(e.public_key.as_ref());
+            let key_matches_certificate = match (own, leaf_key) {
+                (Some(a), Some(b)) => Some(a == b),
+                _ => None,
+            };
+            EntryReport {
+                alias: e.alias.clone(),
+                kind: e.kind,
+                created: e.created_ms.map(|ms| rfc3339(ms.div_euclid(1000))),
+                kid: e.kid.clone(),
+                key,
+                key_matches_certificate,
+                secret_algorithm: e.secret_algorithm.clone(),
+                chain: (!e.chain.is_empty()).then(|| cert::chain::analyse(&e.chain)),
+                certificates: e.chain.iter().map(|c| cert_report(c, now)).collect(),
+            }
+        })
+        .collect();
+    InspectReport {
+        schema: SCHEMA,
+        file: file.to_string(),
+        format: store.format,
+        now: now.format(&Rfc3339).unwrap_or_default(),
+        integrity_verified: store.integrity_verified,
+        pkcs12: store.pkcs12.clone(),
+        version: store.version,
+        notes: store.notes.clone(),
+        entries,
+    }
+}

@@ -1,0 +1,283 @@
+//! Keystore and key-file readers. The format is detected from the content,
+//! never from the file name.
+
+pub mod inspect;
+pub mod jks;
+pub mod jwk;
+pub mod model;
+pub mod pbe;
+pub mod pem;
+pub mod pkcs12;
+
+pub use model::{Entry, EntryKind, Format, Store};
+
+use crate::asn1::Asn1Error;
+use crate::cert::CertError;
+use crate::error::Error;
+use crate::key::KeyError;
+use crate::secret::SecretCell;
+
+/// Largest input file credkit reads (keystores are kilobytes).
+pub const MAX_INPUT: u64 = 16 * 1024 * 1024;
+
+/// What went wrong while reading a keystore or key file.
+#[derive(Debug, thiserror::Error)]
+pub enum KeystoreError {
+    #[error("not a keystore or key file credkit can read: {detail}")]
+    UnknownFormat { detail: String },
+    #[error("malformed {format} data: {source}")]
+    Malformed {
+        format: &'static str,
+        source: Asn1Error,
+    },
+    #[error("invalid {format} data: {detail}")]
+    Invalid { format: &'static str, detail: String },
+    #[error("wrong password, or the file was changed after it was protected ({what})")]
+    WrongPassword { what: String },
+    #[error("wrong key password for entry \"{alias}\" (the store password was right)")]
+    WrongKeyPassword { alias: String },
+    #[error("a password is needed to open this {format} file, and none was given")]
+    PasswordRequired { format: &'static str },
+    #[error("unsupported {what}: {name}")]
+    Unsupported { what: String, name: String },
+    #[error("{what} {value} is larger than credkit accepts ({max})")]
+    TooLarge { what: String, value: u64, max: u64 },
+    #[error("{source} (in the \"{label}\" block on line {line})")]
+    InBlock {
+        label: String,
+        line: usize,
+        source: Box<KeystoreError>,
+    },
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Cert(#[from] CertError),
+    #[error(transparent)]
+    Java(#[from] jks::JksError),
+}
+
+impl KeystoreError {
+    /// Stable error id.
+    pub fn id(&self) -> &'static str {
+        match self {
+            KeystoreError::UnknownFormat { .. } => "input-unknown-format",
+            KeystoreError::Malformed { .. } => "input-malformed",
+            KeystoreError::Invalid { .. } => "input-invalid",
+            KeystoreError::WrongPassword { .. } => "password-wrong",
+            KeystoreError::WrongKeyPassword { .. } => "key-password-wrong",
+            KeystoreError::PasswordRequired { .. } => "password-required",
+            KeystoreError::Unsupported { .. } => "algorithm-unsupported",
+            KeystoreError::TooLarge { .. } => "input-too-large",
+            KeystoreError::InBlock { source, .. } => source.id(),
+            KeystoreError::Key(KeyError::Unsupported { .. }) => "algorithm-unsupported",
+            KeystoreError::Key(_) => "key-invalid",
+            KeystoreError::Cert(_) => "certificate-malformed",
+            KeystoreError::Java(e) => match e {
+                jks::JksError::IntegrityCheckFailed => "password-wrong",
+                jks::JksError::WrongKeyPassword { .. } => "key-password-wrong",
+                jks::JksError::UnsupportedKeyProtection { .. } => "algorithm-unsupported",
+                jks::JksError::UnsupportedVersion { .. } => "input-invalid",
+                jks::JksError::TooLarge { .. } => "input-too-large",
+                jks::JksError::NotJavaKeystore => "input-unknown-format",
+                _ => "input-malformed",
+            },
+        }
+    }
+
+    /// Advice for the user.
+    pub fn hint(&self) -> Option<String> {
+        let pw = "give the password with --password-file PATH, --password-env VAR or \
+                  --password-stdin, or set CREDKIT_PASSWORD";
+        Some(match self.id() {
+            "password-wrong" => format!(
+                "check the password (it is case-sensitive; a trailing newline in a password \
+                 file is ignored). If it is right, the file is damaged: get a fresh copy. \
+                 To {pw}"
+            ),
+            "password-required" => format!("{pw}; credkit prompts when run on a terminal"),
+            "key-password-wrong" => "this entry's key has its own password: give it with \
+                 --key-password-file, --key-password-env or --key-password-stdin"
+                .into(),
+            "input-unknown-format" => "credkit reads PKCS#12 (.p12/.pfx), JKS, JCEKS, PEM, \
+                 DER, JWK and JWKS; check that this is the file you meant"
+                .into(),
+            "input-malformed" | "certificate-malformed" => {
+                "the file is truncated or corrupt: copy it again (binary files break when \
+                 sent as text or through e-mail)"
+                    .into()
+            }
+            "algorithm-unsupported" => "convert the file with a tool that knows this \
+                 algorithm (e.g. openssl) to PBES2/AES, or open an issue with the algorithm name"
+                .into(),
+            "input-too-large" => "this limit protects against hostile files; no real \
+                 keystore comes close to it"
+                .into(),
+            _ => return None,
+        })
+    }
+}
+
+/// What the input starts with, for an "unknown format" message.
+fn describe_unknown(data: &[u8]) -> String {
+    if data.is_empty() {
+        return "the file is empty".into();
+    }
+    let magic: &[(&[u8], &str)] = &[
+        (b"PK\x03\x04", "a ZIP archive"),
+        (b"%PDF", "a PDF document"),
+        (b"\x1f\x8b", "a gzip file"),
+        (b"ssh-", "an OpenSSH public key"),
+        (b"-----BEGIN OPENSSH", "an OpenSSH private key"),
+        (b"PuTTY", "a PuTTY key"),
+        (b"eyJ", "what looks like a JWT (use `credkit jwt decode`)"),
+    ];
+    for (m, name) in magic {
+        if data.starts_with(m) {
+            return format!("it is {name}");
+        }
+    }
+    let head: Vec<String> = data.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    if std::str::from_utf8(data).is_ok() {
+        "it is text with no PEM block (-----BEGIN ...-----) and no JSON object".into()
+    } else {
+        format!("it starts with bytes {}", head.join(" "))
+    }
+}
+
+/// Load a store from bytes. Passwords are asked for only when needed.
+pub fn load(data: &[u8], store_pw: &mut SecretCell, key_pw: &mut SecretCell) -> Result<Store, Error> {
+    if data.len() as u64 > MAX_INPUT {
+        return Err(KeystoreError::TooLarge {
+            what: "file size".into(),
+            value: data.len() as u64,
+            max: MAX_INPUT,
+        }
+        .into());
+    }
+    if let Some(kind) = jks::is_java_store(data) {
+        let store_password = store_pw.get()?;
+        let key_password = key_pw.get_explicit()?;
+        let js = jks::parse(data, store_password.as_deref(), key_password.as_deref())
+            .map_err(KeystoreError::Java)?;
+        return Ok(from_java(js, kind));
+    }
+    if pkcs12::looks_like(data) {
+        if store_pw.has_explicit() {
+            let pw = store_pw.get()?;
+            return Ok(pkcs12::read(data, pw.as_deref())?);
+        }
+        return match pkcs12::read(data, None) {
+            Err(KeystoreError::PasswordRequired { format }) => match store_pw.get()? {
+                Some(pw) => Ok(pkcs12::read(data, Some(&pw))?),
+                None => Err(KeystoreError::PasswordRequired { format }.into()),
+            },
+            other => Ok(other?),
+        };
+    }
+    if jwk::looks_like(data) {
+        let text = std::str::from_utf8(data).map_err(|e| KeystoreError::Invalid {
+            format: "JWK",
+            detail: format!("not UTF-8 text (byte {})", e.valid_up_to()),
+        })?;
+        return Ok(jwk::read(text)?);
+    }
+    if pem::looks_like(data) {
+        let text = String::from_utf8_lossy(data);
+        let mut ask = || store_pw.get();
+        return pem::read(&text, &mut ask);
+    }
+    if pem::looks_like_der(data) {
+        let mut ask = || store_pw.get();
+        return pem::read_der(data, &mut ask);
+    }
+    if data.first() == Some(&0x30) {
+        // A DER SEQUENCE that does not parse: say where it broke.
+        if let Err(e) = crate::asn1::Reader::new(data).read() {
+            return Err(KeystoreError::Malformed {
+                format: "DER",
+                source: e,
+            }
+            .into());
+        }
+    }
+    Err(KeystoreError::UnknownFormat {
+        detail: describe_unknown(data),
+    }
+    .into())
+}
+
+fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
+    let format = match kind {
+        jks::JavaStoreKind::Jks => Format::Jks,
+        jks::JavaStoreKind::Jceks => Format::Jceks,
+    };
+    let mut store = Store::new(format);
+    store.version = Some(js.version);
+    store.integrity_verified = if js.integrity_checked { Some(true) } else { None };
+    if !js.integrity_checked {
+        store.notes.push(
+            "no password given: the store's integrity was not checked and private keys were \
+             not decrypted"
+                .into(),
+        );
+    }
+    for je in js.entries {
+        let mut e;
+        match je.body {
+            jks::JavaEntryBody::PrivateKey {
+                pkcs8,
+                protection,
+                chain,
+                ..
+            } => {
+                e = Entry::new(EntryKind::PrivateKey);
+                e.key_protection = Some(
+                    match protection {
+                        jks::KeyProtection::JksSunProprietary => "JKS key protector (SHA-1 stream)",
+                        jks::KeyProtection::JcePbeWithMd5AndTripleDes => {
+                            "PBEWithMD5AndTripleDES (JCEKS)"
+                        }
+                    }
+                    .into(),
+                );
+                match pkcs8 {
+                    Some(der) => match crate::key::PrivateKey::from_pkcs8(&der) {
+                        Ok(k) => e.private_key = Some(k),
+                        Err(err) => store.notes.push(format!(
+                            "entry \"{}\": the key could not be read: {err}",
+                            je.alias
+                        )),
+                    },
+                    None => e.key_locked = true,
+                }
+                for der in chain {
+                    match crate::cert::Certificate::from_der(&der) {
+                        Ok(c) => e.chain.push(c),
+                        Err(err) => store.notes.push(format!(
+                            "entry \"{}\": a certificate could not be read: {err}",
+                            je.alias
+                        )),
+                    }
+                }
+            }
+            jks::JavaEntryBody::TrustedCert { cert, .. } => {
+                e = Entry::new(EntryKind::TrustedCertificate);
+                match crate::cert::Certificate::from_der(&cert) {
+                    Ok(c) => e.chain.push(c),
+                    Err(err) => store.notes.push(format!(
+                        "entry \"{}\": the certificate could not be read: {err}",
+                        je.alias
+                    )),
+                }
+            }
+            jks::JavaEntryBody::Secret { seal_algorithm, .. } => {
+                e = Entry::new(EntryKind::Secret);
+                e.key_protection = seal_algorithm;
+            }
+        }
+        e.alias = Some(je.alias);
+        e.created_ms = Some(je.timestamp_ms);
+        store.entries.push(e);
+    }
+    store
+}

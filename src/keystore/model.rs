@@ -1,0 +1,163 @@
+//! The format-independent view of what a keystore or key file holds.
+
+use crate::cert::Certificate;
+use crate::key::{PrivateKey, PublicKey};
+use crate::keystore::pbe::PbeInfo;
+use serde::Serialize;
+
+/// The container format, detected from the content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Pkcs12,
+    Jks,
+    Jceks,
+    Pem,
+    Der,
+    Jwk,
+    Jwks,
+}
+
+impl Format {
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Pkcs12 => "PKCS#12",
+            Format::Jks => "JKS",
+            Format::Jceks => "JCEKS",
+            Format::Pem => "PEM",
+            Format::Der => "DER",
+            Format::Jwk => "JWK",
+            Format::Jwks => "JWKS",
+        }
+    }
+}
+
+/// What kind of entry this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// A private key, usually with its certificate chain.
+    PrivateKey,
+    /// A certificate with no private key (a trust anchor or a loose certificate).
+    TrustedCertificate,
+    /// A certificate (or chain) found loose in a PEM/DER file, with no key.
+    Certificate,
+    /// A public key with no certificate (PEM `PUBLIC KEY`, public JWK).
+    PublicKey,
+    /// A symmetric secret (JCEKS, PKCS#12 secret bag); listed, never decrypted.
+    Secret,
+}
+
+impl EntryKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            EntryKind::PrivateKey => "private key",
+            EntryKind::TrustedCertificate => "trusted certificate",
+            EntryKind::Certificate => "certificate",
+            EntryKind::PublicKey => "public key",
+            EntryKind::Secret => "secret",
+        }
+    }
+}
+
+/// One entry of a store.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub alias: Option<String>,
+    pub kind: EntryKind,
+    /// The decrypted private key, when there is one and it could be opened.
+    pub private_key: Option<PrivateKey>,
+    /// A private key is present but was not decrypted (no password given).
+    pub key_locked: bool,
+    /// A bare public key (no certificate).
+    pub public_key: Option<PublicKey>,
+    /// The certificate chain, leaf first, as stored.
+    pub chain: Vec<Certificate>,
+    /// How this entry's key is protected, when the format says so.
+    pub key_protection: Option<String>,
+    /// Secret entries: the algorithm, when known.
+    pub secret_algorithm: Option<String>,
+    /// Creation date (JKS/JCEKS), ms since the epoch.
+    pub created_ms: Option<i64>,
+    /// JWK `kid`, when the entry came from a JWK.
+    pub kid: Option<String>,
+}
+
+impl Entry {
+    pub fn new(kind: EntryKind) -> Entry {
+        Entry {
+            alias: None,
+            kind,
+            private_key: None,
+            key_locked: false,
+            public_key: None,
+            chain: Vec::new(),
+            key_protection: None,
+            secret_algorithm: None,
+            created_ms: None,
+            kid: None,
+        }
+    }
+
+    /// The public key this entry is about: the key's, else the leaf's.
+    pub fn public(&self) -> Option<&PublicKey> {
+        self.private_key
+            .as_ref()
+            .map(|k| &k.public)
+            .or(self.public_key.as_ref())
+            .or_else(|| self.chain.first().and_then(|c| c.public_key.as_ref().ok()))
+    }
+}
+
+/// PKCS#12 protection details, as `openssl pkcs12 -info` shows them.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Pkcs12Protection {
+    /// `None` when the file has no MAC.
+    pub mac: Option<MacInfo>,
+    /// How the certificates are protected (one per encrypted content).
+    pub certificates: Vec<PbeInfo>,
+    /// How each shrouded key bag is protected.
+    pub keys: Vec<PbeInfo>,
+    /// Certificates or keys are stored without encryption.
+    pub unencrypted_content: bool,
+    /// The file used BER (indefinite lengths); it was read as DER.
+    pub ber: bool,
+}
+
+/// The PKCS#12 integrity MAC.
+#[derive(Debug, Clone, Serialize)]
+pub struct MacInfo {
+    /// `sha1`, `sha256`, ...
+    pub algorithm: String,
+    pub iterations: u64,
+    pub salt_length: usize,
+    pub verified: bool,
+}
+
+/// A loaded store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub format: Format,
+    pub entries: Vec<Entry>,
+    pub pkcs12: Option<Pkcs12Protection>,
+    /// Whether the store-level integrity check (MAC, JKS digest) passed.
+    /// `None` when the format has none, or no password was given.
+    pub integrity_verified: Option<bool>,
+    /// Things the reader wants the user to know.
+    pub notes: Vec<String>,
+    /// JKS/JCEKS file version.
+    pub version: Option<u32>,
+}
+
+impl Store {
+    pub fn new(format: Format) -> Store {
+        Store {
+            format,
+            entries: Vec::new(),
+            pkcs12: None,
+            integrity_verified: None,
+            notes: Vec::new(),
+            version: None,
+        }
+    }
+}

@@ -1,0 +1,681 @@
+//! Password-based encryption as keystores use it: PBES2 (PBKDF2 + AES or
+//! 3DES), the PKCS#12 PBE schemes (3DES, RC2), PKCS#5 v1.5 PBES1, the
+//! PKCS#12 MAC key derivation, and OpenSSL's legacy PEM encryption.
+
+use crate::asn1::{self, Tlv, tag};
+use crate::key::read_algorithm;
+use cbc::cipher::block_padding::Pkcs7;
+use cbc::cipher::{BlockModeDecrypt, InnerIvInit, KeyIvInit};
+use hmac::{Hmac, KeyInit, Mac};
+use serde::Serialize;
+use sha1::Sha1;
+use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
+
+/// Highest PBKDF2 / PKCS#12 KDF iteration count accepted from a file.
+pub const MAX_ITERATIONS: u64 = 10_000_000;
+
+pub mod oid {
+    pub const PBES2: &str = "1.2.840.113549.1.5.13";
+    pub const PBKDF2: &str = "1.2.840.113549.1.5.12";
+    pub const PBMAC1: &str = "1.2.840.113549.1.5.14";
+    pub const SCRYPT: &str = "1.3.6.1.4.1.11591.4.11";
+    pub const PBE_SHA1_RC4_128: &str = "1.2.840.113549.1.12.1.1";
+    pub const PBE_SHA1_RC4_40: &str = "1.2.840.113549.1.12.1.2";
+    pub const PBE_SHA1_3DES: &str = "1.2.840.113549.1.12.1.3";
+    pub const PBE_SHA1_2DES: &str = "1.2.840.113549.1.12.1.4";
+    pub const PBE_SHA1_RC2_128: &str = "1.2.840.113549.1.12.1.5";
+    pub const PBE_SHA1_RC2_40: &str = "1.2.840.113549.1.12.1.6";
+    pub const PBE_MD5_DES: &str = "1.2.840.113549.1.5.3";
+    pub const PBE_SHA1_DES: &str = "1.2.840.113549.1.5.10";
+    pub const AES128_CBC: &str = "2.16.840.1.101.3.4.1.2";
+    pub const AES192_CBC: &str = "2.16.840.1.101.3.4.1.22";
+    pub const AES256_CBC: &str = "2.16.840.1.101.3.4.1.42";
+    pub const DES_EDE3_CBC: &str = "1.2.840.113549.3.7";
+    pub const DES_CBC: &str = "1.3.14.3.2.7";
+    pub const HMAC_SHA1: &str = "1.2.840.113549.2.7";
+    pub const HMAC_SHA224: &str = "1.2.840.113549.2.8";
+    pub const HMAC_SHA256: &str = "1.2.840.113549.2.9";
+    pub const HMAC_SHA384: &str = "1.2.840.113549.2.10";
+    pub const HMAC_SHA512: &str = "1.2.840.113549.2.11";
+    pub const SHA1: &str = "1.3.14.3.2.26";
+    pub const SHA224: &str = "2.16.840.1.101.3.4.2.4";
+    pub const SHA256: &str = "2.16.840.1.101.3.4.2.1";
+    pub const SHA384: &str = "2.16.840.1.101.3.4.2.2";
+    pub const SHA512: &str = "2.16.840.1.101.3.4.2.3";
+}
+
+/// Why decryption or key derivation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PbeError {
+    #[error("unsupported {what}: {name}")]
+    Unsupported { what: &'static str, name: String },
+    #[error("malformed encryption parameters: {0}")]
+    Malformed(#[from] asn1::Asn1Error),
+    #[error("iteration count {count} is larger than credkit accepts ({MAX_ITERATIONS})")]
+    TooManyIterations { count: u64 },
+    /// Bad padding after decryption: the usual sign of a wrong password.
+    #[error("decryption failed (wrong password or corrupted data)")]
+    Decrypt,
+}
+
+/// A description of how something is protected, like `openssl pkcs12 -info`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PbeInfo {
+    /// `PBES2`, `pbeWithSHA1And3-KeyTripleDES-CBC`, ...
+    pub scheme: String,
+    /// `PBKDF2` or `PKCS#12 KDF (SHA-1)`.
+    pub kdf: String,
+    /// PRF for PBKDF2, e.g. `hmacWithSHA256`.
+    pub prf: Option<String>,
+    /// `AES-256-CBC`, `DES-EDE3-CBC`, `RC2-40-CBC`, ...
+    pub cipher: String,
+    pub iterations: u64,
+}
+
+impl std::fmt::Display for PbeInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.scheme == "PBES2" {
+            write!(
+                f,
+                "PBES2, {}, {}, {}, {} iterations",
+                self.kdf,
+                self.prf.as_deref().unwrap_or("hmacWithSHA1"),
+                self.cipher,
+                self.iterations
+            )
+        } else {
+            write!(f, "{}, {} iterations", self.scheme, self.iterations)
+        }
+    }
+}
+
+fn check_iterations(count: u64) -> Result<u32, PbeError> {
+    if count == 0 || count > MAX_ITERATIONS {
+        return Err(PbeError::TooManyIterations { count });
+    }
+    Ok(count as u32)
+}
+
+/// Hash functions usable in the PKCS#12 KDF and HMAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashAlg {
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl HashAlg {
+    pub fn from_digest_oid(oid: &str) -> Option<HashAlg> {
+        Some(match oid {
+            oid::SHA1 => HashAlg::Sha1,
+            oid::SHA224 => HashAlg::Sha224,
+            oid::SHA256 => HashAlg::Sha256,
+            oid::SHA384 => HashAlg::Sha384,
+            oid::SHA512 => HashAlg::Sha512,
+            _ => return None,
+        })
+    }
+    pub fn from_hmac_oid(oid: &str) -> Option<HashAlg> {
+        Some(match oid {
+            oid::HMAC_SHA1 => HashAlg::Sha1,
+            oid::HMAC_SHA224 => HashAlg::Sha224,
+            oid::HMAC_SHA256 => HashAlg::Sha256,
+            oid::HMAC_SHA384 => HashAlg::Sha384,
+            oid::HMAC_SHA512 => HashAlg::Sha512,
+            _ => return None,
+        })
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            HashAlg::Sha1 => "sha1",
+            HashAlg::Sha224 => "sha224",
+            HashAlg::Sha256 => "sha256",
+            HashAlg::Sha384 => "sha384",
+            HashAlg::Sha512 => "sha512",
+        }
+    }
+    pub fn hmac_name(self) -> &'static str {
+        match self {
+            HashAlg::Sha1 => "hmacWithSHA1",
+            HashAlg::Sha224 => "hmacWithSHA224",
+            HashAlg::Sha256 => "hmacWithSHA256",
+            HashAlg::Sha384 => "hmacWithSHA384",
+            HashAlg::Sha512 => "hmacWithSHA512",
+        }
+    }
+    pub fn output_len(self) -> usize {
+        match self {
+            HashAlg::Sha1 => 20,
+            HashAlg::Sha224 => 28,
+            HashAlg::Sha256 => 32,
+            HashAlg::Sha384 => 48,
+            HashAlg::Sha512 => 64,
+        }
+    }
+    fn block_len(self) -> usize {
+        match self {
+            HashAlg::Sha384 | HashAlg::Sha512 => 128,
+            _ => 64,
+        }
+    }
+    pub fn digest(self, parts: &[&[u8]]) -> Vec<u8> {
+        fn run<D: Digest>(parts: &[&[u8]]) -> Vec<u8> {
+            let mut h = D::new();
+            for p in parts {
+                h.update(p);
+            }
+            h.finalize().to_vec()
+        }
+        match self {
+            HashAlg::Sha1 => run::<Sha1>(parts),
+            HashAlg::Sha224 => run::<Sha224>(parts),
+            HashAlg::Sha256 => run::<Sha256>(parts),
+            HashAlg::Sha384 => run::<Sha384>(parts),
+            HashAlg::Sha512 => run::<Sha512>(parts),
+        }
+    }
+    pub fn hmac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
+        fn run<M: Mac + KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
+            match <M as KeyInit>::new_from_slice(key) {
+                Ok(mut m) => {
+                    m.update(data);
+                    m.finalize().into_bytes().to_vec()
+                }
+                Err(_) => Vec::new(),
+            }
+        }
+        match self {
+            HashAlg::Sha1 => run::<Hmac<Sha1>>(key, data),
+            HashAlg::Sha224 => run::<Hmac<Sha224>>(key, data),
+            HashAlg::Sha256 => run::<Hmac<Sha256>>(key, data),
+            HashAlg::Sha384 => run::<Hmac<Sha384>>(key, data),
+            HashAlg::Sha512 => run::<Hmac<Sha512>>(key, data),
+        }
+    }
+    pub fn pbkdf2(self, password: &[u8], salt: &[u8], rounds: u32, out: &mut [u8]) {
+        match self {
+            HashAlg::Sha1 => pbkdf2::pbkdf2_hmac::<Sha1>(password, salt, rounds, out),
+            HashAlg::Sha224 => pbkdf2::pbkdf2_hmac::<Sha224>(password, salt, rounds, out),
+            HashAlg::Sha256 => pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, rounds, out),
+            HashAlg::Sha384 => pbkdf2::pbkdf2_hmac::<Sha384>(password, salt, rounds, out),
+            HashAlg::Sha512 => pbkdf2::pbkdf2_hmac::<Sha512>(password, salt, rounds, out),
+        }
+    }
+}
+
+/// The password as PKCS#12 wants it for its KDF: UTF-16BE plus two zero bytes.
+pub fn bmp_password(password: &str) -> Vec<u8> {
+    let mut v: Vec<u8> = password.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    v.extend_from_slice(&[0, 0]);
+    v
+}
+
+/// RFC 7292 appendix B.2 key derivation.
+pub fn pkcs12_kdf(
+    hash: HashAlg,
+    id: u8,
+    password_bmp: &[u8],
+    salt: &[u8],
+    iterations: u32,
+    n: usize,
+) -> Vec<u8> {
+    let u = hash.output_len();
+    let v = hash.block_len();
+    let d = vec![id; v];
+    let fill = |src: &[u8]| -> Vec<u8> {
+        if src.is_empty() {
+            return Vec::new();
+        }
+        let len = v * src.len().div_ceil(v);
+        src.iter().cycle().take(len).copied().collect()
+    };
+    let mut i_buf = fill(salt);
+    i_buf.extend_from_slice(&fill(password_bmp));
+    let mut out = Vec::with_capacity(n + u);
+    while out.len() < n {
+        let mut a = hash.digest(&[&d, &i_buf]);
+        for _ in 1..iterations {
+            a = hash.digest(&[&a]);
+        }
+        out.extend_from_slice(&a);
+        if out.len() >= n {
+            break;
+        }
+        let b: Vec<u8> = a.iter().cycle().take(v).copied().collect();
+        for chunk in i_buf.chunks_mut(v) {
+            let mut carry = 1u16;
+            for k in (0..chunk.len()).rev() {
+                let s = u16::from(chunk[k]) + u16::from(b[k]) + carry;
+                chunk[k] = s as u8;
+                carry = s >> 8;
+            }
+        }
+    }
+    out.truncate(n);
+    out
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Cipher {
+    Aes128,
+    Aes192,
+    Aes256,
+    DesEde3,
+    DesEde2,
+    Des,
+    Rc2 { key_len: usize, eff_bits: usize },
+}
+
+impl Cipher {
+    fn key_len(self) -> usize {
+        match self {
+            Cipher::Aes128 => 16,
+            Cipher::Aes192 => 24,
+            Cipher::Aes256 => 32,
+            Cipher::DesEde3 => 24,
+            Cipher::DesEde2 => 16,
+            Cipher::Des => 8,
+            Cipher::Rc2 { key_len, .. } => key_len,
+        }
+    }
+    fn iv_len(self) -> usize {
+        match self {
+            Cipher::Aes128 | Cipher::Aes192 | Cipher::Aes256 => 16,
+            _ => 8,
+        }
+    }
+    fn name(self) -> String {
+        match self {
+            Cipher::Aes128 => "AES-128-CBC".into(),
+            Cipher::Aes192 => "AES-192-CBC".into(),
+            Cipher::Aes256 => "AES-256-CBC".into(),
+            Cipher::DesEde3 => "DES-EDE3-CBC".into(),
+            Cipher::DesEde2 => "DES-EDE-CBC".into(),
+            Cipher::Des => "DES-CBC".into(),
+            Cipher::Rc2 { eff_bits, .. } => format!("RC2-{eff_bits}-CBC"),
+        }
+    }
+    fn decrypt(self, key: &[u8], iv: &[u8], data: &[u8]) -> Result<Vec<u8>, PbeError> {
+        fn run<C: KeyIvInit + BlockModeDecrypt>(
+            key: &[u8],
+            iv: &[u8],
+            data: &[u8],
+        ) -> Result<Vec<u8>, PbeError> {
+            let dec = C::new_from_slices(key, iv).map_err(|_| PbeError::Decrypt)?;
+            dec.decrypt_padded_vec::<Pkcs7>(data)
+                .map_err(|_| PbeError::Decrypt)
+        }
+        match self {
+            Cipher::Aes128 => run::<cbc::Decryptor<aes::Aes128>>(key, iv, data),
+            Cipher::Aes192 => run::<cbc::Decryptor<aes::Aes192>>(key, iv, data),
+            Cipher::Aes256 => run::<cbc::Decryptor<aes::Aes256>>(key, iv, data),
+            Cipher::DesEde3 => run::<cbc::Decryptor<des::TdesEde3>>(key, iv, data),
+            Cipher::DesEde2 => run::<cbc::Decryptor<des::TdesEde2>>(key, iv, data),
+            Cipher::Des => run::<cbc::Decryptor<des::Des>>(key, iv, data),
+            Cipher::Rc2 { eff_bits, .. } => {
+                let c = rc2::Rc2::new_with_eff_key_len(key, eff_bits);
+                let dec = cbc::Decryptor::<rc2::Rc2>::inner_iv_slice_init(c, iv)
+                    .map_err(|_| PbeError::Decrypt)?;
+                dec.decrypt_padded_vec::<Pkcs7>(data)
+                    .map_err(|_| PbeError::Decrypt)
+            }
+        }
+    }
+}
+
+fn pkcs12_pbe_cipher(oid: &str) -> Result<(Cipher, &'static str), PbeError> {
+    Ok(match oid {
+        oid::PBE_SHA1_3DES => (Cipher::DesEde3, "pbeWithSHA1And3-KeyTripleDES-CBC"),
+        oid::PBE_SHA1_2DES => (Cipher::DesEde2, "pbeWithSHA1And2-KeyTripleDES-CBC"),
+        oid::PBE_SHA1_RC2_128 => (
+            Cipher::Rc2 {
+                key_len: 16,
+                eff_bits: 128,
+            },
+            "pbeWithSHA1And128BitRC2-CBC",
+        ),
+        oid::PBE_SHA1_RC2_40 => (
+            Cipher::Rc2 {
+                key_len: 5,
+                eff_bits: 40,
+            },
+            "pbeWithSHA1And40BitRC2-CBC",
+        ),
+        oid::PBE_SHA1_RC4_128 | oid::PBE_SHA1_RC4_40 => {
+            return Err(PbeError::Unsupported {
+                what: "encryption algorithm",
+                name: "RC4 (pbeWithSHA1AndRC4)".into(),
+            });
+        }
+        other => {
+            return Err(PbeError::Unsupported {
+                what: "encryption algorithm",
+                name: pbe_name(other),
+            });
+        }
+    })
+}
+
+/// A readable name for an encryption OID.
+pub fn pbe_name(oid: &str) -> String {
+    match oid {
+        oid::SCRYPT => "scrypt".into(),
+        oid::PBMAC1 => "PBMAC1".into(),
+        "1.2.840.113549.1.7.3" => "enveloped data (public-key encryption)".into(),
+        o => format!("OID {o}"),
+    }
+}
+
+struct Pbes2 {
+    hash: HashAlg,
+    salt: Vec<u8>,
+    iterations: u64,
+    key_len: Option<usize>,
+    cipher: Cipher,
+    iv: Vec<u8>,
+}
+
+fn parse_pbkdf2_params(
+    t: &Tlv<'_>,
+) -> Result<(Vec<u8>, u64, Option<usize>, HashAlg), PbeError> {
+    let mut r = t.expect(tag::SEQUENCE, "PBKDF2-params")?.reader();
+    let salt = r.expect(tag::OCTET_STRING, "the PBKDF2 salt")?.content.to_vec();
+    let iterations = r.expect(tag::INTEGER, "the PBKDF2 iteration count")?.u64()?;
+    let mut key_len = None;
+    let mut hash = HashAlg::Sha1;
+    if r.peek_tag() == Some(tag::INTEGER) {
+        key_len = Some(r.read()?.u64()? as usize);
+    }
+    if r.peek_tag() == Some(tag::SEQUENCE) {
+        let (prf, _) = read_algorithm(&mut r)?;
+        hash = HashAlg::from_hmac_oid(&prf).ok_or_else(|| PbeError::Unsupported {
+            what: "PBKDF2 PRF",
+            name: format!("OID {prf}"),
+        })?;
+    }
+    Ok((salt, iterations, key_len, hash))
+}
+
+fn parse_pbes2(params: Option<&Tlv<'_>>) -> Result<Pbes2, PbeError> {
+    let Some(p) = params else {
+        return Err(asn1::Asn1Error {
+            offset: 0,
+            expected: "PBES2 parameters".into(),
+        }
+        .into());
+    };
+    let mut r = p.expect(tag::SEQUENCE, "PBES2-params")?.reader();
+    let (kdf, kdf_params) = read_algorithm(&mut r)?;
+    if kdf != oid::PBKDF2 {
+        return Err(PbeError::Unsupported {
+            what: "key derivation function",
+            name: pbe_name(&kdf),
+        });
+    }
+    let kdf_params = kdf_params.ok_or_else(|| asn1::Asn1Error {
+        offset: p.content_offset,
+        expected: "PBKDF2 parameters".into(),
+    })?;
+    let (salt, iterations, key_len, hash) = parse_pbkdf2_params(&kdf_params)?;
+    let (enc, enc_params) = read_algorithm(&mut r)?;
+    let cipher = match enc.as_str() {
+        oid::AES128_CBC => Cipher::Aes128,
+        oid::AES192_CBC => Cipher::Aes192,
+        oid::AES256_CBC => Cipher::Aes256,
+        oid::DES_EDE3_CBC => Cipher::DesEde3,
+        oid::DES_CBC => Cipher::Des,
+        other => {
+            return Err(PbeError::Unsupported {
+                what: "cipher",
+                name: cipher_oid_name(other),
+            });
+        }
+    };
+    let iv = enc_params
+        .filter(|t| t.tag == tag::OCTET_STRING)
+        .map(|t| t.content.to_vec())
+        .ok_or_else(|| asn1::Asn1Error {
+            offset: p.content_offset,
+            expected: "the cipher's IV".into(),
+        })?;
+    if iv.len() != cipher.iv_len() {
+        return Err(asn1::Asn1Error {
+            offset: p.content_offset,
+            expected: format!("a {}-byte IV", cipher.iv_len()),
+        }
+        .into());
+    }
+    Ok(Pbes2 {
+        hash,
+        salt,
+        iterations,
+        key_len,
+        cipher,
+        iv,
+    })
+}
+
+fn cipher_oid_name(oid: &str) -> String {
+    match oid {
+        "2.16.840.1.101.3.4.1.6" => "AES-128-GCM".into(),
+        "2.16.840.1.101.3.4.1.46" => "AES-256-GCM".into(),
+        "1.2.840.113549.3.2" => "RC2-CBC".into(),
+        "1.2.643.7.1.1.5.1.1" => "GOST Kuznyechik".into(),
+        o => format!("OID {o}"),
+    }
+}
+
+fn simple_pbe_params(params: Option<&Tlv<'_>>) -> Result<(Vec<u8>, u64), PbeError> {
+    let p = params.ok_or_else(|| asn1::Asn1Error {
+        offset: 0,
+        expected: "PBE parameters".into(),
+    })?;
+    let mut r = p.expect(tag::SEQUENCE, "PBEParameter")?.reader();
+    let salt = r.expect(tag::OCTET_STRING, "the salt")?.content.to_vec();
+    let iterations = match r.optional(tag::INTEGER)? {
+        Some(i) => i.u64()?,
+        None => 1,
+    };
+    Ok((salt, iterations))
+}
+
+/// Describe an encryption AlgorithmIdentifier without decrypting anything.
+pub fn describe(alg: &str, params: Option<&Tlv<'_>>) -> Result<PbeInfo, PbeError> {
+    match alg {
+        oid::PBES2 => {
+            let p = parse_pbes2(params)?;
+            Ok(PbeInfo {
+                scheme: "PBES2".into(),
+                kdf: "PBKDF2".into(),
+                prf: Some(p.hash.hmac_name().into()),
+                cipher: p.cipher.name(),
+                iterations: p.iterations,
+            })
+        }
+        oid::PBE_MD5_DES | oid::PBE_SHA1_DES => {
+            let (_, iterations) = simple_pbe_params(params)?;
+            Ok(PbeInfo {
+                scheme: if alg == oid::PBE_MD5_DES {
+                    "pbeWithMD5AndDES-CBC".into()
+                } else {
+                    "pbeWithSHA1AndDES-CBC".into()
+                },
+                kdf: "PBKDF1".into(),
+                prf: None,
+                cipher: "DES-CBC".into(),
+                iterations,
+            })
+        }
+        _ => {
+            let (cipher, scheme) = pkcs12_pbe_cipher(alg)?;
+            let (_, iterations) = simple_pbe_params(params)?;
+            Ok(PbeInfo {
+                scheme: scheme.into(),
+                kdf: "PKCS#12 KDF (SHA-1)".into(),
+                prf: None,
+                cipher: cipher.name(),
+                iterations,
+            })
+        }
+    }
+}
+
+/// Decrypt data protected by the given AlgorithmIdentifier.
+///
+/// `password` is the UTF-8 password; PKCS#12 schemes use its BMP form.
+/// `bmp_override` lets the caller force the PKCS#12 KDF input (used for the
+/// empty-password ambiguity, where OpenSSL may have used no bytes at all).
+pub fn decrypt(
+    alg: &str,
+    params: Option<&Tlv<'_>>,
+    password: &str,
+    bmp_override: Option<&[u8]>,
+    data: &[u8],
+) -> Result<Vec<u8>, PbeError> {
+    match alg {
+        oid::PBES2 => {
+            let p = parse_pbes2(params)?;
+            let rounds = check_iterations(p.iterations)?;
+            let key_len = p.key_len.unwrap_or(p.cipher.key_len());
+            if key_len != p.cipher.key_len() {
+                return Err(PbeError::Unsupported {
+                    what: "key length",
+                    name: format!("{key_len} bytes for {}", p.cipher.name()),
+                });
+            }
+            let mut key = vec![0u8; key_len];
+            p.hash.pbkdf2(password.as_bytes(), &p.salt, rounds, &mut key);
+            p.cipher.decrypt(&key, &p.iv, data)
+        }
+        oid::PBE_MD5_DES | oid::PBE_SHA1_DES => {
+            let (salt, iterations) = simple_pbe_params(params)?;
+            let rounds = check_iterations(iterations)?;
+            let mut dk: Vec<u8> = if alg == oid::PBE_MD5_DES {
+                md5::Md5::digest([password.as_bytes(), &salt].concat()).to_vec()
+            } else {
+                Sha1::digest([password.as_bytes(), &salt].concat()).to_vec()
+            };
+            for _ in 1..rounds {
+                dk = if alg == oid::PBE_MD5_DES {
+                    md5::Md5::digest(&dk).to_vec()
+                } else {
+                    Sha1::digest(&dk).to_vec()
+                };
+            }
+            Cipher::Des.decrypt(&dk[..8], &dk[8..16], data)
+        }
+        _ => {
+            let (cipher, _) = pkcs12_pbe_cipher(alg)?;
+            let (salt, iterations) = simple_pbe_params(params)?;
+            let rounds = check_iterations(iterations)?;
+            let bmp = match bmp_override {
+                Some(b) => b.to_vec(),
+                None => bmp_password(password),
+            };
+            let key = pkcs12_kdf(HashAlg::Sha1, 1, &bmp, &salt, rounds, cipher.key_len());
+            let iv = pkcs12_kdf(HashAlg::Sha1, 2, &bmp, &salt, rounds, cipher.iv_len());
+            cipher.decrypt(&key, &iv, data)
+        }
+    }
+}
+
+/// Decrypt an EncryptedPrivateKeyInfo (PKCS#8) to PrivateKeyInfo DER.
+pub fn decrypt_pkcs8(der: &[u8], password: &str) -> Result<Vec<u8>, PbeError> {
+    let outer = asn1::parse_single(der)?.expect(tag::SEQUENCE, "an EncryptedPrivateKeyInfo")?;
+    let mut r = outer.reader();
+    let (alg, params) = read_algorithm(&mut r)?;
+    let data = r.expect(tag::OCTET_STRING, "the encrypted key")?.content;
+    let out = decrypt(&alg, params.as_ref(), password, None, data)?;
+    if out.first() != Some(&tag::SEQUENCE) {
+        return Err(PbeError::Decrypt);
+    }
+    Ok(out)
+}
+
+/// Describe an EncryptedPrivateKeyInfo's protection.
+pub fn describe_pkcs8(der: &[u8]) -> Result<PbeInfo, PbeError> {
+    let outer = asn1::parse_single(der)?.expect(tag::SEQUENCE, "an EncryptedPrivateKeyInfo")?;
+    let mut r = outer.reader();
+    let (alg, params) = read_algorithm(&mut r)?;
+    describe(&alg, params.as_ref())
+}
+
+/// OpenSSL's legacy PEM encryption (`Proc-Type: 4,ENCRYPTED` / `DEK-Info`):
+/// key = EVP_BytesToKey(MD5, salt = first 8 bytes of the IV, 1 round).
+pub fn decrypt_legacy_pem(
+    dek_cipher: &str,
+    iv_hex: &str,
+    password: &str,
+    data: &[u8],
+) -> Result<Vec<u8>, PbeError> {
+    let cipher = match dek_cipher.to_ascii_uppercase().as_str() {
+        "AES-128-CBC" => Cipher::Aes128,
+        "AES-192-CBC" => Cipher::Aes192,
+        "AES-256-CBC" => Cipher::Aes256,
+        "DES-EDE3-CBC" => Cipher::DesEde3,
+        "DES-CBC" => Cipher::Des,
+        other => {
+            return Err(PbeError::Unsupported {
+                what: "PEM encryption",
+                name: other.to_string(),
+            });
+        }
+    };
+    let iv = decode_hex(iv_hex).ok_or_else(|| asn1::Asn1Error {
+        offset: 0,
+        expected: "a hexadecimal IV in DEK-Info".into(),
+    })?;
+    if iv.len() != cipher.iv_len() {
+        return Err(asn1::Asn1Error {
+            offset: 0,
+            expected: format!("a {}-byte IV in DEK-Info", cipher.iv_len()),
+        }
+        .into());
+    }
+    let salt = &iv[..8];
+    let mut key = Vec::new();
+    let mut prev: Vec<u8> = Vec::new();
+    while key.len() < cipher.key_len() {
+        let d = md5::Md5::digest([&prev[..], password.as_bytes(), salt].concat()).to_vec();
+        key.extend_from_slice(&d);
+        prev = d;
+    }
+    key.truncate(cipher.key_len());
+    cipher.decrypt(&key, &iv, data)
+}
+
+fn decode_hex(s: &str) -> Option<Vec<u8>> {
+    let s = s.trim();
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bmp_password_has_terminator() {
+        assert_eq!(bmp_password("ab"), vec![0, b'a', 0, b'b', 0, 0]);
+        assert_eq!(bmp_password("ä"), vec![0, 0xe4, 0, 0]);
+    }
+
+    #[test]
+    fn pkcs12_kdf_known_answer() {
+        // Derived with OpenSSL's PKCS12_key_gen_uni: password "smeg", salt
+        // 0A58CF64530D823F, id 1, 1 iteration, 24 bytes.
+        let salt = [0x0a, 0x58, 0xcf, 0x64, 0x53, 0x0d, 0x82, 0x3f];
+        let k = pkcs12_kdf(HashAlg::Sha1, 1, &bmp_password("smeg"), &salt, 1, 24);
+        assert_eq!(
+            crate::cert::hex(&k),
+            "8aaae6297b6cb04642ab5b077851284eb7128f1a2a7fbca3"
+        );
+    }
+}

@@ -1,0 +1,405 @@
+//! PEM and DER: certificates and chains, PKCS#1, PKCS#8 and SEC1 keys,
+//! encrypted PKCS#8, OpenSSL's legacy `Proc-Type` encryption, public keys.
+
+use super::KeystoreError;
+use super::model::{Entry, EntryKind, Format, Store};
+use super::pbe;
+use crate::asn1::{self, tag};
+use crate::cert::{Certificate, chain};
+use crate::key::{PrivateKey, PublicKey};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+/// Most PEM blocks accepted in one file.
+const MAX_BLOCKS: usize = 10_000;
+
+/// One PEM block.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub label: String,
+    pub headers: Vec<(String, String)>,
+    pub der: Vec<u8>,
+    /// 1-based line number of the BEGIN line.
+    pub line: usize,
+}
+
+/// Is there at least one PEM BEGIN line?
+pub fn looks_like(data: &[u8]) -> bool {
+    let head = &data[..data.len().min(64 * 1024)];
+    head.windows(11).any(|w| w == b"-----BEGIN ")
+}
+
+/// Split text into PEM blocks.
+pub fn parse_blocks(text: &str) -> Result<Vec<Block>, KeystoreError> {
+    let mut blocks = Vec::new();
+    let mut lines = text.lines().enumerate();
+    while let Some((no, line)) = lines.next() {
+        let line = line.trim();
+        let Some(label) = line
+            .strip_prefix("-----BEGIN ")
+            .and_then(|l| l.strip_suffix("-----"))
+        else {
+            continue;
+        };
+        if blocks.len() >= MAX_BLOCKS {
+            return Err(KeystoreError::TooLarge {
+                what: "number of PEM blocks".into(),
+                value: MAX_BLOCKS as u64 + 1,
+                max: MAX_BLOCKS as u64,
+            });
+        }
+        let end = format!("-----END {label}-----");
+        let mut headers = Vec::new();
+        let mut b64 = String::new();
+        let mut closed = false;
+        for (_, l) in lines.by_ref() {
+            let l = l.trim();
+            if l == end {
+                closed = true;
+                break;
+            }
+            if l.starts_with("-----") {
+                break;
+            }
+            if let Some((k, v)) = l.split_once(':')
+                && b64.is_empty()
+            {
+                headers.push((k.trim().to_string(), v.trim().to_string()));
+                continue;
+            }
+            b64.push_str(l);
+        }
+        if !closed {
+            return Err(KeystoreError::Invalid {
+                format: "PEM",
+                detail: format!("the \"{label}\" block that starts on line {} has no END line (file truncated?)", no + 1),
+            });
+        }
+        let der = STANDARD.decode(b64.as_bytes()).map_err(|e| KeystoreError::Invalid {
+            format: "PEM",
+            detail: format!(
+                "the \"{label}\" block that starts on line {} is not valid base64 ({e})",
+                no + 1
+            ),
+        })?;
+        blocks.push(Block {
+            label: label.to_string(),
+            headers,
+            der,
+            line: no + 1,
+        });
+    }
+    Ok(blocks)
+}
+
+fn header<'a>(b: &'a Block, name: &str) -> Option<&'a str> {
+    b.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// Ask for a password lazily: returns None when none is available.
+pub type PasswordFn<'a> = dyn FnMut() -> Result<Option<String>, crate::error::Error> + 'a;
+
+fn need_password(
+    password: &mut PasswordFn<'_>,
+    what: &str,
+) -> Result<String, crate::error::Error> {
+    match password()? {
+        Some(p) => Ok(p),
+        None => Err(KeystoreError::PasswordRequired {
+            format: if what.contains("PKCS#8") {
+                "encrypted PKCS#8"
+            } else {
+                "encrypted PEM"
+            },
+        }
+        .into()),
+    }
+}
+
+/// Read PEM text into a store.
+pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, crate::error::Error> {
+    let blocks = parse_blocks(text)?;
+    if blocks.is_empty() {
+        return Err(KeystoreError::UnknownFormat {
+            detail: "the text holds no PEM block (-----BEGIN ...-----)".into(),
+        }
+        .into());
+    }
+    let mut keys: Vec<(PrivateKey, String)> = Vec::new();
+    let mut certs: Vec<Certificate> = Vec::new();
+    let mut publics: Vec<PublicKey> = Vec::new();
+    let mut notes = Vec::new();
+    for b in &blocks {
+        let at = |e: KeystoreError| -> crate::error::Error {
+            KeystoreError::InBlock {
+                label: b.label.clone(),
+                line: b.line,
+                source: Box::new(e),
+            }
+            .into()
+        };
+        match b.label.as_str() {
+            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
+                let der = if b.label == "TRUSTED CERTIFICATE" {
+                    // OpenSSL's trusted form: the certificate followed by trust settings.
+                    asn1::Reader::new(&b.der)
+                        .read()
+                        .map(|t| t.raw.to_vec())
+                        .map_err(|e| at(KeystoreError::Malformed { format: "PEM", source: e }))?
+                } else {
+                    b.der.clone()
+                };
+                certs.push(Certificate::from_der(&der).map_err(|e| at(KeystoreError::Cert(e)))?);
+            }
+            "PRIVATE KEY" => keys.push((
+                PrivateKey::from_pkcs8(&b.der).map_err(|e| at(KeystoreError::Key(e)))?,
+                "none (PKCS#8)".into(),
+            )),
+            "RSA PRIVATE KEY" | "EC PRIVATE KEY" => {
+                let (der, prot) = if header(b, "Proc-Type").is_some_and(|v| v.contains("ENCRYPTED"))
+                {
+                    let dek = header(b, "DEK-Info").ok_or_else(|| {
+                        at(KeystoreError::Invalid {
+                            format: "PEM",
+                            detail: "Proc-Type says ENCRYPTED but there is no DEK-Info header".into(),
+                        })
+                    })?;
+                    let (cipher, iv) = dek.split_once(',').unwrap_or((dek, ""));
+                    let pw = need_password(password, "legacy PEM")?;
+                    let plain = pbe::decrypt_legacy_pem(cipher.trim(), iv.trim(), &pw, &b.der)
+                        .map_err(|e| at(pem_pbe_err(e)))?;
+                    if asn1::parse_single(&plain).is_err() {
+                        return Err(at(KeystoreError::WrongPassword {
+                            what: "legacy PEM key".into(),
+                        }));
+                    }
+                    (plain, format!("legacy PEM encryption ({})", cipher.trim()))
+                } else {
+                    (b.der.clone(), "none".into())
+                };
+                let key = if b.label.starts_with("RSA") {
+                    PrivateKey::from_pkcs1(&der)
+                } else {
+                    PrivateKey::from_sec1(&der)
+                }
+                .map_err(|e| at(KeystoreError::Key(e)))?;
+                keys.push((key, prot));
+            }
+            "ENCRYPTED PRIVATE KEY" => {
+                let info = pbe::describe_pkcs8(&b.der).map_err(|e| at(pem_pbe_err(e)))?;
+                let pw = need_password(password, "PKCS#8")?;
+                let plain = pbe::decrypt_pkcs8(&b.der, &pw).map_err(|e| at(pem_pbe_err(e)))?;
+                let key = PrivateKey::from_pkcs8(&plain).map_err(|_| {
+                    at(KeystoreError::WrongPassword {
+                        what: "encrypted PKCS#8 key".into(),
+                    })
+                })?;
+                keys.push((key, info.to_string()));
+            }
+            "PUBLIC KEY" => publics.push(
+                PublicKey::from_spki(&b.der).map_err(|e| at(KeystoreError::Key(e)))?,
+            ),
+            "RSA PUBLIC KEY" => publics.push(
+                PublicKey::from_pkcs1_public(&b.der).map_err(|e| at(KeystoreError::Key(e)))?,
+            ),
+            "EC PARAMETERS" => {}
+            other => notes.push(format!(
+                "skipped a \"{other}\" block on line {} (not a key or certificate)",
+                b.line
+            )),
+        }
+    }
+    let mut store = assemble(Format::Pem, keys, certs, publics);
+    store.notes.extend(notes);
+    Ok(store)
+}
+
+fn pem_pbe_err(e: pbe::PbeError) -> KeystoreError {
+    match e {
+        pbe::PbeError::Decrypt => KeystoreError::WrongPassword {
+            what: "encrypted key".into(),
+        },
+        pbe::PbeError::Unsupported { what, name } => KeystoreError::Unsupported {
+            what: what.into(),
+            name,
+        },
+        pbe::PbeError::Malformed(e) => KeystoreError::Malformed {
+            format: "PEM",
+            source: e,
+        },
+        pbe::PbeError::TooManyIterations { count } => KeystoreError::TooLarge {
+            what: "iteration count".into(),
+            value: count,
+            max: pbe::MAX_ITERATIONS,
+        },
+    }
+}
+
+/// Pair keys with certificates (by public key), build chains, and list the rest.
+pub fn assemble(
+    format: Format,
+    keys: Vec<(PrivateKey, String)>,
+    certs: Vec<Certificate>,
+    publics: Vec<PublicKey>,
+) -> Store {
+    let mut store = Store::new(format);
+    let mut used = vec![false; certs.len()];
+    for (key, prot) in keys {
+        let mut e = Entry::new(EntryKind::PrivateKey);
+        if let Some(i) = certs
+            .iter()
+            .position(|c| c.public_key.as_ref().ok() == Some(&key.public))
+        {
+            e.chain = chain::build(&certs[i], &certs);
+            for c in &e.chain {
+                if let Some(j) = certs.iter().position(|x| x.der == c.der) {
+                    used[j] = true;
+                }
+            }
+        } else if certs.len() == 1 {
+            // A key with a certificate that is not its own: keep them together
+            // so the mismatch is reported.
+            e.chain = vec![certs[0].clone()];
+            used[0] = true;
+        }
+        e.private_key = Some(key);
+        e.key_protection = Some(prot);
+        store.entries.push(e);
+    }
+    // Loose certificates: a chain file is one entry, leaf first, as stored.
+    let rest: Vec<Certificate> = certs
+        .into_iter()
+        .zip(used)
+        .filter(|(_, u)| !u)
+        .map(|(c, _)| c)
+        .collect();
+    if !rest.is_empty() {
+        if store.entries.is_empty() && chain::analyse(&rest).in_order && rest.len() > 1 {
+            let mut e = Entry::new(EntryKind::Certificate);
+            e.chain = rest;
+            store.entries.push(e);
+        } else {
+            for c in rest {
+                let mut e = Entry::new(EntryKind::Certificate);
+                e.chain = vec![c];
+                store.entries.push(e);
+            }
+        }
+    }
+    for p in publics {
+        let mut e = Entry::new(EntryKind::PublicKey);
+        e.public_key = Some(p);
+        store.entries.push(e);
+    }
+    store
+}
+
+/// Read one DER object: a certificate, a PKCS#8/PKCS#1/SEC1 key, an encrypted
+/// PKCS#8 key, a public key, or a run of concatenated certificates.
+pub fn read_der(data: &[u8], password: &mut PasswordFn<'_>) -> Result<Store, crate::error::Error> {
+    let first = asn1::Reader::new(data).read().map_err(|e| KeystoreError::Malformed {
+        format: "DER",
+        source: e,
+    })?;
+    if first.raw.len() < data.len() {
+        // Several objects back to back: must all be certificates.
+        let ders = crate::cert::read_der_sequence(data).map_err(|e| KeystoreError::Malformed {
+            format: "DER",
+            source: e,
+        })?;
+        let mut certs = Vec::new();
+        for d in ders {
+            certs.push(Certificate::from_der(&d).map_err(KeystoreError::Cert)?);
+        }
+        return Ok(assemble(Format::Der, vec![], certs, vec![]));
+    }
+    match classify_der(data) {
+        DerKind::Certificate => {
+            let c = Certificate::from_der(data).map_err(KeystoreError::Cert)?;
+            Ok(assemble(Format::Der, vec![], vec![c], vec![]))
+        }
+        DerKind::Pkcs8 => {
+            let k = PrivateKey::from_pkcs8(data).map_err(KeystoreError::Key)?;
+            Ok(assemble(Format::Der, vec![(k, "none (PKCS#8)".into())], vec![], vec![]))
+        }
+        DerKind::EncryptedPkcs8 => {
+            let info = pbe::describe_pkcs8(data).map_err(pem_pbe_err)?;
+            let pw = need_password(password, "PKCS#8")?;
+            let plain = pbe::decrypt_pkcs8(data, &pw).map_err(pem_pbe_err)?;
+            let k = PrivateKey::from_pkcs8(&plain).map_err(|_| KeystoreError::WrongPassword {
+                what: "encrypted PKCS#8 key".into(),
+            })?;
+            Ok(assemble(Format::Der, vec![(k, info.to_string())], vec![], vec![]))
+        }
+        DerKind::Pkcs1 => {
+            let k = PrivateKey::from_pkcs1(data).map_err(KeystoreError::Key)?;
+            Ok(assemble(Format::Der, vec![(k, "none (PKCS#1)".into())], vec![], vec![]))
+        }
+        DerKind::Sec1 => {
+            let k = PrivateKey::from_sec1(data).map_err(KeystoreError::Key)?;
+            Ok(assemble(Format::Der, vec![(k, "none (SEC1)".into())], vec![], vec![]))
+        }
+        DerKind::Spki => {
+            let p = PublicKey::from_spki(data).map_err(KeystoreError::Key)?;
+            Ok(assemble(Format::Der, vec![], vec![], vec![p]))
+        }
+        DerKind::RsaPublic => {
+            let p = PublicKey::from_pkcs1_public(data).map_err(KeystoreError::Key)?;
+            Ok(assemble(Format::Der, vec![], vec![], vec![p]))
+        }
+        DerKind::Unknown => Err(KeystoreError::UnknownFormat {
+            detail: "a DER SEQUENCE that is not a certificate, key or keystore".into(),
+        }
+        .into()),
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum DerKind {
+    Certificate,
+    Pkcs8,
+    EncryptedPkcs8,
+    Pkcs1,
+    Sec1,
+    Spki,
+    RsaPublic,
+    Unknown,
+}
+
+/// Tell DER structures apart by their shape.
+fn classify_der(data: &[u8]) -> DerKind {
+    let Ok(outer) = asn1::parse_single(data) else {
+        return DerKind::Unknown;
+    };
+    if outer.tag != tag::SEQUENCE {
+        return DerKind::Unknown;
+    }
+    let mut r = outer.reader();
+    let mut tags = Vec::new();
+    let mut children = Vec::new();
+    while let Ok(t) = r.read() {
+        tags.push(t.tag);
+        children.push(t);
+        if tags.len() > 10 {
+            break;
+        }
+    }
+    match tags.as_slice() {
+        [tag::SEQUENCE, tag::SEQUENCE, tag::BIT_STRING] => DerKind::Certificate,
+        [tag::SEQUENCE, tag::BIT_STRING] => DerKind::Spki,
+        [tag::SEQUENCE, tag::OCTET_STRING] => DerKind::EncryptedPkcs8,
+        [tag::INTEGER, tag::SEQUENCE, tag::OCTET_STRING, ..] => DerKind::Pkcs8,
+        [tag::INTEGER, tag::OCTET_STRING, ..] => DerKind::Sec1,
+        [tag::INTEGER, tag::INTEGER] => DerKind::RsaPublic,
+        t if t.len() >= 9 && t.iter().all(|x| *x == tag::INTEGER) => DerKind::Pkcs1,
+        _ => DerKind::Unknown,
+    }
+}
+
+/// Is this binary data a single DER structure credkit could read?
+pub fn looks_like_der(data: &[u8]) -> bool {
+    data.first() == Some(&tag::SEQUENCE) && asn1::Reader::new(data).read().is_ok()
+}

@@ -1,0 +1,533 @@
+//! PKCS#12 (RFC 7292) reader: PBES2/AES and legacy 3DES/RC2, with or without
+//! MAC or encryption, trust-only stores, BER input, and non-ASCII passwords.
+
+use super::model::{Entry, EntryKind, Format, MacInfo, Pkcs12Protection, Store};
+use super::pbe::{self, HashAlg, PbeError};
+use super::KeystoreError;
+use crate::asn1::{self, Tlv, tag};
+use crate::cert::{Certificate, chain};
+use crate::key::{PrivateKey, read_algorithm};
+
+/// Most bags / certificates accepted in one file.
+const MAX_BAGS: usize = 10_000;
+
+mod oid {
+    pub const DATA: &str = "1.2.840.113549.1.7.1";
+    pub const ENCRYPTED_DATA: &str = "1.2.840.113549.1.7.6";
+    pub const ENVELOPED_DATA: &str = "1.2.840.113549.1.7.3";
+    pub const KEY_BAG: &str = "1.2.840.113549.1.12.10.1.1";
+    pub const SHROUDED_KEY_BAG: &str = "1.2.840.113549.1.12.10.1.2";
+    pub const CERT_BAG: &str = "1.2.840.113549.1.12.10.1.3";
+    pub const CRL_BAG: &str = "1.2.840.113549.1.12.10.1.4";
+    pub const SECRET_BAG: &str = "1.2.840.113549.1.12.10.1.5";
+    pub const SAFE_CONTENTS_BAG: &str = "1.2.840.113549.1.12.10.1.6";
+    pub const X509_CERT: &str = "1.2.840.113549.1.9.22.1";
+    pub const FRIENDLY_NAME: &str = "1.2.840.113549.1.9.20";
+    pub const LOCAL_KEY_ID: &str = "1.2.840.113549.1.9.21";
+    pub const ORACLE_TRUSTED_KEY_USAGE: &str = "2.16.840.1.113894.746875.1.1";
+}
+
+/// Does this look like a PKCS#12 PFX (SEQUENCE { INTEGER 3, SEQUENCE { OID pkcs7-data ...}})?
+pub fn looks_like(data: &[u8]) -> bool {
+    let Ok(mut r) = asn1::Reader::new(data).read().map(|t| t.reader()) else {
+        return false;
+    };
+    let Ok(v) = r.read() else { return false };
+    if v.tag != tag::INTEGER || v.u64().ok() != Some(3) {
+        return false;
+    }
+    r.read()
+        .ok()
+        .filter(|t| t.tag == tag::SEQUENCE)
+        .and_then(|t| t.reader().read().ok())
+        .and_then(|t| t.oid().ok())
+        .is_some_and(|o| o == oid::DATA || o == "1.2.840.113549.1.7.2")
+}
+
+#[derive(Default)]
+struct Attrs {
+    friendly_name: Option<String>,
+    local_key_id: Option<Vec<u8>>,
+    trusted: bool,
+}
+
+struct KeyBag {
+    key: Option<PrivateKey>,
+    attrs: Attrs,
+    protection: Option<String>,
+}
+
+struct CertBag {
+    cert: Certificate,
+    attrs: Attrs,
+}
+
+struct Parsed {
+    keys: Vec<KeyBag>,
+    certs: Vec<CertBag>,
+    secrets: Vec<Attrs>,
+    protection: Pkcs12Protection,
+}
+
+fn malformed(e: asn1::Asn1Error) -> KeystoreError {
+    KeystoreError::Malformed {
+        format: "PKCS#12",
+        source: e,
+    }
+}
+
+fn pbe_err(e: PbeError, what: &str) -> KeystoreError {
+    match e {
+        PbeError::Decrypt => KeystoreError::WrongPassword {
+            what: what.to_string(),
+        },
+        PbeError::Unsupported { what, name } => KeystoreError::Unsupported {
+            what: what.to_string(),
+            name,
+        },
+        PbeError::Malformed(e) => malformed(e),
+        PbeError::TooManyIterations { count } => KeystoreError::TooLarge {
+            what: "iteration count".into(),
+            value: count,
+            max: pbe::MAX_ITERATIONS,
+        },
+    }
+}
+
+/// The password candidates: for an empty password OpenSSL may have used
+/// either a BMP string of just the terminator, or no bytes at all.
+fn bmp_candidates(password: &str) -> Vec<Vec<u8>> {
+    if password.is_empty() {
+        vec![vec![0, 0], Vec::new()]
+    } else {
+        vec![pbe::bmp_password(password)]
+    }
+}
+
+/// Read a PKCS#12 file. `password` None means "no password was given":
+/// the empty password is tried, and a MAC failure then asks for one.
+pub fn read(data: &[u8], password: Option<&str>) -> Result<Store, KeystoreError> {
+    let outer = asn1::parse_single(data).map_err(malformed)?;
+    let ber = asn1::is_ber(data);
+    let der_owned;
+    let outer = if ber {
+        der_owned = asn1::to_der(&outer).map_err(malformed)?;
+        asn1::parse_single(&der_owned).map_err(malformed)?
+    } else {
+        outer
+    };
+    let pfx = outer
+        .expect(tag::SEQUENCE, "a PFX SEQUENCE")
+        .map_err(malformed)?;
+    let mut r = pfx.reader();
+    let version = r
+        .expect(tag::INTEGER, "the PFX version")
+        .and_then(|t| t.u64())
+        .map_err(malformed)?;
+    if version != 3 {
+        return Err(KeystoreError::Invalid {
+            format: "PKCS#12",
+            detail: format!("PFX version {version}, expected 3"),
+        });
+    }
+    let auth_safe = r
+        .expect(tag::SEQUENCE, "the authSafe ContentInfo")
+        .map_err(malformed)?;
+    let mac_data = r.optional(tag::SEQUENCE).map_err(malformed)?;
+    let (ctype, content) = content_info(&auth_safe).map_err(malformed)?;
+    if ctype != oid::DATA {
+        return Err(KeystoreError::Unsupported {
+            what: "PKCS#12 integrity mode".into(),
+            name: if ctype == "1.2.840.113549.1.7.2" {
+                "public-key integrity (signedData)".into()
+            } else {
+                format!("content type {ctype}")
+            },
+        });
+    }
+    let auth_bytes = content
+        .ok_or_else(|| {
+            malformed(asn1::Asn1Error {
+                offset: auth_safe.content_offset,
+                expected: "authSafe content".into(),
+            })
+        })
+        .and_then(|c| c.octets().map_err(malformed))?;
+
+    let given = password.unwrap_or("");
+    let mut protection = Pkcs12Protection {
+        ber,
+        ..Default::default()
+    };
+    // Verify the MAC first: it tells a wrong password apart from everything else.
+    let mut bmp_used: Option<Vec<u8>> = None;
+    if let Some(mac) = mac_data {
+        let (info, ok_bmp) = verify_mac(&mac, &auth_bytes, given)?;
+        protection.mac = Some(info);
+        match ok_bmp {
+            Some(b) => bmp_used = Some(b),
+            None => {
+                return Err(if password.is_none() {
+                    KeystoreError::PasswordRequired { format: "PKCS#12" }
+                } else {
+                    KeystoreError::WrongPassword {
+                        what: "PKCS#12 MAC".into(),
+                    }
+                });
+            }
+        }
+    }
+    let parsed = parse_auth_safe(&auth_bytes, given, bmp_used.as_deref(), protection, password)?;
+    Ok(assemble(parsed))
+}
+
+fn content_info<'a>(ci: &Tlv<'a>) -> asn1::Result<(String, Option<Tlv<'a>>)> {
+    let mut r = ci.reader();
+    let ctype = r.expect(tag::OID, "a content type OID")?.oid()?;
+    let content = match r.optional(0xa0)? {
+        Some(explicit) => Some(explicit.reader().read()?),
+        None => None,
+    };
+    Ok((ctype, content))
+}
+
+fn verify_mac(
+    mac: &Tlv<'_>,
+    auth_bytes: &[u8],
+    password: &str,
+) -> Result<(MacInfo, Option<Vec<u8>>), KeystoreError> {
+    let mut r = mac.reader();
+    let digest_info = r
+        .expect(tag::SEQUENCE, "the MAC DigestInfo")
+        .map_err(malformed)?;
+    let mut dr = digest_info.reader();
+    let (alg, _) = read_algorithm(&mut dr).map_err(malformed)?;
+    let expected = dr
+        .expect(tag::OCTET_STRING, "the MAC value")
+        .map_err(malformed)?
+        .content;
+    let salt = r
+        .expect(tag::OCTET_STRING, "the MAC salt")
+        .map_err(malformed)?
+        .content;
+    let iterations = match r.optional(tag::INTEGER).map_err(malformed)? {
+        Some(i) => i.u64().map_err(malformed)?,
+        None => 1,
+    };
+    let hash = HashAlg::from_digest_oid(&alg).ok_or_else(|| KeystoreError::Unsupported {
+        what: "MAC algorithm".into(),
+        name: pbe::pbe_name(&alg),
+    })?;
+    if iterations == 0 || iterations > pbe::MAX_ITERATIONS {
+        return Err(KeystoreError::TooLarge {
+            what: "MAC iteration count".into(),
+            value: iterations,
+            max: pbe::MAX_ITERATIONS,
+        });
+    }
+    let mut info = MacInfo {
+        algorithm: hash.name().into(),
+        iterations,
+        salt_length: salt.len(),
+        verified: false,
+    };
+    for bmp in bmp_candidates(password) {
+        let key = pbe::pkcs12_kdf(hash, 3, &bmp, salt, iterations as u32, hash.output_len());
+        if hash.hmac(&key, auth_bytes) == expected {
+            info.verified = true;
+            return Ok((info, Some(bmp)));
+        }
+    }
+    Ok((info, None))
+}
+
+fn parse_auth_safe(
+    auth_bytes: &[u8],
+    password: &str,
+    bmp: Option<&[u8]>,
+    protection: Pkcs12Protection,
+    given: Option<&str>,
+) -> Result<Parsed, KeystoreError> {
+    let mut parsed = Parsed {
+        keys: Vec::new(),
+        certs: Vec::new(),
+        secrets: Vec::new(),
+        protection,
+    };
+    let seq = asn1::parse_single(auth_bytes)
+        .and_then(|t| t.expect(tag::SEQUENCE, "an AuthenticatedSafe SEQUENCE"))
+        .map_err(malformed)?;
+    let mut r = seq.reader();
+    while !r.is_empty() {
+        let ci = r
+            .expect(tag::SEQUENCE, "a ContentInfo")
+            .map_err(malformed)?;
+        let (ctype, content) = content_info(&ci).map_err(malformed)?;
+        match ctype.as_str() {
+            oid::DATA => {
+                let bytes = content
+                    .map(|c| c.octets())
+                    .transpose()
+                    .map_err(malformed)?
+                    .unwrap_or_default();
+                parse_safe_contents(&bytes, password, &mut parsed, 0, true)?;
+            }
+            oid::ENCRYPTED_DATA => {
+                let Some(ed) = content else { continue };
+                let mut er = ed
+                    .expect(tag::SEQUENCE, "EncryptedData")
+                    .map_err(malformed)?
+                    .reader();
+                let _version = er.expect(tag::INTEGER, "the version").map_err(malformed)?;
+                let eci = er
+                    .expect(tag::SEQUENCE, "EncryptedContentInfo")
+                    .map_err(malformed)?;
+                let mut ecr = eci.reader();
+                let _ct = ecr.expect(tag::OID, "a content type").map_err(malformed)?;
+                let (alg, params) = read_algorithm(&mut ecr).map_err(malformed)?;
+                let info = pbe::describe(&alg, params.as_ref()).map_err(|e| pbe_err(e, ""))?;
+                parsed.protection.certificates.push(info);
+                let enc = match ecr.read().map_err(malformed)? {
+                    t if t.tag == 0x80 => t.content.to_vec(),
+                    t if t.tag == 0xa0 => {
+                        let mut v = Vec::new();
+                        let mut cr = t.reader();
+                        while !cr.is_empty() {
+                            v.extend_from_slice(&cr.read().map_err(malformed)?.octets().map_err(malformed)?);
+                        }
+                        v
+                    }
+                    t => {
+                        return Err(malformed(asn1::Asn1Error {
+                            offset: t.content_offset,
+                            expected: "the encrypted content [0]".into(),
+                        }));
+                    }
+                };
+                let plain = pbe::decrypt(&alg, params.as_ref(), password, bmp, &enc).map_err(
+                    |e| match (e, given) {
+                        (PbeError::Decrypt, None) => {
+                            KeystoreError::PasswordRequired { format: "PKCS#12" }
+                        }
+                        (e, _) => pbe_err(e, "PKCS#12 certificate bag"),
+                    },
+                )?;
+                // A wrong password can survive the padding check by chance
+                // (1 in 256 for RC2-40); garbage then fails to parse.
+                if asn1::parse_single(&plain).is_err() {
+                    return Err(match given {
+                        None => KeystoreError::PasswordRequired { format: "PKCS#12" },
+                        Some(_) => KeystoreError::WrongPassword {
+                            what: "PKCS#12 certificate bag".into(),
+                        },
+                    });
+                }
+                parse_safe_contents(&plain, password, &mut parsed, 0, false)?;
+            }
+            oid::ENVELOPED_DATA => {
+                return Err(KeystoreError::Unsupported {
+                    what: "PKCS#12 privacy mode".into(),
+                    name: "public-key encryption (envelopedData)".into(),
+                });
+            }
+            other => {
+                return Err(KeystoreError::Unsupported {
+                    what: "PKCS#12 content type".into(),
+                    name: other.to_string(),
+                });
+            }
+        }
+    }
+    Ok(parsed)
+}
+
+fn parse_attrs(set: &Tlv<'_>) -> asn1::Result<Attrs> {
+    let mut a = Attrs::default();
+    let mut r = set.reader();
+    while !r.is_empty() {
+        let attr = r.expect(tag::SEQUENCE, "an Attribute")?;
+        let mut ar = attr.reader();
+        let oid = ar.expect(tag::OID, "an attribute type")?.oid()?;
+        let values = ar.expect(tag::SET, "attribute values")?;
+        let first = values.reader().read().ok();
+        match (oid.as_str(), first) {
+            (oid::FRIENDLY_NAME, Some(v)) => {
+                a.friendly_name = Some(crate::cert::decode_string(&v).0);
+            }
+            (oid::LOCAL_KEY_ID, Some(v)) => a.local_key_id = Some(v.content.to_vec()),
+            (oid::ORACLE_TRUSTED_KEY_USAGE, _) => a.trusted = true,
+            _ => {}
+        }
+    }
+    Ok(a)
+}
+
+fn parse_safe_contents(
+    bytes: &[u8],
+    password: &str,
+    parsed: &mut Parsed,
+    depth: usize,
+    depth_plain: bool,
+) -> Result<(), KeystoreError> {
+    if depth > 4 {
+        return Err(KeystoreError::Invalid {
+            format: "PKCS#12",
+            detail: "safe contents nested too deeply".into(),
+        });
+    }
+    let seq = asn1::parse_single(bytes)
+        .and_then(|t| t.expect(tag::SEQUENCE, "a SafeContents SEQUENCE"))
+        .map_err(malformed)?;
+    let mut r = seq.reader();
+    while !r.is_empty() {
+        if parsed.keys.len() + parsed.certs.len() + parsed.secrets.len() > MAX_BAGS {
+            return Err(KeystoreError::TooLarge {
+                what: "number of bags".into(),
+                value: MAX_BAGS as u64 + 1,
+                max: MAX_BAGS as u64,
+            });
+        }
+        let bag = r.expect(tag::SEQUENCE, "a SafeBag").map_err(malformed)?;
+        let mut br = bag.reader();
+        let bag_id = br
+            .expect(tag::OID, "a bag type")
+            .and_then(|t| t.oid())
+            .map_err(malformed)?;
+        let value = br
+            .expect(0xa0, "the bag value [0]")
+            .and_then(|t| t.reader().read())
+            .map_err(malformed)?;
+        let attrs = match br.optional(tag::SET).map_err(malformed)? {
+            Some(s) => parse_attrs(&s).map_err(malformed)?,
+            None => Attrs::default(),
+        };
+        match bag_id.as_str() {
+            oid::KEY_BAG => {
+                parsed.protection.unencrypted_content = true;
+                let key = PrivateKey::from_pkcs8(value.raw).map_err(KeystoreError::Key)?;
+                parsed.keys.push(KeyBag {
+                    key: Some(key),
+                    attrs,
+                    protection: Some("none (keyBag)".into()),
+                });
+            }
+            oid::SHROUDED_KEY_BAG => {
+                let info = pbe::describe_pkcs8(value.raw).map_err(|e| pbe_err(e, ""))?;
+                let pkcs8 = pbe::decrypt_pkcs8(value.raw, password)
+                    .map_err(|e| pbe_err(e, "PKCS#12 key bag"))?;
+                let key = PrivateKey::from_pkcs8(&pkcs8).map_err(KeystoreError::Key)?;
+                parsed.keys.push(KeyBag {
+                    key: Some(key),
+                    attrs,
+                    protection: Some(info.to_string()),
+                });
+                parsed.protection.keys.push(info);
+            }
+            oid::CERT_BAG => {
+                let mut cr = value
+                    .expect(tag::SEQUENCE, "a CertBag")
+                    .map_err(malformed)?
+                    .reader();
+                let cert_type = cr
+                    .expect(tag::OID, "a certificate type")
+                    .and_then(|t| t.oid())
+                    .map_err(malformed)?;
+                if cert_type != oid::X509_CERT {
+                    continue; // SDSI certificates: nothing anyone uses
+                }
+                let der = cr
+                    .expect(0xa0, "the certificate value [0]")
+                    .and_then(|t| t.reader().read())
+                    .and_then(|t| t.octets())
+                    .map_err(malformed)?;
+                let cert = Certificate::from_der(&der).map_err(KeystoreError::Cert)?;
+                if depth_plain {
+                    parsed.protection.unencrypted_content = true;
+                }
+                parsed.certs.push(CertBag { cert, attrs });
+            }
+            oid::SECRET_BAG => parsed.secrets.push(attrs),
+            oid::SAFE_CONTENTS_BAG => {
+                parse_safe_contents(value.raw, password, parsed, depth + 1, depth_plain)?;
+            }
+            oid::CRL_BAG => {}
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn assemble(p: Parsed) -> Store {
+    let mut store = Store::new(Format::Pkcs12);
+    store.integrity_verified = p.protection.mac.as_ref().map(|m| m.verified);
+    if p.protection.mac.is_none() {
+        store
+            .notes
+            .push("the file has no MAC: its integrity cannot be checked".into());
+    }
+    if p.protection.ber {
+        store.notes.push(
+            "the file uses BER indefinite lengths (Windows/NSS export); it was read as DER".into(),
+        );
+    }
+    let pool: Vec<Certificate> = p.certs.iter().map(|c| c.cert.clone()).collect();
+    let mut used = vec![false; p.certs.len()];
+    for kb in p.keys {
+        let mut e = Entry::new(EntryKind::PrivateKey);
+        let key = kb.key;
+        // The leaf: same localKeyId, else the certificate with the same public key.
+        let leaf_idx = kb
+            .attrs
+            .local_key_id
+            .as_ref()
+            .and_then(|id| {
+                p.certs
+                    .iter()
+                    .position(|c| c.attrs.local_key_id.as_ref() == Some(id))
+            })
+            .or_else(|| {
+                key.as_ref().and_then(|k| {
+                    p.certs
+                        .iter()
+                        .position(|c| c.cert.public_key.as_ref().ok() == Some(&k.public))
+                })
+            });
+        if let Some(i) = leaf_idx {
+            let leaf = &p.certs[i];
+            e.chain = chain::build(&leaf.cert, &pool);
+            for c in &e.chain {
+                for (j, x) in pool.iter().enumerate() {
+                    if x.der == c.der {
+                        used[j] = true;
+                    }
+                }
+            }
+            e.alias = kb
+                .attrs
+                .friendly_name
+                .clone()
+                .or_else(|| leaf.attrs.friendly_name.clone());
+        } else {
+            e.alias = kb.attrs.friendly_name.clone();
+        }
+        e.private_key = key;
+        e.key_protection = kb.protection;
+        store.entries.push(e);
+    }
+    for (i, cb) in p.certs.into_iter().enumerate() {
+        if used[i] && !cb.attrs.trusted {
+            continue;
+        }
+        let mut e = Entry::new(EntryKind::TrustedCertificate);
+        e.alias = cb.attrs.friendly_name;
+        e.chain = vec![cb.cert];
+        store.entries.push(e);
+    }
+    for s in p.secrets {
+        let mut e = Entry::new(EntryKind::Secret);
+        e.alias = s.friendly_name;
+        store.entries.push(e);
+    }
+    store.pkcs12 = Some(p.protection);
+    store
+}

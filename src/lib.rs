@@ -1,0 +1,18 @@
+//! credkit: inspect, check, convert and use the keys and certificates that
+//! machine-to-machine OAuth runs on (Maskinporten, Okta, Entra ID, Keycloak).
+//!
+//! The library holds the readers and domain logic; the `credkit` binary is a
+//! thin layer over it. Domain modules never print: only [`output`] does.
+
+pub mod asn1;
+pub mod cert;
+pub mod cli;
+pub mod commands;
+pub mod ctx;
+pub mod error;
+pub mod key;
+pub mod keystore;
+pub mod output;
+pub mod secret;
+
+pub use error::{Error, Result};

@@ -1,0 +1,191 @@
+//! Text rendering of the `inspect` report.
+
+use super::Render;
+use super::sanitize::line as safe;
+use crate::keystore::inspect::{CertReport, EntryReport, InspectReport};
+use std::fmt::Write;
+
+impl Render for InspectReport {
+    fn render_text(&self, out: &mut String) {
+        let n = self.entries.len();
+        let _ = writeln!(
+            out,
+            "{}: {}{}, {} entr{}",
+            safe(&self.file),
+            self.format.label(),
+            self.version.map(|v| format!(" (version {v})")).unwrap_or_default(),
+            n,
+            if n == 1 { "y" } else { "ies" }
+        );
+        match self.integrity_verified {
+            Some(true) => {
+                let how = self
+                    .pkcs12
+                    .as_ref()
+                    .and_then(|p| p.mac.as_ref())
+                    .map(|m| format!("MAC {}, {} iterations, ", m.algorithm, m.iterations))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "  integrity:    {how}verified");
+            }
+            Some(false) => {
+                let _ = writeln!(out, "  integrity:    FAILED");
+            }
+            None => {
+                let _ = writeln!(out, "  integrity:    not checked");
+            }
+        }
+        if let Some(p) = &self.pkcs12 {
+            for c in &p.certificates {
+                let _ = writeln!(out, "  certificates: {c}");
+            }
+            for k in dedup(&p.keys) {
+                let _ = writeln!(out, "  keys:         {k}");
+            }
+            if p.unencrypted_content {
+                let _ = writeln!(out, "  unencrypted:  some certificates or keys are stored without encryption");
+            }
+        }
+        for note in &self.notes {
+            let _ = writeln!(out, "  note: {}", safe(note));
+        }
+        for e in &self.entries {
+            out.push('\n');
+            render_entry(e, out);
+        }
+    }
+}
+
+fn dedup<T: ToString>(v: &[T]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for x in v {
+        let s = x.to_string();
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn render_entry(e: &EntryReport, out: &mut String) {
+    let alias = e
+        .alias
+        .as_deref()
+        .map(|a| format!("\"{}\"", safe(a)))
+        .unwrap_or_else(|| "(no alias)".into());
+    let key = e
+        .key
+        .as_ref()
+        .map(|k| format!(", {}", k.description))
+        .unwrap_or_default();
+    let _ = writeln!(out, "Entry {alias}: {}{key}", e.kind.label());
+    if let Some(c) = &e.created {
+        let _ = writeln!(out, "  created:      {c}");
+    }
+    if let Some(k) = &e.kid {
+        let _ = writeln!(out, "  kid:          {}", safe(k));
+    }
+    if let Some(k) = &e.key {
+        if k.locked {
+            let _ = writeln!(out, "  key:          present, not decrypted (no password)");
+        }
+        if let Some(t) = &k.jwk_thumbprint {
+            let _ = writeln!(out, "  thumbprint:   {t} (RFC 7638, SHA-256)");
+        }
+        if let Some(p) = &k.protection {
+            let _ = writeln!(out, "  protection:   {}", safe(p));
+        }
+    }
+    if let Some(s) = &e.secret_algorithm {
+        let _ = writeln!(out, "  algorithm:    {}", safe(s));
+    }
+    match e.key_matches_certificate {
+        Some(true) => {
+            let _ = writeln!(out, "  key matches:  yes, the key belongs to the certificate");
+        }
+        Some(false) => {
+            let _ = writeln!(
+                out,
+                "  key matches:  NO, the key does not belong to the first certificate"
+            );
+        }
+        None => {}
+    }
+    if let Some(ch) = &e.chain {
+        let order = if ch.length == 1 {
+            String::new()
+        } else if ch.in_order {
+            ", in order".into()
+        } else {
+            ", NOT in order".into()
+        };
+        let root = if ch.reaches_root {
+            "ends at a self-signed root"
+        } else {
+            "does not reach a self-signed root"
+        };
+        let _ = writeln!(
+            out,
+            "  chain:        {} certificate{}{order}, {root}",
+            ch.length,
+            if ch.length == 1 { "" } else { "s" }
+        );
+        for p in &ch.problems {
+            let _ = writeln!(out, "                - {}", safe(p));
+        }
+    }
+    for (i, c) in e.certificates.iter().enumerate() {
+        render_cert(i, c, out);
+    }
+}
+
+fn render_cert(i: usize, c: &CertReport, out: &mut String) {
+    let _ = writeln!(out, "  [{i}] subject:      {}", safe(&c.subject));
+    let _ = writeln!(out, "      issuer:       {}", safe(&c.issuer));
+    let _ = writeln!(out, "      serial:       {}", c.serial);
+    let when = match c.validity.status {
+        "valid" => format!("{} days left", c.validity.days),
+        "expired" => format!("EXPIRED {} days ago", c.validity.days),
+        _ => format!("NOT YET VALID, starts in {} days", c.validity.days),
+    };
+    let _ = writeln!(
+        out,
+        "      valid:        {} to {} ({when})",
+        c.not_before, c.not_after
+    );
+    if let Some(k) = &c.public_key {
+        let _ = writeln!(out, "      public key:   {k}");
+    }
+    let _ = writeln!(out, "      signature:    {}", c.signature_algorithm);
+    match &c.key_usage {
+        Some(ku) => {
+            let _ = writeln!(
+                out,
+                "      key usage:    {}{}",
+                ku.join(", "),
+                if c.key_usage_critical { " (critical)" } else { "" }
+            );
+        }
+        None => {
+            let _ = writeln!(out, "      key usage:    (none: any use)");
+        }
+    }
+    if let Some(eku) = &c.extended_key_usage {
+        let _ = writeln!(out, "      ext key usage: {}", eku.join(", "));
+    }
+    if !c.policies.is_empty() {
+        let _ = writeln!(out, "      policies:     {}", c.policies.join(", "));
+    }
+    if c.is_ca == Some(true) {
+        let _ = writeln!(out, "      CA:           yes");
+    }
+    if !c.subject_alt_names.is_empty() {
+        let _ = writeln!(out, "      alt names:    {}", safe(&c.subject_alt_names.join(", ")));
+    }
+    if let Some(o) = &c.org_number {
+        let _ = writeln!(out, "      org number:   {} (from {})", o.value, o.source);
+    }
+    let _ = writeln!(out, "      SHA-1:        {}", c.fingerprints.sha1);
+    let _ = writeln!(out, "      SHA-256:      {}", c.fingerprints.sha256);
+    let _ = writeln!(out, "      x5t:          {}", c.x5t);
+    let _ = writeln!(out, "      x5t#S256:     {}", c.x5t_s256);
+}

@@ -1,0 +1,87 @@
+//! The only place that prints. Reports become text or JSON on stdout; errors
+//! become `error:` / `hint:` lines (or a JSON object) on stderr. A closed
+//! stdout (`| head`) is not an error.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod inspect;
+pub mod files;
+pub mod sanitize;
+
+use crate::error::Error;
+use serde::Serialize;
+use std::io::Write;
+
+/// A command result that can be shown as text and as JSON.
+pub trait Render: Serialize {
+    fn render_text(&self, out: &mut String);
+}
+
+/// Write bytes to stdout; a broken pipe is a quiet success.
+pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// Print a report in the chosen format.
+pub fn emit<R: Render>(report: &R, json: bool) -> std::io::Result<()> {
+    let mut s = String::new();
+    if json {
+        s = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
+        s.push('\n');
+    } else {
+        report.render_text(&mut s);
+    }
+    write_stdout(s.as_bytes())
+}
+
+/// A status line on stderr (suppressed by `--quiet`).
+pub fn status(quiet: bool, msg: &str) {
+    if !quiet {
+        let _ = writeln!(std::io::stderr().lock(), "{msg}");
+    }
+}
+
+#[derive(Serialize)]
+struct JsonError<'a> {
+    error: JsonErrorBody<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonErrorBody<'a> {
+    code: &'a str,
+    message: String,
+    causes: Vec<String>,
+    hints: Vec<String>,
+    exit_code: u8,
+}
+
+/// Report an error on stderr.
+pub fn report_error(e: &Error, json: bool) {
+    let mut s = String::new();
+    if json {
+        let body = JsonError {
+            error: JsonErrorBody {
+                code: e.id(),
+                message: e.to_string(),
+                causes: e.causes(),
+                hints: e.hint().into_iter().collect(),
+                exit_code: e.exit_code(),
+            },
+        };
+        s = serde_json::to_string(&body).unwrap_or_default();
+        s.push('\n');
+    } else {
+        s.push_str(&format!("error: {}\n", sanitize::line(&e.to_string())));
+        for c in e.causes() {
+            s.push_str(&format!("  caused by: {}\n", sanitize::line(&c)));
+        }
+        if let Some(h) = e.hint() {
+            s.push_str(&format!("hint: {h}\n"));
+        }
+        s.push_str(&format!("(error id: {})\n", e.id()));
+    }
+    let _ = std::io::stderr().lock().write_all(s.as_bytes());
+}

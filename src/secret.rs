@@ -1,0 +1,162 @@
+//! Where passwords come from. A secret never has to appear on the command
+//! line: it comes from a file, an environment variable, standard input, the
+//! `CREDKIT_PASSWORD` variable, or a terminal prompt.
+
+use crate::error::Error;
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+
+/// The environment variable read when no password option is given.
+pub const DEFAULT_ENV: &str = "CREDKIT_PASSWORD";
+
+/// Where one secret comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    File(PathBuf),
+    Env(String),
+    Stdin,
+    /// `CREDKIT_PASSWORD` if set, else a prompt on a terminal, else nothing.
+    Default,
+    /// Never ask (e.g. a key password that defaults to the store password).
+    Absent,
+}
+
+/// A secret resolved lazily and at most once.
+#[derive(Debug)]
+pub struct SecretCell {
+    source: SecretSource,
+    /// What the prompt says, e.g. `Password for store.p12`.
+    prompt: String,
+    value: Option<Option<String>>,
+}
+
+/// Strip one trailing line ending, as `read` in a shell would.
+fn strip_newline(mut s: String) -> String {
+    if s.ends_with('\n') {
+        s.pop();
+        if s.ends_with('\r') {
+            s.pop();
+        }
+    }
+    s
+}
+
+impl SecretCell {
+    pub fn new(source: SecretSource, prompt: impl Into<String>) -> SecretCell {
+        SecretCell {
+            source,
+            prompt: prompt.into(),
+            value: None,
+        }
+    }
+
+    /// A cell that already holds a value (tests, library callers).
+    pub fn with_value(value: Option<String>) -> SecretCell {
+        SecretCell {
+            source: SecretSource::Absent,
+            prompt: String::new(),
+            value: Some(value),
+        }
+    }
+
+    /// Was a password given explicitly (option or `CREDKIT_PASSWORD`)?
+    pub fn has_explicit(&self) -> bool {
+        match &self.source {
+            SecretSource::File(_) | SecretSource::Env(_) | SecretSource::Stdin => true,
+            SecretSource::Default => std::env::var_os(DEFAULT_ENV).is_some(),
+            SecretSource::Absent => matches!(self.value, Some(Some(_))),
+        }
+    }
+
+    /// The secret if one was given explicitly; never prompts.
+    pub fn get_explicit(&mut self) -> Result<Option<String>, Error> {
+        if self.has_explicit() {
+            self.get()
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The secret, asking for it if needed. `None` when none is available.
+    pub fn get(&mut self) -> Result<Option<String>, Error> {
+        if let Some(v) = &self.value {
+            return Ok(v.clone());
+        }
+        let v = match &self.source {
+            SecretSource::File(p) => {
+                let s = std::fs::read_to_string(p).map_err(|e| Error::PasswordSource {
+                    source_name: format!("password file {}", p.display()),
+                    detail: e.to_string(),
+                })?;
+                Some(strip_newline(s))
+            }
+            SecretSource::Env(name) => match std::env::var(name) {
+                Ok(v) => Some(v),
+                Err(std::env::VarError::NotPresent) => {
+                    return Err(Error::PasswordSource {
+                        source_name: format!("environment variable {name}"),
+                        detail: "it is not set".into(),
+                    });
+                }
+                Err(std::env::VarError::NotUnicode(_)) => {
+                    return Err(Error::PasswordSource {
+                        source_name: format!("environment variable {name}"),
+                        detail: "it is not valid UTF-8".into(),
+                    });
+                }
+            },
+            SecretSource::Stdin => {
+                let mut s = String::new();
+                std::io::stdin()
+                    .lock()
+                    .take(64 * 1024)
+                    .read_to_string(&mut s)
+                    .map_err(|e| Error::PasswordSource {
+                        source_name: "standard input".into(),
+                        detail: e.to_string(),
+                    })?;
+                // Only the first line is the password.
+                let first = s.split('\n').next().unwrap_or("").trim_end_matches('\r');
+                Some(first.to_string())
+            }
+            SecretSource::Default => match std::env::var(DEFAULT_ENV) {
+                Ok(v) => Some(v),
+                Err(_) if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
+                    let p = rpassword::prompt_password(format!("{}: ", self.prompt)).map_err(
+                        |e| Error::PasswordSource {
+                            source_name: "the terminal prompt".into(),
+                            detail: e.to_string(),
+                        },
+                    )?;
+                    Some(p)
+                }
+                Err(_) => None,
+            },
+            SecretSource::Absent => None,
+        };
+        self.value = Some(v.clone());
+        Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_password_drops_one_newline() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("pw");
+        std::fs::write(&p, "pässwörd\r\n").expect("write");
+        let mut c = SecretCell::new(SecretSource::File(p), "x");
+        assert!(c.has_explicit());
+        assert_eq!(c.get().expect("get").as_deref(), Some("pässwörd"));
+    }
+
+    #[test]
+    fn missing_env_var_is_an_error() {
+        let mut c = SecretCell::new(SecretSource::Env("CREDKIT_TEST_SURELY_UNSET".into()), "x");
+        let e = c.get().expect_err("unset");
+        assert_eq!(e.id(), "password-source");
+    }
+}

@@ -1,0 +1,175 @@
+//! Test harness: run the credkit binary with a pinned clock and a clean
+//! environment, and run the peer tools (openssl, keytool) on the same files.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The moment all tests judge validity against.
+pub const NOW: &str = "2026-11-23T12:00:00Z";
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("fixtures").join(rel)
+}
+
+/// The password a fixture was made with (see fixtures/README.md).
+pub fn password_for(rel: &str) -> &'static str {
+    if rel.contains("nonascii") {
+        "pässwörd"
+    } else {
+        "changeit"
+    }
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+    pub fn error_json(&self) -> Value {
+        serde_json::from_str(self.stderr.trim()).unwrap_or_else(|e| {
+            panic!("stderr is not a JSON error ({e}):\n{}", self.stderr)
+        })
+    }
+    pub fn assert_ok(&self) -> &Self {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+    pub fn assert_no_panic(&self) {
+        assert!(
+            !self.stderr.contains("panicked") && !self.stderr.contains("RUST_BACKTRACE"),
+            "credkit panicked:\n{}",
+            self.stderr
+        );
+        assert!(
+            self.code == 0 || self.code == 1 || self.code == 2,
+            "unexpected exit code {}:\n{}",
+            self.code,
+            self.stderr
+        );
+    }
+}
+
+/// A credkit invocation with a pinned clock and no inherited password.
+pub fn credkit() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
+    c.env_remove("CREDKIT_PASSWORD")
+        .env("RUST_BACKTRACE", "0")
+        .arg("--now")
+        .arg(NOW)
+        .stdin(Stdio::null());
+    c
+}
+
+pub fn run(mut c: Command) -> Run {
+    let out: Output = c.output().expect("run credkit");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `credkit inspect --json FILE` with the fixture's password in CREDKIT_PASSWORD.
+pub fn inspect_json(rel: &str) -> Value {
+    let mut c = credkit();
+    c.arg("inspect")
+        .arg("--json")
+        .arg(fixture(rel))
+        .env("CREDKIT_PASSWORD", password_for(rel));
+    let r = run(c);
+    r.assert_ok();
+    r.json()
+}
+
+/// Run a peer tool; the test command installs them, so a missing tool fails.
+pub fn peer(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .env("LANG", "C.UTF-8")
+        .env("TZ", "UTC")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {program} ({e}); run `bash scripts/test.sh`, which installs it")
+        });
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn path_str(p: &Path) -> String {
+    p.to_str().expect("utf-8 path").to_string()
+}
+
+/// Uppercase colon hex of SHA-256 over a file's certificate, via openssl.
+pub fn openssl_fingerprint(pem_cert: &str, alg: &str) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path().join("c.pem");
+    std::fs::write(&p, pem_cert).expect("write");
+    let out = peer(
+        "openssl",
+        &["x509", "-noout", "-fingerprint", &format!("-{alg}"), "-in", &path_str(&p)],
+    );
+    out.trim()
+        .split_once('=')
+        .map(|(_, v)| v.to_string())
+        .expect("fingerprint line")
+}
+
+/// Split PEM text into its certificate blocks.
+pub fn pem_certs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.starts_with("-----BEGIN CERTIFICATE-----") {
+            inside = true;
+            cur.clear();
+        }
+        if inside {
+            cur.push_str(line);
+            cur.push('\n');
+        }
+        if line.starts_with("-----END CERTIFICATE-----") {
+            inside = false;
+            out.push(cur.clone());
+        }
+    }
+    out
+}
+
+/// All certificate SHA-256 fingerprints credkit reported, in order.
+pub fn reported_fingerprints(report: &Value) -> Vec<String> {
+    let mut v = Vec::new();
+    for e in report["entries"].as_array().expect("entries") {
+        for c in e["certificates"].as_array().expect("certificates") {
+            v.push(c["fingerprints"]["sha256"].as_str().expect("sha256").to_string());
+        }
+    }
+    v
+}
