@@ -28,10 +28,7 @@ pub enum Error {
         source: std::io::Error,
     },
     #[error("{path}: {source}")]
-    Input {
-        path: String,
-        source: KeystoreError,
-    },
+    Input { path: String, source: KeystoreError },
     /// A keystore error not yet tied to a file name (wrapped by `at`).
     #[error(transparent)]
     Keystore(#[from] KeystoreError),
@@ -69,7 +66,9 @@ impl Error {
         match self {
             Error::Usage { hint, .. } => hint.clone(),
             Error::Io { source, .. } => match source.kind() {
-                std::io::ErrorKind::NotFound => Some("check the path and the current directory".into()),
+                std::io::ErrorKind::NotFound => {
+                    Some("check the path and the current directory".into())
+                }
                 std::io::ErrorKind::PermissionDenied => {
                     Some("check the file's permissions (ls -l)".into())
                 }

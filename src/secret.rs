@@ -122,12 +122,13 @@ impl SecretCell {
             SecretSource::Default => match std::env::var(DEFAULT_ENV) {
                 Ok(v) => Some(v),
                 Err(_) if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
-                    let p = rpassword::prompt_password(format!("{}: ", self.prompt)).map_err(
-                        |e| Error::PasswordSource {
-                            source_name: "the terminal prompt".into(),
-                            detail: e.to_string(),
-                        },
-                    )?;
+                    let p =
+                        rpassword::prompt_password(format!("{}: ", self.prompt)).map_err(|e| {
+                            Error::PasswordSource {
+                                source_name: "the terminal prompt".into(),
+                                detail: e.to_string(),
+                            }
+                        })?;
                     Some(p)
                 }
                 Err(_) => None,

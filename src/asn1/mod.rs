@@ -347,10 +347,15 @@ fn parse_tlv(data: &[u8], abs: usize, depth: usize) -> Result<(Tlv<'_>, usize)> 
             return err(abs + 1, "a length of at most 4 bytes");
         }
         let Some(bytes) = data.get(2..2 + n) else {
-            return err(abs + 2, "the rest of an ASN.1 length, found the end of the data");
+            return err(
+                abs + 2,
+                "the rest of an ASN.1 length, found the end of the data",
+            );
         };
         hdr += n;
-        bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
+        bytes
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b))
     };
     let Some(content) = data.get(hdr..hdr.saturating_add(len)) else {
         return err(
@@ -468,7 +473,10 @@ mod tests {
             oid_to_string(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01]).as_deref(),
             Some("1.2.840.113549.1.1.1")
         );
-        assert_eq!(oid_to_string(&[0x55, 0x04, 0x61]).as_deref(), Some("2.5.4.97"));
+        assert_eq!(
+            oid_to_string(&[0x55, 0x04, 0x61]).as_deref(),
+            Some("2.5.4.97")
+        );
         assert_eq!(oid_to_string(&[0x80, 0x01]), None);
         assert_eq!(oid_to_string(&[0x86]), None);
     }

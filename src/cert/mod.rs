@@ -157,13 +157,19 @@ pub fn signature_algorithm_name(oid: &str) -> String {
 /// Decode an ASN.1 character string value.
 pub fn decode_string(t: &Tlv<'_>) -> (String, &'static str) {
     match t.tag {
-        tag::UTF8_STRING => (String::from_utf8_lossy(t.content).into_owned(), "UTF8String"),
+        tag::UTF8_STRING => (
+            String::from_utf8_lossy(t.content).into_owned(),
+            "UTF8String",
+        ),
         tag::PRINTABLE_STRING => (
             String::from_utf8_lossy(t.content).into_owned(),
             "PrintableString",
         ),
         tag::IA5_STRING => (String::from_utf8_lossy(t.content).into_owned(), "IA5String"),
-        0x14 => (t.content.iter().map(|b| char::from(*b)).collect(), "TeletexString"),
+        0x14 => (
+            t.content.iter().map(|b| char::from(*b)).collect(),
+            "TeletexString",
+        ),
         tag::BMP_STRING => {
             let units: Vec<u16> = t
                 .content
@@ -269,7 +275,9 @@ impl Certificate {
         let mut r = outer.reader();
         let tbs = r.expect(tag::SEQUENCE, "a TBSCertificate SEQUENCE")?;
         let (sig_alg, _) = key::read_algorithm(&mut r)?;
-        let signature = r.expect(tag::BIT_STRING, "the signature BIT STRING")?.bit_string()?;
+        let signature = r
+            .expect(tag::BIT_STRING, "the signature BIT STRING")?
+            .bit_string()?;
         r.finish("the certificate")?;
 
         let mut t = tbs.reader();
@@ -277,7 +285,10 @@ impl Certificate {
             Some(v) => asn1::parse_single(v.content)?.u64()?,
             None => 0,
         };
-        let serial = t.expect(tag::INTEGER, "the serial number")?.content.to_vec();
+        let serial = t
+            .expect(tag::INTEGER, "the serial number")?
+            .content
+            .to_vec();
         let _inner_sig = key::read_algorithm(&mut t)?;
         let issuer = parse_name(&t.read()?)?;
         let validity = t.expect(tag::SEQUENCE, "the Validity SEQUENCE")?;
@@ -382,7 +393,9 @@ impl Certificate {
                         0x81 => self.subject_alt_names.push(format!("email:{text}")),
                         0x82 => self.subject_alt_names.push(format!("DNS:{text}")),
                         0x86 => self.subject_alt_names.push(format!("URI:{text}")),
-                        0x87 => self.subject_alt_names.push(format!("IP:{}", ip_text(g.content))),
+                        0x87 => self
+                            .subject_alt_names
+                            .push(format!("IP:{}", ip_text(g.content))),
                         _ => {}
                     }
                 }
@@ -423,7 +436,11 @@ impl Certificate {
     pub fn serial_hex(&self) -> String {
         let s = hex(&self.serial);
         let t = s.trim_start_matches('0');
-        if t.is_empty() { "0".into() } else { t.to_string() }
+        if t.is_empty() {
+            "0".into()
+        } else {
+            t.to_string()
+        }
     }
 
     pub fn has_key_usage(&self, name: &str) -> bool {
@@ -499,32 +516,52 @@ pub fn org_number(name: &Name) -> Option<(String, &'static str)> {
 /// Verify that `cert` was signed by `issuer_key`.
 pub fn verify_signature(cert: &Certificate, issuer_key: &PublicKey) -> bool {
     use aws_lc_rs::signature::{self as sig, UnparsedPublicKey, VerificationAlgorithm};
-    let alg: &'static dyn VerificationAlgorithm = match (cert.signature_algorithm.as_str(), issuer_key)
-    {
-        ("1.2.840.113549.1.1.11", PublicKey::Rsa { .. }) => &sig::RSA_PKCS1_2048_8192_SHA256,
-        ("1.2.840.113549.1.1.12", PublicKey::Rsa { .. }) => &sig::RSA_PKCS1_2048_8192_SHA384,
-        ("1.2.840.113549.1.1.13", PublicKey::Rsa { .. }) => &sig::RSA_PKCS1_2048_8192_SHA512,
-        ("1.2.840.113549.1.1.5", PublicKey::Rsa { .. }) => {
-            &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY
-        }
-        ("1.2.840.10045.4.3.2", PublicKey::Ec { curve: key::Curve::P256, .. }) => {
-            &sig::ECDSA_P256_SHA256_ASN1
-        }
-        ("1.2.840.10045.4.3.3", PublicKey::Ec { curve: key::Curve::P256, .. }) => {
-            &sig::ECDSA_P256_SHA384_ASN1
-        }
-        ("1.2.840.10045.4.3.2", PublicKey::Ec { curve: key::Curve::P384, .. }) => {
-            &sig::ECDSA_P384_SHA256_ASN1
-        }
-        ("1.2.840.10045.4.3.3", PublicKey::Ec { curve: key::Curve::P384, .. }) => {
-            &sig::ECDSA_P384_SHA384_ASN1
-        }
-        ("1.2.840.10045.4.3.4", PublicKey::Ec { curve: key::Curve::P521, .. }) => {
-            &sig::ECDSA_P521_SHA512_ASN1
-        }
-        ("1.3.101.112", PublicKey::Ed25519 { .. }) => &sig::ED25519,
-        _ => return false,
-    };
+    let alg: &'static dyn VerificationAlgorithm =
+        match (cert.signature_algorithm.as_str(), issuer_key) {
+            ("1.2.840.113549.1.1.11", PublicKey::Rsa { .. }) => &sig::RSA_PKCS1_2048_8192_SHA256,
+            ("1.2.840.113549.1.1.12", PublicKey::Rsa { .. }) => &sig::RSA_PKCS1_2048_8192_SHA384,
+            ("1.2.840.113549.1.1.13", PublicKey::Rsa { .. }) => &sig::RSA_PKCS1_2048_8192_SHA512,
+            ("1.2.840.113549.1.1.5", PublicKey::Rsa { .. }) => {
+                &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY
+            }
+            (
+                "1.2.840.10045.4.3.2",
+                PublicKey::Ec {
+                    curve: key::Curve::P256,
+                    ..
+                },
+            ) => &sig::ECDSA_P256_SHA256_ASN1,
+            (
+                "1.2.840.10045.4.3.3",
+                PublicKey::Ec {
+                    curve: key::Curve::P256,
+                    ..
+                },
+            ) => &sig::ECDSA_P256_SHA384_ASN1,
+            (
+                "1.2.840.10045.4.3.2",
+                PublicKey::Ec {
+                    curve: key::Curve::P384,
+                    ..
+                },
+            ) => &sig::ECDSA_P384_SHA256_ASN1,
+            (
+                "1.2.840.10045.4.3.3",
+                PublicKey::Ec {
+                    curve: key::Curve::P384,
+                    ..
+                },
+            ) => &sig::ECDSA_P384_SHA384_ASN1,
+            (
+                "1.2.840.10045.4.3.4",
+                PublicKey::Ec {
+                    curve: key::Curve::P521,
+                    ..
+                },
+            ) => &sig::ECDSA_P521_SHA512_ASN1,
+            ("1.3.101.112", PublicKey::Ed25519 { .. }) => &sig::ED25519,
+            _ => return false,
+        };
     let key_bytes = match issuer_key {
         PublicKey::Rsa { n, e } => asn1::encode(
             tag::SEQUENCE,

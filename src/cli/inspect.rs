@@ -3,6 +3,17 @@
 use super::password::PasswordArgs;
 use std::path::PathBuf;
 
+const AFTER_HELP: &str = "\
+Examples:
+  credkit inspect virksomhetssertifikat.p12 --password-file pw.txt
+  CREDKIT_PASSWORD=changeit credkit inspect keystore.jks --json
+  credkit inspect --key-password-env KEYPASS keystore.jks
+  credkit inspect key.jwk
+
+Exit status:
+  0  the file was read and described
+  2  it could not be read: missing, corrupt, unknown format, wrong password, unsupported algorithm";
+
 /// Show what a keystore or key file holds: entries, keys, certificates, validity and usage
 ///
 /// Reads PKCS#12 (.p12/.pfx, new AES and legacy 3DES/RC2, BER exports), JKS, JCEKS, PEM
@@ -11,13 +22,8 @@ use std::path::PathBuf;
 /// size, RFC 7638 thumbprint, whether the key matches its certificate, and for each
 /// certificate the subject, issuer, serial, validity (against --now), key usage, extended
 /// key usage, policies, Norwegian organisation number, fingerprints, x5t and x5t#S256.
-///
-/// Examples:
-///   credkit inspect virksomhetssertifikat.p12 --password-file pw.txt
-///   CREDKIT_PASSWORD=changeit credkit inspect keystore.jks --json
-///   credkit inspect key.jwk
 #[derive(Debug, clap::Args)]
-#[command(after_long_help = super::EXIT_STATUS)]
+#[command(after_long_help = AFTER_HELP)]
 pub struct InspectArgs {
     /// The file to inspect (`-` reads standard input)
     #[arg(value_name = "FILE")]

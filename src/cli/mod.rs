@@ -16,7 +16,7 @@ Exit status:
 /// credkit reads PKCS#12, JKS, JCEKS, PEM, DER, JWK and JWKS files (detected from their
 /// content) and shows what they hold, for Maskinporten, Okta, Entra ID and Keycloak users.
 #[derive(Debug, Parser)]
-#[command(name = "credkit", version, about, long_about, after_long_help = EXIT_STATUS)]
+#[command(name = "credkit", version, about, long_about, after_long_help = EXIT_STATUS, args_override_self = true)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -79,13 +79,21 @@ mod tests {
                 }
                 let h = a.get_help().map(|h| h.to_string()).unwrap_or_default();
                 assert!(!h.is_empty(), "{path} --{} has no help", a.get_id());
-                assert!(!h.ends_with('.'), "{path} --{}: help ends with a period", a.get_id());
+                assert!(
+                    !h.ends_with('.'),
+                    "{path} --{}: help ends with a period",
+                    a.get_id()
+                );
             }
             for s in c.get_subcommands() {
                 if s.get_name() == "help" {
                     continue;
                 }
-                assert!(s.get_about().is_some(), "{path} {} has no about", s.get_name());
+                assert!(
+                    s.get_about().is_some(),
+                    "{path} {} has no about",
+                    s.get_name()
+                );
                 walk(s, &format!("{path} {}", s.get_name()));
             }
         }

@@ -7,19 +7,39 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, clap::Args, Default)]
 pub struct PasswordArgs {
     /// Read the store password from the first line of this file
-    #[arg(long, value_name = "PATH", group = "store_password", help_heading = "Passwords")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        group = "store_password",
+        help_heading = "Passwords"
+    )]
     pub password_file: Option<PathBuf>,
     /// Read the store password from this environment variable
-    #[arg(long, value_name = "VAR", group = "store_password", help_heading = "Passwords")]
+    #[arg(
+        long,
+        value_name = "VAR",
+        group = "store_password",
+        help_heading = "Passwords"
+    )]
     pub password_env: Option<String>,
     /// Read the store password from the first line of standard input
     #[arg(long, group = "store_password", help_heading = "Passwords")]
     pub password_stdin: bool,
     /// Read the key password (when it differs from the store password, as JKS allows) from this file
-    #[arg(long, value_name = "PATH", group = "key_password", help_heading = "Passwords")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        group = "key_password",
+        help_heading = "Passwords"
+    )]
     pub key_password_file: Option<PathBuf>,
     /// Read the key password from this environment variable
-    #[arg(long, value_name = "VAR", group = "key_password", help_heading = "Passwords")]
+    #[arg(
+        long,
+        value_name = "VAR",
+        group = "key_password",
+        help_heading = "Passwords"
+    )]
     pub key_password_env: Option<String>,
     /// Read the key password from the first line of standard input
     #[arg(long, group = "key_password", help_heading = "Passwords")]

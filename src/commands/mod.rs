@@ -1,7 +1,7 @@
 //! One thin `run` per command: turn arguments into domain calls and a report.
 
-pub mod inspect;
 pub mod input;
+pub mod inspect;
 pub mod meta;
 
 use crate::cli::{Cli, Command};

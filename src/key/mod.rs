@@ -97,11 +97,22 @@ impl Curve {
 /// A public key, reduced to what identifies it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublicKey {
-    Rsa { n: Vec<u8>, e: Vec<u8> },
-    Ec { curve: Curve, point: Vec<u8> },
-    Ed25519 { key: Vec<u8> },
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
+    Ec {
+        curve: Curve,
+        point: Vec<u8>,
+    },
+    Ed25519 {
+        key: Vec<u8>,
+    },
     /// A key type credkit can show but not use (DSA, Ed448, unknown curves).
-    Other { algorithm: String, bits: Option<u32> },
+    Other {
+        algorithm: String,
+        bits: Option<u32>,
+    },
 }
 
 /// The private parameters of a key.
@@ -194,11 +205,9 @@ impl PublicKey {
     pub fn thumbprint_input(&self) -> Option<String> {
         let b = |v: &[u8]| URL_SAFE_NO_PAD.encode(v);
         match self {
-            PublicKey::Rsa { n, e } => Some(format!(
-                r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
-                b(e),
-                b(n)
-            )),
+            PublicKey::Rsa { n, e } => {
+                Some(format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, b(e), b(n)))
+            }
             PublicKey::Ec { curve, point } => {
                 let (x, y) = ec_coordinates(*curve, point)?;
                 Some(format!(
@@ -251,10 +260,7 @@ impl PublicKey {
                     asn1::encode(tag::NULL, &[]),
                 ]
                 .concat();
-                let pk = asn1::encode(
-                    tag::SEQUENCE,
-                    &[encode_uint(n), encode_uint(e)].concat(),
-                );
+                let pk = asn1::encode(tag::SEQUENCE, &[encode_uint(n), encode_uint(e)].concat());
                 (alg, pk)
             }
             PublicKey::Ec { curve, point } => {
@@ -265,16 +271,21 @@ impl PublicKey {
                 .concat();
                 (alg, point.clone())
             }
-            PublicKey::Ed25519 { key } => {
-                (asn1::encode(tag::OID, &oid_bytes(oid::ED25519)), key.clone())
-            }
+            PublicKey::Ed25519 { key } => (
+                asn1::encode(tag::OID, &oid_bytes(oid::ED25519)),
+                key.clone(),
+            ),
             PublicKey::Other { .. } => return None,
         };
         let mut bs = vec![0u8];
         bs.extend_from_slice(&key_bits);
         Some(asn1::encode(
             tag::SEQUENCE,
-            &[asn1::encode(tag::SEQUENCE, &alg), asn1::encode(tag::BIT_STRING, &bs)].concat(),
+            &[
+                asn1::encode(tag::SEQUENCE, &alg),
+                asn1::encode(tag::BIT_STRING, &bs),
+            ]
+            .concat(),
         ))
     }
 }
@@ -325,13 +336,15 @@ pub fn oid_bytes(dotted: &str) -> Vec<u8> {
 }
 
 /// Read an AlgorithmIdentifier: its OID and optional parameters.
-pub fn read_algorithm<'a>(
-    r: &mut Reader<'a>,
-) -> asn1::Result<(String, Option<asn1::Tlv<'a>>)> {
+pub fn read_algorithm<'a>(r: &mut Reader<'a>) -> asn1::Result<(String, Option<asn1::Tlv<'a>>)> {
     let seq = r.expect(tag::SEQUENCE, "an AlgorithmIdentifier SEQUENCE")?;
     let mut ar = seq.reader();
     let oid = ar.expect(tag::OID, "an algorithm OID")?.oid()?;
-    let params = if ar.is_empty() { None } else { Some(ar.read()?) };
+    let params = if ar.is_empty() {
+        None
+    } else {
+        Some(ar.read()?)
+    };
     Ok((oid, params))
 }
 
@@ -468,11 +481,12 @@ impl PrivateKey {
                         detail: format!("seed of {} bytes (expected 32)", seed.len()),
                     });
                 }
-                let kp = aws_lc_rs::signature::Ed25519KeyPair::from_seed_unchecked(seed)
-                    .map_err(|e| KeyError::Invalid {
+                let kp = aws_lc_rs::signature::Ed25519KeyPair::from_seed_unchecked(seed).map_err(
+                    |e| KeyError::Invalid {
                         what: "Ed25519 private key",
                         detail: e.to_string(),
-                    })?;
+                    },
+                )?;
                 use aws_lc_rs::signature::KeyPair;
                 Ok(PrivateKey {
                     pkcs8: der.to_vec(),

@@ -144,8 +144,7 @@ pub fn cert_report(c: &Certificate, now: OffsetDateTime) -> CertReport {
         extended_key_usage: c.extended_key_usage.clone(),
         policies: c.policies.clone(),
         is_ca: c.is_ca,
-        self_signed: c.is_self_issued()
-            && pk.is_some_and(|k| cert::verify_signature(c, k)),
+        self_signed: c.is_self_issued() && pk.is_some_and(|k| cert::verify_signature(c, k)),
         subject_alt_names: c.subject_alt_names.clone(),
         org_number: c
             .org_number()

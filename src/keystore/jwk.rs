@@ -85,7 +85,8 @@ fn b64_member(k: &Map<String, Value>, name: &str) -> Result<Option<Vec<u8>>, Key
 }
 
 fn required(k: &Map<String, Value>, name: &str) -> Result<Vec<u8>, KeystoreError> {
-    b64_member(k, name)?.ok_or_else(|| invalid(format!("the required member \"{name}\" is missing")))
+    b64_member(k, name)?
+        .ok_or_else(|| invalid(format!("the required member \"{name}\" is missing")))
 }
 
 fn read_key(k: &Map<String, Value>) -> Result<Entry, KeystoreError> {
@@ -98,7 +99,10 @@ fn read_key(k: &Map<String, Value>) -> Result<Entry, KeystoreError> {
         "RSA" => {
             let n = required(k, "n")?;
             let e = required(k, "e")?;
-            let public = PublicKey::Rsa { n: n.clone(), e: e.clone() };
+            let public = PublicKey::Rsa {
+                n: n.clone(),
+                e: e.clone(),
+            };
             if let Some(d) = b64_member(k, "d")? {
                 let get = |name| required(k, name);
                 let rsa = RsaPrivate {
@@ -112,7 +116,8 @@ fn read_key(k: &Map<String, Value>) -> Result<Entry, KeystoreError> {
                     qi: get("qi")?,
                 };
                 entry = Entry::new(EntryKind::PrivateKey);
-                entry.private_key = Some(PrivateKey::from_rsa_private(&rsa).map_err(KeystoreError::Key)?);
+                entry.private_key =
+                    Some(PrivateKey::from_rsa_private(&rsa).map_err(KeystoreError::Key)?);
             } else {
                 entry = Entry::new(EntryKind::PublicKey);
                 entry.public_key = Some(public);
@@ -162,13 +167,18 @@ fn read_key(k: &Map<String, Value>) -> Result<Entry, KeystoreError> {
             }
             let x = required(k, "x")?;
             if x.len() != 32 {
-                return Err(invalid(format!("\"x\" must be 32 bytes, found {}", x.len())));
+                return Err(invalid(format!(
+                    "\"x\" must be 32 bytes, found {}",
+                    x.len()
+                )));
             }
             let public = PublicKey::Ed25519 { key: x };
             if let Some(d) = b64_member(k, "d")? {
                 let key = PrivateKey::from_ed25519_seed(&d).map_err(KeystoreError::Key)?;
                 if key.public != public {
-                    return Err(invalid("\"d\" does not belong to the public key \"x\"".into()));
+                    return Err(invalid(
+                        "\"d\" does not belong to the public key \"x\"".into(),
+                    ));
                 }
                 entry = Entry::new(EntryKind::PrivateKey);
                 entry.private_key = Some(key);

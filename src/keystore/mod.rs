@@ -31,7 +31,10 @@ pub enum KeystoreError {
         source: Asn1Error,
     },
     #[error("invalid {format} data: {detail}")]
-    Invalid { format: &'static str, detail: String },
+    Invalid {
+        format: &'static str,
+        detail: String,
+    },
     #[error("wrong password, or the file was changed after it was protected ({what})")]
     WrongPassword { what: String },
     #[error("wrong key password for entry \"{alias}\" (the store password was right)")]
@@ -101,6 +104,9 @@ impl KeystoreError {
             "input-unknown-format" => "credkit reads PKCS#12 (.p12/.pfx), JKS, JCEKS, PEM, \
                  DER, JWK and JWKS; check that this is the file you meant"
                 .into(),
+            "input-invalid" => "the file is damaged or was edited by hand: get a fresh copy \
+                 from where it came from"
+                .into(),
             "input-malformed" | "certificate-malformed" => {
                 "the file is truncated or corrupt: copy it again (binary files break when \
                  sent as text or through e-mail)"
@@ -145,7 +151,11 @@ fn describe_unknown(data: &[u8]) -> String {
 }
 
 /// Load a store from bytes. Passwords are asked for only when needed.
-pub fn load(data: &[u8], store_pw: &mut SecretCell, key_pw: &mut SecretCell) -> Result<Store, Error> {
+pub fn load(
+    data: &[u8],
+    store_pw: &mut SecretCell,
+    key_pw: &mut SecretCell,
+) -> Result<Store, Error> {
     if data.len() as u64 > MAX_INPUT {
         return Err(KeystoreError::TooLarge {
             what: "file size".into(),
@@ -157,8 +167,22 @@ pub fn load(data: &[u8], store_pw: &mut SecretCell, key_pw: &mut SecretCell) -> 
     if let Some(kind) = jks::is_java_store(data) {
         let store_password = store_pw.get()?;
         let key_password = key_pw.get_explicit()?;
-        let js = jks::parse(data, store_password.as_deref(), key_password.as_deref())
-            .map_err(KeystoreError::Java)?;
+        let label = match kind {
+            jks::JavaStoreKind::Jks => "JKS",
+            jks::JavaStoreKind::Jceks => "JCEKS",
+        };
+        let js =
+            jks::parse(data, store_password.as_deref(), key_password.as_deref()).map_err(|e| {
+                match e {
+                    jks::JksError::IntegrityCheckFailed => KeystoreError::WrongPassword {
+                        what: format!("{label} integrity check"),
+                    },
+                    jks::JksError::WrongKeyPassword { alias } => {
+                        KeystoreError::WrongKeyPassword { alias }
+                    }
+                    other => KeystoreError::Java(other),
+                }
+            })?;
         return Ok(from_java(js, kind));
     }
     if pkcs12::looks_like(data) {
@@ -213,7 +237,11 @@ fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
     };
     let mut store = Store::new(format);
     store.version = Some(js.version);
-    store.integrity_verified = if js.integrity_checked { Some(true) } else { None };
+    store.integrity_verified = if js.integrity_checked {
+        Some(true)
+    } else {
+        None
+    };
     if !js.integrity_checked {
         store.notes.push(
             "no password given: the store's integrity was not checked and private keys were \

@@ -377,12 +377,15 @@ struct Pbes2 {
     iv: Vec<u8>,
 }
 
-fn parse_pbkdf2_params(
-    t: &Tlv<'_>,
-) -> Result<(Vec<u8>, u64, Option<usize>, HashAlg), PbeError> {
+fn parse_pbkdf2_params(t: &Tlv<'_>) -> Result<(Vec<u8>, u64, Option<usize>, HashAlg), PbeError> {
     let mut r = t.expect(tag::SEQUENCE, "PBKDF2-params")?.reader();
-    let salt = r.expect(tag::OCTET_STRING, "the PBKDF2 salt")?.content.to_vec();
-    let iterations = r.expect(tag::INTEGER, "the PBKDF2 iteration count")?.u64()?;
+    let salt = r
+        .expect(tag::OCTET_STRING, "the PBKDF2 salt")?
+        .content
+        .to_vec();
+    let iterations = r
+        .expect(tag::INTEGER, "the PBKDF2 iteration count")?
+        .u64()?;
     let mut key_len = None;
     let mut hash = HashAlg::Sha1;
     if r.peek_tag() == Some(tag::INTEGER) {
@@ -546,7 +549,8 @@ pub fn decrypt(
                 });
             }
             let mut key = vec![0u8; key_len];
-            p.hash.pbkdf2(password.as_bytes(), &p.salt, rounds, &mut key);
+            p.hash
+                .pbkdf2(password.as_bytes(), &p.salt, rounds, &mut key);
             p.cipher.decrypt(&key, &p.iv, data)
         }
         oid::PBE_MD5_DES | oid::PBE_SHA1_DES => {
@@ -648,7 +652,7 @@ pub fn decrypt_legacy_pem(
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

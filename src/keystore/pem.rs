@@ -72,16 +72,21 @@ pub fn parse_blocks(text: &str) -> Result<Vec<Block>, KeystoreError> {
         if !closed {
             return Err(KeystoreError::Invalid {
                 format: "PEM",
-                detail: format!("the \"{label}\" block that starts on line {} has no END line (file truncated?)", no + 1),
+                detail: format!(
+                    "the \"{label}\" block that starts on line {} has no END line (file truncated?)",
+                    no + 1
+                ),
             });
         }
-        let der = STANDARD.decode(b64.as_bytes()).map_err(|e| KeystoreError::Invalid {
-            format: "PEM",
-            detail: format!(
-                "the \"{label}\" block that starts on line {} is not valid base64 ({e})",
-                no + 1
-            ),
-        })?;
+        let der = STANDARD
+            .decode(b64.as_bytes())
+            .map_err(|e| KeystoreError::Invalid {
+                format: "PEM",
+                detail: format!(
+                    "the \"{label}\" block that starts on line {} is not valid base64 ({e})",
+                    no + 1
+                ),
+            })?;
         blocks.push(Block {
             label: label.to_string(),
             headers,
@@ -102,10 +107,7 @@ fn header<'a>(b: &'a Block, name: &str) -> Option<&'a str> {
 /// Ask for a password lazily: returns None when none is available.
 pub type PasswordFn<'a> = dyn FnMut() -> Result<Option<String>, crate::error::Error> + 'a;
 
-fn need_password(
-    password: &mut PasswordFn<'_>,
-    what: &str,
-) -> Result<String, crate::error::Error> {
+fn need_password(password: &mut PasswordFn<'_>, what: &str) -> Result<String, crate::error::Error> {
     match password()? {
         Some(p) => Ok(p),
         None => Err(KeystoreError::PasswordRequired {
@@ -148,7 +150,12 @@ pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, crate::e
                     asn1::Reader::new(&b.der)
                         .read()
                         .map(|t| t.raw.to_vec())
-                        .map_err(|e| at(KeystoreError::Malformed { format: "PEM", source: e }))?
+                        .map_err(|e| {
+                            at(KeystoreError::Malformed {
+                                format: "PEM",
+                                source: e,
+                            })
+                        })?
                 } else {
                     b.der.clone()
                 };
@@ -164,7 +171,8 @@ pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, crate::e
                     let dek = header(b, "DEK-Info").ok_or_else(|| {
                         at(KeystoreError::Invalid {
                             format: "PEM",
-                            detail: "Proc-Type says ENCRYPTED but there is no DEK-Info header".into(),
+                            detail: "Proc-Type says ENCRYPTED but there is no DEK-Info header"
+                                .into(),
                         })
                     })?;
                     let (cipher, iv) = dek.split_once(',').unwrap_or((dek, ""));
@@ -199,12 +207,11 @@ pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, crate::e
                 })?;
                 keys.push((key, info.to_string()));
             }
-            "PUBLIC KEY" => publics.push(
-                PublicKey::from_spki(&b.der).map_err(|e| at(KeystoreError::Key(e)))?,
-            ),
-            "RSA PUBLIC KEY" => publics.push(
-                PublicKey::from_pkcs1_public(&b.der).map_err(|e| at(KeystoreError::Key(e)))?,
-            ),
+            "PUBLIC KEY" => {
+                publics.push(PublicKey::from_spki(&b.der).map_err(|e| at(KeystoreError::Key(e)))?)
+            }
+            "RSA PUBLIC KEY" => publics
+                .push(PublicKey::from_pkcs1_public(&b.der).map_err(|e| at(KeystoreError::Key(e)))?),
             "EC PARAMETERS" => {}
             other => notes.push(format!(
                 "skipped a \"{other}\" block on line {} (not a key or certificate)",
@@ -300,10 +307,12 @@ pub fn assemble(
 /// Read one DER object: a certificate, a PKCS#8/PKCS#1/SEC1 key, an encrypted
 /// PKCS#8 key, a public key, or a run of concatenated certificates.
 pub fn read_der(data: &[u8], password: &mut PasswordFn<'_>) -> Result<Store, crate::error::Error> {
-    let first = asn1::Reader::new(data).read().map_err(|e| KeystoreError::Malformed {
-        format: "DER",
-        source: e,
-    })?;
+    let first = asn1::Reader::new(data)
+        .read()
+        .map_err(|e| KeystoreError::Malformed {
+            format: "DER",
+            source: e,
+        })?;
     if first.raw.len() < data.len() {
         // Several objects back to back: must all be certificates.
         let ders = crate::cert::read_der_sequence(data).map_err(|e| KeystoreError::Malformed {
@@ -323,7 +332,12 @@ pub fn read_der(data: &[u8], password: &mut PasswordFn<'_>) -> Result<Store, cra
         }
         DerKind::Pkcs8 => {
             let k = PrivateKey::from_pkcs8(data).map_err(KeystoreError::Key)?;
-            Ok(assemble(Format::Der, vec![(k, "none (PKCS#8)".into())], vec![], vec![]))
+            Ok(assemble(
+                Format::Der,
+                vec![(k, "none (PKCS#8)".into())],
+                vec![],
+                vec![],
+            ))
         }
         DerKind::EncryptedPkcs8 => {
             let info = pbe::describe_pkcs8(data).map_err(pem_pbe_err)?;
@@ -332,15 +346,30 @@ pub fn read_der(data: &[u8], password: &mut PasswordFn<'_>) -> Result<Store, cra
             let k = PrivateKey::from_pkcs8(&plain).map_err(|_| KeystoreError::WrongPassword {
                 what: "encrypted PKCS#8 key".into(),
             })?;
-            Ok(assemble(Format::Der, vec![(k, info.to_string())], vec![], vec![]))
+            Ok(assemble(
+                Format::Der,
+                vec![(k, info.to_string())],
+                vec![],
+                vec![],
+            ))
         }
         DerKind::Pkcs1 => {
             let k = PrivateKey::from_pkcs1(data).map_err(KeystoreError::Key)?;
-            Ok(assemble(Format::Der, vec![(k, "none (PKCS#1)".into())], vec![], vec![]))
+            Ok(assemble(
+                Format::Der,
+                vec![(k, "none (PKCS#1)".into())],
+                vec![],
+                vec![],
+            ))
         }
         DerKind::Sec1 => {
             let k = PrivateKey::from_sec1(data).map_err(KeystoreError::Key)?;
-            Ok(assemble(Format::Der, vec![(k, "none (SEC1)".into())], vec![], vec![]))
+            Ok(assemble(
+                Format::Der,
+                vec![(k, "none (SEC1)".into())],
+                vec![],
+                vec![],
+            ))
         }
         DerKind::Spki => {
             let p = PublicKey::from_spki(data).map_err(KeystoreError::Key)?;

@@ -1,9 +1,9 @@
 //! PKCS#12 (RFC 7292) reader: PBES2/AES and legacy 3DES/RC2, with or without
 //! MAC or encryption, trust-only stores, BER input, and non-ASCII passwords.
 
+use super::KeystoreError;
 use super::model::{Entry, EntryKind, Format, MacInfo, Pkcs12Protection, Store};
 use super::pbe::{self, HashAlg, PbeError};
-use super::KeystoreError;
 use crate::asn1::{self, Tlv, tag};
 use crate::cert::{Certificate, chain};
 use crate::key::{PrivateKey, read_algorithm};
@@ -177,7 +177,13 @@ pub fn read(data: &[u8], password: Option<&str>) -> Result<Store, KeystoreError>
             }
         }
     }
-    let parsed = parse_auth_safe(&auth_bytes, given, bmp_used.as_deref(), protection, password)?;
+    let parsed = parse_auth_safe(
+        &auth_bytes,
+        given,
+        bmp_used.as_deref(),
+        protection,
+        password,
+    )?;
     Ok(assemble(parsed))
 }
 
@@ -293,7 +299,9 @@ fn parse_auth_safe(
                         let mut v = Vec::new();
                         let mut cr = t.reader();
                         while !cr.is_empty() {
-                            v.extend_from_slice(&cr.read().map_err(malformed)?.octets().map_err(malformed)?);
+                            v.extend_from_slice(
+                                &cr.read().map_err(malformed)?.octets().map_err(malformed)?,
+                            );
                         }
                         v
                     }

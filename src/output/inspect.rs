@@ -13,7 +13,9 @@ impl Render for InspectReport {
             "{}: {}{}, {} entr{}",
             safe(&self.file),
             self.format.label(),
-            self.version.map(|v| format!(" (version {v})")).unwrap_or_default(),
+            self.version
+                .map(|v| format!(" (version {v})"))
+                .unwrap_or_default(),
             n,
             if n == 1 { "y" } else { "ies" }
         );
@@ -42,7 +44,10 @@ impl Render for InspectReport {
                 let _ = writeln!(out, "  keys:         {k}");
             }
             if p.unencrypted_content {
-                let _ = writeln!(out, "  unencrypted:  some certificates or keys are stored without encryption");
+                let _ = writeln!(
+                    out,
+                    "  unencrypted:  some certificates or keys are stored without encryption"
+                );
             }
         }
         for note in &self.notes {
@@ -100,7 +105,10 @@ fn render_entry(e: &EntryReport, out: &mut String) {
     }
     match e.key_matches_certificate {
         Some(true) => {
-            let _ = writeln!(out, "  key matches:  yes, the key belongs to the certificate");
+            let _ = writeln!(
+                out,
+                "  key matches:  yes, the key belongs to the certificate"
+            );
         }
         Some(false) => {
             let _ = writeln!(
@@ -162,7 +170,11 @@ fn render_cert(i: usize, c: &CertReport, out: &mut String) {
                 out,
                 "      key usage:    {}{}",
                 ku.join(", "),
-                if c.key_usage_critical { " (critical)" } else { "" }
+                if c.key_usage_critical {
+                    " (critical)"
+                } else {
+                    ""
+                }
             );
         }
         None => {
@@ -170,7 +182,7 @@ fn render_cert(i: usize, c: &CertReport, out: &mut String) {
         }
     }
     if let Some(eku) = &c.extended_key_usage {
-        let _ = writeln!(out, "      ext key usage: {}", eku.join(", "));
+        let _ = writeln!(out, "      ext usage:    {}", eku.join(", "));
     }
     if !c.policies.is_empty() {
         let _ = writeln!(out, "      policies:     {}", c.policies.join(", "));
@@ -179,7 +191,11 @@ fn render_cert(i: usize, c: &CertReport, out: &mut String) {
         let _ = writeln!(out, "      CA:           yes");
     }
     if !c.subject_alt_names.is_empty() {
-        let _ = writeln!(out, "      alt names:    {}", safe(&c.subject_alt_names.join(", ")));
+        let _ = writeln!(
+            out,
+            "      alt names:    {}",
+            safe(&c.subject_alt_names.join(", "))
+        );
     }
     if let Some(o) = &c.org_number {
         let _ = writeln!(out, "      org number:   {} (from {})", o.value, o.source);

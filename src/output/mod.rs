@@ -3,8 +3,8 @@
 //! stdout (`| head`) is not an error.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-pub mod inspect;
 pub mod files;
+pub mod inspect;
 pub mod sanitize;
 
 use crate::error::Error;

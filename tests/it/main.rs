@@ -1,1 +1,8 @@
-fn main(){}
+//! Integration tests: run the credkit binary on fixtures made by openssl,
+//! keytool, NSS and jwcrypto, and compare what it reports with those tools.
+
+mod cli;
+mod inspect_errors;
+mod inspect_peers;
+mod passwords;
+mod support;

@@ -43,9 +43,8 @@ impl Run {
         })
     }
     pub fn error_json(&self) -> Value {
-        serde_json::from_str(self.stderr.trim()).unwrap_or_else(|e| {
-            panic!("stderr is not a JSON error ({e}):\n{}", self.stderr)
-        })
+        serde_json::from_str(self.stderr.trim())
+            .unwrap_or_else(|e| panic!("stderr is not a JSON error ({e}):\n{}", self.stderr))
     }
     pub fn assert_ok(&self) -> &Self {
         assert_eq!(
@@ -133,7 +132,14 @@ pub fn openssl_fingerprint(pem_cert: &str, alg: &str) -> String {
     std::fs::write(&p, pem_cert).expect("write");
     let out = peer(
         "openssl",
-        &["x509", "-noout", "-fingerprint", &format!("-{alg}"), "-in", &path_str(&p)],
+        &[
+            "x509",
+            "-noout",
+            "-fingerprint",
+            &format!("-{alg}"),
+            "-in",
+            &path_str(&p),
+        ],
     );
     out.trim()
         .split_once('=')
@@ -168,7 +174,12 @@ pub fn reported_fingerprints(report: &Value) -> Vec<String> {
     let mut v = Vec::new();
     for e in report["entries"].as_array().expect("entries") {
         for c in e["certificates"].as_array().expect("certificates") {
-            v.push(c["fingerprints"]["sha256"].as_str().expect("sha256").to_string());
+            v.push(
+                c["fingerprints"]["sha256"]
+                    .as_str()
+                    .expect("sha256")
+                    .to_string(),
+            );
         }
     }
     v

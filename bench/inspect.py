@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Benchmark `credkit inspect` side by side with the tools people use today.
+
+Runs each command the same number of times, interleaved so that both see the
+same machine state, and prints median wall time and the ratio
+credkit / peer (below 1.0 means credkit is faster).
+
+    python3 bench/inspect.py [--runs N] [--binary target/release/credkit]
+
+It builds the release binary first unless --binary is given.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIX = os.path.join(ROOT, "fixtures")
+
+
+def timed(cmd, env):
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dt = time.perf_counter() - t0
+    if r.returncode != 0:
+        sys.exit(f"command failed ({r.returncode}): {' '.join(cmd)}")
+    return dt
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--binary")
+    args = ap.parse_args()
+    binary = args.binary
+    if not binary:
+        subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT, check=True)
+        binary = os.path.join(ROOT, "target", "release", "credkit")
+    env = dict(os.environ, CREDKIT_PASSWORD="changeit", LANG="C.UTF-8")
+
+    cases = []
+    for name, legacy in [
+        ("p12/openssl3-aes-auth.p12", False),
+        ("p12/openssl3-legacy-auth.p12", True),
+        ("p12/keytool-business-pair.p12", False),
+    ]:
+        f = os.path.join(FIX, name)
+        peer = ["openssl", "pkcs12", "-info", "-nokeys", "-passin", "pass:changeit", "-in", f]
+        if legacy:
+            peer.append("-legacy")
+        cases.append((f"inspect {name}", [binary, "inspect", f], "openssl pkcs12 -info -nokeys", peer))
+    for name, st in [("jks/business-pair.jks", "JKS"), ("p12/keytool-business-pair.p12", "PKCS12")]:
+        f = os.path.join(FIX, name)
+        peer = ["keytool", "-list", "-v", "-storetype", st, "-keystore", f, "-storepass", "changeit"]
+        cases.append((f"inspect {name}", [binary, "inspect", f], "keytool -list -v", peer))
+
+    print(f"{'case':48} {'credkit ms':>10} {'peer':30} {'peer ms':>9} {'ratio':>7}")
+    worst = 0.0
+    for label, ours, peer_label, peer in cases:
+        a, b = [], []
+        # Warm the page cache and the JVM's class data once.
+        timed(ours, env)
+        timed(peer, env)
+        for _ in range(args.runs):
+            a.append(timed(ours, env))
+            b.append(timed(peer, env))
+        ma, mb = statistics.median(a) * 1000, statistics.median(b) * 1000
+        ratio = ma / mb
+        worst = max(worst, ratio) if "openssl" in peer_label else worst
+        print(f"{label:48} {ma:10.2f} {peer_label:30} {mb:9.2f} {ratio:7.3f}")
+    print(f"\nworst ratio against openssl pkcs12: {worst:.3f} (target: <= 1.0)")
+
+
+if __name__ == "__main__":
+    main()

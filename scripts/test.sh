@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Run credkit's whole test suite. Installs what the tests need when it is
+# missing: a C compiler (aws-lc), openssl 3 and keytool (the peers whose output
+# the tests compare against). Nothing is skipped for a missing tool.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v keytool >/dev/null 2>&1 || missing+=(default-jre-headless)
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "scripts/test.sh: installing ${missing[*]}" >&2
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+case "$(openssl version)" in
+    "OpenSSL 3"*) ;;
+    *) echo "scripts/test.sh: openssl 3 is required, found: $(openssl version)" >&2; exit 2 ;;
+esac
+
+cargo test --locked --all-targets "$@"
