@@ -77,6 +77,11 @@ impl SecretCell {
         }
     }
 
+    /// The value if it was already resolved; never reads or prompts.
+    pub fn peek(&self) -> Option<String> {
+        self.value.clone().flatten()
+    }
+
     /// The secret, asking for it if needed. `None` when none is available.
     pub fn get(&mut self) -> Result<Option<String>, Error> {
         if let Some(v) = &self.value {

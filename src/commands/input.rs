@@ -71,9 +71,30 @@ pub fn secrets(args: &PasswordArgs, file: &Path) -> Result<(SecretCell, SecretCe
     ))
 }
 
+/// A store with the passwords that opened it (for writers that default to
+/// the input password, and for checks that compare them).
+#[derive(Debug)]
+pub struct Loaded {
+    pub store: Store,
+    /// The store password that was used, if any was needed or given.
+    pub store_password: Option<String>,
+    /// The key password, when one was given explicitly.
+    pub key_password: Option<String>,
+}
+
 /// Read and parse a keystore with the password options.
 pub fn load_store(path: &Path, passwords: &PasswordArgs) -> Result<Store> {
+    load(path, passwords).map(|l| l.store)
+}
+
+/// Read and parse a keystore, keeping the passwords that were used.
+pub fn load(path: &Path, passwords: &PasswordArgs) -> Result<Loaded> {
     let (mut store_pw, mut key_pw) = secrets(passwords, path)?;
     let data = read_input(path)?;
-    keystore::load(&data, &mut store_pw, &mut key_pw).map_err(|e| e.at(path))
+    let store = keystore::load(&data, &mut store_pw, &mut key_pw).map_err(|e| e.at(path))?;
+    Ok(Loaded {
+        store,
+        store_password: store_pw.peek(),
+        key_password: key_pw.peek(),
+    })
 }
