@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run credkit's whole test suite. Installs what the tests need when it is
-# missing: a C compiler (aws-lc), openssl 3 and keytool (the peers whose output
-# the tests compare against). Nothing is skipped for a missing tool.
+# missing: a C compiler (aws-lc), openssl 3, keytool and Python's jwcrypto (the
+# peers whose output the tests compare against). Nothing is skipped for a missing tool.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,12 +9,20 @@ missing=()
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v keytool >/dev/null 2>&1 || missing+=(default-jre-headless)
+command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "scripts/test.sh: installing ${missing[*]}" >&2
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# jwcrypto is the independent JOSE library the JWK tests check against.
+if ! python3 -c "import jwcrypto" >/dev/null 2>&1; then
+    echo "scripts/test.sh: installing jwcrypto (pip)" >&2
+    python3 -m pip install --quiet jwcrypto 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages jwcrypto
 fi
 
 case "$(openssl version)" in

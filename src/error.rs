@@ -32,6 +32,16 @@ pub enum Error {
     /// A keystore error not yet tied to a file name (wrapped by `at`).
     #[error(transparent)]
     Keystore(#[from] KeystoreError),
+    #[error("{path}: {source}")]
+    Alias {
+        path: String,
+        source: crate::keystore::select::AliasNotFound,
+    },
+    #[error("cannot write {output}: {source}")]
+    Write {
+        output: String,
+        source: crate::keystore::write::WriteError,
+    },
     #[error("cannot read the password from {source_name}: {detail}")]
     PasswordSource { source_name: String, detail: String },
     #[error("invalid --now value {value:?}: {detail}")]
@@ -43,8 +53,10 @@ impl Error {
     pub fn id(&self) -> &'static str {
         match self {
             Error::Usage { .. } => "usage",
-            Error::Io { action, .. } => {
-                if *action == "write" {
+            Error::Io { action, source, .. } => {
+                if source.kind() == std::io::ErrorKind::AlreadyExists {
+                    "output-exists"
+                } else if *action == "write" {
                     "io-write"
                 } else {
                     "io-read"
@@ -52,6 +64,8 @@ impl Error {
             }
             Error::Input { source, .. } | Error::Keystore(source) => source.id(),
             Error::PasswordSource { .. } => "password-source",
+            Error::Alias { .. } => "alias-not-found",
+            Error::Write { source, .. } => source.id(),
             Error::InvalidNow { .. } => "usage",
         }
     }
@@ -72,6 +86,9 @@ impl Error {
                 std::io::ErrorKind::PermissionDenied => {
                     Some("check the file's permissions (ls -l)".into())
                 }
+                std::io::ErrorKind::AlreadyExists => {
+                    Some("add --force to replace it, or choose another name".into())
+                }
                 _ => None,
             },
             Error::Input { source, .. } | Error::Keystore(source) => source.hint(),
@@ -79,6 +96,11 @@ impl Error {
                 "password options: --password-file PATH, --password-env VAR, --password-stdin"
                     .into(),
             ),
+            Error::Alias { source, .. } => Some(match &source.closest {
+                Some(c) => format!("use --alias '{c}'"),
+                None => "run `credkit inspect` on the file to list its entries".into(),
+            }),
+            Error::Write { source, .. } => source.hint(),
             Error::InvalidNow { .. } => Some("use RFC 3339, e.g. 2026-01-31T12:00:00Z".into()),
         }
     }

@@ -80,6 +80,9 @@ pub struct Loaded {
     pub store_password: Option<String>,
     /// The key password, when one was given explicitly.
     pub key_password: Option<String>,
+    /// The store password source, for callers that need the password even
+    /// when reading did not (e.g. an output password defaulting to it).
+    pub store_cell: SecretCell,
 }
 
 /// Read and parse a keystore with the password options.
@@ -96,5 +99,6 @@ pub fn load(path: &Path, passwords: &PasswordArgs) -> Result<Loaded> {
         store,
         store_password: store_pw.peek(),
         key_password: key_pw.peek(),
+        store_cell: store_pw,
     })
 }

@@ -8,6 +8,8 @@ pub mod model;
 pub mod pbe;
 pub mod pem;
 pub mod pkcs12;
+pub mod select;
+pub mod write;
 
 pub use model::{Entry, EntryKind, Format, Store};
 

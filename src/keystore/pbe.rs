@@ -683,3 +683,160 @@ mod tests {
         );
     }
 }
+
+/// How to protect what credkit writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protection {
+    /// PBES2: PBKDF2-HMAC-SHA256 and AES-256-CBC.
+    Pbes2Aes256 { iterations: u32 },
+    /// PKCS#12 PBE with SHA-1 and 3-key triple DES (Java 8, Windows Server 2016).
+    Pkcs12TripleDes { iterations: u32 },
+}
+
+impl Protection {
+    pub fn iterations(self) -> u32 {
+        match self {
+            Protection::Pbes2Aes256 { iterations } | Protection::Pkcs12TripleDes { iterations } => {
+                iterations
+            }
+        }
+    }
+}
+
+/// Fill a buffer from the operating system's secure random source.
+///
+/// The OS source (getrandom(2)) is used directly: aws-lc's DRBG costs about
+/// 30 ms to seed on first use, more than everything else `convert` does.
+pub fn random_bytes(n: usize) -> Result<Vec<u8>, RandomError> {
+    let mut v = vec![0u8; n];
+    getrandom::fill(&mut v).map_err(|e| RandomError(e.to_string()))?;
+    Ok(v)
+}
+
+/// The operating system gave no random bytes (never write predictable salts).
+#[derive(Debug, thiserror::Error)]
+#[error("the operating system's random source failed: {0}")]
+pub struct RandomError(pub String);
+
+fn encode_int(v: u64) -> Vec<u8> {
+    let bytes = v.to_be_bytes();
+    let skip = bytes.iter().take_while(|b| **b == 0).count().min(7);
+    crate::key::encode_uint(&bytes[skip..])
+}
+
+fn oid_der(dotted: &str) -> Vec<u8> {
+    asn1::encode(tag::OID, &crate::key::oid_bytes(dotted))
+}
+
+fn encrypt_cbc<C: KeyIvInit + cbc::cipher::BlockModeEncrypt>(
+    key: &[u8],
+    iv: &[u8],
+    data: &[u8],
+) -> Vec<u8> {
+    match C::new_from_slices(key, iv) {
+        Ok(c) => c.encrypt_padded_vec::<Pkcs7>(data),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Encrypt `data`; returns the DER AlgorithmIdentifier and the ciphertext.
+///
+/// `password` is used as UTF-8 for PBES2 and as a BMPString for PKCS#12 PBE,
+/// the way OpenSSL and Java do.
+pub fn encrypt(
+    protection: Protection,
+    password: &str,
+    data: &[u8],
+) -> Result<(Vec<u8>, Vec<u8>), RandomError> {
+    match protection {
+        Protection::Pbes2Aes256 { iterations } => {
+            let salt = random_bytes(16)?;
+            let iv = random_bytes(16)?;
+            let mut key = [0u8; 32];
+            HashAlg::Sha256.pbkdf2(password.as_bytes(), &salt, iterations.max(1), &mut key);
+            let ct = encrypt_cbc::<cbc::Encryptor<aes::Aes256>>(&key, &iv, data);
+            let prf = asn1::encode(
+                tag::SEQUENCE,
+                &[oid_der(oid::HMAC_SHA256), asn1::encode(tag::NULL, &[])].concat(),
+            );
+            let kdf_params = asn1::encode(
+                tag::SEQUENCE,
+                &[
+                    asn1::encode(tag::OCTET_STRING, &salt),
+                    encode_int(u64::from(iterations)),
+                    prf,
+                ]
+                .concat(),
+            );
+            let kdf = asn1::encode(tag::SEQUENCE, &[oid_der(oid::PBKDF2), kdf_params].concat());
+            let enc = asn1::encode(
+                tag::SEQUENCE,
+                &[
+                    oid_der(oid::AES256_CBC),
+                    asn1::encode(tag::OCTET_STRING, &iv),
+                ]
+                .concat(),
+            );
+            let params = asn1::encode(tag::SEQUENCE, &[kdf, enc].concat());
+            Ok((
+                asn1::encode(tag::SEQUENCE, &[oid_der(oid::PBES2), params].concat()),
+                ct,
+            ))
+        }
+        Protection::Pkcs12TripleDes { iterations } => {
+            let salt = random_bytes(8)?;
+            let bmp = bmp_password(password);
+            let rounds = iterations.max(1);
+            let key = pkcs12_kdf(HashAlg::Sha1, 1, &bmp, &salt, rounds, 24);
+            let iv = pkcs12_kdf(HashAlg::Sha1, 2, &bmp, &salt, rounds, 8);
+            let ct = encrypt_cbc::<cbc::Encryptor<des::TdesEde3>>(&key, &iv, data);
+            let params = asn1::encode(
+                tag::SEQUENCE,
+                &[
+                    asn1::encode(tag::OCTET_STRING, &salt),
+                    encode_int(u64::from(iterations)),
+                ]
+                .concat(),
+            );
+            Ok((
+                asn1::encode(
+                    tag::SEQUENCE,
+                    &[oid_der(oid::PBE_SHA1_3DES), params].concat(),
+                ),
+                ct,
+            ))
+        }
+    }
+}
+
+/// Encrypt a PKCS#8 PrivateKeyInfo into an EncryptedPrivateKeyInfo.
+pub fn encrypt_pkcs8(
+    protection: Protection,
+    password: &str,
+    pkcs8: &[u8],
+) -> Result<Vec<u8>, RandomError> {
+    let (alg, ct) = encrypt(protection, password, pkcs8)?;
+    Ok(asn1::encode(
+        tag::SEQUENCE,
+        &[alg, asn1::encode(tag::OCTET_STRING, &ct)].concat(),
+    ))
+}
+
+#[cfg(test)]
+mod write_tests {
+    use super::*;
+
+    #[test]
+    fn encrypted_pkcs8_round_trips() {
+        let data = asn1::encode(tag::SEQUENCE, b"\x02\x01\x00");
+        for p in [
+            Protection::Pbes2Aes256 { iterations: 1000 },
+            Protection::Pkcs12TripleDes { iterations: 1000 },
+        ] {
+            let enc = encrypt_pkcs8(p, "pässwörd", &data).expect("random");
+            assert_eq!(decrypt_pkcs8(&enc, "pässwörd").expect("decrypt"), data);
+            assert!(decrypt_pkcs8(&enc, "wrong").is_err());
+            assert_eq!(describe_pkcs8(&enc).expect("describe").iterations, 1000);
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! keytool, NSS and jwcrypto, and compare what it reports with those tools.
 
 mod cli;
+mod convert;
 mod inspect_errors;
 mod inspect_peers;
 mod passwords;

@@ -1,0 +1,237 @@
+//! Writers: PKCS#12, JKS, PEM, DER, JWK and JWKS. They turn entries into
+//! bytes; choosing entries, passwords and files is the caller's business.
+
+pub mod jks;
+pub mod jwk;
+pub mod pem;
+pub mod pkcs12;
+
+use super::model::{Entry, EntryKind};
+use super::pbe::Protection;
+use serde::Serialize;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum OutFormat {
+    Pkcs12,
+    Jks,
+    Pem,
+    Der,
+    Jwk,
+    Jwks,
+}
+
+impl OutFormat {
+    /// The format an output file name implies.
+    pub fn from_path(path: &std::path::Path) -> Option<OutFormat> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        let ext = name.rsplit_once('.')?.1;
+        Some(match ext {
+            "p12" | "pfx" => OutFormat::Pkcs12,
+            "jks" | "keystore" => OutFormat::Jks,
+            "pem" | "crt" | "key" | "cert" => OutFormat::Pem,
+            "der" | "cer" => OutFormat::Der,
+            "jwk" => OutFormat::Jwk,
+            "json" | "jwks" => {
+                if name.ends_with(".jwk.json") {
+                    OutFormat::Jwk
+                } else {
+                    OutFormat::Jwks
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OutFormat::Pkcs12 => "PKCS#12",
+            OutFormat::Jks => "JKS",
+            OutFormat::Pem => "PEM",
+            OutFormat::Der => "DER",
+            OutFormat::Jwk => "JWK",
+            OutFormat::Jwks => "JWKS",
+        }
+    }
+
+    /// Text formats may go to stdout.
+    pub fn is_text(self) -> bool {
+        matches!(self, OutFormat::Pem | OutFormat::Jwk | OutFormat::Jwks)
+    }
+}
+
+/// Which parts of an entry a PEM or DER file gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parts {
+    All,
+    KeyOnly,
+    CertOnly,
+}
+
+/// How to write.
+#[derive(Debug, Clone)]
+pub struct WriteOptions {
+    /// Store password (PKCS#12, JKS) and PEM/DER key encryption password.
+    pub password: Option<String>,
+    /// JKS key password (defaults to the store password).
+    pub key_password: Option<String>,
+    /// PKCS#12: 3DES with a SHA-1 MAC instead of AES-256 with HMAC-SHA256.
+    pub legacy: bool,
+    /// PEM/DER: encrypt private keys (PKCS#8 PBES2/AES-256).
+    pub encrypt_keys: bool,
+    pub parts: Parts,
+    /// Only the leaf certificate, not the chain.
+    pub leaf_only: bool,
+    /// JWK: include private parameters.
+    pub private_jwk: bool,
+    /// JWK: explicit `kid` (single entry only).
+    pub kid: Option<String>,
+    /// JKS entry timestamps (ms since the epoch).
+    pub now_ms: i64,
+    /// KDF iterations for what credkit encrypts.
+    pub iterations: Option<u32>,
+}
+
+impl WriteOptions {
+    pub fn protection(&self) -> Protection {
+        if self.legacy {
+            Protection::Pkcs12TripleDes {
+                iterations: self.iterations.unwrap_or(2048),
+            }
+        } else {
+            Protection::Pbes2Aes256 {
+                iterations: self.iterations.unwrap_or(10_000),
+            }
+        }
+    }
+}
+
+/// One output file's content.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// `None` for the main output; `Some("key")`, `Some("cert")`, `Some("chain")` with --split.
+    pub part: Option<&'static str>,
+    pub bytes: Vec<u8>,
+    /// It holds private key material (created 0600, never sent to a terminal).
+    pub private: bool,
+    /// Aliases written.
+    pub aliases: Vec<String>,
+}
+
+/// What went wrong while writing.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("nothing to write: {detail}")]
+    Nothing { detail: String },
+    #[error("{format} output needs a password: {detail}")]
+    NeedsPassword {
+        format: &'static str,
+        detail: String,
+    },
+    #[error("{detail}")]
+    Ambiguous { detail: String },
+    #[error("{format} cannot hold {detail}")]
+    CannotHold {
+        format: &'static str,
+        detail: String,
+    },
+    #[error("two entries would both be called \"{alias}\" in the {format} output")]
+    DuplicateAlias { format: &'static str, alias: String },
+    #[error("the private key of entry \"{alias}\" was not decrypted, so it cannot be written")]
+    KeyLocked { alias: String },
+    #[error(transparent)]
+    Random(#[from] crate::keystore::pbe::RandomError),
+}
+
+impl WriteError {
+    pub fn id(&self) -> &'static str {
+        match self {
+            WriteError::Nothing { .. } => "convert-nothing-to-write",
+            WriteError::NeedsPassword { .. } => "password-required",
+            WriteError::Ambiguous { .. } => "convert-ambiguous",
+            WriteError::CannotHold { .. } => "convert-unsupported",
+            WriteError::DuplicateAlias { .. } => "convert-duplicate-alias",
+            WriteError::KeyLocked { .. } => "key-password-wrong",
+            WriteError::Random(_) => "io-random",
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            WriteError::Nothing { .. } => {
+                "run `credkit inspect` on the input to see what it holds, and check --alias".into()
+            }
+            WriteError::NeedsPassword { .. } => "give one with --out-password-file, \
+                 --out-password-env or --out-password-stdin (or --no-encrypt for PEM/DER)"
+                .into(),
+            WriteError::Ambiguous { detail } => {
+                if detail.contains("DER") {
+                    "add --key-only or --cert-only".into()
+                } else {
+                    "pick one entry with --alias, or write a JWKS (--to jwks)".into()
+                }
+            }
+            WriteError::CannotHold { .. } => {
+                "choose another output format (PKCS#12 or PEM hold everything)".into()
+            }
+            WriteError::DuplicateAlias { .. } => {
+                "rename with --out-alias, or pick entries with --alias".into()
+            }
+            WriteError::Random(_) => {
+                "the system has no working random source (/dev/urandom)".into()
+            }
+            WriteError::KeyLocked { .. } => "give the input password (--password-*) and, if \
+                 the key has its own, --key-password-*"
+                .into(),
+        })
+    }
+}
+
+/// A name for an entry that has none.
+pub fn alias_or_default(e: &Entry, index: usize) -> String {
+    e.alias
+        .clone()
+        .or_else(|| e.kid.clone())
+        .unwrap_or_else(|| match e.kind {
+            EntryKind::PrivateKey => format!("key{}", index + 1),
+            EntryKind::PublicKey => format!("publickey{}", index + 1),
+            EntryKind::Secret => format!("secret{}", index + 1),
+            EntryKind::TrustedCertificate | EntryKind::Certificate => {
+                format!("cert{}", index + 1)
+            }
+        })
+}
+
+/// The result of a write: files and remarks for the user.
+#[derive(Debug, Clone, Default)]
+pub struct Output {
+    pub files: Vec<Written>,
+    pub notes: Vec<String>,
+}
+
+/// Write entries in a format.
+pub fn write(
+    entries: &[Entry],
+    format: OutFormat,
+    opts: &WriteOptions,
+    split: bool,
+) -> Result<Output, WriteError> {
+    for (i, e) in entries.iter().enumerate() {
+        if e.key_locked
+            && !(matches!(format, OutFormat::Pem | OutFormat::Der) && opts.parts == Parts::CertOnly)
+        {
+            return Err(WriteError::KeyLocked {
+                alias: alias_or_default(e, i),
+            });
+        }
+    }
+    match format {
+        OutFormat::Pkcs12 => pkcs12::write(entries, opts),
+        OutFormat::Jks => jks::write(entries, opts),
+        OutFormat::Pem => pem::write_pem(entries, opts, split),
+        OutFormat::Der => pem::write_der(entries, opts),
+        OutFormat::Jwk => jwk::write(entries, opts, false),
+        OutFormat::Jwks => jwk::write(entries, opts, true),
+    }
+}
