@@ -10,6 +10,7 @@ command -v cc >/dev/null 2>&1 || missing+=(gcc)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v keytool >/dev/null 2>&1 || missing+=(default-jre-headless)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
+command -v script >/dev/null 2>&1 || missing+=(bsdutils)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "scripts/test.sh: installing ${missing[*]}" >&2
     sudo=""

@@ -280,7 +280,9 @@ fn convert(input: &str, output: &Path, extra: &[&str]) -> Run {
     r
 }
 
-/// Inputs covering every reader and variant.
+/// Every fixture that holds a private key or a certificate (public-key-only
+/// files have their own test; `jks/keypass-differs.jks` needs a key password
+/// and is converted in `key_password_inputs_and_outputs`).
 const INPUTS: &[&str] = &[
     "p12/openssl3-aes-auth.p12",
     "p12/openssl3-legacy-auth.p12",
@@ -303,6 +305,30 @@ const INPUTS: &[&str] = &[
     "der/auth.cert.der",
     "jwk/rsa-private.jwk",
     "jwk/ec-p256-private.jwk",
+    "p12/openssl3-aes-sign.p12",
+    "p12/openssl3-3des-auth.p12",
+    "p12/openssl3-nomac-auth.p12",
+    "p12/openssl3-noenc-auth.p12",
+    "p12/openssl3-noenc-nomac-auth.p12",
+    "p12/openssl3-nonascii-legacy.p12",
+    "p12/openssl3-ec-p256.p12",
+    "p12/ber-indefinite-auth.p12",
+    "p12/keytool-jdk17-rsa.p12",
+    "jks/keytool-rsa.jks",
+    "pem/rsa-pkcs1.key",
+    "pem/rsa-pkcs8.key",
+    "pem/rsa-pkcs8-encrypted.key",
+    "pem/rsa-legacy-aes256.key",
+    "pem/ec-pkcs8.key",
+    "pem/ec-legacy-aes128.key",
+    "pem/ec-p384-pkcs8.key",
+    "pem/ed25519.key",
+    "pem/auth.cert.pem",
+    "business/sign.cert.pem",
+    "der/rsa-pkcs8.key.der",
+    "der/rsa-pkcs1.key.der",
+    "der/ec-pkcs8.key.der",
+    "jwk/ed25519-private.jwk",
 ];
 
 #[test]
@@ -487,10 +513,7 @@ fn to_jwks_loads_in_jwcrypto_and_signatures_verify() {
         let public = dir.path().join(format!("pub{i}.json"));
         let private = dir.path().join(format!("priv{i}.json"));
         let r = convert(input, &public, &[]);
-        if input.contains("truststore")
-            || *input == "pem/chain.pem"
-            || *input == "der/auth.cert.der"
-        {
+        if want.keys.is_empty() {
             // Certificates only: their public keys with x5c.
             assert_eq!(r.code, 0, "{input}: {}", r.stderr);
             let (s, _) = jwk_seen(&public);
@@ -831,4 +854,182 @@ fn json_report_describes_outputs() {
         .collect();
     aliases.sort();
     assert_eq!(aliases, ["auth", "sign", "testroot"]);
+}
+
+#[test]
+fn private_keys_are_never_printed_to_a_terminal() {
+    // `script` gives credkit a pseudo-terminal as stdout.
+    let cmd = format!(
+        "{} --now {NOW} convert {} -o - --to jwk --private",
+        env!("CARGO_BIN_EXE_credkit"),
+        path_str(&fixture("pem/rsa-pkcs8.key"))
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env_remove("CREDKIT_PASSWORD")
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (bsdutils) is installed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("refusing to print a private key to the terminal"),
+        "{text}"
+    );
+    assert!(!text.contains("\"d\""), "{text}");
+    // The public JWK may go to the terminal.
+    let cmd = format!(
+        "{} --now {NOW} convert {} -o - --to jwk",
+        env!("CARGO_BIN_EXE_credkit"),
+        path_str(&fixture("pem/rsa-pkcs8.key"))
+    );
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("script");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"kty\": \"RSA\""));
+}
+
+#[test]
+fn pem_parts_can_be_chosen() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let want = seen(&fixture("p12/openssl3-aes-auth.p12"), PW);
+    let key = dir.path().join("k.pem");
+    let r = convert(
+        "p12/openssl3-aes-auth.p12",
+        &key,
+        &["--key-only", "--no-encrypt"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let s = seen(&key, PW);
+    assert_eq!(s.keys, want.keys);
+    assert!(s.certs.is_empty());
+    let certs = dir.path().join("c.pem");
+    let r = convert("p12/openssl3-aes-auth.p12", &certs, &["--cert-only"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let s = seen(&certs, PW);
+    assert!(s.keys.is_empty());
+    assert_eq!(s.certs, want.certs);
+    let leaf = dir.path().join("l.pem");
+    let r = convert(
+        "p12/openssl3-aes-auth.p12",
+        &leaf,
+        &["--cert-only", "--leaf-only"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(seen(&leaf, PW).certs.len(), 1);
+    // A clear key into encrypted PEM needs a password from somewhere.
+    let mut c = credkit();
+    c.arg("convert")
+        .arg(fixture("pem/rsa-pkcs8.key"))
+        .arg("-o")
+        .arg(dir.path().join("e.pem"));
+    let r = run(c);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("password-required"), "{}", r.stderr);
+    assert!(r.stderr.contains("--no-encrypt"), "{}", r.stderr);
+}
+
+#[test]
+fn public_keys_convert_to_pem_and_jwk_but_not_to_keystores() {
+    let dir = tempfile::tempdir().expect("tmp");
+    for input in [
+        "pem/rsa-public.pem",
+        "der/rsa-public.der",
+        "jwk/rsa-public.jwk",
+    ] {
+        let pem = dir.path().join("pub.pem");
+        let r = convert(input, &pem, &["--force"]);
+        assert_eq!(r.code, 0, "{input}: {}", r.stderr);
+        let spki = peer_bytes(
+            "openssl",
+            &["pkey", "-pubin", "-in", &path_str(&pem), "-outform", "DER"],
+        );
+        let jwk = dir.path().join("pub.jwk");
+        let r = convert(input, &jwk, &["--force"]);
+        assert_eq!(r.code, 0, "{input}: {}", r.stderr);
+        let (_, keys) = jwk_seen(&jwk);
+        assert_eq!(
+            keys.into_iter().collect::<Vec<_>>(),
+            vec![sha256_hex(&spki)],
+            "{input}"
+        );
+        let r = convert(
+            input,
+            &dir.path().join("x.p12"),
+            &["--out-password-env", "OUT_PW"],
+        );
+        assert_eq!(r.code, 2, "{input}");
+        assert!(
+            r.stderr.contains("convert-nothing-to-write"),
+            "{input}: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn key_password_inputs_and_outputs() {
+    let dir = tempfile::tempdir().expect("tmp");
+    // Input with its own key password, output JKS with another one.
+    let out = dir.path().join("kp.jks");
+    let mut c = credkit();
+    c.arg("convert")
+        .arg(fixture("jks/keypass-differs.jks"))
+        .arg("-o")
+        .arg(&out)
+        .args([
+            "--key-password-env",
+            "IN_KP",
+            "--out-key-password-env",
+            "OUT_KP",
+        ])
+        .env("CREDKIT_PASSWORD", PW)
+        .env("IN_KP", "keypass1")
+        .env("OUT_KP", "other-key-pw");
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("key password differs"), "{}", r.stderr);
+    // keytool needs the new key password to export the key.
+    let p12 = dir.path().join("kp.p12");
+    peer(
+        "keytool",
+        &[
+            "-importkeystore",
+            "-noprompt",
+            "-srcstoretype",
+            "JKS",
+            "-srckeystore",
+            &path_str(&out),
+            "-srcstorepass",
+            PW,
+            "-srckeypass",
+            "other-key-pw",
+            "-srcalias",
+            "mykey",
+            "-deststoretype",
+            "PKCS12",
+            "-destkeystore",
+            &path_str(&p12),
+            "-deststorepass",
+            PW,
+            "-destkeypass",
+            PW,
+        ],
+    );
+    let got = p12_seen(&p12, PW, false);
+    let mut c = credkit();
+    c.args(["inspect", "--json", "--key-password-env", "IN_KP"])
+        .arg(fixture("jks/keypass-differs.jks"))
+        .env("CREDKIT_PASSWORD", PW)
+        .env("IN_KP", "keypass1");
+    let thumb = run(c).json()["entries"][0]["key"]["jwk_thumbprint"].clone();
+    let mut c = credkit();
+    c.args(["inspect", "--json"])
+        .arg(&p12)
+        .env("CREDKIT_PASSWORD", PW);
+    assert_eq!(run(c).json()["entries"][0]["key"]["jwk_thumbprint"], thumb);
+    assert_eq!(got.keys.len(), 1);
 }
