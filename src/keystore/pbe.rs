@@ -703,13 +703,51 @@ impl Protection {
     }
 }
 
-/// Fill a buffer from the operating system's secure random source.
+thread_local! {
+    /// Set only inside [`with_seeded_random`].
+    static SEEDED: std::cell::RefCell<Option<chacha20::ChaCha20Rng>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Run `f` with every salt and IV drawn from a ChaCha20 generator seeded
+/// with `seed` instead of the operating system, so that what the writers
+/// produce is reproducible byte for byte (`keygen --seed`). Salts and IVs
+/// are public anyway; the password still protects the keys. The previous
+/// state is restored when `f` returns or panics.
+pub fn with_seeded_random<T>(seed: [u8; 32], f: impl FnOnce() -> T) -> T {
+    use rand_core::SeedableRng;
+    struct Restore(Option<chacha20::ChaCha20Rng>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let prev = self.0.take();
+            SEEDED.with(|s| *s.borrow_mut() = prev);
+        }
+    }
+    let prev = SEEDED.with(|s| {
+        s.borrow_mut()
+            .replace(chacha20::ChaCha20Rng::from_seed(seed))
+    });
+    let _restore = Restore(prev);
+    f()
+}
+
+/// Fill a buffer from the operating system's secure random source (or the
+/// seeded generator inside [`with_seeded_random`]).
 ///
 /// The OS source (getrandom(2)) is used directly: aws-lc's DRBG costs about
 /// 30 ms to seed on first use, more than everything else `convert` does.
 pub fn random_bytes(n: usize) -> Result<Vec<u8>, RandomError> {
     let mut v = vec![0u8; n];
-    getrandom::fill(&mut v).map_err(|e| RandomError(e.to_string()))?;
+    let seeded = SEEDED.with(|s| match s.borrow_mut().as_mut() {
+        Some(rng) => {
+            rand_core::Rng::fill_bytes(rng, &mut v);
+            true
+        }
+        None => false,
+    });
+    if !seeded {
+        getrandom::fill(&mut v).map_err(|e| RandomError(e.to_string()))?;
+    }
     Ok(v)
 }
 
@@ -838,5 +876,21 @@ mod write_tests {
             assert!(decrypt_pkcs8(&enc, "wrong").is_err());
             assert_eq!(describe_pkcs8(&enc).expect("describe").iterations, 1000);
         }
+    }
+
+    #[test]
+    fn seeded_salts_repeat_and_end_with_the_scope() {
+        let p = Protection::Pbes2Aes256 { iterations: 1 };
+        let data = b"key".to_vec();
+        let a = with_seeded_random([7; 32], || encrypt_pkcs8(p, "pw", &data).expect("a"));
+        let b = with_seeded_random([7; 32], || encrypt_pkcs8(p, "pw", &data).expect("b"));
+        let c = with_seeded_random([8; 32], || encrypt_pkcs8(p, "pw", &data).expect("c"));
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        // Outside the scope the operating system is used again.
+        let d = encrypt_pkcs8(p, "pw", &data).expect("d");
+        let e = encrypt_pkcs8(p, "pw", &data).expect("e");
+        assert_ne!(d, e);
+        assert_ne!(d, a);
     }
 }
