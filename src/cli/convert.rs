@@ -1,5 +1,6 @@
 //! `credkit convert`.
 
+pub use super::password::OutPasswordArgs;
 use super::password::PasswordArgs;
 use crate::keystore::write::OutFormat;
 use std::path::PathBuf;
@@ -89,47 +90,4 @@ pub struct ConvertArgs {
     pub passwords: PasswordArgs,
     #[command(flatten)]
     pub out_passwords: OutPasswordArgs,
-}
-
-/// Output passwords.
-#[derive(Debug, Clone, clap::Args, Default)]
-pub struct OutPasswordArgs {
-    /// Read the output password from the first line of this file
-    #[arg(
-        long,
-        value_name = "PATH",
-        group = "out_password",
-        help_heading = "Output passwords"
-    )]
-    pub out_password_file: Option<PathBuf>,
-    /// Read the output password from this environment variable
-    #[arg(
-        long,
-        value_name = "VAR",
-        group = "out_password",
-        help_heading = "Output passwords"
-    )]
-    pub out_password_env: Option<String>,
-    /// Read the output password from the first line of standard input
-    #[arg(long, group = "out_password", help_heading = "Output passwords")]
-    pub out_password_stdin: bool,
-    /// JKS output: read a key password that differs from the store password from this file
-    #[arg(
-        long,
-        value_name = "PATH",
-        group = "out_key_password",
-        help_heading = "Output passwords"
-    )]
-    pub out_key_password_file: Option<PathBuf>,
-    /// JKS output: read the key password from this environment variable
-    #[arg(
-        long,
-        value_name = "VAR",
-        group = "out_key_password",
-        help_heading = "Output passwords"
-    )]
-    pub out_key_password_env: Option<String>,
-    /// JKS output: read the key password from the first line of standard input
-    #[arg(long, group = "out_key_password", help_heading = "Output passwords")]
-    pub out_key_password_stdin: bool,
 }

@@ -45,3 +45,47 @@ pub struct PasswordArgs {
     #[arg(long, group = "key_password", help_heading = "Passwords")]
     pub key_password_stdin: bool,
 }
+
+/// Output passwords (convert, keygen). With none of these the output password
+/// defaults as each command describes.
+#[derive(Debug, Clone, clap::Args, Default)]
+pub struct OutPasswordArgs {
+    /// Read the output password from the first line of this file
+    #[arg(
+        long,
+        value_name = "PATH",
+        group = "out_password",
+        help_heading = "Output passwords"
+    )]
+    pub out_password_file: Option<PathBuf>,
+    /// Read the output password from this environment variable
+    #[arg(
+        long,
+        value_name = "VAR",
+        group = "out_password",
+        help_heading = "Output passwords"
+    )]
+    pub out_password_env: Option<String>,
+    /// Read the output password from the first line of standard input
+    #[arg(long, group = "out_password", help_heading = "Output passwords")]
+    pub out_password_stdin: bool,
+    /// JKS output: read a key password that differs from the store password from this file
+    #[arg(
+        long,
+        value_name = "PATH",
+        group = "out_key_password",
+        help_heading = "Output passwords"
+    )]
+    pub out_key_password_file: Option<PathBuf>,
+    /// JKS output: read the key password from this environment variable
+    #[arg(
+        long,
+        value_name = "VAR",
+        group = "out_key_password",
+        help_heading = "Output passwords"
+    )]
+    pub out_key_password_env: Option<String>,
+    /// JKS output: read the key password from the first line of standard input
+    #[arg(long, group = "out_key_password", help_heading = "Output passwords")]
+    pub out_key_password_stdin: bool,
+}

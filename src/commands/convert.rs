@@ -1,13 +1,12 @@
 //! `credkit convert INPUT -o OUTPUT`.
 
-use super::input::load;
-use crate::cli::convert::{ConvertArgs, OutPasswordArgs};
+use super::input::{load, out_cell};
+use crate::cli::convert::ConvertArgs;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result, exit};
 use crate::keystore::select;
 use crate::keystore::write::{self, OutFormat, Parts, WriteOptions};
 use crate::output::{self, Render, files};
-use crate::secret::{SecretCell, SecretSource};
 use serde::Serialize;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -66,29 +65,6 @@ fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
         message: message.into(),
         hint: Some(hint.into()),
     }
-}
-
-fn out_cell(a: &OutPasswordArgs, key: bool, prompt: String) -> SecretCell {
-    let src = if key {
-        if let Some(p) = &a.out_key_password_file {
-            SecretSource::File(p.clone())
-        } else if let Some(v) = &a.out_key_password_env {
-            SecretSource::Env(v.clone())
-        } else if a.out_key_password_stdin {
-            SecretSource::Stdin
-        } else {
-            SecretSource::Absent
-        }
-    } else if let Some(p) = &a.out_password_file {
-        SecretSource::File(p.clone())
-    } else if let Some(v) = &a.out_password_env {
-        SecretSource::Env(v.clone())
-    } else if a.out_password_stdin {
-        SecretSource::Stdin
-    } else {
-        SecretSource::Absent
-    };
-    SecretCell::new(src, prompt)
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {

@@ -1,6 +1,6 @@
 //! Reading input files and building password sources from options.
 
-use crate::cli::password::PasswordArgs;
+use crate::cli::password::{OutPasswordArgs, PasswordArgs};
 use crate::error::{Error, Result};
 use crate::keystore::{self, MAX_INPUT, Store};
 use crate::secret::{SecretCell, SecretSource};
@@ -101,4 +101,28 @@ pub fn load(path: &Path, passwords: &PasswordArgs) -> Result<Loaded> {
         key_password: key_pw.peek(),
         store_cell: store_pw,
     })
+}
+
+/// The cell for an output password (`key`: the JKS key password).
+pub fn out_cell(a: &OutPasswordArgs, key: bool, prompt: String) -> SecretCell {
+    let src = if key {
+        if let Some(p) = &a.out_key_password_file {
+            SecretSource::File(p.clone())
+        } else if let Some(v) = &a.out_key_password_env {
+            SecretSource::Env(v.clone())
+        } else if a.out_key_password_stdin {
+            SecretSource::Stdin
+        } else {
+            SecretSource::Absent
+        }
+    } else if let Some(p) = &a.out_password_file {
+        SecretSource::File(p.clone())
+    } else if let Some(v) = &a.out_password_env {
+        SecretSource::Env(v.clone())
+    } else if a.out_password_stdin {
+        SecretSource::Stdin
+    } else {
+        SecretSource::Absent
+    };
+    SecretCell::new(src, prompt)
 }
