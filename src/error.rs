@@ -46,6 +46,8 @@ pub enum Error {
     PasswordSource { source_name: String, detail: String },
     #[error("invalid --now value {value:?}: {detail}")]
     InvalidNow { value: String, detail: String },
+    #[error(transparent)]
+    Keygen(#[from] crate::cert::keygen::KeygenError),
 }
 
 impl Error {
@@ -67,6 +69,7 @@ impl Error {
             Error::Alias { .. } => "alias-not-found",
             Error::Write { source, .. } => source.id(),
             Error::InvalidNow { .. } => "usage",
+            Error::Keygen(e) => e.id(),
         }
     }
 
@@ -102,6 +105,7 @@ impl Error {
             }),
             Error::Write { source, .. } => source.hint(),
             Error::InvalidNow { .. } => Some("use RFC 3339, e.g. 2026-01-31T12:00:00Z".into()),
+            Error::Keygen(e) => e.hint(),
         }
     }
 

@@ -994,6 +994,29 @@ impl Request {
         })
     }
 
+    /// The aliases [`generate`] will use, in order (`has_ca`: a CA is passed).
+    pub fn planned_aliases(&self, has_ca: bool) -> Vec<String> {
+        match self.mode {
+            Mode::KeyOnly => vec![self.alias("key", false)],
+            Mode::Ca { intermediate } if !has_ca => {
+                let mut v = vec![self.alias("root", intermediate)];
+                if intermediate {
+                    v.push(self.alias("intermediate", true));
+                }
+                v
+            }
+            Mode::Ca { .. } => vec![self.alias("intermediate", false)],
+            Mode::SelfSigned | Mode::Issued => {
+                let profiles = self.usage.profiles();
+                let several = profiles.len() > 1;
+                profiles
+                    .iter()
+                    .map(|p| self.alias(if *p == Profile::Sign { "sign" } else { "auth" }, several))
+                    .collect()
+            }
+        }
+    }
+
     fn alias(&self, default: &str, several: bool) -> String {
         match (&self.alias, several) {
             (Some(a), false) => a.clone(),
@@ -1080,7 +1103,8 @@ fn self_issuer<'a>(subject: &Dn, key: &'a PrivateKey) -> Result<Issuer<'a>, Keyg
     })
 }
 
-fn date(secs: i64) -> String {
+/// A Unix time as RFC 3339 (`2026-11-23T12:00:00Z`).
+pub fn rfc3339(secs: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(secs)
         .ok()
         .and_then(|t| {
@@ -1096,15 +1120,15 @@ fn issuer_notes(ca: &Ca, not_after: i64, now: i64, notes: &mut Vec<String>) {
         notes.push(format!(
             "the CA certificate \"{}\" is not valid at {} (valid {} to {}): what it issues will not verify",
             ca.alias,
-            date(now),
-            date(c.not_before),
-            date(c.not_after)
+            rfc3339(now),
+            rfc3339(c.not_before),
+            rfc3339(c.not_after)
         ));
     } else if not_after > c.not_after {
         notes.push(format!(
             "the new certificate outlives its issuer \"{}\" (which ends {})",
             ca.alias,
-            date(c.not_after)
+            rfc3339(c.not_after)
         ));
     }
 }

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 pub mod chain;
+pub mod fixture_set;
 pub mod keygen;
 
 /// A parse failure inside a certificate.

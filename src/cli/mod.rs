@@ -2,6 +2,7 @@
 
 pub mod convert;
 pub mod inspect;
+pub mod keygen;
 pub mod password;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +44,7 @@ pub struct GlobalArgs {
 pub enum Command {
     Inspect(inspect::InspectArgs),
     Convert(Box<convert::ConvertArgs>),
+    Keygen(Box<keygen::KeygenArgs>),
     /// Print a shell completion script
     ///
     /// Example: credkit completions bash > /etc/bash_completion.d/credkit

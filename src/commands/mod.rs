@@ -3,6 +3,7 @@
 pub mod convert;
 pub mod input;
 pub mod inspect;
+pub mod keygen;
 pub mod meta;
 
 use crate::cli::{Cli, Command};
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Inspect(args) => inspect::run(&ctx, args),
         Command::Convert(args) => convert::run(&ctx, *args),
+        Command::Keygen(args) => keygen::run(&ctx, *args),
         Command::Completions { shell } => meta::completions(shell),
         Command::Man { out_dir } => meta::man(&out_dir),
     }

@@ -1,0 +1,434 @@
+//! `keygen --fixture-set DIR`: the credentials a test environment needs, in
+//! one go: a CA chain, a business certificate pair for one organisation, a
+//! certificate for a second one, and every broken variant. This module
+//! decides what is made and writes the README text; the command writes files.
+
+use super::keygen::{
+    Broken, Ca, KeySpec, KeygenError, Mode, Random, Request, Usage, WEAK, generate,
+};
+use crate::keystore::model::{Entry, EntryKind};
+use crate::keystore::write::OutFormat;
+
+/// The organisation numbers used (both pass the modulus-11 check).
+pub const ORG1: &str = "123456785";
+pub const ORG2: &str = "987654325";
+
+/// The credentials, in the order they are made and listed.
+pub const ITEMS: [&str; 11] = [
+    "ca-root",
+    "ca-intermediate",
+    "org1-auth",
+    "org1-sign",
+    "org1-pair",
+    "org2-auth",
+    "expired",
+    "not-yet-valid",
+    "wrong-key",
+    "missing-intermediate",
+    "weak-rsa1024",
+];
+
+/// The certificate-only files.
+pub const CERT_FILES: [&str; 3] = [
+    "ca-root.cert.pem",
+    "ca-intermediate.cert.pem",
+    "ca-chain.pem",
+];
+
+/// Every file a set writes, README.md last (known before any key is made).
+pub fn planned_files() -> Vec<String> {
+    let mut v = Vec::new();
+    for name in ITEMS {
+        let jwk = if name == "org1-pair" { "jwks" } else { "jwk" };
+        for ext in ["p12", "jks", "pem", jwk] {
+            v.push(format!("{name}.{ext}"));
+        }
+    }
+    v.extend(CERT_FILES.iter().map(|s| s.to_string()));
+    v.push("README.md".into());
+    v
+}
+
+/// One credential, written in every format.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// File stem: `org1-auth` gives `org1-auth.p12`, `.jks`, `.pem`, `.jwk`.
+    pub name: &'static str,
+    pub entries: Vec<Entry>,
+    pub purpose: &'static str,
+    /// What a checker is meant to report for it (`-` for a good credential).
+    pub finding: &'static str,
+}
+
+impl Item {
+    /// The files an item becomes, in writing order.
+    pub fn files(&self) -> Vec<(String, OutFormat)> {
+        let jwk = if self.entries.len() > 1 {
+            (format!("{}.jwks", self.name), OutFormat::Jwks)
+        } else {
+            (format!("{}.jwk", self.name), OutFormat::Jwk)
+        };
+        vec![
+            (format!("{}.p12", self.name), OutFormat::Pkcs12),
+            (format!("{}.jks", self.name), OutFormat::Jks),
+            (format!("{}.pem", self.name), OutFormat::Pem),
+            jwk,
+        ]
+    }
+}
+
+/// A certificate-only PEM file (trust anchors and chains).
+#[derive(Debug, Clone)]
+pub struct CertFile {
+    pub name: &'static str,
+    pub entry: Entry,
+    pub purpose: &'static str,
+}
+
+/// Everything in a fixture set.
+#[derive(Debug, Clone, Default)]
+pub struct FixtureSet {
+    pub items: Vec<Item>,
+    pub cert_files: Vec<CertFile>,
+    pub notes: Vec<String>,
+}
+
+fn certs(chain: &[crate::cert::Certificate]) -> Entry {
+    let mut e = Entry::new(EntryKind::Certificate);
+    e.chain = chain.to_vec();
+    e
+}
+
+/// Make the set. `key` is used for every key but the weak one; `days` is the
+/// end-entity lifetime (the CAs outlive every certificate in the set).
+pub fn build(
+    key: KeySpec,
+    days: Option<u32>,
+    now: i64,
+    rng: &mut Random,
+) -> Result<FixtureSet, KeygenError> {
+    let leaf_days = days.unwrap_or(super::keygen::LEAF_DAYS);
+    let ca_days = super::keygen::CA_DAYS.max(leaf_days.saturating_add(60));
+    let mut set = FixtureSet::default();
+
+    let mut ca_req = Request::new(Mode::Ca { intermediate: true }, now);
+    ca_req.key = key;
+    ca_req.days = Some(ca_days);
+    let cas = generate(&ca_req, None, rng)?;
+    let (root, int) = match &cas.entries[..] {
+        [r, i] => (r.clone(), i.clone()),
+        _ => {
+            return Err(KeygenError::KeyGen(
+                "the CA request made an unexpected number of entries".into(),
+            ));
+        }
+    };
+    let ca = Ca::from_entry(&int, "intermediate")?;
+    set.cert_files.push(CertFile {
+        name: "ca-root.cert.pem",
+        entry: certs(&root.chain),
+        purpose: "the root CA certificate, the trust anchor (openssl verify -CAfile)",
+    });
+    set.cert_files.push(CertFile {
+        name: "ca-intermediate.cert.pem",
+        entry: certs(&int.chain[..1]),
+        purpose: "the intermediate CA certificate (openssl verify -untrusted)",
+    });
+    set.cert_files.push(CertFile {
+        name: "ca-chain.pem",
+        entry: certs(&int.chain),
+        purpose: "intermediate and root, for servers that want the whole chain",
+    });
+    set.items.push(Item {
+        name: "ca-root",
+        entries: vec![root],
+        purpose: "root CA with its key (issues the intermediate)",
+        finding: "-",
+    });
+    set.items.push(Item {
+        name: "ca-intermediate",
+        entries: vec![int],
+        purpose: "intermediate CA with its key (issues every end-entity certificate here); use it with `credkit keygen --ca`",
+        finding: "-",
+    });
+
+    let leaf = |org: &str, usage: Usage, broken: Broken, spec: KeySpec| {
+        let mut r = Request::new(Mode::Issued, now);
+        r.key = spec;
+        r.org_number = Some(org.to_string());
+        r.usage = usage;
+        r.days = days;
+        r.broken = broken;
+        r
+    };
+    let none = Broken::default();
+    let auth = generate(&leaf(ORG1, Usage::Auth, none, key), Some(&ca), rng)?;
+    let sign = generate(&leaf(ORG1, Usage::Sign, none, key), Some(&ca), rng)?;
+    let pair: Vec<Entry> = auth.entries.iter().chain(&sign.entries).cloned().collect();
+    set.items.push(Item {
+        name: "org1-auth",
+        entries: auth.entries,
+        purpose: "business certificate, authentication half (digitalSignature, keyEncipherment, clientAuth): sign Maskinporten grants with this one",
+        finding: "-",
+    });
+    set.items.push(Item {
+        name: "org1-sign",
+        entries: sign.entries,
+        purpose: "business certificate, signing half (nonRepudiation only)",
+        finding: "-",
+    });
+    set.items.push(Item {
+        name: "org1-pair",
+        entries: pair,
+        purpose: "the auth and sign certificates above in one store, aliases auth and sign, the way Buypass and Commfides deliver them",
+        finding: "-",
+    });
+    let org2 = generate(&leaf(ORG2, Usage::Auth, none, key), Some(&ca), rng)?;
+    set.items.push(Item {
+        name: "org2-auth",
+        entries: org2.entries,
+        purpose: "business certificate (auth) for a second organisation, e.g. for a wrong-organisation test",
+        finding: "-",
+    });
+
+    let broken: [(&'static str, Broken, KeySpec, &'static str, &'static str); 5] = [
+        (
+            "expired",
+            Broken {
+                expired: true,
+                ..none
+            },
+            key,
+            "org1 auth certificate whose validity ended 30 days before --now",
+            "expired",
+        ),
+        (
+            "not-yet-valid",
+            Broken {
+                not_yet_valid: true,
+                ..none
+            },
+            key,
+            "org1 auth certificate whose validity starts 30 days after --now",
+            "not yet valid",
+        ),
+        (
+            "wrong-key",
+            Broken {
+                wrong_key: true,
+                ..none
+            },
+            key,
+            "org1 auth certificate stored with a private key that is not the certificate's",
+            "the private key does not match the certificate",
+        ),
+        (
+            "missing-intermediate",
+            Broken {
+                missing_intermediate: true,
+                ..none
+            },
+            key,
+            "org1 auth certificate whose chain is leaf then root: the intermediate is left out",
+            "incomplete chain: the issuing intermediate CA is missing",
+        ),
+        (
+            "weak-rsa1024",
+            none,
+            WEAK,
+            "org1 auth certificate with an RSA 1024-bit key",
+            "weak key: RSA 1024 bits",
+        ),
+    ];
+    for (name, b, spec, purpose, finding) in broken {
+        let out = generate(&leaf(ORG1, Usage::Auth, b, spec), Some(&ca), rng)?;
+        set.notes.extend(out.notes);
+        set.items.push(Item {
+            name,
+            entries: out.entries,
+            purpose,
+            finding,
+        });
+    }
+    Ok(set)
+}
+
+/// How the set was written, for the README.
+#[derive(Debug, Clone)]
+pub struct ReadmeInfo<'a> {
+    pub password: &'a str,
+    pub seed: Option<&'a str>,
+    /// `--now`, RFC 3339.
+    pub now: &'a str,
+    pub clear_pem: bool,
+    pub private_jwk: bool,
+    pub legacy: bool,
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+fn day(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            let f = time::macros::format_description!("[year]-[month]-[day]");
+            t.format(&f).ok()
+        })
+        .unwrap_or_else(|| secs.to_string())
+}
+
+/// README.md for the set: files, password, purpose and intended finding.
+pub fn readme(set: &FixtureSet, info: &ReadmeInfo<'_>) -> String {
+    let mut s = String::new();
+    s.push_str("# Test credentials made by credkit\n\n");
+    s.push_str(&format!(
+        "Made by `credkit keygen --fixture-set` (credkit {}) with `--now {}`, ",
+        env!("CARGO_PKG_VERSION"),
+        info.now
+    ));
+    match info.seed {
+        Some(seed) => s.push_str(&format!(
+            "seed `{}`: the same command with the same seed and `--now` makes the same bytes again.\n\n",
+            cell(seed)
+        )),
+        None => s.push_str("no seed: the keys are random.\n\n"),
+    }
+    s.push_str(
+        "**For tests only.** These are not real business certificates: the CA is made up and \
+         the organisation numbers belong to no one. Dates are counted from `--now`, so pin your \
+         tests' clock to it (or regenerate the set).\n\n",
+    );
+    s.push_str("## Passwords\n\n");
+    s.push_str(&format!(
+        "- Every `.p12` and `.jks` file: `{}`{}. JKS key passwords are the store password.\n",
+        cell(info.password),
+        if info.legacy {
+            " (PKCS#12 in the legacy 3DES/SHA-1 form, for Java 8)"
+        } else {
+            ""
+        }
+    ));
+    if info.clear_pem {
+        s.push_str("- `.pem` files: private keys are not encrypted (`--no-encrypt`).\n");
+    } else {
+        s.push_str(&format!(
+            "- `.pem` files: private keys are encrypted PKCS#8 (PBES2, AES-256) with `{}`.\n",
+            cell(info.password)
+        ));
+    }
+    if info.private_jwk {
+        s.push_str(
+            "- `.jwk` and `.jwks` files hold the private key in the clear (`--private`).\n\n",
+        );
+    } else {
+        s.push_str(
+            "- `.jwk` and `.jwks` files hold public keys (with `x5c`), as you register them with \
+             Maskinporten, Okta or Entra ID.\n\n",
+        );
+    }
+    s.push_str("## Trust\n\n");
+    for f in &set.cert_files {
+        s.push_str(&format!("- `{}`: {}\n", f.name, f.purpose));
+    }
+    s.push_str(
+        "\n```sh\nopenssl verify -CAfile ca-root.cert.pem -untrusted ca-intermediate.cert.pem org1-auth.pem\n```\n\n",
+    );
+    s.push_str("## Credentials\n\n");
+    s.push_str(
+        "Each credential NAME is written as `NAME.p12`, `NAME.jks`, `NAME.pem` (key, \
+         certificate, chain) and `NAME.jwk` (`NAME.jwks` when it holds two keys).\n\n",
+    );
+    s.push_str(
+        "| name | files | aliases | subject | key | valid (UTC) | purpose | intended finding |\n",
+    );
+    s.push_str("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for item in &set.items {
+        let files: Vec<String> = item.files().into_iter().map(|(f, _)| f).collect();
+        let aliases: Vec<&str> = item
+            .entries
+            .iter()
+            .filter_map(|e| e.alias.as_deref())
+            .collect();
+        let first = &item.entries[0];
+        let leaf = first.chain.first();
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            item.name,
+            files.join(", "),
+            aliases.join(", "),
+            leaf.map(|c| cell(&c.subject.to_display()))
+                .unwrap_or_default(),
+            first
+                .private_key
+                .as_ref()
+                .map(|k| k.describe().to_string())
+                .unwrap_or_default(),
+            leaf.map(|c| format!("{} to {}", day(c.not_before), day(c.not_after)))
+                .unwrap_or_default(),
+            cell(item.purpose),
+            cell(item.finding),
+        ));
+    }
+    s.push_str(&format!(
+        "\nOrganisation numbers: {ORG1} (org1) and {ORG2} (org2). Business subjects carry \
+         `organizationIdentifier=NTRNO-<number>` and `serialNumber=<number>`.\n"
+    ));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::Curve;
+
+    #[test]
+    fn the_set_has_every_variant_and_the_readme_names_them() {
+        let now = 1_800_000_000;
+        let set = build(
+            KeySpec::Ec(Curve::P256),
+            None,
+            now,
+            &mut Random::from_seed("t"),
+        )
+        .expect("set");
+        let names: Vec<&str> = set.items.iter().map(|i| i.name).collect();
+        assert_eq!(names, ITEMS);
+        let mut files: Vec<String> = set
+            .items
+            .iter()
+            .flat_map(|i| i.files().into_iter().map(|(f, _)| f))
+            .collect();
+        files.extend(set.cert_files.iter().map(|f| f.name.to_string()));
+        files.push("README.md".into());
+        assert_eq!(files, planned_files());
+        let weak = &set.items[10].entries[0];
+        assert_eq!(
+            weak.private_key
+                .as_ref()
+                .map(|k| k.describe().to_string())
+                .as_deref(),
+            Some("RSA 1024")
+        );
+        let text = readme(
+            &set,
+            &ReadmeInfo {
+                password: "changeit",
+                seed: Some("t"),
+                now: "2027-01-15T08:00:00Z",
+                clear_pem: false,
+                private_jwk: false,
+                legacy: false,
+            },
+        );
+        for item in &set.items {
+            for (f, _) in item.files() {
+                assert!(text.contains(&f), "{f}");
+            }
+        }
+        assert!(text.contains("`changeit`"));
+        assert!(text.contains("org1-pair.jwks"));
+        assert!(text.contains("ca-root.cert.pem"));
+    }
+}

@@ -1,0 +1,730 @@
+//! `credkit keygen -o OUTPUT` and `credkit keygen --fixture-set DIR`.
+
+use super::convert::OutputFile;
+use super::input::{Loaded, load, out_cell};
+use crate::cert::fixture_set::{self, ReadmeInfo};
+use crate::cert::keygen::{
+    self, Broken, Ca, Dn, KeygenError, Mode, Random, Request, Usage, WEAK, rfc3339,
+};
+use crate::cli::keygen::KeygenArgs;
+use crate::ctx::Ctx;
+use crate::error::{Error, Result, exit};
+use crate::key::KeyDescription;
+use crate::keystore::model::Entry;
+use crate::keystore::pbe;
+use crate::keystore::select;
+use crate::keystore::write::{self, OutFormat, Parts, WriteOptions, Written};
+use crate::output::{self, Render, files};
+use crate::secret::{SecretCell, SecretSource};
+use serde::Serialize;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+/// What `keygen --json` prints (schema `credkit.keygen/1`).
+#[derive(Debug, Serialize)]
+pub struct KeygenReport {
+    pub schema: &'static str,
+    /// Made from `--seed` (reproducible) rather than the operating system's randomness.
+    pub seeded: bool,
+    pub outputs: Vec<OutputFile>,
+    pub entries: Vec<EntryReport>,
+    /// With --fixture-set: the README's path.
+    pub readme: Option<String>,
+    pub notes: Vec<String>,
+}
+
+/// One generated key (and certificate).
+#[derive(Debug, Serialize)]
+pub struct EntryReport {
+    /// With --fixture-set: the credential's name (`org1-auth`), else null.
+    pub name: Option<String>,
+    pub alias: String,
+    pub key: KeyDescription,
+    /// RFC 7638 thumbprint of the stored private key's public half.
+    pub thumbprint: Option<String>,
+    pub certificate: Option<CertificateReport>,
+}
+
+/// The end-entity (or CA) certificate of an entry.
+#[derive(Debug, Serialize)]
+pub struct CertificateReport {
+    pub subject: String,
+    pub issuer: String,
+    /// Uppercase hex.
+    pub serial: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub key_usage: Vec<String>,
+    pub extended_key_usage: Vec<String>,
+    pub ca: bool,
+    pub self_signed: bool,
+    /// Certificates stored with the key, this one included.
+    pub chain_length: usize,
+    /// Whether the stored key is the certificate's (false for --wrong-key).
+    pub key_matches: bool,
+    pub sha256: String,
+}
+
+fn entry_report(name: Option<&str>, e: &Entry) -> Option<EntryReport> {
+    let key = e.private_key.as_ref()?;
+    let certificate = e.chain.first().map(|c| CertificateReport {
+        subject: c.subject.to_display(),
+        issuer: c.issuer.to_display(),
+        serial: c.serial_hex().to_uppercase(),
+        not_before: rfc3339(c.not_before),
+        not_after: rfc3339(c.not_after),
+        key_usage: c.key_usage.clone().unwrap_or_default(),
+        extended_key_usage: c.extended_key_usage.clone().unwrap_or_default(),
+        ca: c.is_ca == Some(true),
+        self_signed: c.is_self_issued(),
+        chain_length: e.chain.len(),
+        key_matches: c.public_key.as_ref().ok() == Some(&key.public),
+        sha256: crate::cert::hex_colon(&c.sha256()),
+    });
+    Some(EntryReport {
+        name: name.map(str::to_owned),
+        alias: e.alias.clone().unwrap_or_default(),
+        key: key.describe(),
+        thumbprint: key.public.jwk_thumbprint(),
+        certificate,
+    })
+}
+
+impl Render for KeygenReport {
+    fn render_text(&self, out: &mut String) {
+        let line = output::sanitize::line;
+        for n in &self.notes {
+            out.push_str(&format!("note: {}\n", line(n)));
+        }
+        if let Some(readme) = &self.readme {
+            out.push_str(&format!(
+                "wrote {} files ({} credentials as PKCS#12, JKS, PEM and JWK, CA certificates, README); see {}\n",
+                self.outputs.len() + 1,
+                self.entries
+                    .iter()
+                    .filter_map(|e| e.name.as_deref())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len(),
+                line(readme)
+            ));
+            return;
+        }
+        for o in &self.outputs {
+            out.push_str(&format!(
+                "wrote {} ({}, {}{})\n",
+                line(&o.path),
+                o.format.label(),
+                line(&o.aliases.join(", ")),
+                if o.private_key {
+                    ", private key, mode 0600"
+                } else {
+                    ""
+                }
+            ));
+        }
+        for e in &self.entries {
+            out.push_str(&format!("  {}: {}", line(&e.alias), e.key));
+            if let Some(c) = &e.certificate {
+                out.push_str(&format!(
+                    "\n    subject: {}\n    issuer:  {}{}\n    valid:   {} to {}\n    usage:   {}{}\n    serial:  {}",
+                    line(&c.subject),
+                    line(&c.issuer),
+                    if c.self_signed { " (self-signed)" } else { "" },
+                    c.not_before,
+                    c.not_after,
+                    c.key_usage.join(", "),
+                    if c.extended_key_usage.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {}", c.extended_key_usage.join(", "))
+                    },
+                    c.serial
+                ));
+                if !c.key_matches {
+                    out.push_str("\n    key:     NOT the certificate's key (--wrong-key)");
+                }
+            } else if let Some(t) = &e.thumbprint {
+                out.push_str(&format!(", thumbprint {t}"));
+            }
+            out.push('\n');
+        }
+    }
+}
+
+fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
+    Error::Usage {
+        message: message.into(),
+        hint: Some(hint.into()),
+    }
+}
+
+fn exists_error(path: &Path) -> Error {
+    Error::Io {
+        action: "write",
+        path: path.display().to_string(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "the file exists (use --force to replace it)",
+        ),
+    }
+}
+
+/// OUTPUT-ALIAS.EXT for --split.
+fn split_path(output: &Path, alias: &str) -> PathBuf {
+    let name = output
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("keygen");
+    let file = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => format!("{stem}-{alias}.{ext}"),
+        _ => format!("{name}-{alias}"),
+    };
+    output.with_file_name(file)
+}
+
+fn parse_time(flag: &str, value: &str) -> Result<i64> {
+    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp())
+        .map_err(|e| {
+            usage(
+                format!("invalid {flag} value {value:?}: {e}"),
+                "use RFC 3339, e.g. 2026-01-31T12:00:00Z",
+            )
+        })
+}
+
+fn write_options(ctx: &Ctx, args: &KeygenArgs, password: Option<String>) -> Result<WriteOptions> {
+    let mut key_pw = out_cell(
+        &args.out_passwords,
+        true,
+        "Key password for the JKS keys".into(),
+    );
+    Ok(WriteOptions {
+        password,
+        key_password: key_pw.get()?,
+        legacy: args.legacy,
+        encrypt_keys: !args.no_encrypt,
+        parts: Parts::All,
+        leaf_only: false,
+        private_jwk: args.private,
+        kid: args.kid.clone(),
+        now_ms: (ctx.now.unix_timestamp_nanos() / 1_000_000) as i64,
+        iterations: args.iterations,
+    })
+}
+
+fn stdin_uses(args: &KeygenArgs) -> usize {
+    [
+        args.ca.as_deref() == Some(Path::new("-")),
+        args.passwords.password_stdin,
+        args.passwords.key_password_stdin,
+        args.out_passwords.out_password_stdin,
+        args.out_passwords.out_key_password_stdin,
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count()
+}
+
+/// Turn writer output into bytes, with seeded salts when --seed is given.
+fn render<T>(seed: Option<&str>, f: impl FnOnce() -> T) -> T {
+    match seed {
+        Some(s) => pbe::with_seeded_random(keygen::derive_seed(s, "salts"), f),
+        None => f(),
+    }
+}
+
+fn write_error(output: &Path) -> impl Fn(write::WriteError) -> Error + '_ {
+    move |source| Error::Write {
+        output: output.display().to_string(),
+        source,
+    }
+}
+
+/// Open the --ca file and pick the entry that issues.
+fn load_ca(args: &KeygenArgs, path: &Path) -> Result<(Ca, Loaded)> {
+    let loaded = load(path, &args.passwords)?;
+    let name = path.display().to_string();
+    let entry = match &args.ca_alias {
+        Some(a) => select::select(&loaded.store.entries, std::slice::from_ref(a))
+            .map_err(|source| Error::Alias {
+                path: name.clone(),
+                source,
+            })?
+            .remove(0),
+        None => {
+            let c = keygen::ca_candidates(&loaded.store.entries);
+            match c[..] {
+                [one] => one.clone(),
+                [] => {
+                    return Err(KeygenError::Ca {
+                        detail: format!("file {name} holds no private key with a CA certificate"),
+                    }
+                    .into());
+                }
+                _ => {
+                    let aliases: Vec<String> = c
+                        .iter()
+                        .map(|e| format!("\"{}\"", e.alias.as_deref().unwrap_or("?")))
+                        .collect();
+                    return Err(usage(
+                        format!(
+                            "{name} holds {} CA keys ({}): which one issues?",
+                            c.len(),
+                            aliases.join(", ")
+                        ),
+                        "pick one with --ca-alias",
+                    ));
+                }
+            }
+        }
+    };
+    let alias = entry.alias.clone().unwrap_or_else(|| "ca".into());
+    let ca = Ca::from_entry(&entry, &alias).map_err(|e| match e {
+        KeygenError::Ca { detail } => KeygenError::Ca {
+            detail: format!("in {name}: {detail}"),
+        },
+        other => other,
+    })?;
+    Ok((ca, loaded))
+}
+
+pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
+    if args.weak && !args.insecure {
+        return Err(usage(
+            "--weak makes an RSA 1024-bit key, which anyone can factor with enough effort",
+            "add --insecure to make it anyway (for testing that weak keys are refused)",
+        ));
+    }
+    if stdin_uses(&args) > 1 {
+        return Err(usage(
+            "only one thing can be read from standard input",
+            "give the other passwords with --*-password-file or --*-password-env",
+        ));
+    }
+    let p = &args.passwords;
+    if args.ca.is_none()
+        && (p.password_file.is_some()
+            || p.password_env.is_some()
+            || p.password_stdin
+            || p.key_password_file.is_some()
+            || p.key_password_env.is_some()
+            || p.key_password_stdin)
+    {
+        return Err(usage(
+            "--password-* and --key-password-* open the CA file, and no --ca was given",
+            "give the password of what keygen writes with --out-password-file, \
+             --out-password-env or --out-password-stdin",
+        ));
+    }
+    if let Some(dir) = &args.fixture_set {
+        return run_fixture_set(ctx, &args, dir);
+    }
+    let Some(output) = args.output.clone() else {
+        return Err(usage(
+            "keygen needs -o OUTPUT or --fixture-set DIR",
+            "add -o client.p12",
+        ));
+    };
+    let to_stdout = output == Path::new("-");
+    let format = match args.to {
+        Some(f) => f,
+        None if to_stdout => {
+            return Err(usage(
+                "writing to standard output needs --to",
+                "add --to pem or --to jwk",
+            ));
+        }
+        None => OutFormat::from_path(&output).ok_or_else(|| {
+            usage(
+                format!(
+                    "cannot tell the output format from the name {}",
+                    output.display()
+                ),
+                "add --to pkcs12|jks|pem|der|jwk|jwks, or use an extension such as .p12, .jks, .pem, .jwk",
+            )
+        })?,
+    };
+    if to_stdout && !format.is_text() {
+        return Err(usage(
+            format!(
+                "{} is binary and is not written to standard output",
+                format.label()
+            ),
+            "give a file name with -o",
+        ));
+    }
+    if to_stdout && (args.split || ctx.json) {
+        return Err(usage(
+            "--split and --json need -o FILE, not -o -",
+            "give a file name with -o",
+        ));
+    }
+
+    let mode = if args.make_ca {
+        Mode::Ca {
+            intermediate: args.intermediate,
+        }
+    } else if args.ca.is_some() {
+        Mode::Issued
+    } else if args.self_signed {
+        Mode::SelfSigned
+    } else {
+        Mode::KeyOnly
+    };
+    if mode == Mode::KeyOnly {
+        let cert_options = [
+            (args.subject.is_some(), "--subject"),
+            (args.org_number.is_some(), "--org-number"),
+            (args.usage.is_some(), "--usage"),
+            (args.days.is_some(), "--days"),
+            (args.not_before.is_some(), "--not-before"),
+            (args.expired, "--expired"),
+            (args.not_yet_valid, "--not-yet-valid"),
+            (args.wrong_key, "--wrong-key"),
+        ];
+        if let Some((_, flag)) = cert_options.iter().find(|(given, _)| *given) {
+            return Err(usage(
+                format!(
+                    "{flag} describes a certificate, and without --self-signed, --ca or --make-ca keygen makes a bare key pair"
+                ),
+                "add --self-signed, or --ca CA_FILE to have a CA issue the certificate",
+            ));
+        }
+        if format == OutFormat::Jks {
+            return Err(usage(
+                "a JKS key entry needs a certificate",
+                "add --self-signed, or --ca CA_FILE, or write PEM, PKCS#12 or JWK",
+            ));
+        }
+    } else if format == OutFormat::Der {
+        return Err(usage(
+            "DER holds one object, and keygen makes a key and a certificate",
+            "write PEM, PKCS#12 or JKS, which keep them together (DER is for a bare key)",
+        ));
+    }
+    if matches!(format, OutFormat::Jwk | OutFormat::Jwks) && !args.private {
+        return Err(usage(
+            "a public JWK alone would lose the new private key",
+            "add --private to write the private key into the JWK (in the clear, mode 0600), \
+             or write PKCS#12 or PEM and run `credkit convert` for the public JWK",
+        ));
+    }
+
+    let subject = args.subject.as_deref().map(Dn::parse).transpose()?;
+    let range = match (&args.not_before, &args.not_after) {
+        (Some(a), Some(b)) => Some((
+            parse_time("--not-before", a)?,
+            parse_time("--not-after", b)?,
+        )),
+        _ => None,
+    };
+    let req = Request {
+        key: if args.weak {
+            WEAK
+        } else {
+            args.algorithm.spec()
+        },
+        mode,
+        subject,
+        org_number: args.org_number.clone(),
+        usage: args.usage.unwrap_or(Usage::Auth),
+        days: args.days,
+        range,
+        broken: Broken {
+            expired: args.expired,
+            not_yet_valid: args.not_yet_valid,
+            wrong_key: args.wrong_key,
+            missing_intermediate: args.missing_intermediate,
+        },
+        alias: args.alias.clone(),
+        now: ctx.now.unix_timestamp(),
+    };
+    let aliases = req.planned_aliases(args.ca.is_some());
+    if args.split && aliases.len() < 2 {
+        return Err(usage(
+            "--split writes one file per entry, and this makes one entry",
+            "use --split with --usage both or --make-ca --intermediate",
+        ));
+    }
+    let targets: Vec<(PathBuf, Option<String>)> = if args.split {
+        aliases
+            .iter()
+            .map(|a| (split_path(&output, a), Some(a.clone())))
+            .collect()
+    } else {
+        vec![(output.clone(), None)]
+    };
+    if !to_stdout && !args.force {
+        if let Some((t, _)) = targets.iter().find(|(t, _)| t.exists()) {
+            return Err(exists_error(t));
+        }
+        if let Some(ca) = &args.ca
+            && targets.iter().any(|(t, _)| same_file(ca, t))
+        {
+            return Err(usage(
+                format!("the output {} is the CA file", output.display()),
+                "choose another output name",
+            ));
+        }
+    }
+
+    let (ca, loaded) = match &args.ca {
+        Some(path) => {
+            let (ca, loaded) = load_ca(&args, path)?;
+            (Some(ca), Some(loaded))
+        }
+        None => (None, None),
+    };
+    // Passwords before the (slow) key generation, so a prompt comes first.
+    let needs_password = match format {
+        OutFormat::Pkcs12 | OutFormat::Jks => true,
+        OutFormat::Pem | OutFormat::Der => !args.no_encrypt,
+        OutFormat::Jwk | OutFormat::Jwks => false,
+    };
+    let prompt = format!("Password for {}", output.display());
+    let password = output_password(&args, loaded.as_ref(), needs_password, &prompt)?;
+    let opts = write_options(ctx, &args, password)?;
+    let mut rng = match &args.seed {
+        Some(s) => Random::from_seed(s),
+        None => Random::from_os()?,
+    };
+    let generated = keygen::generate(&req, ca.as_ref(), &mut rng)?;
+
+    // Make every file in memory first, so a failure writes nothing.
+    let mut files: Vec<(PathBuf, Written)> = Vec::new();
+    let mut notes = generated.notes.clone();
+    render(args.seed.as_deref(), || -> Result<()> {
+        for (path, alias) in &targets {
+            let chosen: Vec<Entry> = generated
+                .entries
+                .iter()
+                .filter(|e| alias.is_none() || e.alias == *alias)
+                .cloned()
+                .collect();
+            let out = write::write(&chosen, format, &opts, false).map_err(write_error(path))?;
+            notes.extend(out.notes);
+            for f in out.files {
+                files.push((path.clone(), f));
+            }
+        }
+        Ok(())
+    })?;
+
+    let mut report = KeygenReport {
+        schema: "credkit.keygen/1",
+        seeded: args.seed.is_some(),
+        outputs: Vec::new(),
+        entries: generated
+            .entries
+            .iter()
+            .filter_map(|e| entry_report(None, e))
+            .collect(),
+        readme: None,
+        notes,
+    };
+    if to_stdout {
+        if files.iter().any(|(_, f)| f.private) && std::io::stdout().is_terminal() {
+            return Err(usage(
+                "refusing to print a private key to the terminal",
+                "redirect standard output to a file, or use -o FILE",
+            ));
+        }
+        for (_, f) in &files {
+            output::write_stdout(&f.bytes).map_err(|source| Error::Io {
+                action: "write",
+                path: "standard output".into(),
+                source,
+            })?;
+        }
+        let mut s = String::new();
+        report.render_text(&mut s);
+        output::status(ctx.quiet, s.trim_end());
+        return Ok(exit::OK);
+    }
+    for (path, f) in &files {
+        write_file(path, f, args.force)?;
+        report.outputs.push(OutputFile {
+            path: path.display().to_string(),
+            format,
+            part: None,
+            aliases: f.aliases.clone(),
+            private_key: f.private,
+        });
+    }
+    finish(ctx, &report)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+fn write_file(path: &Path, f: &Written, force: bool) -> Result<()> {
+    files::write_atomic(path, &f.bytes, force, f.private).map_err(|source| Error::Io {
+        action: "write",
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn finish(ctx: &Ctx, report: &KeygenReport) -> Result<u8> {
+    if ctx.json {
+        output::emit(report, true).map_err(|source| Error::Io {
+            action: "write",
+            path: "standard output".into(),
+            source,
+        })?;
+    } else {
+        let mut s = String::new();
+        report.render_text(&mut s);
+        output::status(ctx.quiet, s.trim_end());
+    }
+    Ok(exit::OK)
+}
+
+/// The output password: --out-password-*, else the CA file's, else
+/// CREDKIT_PASSWORD or a prompt (only asked when the format needs one).
+fn output_password(
+    args: &KeygenArgs,
+    ca: Option<&Loaded>,
+    needed: bool,
+    prompt: &str,
+) -> Result<Option<String>> {
+    let mut cell = out_cell(&args.out_passwords, false, prompt.to_string());
+    if let Some(p) = cell.get()? {
+        return Ok(Some(p));
+    }
+    if !needed {
+        return Ok(None);
+    }
+    if let Some(p) = ca.and_then(|l| l.store_password.clone()) {
+        return Ok(Some(p));
+    }
+    SecretCell::new(SecretSource::Default, prompt).get()
+}
+
+fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
+    let o = &args.out_passwords;
+    if o.out_key_password_file.is_some()
+        || o.out_key_password_env.is_some()
+        || o.out_key_password_stdin
+    {
+        return Err(usage(
+            "a fixture set uses the store password for JKS keys",
+            "drop --out-key-password-*",
+        ));
+    }
+    let readme_path = dir.join("README.md");
+    let prompt = format!("Password for the fixture set in {}", dir.display());
+    let password = output_password(args, None, true, &prompt)?.ok_or_else(|| {
+        usage(
+            "a fixture set needs a password for its PKCS#12, JKS and PEM files",
+            "give one with --out-password-file, --out-password-env or --out-password-stdin, \
+             or set CREDKIT_PASSWORD",
+        )
+    })?;
+    if password.is_empty() {
+        return Err(usage(
+            "an empty password would not protect the keys",
+            "choose a test password such as changeit",
+        ));
+    }
+    let now = ctx.now.unix_timestamp();
+    let mut rng = match &args.seed {
+        Some(s) => Random::from_seed(s),
+        None => Random::from_os()?,
+    };
+    if dir.exists() && !dir.is_dir() {
+        return Err(usage(
+            format!("{} exists and is not a directory", dir.display()),
+            "give a directory for --fixture-set",
+        ));
+    }
+    // Check before the (slow) key generation that nothing will be replaced.
+    if !args.force
+        && let Some(t) = fixture_set::planned_files()
+            .iter()
+            .map(|n| dir.join(n))
+            .find(|p| p.exists())
+    {
+        return Err(exists_error(&t));
+    }
+    let set = fixture_set::build(args.algorithm.spec(), args.days, now, &mut rng)?;
+    let mut targets: Vec<(PathBuf, OutFormat, Vec<Entry>)> = Vec::new();
+    for item in &set.items {
+        for (name, format) in item.files() {
+            targets.push((dir.join(name), format, item.entries.clone()));
+        }
+    }
+    for f in &set.cert_files {
+        targets.push((dir.join(f.name), OutFormat::Pem, vec![f.entry.clone()]));
+    }
+
+    let opts = write_options(ctx, args, Some(password.clone()))?;
+    let mut files: Vec<(PathBuf, OutFormat, Written)> = Vec::new();
+    let mut notes = set.notes.clone();
+    render(args.seed.as_deref(), || -> Result<()> {
+        for (path, format, entries) in &targets {
+            let out = write::write(entries, *format, &opts, false).map_err(write_error(path))?;
+            notes.extend(out.notes);
+            for f in out.files {
+                files.push((path.clone(), *format, f));
+            }
+        }
+        Ok(())
+    })?;
+    let readme = fixture_set::readme(
+        &set,
+        &ReadmeInfo {
+            password: &password,
+            seed: args.seed.as_deref(),
+            now: &rfc3339(now),
+            clear_pem: args.no_encrypt,
+            private_jwk: args.private,
+            legacy: args.legacy,
+        },
+    );
+
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        action: "write",
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let mut report = KeygenReport {
+        schema: "credkit.keygen/1",
+        seeded: args.seed.is_some(),
+        outputs: Vec::new(),
+        entries: set
+            .items
+            .iter()
+            .flat_map(|i| {
+                i.entries
+                    .iter()
+                    .filter_map(|e| entry_report(Some(i.name), e))
+            })
+            .collect(),
+        readme: Some(readme_path.display().to_string()),
+        notes,
+    };
+    for (path, format, f) in &files {
+        write_file(path, f, args.force)?;
+        report.outputs.push(OutputFile {
+            path: path.display().to_string(),
+            format: *format,
+            part: None,
+            aliases: f.aliases.clone(),
+            private_key: f.private,
+        });
+    }
+    files::write_atomic(&readme_path, readme.as_bytes(), args.force, false).map_err(|source| {
+        Error::Io {
+            action: "write",
+            path: readme_path.display().to_string(),
+            source,
+        }
+    })?;
+    finish(ctx, &report)
+}
