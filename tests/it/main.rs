@@ -5,5 +5,6 @@ mod cli;
 mod convert;
 mod inspect_errors;
 mod inspect_peers;
+mod keygen;
 mod passwords;
 mod support;
