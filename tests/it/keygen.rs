@@ -1356,6 +1356,28 @@ fn json_report_describes_what_was_made() {
     assert_eq!(e["certificate"]["not_before"], NOW);
     assert_eq!(e["certificate"]["self_signed"], true);
     assert_eq!(e["certificate"]["key_matches"], true);
+    // An organisation number with a bad check digit is written, with a note.
+    let r = keygen_ok(
+        d,
+        &[
+            "--self-signed",
+            "--org-number",
+            "123456789",
+            "--algorithm",
+            "p256",
+            "-o",
+            "n.p12",
+            "--json",
+        ],
+    );
+    assert!(
+        r.json()["notes"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("modulus-11"),
+        "{}",
+        r.stdout
+    );
     // The fingerprint credkit reports is the one openssl computes.
     let (leafs, _) = p12_certs(&d.join("s.p12"));
     assert_eq!(
