@@ -1,5 +1,6 @@
 //! Command-line definitions (clap derive only: no I/O, no crypto).
 
+pub mod check;
 pub mod inspect;
 pub mod password;
 
@@ -41,6 +42,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Inspect(inspect::InspectArgs),
+    Check(check::CheckArgs),
     /// Print a shell completion script
     ///
     /// Example: credkit completions bash > /etc/bash_completion.d/credkit

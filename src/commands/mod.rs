@@ -1,5 +1,6 @@
 //! One thin `run` per command: turn arguments into domain calls and a report.
 
+pub mod check;
 pub mod input;
 pub mod inspect;
 pub mod meta;
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     };
     match cli.command {
         Command::Inspect(args) => inspect::run(&ctx, args),
+        Command::Check(args) => check::run(&ctx, args),
         Command::Completions { shell } => meta::completions(shell),
         Command::Man { out_dir } => meta::man(&out_dir),
     }
