@@ -372,6 +372,15 @@ pub(super) fn jws_algorithms(k: &PublicKey) -> &'static [&'static str] {
     }
 }
 
+/// `a` or `an` before a key name read letter by letter or as a word
+/// (an RSA, an EC, an Ed25519, a DSA).
+pub(super) fn article(word: &str) -> &'static str {
+    match word.chars().next() {
+        Some(c) if "AEFHILMNORSXaeiou".contains(c) => "an",
+        _ => "a",
+    }
+}
+
 pub(super) fn join_words(words: &[String]) -> String {
     match words {
         [] => String::new(),
@@ -608,6 +617,18 @@ mod tests {
         assert!(r.findings[0].message.contains("it is empty"));
         assert_eq!(r.checked, None);
         assert_eq!(r.now, "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn articles() {
+        for (w, a) in [
+            ("RSA 2048", "an"),
+            ("EC P-256", "an"),
+            ("Ed25519", "an"),
+            ("DSA", "a"),
+        ] {
+            assert_eq!(article(w), a, "{w}");
+        }
     }
 
     #[test]

@@ -205,11 +205,15 @@ impl Checker<'_> {
         let t = self.target();
         let message = match accepted {
             Some(acc) => format!(
-                "{} accepts no signature algorithm for an {d} key: it takes {}",
+                "{} accepts no signature algorithm for {} {d} key: it takes {}",
                 t.server(),
+                article(&d.to_string()),
                 join_words(&acc.iter().map(|s| (*s).to_string()).collect::<Vec<_>>())
             ),
-            None => format!("JWTs cannot be signed with an {d} key: JOSE has no algorithm for it"),
+            None => format!(
+                "JWTs cannot be signed with {} {d} key: JOSE has no algorithm for it",
+                article(&d.to_string())
+            ),
         };
         let (why, fix) = match t {
             Target::Maskinporten => (
