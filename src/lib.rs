@@ -9,6 +9,7 @@ pub mod cert;
 pub mod cli;
 pub mod commands;
 pub mod ctx;
+pub mod diagnostics;
 pub mod error;
 pub mod key;
 pub mod keystore;

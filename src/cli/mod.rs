@@ -1,5 +1,6 @@
 //! Command-line definitions (clap derive only: no I/O, no crypto).
 
+pub mod check;
 pub mod convert;
 pub mod inspect;
 pub mod password;
@@ -42,6 +43,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Inspect(inspect::InspectArgs),
+    Check(check::CheckArgs),
     Convert(Box<convert::ConvertArgs>),
     /// Print a shell completion script
     ///

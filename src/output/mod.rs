@@ -3,6 +3,7 @@
 //! stdout (`| head`) is not an error.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod check;
 pub mod files;
 pub mod inspect;
 pub mod sanitize;

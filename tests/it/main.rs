@@ -1,6 +1,7 @@
 //! Integration tests: run the credkit binary on fixtures made by openssl,
 //! keytool, NSS and jwcrypto, and compare what it reports with those tools.
 
+mod check;
 mod cli;
 mod convert;
 mod inspect_errors;
