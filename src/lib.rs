@@ -11,6 +11,7 @@ pub mod commands;
 pub mod ctx;
 pub mod diagnostics;
 pub mod error;
+pub mod jwt;
 pub mod key;
 pub mod keystore;
 pub mod output;

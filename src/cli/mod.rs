@@ -3,6 +3,7 @@
 pub mod check;
 pub mod convert;
 pub mod inspect;
+pub mod jwt;
 pub mod password;
 
 use clap::{Parser, Subcommand};
@@ -45,6 +46,7 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     Check(check::CheckArgs),
     Convert(Box<convert::ConvertArgs>),
+    Jwt(jwt::JwtArgs),
     /// Print a shell completion script
     ///
     /// Example: credkit completions bash > /etc/bash_completion.d/credkit

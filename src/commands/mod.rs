@@ -4,6 +4,7 @@ pub mod check;
 pub mod convert;
 pub mod input;
 pub mod inspect;
+pub mod jwt;
 pub mod meta;
 
 use crate::cli::{Cli, Command};
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Inspect(args) => inspect::run(&ctx, args),
         Command::Convert(args) => convert::run(&ctx, *args),
         Command::Check(args) => check::run(&ctx, args),
+        Command::Jwt(args) => jwt::run(&ctx, args),
         Command::Completions { shell } => meta::completions(shell),
         Command::Man { out_dir } => meta::man(&out_dir),
     }

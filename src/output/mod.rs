@@ -6,6 +6,7 @@
 pub mod check;
 pub mod files;
 pub mod inspect;
+pub mod jwt;
 pub mod sanitize;
 
 use crate::error::Error;
@@ -36,6 +37,18 @@ pub fn emit<R: Render>(report: &R, json: bool) -> std::io::Result<()> {
         report.render_text(&mut s);
     }
     write_stdout(s.as_bytes())
+}
+
+/// Print a report on stderr (diagnostics that accompany data on stdout).
+pub fn emit_stderr<R: Render>(report: &R, json: bool) {
+    let mut s = String::new();
+    if json {
+        s = serde_json::to_string(report).unwrap_or_default();
+        s.push('\n');
+    } else {
+        report.render_text(&mut s);
+    }
+    let _ = std::io::stderr().lock().write_all(s.as_bytes());
 }
 
 /// A status line on stderr (suppressed by `--quiet`).

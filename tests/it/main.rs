@@ -6,5 +6,6 @@ mod cli;
 mod convert;
 mod inspect_errors;
 mod inspect_peers;
+mod jwt;
 mod passwords;
 mod support;
