@@ -47,15 +47,28 @@ impl Checker<'_> {
         let alias = e.alias.as_deref();
         let leaf = e.chain.first();
         if e.key_locked {
+            // The store opened (its integrity was checked) but this key has a
+            // password of its own; or no password was given at all.
+            let own_password = self.store.integrity_verified == Some(true);
             self.push(
                 Finding::new(
                     Severity::Warning,
                     "key-locked",
                     "the private key was not decrypted, so credkit could not check that it \
                      belongs to the certificate",
-                    "No password was given. Nothing can be signed without it either.",
-                    "Give the keystore password with --password-file PATH, --password-env VAR or \
-                     --password-stdin (or set CREDKIT_PASSWORD).",
+                    if own_password {
+                        "The store password was right, but this key has a password of its own \
+                         (JKS allows that). Nothing can be signed without it either."
+                    } else {
+                        "No password was given. Nothing can be signed without it either."
+                    },
+                    if own_password {
+                        "Give the key's password with --key-password-file PATH, --key-password-env \
+                         VAR or --key-password-stdin."
+                    } else {
+                        "Give the keystore password with --password-file PATH, --password-env VAR \
+                         or --password-stdin (or set CREDKIT_PASSWORD)."
+                    },
                 )
                 .entry(alias),
             );
