@@ -25,14 +25,6 @@ pub fn run(ctx: &Ctx, args: JwtArgs) -> Result<u8> {
     }
 }
 
-fn write_out(bytes: &[u8]) -> Result<()> {
-    output::write_stdout(bytes).map_err(|source| Error::Io {
-        action: "write",
-        path: "standard output".into(),
-        source,
-    })
-}
-
 fn target_of(p: Profile) -> Target {
     match p {
         Profile::Maskinporten => Target::Maskinporten,
@@ -120,7 +112,6 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
         .as_ref()
         .ok_or_else(|| Error::Mint(mint::MintError::NoKey("no private key".into())))?;
     let signer = Signer::new(key, plan.alg).map_err(mint::MintError::from)?;
-    let tokens = mint::mint(&plan, &signer, ctx.now.unix_timestamp(), a.count as usize)?;
     let warnings: Vec<_> = check
         .findings
         .iter()
@@ -129,6 +120,7 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
         })
         .collect();
     if ctx.json {
+        let tokens = mint::mint(&plan, &signer, ctx.now.unix_timestamp(), a.count as usize)?;
         let report = MintReport {
             schema: "credkit.jwt.mint/1",
             profile: plan.profile,
@@ -156,12 +148,23 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
             ),
         );
     }
-    let mut out = String::with_capacity(tokens.iter().map(|t| t.len() + 1).sum());
-    for t in &tokens {
-        out.push_str(t);
-        out.push('\n');
-    }
-    write_out(out.as_bytes())?;
+    // Stream the tokens: constant memory whatever --count is.
+    let mut out = output::TokenWriter::new();
+    mint::mint_each(
+        &plan,
+        &signer,
+        ctx.now.unix_timestamp(),
+        a.count as usize,
+        |t| {
+            out.line(t)
+                .map_err(|e| mint::MintError::Output(e.to_string()))
+        },
+    )?;
+    out.finish().map_err(|source| Error::Io {
+        action: "write",
+        path: "standard output".into(),
+        source,
+    })?;
     Ok(exit::OK)
 }
 

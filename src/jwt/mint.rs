@@ -80,6 +80,8 @@ pub enum MintError {
     Jws(#[from] JwsError),
     #[error("{0}")]
     NoKey(String),
+    #[error("cannot write the tokens: {0}")]
+    Output(String),
 }
 
 impl MintError {
@@ -90,6 +92,7 @@ impl MintError {
             MintError::Jws(JwsError::KeyAlgMismatch { .. }) => "jwt-alg-key-mismatch",
             MintError::Jws(_) => "jwt-sign-failed",
             MintError::NoKey(_) => "alias-no-private-key",
+            MintError::Output(_) => "io-write",
         }
     }
     pub fn hint(&self) -> Option<String> {
@@ -98,6 +101,7 @@ impl MintError {
             MintError::Rule { fix, .. } => Some(format!("{fix} (or --force to break the rule on purpose)")),
             MintError::Jws(JwsError::KeyAlgMismatch { .. }) => Some("choose --alg to fit the key: RS*/PS* for RSA, ES256 for P-256, ES384 for P-384, EdDSA for Ed25519".into()),
             MintError::Jws(_) => None,
+            MintError::Output(_) => None,
             MintError::NoKey(_) => Some("pick an entry that holds a private key with --alias (see `credkit inspect`)".into()),
         }
     }
@@ -434,26 +438,45 @@ pub fn mint(
     now: i64,
     count: usize,
 ) -> Result<Vec<String>, MintError> {
-    let header = serde_json::to_vec(&plan.header).map_err(|_| MintError::Jws(JwsError::Sign))?;
-    let mut random = vec![0u8; 16 * count.max(1)];
-    getrandom::fill(&mut random).map_err(|_| MintError::Jws(JwsError::Sign))?;
     let mut out = Vec::with_capacity(count);
+    mint_each(plan, signer, now, count, |t| {
+        out.push(t.to_string());
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Sign `count` tokens and hand each to `sink` as it is made (constant memory
+/// for `--count` runs of any size).
+pub fn mint_each(
+    plan: &Plan,
+    signer: &Signer,
+    now: i64,
+    count: usize,
+    mut sink: impl FnMut(&str) -> Result<(), MintError>,
+) -> Result<(), MintError> {
+    let header = serde_json::to_vec(&plan.header).map_err(|_| MintError::Jws(JwsError::Sign))?;
+    let mut claims = plan.claims.clone();
+    claims.insert("iat".into(), json!(now));
+    if plan.set_nbf {
+        claims.insert("nbf".into(), json!(now));
+    }
+    claims.insert("exp".into(), json!(now + plan.lifetime));
+    let mut random = [0u8; 16 * 64];
     for i in 0..count {
-        let mut claims = plan.claims.clone();
-        claims.insert("iat".into(), json!(now));
-        if plan.set_nbf {
-            claims.insert("nbf".into(), json!(now));
-        }
-        claims.insert("exp".into(), json!(now + plan.lifetime));
         if plan.set_jti {
+            let slot = i % 64;
+            if slot == 0 {
+                getrandom::fill(&mut random).map_err(|_| MintError::Jws(JwsError::Sign))?;
+            }
             let mut r = [0u8; 16];
-            r.copy_from_slice(&random[i * 16..i * 16 + 16]);
+            r.copy_from_slice(&random[slot * 16..slot * 16 + 16]);
             claims.insert("jti".into(), json!(uuid_v4(&r)));
         }
         let payload = serde_json::to_vec(&claims).map_err(|_| MintError::Jws(JwsError::Sign))?;
-        out.push(signer.sign(&header, &payload)?);
+        sink(&signer.sign(&header, &payload)?)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -27,6 +27,51 @@ pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
     }
 }
 
+/// Lines to stdout through a buffer; a closed pipe ends the output quietly.
+pub struct TokenWriter {
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    closed: bool,
+}
+
+impl TokenWriter {
+    pub fn new() -> TokenWriter {
+        TokenWriter {
+            out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock()),
+            closed: false,
+        }
+    }
+
+    pub fn line(&mut self, s: &str) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match self
+            .out
+            .write_all(s.as_bytes())
+            .and_then(|()| self.out.write_all(b"\n"))
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    pub fn finish(mut self) -> std::io::Result<()> {
+        match self.out.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
+}
+
+impl Default for TokenWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Print a report in the chosen format.
 pub fn emit<R: Render>(report: &R, json: bool) -> std::io::Result<()> {
     let mut s = String::new();

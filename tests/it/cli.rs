@@ -183,8 +183,14 @@ fn readme_demo_command_works() {
         .split_whitespace()
         .collect();
     let mut c = credkit();
-    c.current_dir(root()).args(&args).env("CREDKIT_PASSWORD", "changeit");
+    c.current_dir(root())
+        .args(&args)
+        .env("CREDKIT_PASSWORD", "changeit");
     let r = run(c);
     assert_eq!(r.code, 0, "{line}\n{}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("Fit to sign Maskinporten grants"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Fit to sign Maskinporten grants"),
+        "{}",
+        r.stdout
+    );
 }
