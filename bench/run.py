@@ -104,6 +104,26 @@ def main():
         if label == "keygen --algorithm rsa2048":
             keygen_ratio = (ratio, runs)
         print(f"{label:48} {ma:10.2f} {peer_label:30} {mb:9.2f} {ratio:7.3f}")
+    # jwt mint --count 10000 against openssl speed (one core, signatures per second).
+    jwt_cases = [
+        ("jwt mint --count 10000 RS256", "p12/openssl3-aes-auth.p12", "RS256", "rsa2048", "rsa 2048 bits"),
+        ("jwt mint --count 10000 ES256", "p12/openssl3-ec-p256.p12", "ES256", "ecdsap256", "256 bits ecdsa"),
+    ]
+    jwt_cases = [c for c in jwt_cases if args.only in c[0]]
+    if jwt_cases:
+        print(f"\n{'signing rate':48} {'credkit /s':>10} {'peer':30} {'peer /s':>9} {'ratio':>7}")
+    for label, key, alg, speed_arg, pattern in jwt_cases:
+        cmd = [binary, "-q", "jwt", "mint", "--key", os.path.join(FIX, key), "--iss", "bench",
+               "--aud", "https://as.example/token", "--alg", alg, "--count", "10000"]
+        best = min(timed(cmd, env) for _ in range(3))
+        ours = 10000 / best
+        out = subprocess.run(["openssl", "speed", "-seconds", "3", speed_arg], capture_output=True, text=True).stdout
+        line = next(l for l in out.splitlines() if l.strip().startswith(pattern))
+        theirs = float(line.split()[-2])
+        print(f"{label:48} {ours:10.0f} {'openssl speed ' + speed_arg:30} {theirs:9.0f} {ours / theirs:7.3f}")
+    if jwt_cases:
+        print("targets: RS256 >= 0.90 and ES256 >= 0.50 of openssl's rate")
+
     print()
     if any(c[0].startswith("inspect") for c in cases):
         print(f"worst inspect ratio against openssl pkcs12 -info: {worst:.3f} (target: <= 1.0)")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run credkit's whole test suite. Installs what the tests need when it is
-# missing: a C compiler (aws-lc), openssl 3, keytool and Python's jwcrypto (the
+# missing: a C compiler (aws-lc), openssl 3, keytool, Python's jwcrypto and PyJWT (the
 # peers whose output the tests compare against). Nothing is skipped for a missing tool.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,11 +19,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# jwcrypto is the independent JOSE library the JWK tests check against.
-if ! python3 -c "import jwcrypto" >/dev/null 2>&1; then
-    echo "scripts/test.sh: installing jwcrypto (pip)" >&2
-    python3 -m pip install --quiet jwcrypto 2>/dev/null \
-        || python3 -m pip install --quiet --break-system-packages jwcrypto
+# jwcrypto and PyJWT are the independent JOSE libraries the JWK and JWT tests
+# check against.
+if ! python3 -c "import jwcrypto, jwt" >/dev/null 2>&1; then
+    echo "scripts/test.sh: installing jwcrypto and PyJWT (pip)" >&2
+    python3 -m pip install --quiet jwcrypto pyjwt 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages jwcrypto pyjwt
 fi
 
 case "$(openssl version)" in

@@ -42,6 +42,12 @@ pub enum Error {
         output: String,
         source: crate::keystore::write::WriteError,
     },
+    #[error("not a usable JWT: {0}")]
+    Jwt(#[from] crate::jwt::decode::DecodeError),
+    #[error("cannot mint: {0}")]
+    Mint(#[from] crate::jwt::mint::MintError),
+    #[error("cannot fetch {url}: {detail}")]
+    Fetch { url: String, detail: String },
     #[error("cannot read the password from {source_name}: {detail}")]
     PasswordSource { source_name: String, detail: String },
     #[error("invalid --now value {value:?}: {detail}")]
@@ -67,6 +73,9 @@ impl Error {
             Error::Input { source, .. } | Error::Keystore(source) => source.id(),
             Error::PasswordSource { .. } => "password-source",
             Error::Alias { .. } => "alias-not-found",
+            Error::Jwt(_) => "jwt-malformed",
+            Error::Mint(m) => m.id(),
+            Error::Fetch { .. } => "network",
             Error::Write { source, .. } => source.id(),
             Error::InvalidNow { .. } => "usage",
             Error::Keygen(e) => e.id(),
@@ -104,6 +113,15 @@ impl Error {
                 None => "run `credkit inspect` on the file to list its entries".into(),
             }),
             Error::Write { source, .. } => source.hint(),
+            Error::Jwt(_) => Some(
+                "give the token itself (three base64url parts separated by dots), a `Bearer ...` \
+                 line, or the token response JSON"
+                    .into(),
+            ),
+            Error::Mint(m) => m.hint(),
+            Error::Fetch { .. } => {
+                Some("check the URL and the network; or save the JWKS and give the file".into())
+            }
             Error::InvalidNow { .. } => Some("use RFC 3339, e.g. 2026-01-31T12:00:00Z".into()),
             Error::Keygen(e) => e.hint(),
         }

@@ -1,7 +1,9 @@
 //! Command-line definitions (clap derive only: no I/O, no crypto).
 
+pub mod check;
 pub mod convert;
 pub mod inspect;
+pub mod jwt;
 pub mod keygen;
 pub mod password;
 
@@ -43,8 +45,10 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     Inspect(inspect::InspectArgs),
+    Check(check::CheckArgs),
     Convert(Box<convert::ConvertArgs>),
     Keygen(Box<keygen::KeygenArgs>),
+    Jwt(jwt::JwtArgs),
     /// Print a shell completion script
     ///
     /// Example: credkit completions bash > /etc/bash_completion.d/credkit

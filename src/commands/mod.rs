@@ -1,8 +1,10 @@
 //! One thin `run` per command: turn arguments into domain calls and a report.
 
+pub mod check;
 pub mod convert;
 pub mod input;
 pub mod inspect;
+pub mod jwt;
 pub mod keygen;
 pub mod meta;
 
@@ -24,6 +26,8 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Inspect(args) => inspect::run(&ctx, args),
         Command::Convert(args) => convert::run(&ctx, *args),
+        Command::Check(args) => check::run(&ctx, args),
+        Command::Jwt(args) => jwt::run(&ctx, args),
         Command::Keygen(args) => keygen::run(&ctx, *args),
         Command::Completions { shell } => meta::completions(shell),
         Command::Man { out_dir } => meta::man(&out_dir),

@@ -173,19 +173,32 @@ pub fn load(
             jks::JavaStoreKind::Jks => "JKS",
             jks::JavaStoreKind::Jceks => "JCEKS",
         };
-        let js =
-            jks::parse(data, store_password.as_deref(), key_password.as_deref()).map_err(|e| {
-                match e {
-                    jks::JksError::IntegrityCheckFailed => KeystoreError::WrongPassword {
-                        what: format!("{label} integrity check"),
-                    },
-                    jks::JksError::WrongKeyPassword { alias } => {
-                        KeystoreError::WrongKeyPassword { alias }
-                    }
-                    other => KeystoreError::Java(other),
-                }
-            })?;
-        return Ok(from_java(js, kind));
+        let map = |e: jks::JksError| match e {
+            jks::JksError::IntegrityCheckFailed => KeystoreError::WrongPassword {
+                what: format!("{label} integrity check"),
+            },
+            jks::JksError::WrongKeyPassword { alias } => KeystoreError::WrongKeyPassword { alias },
+            other => KeystoreError::Java(other),
+        };
+        match jks::parse(data, store_password.as_deref(), key_password.as_deref()) {
+            Ok(js) => return Ok(from_java(js, kind)),
+            // The store password was right (the integrity check comes first),
+            // but a key has a password of its own and none was given: list the
+            // store as keytool -list does, with that key left locked.
+            Err(jks::JksError::WrongKeyPassword { alias }) if key_password.is_none() => {
+                let js = jks::parse(data, None, None).map_err(map)?;
+                let mut store = from_java(js, kind);
+                store.integrity_verified = Some(true);
+                store.notes.retain(|n| !n.starts_with("no password given"));
+                store.notes.push(format!(
+                    "entry \"{alias}\": the key has a password of its own, so it was not \
+                     decrypted (give it with --key-password-file, --key-password-env or \
+                     --key-password-stdin)"
+                ));
+                return Ok(store);
+            }
+            Err(e) => return Err(map(e).into()),
+        }
     }
     if pkcs12::looks_like(data) {
         if store_pw.has_explicit() {

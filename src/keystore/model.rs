@@ -81,6 +81,9 @@ pub struct Entry {
     pub created_ms: Option<i64>,
     /// JWK `kid`, when the entry came from a JWK.
     pub kid: Option<String>,
+    /// The file held this chain in another order than leaf first, then each
+    /// issuer (PEM/DER: the reader put it in order; `chain` is the ordered one).
+    pub chain_reordered: bool,
 }
 
 impl Entry {
@@ -96,6 +99,7 @@ impl Entry {
             secret_algorithm: None,
             created_ms: None,
             kid: None,
+            chain_reordered: false,
         }
     }
 

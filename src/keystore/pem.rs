@@ -261,16 +261,26 @@ pub fn assemble(
             .position(|c| c.public_key.as_ref().ok() == Some(&key.public))
         {
             e.chain = chain::build(&certs[i], &certs);
+            let mut positions = Vec::new();
             for c in &e.chain {
                 if let Some(j) = certs.iter().position(|x| x.der == c.der) {
                     used[j] = true;
+                    positions.push(j);
                 }
             }
+            e.chain_reordered = positions.windows(2).any(|w| w[0] > w[1]);
         } else if certs.len() == 1 {
             // A key with a certificate that is not its own: keep them together
             // so the mismatch is reported.
             e.chain = vec![certs[0].clone()];
             used[0] = true;
+        }
+        if e.chain_reordered {
+            store.notes.push(
+                "the key's certificates were not in issuing order in the file (leaf first, \
+                 then each issuer); they are shown in order"
+                    .into(),
+            );
         }
         e.private_key = Some(key);
         e.key_protection = Some(prot);

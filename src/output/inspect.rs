@@ -91,7 +91,7 @@ fn render_entry(e: &EntryReport, out: &mut String) {
     }
     if let Some(k) = &e.key {
         if k.locked {
-            let _ = writeln!(out, "  key:          present, not decrypted (no password)");
+            let _ = writeln!(out, "  key:          present, not decrypted");
         }
         if let Some(t) = &k.jwk_thumbprint {
             let _ = writeln!(out, "  thumbprint:   {t} (RFC 7638, SHA-256)");

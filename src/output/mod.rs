@@ -3,8 +3,10 @@
 //! stdout (`| head`) is not an error.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod check;
 pub mod files;
 pub mod inspect;
+pub mod jwt;
 pub mod sanitize;
 
 use crate::error::Error;
@@ -25,6 +27,51 @@ pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
     }
 }
 
+/// Lines to stdout through a buffer; a closed pipe ends the output quietly.
+pub struct TokenWriter {
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    closed: bool,
+}
+
+impl TokenWriter {
+    pub fn new() -> TokenWriter {
+        TokenWriter {
+            out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock()),
+            closed: false,
+        }
+    }
+
+    pub fn line(&mut self, s: &str) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match self
+            .out
+            .write_all(s.as_bytes())
+            .and_then(|()| self.out.write_all(b"\n"))
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    pub fn finish(mut self) -> std::io::Result<()> {
+        match self.out.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
+}
+
+impl Default for TokenWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Print a report in the chosen format.
 pub fn emit<R: Render>(report: &R, json: bool) -> std::io::Result<()> {
     let mut s = String::new();
@@ -35,6 +82,18 @@ pub fn emit<R: Render>(report: &R, json: bool) -> std::io::Result<()> {
         report.render_text(&mut s);
     }
     write_stdout(s.as_bytes())
+}
+
+/// Print a report on stderr (diagnostics that accompany data on stdout).
+pub fn emit_stderr<R: Render>(report: &R, json: bool) {
+    let mut s = String::new();
+    if json {
+        s = serde_json::to_string(report).unwrap_or_default();
+        s.push('\n');
+    } else {
+        report.render_text(&mut s);
+    }
+    let _ = std::io::stderr().lock().write_all(s.as_bytes());
 }
 
 /// A status line on stderr (suppressed by `--quiet`).

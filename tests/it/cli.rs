@@ -168,3 +168,29 @@ fn terminal_control_characters_are_escaped() {
     assert!(!r.stdout.contains('\u{1b}'), "raw ESC in output");
     assert!(r.stdout.contains("evil\\u{1b}[2Jkid"));
 }
+
+/// The README's first command (credkit's main job on the bundled fixtures)
+/// must keep working.
+#[test]
+fn readme_demo_command_works() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with("CREDKIT_PASSWORD=changeit cargo run --release -- "))
+        .expect("the demo command in README.md");
+    let args: Vec<&str> = line
+        .trim_start_matches("CREDKIT_PASSWORD=changeit cargo run --release -- ")
+        .split_whitespace()
+        .collect();
+    let mut c = credkit();
+    c.current_dir(root())
+        .args(&args)
+        .env("CREDKIT_PASSWORD", "changeit");
+    let r = run(c);
+    assert_eq!(r.code, 0, "{line}\n{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("Fit to sign Maskinporten grants"),
+        "{}",
+        r.stdout
+    );
+}

@@ -1,10 +1,12 @@
 //! Integration tests: run the credkit binary on fixtures made by openssl,
 //! keytool, NSS and jwcrypto, and compare what it reports with those tools.
 
+mod check;
 mod cli;
 mod convert;
 mod inspect_errors;
 mod inspect_peers;
+mod jwt;
 mod keygen;
 mod passwords;
 mod support;

@@ -133,11 +133,28 @@ fn jks_key_password_that_differs() {
     let r = run(c);
     r.assert_ok();
     assert_eq!(r.json()["entries"][0]["key"]["locked"], false);
-    // Without it: a clear error naming the entry and the option.
+    // Without it: listed like keytool -list does, the key locked, and a note
+    // naming the entry and the option.
     let mut c = credkit();
     c.args(["inspect", "--json"])
         .arg(fixture("jks/keypass-differs.jks"))
         .env("CREDKIT_PASSWORD", "changeit");
+    let r = run(c);
+    r.assert_ok();
+    let v = r.json();
+    assert_eq!(v["integrity_verified"], true);
+    assert_eq!(v["entries"][0]["key"]["locked"], true);
+    let note = v["notes"][0].as_str().expect("note");
+    assert!(
+        note.contains("mykey") && note.contains("--key-password-"),
+        "{note}"
+    );
+    // A wrong key password: a clear error naming the entry and the option.
+    let mut c = credkit();
+    c.args(["inspect", "--json", "--key-password-env", "KP"])
+        .arg(fixture("jks/keypass-differs.jks"))
+        .env("CREDKIT_PASSWORD", "changeit")
+        .env("KP", "not-it");
     let r = run(c);
     assert_eq!(r.code, 2);
     let e = r.error_json();

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""credkit side by side with the tools people use today.
+
+    python3 bench/compare.py [--runs N] [--binary PATH] [--write BENCHMARKS.md]
+
+Builds credkit in release mode (unless --binary is given), then runs each pair
+alternately, several times, and prints the median wall time, the peak memory
+(max RSS, from wait4) and the ratio credkit / peer. Rates (signatures per
+second) are compared the other way round: ratio = credkit rate / peer rate.
+With --write, the table goes into a Markdown file with the machine and date.
+"""
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIX = os.path.join(ROOT, "fixtures")
+OFFLINE_MEMORY_LIMIT_MIB = 16
+
+
+def run_once(cmd, env, stdin_data=None):
+    """Wall time (s) of one run."""
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, env=env, input=stdin_data, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       stdin=None if stdin_data else subprocess.DEVNULL)
+    dt = time.perf_counter() - t0
+    if r.returncode != 0:
+        sys.exit(f"command failed ({r.returncode}): {' '.join(cmd)}")
+    return dt
+
+
+def peak_mib(cmd, env, stdin_data=None):
+    """Peak RSS (MiB) of one run, measured by GNU time (a child of a small
+    program: a child of Python would inherit Python's RSS in its max-RSS)."""
+    r = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, env=env, input=stdin_data,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       stdin=None if stdin_data else subprocess.DEVNULL)
+    return int(r.stderr.decode().strip().splitlines()[-1]) / 1024
+
+
+def compare(ours, peer, runs, env, stdin_data=None):
+    ma, mb = peak_mib(ours, env, stdin_data), peak_mib(peer, env, stdin_data)
+    a, b = [], []
+    for _ in range(runs):
+        a.append(run_once(ours, env, stdin_data))
+        b.append(run_once(peer, env, stdin_data))
+    return statistics.median(a) * 1000, ma, statistics.median(b) * 1000, mb
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kb = int(next(l for l in open("/proc/meminfo") if l.startswith("MemTotal")).split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GiB"
+    except (OSError, StopIteration):
+        pass
+    ossl = subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.strip()
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+    py = platform.python_version()
+    return f"{os.cpu_count()} cores ({cpu}){mem}; {platform.system()} {platform.release()}; {ossl}; {java}; Python {py}"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--binary")
+    ap.add_argument("--write")
+    args = ap.parse_args()
+    binary = args.binary
+    if not binary:
+        subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT, check=True)
+        binary = os.path.join(ROOT, "target", "release", "credkit")
+    env = dict(os.environ, CREDKIT_PASSWORD="changeit", LANG="C.UTF-8")
+    tmp = tempfile.mkdtemp(prefix="credkit-bench-")
+    rows = []
+
+    def add(label, ours, peer_label, peer, target, runs=None, stdin_data=None, offline=True, goal=None):
+        ma, mema, mb, memb = compare(ours, peer, runs or args.runs, env, stdin_data)
+        ratio = ma / mb
+        met = "yes" if goal is None or ratio <= goal else "NO"
+        if offline and mema > OFFLINE_MEMORY_LIMIT_MIB:
+            met += f" (memory {mema:.1f} MiB > {OFFLINE_MEMORY_LIMIT_MIB})"
+        rows.append((label, f"{ma:.2f} ms", f"{mema:.1f}", peer_label, f"{mb:.2f} ms", f"{memb:.1f}", f"{ratio:.3f}", target, met))
+        print(" | ".join(rows[-1]), flush=True)
+
+    p12 = os.path.join(FIX, "p12/openssl3-aes-auth.p12")
+    pair = os.path.join(FIX, "p12/keytool-business-pair.p12")
+    for name, f in [("openssl3-aes-auth.p12", p12), ("keytool-business-pair.p12", pair)]:
+        add(f"inspect {name}", [binary, "inspect", f], "openssl pkcs12 -info -nokeys",
+            ["openssl", "pkcs12", "-info", "-nokeys", "-passin", "pass:changeit", "-in", f], "<= 1.0", goal=1.0)
+    add("inspect keytool-business-pair.p12", [binary, "inspect", pair], "keytool -list -v",
+        ["keytool", "-list", "-v", "-storetype", "PKCS12", "-keystore", pair, "-storepass", "changeit"], "< 1", goal=1.0)
+    for name, f in [("openssl3-aes-auth.p12", p12), ("keytool-business-pair.p12", pair)]:
+        add(f"convert {name} -> PEM", [binary, "-q", "convert", f, "-o", os.path.join(tmp, "o.pem"), "--force", "--no-encrypt"],
+            "openssl pkcs12 -nodes", ["openssl", "pkcs12", "-in", f, "-passin", "pass:changeit", "-nodes", "-out", os.path.join(tmp, "p.pem")],
+            "<= 1.0", goal=1.0)
+    for name, f in [("openssl3-aes-auth.p12", p12), ("keytool-business-pair.p12", pair)]:
+        dest = os.path.join(tmp, "p.jks")
+        add(f"convert {name} -> JKS", [binary, "-q", "convert", f, "-o", os.path.join(tmp, "o.jks"), "--force"],
+            "keytool -importkeystore",
+            ["sh", "-c", f"rm -f {dest} && exec keytool -importkeystore -noprompt -srcstoretype PKCS12 -srckeystore {f} "
+             f"-srcstorepass changeit -deststoretype JKS -destkeystore {dest} -deststorepass changeit >/dev/null 2>&1"],
+            "<= 0.05 (20x)", goal=0.05)
+    # Decoding a JWT: credkit vs PyJWT (both whole processes, token on stdin).
+    token = subprocess.run([binary, "-q", "jwt", "mint", "--key", p12, "--iss", "bench", "--aud", "https://as.example/token"],
+                           env=env, capture_output=True, check=True).stdout
+    add("jwt decode", [binary, "-q", "jwt", "decode", "--json", "-"], "python3 + PyJWT decode",
+        ["python3", "-c", "import sys,jwt,json; t=sys.stdin.read().strip(); "
+         "print(json.dumps(jwt.get_unverified_header(t))); print(json.dumps(jwt.decode(t, options={'verify_signature': False})))"],
+        "< 1", stdin_data=token, goal=1.0)
+
+    # Signing rates: jwt mint --count 10000 vs openssl speed (one core).
+    rates = []
+    for alg, key, speed_arg, pattern, goal in [
+        ("RS256", p12, "rsa2048", "rsa 2048 bits", 0.90),
+        ("ES256", os.path.join(FIX, "p12/openssl3-ec-p256.p12"), "ecdsap256", "256 bits ecdsa", 0.50),
+    ]:
+        cmd = [binary, "-q", "jwt", "mint", "--key", key, "--iss", "bench", "--aud", "https://as.example/token",
+               "--alg", alg, "--count", "10000"]
+        best = min(run_once(cmd, env) for _ in range(3))
+        mem = peak_mib(cmd, env)
+        ours = 10000 / best
+        out = subprocess.run(["openssl", "speed", "-seconds", "3", speed_arg], capture_output=True, text=True).stdout
+        line = next(l for l in out.splitlines() if l.strip().startswith(pattern))
+        theirs = float(line.split()[-2])
+        ratio = ours / theirs
+        rates.append((f"jwt mint --count 10000 {alg}", f"{ours:.0f}/s", f"{mem:.1f}", f"openssl speed {speed_arg}",
+                      f"{theirs:.0f}/s", "-", f"{ratio:.3f}", f">= {goal}", "yes" if ratio >= goal else "NO"))
+        print(" | ".join(rates[-1]), flush=True)
+    rows.extend(rates)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    header = ("case", "credkit", "credkit MiB", "peer", "peer time", "peer MiB", "ratio", "target", "met")
+    table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    table += ["| " + " | ".join(r) + " |" for r in rows]
+    if args.write:
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        with open(args.write, "w", encoding="utf-8") as f:
+            f.write("# Benchmarks\n\n")
+            f.write("Generated by `python3 bench/compare.py --write BENCHMARKS.md` (the one command that\n"
+                    "reproduces this table). Each pair runs alternately; times are medians of "
+                    f"{args.runs} runs;\npeak memory is the max RSS of one run, measured by GNU time. Ratios are credkit / peer for times "
+                    "(below 1 is faster)\nand credkit rate / peer rate for signing (above 1 is faster). "
+                    "Absolute times move between runs on\nthese shared machines; the ratios are what to read.\n\n")
+            f.write(f"- Date: {now}\n- Machine: {machine()}\n- credkit: release build, {binary}\n\n")
+            f.write("\n".join(table) + "\n")
+        print(f"wrote {args.write}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,324 @@
+//! `credkit jwt mint | decode | verify`.
+
+use super::input::{load, load_store, read_input};
+use crate::cli::jwt::{DecodeArgs, JwtArgs, JwtCommand, MintArgs, VerifyArgs};
+use crate::ctx::Ctx;
+use crate::diagnostics::check::{self as diag, CheckOptions, Target};
+use crate::error::{Error, Result, exit};
+use crate::jwt::decode::{self, Profile};
+use crate::jwt::jws::Signer;
+use crate::jwt::mint::{self, Env, HeaderChoice, MintOptions};
+use crate::jwt::verify::{self, Candidate, Keys, VerifyOptions};
+use crate::keystore::EntryKind;
+use crate::output::{
+    self,
+    jwt::{DecodeReport, MintReport},
+};
+use std::io::Read;
+use std::path::Path;
+
+pub fn run(ctx: &Ctx, args: JwtArgs) -> Result<u8> {
+    match args.command {
+        JwtCommand::Mint(a) => run_mint(ctx, *a),
+        JwtCommand::Decode(a) => run_decode(ctx, a),
+        JwtCommand::Verify(a) => run_verify(ctx, *a),
+    }
+}
+
+fn target_of(p: Profile) -> Target {
+    match p {
+        Profile::Maskinporten => Target::Maskinporten,
+        Profile::Okta => Target::Okta,
+        Profile::Entra => Target::Entra,
+        Profile::Keycloak => Target::Keycloak,
+        Profile::Generic => Target::Generic,
+    }
+}
+
+fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
+    let loaded = load(&a.key, &a.passwords)?;
+    let store = &loaded.store;
+    // The credential checks run first.
+    let mut copts = CheckOptions::new(a.key.display().to_string());
+    copts.alias = a.alias.clone();
+    copts.target = target_of(a.profile);
+    copts.env = a.env.map(|e| match e {
+        Env::Test => diag::Env::Test,
+        Env::Prod => diag::Env::Prod,
+    });
+    let check = diag::run(store, &copts, ctx.now);
+    if !check.fit && !a.force {
+        output::emit_stderr(&check, ctx.json);
+        output::status(
+            ctx.quiet || ctx.json,
+            "credkit: not minting, because the credential failed its checks (add --force to mint anyway)",
+        );
+        return Ok(exit::NEGATIVE);
+    }
+    // The entry the check chose (or the one --alias names).
+    let entry = match (&check.entry, &a.alias) {
+        (Some(alias), _) => store
+            .entries
+            .iter()
+            .find(|e| e.alias.as_deref() == Some(alias.as_str())),
+        (None, Some(alias)) => store
+            .entries
+            .iter()
+            .find(|e| e.alias.as_deref() == Some(alias.as_str())),
+        (None, None) => {
+            let keys: Vec<_> = store
+                .entries
+                .iter()
+                .filter(|e| e.kind == EntryKind::PrivateKey)
+                .collect();
+            if keys.len() == 1 { Some(keys[0]) } else { None }
+        }
+    }
+    .ok_or_else(|| {
+        Error::Mint(mint::MintError::NoKey(format!(
+            "{} has no private key credkit can choose{}",
+            a.key.display(),
+            if a.alias.is_none() {
+                " (add --alias)"
+            } else {
+                ""
+            }
+        )))
+    })?;
+    let opts = MintOptions {
+        profile: a.profile,
+        env: a.env,
+        iss: a.iss,
+        sub: a.sub,
+        aud: a.aud,
+        scope: a.scope,
+        resource: a.resource,
+        consumer_org: a.consumer_org,
+        claims: a.claims,
+        lifetime: a.lifetime,
+        alg: a.alg,
+        header: HeaderChoice {
+            x5c: a.x5c,
+            x5c_chain: a.x5c_chain,
+            kid: a.kid,
+            x5t: a.x5t,
+            x5t_s256: a.x5t_s256,
+        },
+        force: a.force,
+    };
+    let plan = mint::plan(entry, &opts)?;
+    let key = entry
+        .private_key
+        .as_ref()
+        .ok_or_else(|| Error::Mint(mint::MintError::NoKey("no private key".into())))?;
+    let signer = Signer::new(key, plan.alg).map_err(mint::MintError::from)?;
+    let warnings: Vec<_> = check
+        .findings
+        .iter()
+        .filter(|f| {
+            f.severity != crate::diagnostics::findings::Severity::Info && f.id != "entry-selected"
+        })
+        .collect();
+    if ctx.json {
+        let tokens = mint::mint(&plan, &signer, ctx.now.unix_timestamp(), a.count as usize)?;
+        let report = MintReport {
+            schema: "credkit.jwt.mint/1",
+            profile: plan.profile,
+            alg: plan.alg.name(),
+            entry: entry.alias.clone(),
+            header: plan.header.clone(),
+            tokens,
+            findings: check.findings.clone(),
+        };
+        output::emit(&report, true).map_err(|source| Error::Io {
+            action: "write",
+            path: "standard output".into(),
+            source,
+        })?;
+        return Ok(exit::OK);
+    }
+    for f in warnings {
+        output::status(
+            ctx.quiet,
+            &format!(
+                "{}[{}]: {}",
+                f.severity.label(),
+                f.id,
+                output::sanitize::line(&f.message)
+            ),
+        );
+    }
+    // Stream the tokens: constant memory whatever --count is.
+    let mut out = output::TokenWriter::new();
+    mint::mint_each(
+        &plan,
+        &signer,
+        ctx.now.unix_timestamp(),
+        a.count as usize,
+        |t| {
+            out.line(t)
+                .map_err(|e| mint::MintError::Output(e.to_string()))
+        },
+    )?;
+    out.finish().map_err(|source| Error::Io {
+        action: "write",
+        path: "standard output".into(),
+        source,
+    })?;
+    Ok(exit::OK)
+}
+
+/// The token from the argument, `@FILE`, or standard input.
+fn read_token(arg: Option<&str>) -> Result<String> {
+    match arg {
+        None | Some("-") => {
+            let mut s = String::new();
+            std::io::stdin()
+                .lock()
+                .take(decode::MAX_TOKEN as u64 + 1)
+                .read_to_string(&mut s)
+                .map_err(|source| Error::Io {
+                    action: "read",
+                    path: "standard input".into(),
+                    source,
+                })?;
+            Ok(s)
+        }
+        Some(a) if a.starts_with('@') => {
+            let bytes = read_input(Path::new(&a[1..]))?;
+            Ok(String::from_utf8_lossy(&bytes).into_owned())
+        }
+        Some(a) => Ok(a.to_string()),
+    }
+}
+
+fn run_decode(ctx: &Ctx, a: DecodeArgs) -> Result<u8> {
+    let raw = read_token(a.token.as_deref())?;
+    let d = decode::decode(&raw)?;
+    let profile = a.profile.unwrap_or_else(|| Profile::detect(&d));
+    let problems = decode::problems(&d, profile, ctx.now);
+    let report = DecodeReport::new(&d, profile, problems, ctx.now);
+    let errors = report.problems.iter().any(|p| p.severity == "error");
+    if !ctx.json {
+        output::status(
+            ctx.quiet,
+            "credkit: the signature was NOT verified (use `credkit jwt verify`)",
+        );
+    }
+    output::emit(&report, ctx.json).map_err(|source| Error::Io {
+        action: "write",
+        path: "standard output".into(),
+        source,
+    })?;
+    Ok(if errors { exit::NEGATIVE } else { exit::OK })
+}
+
+fn candidates_from_store(store: &crate::keystore::Store, label: &str) -> Vec<Candidate> {
+    store
+        .entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let key = e.public()?.clone();
+            let kid = e.kid.clone().or_else(|| key.jwk_thumbprint());
+            let name = e
+                .alias
+                .clone()
+                .map(|a| format!("{label} \"{a}\""))
+                .unwrap_or_else(|| {
+                    if store.entries.len() > 1 {
+                        format!("{label}#{i}")
+                    } else {
+                        label.to_string()
+                    }
+                });
+            Some(Candidate {
+                kid,
+                key,
+                label: name,
+            })
+        })
+        .collect()
+}
+
+fn fetch(url: &str) -> Result<Vec<u8>> {
+    let fail = |detail: String| Error::Fetch {
+        url: url.to_string(),
+        detail,
+    };
+    let client = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    let resp = client.get(url).send().map_err(|e| fail(e.to_string()))?;
+    if !resp.status().is_success() {
+        return Err(fail(format!("HTTP {}", resp.status())));
+    }
+    let bytes = resp.bytes().map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > crate::keystore::MAX_INPUT {
+        return Err(fail("the response is too large".into()));
+    }
+    Ok(bytes.to_vec())
+}
+
+fn run_verify(ctx: &Ctx, a: VerifyArgs) -> Result<u8> {
+    if a.key.is_none() && a.jwks.is_none() && !a.x5c {
+        return Err(Error::Usage {
+            message: "say which key verifies the token".into(),
+            hint: Some("add --key FILE, --jwks FILE_OR_URL or --x5c [--ca FILE]".into()),
+        });
+    }
+    if a.token.as_deref().is_none_or(|t| t == "-") && a.passwords.password_stdin {
+        return Err(Error::Usage {
+            message: "the token and the password cannot both come from standard input".into(),
+            hint: Some("give the password with --password-file or --password-env".into()),
+        });
+    }
+    let raw = read_token(a.token.as_deref())?;
+    let d = decode::decode(&raw)?;
+    let keys = if let Some(path) = &a.key {
+        let store = load_store(path, &a.passwords)?;
+        Keys::Given(candidates_from_store(&store, &path.display().to_string()))
+    } else if let Some(src) = &a.jwks {
+        let bytes = if src.starts_with("http://") || src.starts_with("https://") {
+            fetch(src)?
+        } else {
+            read_input(Path::new(src))?
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let store = crate::keystore::jwk::read(&text).map_err(|e| Error::Input {
+            path: src.clone(),
+            source: e,
+        })?;
+        Keys::Given(candidates_from_store(&store, src))
+    } else {
+        let ca = match &a.ca {
+            Some(p) => {
+                let store = load_store(p, &a.passwords)?;
+                Some(store.entries.iter().flat_map(|e| e.chain.clone()).collect())
+            }
+            None => None,
+        };
+        Keys::X5c { ca }
+    };
+    let verdict = verify::verify(
+        &d,
+        &keys,
+        &VerifyOptions {
+            aud: a.aud,
+            iss: a.iss,
+            leeway: a.leeway,
+        },
+        ctx.now,
+    );
+    output::emit(&verdict, ctx.json).map_err(|source| Error::Io {
+        action: "write",
+        path: "standard output".into(),
+        source,
+    })?;
+    Ok(if verdict.valid {
+        exit::OK
+    } else {
+        exit::NEGATIVE
+    })
+}

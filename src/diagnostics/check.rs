@@ -1,0 +1,661 @@
+//! `check`: can this credential sign JWT grants (Maskinporten) or client
+//! assertions (Okta, Entra ID, Keycloak), and if not, why? A pure function of
+//! a loaded [`Store`], the options and the clock: no I/O, no printing, so
+//! `jwt mint` and `token` can run the same checks.
+//!
+//! The report has the stable JSON shape `credkit.check/1` (fields documented
+//! below); findings are described in [`super::findings`]. Choosing the entry
+//! is in `select.rs`, the checks themselves in `rules.rs`, the CA names in
+//! [`super::cas`].
+
+use super::findings::{Finding, Severity};
+use crate::cert::Certificate;
+use crate::key::{Curve, PublicKey};
+use crate::keystore::{Entry, EntryKind, Store};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+pub const SCHEMA: &str = "credkit.check/1";
+
+/// Days before expiry that `certificate-expiring` warns by default.
+pub const DEFAULT_EXPIRY_WARNING_DAYS: u32 = 30;
+
+/// Who the credential is for. The default is `generic`: only checks that hold
+/// for every token endpoint; `maskinporten` adds the business-certificate rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    /// Any OAuth token endpoint taking signed JWTs (RFC 7523).
+    #[default]
+    Generic,
+    /// Digdir's Maskinporten (JWT grants signed with a business certificate or a registered key).
+    Maskinporten,
+    /// Okta (`private_key_jwt`).
+    Okta,
+    /// Microsoft Entra ID (certificate credentials).
+    Entra,
+    /// Keycloak ("Signed JWT" client authentication).
+    Keycloak,
+}
+
+impl Target {
+    /// The value of `--for`.
+    pub fn arg(self) -> &'static str {
+        match self {
+            Target::Generic => "generic",
+            Target::Maskinporten => "maskinporten",
+            Target::Okta => "okta",
+            Target::Entra => "entra",
+            Target::Keycloak => "keycloak",
+        }
+    }
+
+    /// The server, in a sentence.
+    pub fn server(self) -> &'static str {
+        match self {
+            Target::Generic => "the token endpoint",
+            Target::Maskinporten => "Maskinporten",
+            Target::Okta => "Okta",
+            Target::Entra => "Entra ID",
+            Target::Keycloak => "Keycloak",
+        }
+    }
+
+    /// What the credential signs for this target.
+    pub fn purpose(self) -> &'static str {
+        match self {
+            Target::Generic => "JWT client assertions and grants",
+            Target::Maskinporten => "Maskinporten grants",
+            Target::Okta => "Okta client assertions",
+            Target::Entra => "Entra ID client assertions",
+            Target::Keycloak => "Keycloak client assertions",
+        }
+    }
+
+    /// JWS algorithms the target accepts for a signed client JWT, or `None`
+    /// for any. Maskinporten: RS256/384/512 (Digdir's JWT-grant page); Entra
+    /// ID: RS256/384/512 (its AADSTS5002738 message) and PS256 (its
+    /// certificate-credentials page); Okta: RSA and EC keys; Keycloak: RSA,
+    /// RSA-PSS, EC and EdDSA signature providers.
+    pub fn accepted_algorithms(self) -> Option<&'static [&'static str]> {
+        match self {
+            Target::Generic => None,
+            Target::Maskinporten => Some(&["RS256", "RS384", "RS512"]),
+            Target::Entra => Some(&["RS256", "RS384", "RS512", "PS256"]),
+            Target::Okta => Some(&["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]),
+            Target::Keycloak => Some(&[
+                "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
+                "EdDSA",
+            ]),
+        }
+    }
+}
+
+/// The Maskinporten environment the credential is meant for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Env {
+    Test,
+    Prod,
+}
+
+impl Env {
+    /// The value of `--env`.
+    pub fn arg(self) -> &'static str {
+        match self {
+            Env::Test => "test",
+            Env::Prod => "prod",
+        }
+    }
+
+    /// `TEST` or `production`, for messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Env::Test => "TEST",
+            Env::Prod => "production",
+        }
+    }
+
+    /// The Maskinporten host of this environment.
+    pub fn maskinporten(self) -> &'static str {
+        match self {
+            Env::Test => "test.maskinporten.no",
+            Env::Prod => "maskinporten.no",
+        }
+    }
+}
+
+/// What to check, and how.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// The file as the user named it; used in the report and in suggested commands.
+    pub file: String,
+    /// The entry to check (`--alias`); `None` lets credkit choose.
+    pub alias: Option<String>,
+    pub target: Target,
+    pub env: Option<Env>,
+    /// The client's organisation number, 9 digits (see [`parse_org_number`]).
+    pub client_org: Option<String>,
+    /// Warn when a certificate expires within this many days.
+    pub expiry_warning_days: u32,
+    /// A key password was given and differs from the store password.
+    pub key_password_differs: bool,
+}
+
+impl CheckOptions {
+    pub fn new(file: impl Into<String>) -> CheckOptions {
+        CheckOptions {
+            file: file.into(),
+            alias: None,
+            target: Target::default(),
+            env: None,
+            client_org: None,
+            expiry_warning_days: DEFAULT_EXPIRY_WARNING_DAYS,
+            key_password_differs: false,
+        }
+    }
+}
+
+/// The `check` report (schema `credkit.check/1`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// `credkit.check/1`.
+    pub schema: &'static str,
+    /// The file, as named on the command line.
+    pub file: String,
+    /// The moment validity was judged against (RFC 3339).
+    pub now: String,
+    /// `generic`, `maskinporten`, `okta`, `entra` or `keycloak` (`--for`).
+    pub target: Target,
+    /// `test`, `prod`, or null when `--env` was not given.
+    pub env: Option<Env>,
+    /// The alias of the entry that was checked; null when no entry could be
+    /// chosen, or when the checked entry has no alias (PEM, DER).
+    pub entry: Option<String>,
+    /// The key and certificate that were checked; null when no entry was checked.
+    pub checked: Option<Checked>,
+    /// Errors first, then warnings, then infos.
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+    /// No errors: the credential can sign for the target.
+    pub fit: bool,
+}
+
+/// What the checked entry holds.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Checked {
+    /// `RSA 2048`, `EC P-256`, `Ed25519`; null when neither the key nor a
+    /// certificate says.
+    pub key: Option<String>,
+    /// The certificate's subject; null when the entry has no certificate.
+    pub subject: Option<String>,
+    pub issuer: Option<String>,
+    /// End of validity (RFC 3339).
+    pub not_after: Option<String>,
+    /// The Norwegian organisation number in the subject, if any.
+    pub org_number: Option<String>,
+}
+
+/// How many findings of each severity.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
+pub struct Summary {
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+}
+
+/// Normalise an organisation number given by a user: spaces, an `NTRNO-` or
+/// `0192:` prefix are accepted; the result is 9 digits with a valid MOD11
+/// check digit (the rule of the Norwegian Register of Legal Entities).
+pub fn parse_org_number(value: &str) -> Result<String, String> {
+    let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
+    let digits = compact
+        .strip_prefix("NTRNO-")
+        .or_else(|| compact.strip_prefix("0192:"))
+        .unwrap_or(&compact);
+    if digits.len() != 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "{value:?} is not an organisation number (9 digits, like 123456785)"
+        ));
+    }
+    let d: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
+    let sum: u32 = [3, 2, 7, 6, 5, 4, 3, 2]
+        .iter()
+        .zip(&d)
+        .map(|(w, x)| w * x)
+        .sum();
+    let check = match 11 - sum % 11 {
+        11 => 0,
+        10 => return Err(format!("{value:?} is not a valid organisation number")),
+        c => c,
+    };
+    if d[8] != check {
+        return Err(format!(
+            "{value:?} is not a valid organisation number (its check digit should be {check})"
+        ));
+    }
+    Ok(digits.to_string())
+}
+
+/// Run every check on a store.
+pub fn run(store: &Store, opts: &CheckOptions, now: OffsetDateTime) -> CheckReport {
+    let mut c = Checker {
+        store,
+        opts,
+        now,
+        findings: Vec::new(),
+    };
+    let selected = c.select();
+    let mut checked = None;
+    let mut entry_alias = None;
+    if let Some(i) = selected {
+        let e = &store.entries[i];
+        entry_alias = e.alias.clone();
+        checked = Some(c.checked(e));
+        c.check_entry(i);
+    }
+    c.check_store();
+
+    let mut findings = c.findings;
+    findings.sort_by_key(|f| f.severity);
+    let summary = Summary {
+        errors: count(&findings, Severity::Error),
+        warnings: count(&findings, Severity::Warning),
+        infos: count(&findings, Severity::Info),
+    };
+    CheckReport {
+        schema: SCHEMA,
+        file: opts.file.clone(),
+        now: now.format(&Rfc3339).unwrap_or_default(),
+        target: opts.target,
+        env: opts.env,
+        entry: entry_alias,
+        checked,
+        fit: summary.errors == 0,
+        findings,
+        summary,
+    }
+}
+
+fn count(f: &[Finding], s: Severity) -> usize {
+    f.iter().filter(|x| x.severity == s).count()
+}
+
+/// Quote a word for a POSIX shell when it needs it.
+pub fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:=@%+,-".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        always_quote(s)
+    }
+}
+
+pub(super) fn always_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+pub(super) fn date(ts: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(ts)
+        .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
+        .unwrap_or_else(|_| ts.to_string())
+}
+
+pub(super) fn rfc3339(ts: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| ts.to_string())
+}
+
+pub(super) fn days(n: i64) -> String {
+    if n == 1 {
+        "1 day".into()
+    } else {
+        format!("{n} days")
+    }
+}
+
+pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `"auth"`, or `entry 2` for an entry without an alias.
+pub(super) fn label(e: &Entry, index: usize) -> String {
+    match &e.alias {
+        Some(a) => format!("\"{a}\""),
+        None => format!("entry {}", index + 1),
+    }
+}
+
+pub(super) fn kind_phrase(e: &Entry) -> &'static str {
+    match e.kind {
+        EntryKind::PrivateKey => "private key",
+        EntryKind::TrustedCertificate => "trusted certificate",
+        EntryKind::Certificate => "certificate",
+        EntryKind::PublicKey => "public key",
+        EntryKind::Secret => "secret key",
+    }
+}
+
+/// A private-key entry whose certificate allows signatures (or that has no
+/// certificate, or no key-usage extension).
+pub(super) fn can_sign(e: &Entry) -> bool {
+    e.kind == EntryKind::PrivateKey
+        && e.chain
+            .first()
+            .is_none_or(|c| c.key_usage.is_none() || c.has_key_usage("digitalSignature"))
+}
+
+pub(super) fn non_repudiation_only(c: &Certificate) -> bool {
+    c.has_key_usage("nonRepudiation") && !c.has_key_usage("digitalSignature")
+}
+
+/// The JWS algorithms a key can sign with.
+pub(super) fn jws_algorithms(k: &PublicKey) -> &'static [&'static str] {
+    match k {
+        PublicKey::Rsa { .. } => &["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"],
+        PublicKey::Ec {
+            curve: Curve::P256, ..
+        } => &["ES256"],
+        PublicKey::Ec {
+            curve: Curve::P384, ..
+        } => &["ES384"],
+        PublicKey::Ec {
+            curve: Curve::P521, ..
+        } => &["ES512"],
+        PublicKey::Ed25519 { .. } => &["EdDSA"],
+        PublicKey::Other { .. } => &[],
+    }
+}
+
+/// `a` or `an` before a key name read letter by letter or as a word
+/// (an RSA, an EC, an Ed25519, a DSA).
+pub(super) fn article(word: &str) -> &'static str {
+    match word.chars().next() {
+        Some(c) if "AEFHILMNORSXaeiou".contains(c) => "an",
+        _ => "a",
+    }
+}
+
+pub(super) fn join_words(words: &[String]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Levenshtein distance over chars (aliases are short).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Aliases that are probably what the user meant, best first.
+pub fn suggest_aliases<'a>(wanted: &str, aliases: &[&'a str]) -> Vec<&'a str> {
+    let squash = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let w_trim = wanted.trim();
+    let w_squash = squash(wanted);
+    let mut ranked: Vec<(usize, &str)> = Vec::new();
+    for a in aliases {
+        let rank = if a.trim() == w_trim {
+            0
+        } else if a.trim().to_lowercase() == w_trim.to_lowercase() {
+            1
+        } else if !w_squash.is_empty() && squash(a) == w_squash {
+            2
+        } else if !w_squash.is_empty()
+            && (squash(a).contains(&w_squash) || w_squash.contains(&squash(a)))
+            && !squash(a).is_empty()
+        {
+            3
+        } else {
+            let d = edit_distance(&a.to_lowercase(), &w_trim.to_lowercase());
+            if d <= (w_trim.chars().count() / 4).max(2) {
+                4 + d
+            } else {
+                continue;
+            }
+        };
+        ranked.push((rank, a));
+    }
+    ranked.sort_by_key(|(r, _)| *r);
+    let mut out: Vec<&str> = Vec::new();
+    for (_, a) in ranked {
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    out.truncate(3);
+    out
+}
+
+/// The state of one run: the store, the options, and the findings so far.
+pub(super) struct Checker<'a> {
+    pub(super) store: &'a Store,
+    pub(super) opts: &'a CheckOptions,
+    pub(super) now: OffsetDateTime,
+    pub(super) findings: Vec<Finding>,
+}
+
+impl Checker<'_> {
+    pub(super) fn push(&mut self, f: Finding) {
+        self.findings.push(f);
+    }
+
+    pub(super) fn target(&self) -> Target {
+        self.opts.target
+    }
+
+    /// `credkit check FILE --alias 'A' [the same --for/--env/...]`.
+    pub(super) fn check_command(&self, alias: Option<&str>) -> String {
+        let mut s = format!("credkit check {}", shell_quote(&self.opts.file));
+        if let Some(a) = alias {
+            s.push_str(&format!(" --alias {}", always_quote(a)));
+        }
+        if self.opts.target != Target::Generic {
+            s.push_str(&format!(" --for {}", self.opts.target.arg()));
+        }
+        if let Some(env) = self.opts.env {
+            s.push_str(&format!(" --env {}", env.arg()));
+        }
+        if let Some(org) = &self.opts.client_org {
+            s.push_str(&format!(" --client-org {org}"));
+        }
+        if self.opts.expiry_warning_days != DEFAULT_EXPIRY_WARNING_DAYS {
+            s.push_str(&format!(
+                " --expiry-warning {}",
+                self.opts.expiry_warning_days
+            ));
+        }
+        s
+    }
+
+    /// The input file name with `suffix` in place of its extension.
+    pub(super) fn sibling(&self, suffix: &str) -> String {
+        let f = &self.opts.file;
+        if f == "-" {
+            return format!("credential{suffix}");
+        }
+        let path = std::path::Path::new(f);
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        match (path.parent(), stem) {
+            (Some(parent), Some(stem)) if !parent.as_os_str().is_empty() => parent
+                .join(format!("{stem}{suffix}"))
+                .to_string_lossy()
+                .into_owned(),
+            (_, Some(stem)) => format!("{stem}{suffix}"),
+            _ => format!("credential{suffix}"),
+        }
+    }
+
+    pub(super) fn private_keys(&self) -> Vec<usize> {
+        self.store
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.kind == EntryKind::PrivateKey)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// `"auth" (private key), "testroot" (trusted certificate)`.
+    pub(super) fn listing(&self, indices: &[usize]) -> String {
+        let store = self.store;
+        let items: Vec<String> = indices
+            .iter()
+            .map(|&i| {
+                let e = &store.entries[i];
+                format!("{} ({})", label(e, i), kind_phrase(e))
+            })
+            .collect();
+        items.join(", ")
+    }
+
+    /// `"first" (RSA 2048, CN=keytool first)` for the ambiguity message.
+    pub(super) fn describe_key_entry(&self, i: usize) -> String {
+        let store = self.store;
+        let e = &store.entries[i];
+        let mut parts = Vec::new();
+        if let Some(k) = e.public() {
+            parts.push(k.describe().to_string());
+        }
+        if let Some(c) = e.chain.first() {
+            parts.push(c.subject.to_display());
+            if let Some(ku) = &c.key_usage {
+                parts.push(format!("key usage {}", ku.join("+")));
+            }
+        }
+        if parts.is_empty() {
+            label(e, i)
+        } else {
+            format!("{} ({})", label(e, i), parts.join("; "))
+        }
+    }
+}
+
+/// The CN of a certificate's subject, or the whole subject.
+pub(super) fn subject_cn(c: &Certificate) -> String {
+    c.subject
+        .get(crate::cert::oid::COMMON_NAME)
+        .map(str::to_owned)
+        .unwrap_or_else(|| c.subject.to_display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn org_numbers() {
+        assert_eq!(parse_org_number("123456785").as_deref(), Ok("123456785"));
+        assert_eq!(parse_org_number("123 456 785").as_deref(), Ok("123456785"));
+        assert_eq!(
+            parse_org_number("NTRNO-987654325").as_deref(),
+            Ok("987654325")
+        );
+        assert_eq!(
+            parse_org_number("0192:987654325").as_deref(),
+            Ok("987654325")
+        );
+        // Digdir's own number, a real one.
+        assert_eq!(parse_org_number("991825827").as_deref(), Ok("991825827"));
+        assert!(
+            parse_org_number("123456789")
+                .expect_err("a wrong check digit")
+                .contains("check digit should be 5")
+        );
+        assert!(parse_org_number("12345678").is_err());
+        assert!(parse_org_number("12345678x").is_err());
+    }
+
+    #[test]
+    fn alias_suggestions() {
+        let aliases = ["auth", "sign", "testroot", "authentication certificate"];
+        assert_eq!(suggest_aliases("Auth", &aliases)[0], "auth");
+        assert_eq!(suggest_aliases("auth ", &aliases)[0], "auth");
+        assert_eq!(
+            suggest_aliases("Authentication Certificate", &aliases)[0],
+            "authentication certificate"
+        );
+        assert_eq!(
+            suggest_aliases("authentication_certificate", &aliases)[0],
+            "authentication certificate"
+        );
+        assert_eq!(suggest_aliases("sing", &aliases)[0], "sign");
+        assert!(suggest_aliases("zzzzzzzz", &aliases).is_empty());
+    }
+
+    #[test]
+    fn an_empty_store_is_not_fit() {
+        let store = Store::new(crate::keystore::Format::Pem);
+        let mut opts = CheckOptions::new("empty.pem");
+        opts.target = Target::Maskinporten;
+        let r = run(&store, &opts, OffsetDateTime::UNIX_EPOCH);
+        assert!(!r.fit);
+        assert_eq!(r.summary.errors, 1);
+        assert_eq!(r.findings[0].id, "no-private-key");
+        assert!(r.findings[0].message.contains("it is empty"));
+        assert_eq!(r.checked, None);
+        assert_eq!(r.now, "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn articles() {
+        for (w, a) in [
+            ("RSA 2048", "an"),
+            ("EC P-256", "an"),
+            ("Ed25519", "an"),
+            ("DSA", "a"),
+        ] {
+            assert_eq!(article(w), a, "{w}");
+        }
+    }
+
+    #[test]
+    fn shell_quoting() {
+        assert_eq!(shell_quote("fixtures/a.p12"), "fixtures/a.p12");
+        assert_eq!(shell_quote("my file.p12"), "'my file.p12'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(always_quote("auth"), "'auth'");
+    }
+
+    #[test]
+    fn every_algorithm_list_is_served_by_rsa() {
+        let rsa = PublicKey::Rsa {
+            n: vec![0xff; 256],
+            e: vec![1, 0, 1],
+        };
+        for t in [
+            Target::Maskinporten,
+            Target::Okta,
+            Target::Entra,
+            Target::Keycloak,
+        ] {
+            let acc = t.accepted_algorithms().expect("list");
+            assert!(
+                jws_algorithms(&rsa).iter().any(|a| acc.contains(a)),
+                "{t:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Diagnostics: checks that tell whether a credential can do its job and, if
+//! not, what to do about it. Pure functions over loaded stores (no I/O, no
+//! printing), shared by `check` and, later, `jwt mint` and `token`.
+
+pub mod cas;
+pub mod check;
+pub mod findings;
+mod rules;
+mod select;
+
+pub use check::{CheckOptions, CheckReport, Env, Target};
+pub use findings::{Finding, Severity};

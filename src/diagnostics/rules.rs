@@ -1,0 +1,920 @@
+//! The checks on the chosen entry (key, certificate, chain, organisation,
+//! environment) and on the file as a whole (PKCS#12 protection, JKS passwords).
+
+use super::cas;
+use super::check::*;
+use super::findings::{Finding, Severity};
+use crate::cert::{Certificate, Validity, chain};
+use crate::key::PublicKey;
+use crate::keystore::{Entry, EntryKind, Format};
+
+impl Checker<'_> {
+    pub(super) fn checked(&self, e: &Entry) -> Checked {
+        let leaf = e.chain.first();
+        Checked {
+            key: e.public().map(|k| k.describe().to_string()),
+            subject: leaf.map(|c| c.subject.to_display()),
+            issuer: leaf.map(|c| c.issuer.to_display()),
+            not_after: leaf.map(|c| rfc3339(c.not_after)),
+            org_number: leaf.and_then(|c| c.org_number()).map(|(n, _)| n),
+        }
+    }
+
+    pub(super) fn check_entry(&mut self, i: usize) {
+        let store = self.store;
+        let e = &store.entries[i];
+        let alias = e.alias.as_deref();
+        self.check_key_pair(i);
+        if let Some(k) = e.public() {
+            self.check_key(k, alias);
+        }
+        let Some(leaf) = e.chain.first() else {
+            return;
+        };
+        self.check_key_usage(i, leaf);
+        self.check_eku(leaf, alias);
+        for (n, c) in e.chain.iter().enumerate() {
+            self.check_validity(c, n == 0, alias);
+        }
+        self.check_chain(i);
+        self.check_org(leaf, alias);
+        self.check_env(leaf, alias);
+    }
+
+    fn check_key_pair(&mut self, i: usize) {
+        let store = self.store;
+        let e = &store.entries[i];
+        let alias = e.alias.as_deref();
+        let leaf = e.chain.first();
+        if e.key_locked {
+            // The store opened (its integrity was checked) but this key has a
+            // password of its own; or no password was given at all.
+            let own_password = self.store.integrity_verified == Some(true);
+            self.push(
+                Finding::new(
+                    Severity::Warning,
+                    "key-locked",
+                    "the private key was not decrypted, so credkit could not check that it \
+                     belongs to the certificate",
+                    if own_password {
+                        "The store password was right, but this key has a password of its own \
+                         (JKS allows that). Nothing can be signed without it either."
+                    } else {
+                        "No password was given. Nothing can be signed without it either."
+                    },
+                    if own_password {
+                        "Give the key's password with --key-password-file PATH, --key-password-env \
+                         VAR or --key-password-stdin."
+                    } else {
+                        "Give the keystore password with --password-file PATH, --password-env VAR \
+                         or --password-stdin (or set CREDKIT_PASSWORD)."
+                    },
+                )
+                .entry(alias),
+            );
+        }
+        let Some(key) = &e.private_key else {
+            return;
+        };
+        let Some(leaf) = leaf else {
+            self.certificate_missing(alias);
+            return;
+        };
+        let Ok(cert_key) = &leaf.public_key else {
+            return;
+        };
+        if key.public == *cert_key {
+            return;
+        }
+        // Does the key belong to another certificate in the file?
+        let owner = self
+            .store
+            .entries
+            .iter()
+            .flat_map(|x| x.chain.iter())
+            .find(|c| c.public_key.as_ref().ok() == Some(&key.public));
+        let mut message = format!(
+            "the private key does not belong to the certificate \"{}\": they are halves of \
+             different key pairs",
+            leaf.subject.to_display()
+        );
+        if let Some(o) = owner {
+            message.push_str(&format!(
+                " (the key belongs to \"{}\", also in this file)",
+                o.subject.to_display()
+            ));
+        }
+        let refusal = match self.target() {
+            Target::Maskinporten => {
+                "Maskinporten answers \"Invalid JWT signature\" (MP-124), or refuses the \
+                 certificate."
+            }
+            Target::Okta => "Okta answers \"The client_assertion signature is invalid.\"",
+            Target::Entra => {
+                "Entra ID answers AADSTS700027 (\"Client assertion failed signature validation\")."
+            }
+            Target::Keycloak => "Keycloak answers \"Signature on JWT token failed validation\".",
+            Target::Generic => "The server rejects the signature.",
+        };
+        self.push(
+            Finding::new(
+                Severity::Error,
+                "key-certificate-mismatch",
+                message,
+                format!(
+                    "The server checks the signature with the public key in the certificate \
+                     (x5c) or with the key registered for the client; a signature made with \
+                     another key fails. {refusal}"
+                ),
+                "Put the key and the certificate that belong together in one file: the key \
+                 made together with this certificate's request, or the certificate issued for \
+                 this key. `credkit inspect` shows the thumbprint of each key and certificate, \
+                 so you can pair them.",
+            )
+            .entry(alias)
+            .command(format!("credkit inspect {}", shell_quote(&self.opts.file))),
+        );
+    }
+
+    fn certificate_missing(&mut self, alias: Option<&str>) {
+        let t = self.target();
+        let (severity, why, fix) = match t {
+            Target::Maskinporten => (
+                Severity::Warning,
+                "Without a certificate there is no x5c: Maskinporten then accepts the grant only \
+                 from a client that has this public key registered, named by kid.",
+                "Register the public key on the client (as a JWK, in Samarbeidsportalen or \
+                 through the API) and sign with its kid; or use your business certificate's \
+                 .p12 file instead.",
+            ),
+            Target::Entra => (
+                Severity::Warning,
+                "Entra ID finds the credential by the thumbprint of a certificate uploaded to \
+                 the app registration (x5t#S256), so a bare key is not enough.",
+                "Make a certificate for this key (a self-signed one will do, for example with \
+                 openssl req -x509 -key KEY -subj /CN=NAME -days 365 -out cert.pem) and upload \
+                 it to the app registration.",
+            ),
+            _ => (
+                Severity::Info,
+                "The server takes the public key as a JWK (in the client's JWKS), so no \
+                 certificate is needed.",
+                "Register the public key with the server as a JWK.",
+            ),
+        };
+        let mut f = Finding::new(
+            severity,
+            "certificate-missing",
+            "the key has no certificate",
+            why,
+            fix,
+        )
+        .entry(alias);
+        if t != Target::Entra {
+            f = f.command(format!(
+                "credkit convert {} -o {} --to jwk",
+                shell_quote(&self.opts.file),
+                shell_quote(&self.sibling("-public.jwk"))
+            ));
+        }
+        self.push(f);
+    }
+
+    fn check_key(&mut self, k: &PublicKey, alias: Option<&str>) {
+        let d = k.describe();
+        if let PublicKey::Rsa { .. } = k
+            && let Some(bits) = d.bits
+            && bits < 2048
+        {
+            self.push(
+                Finding::new(
+                    Severity::Error,
+                    "key-too-small",
+                    format!("the RSA key is {bits} bits; 2048 is the minimum"),
+                    format!(
+                        "RSA keys under 2048 bits are considered breakable and are refused \
+                         (Maskinporten, Entra ID and Okta ask for at least 2048); {} will not \
+                         accept a signature made with it.",
+                        self.target().server()
+                    ),
+                    "Make a new RSA key of 2048 or 3072 bits and get a certificate for it (for a \
+                     business certificate: order a new one from Buypass or Commfides).",
+                )
+                .entry(alias)
+                .command(
+                    "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out new-key.pem",
+                ),
+            );
+        }
+        let have = jws_algorithms(k);
+        let accepted = self.target().accepted_algorithms();
+        let ok = match accepted {
+            None => !have.is_empty(),
+            Some(acc) => have.iter().any(|a| acc.contains(a)),
+        };
+        if ok {
+            return;
+        }
+        let t = self.target();
+        let message = match accepted {
+            Some(acc) => format!(
+                "{} accepts no signature algorithm for {} {d} key: it takes {}",
+                t.server(),
+                article(&d.to_string()),
+                join_words(&acc.iter().map(|s| (*s).to_string()).collect::<Vec<_>>())
+            ),
+            None => format!(
+                "JWTs cannot be signed with {} {d} key: JOSE has no algorithm for it",
+                article(&d.to_string())
+            ),
+        };
+        let (why, fix) = match t {
+            Target::Maskinporten => (
+                "The grant's alg must be one Maskinporten supports, and all three are RSA: a \
+                 grant signed with an EC or Ed25519 key is refused.",
+                "Use an RSA key. Business certificates from Buypass and Commfides are RSA; for \
+                 a key registered on the client (kid), make an RSA key of 2048 bits or more.",
+            ),
+            _ => (
+                "The assertion's alg must be one the server supports; other algorithms are \
+                 refused.",
+                "Use a key type the server accepts (RSA is accepted everywhere).",
+            ),
+        };
+        self.push(
+            Finding::new(
+                Severity::Error,
+                "key-algorithm-not-accepted",
+                message,
+                why,
+                fix,
+            )
+            .entry(alias)
+            .command(
+                "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out new-key.pem",
+            ),
+        );
+    }
+
+    fn other_signer(&self, i: usize) -> Option<usize> {
+        self.store
+            .entries
+            .iter()
+            .enumerate()
+            .find(|(j, e)| {
+                *j != i
+                    && e.kind == EntryKind::PrivateKey
+                    && e.alias.is_some()
+                    && e.chain
+                        .first()
+                        .is_some_and(|c| c.has_key_usage("digitalSignature"))
+            })
+            .map(|(j, _)| j)
+    }
+
+    fn check_key_usage(&mut self, i: usize, leaf: &Certificate) {
+        let store = self.store;
+        let e = &store.entries[i];
+        let alias = e.alias.as_deref();
+        let Some(ku) = &leaf.key_usage else {
+            return;
+        };
+        if leaf.has_key_usage("digitalSignature") {
+            return;
+        }
+        let other = self.other_signer(i);
+        let other_alias = other.and_then(|j| store.entries[j].alias.clone());
+        let ku_text = if ku.is_empty() {
+            "none".to_string()
+        } else {
+            ku.join(", ")
+        };
+        if leaf.has_key_usage("nonRepudiation") {
+            let message = match &other_alias {
+                Some(o) => format!(
+                    "{} holds the non-repudiation certificate of a business certificate pair \
+                     (key usage: {ku_text}); the authentication certificate is \"{o}\", in this \
+                     same file",
+                    label(e, i)
+                ),
+                None => format!(
+                    "this is the non-repudiation certificate of a business certificate pair \
+                     (key usage: {ku_text}), not the authentication certificate"
+                ),
+            };
+            let why = match self.target() {
+                Target::Maskinporten => {
+                    "Business certificates come in sets: Buypass sends two .p12 files \
+                     (\"autentisering og kryptering\" and \"signering\"), Commfides three \
+                     (auth, enc and sign). The non-repudiation one is for legally binding \
+                     signatures on documents; Digdir tells Maskinporten clients to sign grants \
+                     with the certificate whose key usage is digitalSignature."
+                }
+                _ => {
+                    "A certificate whose key usage is nonRepudiation without digitalSignature \
+                     may not be used to authenticate (RFC 5280), and a client assertion is \
+                     authentication: servers that check key usage refuse it."
+                }
+            };
+            let fix = match &other_alias {
+                Some(o) => format!("Use the authentication certificate: --alias \"{o}\"."),
+                None => "Use the other file of the set, for the same organisation: from Buypass \
+                         the .p12 for authentication and encryption (\"autentisering og \
+                         kryptering\"), from Commfides the one named auth. Its key usage \
+                         includes digitalSignature."
+                    .into(),
+            };
+            let mut f = Finding::new(
+                Severity::Error,
+                "key-usage-non-repudiation",
+                message,
+                why,
+                fix,
+            )
+            .entry(alias);
+            if let Some(o) = &other_alias {
+                f = f.command(self.check_command(Some(o)));
+            }
+            self.push(f);
+        } else {
+            let fix = match &other_alias {
+                Some(o) => format!("Use the certificate that may sign: --alias \"{o}\"."),
+                None => "Use the authentication certificate of the set (Buypass: \"autentisering \
+                         og kryptering\"; Commfides: auth), whose key usage includes \
+                         digitalSignature."
+                    .into(),
+            };
+            let mut f = Finding::new(
+                Severity::Error,
+                "key-usage-no-signature",
+                format!(
+                    "the certificate's key usage ({ku_text}) does not allow signatures{}",
+                    if ["keyEncipherment", "dataEncipherment", "keyAgreement"]
+                        .iter()
+                        .any(|u| leaf.has_key_usage(u))
+                    {
+                        ": it is an encryption certificate"
+                    } else {
+                        ""
+                    }
+                ),
+                "Signing a JWT needs a certificate whose key usage includes digitalSignature; \
+                 Commfides ships the encryption certificate as a separate file (enc).",
+                fix,
+            )
+            .entry(alias);
+            if let Some(o) = &other_alias {
+                f = f.command(self.check_command(Some(o)));
+            }
+            self.push(f);
+        }
+    }
+
+    fn check_eku(&mut self, leaf: &Certificate, alias: Option<&str>) {
+        let Some(eku) = &leaf.extended_key_usage else {
+            return;
+        };
+        const ALLOWED: [&str; 5] = [
+            "clientAuth",
+            "anyExtendedKeyUsage",
+            "emailProtection",
+            "documentSigning",
+            "1.2.840.113583.1.1.5", // Adobe PDF signing
+        ];
+        if eku.iter().any(|u| ALLOWED.contains(&u.as_str())) {
+            return;
+        }
+        self.push(
+            Finding::new(
+                Severity::Warning,
+                "eku-not-client-auth",
+                format!(
+                    "the certificate's extended key usage ({}) allows neither client \
+                     authentication nor signing",
+                    eku.join(", ")
+                ),
+                "An extended key usage limits what a certificate may be used for; a server that \
+                 checks it refuses a client assertion signed with, for example, a TLS server \
+                 certificate.",
+                "Use a certificate made for client authentication (extended key usage clientAuth, \
+                 or none at all); business certificates from Buypass and Commfides are.",
+            )
+            .entry(alias),
+        );
+    }
+
+    fn check_validity(&mut self, c: &Certificate, is_leaf: bool, alias: Option<&str>) {
+        let who = if is_leaf {
+            "the certificate".to_string()
+        } else {
+            format!(
+                "the CA certificate \"{}\" in the chain",
+                c.subject.to_display()
+            )
+        };
+        let t = self.target();
+        match c.validity_at(self.now) {
+            Validity::Expired { days: d } => {
+                let why = match t {
+                    Target::Maskinporten => {
+                        "Maskinporten refuses grants signed with an expired certificate (\"The \
+                         JWT is signed with an invalid certificate.\", MP-120)."
+                    }
+                    Target::Entra => {
+                        "Entra ID refuses it (AADSTS700027, \"The key used is expired\")."
+                    }
+                    _ => "Servers refuse an expired certificate, and its key with it.",
+                };
+                let fix = if is_leaf {
+                    match t {
+                        Target::Maskinporten | Target::Generic => {
+                            "Get a new certificate (business certificates from Buypass and \
+                             Commfides last three years; order the renewal from the same \
+                             vendor) and use it wherever the old one was registered."
+                        }
+                        _ => {
+                            "Make or order a new certificate and register it with the server in \
+                             place of the old one."
+                        }
+                    }
+                } else {
+                    "Get the current CA certificates from the CA and rebuild the chain."
+                };
+                self.push(
+                    Finding::new(
+                        Severity::Error,
+                        "certificate-expired",
+                        format!("{who} expired on {} ({} ago)", date(c.not_after), days(d)),
+                        why,
+                        fix,
+                    )
+                    .entry(alias),
+                );
+            }
+            Validity::NotYetValid { days: d } => {
+                self.push(
+                    Finding::new(
+                        Severity::Error,
+                        "certificate-not-yet-valid",
+                        format!(
+                            "{who} is valid only from {} (in {})",
+                            date(c.not_before),
+                            days(d)
+                        ),
+                        format!(
+                            "{} refuses a certificate before its start date. Either it was \
+                             installed early, or this computer's clock is wrong.",
+                            t.server()
+                        ),
+                        format!(
+                            "Use it from {} on (keep the old certificate until then), or check \
+                             the clock. credkit --now RFC3339 shows how the file looks at \
+                             another moment.",
+                            date(c.not_before)
+                        ),
+                    )
+                    .entry(alias),
+                );
+            }
+            Validity::Valid { days_left } => {
+                if days_left < i64::from(self.opts.expiry_warning_days) {
+                    self.push(
+                        Finding::new(
+                            Severity::Warning,
+                            "certificate-expiring",
+                            format!(
+                                "{who} expires on {}, in {}",
+                                date(c.not_after),
+                                days(days_left)
+                            ),
+                            format!(
+                                "After that {} refuses every signature made with it, and a \
+                                 renewal takes time: ordering, identity checks, registering the \
+                                 new certificate.",
+                                t.server()
+                            ),
+                            if is_leaf {
+                                "Order the renewal now, and plan the switch before the expiry \
+                                 date."
+                            } else {
+                                "Get the CA's new certificate and rebuild the chain."
+                            },
+                        )
+                        .entry(alias),
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_chain(&mut self, i: usize) {
+        let store = self.store;
+        let e = &store.entries[i];
+        let alias = e.alias.as_deref();
+        let report = chain::analyse(&e.chain);
+        let t = self.target();
+        let x5c_why = match t {
+            Target::Maskinporten => {
+                "Maskinporten reads the certificate from x5c, which must list it first and then \
+                 each issuer in turn (RFC 7515, section 4.1.6); tools that copy the file's order \
+                 into x5c send a chain the server cannot follow."
+            }
+            _ => {
+                "Tools that send the chain (x5c) or check it copy the file's order; the \
+                 certificate must come first and then each issuer in turn (RFC 7515, section \
+                 4.1.6)."
+            }
+        };
+        if e.chain_reordered {
+            let order: Vec<String> = e.chain.iter().map(subject_cn).collect();
+            self.push(
+                Finding::new(
+                    Severity::Warning,
+                    "chain-order",
+                    format!(
+                        "the certificates are not stored in chain order; the order should be {}",
+                        order
+                            .iter()
+                            .map(|s| format!("\"{s}\""))
+                            .collect::<Vec<_>>()
+                            .join(", then ")
+                    ),
+                    x5c_why,
+                    "Write the chain in order. credkit reads the certificates in any order and \
+                     writes them leaf first.",
+                )
+                .entry(alias)
+                .command(format!(
+                    "credkit convert {} -o {} --to pem",
+                    shell_quote(&self.opts.file),
+                    shell_quote(&self.sibling("-ordered.pem"))
+                )),
+            );
+        } else if !report.in_order {
+            self.push(
+                Finding::new(
+                    Severity::Warning,
+                    "chain-order",
+                    format!(
+                        "the certificates are not stored in chain order: {}",
+                        report.problems.join("; ")
+                    ),
+                    x5c_why,
+                    "Import the certificate chain again in order: leaf first, then each issuer \
+                     (keytool -importcert orders a certificate reply for you).",
+                )
+                .entry(alias),
+            );
+        }
+        if report.reaches_root || !report.in_order {
+            return;
+        }
+        let Some(last) = e.chain.last() else {
+            return;
+        };
+        // CA certificates elsewhere in the file that do not continue the chain.
+        let in_chain = |c: &Certificate| e.chain.iter().any(|x| x.der == c.der);
+        let mut others: Vec<&Certificate> = Vec::new();
+        for c in store.entries.iter().flat_map(|x| x.chain.iter()) {
+            if !in_chain(c)
+                && (c.is_ca == Some(true) || c.is_self_issued())
+                && c.subject.raw != last.issuer.raw
+                && !others.iter().any(|o| o.der == c.der)
+            {
+                others.push(c);
+            }
+        }
+        let missing = last.issuer.to_display();
+        if let Some(first) = others.first() {
+            let why = match t {
+                Target::Maskinporten => {
+                    "Maskinporten's documentation asks for the whole chain in x5c; with a CA \
+                     certificate missing in the middle nobody can connect the certificate to \
+                     the root."
+                }
+                _ => {
+                    "Whoever builds or checks the chain from this file cannot connect the \
+                     certificate to the root."
+                }
+            };
+            self.push(
+                Finding::new(
+                    Severity::Warning,
+                    "chain-missing-intermediate",
+                    format!(
+                        "the chain has a gap: {} was issued by \"{missing}\", which is not in \
+                         the file, although \"{}\" is",
+                        if e.chain.len() == 1 {
+                            "the certificate".to_string()
+                        } else {
+                            format!("\"{}\"", last.subject.to_display())
+                        },
+                        first.subject.to_display()
+                    ),
+                    why,
+                    format!(
+                        "Add the missing CA certificate \"{missing}\" between the certificate \
+                         and \"{}\" (the CA publishes it; Buypass and Commfides have their CA \
+                         certificates on their web sites).",
+                        first.subject.to_display()
+                    ),
+                )
+                .entry(alias),
+            );
+        } else if e.chain.len() == 1 {
+            let why = match t {
+                Target::Maskinporten => {
+                    "Maskinporten's documentation asks for the full chain in x5c, but the \
+                     reference clients (Digdir's jwt-grant-generator among them) send only the \
+                     certificate itself, and that works."
+                }
+                Target::Generic => {
+                    "Only a server that wants the full chain in x5c would miss the CA \
+                     certificates."
+                }
+                _ => {
+                    "The server knows the client by its registered certificate or JWKS and does \
+                     not need the chain."
+                }
+            };
+            self.push(
+                Finding::new(
+                    Severity::Info,
+                    "chain-incomplete",
+                    format!(
+                        "the file holds the certificate but not the certificate of the CA that \
+                         issued it (\"{missing}\")"
+                    ),
+                    why,
+                    "Nothing to do for most uses. To send the full chain, add the CA \
+                     certificates to the file.",
+                )
+                .entry(alias),
+            );
+        }
+    }
+
+    fn check_org(&mut self, leaf: &Certificate, alias: Option<&str>) {
+        let t = self.target();
+        let client = self.opts.client_org.clone();
+        if client.is_none() && t != Target::Maskinporten {
+            return;
+        }
+        let found = leaf.org_number().map(|(n, _)| n);
+        match (found, client) {
+            (None, client) => {
+                let (severity, why) = match &client {
+                    Some(c) => (
+                        Severity::Error,
+                        format!(
+                            "--client-org {c} says the client belongs to an organisation, and \
+                             Maskinporten takes the organisation from the business \
+                             certificate in x5c (it must be the client owner's: MP-122)."
+                        ),
+                    ),
+                    None => (
+                        Severity::Warning,
+                        "Maskinporten takes the organisation from the business certificate in \
+                         x5c; without one this key can only sign for a client that has its \
+                         public key registered (kid)."
+                            .to_string(),
+                    ),
+                };
+                self.push(
+                    Finding::new(
+                        severity,
+                        "org-number-missing",
+                        "the certificate holds no Norwegian organisation number (no \
+                         organizationIdentifier NTRNO-..., no 9-digit serialNumber): it is not a \
+                         business certificate (virksomhetssertifikat)",
+                        why,
+                        "Use your organisation's business certificate from Buypass or Commfides; \
+                         or register this key's public half on the client and sign with kid.",
+                    )
+                    .entry(alias),
+                );
+            }
+            (Some(found), Some(client)) if found != client => {
+                self.push(
+                    Finding::new(
+                        Severity::Error,
+                        "org-number-mismatch",
+                        format!(
+                            "the certificate belongs to organisation {found}, not {client} \
+                             (--client-org)"
+                        ),
+                        "Maskinporten refuses a grant whose certificate belongs to another \
+                         organisation than the one that owns the client: \"Invalid organization \
+                         number for client. Does not match certificate orgno\" (MP-122).",
+                        format!(
+                            "Use the business certificate of organisation {client}, or a client \
+                             created under organisation {found}."
+                        ),
+                    )
+                    .entry(alias),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn check_env(&mut self, leaf: &Certificate, alias: Option<&str>) {
+        let issuer = leaf.issuer.to_display();
+        let known = cas::lookup(&leaf.issuer);
+        match (self.opts.env, known) {
+            (Some(env), Some(ca)) if ca.env != env => {
+                let id = match ca.env {
+                    Env::Test => "env-test-cert-in-prod",
+                    Env::Prod => "env-prod-cert-in-test",
+                };
+                self.push(
+                    Finding::new(
+                        Severity::Error,
+                        id,
+                        format!(
+                            "the certificate was issued by \"{}\", a {} {} CA, but you are \
+                             checking for --env {}",
+                            ca.common_name,
+                            ca.vendor.name(),
+                            ca.env.label(),
+                            env.arg()
+                        ),
+                        format!(
+                            "Maskinporten accepts test certificates only in test and production \
+                             certificates only in production; {} refuses this one (\"The JWT is \
+                             signed with an invalid certificate.\", MP-120).",
+                            env.maskinporten()
+                        ),
+                        format!(
+                            "Use your {} certificate for {}, and this one against {} (--env {}).",
+                            env.label(),
+                            env.maskinporten(),
+                            ca.env.maskinporten(),
+                            ca.env.arg()
+                        ),
+                    )
+                    .entry(alias),
+                );
+            }
+            (Some(_), Some(_)) => {}
+            (Some(env), None) => {
+                self.push(
+                    Finding::new(
+                        Severity::Warning,
+                        "env-unknown-issuer",
+                        format!(
+                            "credkit does not know the issuer \"{issuer}\" as a Buypass or \
+                             Commfides CA, so it cannot tell whether this certificate is for test \
+                             or production"
+                        ),
+                        "Maskinporten accepts test certificates only in test and production \
+                         certificates only in production. credkit knows the issuing CAs of \
+                         Buypass and Commfides; other issuers (EU e-seal providers, a CA newer \
+                         than this credkit, your own test CA) cannot be placed.",
+                        format!(
+                            "Check with the vendor that this certificate is for {} ({}). If the \
+                             issuer is a Buypass or Commfides CA, please report its name.",
+                            env.label(),
+                            env.maskinporten()
+                        ),
+                    )
+                    .entry(alias),
+                );
+            }
+            (None, Some(ca)) if self.target() == Target::Maskinporten => {
+                self.push(
+                    Finding::new(
+                        Severity::Info,
+                        "env-detected",
+                        format!(
+                            "issued by \"{}\", a {} {} CA: use it only against {}",
+                            ca.common_name,
+                            ca.vendor.name(),
+                            ca.env.label(),
+                            ca.env.maskinporten()
+                        ),
+                        "Maskinporten accepts test certificates only in test and production \
+                         certificates only in production.",
+                        format!(
+                            "Add --env {} (or the environment you deploy to) to have credkit \
+                             confirm it.",
+                            ca.env.arg()
+                        ),
+                    )
+                    .entry(alias)
+                    .command(format!(
+                        "{} --env {}",
+                        self.check_command(self.opts.alias.as_deref()),
+                        ca.env.arg()
+                    )),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    // ---------------------------------------------------------------------
+    // The file as a whole
+    // ---------------------------------------------------------------------
+
+    pub(super) fn check_store(&mut self) {
+        let store = self.store;
+        if let Some(p) = &self.store.pkcs12 {
+            let ciphers: Vec<&str> = p
+                .certificates
+                .iter()
+                .chain(p.keys.iter())
+                .map(|x| x.cipher.as_str())
+                .collect();
+            let mut distinct: Vec<String> = Vec::new();
+            for c in &ciphers {
+                if !distinct.iter().any(|d| d == c) {
+                    distinct.push((*c).to_string());
+                }
+            }
+            let mac = p.mac.as_ref().map(|m| m.algorithm.to_ascii_lowercase());
+            let mac_text = match &mac {
+                Some(m) => format!("a {} MAC", m.to_uppercase().replace("SHA", "SHA-")),
+                None => "no MAC".into(),
+            };
+            distinct.push(mac_text);
+            let protection = join_words(&distinct);
+            let file = shell_quote(&self.opts.file);
+            if ciphers.iter().any(|c| c.contains("RC2")) {
+                self.push(
+                    Finding::new(
+                        Severity::Info,
+                        "pkcs12-rc2-needs-legacy",
+                        format!(
+                            "this PKCS#12 file is protected with {protection}, the old OpenSSL 1.x \
+                             and Windows default"
+                        ),
+                        "OpenSSL 3 opens it only with -legacy (otherwise: \"unsupported ... \
+                         Algorithm (RC2-40-CBC : 0)\"), and programs built on OpenSSL 3 without \
+                         the legacy provider cannot read it at all. credkit and Java read it.",
+                        "If a program built on OpenSSL 3 must read it, write a copy with AES.",
+                    )
+                    .command(format!(
+                        "credkit convert {file} -o {} --to pkcs12",
+                        shell_quote(&self.sibling("-aes.p12"))
+                    )),
+                );
+            } else if ciphers.iter().any(|c| c.starts_with("AES"))
+                || mac.as_deref().is_some_and(|m| m != "sha1")
+            {
+                self.push(
+                    Finding::new(
+                        Severity::Info,
+                        "pkcs12-aes-not-legacy-readable",
+                        format!(
+                            "this PKCS#12 file is protected with {protection} (the OpenSSL 3 and \
+                             Java 17 default)"
+                        ),
+                        "Old software cannot open it: Java 8 before 8u301 and Java 11 before \
+                         11.0.12 fail (\"Algorithm HmacPBESHA256 not available\"), and so does \
+                         Windows Server 2016 and older. Current OpenSSL, Java and .NET read it.",
+                        "Only if such a program must read it: write a legacy copy (3DES, SHA-1 \
+                         MAC).",
+                    )
+                    .command(format!(
+                        "credkit convert {file} -o {} --to pkcs12 --legacy",
+                        shell_quote(&self.sibling("-legacy.p12"))
+                    )),
+                );
+            }
+        }
+        if matches!(self.store.format, Format::Jks | Format::Jceks)
+            && self.opts.key_password_differs
+        {
+            let keys = self.private_keys();
+            let alias = keys.first().and_then(|&i| store.entries[i].alias.clone());
+            let who = match &alias {
+                Some(a) => format!("of \"{a}\" "),
+                None => String::new(),
+            };
+            let mut f = Finding::new(
+                Severity::Info,
+                "jks-key-password-differs",
+                format!(
+                    "the key password {who}differs from the store password (a {} file allows \
+                     that)",
+                    self.store.format.label()
+                ),
+                "Many tools take one password and use it for both; they fail with \"Cannot \
+                 recover key\" (Java's UnrecoverableKeyException). PKCS#12 files have a single \
+                 password.",
+                "Set the key password to the store password with keytool (it asks for both), or \
+                 convert the file to PKCS#12.",
+            )
+            .entry(alias.as_deref());
+            if let Some(a) = &alias {
+                f = f.command(format!(
+                    "keytool -keypasswd -keystore {} -alias {}",
+                    shell_quote(&self.opts.file),
+                    always_quote(a)
+                ));
+            }
+            self.push(f);
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! Verifying a JWT's signature and claims with a key, a JWKS, or the
+//! certificate in its own `x5c` header (optionally chained to a CA).
+
+use super::decode::Decoded;
+use super::jws::{self, Alg};
+use crate::cert::{Certificate, Validity, verify_signature};
+use crate::key::PublicKey;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+/// A candidate verification key.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub kid: Option<String>,
+    pub key: PublicKey,
+    /// Where it came from, for the report (`key.pem`, `jwks.json#1`).
+    pub label: String,
+}
+
+/// Where verification keys come from.
+#[derive(Debug, Clone)]
+pub enum Keys {
+    Given(Vec<Candidate>),
+    /// The token's own `x5c`, optionally chained to these CA certificates.
+    X5c {
+        ca: Option<Vec<Certificate>>,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    pub aud: Option<String>,
+    pub iss: Option<String>,
+    pub leeway: i64,
+}
+
+/// The verdict (schema `credkit.jwt.verify/1`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub schema: &'static str,
+    pub valid: bool,
+    /// Why the token is invalid (null when valid).
+    pub reason: Option<String>,
+    /// Stable id of the reason, e.g. `jwt-bad-signature`.
+    pub reason_id: Option<&'static str>,
+    pub alg: Option<String>,
+    /// The key that verified the signature.
+    pub key: Option<String>,
+    pub header: serde_json::Map<String, Value>,
+    pub claims: serde_json::Map<String, Value>,
+}
+
+fn fail(v: &mut Verdict, id: &'static str, reason: String) {
+    v.valid = false;
+    v.reason_id = Some(id);
+    v.reason = Some(reason);
+}
+
+/// Verify a decoded token.
+pub fn verify(d: &Decoded, keys: &Keys, o: &VerifyOptions, now: OffsetDateTime) -> Verdict {
+    let mut v = Verdict {
+        schema: "credkit.jwt.verify/1",
+        valid: true,
+        reason: None,
+        reason_id: None,
+        alg: d.alg().map(str::to_owned),
+        key: None,
+        header: d.header.clone(),
+        claims: d.claims.clone(),
+    };
+    let alg_name = d.alg().unwrap_or("");
+    if alg_name.eq_ignore_ascii_case("none") || alg_name.is_empty() {
+        fail(
+            &mut v,
+            "jwt-alg-none",
+            "alg is \"none\" (or missing): unsigned tokens are never accepted".into(),
+        );
+        return v;
+    }
+    if alg_name.starts_with("HS") {
+        fail(
+            &mut v,
+            "jwt-alg-confusion",
+            format!(
+                "alg {alg_name} is an HMAC: verifying it with a public key is the algorithm-confusion attack, and is refused"
+            ),
+        );
+        return v;
+    }
+    let Some(alg) = Alg::from_name(alg_name) else {
+        fail(
+            &mut v,
+            "jwt-alg-unsupported",
+            format!("alg {alg_name:?} is not supported"),
+        );
+        return v;
+    };
+    let candidates: Vec<Candidate> = match keys {
+        Keys::Given(c) => c.clone(),
+        Keys::X5c { ca } => match x5c_key(d, ca.as_deref(), now) {
+            Ok(c) => vec![c],
+            Err((id, reason)) => {
+                fail(&mut v, id, reason);
+                return v;
+            }
+        },
+    };
+    let kid = d.header.get("kid").and_then(Value::as_str);
+    let by_kid: Vec<&Candidate> = match kid {
+        Some(k) if candidates.iter().any(|c| c.kid.as_deref() == Some(k)) => candidates
+            .iter()
+            .filter(|c| c.kid.as_deref() == Some(k))
+            .collect(),
+        _ => candidates.iter().collect(),
+    };
+    let fitting: Vec<&&Candidate> = by_kid.iter().filter(|c| alg.fits(&c.key)).collect();
+    if fitting.is_empty() {
+        fail(
+            &mut v,
+            "jwt-no-fitting-key",
+            format!(
+                "none of the {} key(s) given can check an {} signature{}",
+                candidates.len(),
+                alg.name(),
+                kid.map(|k| format!(" (kid {k:?})")).unwrap_or_default()
+            ),
+        );
+        return v;
+    }
+    match fitting
+        .iter()
+        .find(|c| jws::verify(alg, &c.key, d.signing_input.as_bytes(), &d.signature))
+    {
+        Some(c) => v.key = Some(c.label.clone()),
+        None => {
+            fail(
+                &mut v,
+                "jwt-bad-signature",
+                format!(
+                    "the signature does not verify with {}: the token was signed with another key, or changed after signing",
+                    fitting
+                        .iter()
+                        .map(|c| c.label.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+            return v;
+        }
+    }
+    let t = now.unix_timestamp();
+    if let Some(exp) = d.num("exp")
+        && t > exp + o.leeway
+    {
+        fail(
+            &mut v,
+            "jwt-expired",
+            format!(
+                "expired at {} ({} ago)",
+                super::decode::date(exp),
+                super::decode::human_span(t - exp)
+            ),
+        );
+        return v;
+    }
+    if let Some(nbf) = d.num("nbf")
+        && t + o.leeway < nbf
+    {
+        fail(
+            &mut v,
+            "jwt-not-yet-valid",
+            format!("not valid before {}", super::decode::date(nbf)),
+        );
+        return v;
+    }
+    if let Some(aud) = &o.aud
+        && !d.audiences().contains(aud)
+    {
+        fail(
+            &mut v,
+            "jwt-aud-mismatch",
+            format!("aud is {:?}, expected {aud:?}", d.audiences()),
+        );
+        return v;
+    }
+    if let Some(iss) = &o.iss
+        && d.str_claim("iss") != Some(iss.as_str())
+    {
+        fail(
+            &mut v,
+            "jwt-iss-mismatch",
+            format!("iss is {:?}, expected {iss:?}", d.str_claim("iss")),
+        );
+        return v;
+    }
+    v
+}
+
+type Fail = (&'static str, String);
+
+/// The key of the certificate in `x5c`, after checking the chain.
+fn x5c_key(
+    d: &Decoded,
+    ca: Option<&[Certificate]>,
+    now: OffsetDateTime,
+) -> Result<Candidate, Fail> {
+    let arr = match d.header.get("x5c") {
+        Some(Value::Array(a)) if !a.is_empty() => a,
+        Some(_) => {
+            return Err((
+                "jwt-x5c-invalid",
+                "x5c must be a non-empty JSON array".into(),
+            ));
+        }
+        None => return Err(("jwt-x5c-missing", "the header has no x5c".into())),
+    };
+    let mut chain = Vec::new();
+    for (i, item) in arr.iter().enumerate().take(16) {
+        let der = item.as_str().and_then(|s| STANDARD.decode(s).ok()).ok_or((
+            "jwt-x5c-invalid",
+            format!("x5c[{i}] is not standard base64"),
+        ))?;
+        chain.push(
+            Certificate::from_der(&der)
+                .map_err(|e| ("jwt-x5c-invalid", format!("x5c[{i}]: {e}")))?,
+        );
+    }
+    let leaf = &chain[0];
+    if let Some(t) = d.header.get("x5t#S256").and_then(Value::as_str)
+        && t != leaf.x5t_s256()
+    {
+        return Err((
+            "jwt-x5t-mismatch",
+            "x5t#S256 is not the thumbprint of x5c[0]".into(),
+        ));
+    }
+    if let Some(t) = d.header.get("x5t").and_then(Value::as_str)
+        && t != leaf.x5t()
+    {
+        return Err((
+            "jwt-x5t-mismatch",
+            "x5t is not the thumbprint of x5c[0]".into(),
+        ));
+    }
+    if let Some(cas) = ca {
+        for (i, c) in chain.iter().enumerate() {
+            match c.validity_at(now) {
+                Validity::Valid { .. } => {}
+                Validity::Expired { days } => {
+                    return Err((
+                        "jwt-x5c-expired",
+                        format!("x5c[{i}] expired {days} days ago"),
+                    ));
+                }
+                Validity::NotYetValid { days } => {
+                    return Err((
+                        "jwt-x5c-not-yet-valid",
+                        format!("x5c[{i}] is valid only in {days} days"),
+                    ));
+                }
+            }
+        }
+        // Walk up from the leaf: through x5c, then to a CA certificate.
+        let mut cur = leaf;
+        let mut depth = 0;
+        loop {
+            if let Some(anchor) = cas.iter().find(|a| {
+                a.subject.raw == cur.issuer.raw
+                    && a.public_key
+                        .as_ref()
+                        .is_ok_and(|k| verify_signature(cur, k))
+            }) {
+                if matches!(anchor.validity_at(now), Validity::Expired { .. }) {
+                    return Err(("jwt-ca-expired", "the CA certificate has expired".into()));
+                }
+                break;
+            }
+            if cas.iter().any(|a| a.der == cur.der) {
+                break;
+            }
+            let next = chain.iter().find(|p| {
+                p.subject.raw == cur.issuer.raw
+                    && p.der != cur.der
+                    && p.public_key
+                        .as_ref()
+                        .is_ok_and(|k| verify_signature(cur, k))
+            });
+            match next {
+                Some(n) if depth < 16 => {
+                    cur = n;
+                    depth += 1;
+                }
+                _ => {
+                    return Err((
+                        "jwt-x5c-untrusted",
+                        format!(
+                            "x5c does not chain to the CA: nothing given signed \"{}\"",
+                            cur.subject.to_display()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    let key = leaf
+        .public_key
+        .clone()
+        .map_err(|e| ("jwt-x5c-invalid", format!("x5c[0] key: {e}")))?;
+    Ok(Candidate {
+        kid: None,
+        key,
+        label: format!("x5c[0] ({})", leaf.subject.to_display()),
+    })
+}
