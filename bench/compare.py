@@ -116,6 +116,17 @@ def main():
             ["sh", "-c", f"rm -f {dest} && exec keytool -importkeystore -noprompt -srcstoretype PKCS12 -srckeystore {f} "
              f"-srcstorepass changeit -deststoretype JKS -destkeystore {dest} -deststorepass changeit >/dev/null 2>&1"],
             "<= 0.05 (20x)", goal=0.05)
+    # Key generation varies a lot run to run: at least 30 keys each.
+    add("keygen rsa2048 key", [binary, "-q", "keygen", "--algorithm", "rsa2048", "-o", os.path.join(tmp, "k.pem"),
+        "--no-encrypt", "--force"], "openssl genpkey RSA 2048",
+        ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", os.path.join(tmp, "o.key")],
+        "<= 1.5", runs=max(args.runs, 30), goal=1.5)
+    add("keygen rsa2048 key + self-signed certificate", [binary, "-q", "keygen", "--algorithm", "rsa2048", "--self-signed",
+        "--subject", "CN=bench", "-o", os.path.join(tmp, "kc.pem"), "--no-encrypt", "--force"],
+        "openssl req -x509 -newkey rsa:2048",
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=bench", "-days", "365",
+         "-keyout", os.path.join(tmp, "o.key"), "-out", os.path.join(tmp, "o.crt")],
+        "<= 1.5", runs=max(args.runs, 30), goal=1.5)
     # Decoding a JWT: credkit vs PyJWT (both whole processes, token on stdin).
     token = subprocess.run([binary, "-q", "jwt", "mint", "--key", p12, "--iss", "bench", "--aud", "https://as.example/token"],
                            env=env, capture_output=True, check=True).stdout

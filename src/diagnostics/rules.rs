@@ -550,6 +550,41 @@ impl Checker<'_> {
                     shell_quote(&self.sibling("-ordered.pem"))
                 )),
             );
+        } else if let Some((child, next)) = chain_gap(&e.chain) {
+            // Not an ordering problem: an issuer is simply not in the file.
+            let missing = child.issuer.to_display();
+            self.push(
+                Finding::new(
+                    Severity::Warning,
+                    "chain-missing-intermediate",
+                    format!(
+                        "the chain has a gap: \"{}\" was issued by \"{missing}\", which is not in \
+                         the file, although \"{}\" is",
+                        child.subject.to_display(),
+                        next.subject.to_display()
+                    ),
+                    match t {
+                        Target::Maskinporten => {
+                            "Maskinporten's documentation asks for the whole chain in x5c; with a \
+                             CA certificate missing in the middle nobody can connect the \
+                             certificate to the root."
+                        }
+                        _ => {
+                            "Whoever builds or checks the chain from this file cannot connect \
+                             the certificate to the root."
+                        }
+                    },
+                    format!(
+                        "Add the missing CA certificate \"{missing}\" between \"{}\" and \"{}\" \
+                         (the CA publishes it; Buypass and Commfides have their CA certificates \
+                         on their web sites).",
+                        child.subject.to_display(),
+                        next.subject.to_display()
+                    ),
+                )
+                .entry(alias),
+            );
+            return;
         } else if !report.in_order {
             self.push(
                 Finding::new(
@@ -917,4 +952,15 @@ impl Checker<'_> {
             self.push(f);
         }
     }
+}
+
+/// The first link whose issuer is nowhere in the chain: (child, the next
+/// certificate stored after it).
+fn chain_gap(chain: &[Certificate]) -> Option<(&Certificate, &Certificate)> {
+    chain.windows(2).find_map(|w| {
+        let (child, next) = (&w[0], &w[1]);
+        let issuer_present = chain.iter().any(|c| c.subject.raw == child.issuer.raw);
+        (child.issuer.raw != next.subject.raw && !issuer_present && !child.is_self_issued())
+            .then_some((child, next))
+    })
 }

@@ -254,6 +254,7 @@ pub fn assemble(
 ) -> Store {
     let mut store = Store::new(format);
     let mut used = vec![false; certs.len()];
+    let single_key = keys.len() == 1;
     for (key, prot) in keys {
         let mut e = Entry::new(EntryKind::PrivateKey);
         if let Some(i) = certs
@@ -269,11 +270,18 @@ pub fn assemble(
                 }
             }
             e.chain_reordered = positions.windows(2).any(|w| w[0] > w[1]);
-        } else if certs.len() == 1 {
-            // A key with a certificate that is not its own: keep them together
-            // so the mismatch is reported.
-            e.chain = vec![certs[0].clone()];
-            used[0] = true;
+        } else if single_key && !certs.is_empty() {
+            // The only key, with certificates that are not its own: keep them
+            // together (the first certificate as the leaf, the way key+chain
+            // files are written) so the mismatch is reported, not hidden.
+            e.chain = chain::build(&certs[0], &certs);
+            for c in &e.chain {
+                for (j, x) in certs.iter().enumerate() {
+                    if x.der == c.der {
+                        used[j] = true;
+                    }
+                }
+            }
         }
         if e.chain_reordered {
             store.notes.push(

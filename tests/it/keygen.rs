@@ -1488,3 +1488,71 @@ fn output_passwords_follow_convert_rules() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("standard input"), "{}", r.stderr);
 }
+
+/// `credkit check` reports exactly the intended finding for each broken
+/// variant of a generated fixture set, in every keystore format, and nothing
+/// (but infos) for the good certificate.
+#[test]
+fn check_reports_the_intended_finding_for_each_variant() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let set = dir.path().join("set");
+    let mut c = crate::support::credkit();
+    c.arg("keygen")
+        .arg("--fixture-set")
+        .arg(&set)
+        .args(["--seed", "check-variants"])
+        .env("CREDKIT_PASSWORD", "changeit");
+    let r = crate::support::run(c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for (name, expected) in [
+        ("org1-auth", None),
+        ("expired", Some(("error", "certificate-expired"))),
+        (
+            "not-yet-valid",
+            Some(("error", "certificate-not-yet-valid")),
+        ),
+        ("wrong-key", Some(("error", "key-certificate-mismatch"))),
+        (
+            "missing-intermediate",
+            Some(("warning", "chain-missing-intermediate")),
+        ),
+        ("weak-rsa1024", Some(("error", "key-too-small"))),
+        ("org1-sign", Some(("error", "key-usage-non-repudiation"))),
+        ("org2-auth", Some(("error", "org-number-mismatch"))),
+    ] {
+        for ext in ["p12", "jks", "pem"] {
+            let mut c = crate::support::credkit();
+            c.args([
+                "check",
+                "--json",
+                "--for",
+                "maskinporten",
+                "--client-org",
+                "123456785",
+            ])
+            .arg(set.join(format!("{name}.{ext}")))
+            .env("CREDKIT_PASSWORD", "changeit");
+            let r = crate::support::run(c);
+            let v = r.json();
+            let got: Vec<(String, String)> = v["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .filter(|f| f["severity"] != "info")
+                .map(|f| {
+                    (
+                        f["severity"].as_str().expect("s").to_string(),
+                        f["id"].as_str().expect("id").to_string(),
+                    )
+                })
+                .collect();
+            let want: Vec<(String, String)> = expected
+                .iter()
+                .map(|(s, i)| (s.to_string(), i.to_string()))
+                .collect();
+            assert_eq!(got, want, "{name}.{ext}");
+            let errors = expected.is_some_and(|(s, _)| s == "error");
+            assert_eq!(r.code, if errors { 1 } else { 0 }, "{name}.{ext}");
+        }
+    }
+}
