@@ -5,6 +5,7 @@ pub mod convert;
 pub mod inspect;
 pub mod jwt;
 pub mod password;
+pub mod token;
 
 use clap::{Parser, Subcommand};
 
@@ -47,6 +48,7 @@ pub enum Command {
     Check(check::CheckArgs),
     Convert(Box<convert::ConvertArgs>),
     Jwt(jwt::JwtArgs),
+    Token(Box<token::TokenArgs>),
     /// Print a shell completion script
     ///
     /// Example: credkit completions bash > /etc/bash_completion.d/credkit

@@ -6,6 +6,7 @@ pub mod input;
 pub mod inspect;
 pub mod jwt;
 pub mod meta;
+pub mod token;
 
 use crate::cli::{Cli, Command};
 use crate::ctx::Ctx;
@@ -21,12 +22,14 @@ pub fn run(cli: Cli) -> Result<u8> {
         now,
         json: cli.global.json,
         quiet: cli.global.quiet,
+        now_pinned: cli.global.now.is_some(),
     };
     match cli.command {
         Command::Inspect(args) => inspect::run(&ctx, args),
         Command::Convert(args) => convert::run(&ctx, *args),
         Command::Check(args) => check::run(&ctx, args),
         Command::Jwt(args) => jwt::run(&ctx, args),
+        Command::Token(args) => token::run(&ctx, *args),
         Command::Completions { shell } => meta::completions(shell),
         Command::Man { out_dir } => meta::man(&out_dir),
     }
