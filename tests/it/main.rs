@@ -9,3 +9,4 @@ mod inspect_peers;
 mod jwt;
 mod passwords;
 mod support;
+mod token;
