@@ -382,7 +382,14 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
         retries: a.retries,
         ..NetOptions::default()
     };
-    let client = exchange::client(&net).map_err(|message| Error::Url { message })?;
+    let is_https = |u: &str| {
+        u.get(..8)
+            .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+    };
+    let client_tls = s.token_endpoint.as_deref().is_some_and(is_https)
+        || s.token_endpoint.is_none() && issuer.as_deref().is_some_and(is_https);
+    let mut client =
+        exchange::client(&net, client_tls).map_err(|message| Error::Url { message })?;
 
     // Endpoint: --token-endpoint, else Maskinporten's, else discovery.
     let (endpoint, known_issuer) = match (&s.token_endpoint, s.env, &s.issuer) {
@@ -404,6 +411,9 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
                 );
             }
             exchange::check_url(&d.token_endpoint).map_err(|message| Error::Url { message })?;
+            if is_https(&d.token_endpoint) && !client_tls {
+                client = exchange::client(&net, true).map_err(|message| Error::Url { message })?;
+            }
             (d.token_endpoint, Some(d.issuer))
         }
         (None, None, None) => unreachable!("checked above"),

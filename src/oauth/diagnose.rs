@@ -1077,4 +1077,52 @@ mod tests {
             "{f:?}"
         );
     }
+
+    #[test]
+    fn skew_lifetime_and_certificate_environment() {
+        let mut claims = Map::new();
+        claims.insert("aud".into(), Value::from("https://maskinporten.no/"));
+        claims.insert("iat".into(), Value::from(1000));
+        claims.insert("exp".into(), Value::from(1200));
+        let ctx = Context {
+            endpoint: "https://maskinporten.no/token".into(),
+            issuer: Some("https://maskinporten.no/".into()),
+            profile: Some(Profile::Maskinporten),
+            claims: Some(claims),
+            server_date: Some(1300),
+            local_received: 1001,
+            cert_env: Some(Env::Test),
+            ..Default::default()
+        };
+        let f = facts(&ctx);
+        let ids: Vec<&str> = f.iter().filter(|f| f.problem).map(|f| f.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "lifetime",
+                "assertion-expired",
+                "clock-skew",
+                "certificate-env-mismatch"
+            ],
+            "{f:?}"
+        );
+        assert!(
+            f.iter()
+                .any(|f| f.id == "clock-skew" && f.message.contains("299 s behind"))
+        );
+    }
+
+    #[test]
+    fn every_catalogue_id_is_kebab_case_with_a_fix() {
+        for k in CATALOGUE {
+            assert!(
+                k.id.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{}",
+                k.id
+            );
+            assert!(!k.fix.is_empty() && !k.cause.is_empty(), "{}", k.id);
+            assert!(!k.patterns.is_empty(), "{}", k.id);
+        }
+    }
 }

@@ -245,8 +245,10 @@ pub fn check_url(url: &str) -> Result<reqwest::Url, String> {
     }
 }
 
-/// Build the HTTP client.
-pub fn client(net: &NetOptions) -> Result<Client, String> {
+/// Build the HTTP client. `tls`: will an https URL be called? Loading the
+/// platform's trust store costs tens of milliseconds, so a client for plain
+/// http to loopback trusts nothing at all (any https would fail, verified).
+pub fn client(net: &NetOptions, tls: bool) -> Result<Client, String> {
     let mut b = Client::builder()
         .connect_timeout(net.connect_timeout)
         .timeout(net.timeout)
@@ -258,7 +260,13 @@ pub fn client(net: &NetOptions) -> Result<Client, String> {
         if certs.is_empty() {
             return Err("the --ca-file holds no PEM certificate".into());
         }
-        b = b.tls_certs_merge(certs);
+        b = if tls {
+            b.tls_certs_merge(certs)
+        } else {
+            b.tls_certs_only(certs)
+        };
+    } else if !tls {
+        b = b.tls_certs_only(Vec::new());
     }
     b.build().map_err(|e| e.to_string())
 }
