@@ -104,9 +104,51 @@ def main():
         print(f"{label:48} {ours:10.0f} {'openssl speed ' + speed_arg:30} {theirs:9.0f} {ours / theirs:7.3f}")
     print("targets: RS256 >= 0.90 and ES256 >= 0.50 of openssl's rate")
 
+    token_bench(binary, env, args.runs)
+
     print(f"\nworst inspect ratio against openssl pkcs12 -info: {worst:.3f} (target: <= 1.0)")
     print("targets: convert -> PEM ratio <= 1.0 against openssl; convert -> JKS ratio <= 0.05 (20x) against keytool")
     shutil.rmtree(tmp, ignore_errors=True)
+
+
+def token_bench(binary, env, runs):
+    """credkit token: a cached answer, and mint + exchange against a loopback
+    server (tests/peer/maskinporten-errors.mjs, which answers a token without
+    verifying) next to the same mint + exchange in Python (PyJWT + requests)."""
+    peer_dir = os.path.join(ROOT, "tests", "peer")
+    if not os.path.isdir(os.path.join(peer_dir, "node_modules")):
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=peer_dir, check=True)
+    server = subprocess.Popen(["node", os.path.join(peer_dir, "maskinporten-errors.mjs")],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    cache = tempfile.mkdtemp(prefix="credkit-bench-cache-")
+    try:
+        base = server.stdout.readline().strip().removeprefix("listening on ")
+        endpoint = base + "/token"
+        p12 = os.path.join(FIX, "p12/openssl3-aes-auth.p12")
+        tenv = dict(env, XDG_CACHE_HOME=cache, XDG_CONFIG_HOME=cache)
+        common = [binary, "-q", "token", "--key", p12, "--alias", "auth", "--env", "test",
+                  "--token-endpoint", endpoint, "--client-id", "bench-client"]
+        cached = common + ["--scope", "bench:cached"]
+        timed(cached, tenv)  # fills the cache
+        t = sorted(timed(cached, tenv) for _ in range(runs))
+        print(f"\n{'credkit token, cached':48} {statistics.median(t) * 1000:10.2f} ms median (target: < 5 ms)")
+
+        ours = common + ["--scope", "bench:fresh", "--no-cache"]
+        peer = [sys.executable, os.path.join(ROOT, "bench", "pyjwt_token.py"), p12, "changeit", endpoint,
+                "bench-client", "bench:fresh"]
+        timed(ours, tenv)
+        timed(peer, tenv)
+        a, b = [], []
+        for _ in range(runs):
+            a.append(timed(ours, tenv))
+            b.append(timed(peer, tenv))
+        ma, mb = statistics.median(a) * 1000, statistics.median(b) * 1000
+        print(f"{'credkit token --no-cache (mint + exchange)':48} {ma:10.2f} {'pyjwt + requests':30} {mb:9.2f} {ma / mb:7.3f}")
+        print(f"credkit is {mb / ma:.1f}x faster (target: >= 10x)")
+    finally:
+        server.kill()
+        server.wait()
+        shutil.rmtree(cache, ignore_errors=True)
 
 
 if __name__ == "__main__":
