@@ -25,6 +25,9 @@ struct Peer {
 
 impl Peer {
     fn start(script: &str) -> Peer {
+        Peer::start_with(script, &[])
+    }
+    fn start_with(script: &str, envs: &[(&str, String)]) -> Peer {
         let dir = root().join("tests/peer");
         assert!(
             dir.join("node_modules/oidc-provider").exists(),
@@ -36,6 +39,7 @@ impl Peer {
             .arg(dir.join(script))
             .current_dir(&dir)
             .env("PORT", "0")
+            .envs(envs.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("log"))
@@ -978,4 +982,104 @@ fn unusable_input_exits_2_before_any_request() {
     ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("nothing answered"), "{}", r.stderr);
+}
+
+/// TLS is always verified: an unknown CA is refused (exit 2, in plain
+/// words); --ca-file adds it. The certificates are made here with openssl.
+#[test]
+fn tls_is_verified_and_ca_file_adds_a_root() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = |n: &str| path_str(&dir.path().join(n));
+    peer_tool(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=credkit test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign",
+        "-keyout",
+        &p("ca.key"),
+        "-out",
+        &p("ca.pem"),
+    ]);
+    peer_tool(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        &p("srv.key"),
+        "-out",
+        &p("srv.csr"),
+    ]);
+    std::fs::write(
+        dir.path().join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+    )
+    .expect("write");
+    peer_tool(&[
+        "x509",
+        "-req",
+        "-in",
+        &p("srv.csr"),
+        "-CA",
+        &p("ca.pem"),
+        "-CAkey",
+        &p("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        &p("ext.cnf"),
+        "-out",
+        &p("srv.pem"),
+    ]);
+    let peer = Peer::start_with(
+        "tls-token-server.mjs",
+        &[("TLS_CERT", p("srv.pem")), ("TLS_KEY", p("srv.key"))],
+    );
+    let env = Env::new();
+    let mut c = env.cmd();
+    c.args([
+        "--client-id",
+        "c",
+        "--client-secret-env",
+        "S",
+        "--token-endpoint",
+        &peer.token_endpoint(),
+        "--no-cache",
+        "--retries",
+        "0",
+    ])
+    .env("S", "s");
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("(error id: network-tls)"), "{}", r.stderr);
+    assert!(r.stderr.contains("--ca-file"), "{}", r.stderr);
+
+    let mut c = env.cmd();
+    c.args([
+        "--client-id",
+        "c",
+        "--client-secret-env",
+        "S",
+        "--token-endpoint",
+        &peer.token_endpoint(),
+        "--no-cache",
+        "--ca-file",
+        &p("ca.pem"),
+    ])
+    .env("S", "s");
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout, "tls.token.ok\n");
 }
