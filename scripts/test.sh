@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Run credkit's whole test suite. Installs what the tests need when it is
 # missing: a C compiler (aws-lc), openssl 3, keytool, Python's jwcrypto and PyJWT (the
-# peers whose output the tests compare against). Nothing is skipped for a missing tool.
+# peers whose output the tests compare against), Node.js and, with `npm ci` from the
+# committed lock file, the OAuth servers `credkit token` is tested against
+# (tests/peer: oidc-provider). Nothing is skipped for a missing tool. The tests start
+# and stop those servers themselves, on free ports of 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +14,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v keytool >/dev/null 2>&1 || missing+=(default-jre-headless)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
 command -v script >/dev/null 2>&1 || missing+=(bsdutils)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "scripts/test.sh: installing ${missing[*]}" >&2
     sudo=""
@@ -25,6 +30,13 @@ if ! python3 -c "import jwcrypto, jwt" >/dev/null 2>&1; then
     echo "scripts/test.sh: installing jwcrypto and PyJWT (pip)" >&2
     python3 -m pip install --quiet jwcrypto pyjwt 2>/dev/null \
         || python3 -m pip install --quiet --break-system-packages jwcrypto pyjwt
+fi
+
+# oidc-provider and jose, pinned by tests/peer/package-lock.json.
+if [ ! -d tests/peer/node_modules/oidc-provider ] \
+    || [ tests/peer/package-lock.json -nt tests/peer/node_modules/.package-lock.json ]; then
+    echo "scripts/test.sh: installing the OAuth test servers (npm ci in tests/peer)" >&2
+    (cd tests/peer && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 case "$(openssl version)" in

@@ -11,6 +11,8 @@ pub struct Ctx {
     pub json: bool,
     /// Suppress status lines on stderr.
     pub quiet: bool,
+    /// `--now` was given (the clock is pinned).
+    pub now_pinned: bool,
 }
 
 impl Ctx {

@@ -54,6 +54,45 @@ pub enum Error {
     InvalidNow { value: String, detail: String },
     #[error(transparent)]
     Keygen(#[from] crate::cert::keygen::KeygenError),
+    /// The token endpoint refused (exit 1).
+    #[error("{}", refused_message(.0))]
+    Refused(Box<crate::oauth::diagnose::Diagnosis>),
+    /// No HTTP answer: DNS, connection, TLS, proxy, timeout.
+    #[error("cannot reach {}: {}", .0.url, .0.kind.explain(&host_of(&.0.url)).0)]
+    Network(crate::oauth::exchange::NetError),
+    /// An answer that is not a token and not an OAuth refusal (5xx, HTML, ...).
+    #[error("{endpoint} answered HTTP {status}{}", .detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Server {
+        endpoint: String,
+        status: u16,
+        detail: Option<String>,
+    },
+    #[error("{message}")]
+    Url { message: String },
+    #[error(transparent)]
+    Config(#[from] crate::oauth::config::ConfigError),
+    /// The credential failed its checks; nothing was sent.
+    #[error("not sending: the credential in {file} failed its checks ({errors})")]
+    Unfit { file: String, errors: String },
+}
+
+fn host_of(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| url.to_string())
+}
+
+fn refused_message(d: &crate::oauth::diagnose::Diagnosis) -> String {
+    let s = &d.server;
+    let mut m = format!("the token endpoint refused (HTTP {})", s.status);
+    if let Some(e) = &s.error {
+        m.push_str(&format!(": {e}"));
+    }
+    if let Some(e) = &s.error_description {
+        m.push_str(&format!(": {e}"));
+    }
+    m
 }
 
 impl Error {
@@ -79,12 +118,21 @@ impl Error {
             Error::Write { source, .. } => source.id(),
             Error::InvalidNow { .. } => "usage",
             Error::Keygen(e) => e.id(),
+            Error::Refused(d) => d.error_id(),
+            Error::Network(n) => n.kind.id(),
+            Error::Server { .. } => "server-error",
+            Error::Url { .. } => "url-not-allowed",
+            Error::Config(_) => "config",
+            Error::Unfit { .. } => "credential-unfit",
         }
     }
 
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
-        exit::FAILURE
+        match self {
+            Error::Refused(_) | Error::Unfit { .. } => exit::NEGATIVE,
+            _ => exit::FAILURE,
+        }
     }
 
     /// Advice, kept out of the message.
@@ -124,6 +172,23 @@ impl Error {
             }
             Error::InvalidNow { .. } => Some("use RFC 3339, e.g. 2026-01-31T12:00:00Z".into()),
             Error::Keygen(e) => e.hint(),
+            Error::Refused(d) => d
+                .known
+                .as_ref()
+                .map(|k| k.fix.clone())
+                .or_else(|| d.facts.iter().find(|f| f.problem).map(|f| format!("look at: {}", f.message))),
+            Error::Network(n) => Some(n.kind.explain(&host_of(&n.url)).1),
+            Error::Server { status, .. } if *status >= 500 => Some(
+                "the server failed; credkit retried (--retries). Try again later, or check the provider's status page".into(),
+            ),
+            Error::Server { .. } => Some(
+                "this does not look like a token endpoint: check --token-endpoint / --issuer (a proxy or a login page may have answered)".into(),
+            ),
+            Error::Url { .. } => Some("use https (plain http only to 127.0.0.1, ::1 or localhost)".into()),
+            Error::Config(_) => Some("see `credkit token --help`, Configuration".into()),
+            Error::Unfit { .. } => Some(
+                "fix the findings above (`credkit check` shows them too), or add --force to send anyway".into(),
+            ),
         }
     }
 
@@ -132,6 +197,10 @@ impl Error {
         let mut out = Vec::new();
         let mut cur: Option<&(dyn std::error::Error + 'static)> = match self {
             Error::Io { source, .. } => std::error::Error::source(source),
+            Error::Network(n) => {
+                out.push(n.detail.clone());
+                None
+            }
             _ => None,
         };
         while let Some(c) = cur {

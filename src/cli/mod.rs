@@ -6,6 +6,7 @@ pub mod inspect;
 pub mod jwt;
 pub mod keygen;
 pub mod password;
+pub mod token;
 
 use clap::{Parser, Subcommand};
 
@@ -49,6 +50,7 @@ pub enum Command {
     Convert(Box<convert::ConvertArgs>),
     Keygen(Box<keygen::KeygenArgs>),
     Jwt(jwt::JwtArgs),
+    Token(Box<token::TokenArgs>),
     /// Print a shell completion script
     ///
     /// Example: credkit completions bash > /etc/bash_completion.d/credkit

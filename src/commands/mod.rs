@@ -7,6 +7,7 @@ pub mod inspect;
 pub mod jwt;
 pub mod keygen;
 pub mod meta;
+pub mod token;
 
 use crate::cli::{Cli, Command};
 use crate::ctx::Ctx;
@@ -22,6 +23,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         now,
         json: cli.global.json,
         quiet: cli.global.quiet,
+        now_pinned: cli.global.now.is_some(),
     };
     match cli.command {
         Command::Inspect(args) => inspect::run(&ctx, args),
@@ -29,6 +31,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Check(args) => check::run(&ctx, args),
         Command::Jwt(args) => jwt::run(&ctx, args),
         Command::Keygen(args) => keygen::run(&ctx, *args),
+        Command::Token(args) => token::run(&ctx, *args),
         Command::Completions { shell } => meta::completions(shell),
         Command::Man { out_dir } => meta::man(&out_dir),
     }

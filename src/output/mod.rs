@@ -8,6 +8,7 @@ pub mod files;
 pub mod inspect;
 pub mod jwt;
 pub mod sanitize;
+pub mod token;
 
 use crate::error::Error;
 use serde::Serialize;
@@ -115,6 +116,9 @@ struct JsonErrorBody<'a> {
     causes: Vec<String>,
     hints: Vec<String>,
     exit_code: u8,
+    /// For a refusal by the token endpoint: the whole diagnosis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diagnosis: Option<&'a crate::oauth::diagnose::Diagnosis>,
 }
 
 /// Report an error on stderr.
@@ -128,6 +132,10 @@ pub fn report_error(e: &Error, json: bool) {
                 causes: e.causes(),
                 hints: e.hint().into_iter().collect(),
                 exit_code: e.exit_code(),
+                diagnosis: match e {
+                    Error::Refused(d) => Some(d),
+                    _ => None,
+                },
             },
         };
         s = serde_json::to_string(&body).unwrap_or_default();
@@ -137,7 +145,9 @@ pub fn report_error(e: &Error, json: bool) {
         for c in e.causes() {
             s.push_str(&format!("  caused by: {}\n", sanitize::line(&c)));
         }
-        if let Some(h) = e.hint() {
+        if let Error::Refused(d) = e {
+            token::render_diagnosis(d, &mut s);
+        } else if let Some(h) = e.hint() {
             s.push_str(&format!("hint: {h}\n"));
         }
         s.push_str(&format!("(error id: {})\n", e.id()));

@@ -10,3 +10,4 @@ mod jwt;
 mod keygen;
 mod passwords;
 mod support;
+mod token;

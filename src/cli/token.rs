@@ -1,0 +1,199 @@
+//! `credkit token`.
+
+use super::jwt::{parse_claim, parse_duration};
+use super::password::PasswordArgs;
+use crate::jwt::decode::Profile;
+use crate::jwt::jws::Alg;
+use crate::jwt::mint::Env;
+use crate::oauth::exchange::{Auth, Grant};
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "\
+Grants and client authentication:
+  jwt-bearer          RFC 7523 grant (Maskinporten): a signed JWT is the grant; no client auth
+  client-credentials  with --auth private-key-jwt (Okta, Entra ID, Keycloak: --key), or
+                      client-secret-basic / client-secret-post (the secret from
+                      --client-secret-file, --client-secret-env or --client-secret-stdin)
+  refresh-token       the refresh token from --refresh-token-file/-env/-stdin
+Defaults: jwt-bearer with --env or --properties; otherwise client-credentials, with
+private-key-jwt when --key is given and client-secret-basic when a secret is.
+
+Where it goes: --env test|prod is Maskinporten (aud = its issuer, endpoint {issuer}token);
+--issuer URL reads /.well-known/oauth-authorization-server or openid-configuration (else
+{issuer}token); --token-endpoint URL overrides both. The JWT's aud follows the rules of
+--jwt-profile (Maskinporten: the issuer; Okta, Entra: the token endpoint; Keycloak: the issuer)
+and --aud overrides it. TLS is always verified (system roots, plus --ca-file); plain http
+only to loopback addresses. Connection errors, 5xx and 429 are retried (--retries) with a
+freshly minted JWT each time; 4xx never.
+
+Output (stdout holds only this): the access token; --header: `Authorization: Bearer ...`;
+--env-export: `export ACCESS_TOKEN=...`; --json: the whole response plus expires_at.
+--postman-env FILE also writes a Postman environment (token, expiry, base variables).
+
+Cache: a token is reused until shortly before it expires, per endpoint, client, scope,
+resource and key, from $XDG_CACHE_HOME/credkit/tokens (mode 0600; never keys, secrets or
+refresh tokens). --no-cache skips it, --refresh fetches a new token and stores it.
+
+Configuration: --profile NAME reads [profiles.NAME] from --config (default
+$XDG_CONFIG_HOME/credkit/config.toml); --properties FILE reads a jwt-grant-generator
+.properties file unchanged. Flags override both.
+
+When the server refuses, credkit prints its error and error_description, the likely cause
+and the fix (from the known answers of Maskinporten, Okta, Entra ID, Keycloak and RFC 6749),
+the credential check's findings, and local facts: aud against the issuer, the clock against
+the server's Date, the JWT's lifetime, the certificate's environment against the endpoint's.
+
+Examples:
+  credkit token --key virksomhet.p12 --alias auth --env test \\
+      --client-id 0b7c5c8e-1111-2222-3333-444455556666 --scope 'nav:example'
+  curl -H \"$(credkit token --profile mp-test --header)\" https://api.example.no/
+  credkit token --properties client.properties
+  credkit token --key app.pem --client-id 0oa1b2c3 --jwt-profile okta \\
+      --token-endpoint https://example.okta.com/oauth2/v1/token --scope api:read
+  credkit token --issuer https://kc.example/realms/r1 --client-id svc \\
+      --client-secret-env SVC_SECRET --auth client-secret-post
+  eval \"$(credkit token --profile mp-test --env-export MP_TOKEN)\"
+
+Exit status:
+  0  a token was printed
+  1  the server refused (its error, the likely cause and the fix on stderr), or the
+     credential failed its checks (nothing was sent)
+  2  the server could not be reached or gave no usable answer, or the input was unusable
+     (options, keystore, password)";
+
+/// Get an access token (JWT grant, client credentials or refresh), cache it, and explain refusals
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = AFTER_HELP)]
+pub struct TokenArgs {
+    /// Use this profile from the config file
+    #[arg(long, value_name = "NAME", conflicts_with = "properties")]
+    pub profile: Option<String>,
+    /// The config file with profiles (default: $XDG_CONFIG_HOME/credkit/config.toml)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Read a jwt-grant-generator .properties file (Digdir's format, unchanged)
+    #[arg(long, value_name = "FILE")]
+    pub properties: Option<PathBuf>,
+
+    /// The keystore or key file that signs (any format `inspect` reads)
+    #[arg(long, value_name = "FILE", help_heading = "Credential")]
+    pub key: Option<PathBuf>,
+    /// The entry that signs (default: the only one able to sign)
+    #[arg(long, value_name = "ALIAS", help_heading = "Credential")]
+    pub alias: Option<String>,
+    /// The client id (the JWT's iss, and client_id)
+    #[arg(long, value_name = "ID", help_heading = "Credential")]
+    pub client_id: Option<String>,
+    /// Read the client secret from the first line of this file
+    #[arg(
+        long,
+        value_name = "PATH",
+        group = "secret",
+        help_heading = "Credential"
+    )]
+    pub client_secret_file: Option<PathBuf>,
+    /// Read the client secret from this environment variable
+    #[arg(
+        long,
+        value_name = "VAR",
+        group = "secret",
+        help_heading = "Credential"
+    )]
+    pub client_secret_env: Option<String>,
+    /// Read the client secret from the first line of standard input
+    #[arg(long, group = "secret", help_heading = "Credential")]
+    pub client_secret_stdin: bool,
+    /// Read the refresh token from the first line of this file
+    #[arg(long, value_name = "PATH", group = "rt", help_heading = "Credential")]
+    pub refresh_token_file: Option<PathBuf>,
+    /// Read the refresh token from this environment variable
+    #[arg(long, value_name = "VAR", group = "rt", help_heading = "Credential")]
+    pub refresh_token_env: Option<String>,
+    /// Read the refresh token from the first line of standard input
+    #[arg(long, group = "rt", help_heading = "Credential")]
+    pub refresh_token_stdin: bool,
+    /// Send this ready-made JWT (`@FILE`, or `-` for standard input) instead of minting one
+    #[arg(long, value_name = "JWT", help_heading = "Credential")]
+    pub assertion: Option<String>,
+
+    /// Scopes, space-separated
+    #[arg(long, value_name = "SCOPES", help_heading = "Request")]
+    pub scope: Option<String>,
+    /// Resource (RFC 8707; Maskinporten's audience restriction)
+    #[arg(long, value_name = "R", help_heading = "Request")]
+    pub resource: Option<String>,
+    /// Maskinporten consumer_org: the organisation a supplier acts for
+    #[arg(long, value_name = "ORGNO", help_heading = "Request")]
+    pub consumer_org: Option<String>,
+    /// The grant to ask for
+    #[arg(long, value_enum, help_heading = "Request")]
+    pub grant: Option<Grant>,
+    /// How the client authenticates (client-credentials and refresh-token)
+    #[arg(long, value_enum, help_heading = "Request")]
+    pub auth: Option<Auth>,
+    /// The rules the signed JWT follows (default: from the endpoint)
+    #[arg(long, value_enum, help_heading = "Request")]
+    pub jwt_profile: Option<Profile>,
+    /// The JWT's audience (default: by --jwt-profile)
+    #[arg(long, value_name = "URL", help_heading = "Request")]
+    pub aud: Option<String>,
+    /// Put this key id in the JWT header
+    #[arg(long, value_name = "ID", help_heading = "Request")]
+    pub kid: Option<String>,
+    /// Signature algorithm (default: by profile and key type)
+    #[arg(long, value_enum, ignore_case = true, help_heading = "Request")]
+    pub alg: Option<Alg>,
+    /// Time from iat to exp of the JWT, like 120s or 5m
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Request")]
+    pub lifetime: Option<i64>,
+    /// An extra JWT claim NAME=VALUE (VALUE is JSON if it parses as JSON); repeatable
+    #[arg(long = "claim", value_name = "NAME=VALUE", value_parser = parse_claim, help_heading = "Request")]
+    pub claims: Vec<(String, serde_json::Value)>,
+    /// Send even when the credential check or the profile's rules say no
+    #[arg(long, help_heading = "Request")]
+    pub force: bool,
+
+    /// Maskinporten environment (its issuer and token endpoint)
+    #[arg(long, value_enum, conflicts_with = "issuer", help_heading = "Server")]
+    pub env: Option<Env>,
+    /// The issuer: the token endpoint is found from its metadata
+    #[arg(long, value_name = "URL", help_heading = "Server")]
+    pub issuer: Option<String>,
+    /// The token endpoint (overrides --env and --issuer)
+    #[arg(long, value_name = "URL", help_heading = "Server")]
+    pub token_endpoint: Option<String>,
+    /// Also trust the CA certificates in this PEM file
+    #[arg(long, value_name = "FILE", help_heading = "Server")]
+    pub ca_file: Option<PathBuf>,
+    /// Connect timeout, like 10s
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s", help_heading = "Server")]
+    pub connect_timeout: i64,
+    /// Total timeout of one request, like 30s
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s", help_heading = "Server")]
+    pub timeout: i64,
+    /// Retries after connection errors, 5xx and 429
+    #[arg(long, value_name = "N", default_value_t = 2, help_heading = "Server")]
+    pub retries: u32,
+
+    /// Print `Authorization: Bearer TOKEN`
+    #[arg(long, group = "format", help_heading = "Output")]
+    pub header: bool,
+    /// Print `export VAR=TOKEN` (VAR defaults to ACCESS_TOKEN)
+    #[arg(long, value_name = "VAR", num_args = 0..=1, default_missing_value = "ACCESS_TOKEN", group = "format", help_heading = "Output")]
+    pub env_export: Option<String>,
+    /// Also write a Postman environment file with the token and its expiry
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub postman_env: Option<PathBuf>,
+    /// Do not read or write the token cache
+    #[arg(long, help_heading = "Output")]
+    pub no_cache: bool,
+    /// Fetch a new token even if one is cached (and cache it)
+    #[arg(long, conflicts_with = "no_cache", help_heading = "Output")]
+    pub refresh: bool,
+    /// Show the request and the response on stderr (secrets, signatures and tokens redacted)
+    #[arg(long, short, help_heading = "Output")]
+    pub verbose: bool,
+
+    #[command(flatten)]
+    pub passwords: PasswordArgs,
+}

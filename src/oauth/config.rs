@@ -1,0 +1,413 @@
+//! Where `credkit token` settings come from besides flags: named profiles in
+//! a TOML file, and Digdir's `jwt-grant-generator` .properties files (read
+//! unchanged). Flags given on the command line win over both.
+
+use super::exchange::{Auth, Grant};
+use crate::jwt::decode::Profile;
+use crate::jwt::mint::Env;
+use base64::Engine;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Where a secret comes from. `Value` is only used for .properties files,
+/// which hold the keystore password in clear text by design.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Secret {
+    File(PathBuf),
+    Env(String),
+    Value(String),
+}
+
+/// Where the keystore comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    File(PathBuf),
+    /// `keystore.file=base64:...` in a .properties file.
+    Inline {
+        label: String,
+        data: Vec<u8>,
+    },
+}
+
+/// Everything a profile (or a .properties file) can say. `None` = not said.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    pub key: Option<KeySource>,
+    pub alias: Option<String>,
+    pub store_password: Option<Secret>,
+    pub key_password: Option<Secret>,
+    pub client_id: Option<String>,
+    pub scope: Option<String>,
+    pub resource: Option<String>,
+    pub consumer_org: Option<String>,
+    /// Extra claims (pid from .properties).
+    pub claims: Vec<(String, serde_json::Value)>,
+    pub env: Option<Env>,
+    pub issuer: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub aud: Option<String>,
+    pub grant: Option<Grant>,
+    pub auth: Option<Auth>,
+    pub jwt_profile: Option<Profile>,
+    pub kid: Option<String>,
+    pub client_secret: Option<Secret>,
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ConfigError {
+    pub path: String,
+    pub message: String,
+}
+
+/// The TOML file.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// The profile used when --profile is not given.
+    pub default_profile: Option<String>,
+    #[serde(default)]
+    pub profiles: BTreeMap<String, ProfileToml>,
+}
+
+/// One `[profiles.NAME]` table; keys are the flags' names with underscores.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileToml {
+    pub key: Option<PathBuf>,
+    pub alias: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub password_env: Option<String>,
+    pub key_password_file: Option<PathBuf>,
+    pub key_password_env: Option<String>,
+    pub client_id: Option<String>,
+    pub scope: Option<String>,
+    pub resource: Option<String>,
+    pub consumer_org: Option<String>,
+    pub env: Option<String>,
+    pub issuer: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub aud: Option<String>,
+    pub grant: Option<String>,
+    pub auth: Option<String>,
+    /// The JWT rules: maskinporten, okta, entra, keycloak, generic.
+    pub jwt_profile: Option<String>,
+    pub kid: Option<String>,
+    pub client_secret_file: Option<PathBuf>,
+    pub client_secret_env: Option<String>,
+    pub ca_file: Option<PathBuf>,
+}
+
+/// The default config file: `$XDG_CONFIG_HOME/credkit/config.toml`, else the
+/// platform's config directory.
+pub fn default_path() -> Option<PathBuf> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let base = env("XDG_CONFIG_HOME").or_else(|| {
+        if cfg!(windows) {
+            env("APPDATA")
+        } else if cfg!(target_os = "macos") {
+            env("HOME").map(|h| h.join("Library/Application Support"))
+        } else {
+            env("HOME").map(|h| h.join(".config"))
+        }
+    })?;
+    Some(base.join("credkit").join("config.toml"))
+}
+
+fn value_enum<T: clap::ValueEnum>(path: &str, field: &str, v: &str) -> Result<T, ConfigError> {
+    T::from_str(v, true).map_err(|_| {
+        let names: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|x| x.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        ConfigError {
+            path: path.into(),
+            message: format!("{field} = {v:?} is not one of {}", names.join(", ")),
+        }
+    })
+}
+
+/// Read a profile from the TOML text. `name` None = `default_profile`.
+pub fn profile_from_toml(
+    text: &str,
+    path: &Path,
+    name: Option<&str>,
+) -> Result<Settings, ConfigError> {
+    let p = path.display().to_string();
+    let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError {
+        path: p.clone(),
+        message: e.to_string().trim().to_string(),
+    })?;
+    let name = match name.or(file.default_profile.as_deref()) {
+        Some(n) => n.to_string(),
+        None => return Ok(Settings::default()),
+    };
+    let t = file.profiles.get(&name).ok_or_else(|| ConfigError {
+        path: p.clone(),
+        message: format!(
+            "no profile {name:?} (profiles: {})",
+            if file.profiles.is_empty() {
+                "none".to_string()
+            } else {
+                file.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+            }
+        ),
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let rel = |q: &Path| {
+        if q.is_absolute() {
+            q.to_path_buf()
+        } else {
+            base.join(q)
+        }
+    };
+    Ok(Settings {
+        key: t.key.as_deref().map(|k| KeySource::File(rel(k))),
+        alias: t.alias.clone(),
+        store_password: t
+            .password_file
+            .as_deref()
+            .map(|f| Secret::File(rel(f)))
+            .or(t.password_env.clone().map(Secret::Env)),
+        key_password: t
+            .key_password_file
+            .as_deref()
+            .map(|f| Secret::File(rel(f)))
+            .or(t.key_password_env.clone().map(Secret::Env)),
+        client_id: t.client_id.clone(),
+        scope: t.scope.clone(),
+        resource: t.resource.clone(),
+        consumer_org: t.consumer_org.clone(),
+        claims: Vec::new(),
+        env: t
+            .env
+            .as_deref()
+            .map(|v| value_enum(&p, "env", v))
+            .transpose()?,
+        issuer: t.issuer.clone(),
+        token_endpoint: t.token_endpoint.clone(),
+        aud: t.aud.clone(),
+        grant: t
+            .grant
+            .as_deref()
+            .map(|v| value_enum(&p, "grant", v))
+            .transpose()?,
+        auth: t
+            .auth
+            .as_deref()
+            .map(|v| value_enum(&p, "auth", v))
+            .transpose()?,
+        jwt_profile: t
+            .jwt_profile
+            .as_deref()
+            .map(|v| value_enum(&p, "jwt_profile", v))
+            .transpose()?,
+        kid: t.kid.clone(),
+        client_secret: t
+            .client_secret_file
+            .as_deref()
+            .map(|f| Secret::File(rel(f)))
+            .or(t.client_secret_env.clone().map(Secret::Env)),
+        ca_file: t.ca_file.as_deref().map(rel),
+    })
+}
+
+/// Parse Java .properties text (`key=value`, `key: value`, `key value`;
+/// `#`/`!` comments; `\` line continuations; `\t \n \r \f \uXXXX` escapes).
+pub fn parse_properties(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut logical = String::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        let l = line.trim_start();
+        if logical.is_empty() && (l.is_empty() || l.starts_with('#') || l.starts_with('!')) {
+            continue;
+        }
+        // A line ending in an odd number of backslashes continues.
+        let trailing = l.chars().rev().take_while(|c| *c == '\\').count();
+        if trailing % 2 == 1 && lines.peek().is_some() {
+            logical.push_str(&l[..l.len() - 1]);
+            continue;
+        }
+        logical.push_str(l);
+        let (k, v) = split_property(&logical);
+        out.insert(unescape(&k), unescape(&v));
+        logical.clear();
+    }
+    out
+}
+
+fn split_property(s: &str) -> (String, String) {
+    let mut key = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                key.push('\\');
+                if let Some(n) = chars.next() {
+                    key.push(n);
+                }
+            }
+            '=' | ':' => break,
+            c if c.is_whitespace() => {
+                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                    chars.next();
+                }
+                if chars.peek().is_some_and(|c| *c == '=' || *c == ':') {
+                    chars.next();
+                }
+                break;
+            }
+            c => key.push(c),
+        }
+    }
+    let rest: String = chars.collect();
+    (key, rest.trim_start().to_string())
+}
+
+fn unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('t') => out.push('\t'),
+            Some('n') => out.push('\n'),
+            Some('r') => out.push('\r'),
+            Some('f') => out.push('\u{c}'),
+            Some('u') => {
+                let hex: String = chars.by_ref().take(4).collect();
+                if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                    out.push(ch);
+                }
+            }
+            Some(o) => out.push(o),
+            None => {}
+        }
+    }
+    out
+}
+
+/// Map jwt-grant-generator's properties (token-endpoints-and-errors.md §1.6)
+/// onto settings: a Maskinporten jwt-bearer grant.
+pub fn from_properties(text: &str, path: &Path) -> Result<Settings, ConfigError> {
+    let p = path.display().to_string();
+    let m = parse_properties(text);
+    let get = |k: &str| {
+        m.get(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let base = path.parent().unwrap_or(Path::new("."));
+    let key = match get("keystore.file") {
+        Some(f) => Some(match f.strip_prefix("base64:") {
+            Some(b64) => KeySource::Inline {
+                label: format!("{p} (keystore.file)"),
+                data: base64::engine::general_purpose::STANDARD
+                    .decode(b64.trim())
+                    .map_err(|e| ConfigError {
+                        path: p.clone(),
+                        message: format!("keystore.file=base64:... is not base64: {e}"),
+                    })?,
+            },
+            None => {
+                let q = PathBuf::from(&f);
+                KeySource::File(if q.is_absolute() { q } else { base.join(q) })
+            }
+        }),
+        None => None,
+    };
+    let mut claims = Vec::new();
+    if let Some(pid) = get("pid") {
+        claims.push(("pid".to_string(), serde_json::Value::String(pid)));
+    }
+    let audience = get("audience");
+    let env = audience.as_deref().and_then(|a| {
+        [Env::Test, Env::Prod]
+            .into_iter()
+            .find(|e| e.maskinporten_issuer() == a)
+    });
+    Ok(Settings {
+        key,
+        alias: get("keystore.alias"),
+        store_password: m.get("keystore.password").map(|v| Secret::Value(v.clone())),
+        key_password: m
+            .get("keystore.alias.password")
+            .map(|v| Secret::Value(v.clone())),
+        client_id: get("issuer"),
+        scope: get("scope"),
+        resource: get("resource"),
+        consumer_org: get("consumer_org"),
+        claims,
+        env,
+        issuer: audience.clone(),
+        token_endpoint: get("token.endpoint"),
+        aud: audience,
+        grant: Some(Grant::JwtBearer),
+        auth: Some(Auth::None),
+        jwt_profile: Some(if env.is_some() {
+            Profile::Maskinporten
+        } else {
+            Profile::Generic
+        }),
+        kid: get("keystore.kid"),
+        client_secret: None,
+        ca_file: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_as_java_reads_them() {
+        let m = parse_properties(
+            "# comment\n! also\nissuer = abc\nscope=a:b \\\n    c:d\nkeystore.password: p\\u00e5ss\nkey\\=x value\n",
+        );
+        assert_eq!(m["issuer"], "abc");
+        assert_eq!(m["scope"], "a:b c:d");
+        assert_eq!(m["keystore.password"], "påss");
+        assert_eq!(m["key=x"], "value");
+    }
+
+    #[test]
+    fn jwt_grant_generator_file() {
+        let text = "issuer=my-client\naudience=https://test.maskinporten.no/\nscope=digdir:dialogporten\n\
+                    token.endpoint=https://test.maskinporten.no/token\nkeystore.file=ks.p12\nkeystore.password=changeit\n\
+                    keystore.alias=auth\nkeystore.alias.password=changeit\npid=12345678901\n";
+        let s = from_properties(text, Path::new("/etc/mp/client.properties")).expect("ok");
+        assert_eq!(s.client_id.as_deref(), Some("my-client"));
+        assert_eq!(s.env, Some(Env::Test));
+        assert_eq!(
+            s.key,
+            Some(KeySource::File(PathBuf::from("/etc/mp/ks.p12")))
+        );
+        assert_eq!(s.store_password, Some(Secret::Value("changeit".into())));
+        assert_eq!(s.claims.len(), 1);
+    }
+
+    #[test]
+    fn toml_profile_with_relative_paths() {
+        let text = "default_profile = \"mp\"\n[profiles.mp]\nkey = \"k.p12\"\npassword_env = \"PW\"\nclient_id = \"c\"\nenv = \"test\"\ngrant = \"jwt-bearer\"\n";
+        let s = profile_from_toml(text, Path::new("/cfg/config.toml"), None).expect("ok");
+        assert_eq!(s.key, Some(KeySource::File(PathBuf::from("/cfg/k.p12"))));
+        assert_eq!(s.env, Some(Env::Test));
+        assert_eq!(s.grant, Some(Grant::JwtBearer));
+        let e =
+            profile_from_toml(text, Path::new("/cfg/config.toml"), Some("nope")).expect_err("no");
+        assert!(e.message.contains("mp"), "{e}");
+        let bad = profile_from_toml("[profiles.x]\nkee = 1\n", Path::new("c.toml"), Some("x"));
+        assert!(bad.is_err());
+    }
+}

@@ -1,0 +1,129 @@
+//! Finding the token endpoint from an issuer: RFC 8414
+//! (`/.well-known/oauth-authorization-server`), then OpenID Connect
+//! Discovery (`/.well-known/openid-configuration`), then `{issuer}token`.
+
+use super::exchange::{NetError, check_url, classify};
+use reqwest::blocking::Client;
+use serde::Serialize;
+use serde_json::Value;
+
+/// Where the token endpoint came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Discovered {
+    /// The issuer as the metadata states it (or as given when no metadata was found).
+    pub issuer: String,
+    pub token_endpoint: String,
+    /// The metadata URL that answered; null when the fallback was used.
+    pub metadata_url: Option<String>,
+    /// `grant_types_supported`, when the metadata lists it.
+    pub grant_types_supported: Vec<String>,
+    /// `token_endpoint_auth_methods_supported`, when listed.
+    pub auth_methods_supported: Vec<String>,
+}
+
+/// The metadata URLs to try, in order.
+pub fn metadata_urls(issuer: &str) -> Vec<String> {
+    let trimmed = issuer.trim_end_matches('/');
+    let mut out = Vec::new();
+    if let Ok(u) = reqwest::Url::parse(trimmed) {
+        let path = u.path().trim_end_matches('/');
+        let origin = u.origin().ascii_serialization();
+        // RFC 8414 §3: the well-known segment goes between host and path.
+        out.push(format!(
+            "{origin}/.well-known/oauth-authorization-server{path}"
+        ));
+        if !path.is_empty() {
+            out.push(format!("{trimmed}/.well-known/oauth-authorization-server"));
+        }
+    }
+    out.push(format!("{trimmed}/.well-known/openid-configuration"));
+    out
+}
+
+/// `{issuer}token`, with one slash between.
+pub fn fallback_endpoint(issuer: &str) -> String {
+    format!("{}/token", issuer.trim_end_matches('/'))
+}
+
+/// Look the issuer up. A failure to connect is an error; metadata that is
+/// missing (404, not JSON, no token_endpoint) falls back to `{issuer}token`.
+pub fn discover(client: &Client, issuer: &str) -> Result<Discovered, NetError> {
+    check_url(issuer).map_err(|detail| NetError {
+        kind: super::exchange::NetKind::Other,
+        url: issuer.to_string(),
+        detail,
+    })?;
+    for url in metadata_urls(issuer) {
+        let resp = client
+            .get(&url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .map_err(|e| classify(&e, &url))?;
+        if !resp.status().is_success() {
+            continue;
+        }
+        let Ok(Value::Object(m)) = resp.json::<Value>() else {
+            continue;
+        };
+        let Some(te) = m.get("token_endpoint").and_then(Value::as_str) else {
+            continue;
+        };
+        let list = |k: &str| -> Vec<String> {
+            m.get(k)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        return Ok(Discovered {
+            issuer: m
+                .get("issuer")
+                .and_then(Value::as_str)
+                .unwrap_or(issuer)
+                .to_string(),
+            token_endpoint: te.to_string(),
+            metadata_url: Some(url),
+            grant_types_supported: list("grant_types_supported"),
+            auth_methods_supported: list("token_endpoint_auth_methods_supported"),
+        });
+    }
+    Ok(Discovered {
+        issuer: issuer.to_string(),
+        token_endpoint: fallback_endpoint(issuer),
+        metadata_url: None,
+        grant_types_supported: Vec::new(),
+        auth_methods_supported: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_known_urls() {
+        assert_eq!(
+            metadata_urls("https://test.maskinporten.no/"),
+            vec![
+                "https://test.maskinporten.no/.well-known/oauth-authorization-server",
+                "https://test.maskinporten.no/.well-known/openid-configuration"
+            ]
+        );
+        assert_eq!(
+            metadata_urls("https://kc.example/realms/r1"),
+            vec![
+                "https://kc.example/.well-known/oauth-authorization-server/realms/r1",
+                "https://kc.example/realms/r1/.well-known/oauth-authorization-server",
+                "https://kc.example/realms/r1/.well-known/openid-configuration"
+            ]
+        );
+        assert_eq!(
+            fallback_endpoint("https://maskinporten.no/"),
+            "https://maskinporten.no/token"
+        );
+    }
+}

@@ -1,0 +1,301 @@
+//! Output of `credkit token`: the token (plain, header, export line, JSON),
+//! the verbose transcript, the diagnosis of a refusal, the Postman file.
+
+use super::Render;
+use super::sanitize::line as safe;
+use crate::diagnostics::Finding;
+use crate::oauth::diagnose::Diagnosis;
+use crate::oauth::exchange::Event;
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde_json::{Map, Value, json};
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+/// A token. JSON: the server's response members, plus `expires_at`
+/// (RFC 3339, null when the server gave no `expires_in`), `cached` and
+/// `schema` = `credkit.token/1`.
+#[derive(Debug)]
+pub struct TokenReport {
+    pub response: Map<String, Value>,
+    pub expires_at: Option<String>,
+    pub cached: bool,
+    pub token_type: Option<String>,
+    /// Text form: `Authorization: Bearer ...`.
+    pub header: bool,
+    /// Text form: `export VAR=...`.
+    pub env_export: Option<String>,
+}
+
+impl Serialize for TokenReport {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("schema", "credkit.token/1")?;
+        for (k, v) in &self.response {
+            if !matches!(k.as_str(), "schema" | "expires_at" | "cached") {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        m.serialize_entry("expires_at", &self.expires_at)?;
+        m.serialize_entry("cached", &self.cached)?;
+        m.end()
+    }
+}
+
+/// Quote for a POSIX shell (tokens are normally plain, but a server could send anything).
+fn sh(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~+/=".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+impl Render for TokenReport {
+    fn render_text(&self, out: &mut String) {
+        let token = self
+            .response
+            .get("access_token")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        // A token is one line: control characters would be an attack on the terminal.
+        let token: String = token.chars().filter(|c| !c.is_control()).collect();
+        if self.header {
+            let scheme = match self.token_type.as_deref() {
+                Some(t) if t.eq_ignore_ascii_case("dpop") => "DPoP",
+                _ => "Bearer",
+            };
+            let _ = writeln!(out, "Authorization: {scheme} {token}");
+        } else if let Some(var) = &self.env_export {
+            let _ = writeln!(out, "export {var}={}", sh(&token));
+        } else {
+            out.push_str(&token);
+            out.push('\n');
+        }
+    }
+}
+
+/// Warning and error findings of the credential check, as status lines.
+pub fn findings(findings: &[Finding], quiet: bool) {
+    for f in findings {
+        super::status(
+            quiet,
+            &format!("{}[{}]: {}", f.severity.label(), f.id, safe(&f.message)),
+        );
+    }
+}
+
+/// `--verbose` transcript and retry notices, on stderr.
+pub fn event(e: &Event, verbose: bool, quiet: bool) {
+    let mut s = String::new();
+    match e {
+        Event::Request {
+            attempt,
+            method,
+            url,
+            headers,
+            body,
+        } if verbose => {
+            let _ = writeln!(s, "> {method} {url}  (attempt {attempt})");
+            for (k, v) in headers {
+                let _ = writeln!(s, "> {k}: {v}");
+            }
+            let _ = writeln!(s, ">");
+            let _ = writeln!(s, "> {}", safe(body));
+        }
+        Event::Response {
+            status,
+            headers,
+            body,
+            millis,
+        } if verbose => {
+            let _ = writeln!(s, "< HTTP {status}  ({millis} ms)");
+            for (k, v) in headers {
+                let _ = writeln!(s, "< {k}: {}", safe(v));
+            }
+            let _ = writeln!(s, "<");
+            let _ = writeln!(s, "< {}", safe(body));
+        }
+        Event::Retry {
+            attempt,
+            wait,
+            reason,
+        } if !quiet => {
+            let _ = writeln!(
+                s,
+                "credkit: attempt {attempt} failed ({}), trying again in {:.1} s with a new JWT",
+                safe(reason),
+                wait.as_secs_f64()
+            );
+        }
+        _ => {}
+    }
+    if !s.is_empty() {
+        let _ = std::io::stderr().lock().write_all(s.as_bytes());
+    }
+}
+
+/// The text explanation of a refusal (after the `error:` line).
+pub fn render_diagnosis(d: &Diagnosis, out: &mut String) {
+    let s = &d.server;
+    let _ = writeln!(out, "  endpoint:          {}", safe(&d.endpoint));
+    let _ = writeln!(out, "  HTTP status:       {}", s.status);
+    let _ = writeln!(
+        out,
+        "  error:             {}",
+        safe(s.error.as_deref().unwrap_or("(none)"))
+    );
+    if let Some(desc) = &s.error_description {
+        let _ = writeln!(out, "  error_description: {}", safe(desc));
+    }
+    if let Some(u) = &s.error_uri {
+        let _ = writeln!(out, "  error_uri:         {}", safe(u));
+    }
+    if let Some(b) = &s.body {
+        let _ = writeln!(out, "  body:              {}", safe(b));
+    }
+    if let Some(k) = &d.known {
+        let code = k.code.map(|c| format!(" {c}")).unwrap_or_default();
+        let _ = writeln!(out, "known answer: {}{code} ({})", k.provider, k.id);
+        let _ = writeln!(out, "likely cause: {}", k.cause);
+        let _ = writeln!(out, "fix: {}", k.fix);
+    } else if let Some(g) = &d.general {
+        let _ = writeln!(out, "meaning: {g}");
+    }
+    if !d.candidates.is_empty() {
+        let _ = writeln!(out, "the server does not say which; the usual causes are:");
+        for c in &d.candidates {
+            let _ = writeln!(out, "  - {c}");
+        }
+    }
+    for f in &d.facts {
+        let tag = if f.problem { "problem" } else { "fact" };
+        let _ = writeln!(out, "{tag}[{}]: {}", f.id, safe(&f.message));
+    }
+    for f in &d.findings {
+        let _ = writeln!(
+            out,
+            "{}[{}]: {} -> {}",
+            f.severity.label(),
+            f.id,
+            safe(&f.message),
+            safe(&f.fix)
+        );
+    }
+}
+
+/// The variables credkit writes into a Postman environment.
+pub fn postman_values(
+    token: &str,
+    expires_at: Option<&str>,
+    endpoint: &str,
+    client_id: Option<&str>,
+    scope: Option<&str>,
+    issuer: Option<&str>,
+) -> Vec<Value> {
+    let mut v = vec![
+        json!({"key": "access_token", "value": token, "type": "secret", "enabled": true}),
+        json!({"key": "token_expires_at", "value": expires_at.unwrap_or(""), "type": "default", "enabled": true}),
+        json!({"key": "token_endpoint", "value": endpoint, "type": "default", "enabled": true}),
+    ];
+    for (k, val) in [
+        ("client_id", client_id),
+        ("scope", scope),
+        ("issuer", issuer),
+    ] {
+        if let Some(x) = val {
+            v.push(json!({"key": k, "value": x, "type": "default", "enabled": true}));
+        }
+    }
+    v
+}
+
+/// A Postman environment document: a new one, or `existing` with credkit's
+/// variables replaced and the others kept.
+pub fn postman_env(existing: Option<Value>, values: Vec<Value>, now: &str, id: &str) -> Value {
+    let mut doc = existing.unwrap_or_else(|| {
+        json!({"id": id, "name": "credkit token", "values": [], "_postman_variable_scope": "environment"})
+    });
+    let ours: Vec<String> = values
+        .iter()
+        .filter_map(|v| v["key"].as_str().map(str::to_string))
+        .collect();
+    let mut kept: Vec<Value> = doc["values"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|v| {
+            !v["key"]
+                .as_str()
+                .is_some_and(|k| ours.iter().any(|o| o == k))
+        })
+        .collect();
+    kept.extend(values);
+    doc["values"] = Value::Array(kept);
+    doc["_postman_exported_at"] = json!(now);
+    doc["_postman_exported_using"] = json!(concat!("credkit/", env!("CARGO_PKG_VERSION")));
+    doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_forms() {
+        let mut m = Map::new();
+        m.insert("access_token".into(), json!("abc.def.ghi"));
+        let mut r = TokenReport {
+            response: m,
+            expires_at: None,
+            cached: false,
+            token_type: Some("Bearer".into()),
+            header: false,
+            env_export: None,
+        };
+        let mut s = String::new();
+        r.render_text(&mut s);
+        assert_eq!(s, "abc.def.ghi\n");
+        r.header = true;
+        s.clear();
+        r.render_text(&mut s);
+        assert_eq!(s, "Authorization: Bearer abc.def.ghi\n");
+        r.header = false;
+        r.env_export = Some("TOK".into());
+        s.clear();
+        r.render_text(&mut s);
+        assert_eq!(s, "export TOK=abc.def.ghi\n");
+    }
+
+    #[test]
+    fn postman_keeps_other_variables() {
+        let existing = json!({"id": "x", "name": "mine", "values": [
+            {"key": "baseUrl", "value": "https://api", "enabled": true},
+            {"key": "access_token", "value": "old", "enabled": true}
+        ], "_postman_variable_scope": "environment"});
+        let doc = postman_env(
+            Some(existing),
+            postman_values(
+                "new",
+                Some("2026-01-01T00:00:00Z"),
+                "https://e/token",
+                None,
+                None,
+                None,
+            ),
+            "now",
+            "id",
+        );
+        let vals = doc["values"].as_array().expect("values");
+        assert!(vals.iter().any(|v| v["key"] == "baseUrl"));
+        assert_eq!(
+            vals.iter().filter(|v| v["key"] == "access_token").count(),
+            1
+        );
+        assert_eq!(doc["name"], "mine");
+    }
+}
