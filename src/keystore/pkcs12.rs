@@ -134,6 +134,9 @@ pub fn read(data: &[u8], password: Option<&str>) -> Result<Store, KeystoreError>
         .expect(tag::SEQUENCE, "the authSafe ContentInfo")
         .map_err(malformed)?;
     let mac_data = r.optional(tag::SEQUENCE).map_err(malformed)?;
+    // Anything else here (a macData that is not a SEQUENCE, trailing data)
+    // must not be skipped: the file would read as having no MAC at all.
+    r.finish("the PFX (after the macData)").map_err(malformed)?;
     let (ctype, content) = content_info(&auth_safe).map_err(malformed)?;
     if ctype != oid::DATA {
         return Err(KeystoreError::Unsupported {
@@ -538,4 +541,46 @@ fn assemble(p: Parsed) -> Store {
     }
     store.pkcs12 = Some(p.protection);
     store
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name);
+        std::fs::read(p).expect("fixture")
+    }
+
+    /// Regression (hostile corpus `type-p12-mac-not-sequence.p12`): a macData
+    /// that is not a SEQUENCE was skipped and the file read as "no MAC".
+    #[test]
+    fn mac_data_of_the_wrong_type_is_refused() {
+        let der = fixture("p12/openssl3-aes-auth.p12");
+        let pfx = asn1::parse_single(&der).expect("pfx");
+        let mut r = pfx.reader();
+        let version = r.read().expect("version");
+        let auth_safe = r.read().expect("authSafe");
+        let content = [
+            version.raw,
+            auth_safe.raw,
+            &asn1::encode(tag::OCTET_STRING, b"mac"),
+        ]
+        .concat();
+        let bad = asn1::encode(tag::SEQUENCE, &content);
+        let e = read(&bad, Some("changeit")).expect_err("must fail");
+        assert!(
+            matches!(e, KeystoreError::Malformed { .. }),
+            "unexpected error: {e}"
+        );
+        // Trailing data after a real macData is refused too.
+        let mut tail = pfx.content.to_vec();
+        tail.extend_from_slice(&asn1::encode(tag::NULL, &[]));
+        let e = read(&asn1::encode(tag::SEQUENCE, &tail), Some("changeit")).expect_err("trailing");
+        assert!(matches!(e, KeystoreError::Malformed { .. }), "{e}");
+        // The untouched file still reads.
+        assert!(read(&der, Some("changeit")).is_ok());
+    }
 }
