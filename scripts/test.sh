@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run credkit's whole test suite. Installs what the tests need when it is
-# missing: a C compiler (aws-lc), openssl 3, keytool, Python's jwcrypto and PyJWT (the
+# missing: a C compiler (aws-lc), openssl 3, keytool, GNU time, Python's jwcrypto and PyJWT (the
 # peers whose output the tests compare against). Nothing is skipped for a missing tool.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,8 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v keytool >/dev/null 2>&1 || missing+=(default-jre-headless)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
 command -v script >/dev/null 2>&1 || missing+=(bsdutils)
+# GNU time measures peak memory in tests/it/hostile.rs.
+[ -x /usr/bin/time ] || missing+=(time)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "scripts/test.sh: installing ${missing[*]}" >&2
     sudo=""

@@ -4,6 +4,7 @@
 mod check;
 mod cli;
 mod convert;
+mod hostile;
 mod inspect_errors;
 mod inspect_peers;
 mod jwt;
