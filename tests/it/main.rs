@@ -10,3 +10,4 @@ mod inspect_peers;
 mod jwt;
 mod passwords;
 mod support;
+mod write_failure;
