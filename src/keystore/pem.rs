@@ -277,21 +277,40 @@ pub fn assemble(
 ) -> Store {
     let mut store = Store::new(format);
     let mut used = vec![false; certs.len()];
+    // Keys that share a leaf share its chain: build it once (thousands of
+    // keys over thousands of certificates would otherwise take hours).
+    let mut chains: std::collections::HashMap<usize, (Vec<Certificate>, bool)> =
+        std::collections::HashMap::new();
+    let (mut chain_certs, mut cut) = (0usize, 0usize);
     for (key, prot) in keys {
         let mut e = Entry::new(EntryKind::PrivateKey);
         if let Some(i) = certs
             .iter()
             .position(|c| c.public_key.as_ref().ok() == Some(&key.public))
         {
-            e.chain = chain::build(&certs[i], &certs);
-            let mut positions = Vec::new();
-            for c in &e.chain {
-                if let Some(j) = certs.iter().position(|x| x.der == c.der) {
-                    used[j] = true;
-                    positions.push(j);
-                }
-            }
-            e.chain_reordered = positions.windows(2).any(|w| w[0] > w[1]);
+            let (chain, reordered) = if chain_certs >= chain::MAX_CHAIN_CERTS_PER_FILE {
+                cut += 1;
+                (vec![certs[i].clone()], false)
+            } else {
+                chains
+                    .entry(i)
+                    .or_insert_with(|| {
+                        let built = chain::build(&certs[i], &certs);
+                        let mut positions = Vec::new();
+                        for c in &built {
+                            if let Some(j) = certs.iter().position(|x| x.der == c.der) {
+                                used[j] = true;
+                                positions.push(j);
+                            }
+                        }
+                        let reordered = positions.windows(2).any(|w| w[0] > w[1]);
+                        (built, reordered)
+                    })
+                    .clone()
+            };
+            chain_certs += chain.len();
+            e.chain = chain;
+            e.chain_reordered = reordered;
         } else if certs.len() == 1 {
             // A key with a certificate that is not its own: keep them together
             // so the mismatch is reported.
@@ -308,6 +327,9 @@ pub fn assemble(
         e.private_key = Some(key);
         e.key_protection = Some(prot);
         store.entries.push(e);
+    }
+    if cut > 0 {
+        store.notes.push(chain::chains_cut_note(cut));
     }
     // Loose certificates: a chain file is one entry, leaf first, as stored.
     let rest: Vec<Certificate> = certs

@@ -609,6 +609,11 @@ fn assemble(p: Parsed) -> Store {
     }
     let pool: Vec<Certificate> = p.certs.iter().map(|c| c.cert.clone()).collect();
     let mut used = vec![false; p.certs.len()];
+    // Keys that share a leaf share its chain: build it once (thousands of
+    // keys over thousands of certificates would otherwise take hours).
+    let mut chains: std::collections::HashMap<usize, Vec<Certificate>> =
+        std::collections::HashMap::new();
+    let (mut chain_certs, mut cut) = (0usize, 0usize);
     for kb in p.keys {
         let mut e = Entry::new(EntryKind::PrivateKey);
         let key = kb.key;
@@ -631,14 +636,26 @@ fn assemble(p: Parsed) -> Store {
             });
         if let Some(i) = leaf_idx {
             let leaf = &p.certs[i];
-            e.chain = chain::build(&leaf.cert, &pool);
-            for c in &e.chain {
-                for (j, x) in pool.iter().enumerate() {
-                    if x.der == c.der {
-                        used[j] = true;
-                    }
+            e.chain = match chains.get(&i) {
+                _ if chain_certs >= chain::MAX_CHAIN_CERTS_PER_FILE => {
+                    cut += 1;
+                    vec![leaf.cert.clone()]
                 }
-            }
+                Some(c) => c.clone(),
+                None => {
+                    let built = chain::build(&leaf.cert, &pool);
+                    for c in &built {
+                        for (j, x) in pool.iter().enumerate() {
+                            if x.der == c.der {
+                                used[j] = true;
+                            }
+                        }
+                    }
+                    chains.insert(i, built.clone());
+                    built
+                }
+            };
+            chain_certs += e.chain.len();
             e.alias = kb
                 .attrs
                 .friendly_name
@@ -650,6 +667,9 @@ fn assemble(p: Parsed) -> Store {
         e.private_key = key;
         e.key_protection = kb.protection;
         store.entries.push(e);
+    }
+    if cut > 0 {
+        store.notes.push(chain::chains_cut_note(cut));
     }
     for (i, cb) in p.certs.into_iter().enumerate() {
         if used[i] && !cb.attrs.trusted {
