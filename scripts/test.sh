@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Run credkit's whole test suite. Installs what the tests need when it is
-# missing: a C compiler (aws-lc), openssl 3, keytool, Python's jwcrypto and PyJWT (the
-# peers whose output the tests compare against), Node.js and, with `npm ci` from the
-# committed lock file, the OAuth servers `credkit token` is tested against
+# missing: a C compiler (aws-lc), openssl 3, keytool, GNU time, Python's jwcrypto and
+# PyJWT (the peers whose output the tests compare against), Node.js and, with `npm ci`
+# from the committed lock file, the OAuth servers `credkit token` is tested against
 # (tests/peer: oidc-provider). Nothing is skipped for a missing tool. The tests start
 # and stop those servers themselves, on free ports of 127.0.0.1.
 set -euo pipefail
@@ -16,6 +16,8 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
 command -v script >/dev/null 2>&1 || missing+=(bsdutils)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# GNU time measures peak memory in tests/it/hostile.rs.
+[ -x /usr/bin/time ] || missing+=(time)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "scripts/test.sh: installing ${missing[*]}" >&2
     sudo=""

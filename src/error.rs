@@ -139,7 +139,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Usage { hint, .. } => hint.clone(),
-            Error::Io { source, .. } => match source.kind() {
+            Error::Io { action, source, .. } => match source.kind() {
                 std::io::ErrorKind::NotFound => {
                     Some("check the path and the current directory".into())
                 }
@@ -149,6 +149,11 @@ impl Error {
                 std::io::ErrorKind::AlreadyExists => {
                     Some("add --force to replace it, or choose another name".into())
                 }
+                _ if *action == "write" => Some(
+                    "check the free space, quota and file size limit (ulimit -f) where the \
+                     output goes; no existing file was changed and no partial file was left"
+                        .into(),
+                ),
                 _ => None,
             },
             Error::Input { source, .. } | Error::Keystore(source) => source.hint(),

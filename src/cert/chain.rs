@@ -64,12 +64,31 @@ pub fn analyse(chain: &[Certificate]) -> ChainReport {
     }
 }
 
+/// Longest chain [`build`] follows. Real chains have 2 to 5 certificates; a
+/// hostile file could chain thousands, and every key would walk them all.
+pub const MAX_CHAIN_LEN: usize = 16;
+
+/// Most certificates the key entries of one file hold in their chains
+/// together. Past it, further keys keep only their own certificate (with a
+/// note): thousands of keys sharing a long chain would copy it thousands of
+/// times.
+pub const MAX_CHAIN_CERTS_PER_FILE: usize = 1000;
+
+/// The note for keys whose chains were cut to the leaf.
+pub fn chains_cut_note(keys: usize) -> String {
+    format!(
+        "{keys} key entries show only their own certificate: the file's chains hold more \
+         than {MAX_CHAIN_CERTS_PER_FILE} certificates"
+    )
+}
+
 /// Order a bag of certificates into a chain starting at `leaf`, following
-/// issuer names. Certificates that do not fit are left out.
+/// issuer names. Certificates that do not fit are left out, and so is
+/// anything past [`MAX_CHAIN_LEN`] certificates.
 pub fn build(leaf: &Certificate, pool: &[Certificate]) -> Vec<Certificate> {
     let mut out = vec![leaf.clone()];
     let mut used = vec![false; pool.len()];
-    while out.len() <= pool.len() + 1 {
+    while out.len() <= pool.len() + 1 && out.len() < MAX_CHAIN_LEN {
         let Some(cur) = out.last() else { break };
         if cur.is_self_issued() {
             break;

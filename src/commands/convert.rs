@@ -274,17 +274,28 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
         }
         return Ok(exit::OK);
     }
+    // Write every file (all of --split's parts) to a temporary name first;
+    // only when all are written are they renamed into place. A failure on
+    // the way leaves no output file and every existing one untouched.
+    let mut staged = Vec::with_capacity(written.files.len());
     for f in &written.files {
         let path = match f.part {
             Some(p) => split_path(&args.output, p),
             None => args.output.clone(),
         };
-        files::write_atomic(&path, &f.bytes, args.force, f.private).map_err(|source| {
-            Error::Io {
-                action: "write",
-                path: path.display().to_string(),
-                source,
-            }
+        let io = |source| Error::Io {
+            action: "write",
+            path: path.display().to_string(),
+            source,
+        };
+        staged.push(files::stage(&path, &f.bytes, args.force, f.private).map_err(io)?);
+    }
+    for (s, f) in staged.into_iter().zip(&written.files) {
+        let path = s.path().to_path_buf();
+        s.commit().map_err(|source| Error::Io {
+            action: "write",
+            path: path.display().to_string(),
+            source,
         })?;
         report.outputs.push(OutputFile {
             path: path.display().to_string(),

@@ -120,6 +120,9 @@ impl KeystoreError {
             "input-too-large" => "this limit protects against hostile files; no real \
                  keystore comes close to it"
                 .into(),
+            "key-invalid" => "the key is damaged or is not what its label says: copy it \
+                 again, or export it afresh from where it came from"
+                .into(),
             _ => return None,
         })
     }

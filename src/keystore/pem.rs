@@ -13,6 +13,10 @@ use base64::engine::general_purpose::STANDARD;
 /// Most PEM blocks accepted in one file.
 const MAX_BLOCKS: usize = 10_000;
 
+/// Most key-derivation iterations spent on the encrypted keys of one file
+/// (as for PKCS#12: one key may use the whole per-key cap).
+const MAX_TOTAL_ITERATIONS: u64 = 10_000_000;
+
 /// One PEM block.
 #[derive(Debug, Clone)]
 pub struct Block {
@@ -134,6 +138,25 @@ pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, crate::e
     let mut certs: Vec<Certificate> = Vec::new();
     let mut publics: Vec<PublicKey> = Vec::new();
     let mut notes = Vec::new();
+    // Each encrypted key is capped by its decryption; the file as a whole
+    // here, before any derivation (thousands of blocks of 10 million
+    // iterations each would take hours). Counts over the per-key cap are
+    // left to the decryption, which names them.
+    let declared = blocks
+        .iter()
+        .filter(|b| b.label == "ENCRYPTED PRIVATE KEY")
+        .filter_map(|b| pbe::describe_pkcs8(&b.der).ok())
+        .map(|i| i.iterations)
+        .filter(|n| *n <= pbe::MAX_ITERATIONS)
+        .fold(0u64, u64::saturating_add);
+    if declared > MAX_TOTAL_ITERATIONS {
+        return Err(KeystoreError::TooLarge {
+            what: "sum of the key-derivation iteration counts in the file".into(),
+            value: declared,
+            max: MAX_TOTAL_ITERATIONS,
+        }
+        .into());
+    }
     for b in &blocks {
         let at = |e: KeystoreError| -> crate::error::Error {
             KeystoreError::InBlock {
@@ -255,21 +278,40 @@ pub fn assemble(
     let mut store = Store::new(format);
     let mut used = vec![false; certs.len()];
     let single_key = keys.len() == 1;
+    // Keys that share a leaf share its chain: build it once (thousands of
+    // keys over thousands of certificates would otherwise take hours).
+    let mut chains: std::collections::HashMap<usize, (Vec<Certificate>, bool)> =
+        std::collections::HashMap::new();
+    let (mut chain_certs, mut cut) = (0usize, 0usize);
     for (key, prot) in keys {
         let mut e = Entry::new(EntryKind::PrivateKey);
         if let Some(i) = certs
             .iter()
             .position(|c| c.public_key.as_ref().ok() == Some(&key.public))
         {
-            e.chain = chain::build(&certs[i], &certs);
-            let mut positions = Vec::new();
-            for c in &e.chain {
-                if let Some(j) = certs.iter().position(|x| x.der == c.der) {
-                    used[j] = true;
-                    positions.push(j);
-                }
-            }
-            e.chain_reordered = positions.windows(2).any(|w| w[0] > w[1]);
+            let (chain, reordered) = if chain_certs >= chain::MAX_CHAIN_CERTS_PER_FILE {
+                cut += 1;
+                (vec![certs[i].clone()], false)
+            } else {
+                chains
+                    .entry(i)
+                    .or_insert_with(|| {
+                        let built = chain::build(&certs[i], &certs);
+                        let mut positions = Vec::new();
+                        for c in &built {
+                            if let Some(j) = certs.iter().position(|x| x.der == c.der) {
+                                used[j] = true;
+                                positions.push(j);
+                            }
+                        }
+                        let reordered = positions.windows(2).any(|w| w[0] > w[1]);
+                        (built, reordered)
+                    })
+                    .clone()
+            };
+            chain_certs += chain.len();
+            e.chain = chain;
+            e.chain_reordered = reordered;
         } else if single_key && !certs.is_empty() {
             // The only key, with certificates that are not its own: keep them
             // together (the first certificate as the leaf, the way key+chain
@@ -293,6 +335,9 @@ pub fn assemble(
         e.private_key = Some(key);
         e.key_protection = Some(prot);
         store.entries.push(e);
+    }
+    if cut > 0 {
+        store.notes.push(chain::chains_cut_note(cut));
     }
     // Loose certificates: a chain file is one entry, leaf first, as stored.
     let rest: Vec<Certificate> = certs
@@ -449,4 +494,64 @@ fn classify_der(data: &[u8]) -> DerKind {
 /// Is this binary data a single DER structure credkit could read?
 pub fn looks_like_der(data: &[u8]) -> bool {
     data.first() == Some(&tag::SEQUENCE) && asn1::Reader::new(data).read().is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An EncryptedPrivateKeyInfo (PBES2, PBKDF2, AES-256-CBC) declaring
+    /// `iterations`, with nothing valid to decrypt.
+    fn epki(iterations: u32) -> Vec<u8> {
+        let oid = |d: &str| asn1::encode(tag::OID, &crate::key::oid_bytes(d));
+        let seq = |parts: &[Vec<u8>]| asn1::encode(tag::SEQUENCE, &parts.concat());
+        let kdf = seq(&[
+            oid(pbe::oid::PBKDF2),
+            seq(&[
+                asn1::encode(tag::OCTET_STRING, &[1; 16]),
+                asn1::encode(tag::INTEGER, &iterations.to_be_bytes()),
+            ]),
+        ]);
+        let enc = seq(&[
+            oid(pbe::oid::AES256_CBC),
+            asn1::encode(tag::OCTET_STRING, &[2; 16]),
+        ]);
+        seq(&[
+            seq(&[oid(pbe::oid::PBES2), seq(&[kdf, enc])]),
+            asn1::encode(tag::OCTET_STRING, &[3; 32]),
+        ])
+    }
+
+    fn pem_block(der: &[u8]) -> String {
+        format!(
+            "-----BEGIN ENCRYPTED PRIVATE KEY-----\n{}\n-----END ENCRYPTED PRIVATE KEY-----\n",
+            STANDARD.encode(der)
+        )
+    }
+
+    /// Regression: each encrypted key was capped at 10 million iterations,
+    /// the file was not: keys adding up to more are refused before any
+    /// derivation (no password is even asked for).
+    #[test]
+    fn total_iterations_are_capped_before_any_work() {
+        let text = [pem_block(&epki(6_000_000)), pem_block(&epki(6_000_000))].concat();
+        let mut asked = 0;
+        let mut pw = || {
+            asked += 1;
+            Ok(Some("changeit".to_string()))
+        };
+        let start = std::time::Instant::now();
+        let e = read(&text, &mut pw).expect_err("refused");
+        assert!(
+            e.to_string()
+                .contains("sum of the key-derivation iteration counts"),
+            "{e}"
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(asked, 0);
+        // Within the total, the key is derived (and the garbage fails).
+        let mut pw = || Ok(Some("changeit".to_string()));
+        let e = read(&pem_block(&epki(1000)), &mut pw).expect_err("garbage");
+        assert!(e.to_string().contains("wrong password"), "{e}");
+    }
 }

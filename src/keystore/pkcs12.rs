@@ -11,6 +11,14 @@ use crate::key::{PrivateKey, read_algorithm};
 /// Most bags / certificates accepted in one file.
 const MAX_BAGS: usize = 10_000;
 
+/// Most key-derivation iterations spent on one file: the MAC, the encrypted
+/// certificate bags and the key bags together (each one is also capped at
+/// [`pbe::MAX_ITERATIONS`]). The NSS fixture, the most expensive real file,
+/// needs 1.8 million; without a total, a file of many bags of 10 million
+/// iterations each would keep credkit busy for hours. 10 million PBKDF2
+/// iterations take about 2 s in a release build (much longer in a debug one).
+const MAX_TOTAL_ITERATIONS: u64 = 10_000_000;
+
 mod oid {
     pub const DATA: &str = "1.2.840.113549.1.7.1";
     pub const ENCRYPTED_DATA: &str = "1.2.840.113549.1.7.6";
@@ -67,6 +75,93 @@ struct Parsed {
     certs: Vec<CertBag>,
     secrets: Vec<Attrs>,
     protection: Pkcs12Protection,
+    /// Key-derivation iterations spent so far (see [`MAX_TOTAL_ITERATIONS`]).
+    iterations_spent: u64,
+}
+
+impl Parsed {
+    /// Account for a key derivation before doing it. A single count over
+    /// the per-derivation cap is left to the decryption, which refuses it
+    /// with its own message.
+    fn spend(&mut self, iterations: u64) -> Result<(), KeystoreError> {
+        if iterations > pbe::MAX_ITERATIONS {
+            return Ok(());
+        }
+        self.iterations_spent = spend(self.iterations_spent, iterations)?;
+        Ok(())
+    }
+}
+
+fn spend(spent: u64, iterations: u64) -> Result<u64, KeystoreError> {
+    let total = spent.saturating_add(iterations);
+    if total > MAX_TOTAL_ITERATIONS {
+        return Err(KeystoreError::TooLarge {
+            what: "sum of the key-derivation iteration counts in the file".into(),
+            value: total,
+            max: MAX_TOTAL_ITERATIONS,
+        });
+    }
+    Ok(total)
+}
+
+/// The iteration counts visible before anything is decrypted: the MAC's
+/// (per password candidate), the encrypted certificate bags' and the key
+/// bags in plain SafeContents. Errors, and single counts over the cap per
+/// derivation, are left to the reader proper (which reports them as such).
+fn declared_iterations(auth_bytes: &[u8], mac_iterations: u64) -> u64 {
+    let mut total = mac_iterations;
+    let Ok(seq) = asn1::parse_single(auth_bytes) else {
+        return total;
+    };
+    let mut r = seq.reader();
+    while let Ok(ci) = r.read() {
+        let Ok((ctype, Some(content))) = content_info(&ci) else {
+            continue;
+        };
+        if ctype == oid::ENCRYPTED_DATA {
+            let found = (|| -> Option<u64> {
+                let mut er = content.reader();
+                er.read().ok()?;
+                let mut ecr = er.read().ok()?.reader();
+                ecr.read().ok()?;
+                let (alg, params) = read_algorithm(&mut ecr).ok()?;
+                pbe::describe(&alg, params.as_ref())
+                    .ok()
+                    .map(|i| i.iterations)
+            })()
+            .filter(|n| *n <= pbe::MAX_ITERATIONS);
+            total = total.saturating_add(found.unwrap_or(0));
+        } else if ctype == oid::DATA {
+            let Ok(bytes) = content.octets() else {
+                continue;
+            };
+            let Ok(sc) = asn1::parse_single(&bytes) else {
+                continue;
+            };
+            let mut br = sc.reader();
+            while let Ok(bag) = br.read() {
+                let mut f = bag.reader();
+                let is_shrouded = f
+                    .read()
+                    .ok()
+                    .and_then(|t| t.oid().ok())
+                    .is_some_and(|o| o == oid::SHROUDED_KEY_BAG);
+                if !is_shrouded {
+                    continue;
+                }
+                if let Some(info) = f
+                    .read()
+                    .ok()
+                    .and_then(|t| t.reader().read().ok())
+                    .and_then(|v| pbe::describe_pkcs8(v.raw).ok())
+                    .filter(|i| i.iterations <= pbe::MAX_ITERATIONS)
+                {
+                    total = total.saturating_add(info.iterations);
+                }
+            }
+        }
+    }
+    total
 }
 
 fn malformed(e: asn1::Asn1Error) -> KeystoreError {
@@ -134,6 +229,9 @@ pub fn read(data: &[u8], password: Option<&str>) -> Result<Store, KeystoreError>
         .expect(tag::SEQUENCE, "the authSafe ContentInfo")
         .map_err(malformed)?;
     let mac_data = r.optional(tag::SEQUENCE).map_err(malformed)?;
+    // Anything else here (a macData that is not a SEQUENCE, trailing data)
+    // must not be skipped: the file would read as having no MAC at all.
+    r.finish("the PFX (after the macData)").map_err(malformed)?;
     let (ctype, content) = content_info(&auth_safe).map_err(malformed)?;
     if ctype != oid::DATA {
         return Err(KeystoreError::Unsupported {
@@ -159,6 +257,19 @@ pub fn read(data: &[u8], password: Option<&str>) -> Result<Store, KeystoreError>
         ber,
         ..Default::default()
     };
+    // Refuse a file whose declared key derivations add up to too much
+    // before doing any of them.
+    let mac_iterations = match &mac_data {
+        Some(mac) => mac_iteration_count(mac)?,
+        None => 0,
+    };
+    let mac_iterations = if mac_iterations <= pbe::MAX_ITERATIONS {
+        let total = mac_iterations.saturating_mul(bmp_candidates(given).len() as u64);
+        spend(0, declared_iterations(&auth_bytes, total))?;
+        total
+    } else {
+        0 // verify_mac refuses it, naming the MAC
+    };
     // Verify the MAC first: it tells a wrong password apart from everything else.
     let mut bmp_used: Option<Vec<u8>> = None;
     if let Some(mac) = mac_data {
@@ -183,6 +294,7 @@ pub fn read(data: &[u8], password: Option<&str>) -> Result<Store, KeystoreError>
         bmp_used.as_deref(),
         protection,
         password,
+        mac_iterations,
     )?;
     Ok(assemble(parsed))
 }
@@ -195,6 +307,19 @@ fn content_info<'a>(ci: &Tlv<'a>) -> asn1::Result<(String, Option<Tlv<'a>>)> {
         None => None,
     };
     Ok((ctype, content))
+}
+
+/// The MAC's iteration count (1 when absent), or a structural error.
+fn mac_iteration_count(mac: &Tlv<'_>) -> Result<u64, KeystoreError> {
+    let mut r = mac.reader();
+    r.expect(tag::SEQUENCE, "the MAC DigestInfo")
+        .map_err(malformed)?;
+    r.expect(tag::OCTET_STRING, "the MAC salt")
+        .map_err(malformed)?;
+    match r.optional(tag::INTEGER).map_err(malformed)? {
+        Some(i) => i.u64().map_err(malformed),
+        None => Ok(1),
+    }
 }
 
 fn verify_mac(
@@ -253,12 +378,14 @@ fn parse_auth_safe(
     bmp: Option<&[u8]>,
     protection: Pkcs12Protection,
     given: Option<&str>,
+    mac_iterations: u64,
 ) -> Result<Parsed, KeystoreError> {
     let mut parsed = Parsed {
         keys: Vec::new(),
         certs: Vec::new(),
         secrets: Vec::new(),
         protection,
+        iterations_spent: mac_iterations,
     };
     let seq = asn1::parse_single(auth_bytes)
         .and_then(|t| t.expect(tag::SEQUENCE, "an AuthenticatedSafe SEQUENCE"))
@@ -292,6 +419,7 @@ fn parse_auth_safe(
                 let _ct = ecr.expect(tag::OID, "a content type").map_err(malformed)?;
                 let (alg, params) = read_algorithm(&mut ecr).map_err(malformed)?;
                 let info = pbe::describe(&alg, params.as_ref()).map_err(|e| pbe_err(e, ""))?;
+                parsed.spend(info.iterations)?;
                 parsed.protection.certificates.push(info);
                 let enc = match ecr.read().map_err(malformed)? {
                     t if t.tag == 0x80 => t.content.to_vec(),
@@ -421,6 +549,7 @@ fn parse_safe_contents(
             }
             oid::SHROUDED_KEY_BAG => {
                 let info = pbe::describe_pkcs8(value.raw).map_err(|e| pbe_err(e, ""))?;
+                parsed.spend(info.iterations)?;
                 let pkcs8 = pbe::decrypt_pkcs8(value.raw, password)
                     .map_err(|e| pbe_err(e, "PKCS#12 key bag"))?;
                 let key = PrivateKey::from_pkcs8(&pkcs8).map_err(KeystoreError::Key)?;
@@ -480,6 +609,11 @@ fn assemble(p: Parsed) -> Store {
     }
     let pool: Vec<Certificate> = p.certs.iter().map(|c| c.cert.clone()).collect();
     let mut used = vec![false; p.certs.len()];
+    // Keys that share a leaf share its chain: build it once (thousands of
+    // keys over thousands of certificates would otherwise take hours).
+    let mut chains: std::collections::HashMap<usize, Vec<Certificate>> =
+        std::collections::HashMap::new();
+    let (mut chain_certs, mut cut) = (0usize, 0usize);
     for kb in p.keys {
         let mut e = Entry::new(EntryKind::PrivateKey);
         let key = kb.key;
@@ -502,14 +636,26 @@ fn assemble(p: Parsed) -> Store {
             });
         if let Some(i) = leaf_idx {
             let leaf = &p.certs[i];
-            e.chain = chain::build(&leaf.cert, &pool);
-            for c in &e.chain {
-                for (j, x) in pool.iter().enumerate() {
-                    if x.der == c.der {
-                        used[j] = true;
-                    }
+            e.chain = match chains.get(&i) {
+                _ if chain_certs >= chain::MAX_CHAIN_CERTS_PER_FILE => {
+                    cut += 1;
+                    vec![leaf.cert.clone()]
                 }
-            }
+                Some(c) => c.clone(),
+                None => {
+                    let built = chain::build(&leaf.cert, &pool);
+                    for c in &built {
+                        for (j, x) in pool.iter().enumerate() {
+                            if x.der == c.der {
+                                used[j] = true;
+                            }
+                        }
+                    }
+                    chains.insert(i, built.clone());
+                    built
+                }
+            };
+            chain_certs += e.chain.len();
             e.alias = kb
                 .attrs
                 .friendly_name
@@ -521,6 +667,9 @@ fn assemble(p: Parsed) -> Store {
         e.private_key = key;
         e.key_protection = kb.protection;
         store.entries.push(e);
+    }
+    if cut > 0 {
+        store.notes.push(chain::chains_cut_note(cut));
     }
     for (i, cb) in p.certs.into_iter().enumerate() {
         if used[i] && !cb.attrs.trusted {
@@ -538,4 +687,102 @@ fn assemble(p: Parsed) -> Store {
     }
     store.pkcs12 = Some(p.protection);
     store
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name);
+        std::fs::read(p).expect("fixture")
+    }
+
+    /// Regression (hostile corpus `type-p12-mac-not-sequence.p12`): a macData
+    /// that is not a SEQUENCE was skipped and the file read as "no MAC".
+    #[test]
+    fn mac_data_of_the_wrong_type_is_refused() {
+        let der = fixture("p12/openssl3-aes-auth.p12");
+        let pfx = asn1::parse_single(&der).expect("pfx");
+        let mut r = pfx.reader();
+        let version = r.read().expect("version");
+        let auth_safe = r.read().expect("authSafe");
+        let content = [
+            version.raw,
+            auth_safe.raw,
+            &asn1::encode(tag::OCTET_STRING, b"mac"),
+        ]
+        .concat();
+        let bad = asn1::encode(tag::SEQUENCE, &content);
+        let e = read(&bad, Some("changeit")).expect_err("must fail");
+        assert!(
+            matches!(e, KeystoreError::Malformed { .. }),
+            "unexpected error: {e}"
+        );
+        // Trailing data after a real macData is refused too.
+        let mut tail = pfx.content.to_vec();
+        tail.extend_from_slice(&asn1::encode(tag::NULL, &[]));
+        let e = read(&asn1::encode(tag::SEQUENCE, &tail), Some("changeit")).expect_err("trailing");
+        assert!(matches!(e, KeystoreError::Malformed { .. }), "{e}");
+        // The untouched file still reads.
+        assert!(read(&der, Some("changeit")).is_ok());
+    }
+
+    fn oid_tlv(dotted: &str) -> Vec<u8> {
+        asn1::encode(tag::OID, &crate::key::oid_bytes(dotted))
+    }
+
+    /// A MAC-less PFX with `bags` plain SafeContents, each holding one
+    /// PBES2 key bag that declares `iterations` (nothing valid to decrypt).
+    fn pfx_with_key_bags(bags: usize, iterations: u32) -> Vec<u8> {
+        let seq = |parts: &[Vec<u8>]| asn1::encode(tag::SEQUENCE, &parts.concat());
+        let kdf = seq(&[
+            oid_tlv(pbe::oid::PBKDF2),
+            seq(&[
+                asn1::encode(tag::OCTET_STRING, &[1; 16]),
+                asn1::encode(tag::INTEGER, &iterations.to_be_bytes()),
+            ]),
+        ]);
+        let enc = seq(&[
+            oid_tlv(pbe::oid::AES256_CBC),
+            asn1::encode(tag::OCTET_STRING, &[2; 16]),
+        ]);
+        let epki = seq(&[
+            seq(&[oid_tlv(pbe::oid::PBES2), seq(&[kdf, enc])]),
+            asn1::encode(tag::OCTET_STRING, &[3; 32]),
+        ]);
+        let bag = seq(&[oid_tlv(oid::SHROUDED_KEY_BAG), asn1::encode(0xa0, &epki)]);
+        let ci = seq(&[
+            oid_tlv(oid::DATA),
+            asn1::encode(0xa0, &asn1::encode(tag::OCTET_STRING, &seq(&[bag]))),
+        ]);
+        let auth_safe = seq(&vec![ci; bags]);
+        seq(&[
+            asn1::encode(tag::INTEGER, &[3]),
+            seq(&[
+                oid_tlv(oid::DATA),
+                asn1::encode(0xa0, &asn1::encode(tag::OCTET_STRING, &auth_safe)),
+            ]),
+        ])
+    }
+
+    /// Regression: each key bag was capped at 10 million iterations, but not
+    /// the file: bags adding up to more are refused before any derivation.
+    #[test]
+    fn total_iterations_are_capped_before_any_work() {
+        let start = std::time::Instant::now();
+        let e = read(&pfx_with_key_bags(3, 9_000_000), Some("changeit")).expect_err("refused");
+        assert!(
+            matches!(&e, KeystoreError::TooLarge { what, value: 27_000_000, .. } if what.contains("sum")),
+            "{e}"
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+        let e = read(&pfx_with_key_bags(2, 6_000_000), Some("changeit")).expect_err("refused");
+        assert!(matches!(e, KeystoreError::TooLarge { .. }), "{e}");
+        // Within the total, the bag is derived (and fails to decrypt).
+        let e = read(&pfx_with_key_bags(1, 1000), Some("changeit")).expect_err("garbage");
+        assert!(matches!(e, KeystoreError::WrongPassword { .. }), "{e}");
+    }
 }

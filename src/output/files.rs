@@ -1,12 +1,26 @@
 //! Writing files safely: never overwrite without `--force`, write to a
 //! temporary file in the same directory and rename it into place, and create
 //! files that hold private keys with mode 0600.
+//!
+//! A failed write (full disk, quota, file size limit) removes the temporary
+//! file and leaves any existing file untouched. Several files that belong
+//! together (`convert --split`) are all written and synced first and only
+//! then renamed into place, so a failure while writing leaves none of them.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// Write `bytes` to `path` atomically.
-pub fn write_atomic(path: &Path, bytes: &[u8], force: bool, private: bool) -> std::io::Result<()> {
+/// A file written and synced to a temporary name next to its destination,
+/// not yet visible under its real name. Dropping it removes the temporary file.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: tempfile::NamedTempFile,
+    path: PathBuf,
+    force: bool,
+}
+
+/// Write `bytes` to a temporary file next to `path` (see [`Staged`]).
+pub fn stage(path: &Path, bytes: &[u8], force: bool, private: bool) -> std::io::Result<Staged> {
     if !force && path.exists() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::AlreadyExists,
@@ -27,12 +41,38 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool, private: bool) -> st
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(mode))?;
     }
-    tmp.write_all(bytes)?;
+    // Write through the plain file: errors then name the destination (the
+    // caller's message), not the temporary file, which is removed on drop.
+    tmp.as_file_mut().write_all(bytes)?;
     tmp.as_file().sync_all()?;
-    if force {
-        tmp.persist(path).map_err(|e| e.error)?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    Ok(Staged {
+        tmp,
+        path: path.to_path_buf(),
+        force,
+    })
+}
+
+impl Staged {
+    /// The destination.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
-    Ok(())
+
+    /// Rename the temporary file into place (never over an existing file
+    /// without `force`).
+    pub fn commit(self) -> std::io::Result<()> {
+        if self.force {
+            self.tmp.persist(&self.path).map_err(|e| e.error)?;
+        } else {
+            self.tmp
+                .persist_noclobber(&self.path)
+                .map_err(|e| e.error)?;
+        }
+        Ok(())
+    }
+}
+
+/// Write `bytes` to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8], force: bool, private: bool) -> std::io::Result<()> {
+    stage(path, bytes, force, private)?.commit()
 }

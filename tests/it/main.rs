@@ -4,6 +4,7 @@
 mod check;
 mod cli;
 mod convert;
+mod hostile;
 mod inspect_errors;
 mod inspect_peers;
 mod jwt;
@@ -11,3 +12,4 @@ mod keygen;
 mod passwords;
 mod support;
 mod token;
+mod write_failure;
