@@ -26,3 +26,15 @@ impl Ctx {
         })
     }
 }
+
+/// A Unix time as RFC 3339 (`2026-11-23T12:00:00Z`); the number itself when
+/// it is out of range.
+pub fn rfc3339(secs: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| secs.to_string())
+}

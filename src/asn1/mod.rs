@@ -407,6 +407,59 @@ pub fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Encode a magnitude as a DER INTEGER.
+pub fn encode_uint(mag: &[u8]) -> Vec<u8> {
+    let start = mag.iter().position(|b| *b != 0).unwrap_or(mag.len());
+    let mag = &mag[start..];
+    let mut c = Vec::with_capacity(mag.len() + 1);
+    if mag.first().is_none_or(|b| b & 0x80 != 0) {
+        c.push(0);
+    }
+    c.extend_from_slice(mag);
+    encode(tag::INTEGER, &c)
+}
+
+/// Encode a dotted OID's content bytes.
+pub fn oid_bytes(dotted: &str) -> Vec<u8> {
+    let arcs: Vec<u64> = dotted.split('.').filter_map(|a| a.parse().ok()).collect();
+    let mut out = Vec::new();
+    if arcs.len() < 2 {
+        return out;
+    }
+    let mut push = |mut v: u64| {
+        let mut tmp = vec![(v & 0x7f) as u8];
+        v >>= 7;
+        while v > 0 {
+            tmp.push(((v & 0x7f) as u8) | 0x80);
+            v >>= 7;
+        }
+        tmp.reverse();
+        out.extend_from_slice(&tmp);
+    };
+    push(arcs[0] * 40 + arcs[1]);
+    for a in &arcs[2..] {
+        push(*a);
+    }
+    out
+}
+
+/// DER OBJECT IDENTIFIER from its dotted form.
+pub fn oid(dotted: &str) -> Vec<u8> {
+    encode(tag::OID, &oid_bytes(dotted))
+}
+
+/// DER SEQUENCE of already-encoded parts.
+pub fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
+    encode(tag::SEQUENCE, &parts.concat())
+}
+
+/// DER INTEGER of a small non-negative number (versions, iteration counts).
+pub fn encode_u64(v: u64) -> Vec<u8> {
+    let bytes = v.to_be_bytes();
+    let skip = bytes.iter().take_while(|b| **b == 0).count().min(7);
+    encode_uint(&bytes[skip..])
+}
+
 /// Re-encode a BER value as DER: indefinite lengths become definite and
 /// constructed OCTET STRINGs are joined. SET ordering is kept as is.
 pub fn to_der(t: &Tlv<'_>) -> Result<Vec<u8>> {

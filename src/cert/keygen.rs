@@ -12,8 +12,9 @@
 //! serials are random and positive, and every certificate carries subject and
 //! authority key identifiers (RFC 5280 method 1: SHA-1 of the public key).
 
-use crate::asn1::{self, Reader, tag};
+use crate::asn1::{self, Reader, oid, seq, tag};
 use crate::cert::Certificate;
+use crate::ctx::rfc3339;
 use crate::key::{self, Curve, PrivateKey, PrivateParams, PublicKey, RsaPrivate};
 use crate::keystore::model::{Entry, EntryKind};
 use chacha20::ChaCha20Rng;
@@ -239,14 +240,6 @@ pub fn generate_key(spec: KeySpec, rng: &mut Random) -> Result<PrivateKey, Keyge
         }
         KeySpec::Ed25519 => PrivateKey::from_ed25519_seed(&rng.bytes(32)).map_err(invalid),
     }
-}
-
-fn oid(dotted: &str) -> Vec<u8> {
-    asn1::encode(tag::OID, &key::oid_bytes(dotted))
-}
-
-fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
-    asn1::encode(tag::SEQUENCE, &parts.concat())
 }
 
 fn rsa_signer(r: &RsaPrivate) -> Result<rsa::PrivateKey, KeygenError> {
@@ -1101,17 +1094,6 @@ fn self_issuer<'a>(subject: &Dn, key: &'a PrivateKey) -> Result<Issuer<'a>, Keyg
         key,
         key_id: key_identifier(&key.public).unwrap_or_default(),
     })
-}
-
-/// A Unix time as RFC 3339 (`2026-11-23T12:00:00Z`).
-pub fn rfc3339(secs: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| secs.to_string())
 }
 
 fn issuer_notes(ca: &Ca, not_after: i64, now: i64, notes: &mut Vec<String>) {

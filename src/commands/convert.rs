@@ -67,13 +67,6 @@ fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
     }
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
-}
-
 /// OUTPUT.key.pem, OUTPUT.cert.pem, OUTPUT.chain.pem for --split.
 fn split_path(output: &Path, part: &str) -> PathBuf {
     let name = output
@@ -150,7 +143,7 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
         ));
     }
     if !to_stdout && !args.force {
-        if same_file(&args.input, &args.output) {
+        if files::same_file(&args.input, &args.output) {
             return Err(usage(
                 format!("the output {} is the input file", args.output.display()),
                 "add --force to replace the input, or choose another output name",

@@ -3,11 +3,10 @@
 use super::convert::OutputFile;
 use super::input::{Loaded, load, out_cell};
 use crate::cert::fixture_set::{self, ReadmeInfo};
-use crate::cert::keygen::{
-    self, Broken, Ca, Dn, KeygenError, Mode, Random, Request, Usage, WEAK, rfc3339,
-};
+use crate::cert::keygen::{self, Broken, Ca, Dn, KeygenError, Mode, Random, Request, Usage, WEAK};
 use crate::cli::keygen::KeygenArgs;
 use crate::ctx::Ctx;
+use crate::ctx::rfc3339;
 use crate::error::{Error, Result, exit};
 use crate::key::KeyDescription;
 use crate::keystore::model::Entry;
@@ -460,7 +459,7 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
             return Err(exists_error(t));
         }
         if let Some(ca) = &args.ca
-            && targets.iter().any(|(t, _)| same_file(ca, t))
+            && targets.iter().any(|(t, _)| files::same_file(ca, t))
         {
             return Err(usage(
                 format!("the output {} is the CA file", output.display()),
@@ -553,13 +552,6 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
         });
     }
     finish(ctx, &report)
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
-    }
 }
 
 fn write_file(path: &Path, f: &Written, force: bool) -> Result<()> {

@@ -23,6 +23,13 @@ use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+fn no_destination() -> Error {
+    usage(
+        "say where to send the request",
+        "give --env test|prod (Maskinporten), --issuer URL or --token-endpoint URL",
+    )
+}
+
 /// Flags over the profile (or .properties) settings.
 fn merge(a: &TokenArgs, s: Settings) -> Settings {
     let pw = &a.passwords;
@@ -314,10 +321,7 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
         .clone()
         .or(s.env.map(|e| e.maskinporten_issuer().to_string()));
     if s.token_endpoint.is_none() && issuer.is_none() {
-        return Err(usage(
-            "say where to send the request",
-            "give --env test|prod (Maskinporten), --issuer URL or --token-endpoint URL",
-        ));
+        return Err(no_destination());
     }
     for u in [s.token_endpoint.as_deref(), issuer.as_deref()]
         .into_iter()
@@ -416,7 +420,8 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
             }
             (d.token_endpoint, Some(d.issuer))
         }
-        (None, None, None) => unreachable!("checked above"),
+        // Refused above already; an error here, never a panic.
+        (None, None, None) => return Err(no_destination()),
     };
     let profile = s
         .jwt_profile

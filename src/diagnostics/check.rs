@@ -304,13 +304,6 @@ pub(super) fn date(ts: i64) -> String {
         .unwrap_or_else(|_| ts.to_string())
 }
 
-pub(super) fn rfc3339(ts: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(ts)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| ts.to_string())
-}
-
 pub(super) fn days(n: i64) -> String {
     if n == 1 {
         "1 day".into()

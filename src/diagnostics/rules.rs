@@ -5,6 +5,7 @@ use super::cas;
 use super::check::*;
 use super::findings::{Finding, Severity};
 use crate::cert::{Certificate, Validity, chain};
+use crate::ctx::rfc3339;
 use crate::key::PublicKey;
 use crate::keystore::{Entry, EntryKind, Format};
 

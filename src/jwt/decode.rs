@@ -1,5 +1,6 @@
 //! Taking a JWT apart without a key, and flagging what is wrong with it.
 
+use crate::ctx::rfc3339;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -277,7 +278,11 @@ pub fn problems(d: &Decoded, profile: Profile, now: OffsetDateTime) -> Vec<Probl
         out.push(problem(
             "error",
             "jwt-expired",
-            format!("expired {} ago (exp {})", human_span(now - exp), date(exp)),
+            format!(
+                "expired {} ago (exp {})",
+                human_span(now - exp),
+                rfc3339(exp)
+            ),
         ));
     }
     if let Some(nbf) = d.num("nbf")
@@ -289,7 +294,7 @@ pub fn problems(d: &Decoded, profile: Profile, now: OffsetDateTime) -> Vec<Probl
             format!(
                 "not valid for another {} (nbf {})",
                 human_span(nbf - now),
-                date(nbf)
+                rfc3339(nbf)
             ),
         ));
     }
@@ -302,7 +307,7 @@ pub fn problems(d: &Decoded, profile: Profile, now: OffsetDateTime) -> Vec<Probl
             format!(
                 "issued {} in the future (iat {}): the signer's clock is ahead, or local time was used as UTC{}",
                 human_span(iat - now),
-                date(iat),
+                rfc3339(iat),
                 if profile == Profile::Maskinporten {
                     "; Maskinporten refuses iat more than 10 s away from its clock (\"Issue time is after now\")"
                 } else {
@@ -389,17 +394,6 @@ pub fn problems(d: &Decoded, profile: Profile, now: OffsetDateTime) -> Vec<Probl
         }
     }
     out
-}
-
-/// `2026-11-23T12:00:00Z`
-pub fn date(ts: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(ts)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| ts.to_string())
 }
 
 /// `2 min 5 s`, `3 days`

@@ -160,7 +160,7 @@ pub fn verify(d: &Decoded, keys: &Keys, o: &VerifyOptions, now: OffsetDateTime) 
             "jwt-expired",
             format!(
                 "expired at {} ({} ago)",
-                super::decode::date(exp),
+                crate::ctx::rfc3339(exp),
                 super::decode::human_span(t - exp)
             ),
         );
@@ -172,7 +172,7 @@ pub fn verify(d: &Decoded, keys: &Keys, o: &VerifyOptions, now: OffsetDateTime) 
         fail(
             &mut v,
             "jwt-not-yet-valid",
-            format!("not valid before {}", super::decode::date(nbf)),
+            format!("not valid before {}", crate::ctx::rfc3339(nbf)),
         );
         return v;
     }

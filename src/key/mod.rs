@@ -299,41 +299,7 @@ pub fn ec_coordinates(curve: Curve, point: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((&point[1..1 + l], &point[1 + l..]))
 }
 
-/// Encode a magnitude as a DER INTEGER.
-pub fn encode_uint(mag: &[u8]) -> Vec<u8> {
-    let start = mag.iter().position(|b| *b != 0).unwrap_or(mag.len());
-    let mag = &mag[start..];
-    let mut c = Vec::with_capacity(mag.len() + 1);
-    if mag.first().is_none_or(|b| b & 0x80 != 0) {
-        c.push(0);
-    }
-    c.extend_from_slice(mag);
-    asn1::encode(tag::INTEGER, &c)
-}
-
-/// Encode a dotted OID's content bytes.
-pub fn oid_bytes(dotted: &str) -> Vec<u8> {
-    let arcs: Vec<u64> = dotted.split('.').filter_map(|a| a.parse().ok()).collect();
-    let mut out = Vec::new();
-    if arcs.len() < 2 {
-        return out;
-    }
-    let mut push = |mut v: u64| {
-        let mut tmp = vec![(v & 0x7f) as u8];
-        v >>= 7;
-        while v > 0 {
-            tmp.push(((v & 0x7f) as u8) | 0x80);
-            v >>= 7;
-        }
-        tmp.reverse();
-        out.extend_from_slice(&tmp);
-    };
-    push(arcs[0] * 40 + arcs[1]);
-    for a in &arcs[2..] {
-        push(*a);
-    }
-    out
-}
+pub use crate::asn1::{encode_uint, oid_bytes};
 
 /// Read an AlgorithmIdentifier: its OID and optional parameters.
 pub fn read_algorithm<'a>(r: &mut Reader<'a>) -> asn1::Result<(String, Option<asn1::Tlv<'a>>)> {

@@ -3,6 +3,7 @@
 
 use super::model::{EntryKind, Format, Pkcs12Protection, Store};
 use crate::cert::{self, Certificate, NameAttribute, Validity, chain::ChainReport};
+use crate::ctx::rfc3339;
 use crate::key::KeyDescription;
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -104,13 +105,6 @@ pub struct CertReport {
     pub x5t: String,
     #[serde(rename = "x5t#S256")]
     pub x5t_s256: String,
-}
-
-fn rfc3339(ts: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(ts)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| ts.to_string())
 }
 
 pub fn cert_report(c: &Certificate, now: OffsetDateTime) -> CertReport {

@@ -756,16 +756,6 @@ pub fn random_bytes(n: usize) -> Result<Vec<u8>, RandomError> {
 #[error("the operating system's random source failed: {0}")]
 pub struct RandomError(pub String);
 
-fn encode_int(v: u64) -> Vec<u8> {
-    let bytes = v.to_be_bytes();
-    let skip = bytes.iter().take_while(|b| **b == 0).count().min(7);
-    crate::key::encode_uint(&bytes[skip..])
-}
-
-fn oid_der(dotted: &str) -> Vec<u8> {
-    asn1::encode(tag::OID, &crate::key::oid_bytes(dotted))
-}
-
 fn encrypt_cbc<C: KeyIvInit + cbc::cipher::BlockModeEncrypt>(
     key: &[u8],
     iv: &[u8],
@@ -795,29 +785,32 @@ pub fn encrypt(
             let ct = encrypt_cbc::<cbc::Encryptor<aes::Aes256>>(&key, &iv, data);
             let prf = asn1::encode(
                 tag::SEQUENCE,
-                &[oid_der(oid::HMAC_SHA256), asn1::encode(tag::NULL, &[])].concat(),
+                &[asn1::oid(oid::HMAC_SHA256), asn1::encode(tag::NULL, &[])].concat(),
             );
             let kdf_params = asn1::encode(
                 tag::SEQUENCE,
                 &[
                     asn1::encode(tag::OCTET_STRING, &salt),
-                    encode_int(u64::from(iterations)),
+                    asn1::encode_u64(u64::from(iterations)),
                     prf,
                 ]
                 .concat(),
             );
-            let kdf = asn1::encode(tag::SEQUENCE, &[oid_der(oid::PBKDF2), kdf_params].concat());
+            let kdf = asn1::encode(
+                tag::SEQUENCE,
+                &[asn1::oid(oid::PBKDF2), kdf_params].concat(),
+            );
             let enc = asn1::encode(
                 tag::SEQUENCE,
                 &[
-                    oid_der(oid::AES256_CBC),
+                    asn1::oid(oid::AES256_CBC),
                     asn1::encode(tag::OCTET_STRING, &iv),
                 ]
                 .concat(),
             );
             let params = asn1::encode(tag::SEQUENCE, &[kdf, enc].concat());
             Ok((
-                asn1::encode(tag::SEQUENCE, &[oid_der(oid::PBES2), params].concat()),
+                asn1::encode(tag::SEQUENCE, &[asn1::oid(oid::PBES2), params].concat()),
                 ct,
             ))
         }
@@ -832,14 +825,14 @@ pub fn encrypt(
                 tag::SEQUENCE,
                 &[
                     asn1::encode(tag::OCTET_STRING, &salt),
-                    encode_int(u64::from(iterations)),
+                    asn1::encode_u64(u64::from(iterations)),
                 ]
                 .concat(),
             );
             Ok((
                 asn1::encode(
                     tag::SEQUENCE,
-                    &[oid_der(oid::PBE_SHA1_3DES), params].concat(),
+                    &[asn1::oid(oid::PBE_SHA1_3DES), params].concat(),
                 ),
                 ct,
             ))

@@ -72,6 +72,14 @@ impl Staged {
     }
 }
 
+/// Are two paths the same existing file (after resolving links)?
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
 /// Write `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8], force: bool, private: bool) -> std::io::Result<()> {
     stage(path, bytes, force, private)?.commit()

@@ -2,8 +2,9 @@
 
 use super::Render;
 use super::sanitize::line as safe;
+use crate::ctx::rfc3339;
 use crate::diagnostics::findings::Finding;
-use crate::jwt::decode::{Decoded, Problem, Profile, date, human_span};
+use crate::jwt::decode::{Decoded, Problem, Profile, human_span};
 use crate::jwt::verify::Verdict;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -70,7 +71,7 @@ impl DecodeReport {
                 d.num(c).map(|v| TimeClaim {
                     claim: c.to_string(),
                     value: v,
-                    date: date(v),
+                    date: rfc3339(v),
                     from_now: v - now.unix_timestamp(),
                 })
             })
@@ -158,7 +159,7 @@ impl Render for Verdict {
                 }
             }
             if let Some(exp) = self.claims.get("exp").and_then(Value::as_i64) {
-                let _ = writeln!(out, "  exp: {}", date(exp));
+                let _ = writeln!(out, "  exp: {}", rfc3339(exp));
             }
         } else {
             let _ = writeln!(

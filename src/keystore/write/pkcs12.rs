@@ -5,7 +5,7 @@
 //! is for Java 8 and Windows Server 2016.
 
 use super::{Output, WriteError, WriteOptions, Written, alias_or_default};
-use crate::asn1::{self, tag};
+use crate::asn1::{self, encode_u64, oid, seq, tag};
 use crate::keystore::model::{Entry, EntryKind};
 use crate::keystore::pbe::{self, HashAlg};
 use sha1::{Digest, Sha1};
@@ -21,14 +21,6 @@ const ORACLE_TRUSTED_KEY_USAGE: &str = "2.16.840.1.113894.746875.1.1";
 const ANY_EKU: &str = "2.5.29.37.0";
 const SHA1_OID: &str = "1.3.14.3.2.26";
 const SHA256_OID: &str = "2.16.840.1.101.3.4.2.1";
-
-fn oid(dotted: &str) -> Vec<u8> {
-    asn1::encode(tag::OID, &crate::key::oid_bytes(dotted))
-}
-
-fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
-    asn1::encode(tag::SEQUENCE, &parts.concat())
-}
 
 /// DER SET OF: elements sorted by their encoding.
 fn set_of(mut parts: Vec<Vec<u8>>) -> Vec<u8> {
@@ -67,12 +59,6 @@ fn cert_bag(der: &[u8], attrs: Vec<Vec<u8>>) -> Vec<u8> {
         explicit0(&asn1::encode(tag::OCTET_STRING, der)),
     ]);
     bag(CERT_BAG, value, attrs)
-}
-
-fn encode_int(v: u64) -> Vec<u8> {
-    let bytes = v.to_be_bytes();
-    let skip = bytes.iter().take_while(|b| **b == 0).count().min(7);
-    crate::key::encode_uint(&bytes[skip..])
 }
 
 /// Write the entries as a PKCS#12 file.
@@ -169,7 +155,7 @@ pub fn write(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteErro
         let plain = seq(&cert_bags);
         let (alg, ct) = pbe::encrypt(protection, &password, &plain)?;
         let eci = seq(&[oid(DATA), alg, asn1::encode(0x80, &ct)]);
-        let ed = seq(&[encode_int(0), eci]);
+        let ed = seq(&[encode_u64(0), eci]);
         safes.push(seq(&[oid(ENCRYPTED_DATA), explicit0(&ed)]));
     }
     if !key_bags.is_empty() {
@@ -201,10 +187,10 @@ pub fn write(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteErro
             asn1::encode(tag::OCTET_STRING, &mac),
         ]),
         asn1::encode(tag::OCTET_STRING, &salt),
-        encode_int(u64::from(mac_iter)),
+        encode_u64(u64::from(mac_iter)),
     ]);
     let pfx = seq(&[
-        encode_int(3),
+        encode_u64(3),
         seq(&[
             oid(DATA),
             explicit0(&asn1::encode(tag::OCTET_STRING, &auth_safe)),
