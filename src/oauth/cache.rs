@@ -88,9 +88,17 @@ fn path(dir: &Path, key: &CacheKey) -> PathBuf {
 /// A token still good at `now`, if one is cached.
 pub fn get(dir: &Path, key: &CacheKey, now: i64) -> Option<Cached> {
     let bytes = std::fs::read(path(dir, key)).ok()?;
-    let c: Cached = serde_json::from_slice(&bytes).ok()?;
-    let life = c.expires_at - c.obtained_at;
-    if c.endpoint != key.endpoint || now + margin(life) >= c.expires_at || now < c.obtained_at - 60
+    read_entry(&bytes, &key.endpoint, now)
+}
+
+/// A cache file's token, if it belongs to `endpoint` and is still good at
+/// `now`. The file is the user's own, but it is read as untrusted input.
+pub fn read_entry(bytes: &[u8], endpoint: &str, now: i64) -> Option<Cached> {
+    let c: Cached = serde_json::from_slice(bytes).ok()?;
+    let life = c.expires_at.saturating_sub(c.obtained_at);
+    if c.endpoint != endpoint
+        || now.saturating_add(margin(life)) >= c.expires_at
+        || now < c.obtained_at.saturating_sub(60)
     {
         return None;
     }

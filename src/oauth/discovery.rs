@@ -45,6 +45,37 @@ pub fn fallback_endpoint(issuer: &str) -> String {
     format!("{}/token", issuer.trim_end_matches('/'))
 }
 
+/// Read an authorization server's metadata document (fetched from `url`
+/// for `issuer`): None when it is not a JSON object with a `token_endpoint`.
+pub fn from_metadata(body: &[u8], url: &str, issuer: &str) -> Option<Discovered> {
+    let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(body) else {
+        return None;
+    };
+    let te = m.get("token_endpoint").and_then(Value::as_str)?;
+    let list = |k: &str| -> Vec<String> {
+        m.get(k)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Some(Discovered {
+        issuer: m
+            .get("issuer")
+            .and_then(Value::as_str)
+            .unwrap_or(issuer)
+            .to_string(),
+        token_endpoint: te.to_string(),
+        metadata_url: Some(url.to_string()),
+        grant_types_supported: list("grant_types_supported"),
+        auth_methods_supported: list("token_endpoint_auth_methods_supported"),
+    })
+}
+
 /// Look the issuer up. A failure to connect is an error; metadata that is
 /// missing (404, not JSON, no token_endpoint) falls back to `{issuer}token`.
 pub fn discover(client: &Client, issuer: &str) -> Result<Discovered, NetError> {
@@ -62,34 +93,12 @@ pub fn discover(client: &Client, issuer: &str) -> Result<Discovered, NetError> {
         if !resp.status().is_success() {
             continue;
         }
-        let Ok(Value::Object(m)) = resp.json::<Value>() else {
+        let Ok(body) = resp.bytes() else {
             continue;
         };
-        let Some(te) = m.get("token_endpoint").and_then(Value::as_str) else {
-            continue;
-        };
-        let list = |k: &str| -> Vec<String> {
-            m.get(k)
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        return Ok(Discovered {
-            issuer: m
-                .get("issuer")
-                .and_then(Value::as_str)
-                .unwrap_or(issuer)
-                .to_string(),
-            token_endpoint: te.to_string(),
-            metadata_url: Some(url),
-            grant_types_supported: list("grant_types_supported"),
-            auth_methods_supported: list("token_endpoint_auth_methods_supported"),
-        });
+        if let Some(d) = from_metadata(&body, &url, issuer) {
+            return Ok(d);
+        }
     }
     Ok(Discovered {
         issuer: issuer.to_string(),
