@@ -17,5 +17,6 @@ pub mod keystore;
 pub mod oauth;
 pub mod output;
 pub mod secret;
+pub mod serve;
 
 pub use error::{Error, Result};

@@ -14,5 +14,6 @@ fuzz_target!(|data: &[u8]| {
         let _ = config::profile_from_toml(&text, path, name);
     }
     let _ = config::parse_properties(&text);
+    let _ = config::profile_names(&text, path);
     let _ = config::from_properties(&text, Path::new("fuzz.properties"));
 });

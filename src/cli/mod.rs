@@ -6,6 +6,7 @@ pub mod inspect;
 pub mod jwt;
 pub mod keygen;
 pub mod password;
+pub mod serve;
 pub mod token;
 
 use clap::{Parser, Subcommand};
@@ -51,6 +52,7 @@ pub enum Command {
     Keygen(Box<keygen::KeygenArgs>),
     Jwt(jwt::JwtArgs),
     Token(Box<token::TokenArgs>),
+    Serve(serve::ServeArgs),
     /// Print a shell completion script
     ///
     /// Example: credkit completions bash > /etc/bash_completion.d/credkit

@@ -105,6 +105,7 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
             x5t_s256: a.x5t_s256,
         },
         force: a.force,
+        aud_from_issuer: false,
     };
     let plan = mint::plan(entry, &opts)?;
     let key = entry

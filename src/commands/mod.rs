@@ -7,6 +7,7 @@ pub mod inspect;
 pub mod jwt;
 pub mod keygen;
 pub mod meta;
+pub mod serve;
 pub mod token;
 
 use crate::cli::{Cli, Command};
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Jwt(args) => jwt::run(&ctx, args),
         Command::Keygen(args) => keygen::run(&ctx, *args),
         Command::Token(args) => token::run(&ctx, *args),
+        Command::Serve(args) => serve::run(&ctx, args),
         Command::Completions { shell } => meta::completions(shell),
         Command::Man { out_dir } => meta::man(&out_dir),
     }

@@ -237,11 +237,104 @@ fn rfc3339(ts: i64) -> Option<String> {
         .ok()
 }
 
+/// Everything known before any network: the settings, the key, the cache key.
+struct Plan {
+    s: Settings,
+    grant: Grant,
+    auth: Auth,
+    rt_given: bool,
+    secret_given: bool,
+    client_id: Option<String>,
+    issuer: Option<String>,
+    loaded: Option<(Store, String)>,
+    key: CacheKey,
+}
+
+/// Ready to fetch tokens: the endpoint is known, the credential checked, the
+/// signer made and the secrets read. `fetch` mints a fresh JWT every time.
+pub struct Session {
+    s: Settings,
+    grant: Grant,
+    auth: Auth,
+    client_id: Option<String>,
+    endpoint: String,
+    known_issuer: Option<String>,
+    profile: Profile,
+    client: reqwest::blocking::Client,
+    net: NetOptions,
+    signing: Option<(mint::Plan, Signer)>,
+    given_assertion: Option<String>,
+    secret: Option<String>,
+    refresh_token: Option<String>,
+    /// The credential check's warnings (errors stop before this).
+    pub findings: Vec<Finding>,
+    cert_env: Option<diag::Env>,
+    verbose: bool,
+    quiet: bool,
+    now_pinned: bool,
+    /// The cache key of what this session fetches.
+    pub key: CacheKey,
+    now0: i64,
+    started: Instant,
+}
+
+impl Session {
+    /// The clock credkit judges with: --now (then moving with real time) or the real clock.
+    pub fn clock(&self) -> i64 {
+        self.now0 + self.started.elapsed().as_secs() as i64
+    }
+}
+
 pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
     let started = Instant::now();
-    // The clock credkit judges with: --now (then moving with real time) or the real clock.
     let clock = |ctx: &Ctx| ctx.now.unix_timestamp() + started.elapsed().as_secs() as i64;
-    let s = merge(&a, settings(&a)?);
+    let plan = plan(&a)?;
+    let use_cache = !a.no_cache && plan.grant != Grant::RefreshToken && a.assertion.is_none();
+    let cache_dir = if use_cache { cache::dir() } else { None };
+    if let Some(dir) = &cache_dir
+        && !a.refresh
+        && let Some(c) = cache::get(dir, &plan.key, clock(ctx))
+    {
+        output::status(
+            ctx.quiet || ctx.json,
+            &format!(
+                "credkit: token from the cache (expires in {} s)",
+                c.expires_at - clock(ctx)
+            ),
+        );
+        return finish(ctx, &a, &plan.s, &c, true);
+    }
+    let session = session(ctx, &a, plan, started)?;
+    match session.fetch() {
+        Ok(c) => {
+            if let Some(dir) = &cache_dir
+                && c.expires_at > c.obtained_at
+                && let Err(e) = cache::put(dir, &session.key, &c)
+            {
+                output::status(
+                    ctx.quiet,
+                    &format!(
+                        "credkit: warning: cannot write the cache in {}: {e}",
+                        dir.display()
+                    ),
+                );
+            }
+            // Warnings of the credential check (on a refusal they are part of the diagnosis).
+            out::findings(&session.findings, ctx.quiet || ctx.json);
+            finish(ctx, &a, &session.s, &c, false)
+        }
+        Err(e) => {
+            if let Some(dir) = &cache_dir {
+                cache::remove(dir, &session.key);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Settings, checks of the options, the key and the cache key.
+fn plan(a: &TokenArgs) -> Result<Plan> {
+    let s = merge(a, settings(a)?);
 
     // Which grant and which client authentication.
     let rt_given =
@@ -332,7 +425,7 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
 
     // The key (its thumbprint is part of the cache key).
     let loaded = match (&s.key, signs) {
-        (Some(src), true) => Some(load_key(src, &s, &a)?),
+        (Some(src), true) => Some(load_key(src, &s, a)?),
         _ => None,
     };
     let thumb = loaded
@@ -341,9 +434,6 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
         .and_then(|e| e.public())
         .and_then(|k| k.jwk_thumbprint())
         .unwrap_or_default();
-
-    let use_cache = !a.no_cache && grant != Grant::RefreshToken && a.assertion.is_none();
-    let cache_dir = if use_cache { cache::dir() } else { None };
     let key = CacheKey {
         endpoint: s
             .token_endpoint
@@ -358,20 +448,36 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
         consumer_org: s.consumer_org.clone().unwrap_or_default(),
         aud: s.aud.clone().unwrap_or_default(),
     };
-    if let Some(dir) = &cache_dir
-        && !a.refresh
-        && let Some(c) = cache::get(dir, &key, clock(ctx))
-    {
-        output::status(
-            ctx.quiet || ctx.json,
-            &format!(
-                "credkit: token from the cache (expires in {} s)",
-                c.expires_at - clock(ctx)
-            ),
-        );
-        return finish(ctx, &a, &s, &c, true);
-    }
+    Ok(Plan {
+        s,
+        grant,
+        auth,
+        rt_given,
+        secret_given,
+        client_id,
+        issuer,
+        loaded,
+        key,
+    })
+}
 
+/// Find the endpoint, check the credential, make the signer, read the secrets.
+pub fn prepare(ctx: &Ctx, a: &TokenArgs) -> Result<Session> {
+    session(ctx, a, plan(a)?, Instant::now())
+}
+
+fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan, started: Instant) -> Result<Session> {
+    let Plan {
+        s,
+        grant,
+        auth,
+        rt_given,
+        secret_given,
+        client_id,
+        issuer,
+        loaded,
+        key,
+    } = plan;
     // The credential check gates signing.
     let mut findings: Vec<Finding> = Vec::new();
     let mut cert_env = None;
@@ -509,6 +615,7 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
                 ..HeaderChoice::default()
             },
             force: a.force,
+            aud_from_issuer: s.aud.is_none() && s.env.is_none() && s.issuer.is_some(),
         };
         let plan = mint::plan(entry, &opts)?;
         let pk = entry
@@ -549,139 +656,153 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
     } else {
         None
     };
+    Ok(Session {
+        s,
+        grant,
+        auth,
+        client_id,
+        endpoint,
+        known_issuer,
+        profile,
+        client,
+        net,
+        signing,
+        given_assertion,
+        secret,
+        refresh_token,
+        findings,
+        cert_env,
+        verbose: a.verbose && !ctx.quiet,
+        quiet: ctx.quiet,
+        now_pinned: ctx.now_pinned,
+        key,
+        now0: ctx.now.unix_timestamp(),
+        started,
+    })
+}
 
-    // Each attempt mints a fresh JWT (new jti, iat now).
-    let cid = client_id.clone().unwrap_or_default();
-    let mut make = |_attempt: u32| -> Result<TokenRequest> {
-        let jwt = match (&given_assertion, &signing) {
-            (Some(j), _) => Some(j.clone()),
-            (None, Some((plan, signer))) => {
-                Some(mint::mint(plan, signer, clock(ctx), 1)?.remove(0))
-            }
-            (None, None) => None,
-        };
-        let mut form: Vec<(String, String)> =
-            vec![("grant_type".into(), grant.grant_type().into())];
-        let mut basic = None;
-        match grant {
-            Grant::JwtBearer => {
-                form.push(("assertion".into(), jwt.clone().unwrap_or_default()));
-            }
-            Grant::ClientCredentials | Grant::RefreshToken => {
-                if grant == Grant::RefreshToken {
-                    form.push((
-                        "refresh_token".into(),
-                        refresh_token.clone().unwrap_or_default(),
-                    ));
+impl Session {
+    /// One request (with its retries): a token, or why not. Prints only the
+    /// --verbose trace and retry notices; caches nothing.
+    pub fn fetch(&self) -> Result<Cached> {
+        let (s, grant, auth) = (&self.s, self.grant, self.auth);
+        let cid = self.client_id.clone().unwrap_or_default();
+        // Each attempt mints a fresh JWT (new jti, iat now).
+        let mut make = |_attempt: u32| -> Result<TokenRequest> {
+            let jwt = match (&self.given_assertion, &self.signing) {
+                (Some(j), _) => Some(j.clone()),
+                (None, Some((plan, signer))) => {
+                    Some(mint::mint(plan, signer, self.clock(), 1)?.remove(0))
                 }
-                if let Some(sc) = &s.scope {
-                    form.push(("scope".into(), sc.clone()));
+                (None, None) => None,
+            };
+            let mut form: Vec<(String, String)> =
+                vec![("grant_type".into(), grant.grant_type().into())];
+            let mut basic = None;
+            match grant {
+                Grant::JwtBearer => {
+                    form.push(("assertion".into(), jwt.clone().unwrap_or_default()));
                 }
-                if let Some(r) = &s.resource {
-                    form.push(("resource".into(), r.clone()));
-                }
-                match auth {
-                    Auth::PrivateKeyJwt => {
-                        if !cid.is_empty() {
-                            form.push(("client_id".into(), cid.clone()));
-                        }
+                Grant::ClientCredentials | Grant::RefreshToken => {
+                    if grant == Grant::RefreshToken {
                         form.push((
-                            "client_assertion_type".into(),
-                            exchange::CLIENT_ASSERTION_TYPE.into(),
+                            "refresh_token".into(),
+                            self.refresh_token.clone().unwrap_or_default(),
                         ));
-                        form.push(("client_assertion".into(), jwt.clone().unwrap_or_default()));
                     }
-                    Auth::ClientSecretBasic => {
-                        basic = Some((cid.clone(), secret.clone().unwrap_or_default()));
+                    if let Some(sc) = &s.scope {
+                        form.push(("scope".into(), sc.clone()));
                     }
-                    Auth::ClientSecretPost => {
-                        form.push(("client_id".into(), cid.clone()));
-                        form.push(("client_secret".into(), secret.clone().unwrap_or_default()));
+                    if let Some(r) = &s.resource {
+                        form.push(("resource".into(), r.clone()));
                     }
-                    Auth::None => form.push(("client_id".into(), cid.clone())),
+                    match auth {
+                        Auth::PrivateKeyJwt => {
+                            if !cid.is_empty() {
+                                form.push(("client_id".into(), cid.clone()));
+                            }
+                            form.push((
+                                "client_assertion_type".into(),
+                                exchange::CLIENT_ASSERTION_TYPE.into(),
+                            ));
+                            form.push(("client_assertion".into(), jwt.clone().unwrap_or_default()));
+                        }
+                        Auth::ClientSecretBasic => {
+                            basic = Some((cid.clone(), self.secret.clone().unwrap_or_default()));
+                        }
+                        Auth::ClientSecretPost => {
+                            form.push(("client_id".into(), cid.clone()));
+                            form.push((
+                                "client_secret".into(),
+                                self.secret.clone().unwrap_or_default(),
+                            ));
+                        }
+                        Auth::None => form.push(("client_id".into(), cid.clone())),
+                    }
                 }
             }
-        }
-        Ok(TokenRequest {
-            endpoint: endpoint.clone(),
-            form,
-            basic,
-        })
-    };
-    let verbose = a.verbose && !ctx.quiet;
-    let quiet = ctx.quiet;
-    let mut on_event = |e: exchange::Event| out::event(&e, verbose, quiet);
-    let outcome = exchange::send(&client, &net, &mut make, &mut on_event)?;
-    let resp = outcome.result.map_err(Error::Network)?;
-    match exchange::parse(&resp) {
-        Ok(tok) => {
-            let now = clock(ctx);
-            let life = tok.expires_in.unwrap_or(0).max(0);
-            let c = Cached {
-                endpoint: key.endpoint.clone(),
-                client_id: cid.clone(),
-                response: tok.raw.clone(),
-                obtained_at: now,
-                expires_at: now + life,
-            };
-            if let Some(dir) = &cache_dir
-                && tok.expires_in.is_some_and(|e| e > 0)
-                && let Err(e) = cache::put(dir, &key, &c)
-            {
-                output::status(
-                    ctx.quiet,
-                    &format!(
-                        "credkit: warning: cannot write the cache in {}: {e}",
-                        dir.display()
-                    ),
-                );
+            Ok(TokenRequest {
+                endpoint: self.endpoint.clone(),
+                form,
+                basic,
+            })
+        };
+        let (verbose, quiet) = (self.verbose, self.quiet);
+        let mut on_event = |e: exchange::Event| out::event(&e, verbose, quiet);
+        let outcome = exchange::send(&self.client, &self.net, &mut make, &mut on_event)?;
+        let resp = outcome.result.map_err(Error::Network)?;
+        match exchange::parse(&resp) {
+            Ok(tok) => {
+                let now = self.clock();
+                let life = tok.expires_in.unwrap_or(0).max(0);
+                Ok(Cached {
+                    endpoint: self.key.endpoint.clone(),
+                    client_id: cid,
+                    response: tok.raw.clone(),
+                    obtained_at: now,
+                    expires_at: now.saturating_add(life),
+                })
             }
-            // Warnings of the credential check (on a refusal they are part of the diagnosis).
-            out::findings(&findings, ctx.quiet || ctx.json);
-            finish(ctx, &a, &s, &c, false)
-        }
-        Err(err) => {
-            if let Some(dir) = &cache_dir {
-                cache::remove(dir, &key);
-            }
-            // 5xx and 429 (after the retries), and answers that are not OAuth
-            // at all, mean no usable answer (exit 2), not a refusal.
-            let looks_oauth = err.error.is_some();
-            if resp.status >= 500 || resp.status == 429 || !looks_oauth && resp.status < 400 {
-                let detail = match (&err.error, &err.error_description, &err.body) {
-                    (Some(e), Some(d), _) => Some(format!("{e}: {d}")),
-                    (Some(e), None, _) => Some(e.clone()),
-                    (None, _, b) => b.clone(),
+            Err(err) => {
+                // 5xx and 429 (after the retries), and answers that are not OAuth
+                // at all, mean no usable answer (exit 2), not a refusal.
+                let looks_oauth = err.error.is_some();
+                if resp.status >= 500 || resp.status == 429 || !looks_oauth && resp.status < 400 {
+                    let detail = match (&err.error, &err.error_description, &err.body) {
+                        (Some(e), Some(d), _) => Some(format!("{e}: {d}")),
+                        (Some(e), None, _) => Some(e.clone()),
+                        (None, _, b) => b.clone(),
+                    };
+                    return Err(Error::Server {
+                        endpoint: self.endpoint.clone(),
+                        status: resp.status,
+                        detail: detail.map(|b| output::sanitize::line(&b)),
+                    });
+                }
+                let jwt = outcome
+                    .request
+                    .form
+                    .iter()
+                    .find(|(k, _)| k == "assertion" || k == "client_assertion")
+                    .map(|(_, v)| v.clone());
+                let dctx = Context {
+                    endpoint: self.endpoint.clone(),
+                    issuer: self.known_issuer.clone(),
+                    grant: Some(grant),
+                    auth: Some(auth),
+                    profile: Some(self.profile),
+                    client_id: self.client_id.clone(),
+                    scope: s.scope.clone(),
+                    claims: jwt.as_deref().and_then(claims_of),
+                    assertion_given: self.given_assertion.is_some(),
+                    now_pinned: self.now_pinned,
+                    server_date: resp.date.as_deref().and_then(exchange::parse_http_date),
+                    local_received: self.clock(),
+                    cert_env: self.cert_env,
+                    findings: self.findings.clone(),
                 };
-                return Err(Error::Server {
-                    endpoint: endpoint.clone(),
-                    status: resp.status,
-                    detail: detail.map(|b| output::sanitize::line(&b)),
-                });
+                Err(Error::Refused(Box::new(diagnose::diagnose(&err, &dctx))))
             }
-            let jwt = outcome
-                .request
-                .form
-                .iter()
-                .find(|(k, _)| k == "assertion" || k == "client_assertion")
-                .map(|(_, v)| v.clone());
-            let dctx = Context {
-                endpoint: endpoint.clone(),
-                issuer: known_issuer.clone(),
-                grant: Some(grant),
-                auth: Some(auth),
-                profile: Some(profile),
-                client_id: client_id.clone(),
-                scope: s.scope.clone(),
-                claims: jwt.as_deref().and_then(claims_of),
-                assertion_given: given_assertion.is_some(),
-                now_pinned: ctx.now_pinned,
-                server_date: resp.date.as_deref().and_then(exchange::parse_http_date),
-                local_received: clock(ctx),
-                cert_env,
-                findings,
-            };
-            Err(Error::Refused(Box::new(diagnose::diagnose(&err, &dctx))))
         }
     }
 }

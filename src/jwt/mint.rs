@@ -67,6 +67,10 @@ pub struct MintOptions {
     pub header: HeaderChoice,
     /// Break the target's rules anyway (tests of error handling).
     pub force: bool,
+    /// `aud` is the issuer a server announced (its metadata or --issuer), so
+    /// the Maskinporten rule about known issuers does not apply (a look-alike
+    /// such as `credkit serve mock-maskinporten`).
+    pub aud_from_issuer: bool,
 }
 
 /// Why a token cannot be minted as asked.
@@ -185,7 +189,7 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
     let aud = match (&o.aud, p, o.env) {
         (Some(a), Profile::Maskinporten, env) => {
             let known = [Env::Test, Env::Prod].map(Env::maskinporten_issuer);
-            if !known.contains(&a.as_str()) {
+            if !known.contains(&a.as_str()) && !o.aud_from_issuer {
                 let fix = match env {
                     Some(e) => format!("use --env {} (aud {})", e.name(), e.maskinporten_issuer()),
                     None => "use --env test or --env prod instead of --aud".into(),

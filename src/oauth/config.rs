@@ -134,6 +134,15 @@ fn value_enum<T: clap::ValueEnum>(path: &str, field: &str, v: &str) -> Result<T,
     })
 }
 
+/// The names of the profiles in the TOML text, in file order of their keys (sorted).
+pub fn profile_names(text: &str, path: &Path) -> Result<Vec<String>, ConfigError> {
+    let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError {
+        path: path.display().to_string(),
+        message: e.to_string().trim().to_string(),
+    })?;
+    Ok(file.profiles.keys().cloned().collect())
+}
+
 /// Read a profile from the TOML text. `name` None = `default_profile`.
 pub fn profile_from_toml(
     text: &str,

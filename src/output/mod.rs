@@ -8,6 +8,7 @@ pub mod files;
 pub mod inspect;
 pub mod jwt;
 pub mod sanitize;
+pub mod serve;
 pub mod token;
 
 use crate::error::Error;

@@ -1,0 +1,240 @@
+//! `credkit serve broker` and `credkit serve mock-maskinporten`: load and
+//! check everything at start, bind, print where it listens, then serve.
+
+use super::input::read_input;
+use super::token;
+use crate::cli::serve::{BrokerArgs, MockArgs, ServeArgs, ServeCommand};
+use crate::cli::{Cli, Command};
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::oauth::config;
+use crate::output::{self, serve as out};
+use crate::serve::broker::{Broker, Failure, SECRET_HEADER, postman_script};
+use crate::serve::http::{self, LogLine, Logger};
+use clap::Parser;
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub fn run(ctx: &Ctx, a: ServeArgs) -> Result<u8> {
+    match a.command {
+        ServeCommand::Broker(b) => broker(ctx, b),
+        ServeCommand::MockMaskinporten(m) => mock(ctx, m),
+    }
+}
+
+fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
+    Error::Usage {
+        message: message.into(),
+        hint: Some(hint.into()),
+    }
+}
+
+fn listen(addr: SocketAddr) -> Result<std::net::TcpListener> {
+    http::bind(addr).map_err(|source| Error::Io {
+        action: "listen on",
+        path: addr.to_string(),
+        source,
+    })
+}
+
+fn logger(quiet: bool) -> Option<Logger> {
+    (!quiet).then(|| {
+        Arc::new(|l: &LogLine| {
+            output::status(
+                false,
+                &out::log_line(&l.method, &l.path, l.status, l.elapsed.as_micros()),
+            )
+        }) as Logger
+    })
+}
+
+fn workers(threads: Option<usize>) -> usize {
+    threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+}
+
+/// The `token` options a profile stands for: `credkit token --profile NAME`
+/// with the broker's config file and password options.
+fn token_args(
+    path: &std::path::Path,
+    name: &str,
+    b: &BrokerArgs,
+) -> Result<crate::cli::token::TokenArgs> {
+    let mut argv: Vec<OsString> = vec![
+        "credkit".into(),
+        "token".into(),
+        "--profile".into(),
+        name.into(),
+        "--config".into(),
+        path.into(),
+    ];
+    let pw = &b.passwords;
+    let mut add = |flag: &str, v: Option<OsString>| {
+        if let Some(v) = v {
+            argv.push(flag.into());
+            argv.push(v);
+        }
+    };
+    add("--password-file", pw.password_file.clone().map(Into::into));
+    add("--password-env", pw.password_env.clone().map(Into::into));
+    add(
+        "--key-password-file",
+        pw.key_password_file.clone().map(Into::into),
+    );
+    add(
+        "--key-password-env",
+        pw.key_password_env.clone().map(Into::into),
+    );
+    if pw.password_stdin {
+        argv.push("--password-stdin".into());
+    }
+    if pw.key_password_stdin {
+        argv.push("--key-password-stdin".into());
+    }
+    if b.verbose {
+        argv.push("--verbose".into());
+    }
+    match Cli::try_parse_from(argv) {
+        Ok(Cli {
+            command: Command::Token(t),
+            ..
+        }) => Ok(*t),
+        Ok(_) => Err(usage("internal: not a token command", "report this")),
+        Err(e) => Err(usage(
+            format!(
+                "profile {name:?}: {}",
+                e.to_string().lines().next().unwrap_or("")
+            ),
+            "check the profile name",
+        )),
+    }
+}
+
+fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
+    let path = b
+        .config
+        .clone()
+        .or_else(config::default_path)
+        .ok_or_else(|| usage("no config file to read profiles from", "give --config FILE"))?;
+    let names = if b.profiles.is_empty() {
+        let text = read_input(&path)?;
+        config::profile_names(&String::from_utf8_lossy(&text), &path)?
+    } else {
+        b.profiles.clone()
+    };
+    if names.is_empty() {
+        return Err(usage(
+            format!("{} has no profiles", path.display()),
+            "add a [profiles.NAME] table (see `credkit token --help`)",
+        ));
+    }
+    if names.len() > 1 && (b.passwords.password_stdin || b.passwords.key_password_stdin) {
+        return Err(usage(
+            "standard input can give the password of one profile only",
+            "serve one profile, or name password_env/password_file in each profile",
+        ));
+    }
+    // Bind first: a port in use fails before any password is asked.
+    let listener = listen(SocketAddr::from(([127, 0, 0, 1], b.port)))?;
+    let port = listener
+        .local_addr()
+        .map_err(|source| Error::Io {
+            action: "listen on",
+            path: format!("127.0.0.1:{}", b.port),
+            source,
+        })?
+        .port();
+    let secret = crate::serve::random_secret().map_err(|e| Error::Io {
+        action: "make a secret with",
+        path: "the system's random source".into(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let (now0, started) = (ctx.now.unix_timestamp(), Instant::now());
+    let mut broker = Broker::new(
+        port,
+        secret.clone(),
+        Box::new(move || now0 + started.elapsed().as_secs() as i64),
+    );
+    for name in &names {
+        let args = token_args(&path, name, &b)?;
+        output::status(ctx.quiet, &format!("credkit: loading profile {name}"));
+        let session = token::prepare(ctx, &args)?;
+        out_findings(&session, ctx);
+        broker.add_profile(
+            name.clone(),
+            Box::new(move || {
+                session.fetch().map_err(|e| {
+                    let (status, body) = out::failure(&e);
+                    Failure { status, body }
+                })
+            }),
+        );
+    }
+    if let Some(f) = &b.secret_file {
+        crate::output::files::write_atomic(f, format!("{secret}\n").as_bytes(), true, true)
+            .map_err(|source| Error::Io {
+                action: "write",
+                path: f.display().to_string(),
+                source,
+            })?;
+    }
+    let started_report = out::Started {
+        schema: "credkit.serve.broker/1",
+        url: format!("http://127.0.0.1:{port}"),
+        port,
+        secret: Some(secret.clone()),
+        secret_header: Some("X-Credkit-Secret"),
+        profiles: names.clone(),
+        postman_scripts: if b.postman_script {
+            names
+                .iter()
+                .map(|n| (n.clone(), postman_script(port, n, &secret)))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        issuer: None,
+        token_endpoint: None,
+        jwks_uri: None,
+        clients: Vec::new(),
+    };
+    debug_assert_eq!(SECRET_HEADER, "x-credkit-secret");
+    emit_started(&started_report, ctx)?;
+    http::serve(
+        listener,
+        Arc::new(broker),
+        workers(b.threads),
+        logger(ctx.quiet),
+    )
+    .map_err(|source| Error::Io {
+        action: "serve on",
+        path: format!("127.0.0.1:{port}"),
+        source,
+    })?;
+    Ok(0)
+}
+
+fn out_findings(session: &token::Session, ctx: &Ctx) {
+    crate::output::token::findings(&session.findings, ctx.quiet || ctx.json);
+}
+
+fn emit_started(r: &out::Started, ctx: &Ctx) -> Result<()> {
+    // One line of JSON, so a script can read the first line.
+    if ctx.json {
+        let mut s = serde_json::to_string(r).unwrap_or_default();
+        s.push('\n');
+        output::write_stdout(s.as_bytes())
+    } else {
+        output::emit(r, false)
+    }
+    .map_err(|source| Error::Io {
+        action: "write",
+        path: "standard output".into(),
+        source,
+    })
+}
+
+fn mock(_ctx: &Ctx, _m: MockArgs) -> Result<u8> {
+    Err(usage("mock-maskinporten is not built yet", "soon"))
+}

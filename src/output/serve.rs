@@ -1,0 +1,112 @@
+//! `serve`: what the services print at start, the access log, and the JSON
+//! the broker answers when a fetch fails.
+
+use super::Render;
+use super::sanitize;
+use crate::error::Error;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::fmt::Write;
+
+/// What a service prints on stdout once it listens (one JSON line with --json).
+#[derive(Debug, Serialize)]
+pub struct Started {
+    pub schema: &'static str,
+    pub url: String,
+    pub port: u16,
+    /// Broker: the per-run secret and the header that carries it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_header: Option<&'static str>,
+    /// Broker: the profiles served.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
+    /// Broker with --postman-script: one script per profile.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub postman_scripts: Vec<(String, String)>,
+    /// Mock: the issuer (the grant's aud), token endpoint and JWKS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<String>,
+}
+
+impl Render for Started {
+    fn render_text(&self, out: &mut String) {
+        if let Some(secret) = &self.secret {
+            let _ = writeln!(out, "credkit broker listening on {}", self.url);
+            let _ = writeln!(out, "secret: {secret}");
+            let _ = writeln!(out, "profiles: {}", self.profiles.join(", "));
+            if let Some(p) = self.profiles.first() {
+                let _ = writeln!(
+                    out,
+                    "try: curl -H 'X-Credkit-Secret: {secret}' {}/token/{p}",
+                    self.url
+                );
+            }
+            for (name, script) in &self.postman_scripts {
+                let _ = writeln!(
+                    out,
+                    "\n// ---- Postman pre-request script for profile {name} ----\n{script}"
+                );
+            }
+        } else {
+            let _ = writeln!(out, "credkit mock-maskinporten listening on {}", self.url);
+            if let Some(i) = &self.issuer {
+                let _ = writeln!(out, "issuer (the grant's aud): {i}");
+            }
+            if let Some(t) = &self.token_endpoint {
+                let _ = writeln!(out, "token endpoint: {t}");
+            }
+            if let Some(j) = &self.jwks_uri {
+                let _ = writeln!(out, "JWKS: {j}");
+            }
+            let _ = writeln!(out, "clients: {}", self.clients.join(", "));
+        }
+    }
+}
+
+/// One access-log line (method, path, status, time; never headers or bodies).
+pub fn log_line(method: &str, path: &str, status: u16, micros: u128) -> String {
+    format!(
+        "credkit: {} {} {status} {:.1} ms",
+        sanitize::line(method),
+        sanitize::line(path),
+        micros as f64 / 1000.0
+    )
+}
+
+/// The broker's answer when a token could not be had.
+pub fn failure(e: &Error) -> (u16, Value) {
+    let message = sanitize::line(&e.to_string());
+    let hint = e.hint().map(|h| sanitize::line(&h));
+    match e {
+        Error::Refused(d) => (
+            502,
+            json!({
+                "error": "refused",
+                "message": message,
+                "server_status": d.server.status,
+                "server_error": d.server.error,
+                "server_error_description": d.server.error_description,
+                "cause": d.known.as_ref().map(|k| k.cause.clone()).or(d.general.clone()),
+                "fix": d.known.as_ref().map(|k| k.fix.clone()),
+                "facts": d.facts.iter().filter(|f| f.problem).map(|f| f.message.clone()).collect::<Vec<_>>(),
+                "hint": hint,
+            }),
+        ),
+        Error::Network(_) | Error::Server { .. } => (
+            504,
+            json!({"error": "unreachable", "code": e.id(), "message": message, "hint": hint}),
+        ),
+        _ => (
+            500,
+            json!({"error": "credential", "code": e.id(), "message": message, "hint": hint}),
+        ),
+    }
+}
