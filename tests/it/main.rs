@@ -10,6 +10,7 @@ mod inspect_peers;
 mod jwt;
 mod keygen;
 mod passwords;
+mod serve;
 mod support;
 mod token;
 mod write_failure;

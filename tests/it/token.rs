@@ -16,15 +16,15 @@ const AUTH_P12: &str = "p12/openssl3-aes-auth.p12";
 const REGISTERED_KID: &str = "nQmRFZpVyMPAKaTCfmrLppWdDUkubMDbru-LMPAU6O4";
 
 /// A test server, stopped (by its PID) when dropped.
-struct Peer {
+pub struct Peer {
     child: Child,
-    base: String,
+    pub base: String,
     _log: tempfile::TempDir,
     log: PathBuf,
 }
 
 impl Peer {
-    fn start(script: &str) -> Peer {
+    pub fn start(script: &str) -> Peer {
         Peer::start_with(script, &[])
     }
     fn start_with(script: &str, envs: &[(&str, String)]) -> Peer {
@@ -70,10 +70,10 @@ impl Peer {
     fn oidc() -> Peer {
         Peer::start("server.mjs")
     }
-    fn maskinporten() -> Peer {
+    pub fn maskinporten() -> Peer {
         Peer::start("maskinporten-errors.mjs")
     }
-    fn token_endpoint(&self) -> String {
+    pub fn token_endpoint(&self) -> String {
         format!("{}/token", self.base)
     }
     fn log(&self) -> String {

@@ -6,6 +6,7 @@
 //   scope "case:<name>"  -> the error answer <name> below
 //   scope "retry:503" / "retry:429" -> one 503 (or 429 with Retry-After: 1), then a token
 //   scope "always:500"   -> 500 every time
+//   scope "life:<n>"     -> a token that expires in n seconds
 //   any other scope      -> a token (expires_in 120)
 //
 // Every grant's jti is remembered: a second use gets "Grant is used before",
@@ -89,8 +90,9 @@ const server = createServer(async (req, res) => {
     if (n === 0 && name === '503') return send(503, { message: 'unavailable' });
     if (n === 0 && name === '429') return send(429, { message: 'slow down' }, { 'retry-after': '1' });
   }
+  const life = kind === 'life' ? Number(name) : 120;
   return send(200, { access_token: `mp.${Buffer.from(JSON.stringify({ scope, jti: claims.jti })).toString('base64url')}.sig`,
-    token_type: 'Bearer', expires_in: 120, scope });
+    token_type: 'Bearer', expires_in: life, scope });
 });
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   console.log(`listening on http://127.0.0.1:${server.address().port}`);

@@ -1,0 +1,452 @@
+//! `credkit serve broker` and `credkit serve mock-maskinporten`, exercised
+//! over real HTTP on 127.0.0.1. The broker fetches from the
+//! Maskinporten-compatible test server (tests/peer/maskinporten-errors.mjs) and
+//! from credkit's own mock; the mock is also fed grants minted by PyJWT.
+
+use crate::support::*;
+use crate::token::Peer;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const P12: &str = "p12/openssl3-aes-auth.p12";
+const CLIENT: &str = "0b7c5c8e-1111-2222-3333-444455556666";
+
+/// A running `credkit serve …`, killed when dropped.
+pub struct Service {
+    child: Child,
+    pub started: Value,
+    pub port: u16,
+    stderr: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Service {
+    /// Start `credkit --json serve ARGS` and read its first stdout line.
+    pub fn start(args: &[String], envs: &[(&str, &str)]) -> Service {
+        let dir = tempfile::tempdir().expect("tmp");
+        let stderr = dir.path().join("stderr.log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_credkit"))
+            .arg("--json")
+            .arg("serve")
+            .args(args)
+            .env_remove("CREDKIT_PASSWORD")
+            .env("RUST_BACKTRACE", "0")
+            .env("XDG_CACHE_HOME", dir.path().join("cache"))
+            .env("NO_PROXY", "*")
+            .envs(envs.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).expect("stderr file"))
+            .spawn()
+            .expect("run credkit");
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        out.read_line(&mut line).expect("read");
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let started: Value = serde_json::from_str(&line).unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!(
+                "serve did not start: {line:?}\n{}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            )
+        });
+        let port = started["port"].as_u64().expect("port") as u16;
+        Service {
+            child,
+            started,
+            port,
+            stderr,
+            _dir: dir,
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    pub fn secret(&self) -> String {
+        self.started["secret"].as_str().expect("secret").to_string()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 request over a fresh connection: (status, body).
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        req.push_str(&format!("Host: 127.0.0.1:{port}\r\n"));
+    }
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    s.write_all(req.as_bytes()).expect("write");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP status in {head:?}"));
+    (status, body.to_string())
+}
+
+fn json_of(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p
+}
+
+/// A config with profiles against the Maskinporten-compatible test server.
+fn broker_config(dir: &Path, issuer: &str) -> PathBuf {
+    let key = path_str(&fixture(P12));
+    let mut t = String::new();
+    for (name, scope) in [
+        ("mp", "test:read"),
+        ("short", "life:2"),
+        ("refused", "case:MP-200"),
+    ] {
+        t.push_str(&format!(
+            "[profiles.{name}]\nkey = {key:?}\nalias = \"auth\"\npassword_env = \"MP_PW\"\n\
+             client_id = {CLIENT:?}\nscope = {scope:?}\nissuer = {issuer:?}\njwt_profile = \"maskinporten\"\n\n"
+        ));
+    }
+    write(dir, "config.toml", &t)
+}
+
+fn start_broker(config: &Path, extra: &[&str]) -> Service {
+    let mut args: Vec<String> = vec![
+        "broker".into(),
+        "--config".into(),
+        path_str(config),
+        "--port".into(),
+        "0".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    Service::start(&args, &[("MP_PW", password_for(P12))])
+}
+
+#[test]
+fn broker_guards_every_door() {
+    let peer = Peer::maskinporten();
+    let dir = tempfile::tempdir().expect("tmp");
+    let b = start_broker(&broker_config(dir.path(), &format!("{}/", peer.base)), &[]);
+    assert_eq!(b.started["schema"], "credkit.serve.broker/1");
+    assert_eq!(b.started["profiles"], json!(["mp", "refused", "short"]));
+    let secret = b.secret();
+    assert!(secret.len() >= 43, "a 256-bit secret: {secret}");
+    let port = b.port;
+    let ok = [("X-Credkit-Secret", secret.as_str())];
+
+    // No secret, a wrong one, a foreign Host (DNS rebinding), a web page's Origin, POST.
+    let (st, body) = http(port, "GET", "/token/mp", &[], "");
+    assert_eq!(
+        (st, json_of(&body)["error"].clone()),
+        (401, json!("secret_missing"))
+    );
+    let (st, _) = http(
+        port,
+        "GET",
+        "/token/mp",
+        &[("X-Credkit-Secret", "guess")],
+        "",
+    );
+    assert_eq!(st, 401);
+    let host = format!("attacker.example:{port}");
+    let (st, body) = http(port, "GET", "/token/mp", &[ok[0], ("Host", &host)], "");
+    assert_eq!(
+        (st, json_of(&body)["error"].clone()),
+        (421, json!("host_not_allowed"))
+    );
+    let (st, _) = http(
+        port,
+        "GET",
+        "/token/mp",
+        &[ok[0], ("Host", "127.0.0.1:1")],
+        "",
+    );
+    assert_eq!(st, 421);
+    let (st, _) = http(
+        port,
+        "GET",
+        "/token/mp",
+        &[ok[0], ("Origin", "https://attacker.example")],
+        "",
+    );
+    assert_eq!(st, 403);
+    let (st, _) = http(port, "POST", "/token/mp", &ok, "");
+    assert_eq!(st, 405);
+    let (st, body) = http(port, "GET", "/token/nope", &ok, "");
+    assert_eq!(st, 404);
+    assert!(
+        json_of(&body)["hint"]
+            .as_str()
+            .unwrap_or("")
+            .contains("mp, refused, short")
+    );
+    // A preflight gets no CORS header either.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(s, "OPTIONS /token/mp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\nAccess-Control-Request-Method: GET\r\nConnection: close\r\n\r\n").expect("write");
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("read");
+    assert!(raw.starts_with("HTTP/1.1 405"), "{raw}");
+    assert!(
+        !raw.to_ascii_lowercase().contains("access-control-"),
+        "{raw}"
+    );
+    // None of those reached the authorization server.
+    let (_, body) = http(port, "GET", "/profiles", &ok, "");
+    let profiles = json_of(&body)["profiles"].clone();
+    assert!(
+        profiles
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|p| p["fetches"] == 0),
+        "{profiles}"
+    );
+}
+
+#[test]
+fn broker_caches_refreshes_and_explains() {
+    let peer = Peer::maskinporten();
+    let dir = tempfile::tempdir().expect("tmp");
+    let b = start_broker(&broker_config(dir.path(), &format!("{}/", peer.base)), &[]);
+    let secret = b.secret();
+    let ok = [("X-Credkit-Secret", secret.as_str())];
+    let get = |path: &str, extra: &[(&str, &str)]| {
+        let mut h: Vec<(&str, &str)> = ok.to_vec();
+        h.extend_from_slice(extra);
+        http(b.port, "GET", path, &h, "")
+    };
+
+    let (st, body) = get("/token/mp", &[]);
+    assert_eq!(st, 200, "{body}");
+    let first = json_of(&body);
+    assert_eq!(first["schema"], "credkit.broker.token/1");
+    assert_eq!(first["cached"], false);
+    assert_eq!(first["scope"], "test:read");
+    let token = first["access_token"].as_str().expect("token").to_string();
+    assert!(token.starts_with("mp."));
+    assert!((110..=120).contains(&first["expires_in"].as_i64().expect("expires_in")));
+
+    // Cached: the same token, no new grant.
+    let (_, body) = get("/token/mp", &[]);
+    assert_eq!(json_of(&body)["access_token"], token);
+    assert_eq!(json_of(&body)["cached"], true);
+    let (_, plain) = get("/token/mp?format=plain", &[]);
+    assert_eq!(plain, token);
+    let (_, plain) = get("/token/mp", &[("Accept", "text/plain")]);
+    assert_eq!(plain, token);
+    // Forced refresh: a new grant, a new token.
+    let (_, body) = get("/token/mp?refresh=1", &[]);
+    let second = json_of(&body)["access_token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    assert_ne!(second, token);
+
+    // A 2-second token is renewed once it expires.
+    let (_, body) = get("/token/short", &[]);
+    let short = json_of(&body)["access_token"].clone();
+    let (_, body) = get("/token/short", &[]);
+    assert_eq!(json_of(&body)["access_token"], short);
+    std::thread::sleep(Duration::from_millis(2_600));
+    let (_, body) = get("/token/short", &[]);
+    assert_eq!(json_of(&body)["cached"], false);
+    assert_ne!(json_of(&body)["access_token"], short);
+
+    // A refusal: 502 with the server's words, the cause and the fix.
+    let (st, body) = get("/token/refused", &[]);
+    assert_eq!(st, 502, "{body}");
+    let r = json_of(&body);
+    assert_eq!(r["error"], "refused");
+    assert_eq!(r["profile"], "refused");
+    assert_eq!(r["server_error"], "invalid_scope");
+    assert!(
+        r["server_error_description"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Token request contains invalid scopes for client")
+    );
+    assert!(
+        r["fix"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Samarbeidsportalen"),
+        "{r}"
+    );
+
+    let (_, body) = get("/profiles", &[]);
+    let p = json_of(&body);
+    let by = |n: &str| {
+        p["profiles"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|x| x["name"] == n)
+            .cloned()
+            .expect(n)
+    };
+    assert_eq!(by("mp")["fetches"], 2);
+    assert_eq!(by("short")["fetches"], 2);
+    assert_eq!(by("mp")["served"], 5);
+
+    // The access log names requests, never the secret or a token.
+    let log = b.stderr();
+    assert!(log.contains("GET /token/mp 200"), "{log}");
+    assert!(!log.contains(&secret), "{log}");
+    assert!(!log.contains(&token) && !log.contains(&second), "{log}");
+}
+
+#[test]
+fn broker_refuses_to_start_on_a_broken_profile_or_a_busy_port() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = write(
+        dir.path(),
+        "config.toml",
+        &format!(
+            "[profiles.wrongpw]\nkey = {:?}\npassword_env = \"MP_PW\"\nclient_id = \"c\"\nscope = \"s\"\nenv = \"test\"\n",
+            path_str(&fixture(P12))
+        ),
+    );
+    let mut c = credkit();
+    c.args([
+        "serve",
+        "broker",
+        "--config",
+        &path_str(&cfg),
+        "--port",
+        "0",
+    ])
+    .env("MP_PW", "not-the-password");
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("wrongpw"), "{}", r.stderr);
+    assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+    assert!(!r.stderr.contains("not-the-password"));
+    r.assert_no_panic();
+
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = busy.local_addr().expect("addr").port().to_string();
+    let mut c = credkit();
+    c.args([
+        "serve",
+        "broker",
+        "--config",
+        &path_str(&cfg),
+        "--port",
+        &port,
+    ]);
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        r.stderr
+    );
+    r.assert_no_panic();
+
+    let empty = write(dir.path(), "empty.toml", "");
+    let mut c = credkit();
+    c.args([
+        "serve",
+        "broker",
+        "--config",
+        &path_str(&empty),
+        "--port",
+        "0",
+    ]);
+    let r = run(c);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("has no profiles"), "{}", r.stderr);
+}
+
+/// The generated Postman pre-request script, run under Node with a `pm` shim.
+#[test]
+fn postman_script_fetches_the_token() {
+    let peer = Peer::maskinporten();
+    let dir = tempfile::tempdir().expect("tmp");
+    let b = start_broker(
+        &broker_config(dir.path(), &format!("{}/", peer.base)),
+        &["--profile", "mp", "--postman-script"],
+    );
+    let scripts = b.started["postman_scripts"]
+        .as_array()
+        .expect("scripts")
+        .clone();
+    assert_eq!(scripts.len(), 1);
+    assert_eq!(scripts[0][0], "mp");
+    let script = scripts[0][1].as_str().expect("script");
+    assert!(
+        script.len() < 1200,
+        "keep the script small: {} bytes",
+        script.len()
+    );
+    let file = write(dir.path(), "pre-request.js", script);
+    let shim = root().join("tests/tools/postman_shim.mjs");
+
+    let out = peer_output("node", &[&path_str(&shim), &path_str(&file)]);
+    let v = json_of(&out);
+    let token = v["environment"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{v}"));
+    assert!(token.starts_with("mp."), "{v}");
+    assert_eq!(v["variables"]["token"], token);
+    // The same token the broker serves from its cache.
+    let (_, body) = http(
+        b.port,
+        "GET",
+        "/token/mp",
+        &[("X-Credkit-Secret", &b.secret())],
+        "",
+    );
+    assert_eq!(json_of(&body)["access_token"], token);
+
+    // A stale secret (from the variable) is refused, and the script says why.
+    let out = peer_output(
+        "node",
+        &[&path_str(&shim), &path_str(&file), "stale-secret"],
+    );
+    let v = json_of(&out);
+    assert!(v["environment"].get("token").is_none(), "{v}");
+    assert!(
+        v["errors"][0].as_str().unwrap_or("").contains("secret"),
+        "{v}"
+    );
+}
+
+fn peer_output(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program).args(args).output().expect("run peer");
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
