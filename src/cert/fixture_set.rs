@@ -1,7 +1,9 @@
 //! `keygen --fixture-set DIR`: the credentials a test environment needs, in
 //! one go: a CA chain, a business certificate pair for one organisation, a
-//! certificate for a second one, and every broken variant. This module
-//! decides what is made and writes the README text; the command writes files.
+//! certificate for a second one, every broken variant, and the clients of a
+//! local Maskinporten look-alike (`mock-clients.toml`, see
+//! [`crate::oauth::mock`]). This module decides what is made and writes the
+//! README text; the command writes files.
 
 use super::keygen::{
     Broken, Ca, KeySpec, KeygenError, Mode, Random, Request, Usage, WEAK, generate,
@@ -35,6 +37,17 @@ pub const CERT_FILES: [&str; 3] = [
     "ca-chain.pem",
 ];
 
+/// The clients.toml of the local Maskinporten look-alike.
+pub const MOCK_CLIENTS: &str = "mock-clients.toml";
+
+/// The client ids registered in [`MOCK_CLIENTS`]: a certificate client for
+/// org1, a key client for org1, a certificate client for org2.
+pub const MOCK_CLIENT_IDS: [&str; 3] = [
+    "00000000-0000-4000-8000-000000000001",
+    "00000000-0000-4000-8000-000000000002",
+    "00000000-0000-4000-8000-000000000003",
+];
+
 /// Every file a set writes, README.md last (known before any key is made).
 pub fn planned_files() -> Vec<String> {
     let mut v = Vec::new();
@@ -45,6 +58,7 @@ pub fn planned_files() -> Vec<String> {
         }
     }
     v.extend(CERT_FILES.iter().map(|s| s.to_string()));
+    v.push(MOCK_CLIENTS.into());
     v.push("README.md".into());
     v
 }
@@ -90,6 +104,9 @@ pub struct CertFile {
 pub struct FixtureSet {
     pub items: Vec<Item>,
     pub cert_files: Vec<CertFile>,
+    /// Text files written as they are (name, text), before README.md:
+    /// [`MOCK_CLIENTS`].
+    pub extra_files: Vec<(String, String)>,
     pub notes: Vec<String>,
 }
 
@@ -163,6 +180,12 @@ pub fn build(
     };
     let none = Broken::default();
     let auth = generate(&leaf(ORG1, Usage::Auth, none, key), Some(&ca), rng)?;
+    let kid = auth
+        .entries
+        .first()
+        .and_then(|e| e.private_key.as_ref())
+        .and_then(|k| k.public.jwk_thumbprint())
+        .ok_or_else(|| KeygenError::KeyGen("the org1 key has no JWK thumbprint".into()))?;
     let sign = generate(&leaf(ORG1, Usage::Sign, none, key), Some(&ca), rng)?;
     let pair: Vec<Entry> = auth.entries.iter().chain(&sign.entries).cloned().collect();
     set.items.push(Item {
@@ -250,7 +273,59 @@ pub fn build(
             finding,
         });
     }
+    set.extra_files.push((
+        MOCK_CLIENTS.into(),
+        mock_clients(&kid, matches!(key, KeySpec::Rsa { .. })),
+    ));
     Ok(set)
+}
+
+/// The text of [`MOCK_CLIENTS`]. `kid` is org1-auth's RFC 7638 thumbprint
+/// (the kid its .jwk file carries); `rsa` says whether the set's keys can
+/// sign Maskinporten grants (RS256).
+pub fn mock_clients(kid: &str, rsa: bool) -> String {
+    let [cert1, key1, cert2] = MOCK_CLIENT_IDS;
+    let mut s = String::from(
+        "# Clients of credkit's local Maskinporten look-alike, made by\n\
+         # `credkit keygen --fixture-set`. Trust ca-chain.pem (or ca-root.cert.pem when\n\
+         # grants carry the intermediate in x5c).\n",
+    );
+    if !rsa {
+        s.push_str(
+            "#\n# NOTE: this set's keys are not RSA, and Maskinporten grants are RS256, RS384\n\
+             # or RS512: grants signed with them are refused (MP-124). Make the set with\n\
+             # --algorithm rsa2048 to use these clients.\n",
+        );
+    }
+    s.push_str(&format!(
+        "\n# Scopes that exist only for user login (asking for one gets MP-201).\n\
+         user_login_scopes = [\"openid\", \"profile\"]\n\
+         \n\
+         # org1 with its business certificate: sign grants with org1-auth, x5c in the header.\n\
+         [[client]]\n\
+         client_id = \"{cert1}\"\n\
+         org = \"{ORG1}\"\n\
+         scopes = [\"test:read\", \"test:write\"]\n\
+         \n\
+         # org1 with a registered key: sign grants with org1-auth, kid in the header.\n\
+         [[client]]\n\
+         client_id = \"{key1}\"\n\
+         org = \"{ORG1}\"\n\
+         scopes = [\"test:read\", \"test:write\"]\n\
+         auth = \"key\"\n\
+         keys = [{{ kid = \"{kid}\", file = \"org1-auth.jwk\" }}]\n\
+         \n\
+         # org2 with its business certificate: sign grants with org2-auth, x5c in the header.\n\
+         [[client]]\n\
+         client_id = \"{cert2}\"\n\
+         org = \"{ORG2}\"\n\
+         scopes = [\"test:read\", \"test:write\"]\n\
+         \n\
+         # More: token_lifetime = 600, force_error = \"MP-250\", delegations with\n\
+         # consumers = {{ \"{ORG2}\" = [\"test:read\"] }}, restricted scopes with\n\
+         # [access] \"test:restricted\" = [\"{ORG1}\"].\n"
+    ));
+    s
 }
 
 /// How the set was written, for the README.
@@ -375,6 +450,20 @@ pub fn readme(set: &FixtureSet, info: &ReadmeInfo<'_>) -> String {
         "\nOrganisation numbers: {ORG1} (org1) and {ORG2} (org2). Business subjects carry \
          `organizationIdentifier=NTRNO-<number>` and `serialNumber=<number>`.\n"
     ));
+    if set.extra_files.iter().any(|(n, _)| n == MOCK_CLIENTS) {
+        let [cert1, key1, cert2] = MOCK_CLIENT_IDS;
+        s.push_str(&format!(
+            "\n## Local Maskinporten\n\n\
+             `{MOCK_CLIENTS}` registers clients for credkit's local Maskinporten look-alike \
+             (trust `ca-chain.pem`, or `ca-root.cert.pem` when grants carry the intermediate \
+             in `x5c`). Every client has the scopes `test:read` and `test:write`.\n\n\
+             | client_id | organisation | authenticates with |\n\
+             | --- | --- | --- |\n\
+             | `{cert1}` | {ORG1} | `org1-auth` certificate (`x5c`) |\n\
+             | `{key1}` | {ORG1} | `org1-auth.jwk` registered key (`kid` = its RFC 7638 thumbprint) |\n\
+             | `{cert2}` | {ORG2} | `org2-auth` certificate (`x5c`) |\n"
+        ));
+    }
     s
 }
 
@@ -401,6 +490,7 @@ mod tests {
             .flat_map(|i| i.files().into_iter().map(|(f, _)| f))
             .collect();
         files.extend(set.cert_files.iter().map(|f| f.name.to_string()));
+        files.extend(set.extra_files.iter().map(|(n, _)| n.clone()));
         files.push("README.md".into());
         assert_eq!(files, planned_files());
         let weak = &set.items[10].entries[0];
@@ -430,5 +520,89 @@ mod tests {
         assert!(text.contains("`changeit`"));
         assert!(text.contains("org1-pair.jwks"));
         assert!(text.contains("ca-root.cert.pem"));
+        assert!(text.contains(MOCK_CLIENTS));
+        for id in MOCK_CLIENT_IDS {
+            assert!(text.contains(id), "{id}");
+        }
+    }
+
+    /// mock-clients.toml is what the mock reads: three clients, the key
+    /// client's kid the thumbprint of org1-auth.jwk (which the set writes
+    /// next to it), and grants from org1-auth get tokens.
+    #[test]
+    fn mock_clients_file_works_with_the_mock() {
+        use crate::oauth::mock::{GRANT_TYPE, Mock, MockOptions, parse_clients};
+        use serde_json::json;
+        let now = 1_800_000_000;
+        let set = build(
+            KeySpec::Rsa { bits: 2048 },
+            None,
+            now,
+            &mut Random::from_seed("mock"),
+        )
+        .expect("set");
+        let (name, text) = &set.extra_files[0];
+        assert_eq!(name, MOCK_CLIENTS);
+        assert!(!text.contains("NOTE"));
+        let auth = &set.items[2].entries[0];
+        let key = auth.private_key.as_ref().expect("key");
+        let kid = key.public.jwk_thumbprint().expect("kid");
+        assert!(text.contains(&kid));
+
+        let dir = tempfile::tempdir().expect("tmp");
+        let out = crate::keystore::write::write(
+            std::slice::from_ref(auth),
+            OutFormat::Jwk,
+            &crate::keystore::write::WriteOptions {
+                password: None,
+                key_password: None,
+                legacy: false,
+                encrypt_keys: false,
+                parts: crate::keystore::write::Parts::All,
+                leaf_only: false,
+                private_jwk: false,
+                kid: None,
+                now_ms: 0,
+                iterations: None,
+            },
+            false,
+        )
+        .expect("jwk");
+        std::fs::write(dir.path().join("org1-auth.jwk"), &out.files[0].bytes).expect("write");
+        let clients = parse_clients(text, &dir.path().join(MOCK_CLIENTS)).expect("parse");
+        assert_eq!(clients.clients.len(), 3);
+        let cas = set.cert_files[2].entry.chain.clone();
+        let m = Mock::new(cas, clients, MockOptions::default(), None).expect("mock");
+        let signer = crate::jwt::jws::Signer::new(key, crate::jwt::jws::Alg::RS256).expect("s");
+        let leaf = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            &auth.chain[0].der,
+        );
+        for (i, (client, header)) in [
+            (MOCK_CLIENT_IDS[0], json!({"alg": "RS256", "x5c": [leaf]})),
+            (MOCK_CLIENT_IDS[1], json!({"alg": "RS256", "kid": kid})),
+            (MOCK_CLIENT_IDS[2], json!({"alg": "RS256", "x5c": [leaf]})),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let claims = json!({
+                "aud": MockOptions::default().issuer, "iss": client, "scope": "test:read",
+                "iat": now, "exp": now + 60, "jti": format!("j{i}"),
+            });
+            let grant = signer
+                .sign(
+                    &serde_json::to_vec(&header).expect("h"),
+                    &serde_json::to_vec(&claims).expect("c"),
+                )
+                .expect("sign");
+            let body = format!("grant_type={GRANT_TYPE}&assertion={grant}");
+            let r = m.token(body.as_bytes(), now);
+            // org2's client with org1's certificate: the wrong organisation.
+            let want = if i == 2 { 400 } else { 200 };
+            assert_eq!(r.status, want, "{client}: {}", r.body);
+        }
+        // A set of EC keys says it cannot be used for grants.
+        assert!(mock_clients("k", false).contains("NOTE"));
     }
 }

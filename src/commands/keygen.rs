@@ -711,6 +711,16 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
             private_key: f.private,
         });
     }
+    for (name, text) in &set.extra_files {
+        let path = dir.join(name);
+        files::write_atomic(&path, text.as_bytes(), args.force, false).map_err(|source| {
+            Error::Io {
+                action: "write",
+                path: path.display().to_string(),
+                source,
+            }
+        })?;
+    }
     files::write_atomic(&readme_path, readme.as_bytes(), args.force, false).map_err(|source| {
         Error::Io {
             action: "write",

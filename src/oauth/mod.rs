@@ -8,3 +8,4 @@ pub mod config;
 pub mod diagnose;
 pub mod discovery;
 pub mod exchange;
+pub mod mock;
