@@ -74,6 +74,9 @@ pub enum Error {
     /// The credential failed its checks; nothing was sent.
     #[error("not sending: the credential in {file} failed its checks ({errors})")]
     Unfit { file: String, errors: String },
+    /// The Maskinporten look-alike cannot start (clients file, CA, options).
+    #[error(transparent)]
+    Mock(#[from] crate::oauth::mock::MockError),
 }
 
 fn host_of(url: &str) -> String {
@@ -124,6 +127,7 @@ impl Error {
             Error::Url { .. } => "url-not-allowed",
             Error::Config(_) => "config",
             Error::Unfit { .. } => "credential-unfit",
+            Error::Mock(e) => e.id(),
         }
     }
 
@@ -194,6 +198,7 @@ impl Error {
             Error::Unfit { .. } => Some(
                 "fix the findings above (`credkit check` shows them too), or add --force to send anyway".into(),
             ),
+            Error::Mock(e) => e.hint(),
         }
     }
 

@@ -1,16 +1,19 @@
 //! `credkit serve broker` and `credkit serve mock-maskinporten`: load and
 //! check everything at start, bind, print where it listens, then serve.
 
-use super::input::read_input;
+use super::input::{load_store, read_input};
 use super::token;
+use crate::cli::password::PasswordArgs;
 use crate::cli::serve::{BrokerArgs, MockArgs, ServeArgs, ServeCommand};
 use crate::cli::{Cli, Command};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::oauth::config;
+use crate::oauth::mock::{self, Mock, MockOptions};
 use crate::output::{self, serve as out};
 use crate::serve::broker::{Broker, Failure, SECRET_HEADER, postman_script};
 use crate::serve::http::{self, LogLine, Logger};
+use crate::serve::mock::MockServer;
 use clap::Parser;
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -235,6 +238,97 @@ fn emit_started(r: &out::Started, ctx: &Ctx) -> Result<()> {
     })
 }
 
-fn mock(_ctx: &Ctx, _m: MockArgs) -> Result<u8> {
-    Err(usage("mock-maskinporten is not built yet", "soon"))
+fn mock(ctx: &Ctx, m: MockArgs) -> Result<u8> {
+    // The CA certificates: every certificate in the file is a trust anchor.
+    let cas: Vec<_> = load_store(&m.ca, &PasswordArgs::default())?
+        .entries
+        .into_iter()
+        .flat_map(|e| e.chain)
+        .collect();
+    if cas.is_empty() {
+        return Err(usage(
+            format!("{} holds no certificate", m.ca.display()),
+            "give the CA certificates (PEM or DER), e.g. ca-chain.pem from `credkit keygen --fixture-set`",
+        ));
+    }
+    let text = read_input(&m.clients)?;
+    let clients = mock::parse_clients(&String::from_utf8_lossy(&text), &m.clients)?;
+    let signing_key = match &m.signing_key {
+        Some(p) => {
+            let store = load_store(p, &m.passwords)?;
+            let key = store
+                .entries
+                .into_iter()
+                .find_map(|e| e.private_key)
+                .ok_or_else(|| {
+                    usage(
+                        format!("{} holds no private key", p.display()),
+                        "give an RSA private key (PEM, PKCS#12, JKS or JWK)",
+                    )
+                })?;
+            Some(key)
+        }
+        None => None,
+    };
+    let listener = listen(SocketAddr::new(m.bind, m.port))?;
+    let port = listener
+        .local_addr()
+        .map_err(|source| Error::Io {
+            action: "listen on",
+            path: format!("{}:{}", m.bind, m.port),
+            source,
+        })?
+        .port();
+    let issuer = m
+        .issuer
+        .clone()
+        .unwrap_or_else(|| format!("http://127.0.0.1:{port}/"));
+    let client_ids: Vec<String> = clients
+        .clients
+        .iter()
+        .map(|c| c.client_id.clone())
+        .collect();
+    let mock = Mock::new(
+        cas,
+        clients,
+        MockOptions {
+            issuer: issuer.clone(),
+            token_lifetime: m.token_lifetime,
+            iat_skew: m.iat_skew,
+            forced: m.force_errors.clone(),
+        },
+        signing_key,
+    )?;
+    let (now0, started, offset) = (ctx.now.unix_timestamp(), Instant::now(), m.clock_offset);
+    let server = MockServer {
+        mock,
+        clock: Box::new(move || now0 + started.elapsed().as_secs() as i64 + offset),
+    };
+    let base = issuer.trim_end_matches('/').to_string();
+    let report = out::Started {
+        schema: "credkit.serve.mock-maskinporten/1",
+        url: format!("http://{}", SocketAddr::new(m.bind, port)),
+        port,
+        secret: None,
+        secret_header: None,
+        profiles: Vec::new(),
+        postman_scripts: Vec::new(),
+        issuer: Some(issuer.clone()),
+        token_endpoint: Some(format!("{base}/token")),
+        jwks_uri: Some(format!("{base}/jwk")),
+        clients: client_ids,
+    };
+    emit_started(&report, ctx)?;
+    http::serve(
+        listener,
+        Arc::new(server),
+        workers(m.threads),
+        logger(ctx.quiet),
+    )
+    .map_err(|source| Error::Io {
+        action: "serve on",
+        path: format!("{}:{port}", m.bind),
+        source,
+    })?;
+    Ok(0)
 }

@@ -100,8 +100,9 @@
 //!     consumer's org (`consumer_org`, else the client's) → MP-250.
 //! 15. Success: 200 with `access_token` (an RS256 JWT signed with the
 //!     server's key, `kid` in its header, verifiable with [`Mock::jwks`]),
-//!     `token_type`, `expires_in` and `scope`. `iss_onbehalfof` is accepted
-//!     and not copied into the token.
+//!     `token_type`, `expires_in` and `scope`. The token's `aud` is the
+//!     grant's `resource`, else `unspecified` as Maskinporten writes it.
+//!     `iss_onbehalfof` is accepted and not copied into the token.
 //!
 //! Refusals are HTTP 400, or 403 for MP-250 and MP-251, with `error`,
 //! `error_description` ending in `(trace_id: <32 hex>)`, and `error_uri`
@@ -1374,9 +1375,14 @@ impl Mock {
         t.insert("iss".into(), json!(self.issuer));
         t.insert("client_amr".into(), json!(key.amr()));
         t.insert("token_type".into(), json!("Bearer"));
-        if let Some(r) = claims.get("resource") {
-            t.insert("aud".into(), r.clone());
-        }
+        // Maskinporten's tokens say "unspecified" when no resource was asked for.
+        t.insert(
+            "aud".into(),
+            claims
+                .get("resource")
+                .cloned()
+                .unwrap_or_else(|| json!("unspecified")),
+        );
         t.insert("scope".into(), json!(scope));
         t.insert("client_id".into(), json!(client.client_id));
         t.insert("consumer".into(), org_id(consumer));
@@ -2178,7 +2184,7 @@ scopes = ["test:read"]
         let jti = t["jti"].as_str().expect("jti");
         assert_eq!(jti.len(), 36);
         assert_eq!(&jti[14..15], "4");
-        // A string resource stays a string; no resource, no aud.
+        // A string resource stays a string; no resource, aud "unspecified".
         let r = post(
             &m,
             &x5c_header(&fx().leaf),
@@ -2194,7 +2200,7 @@ scopes = ["test:read"]
             &x5c_header(&fx().leaf),
             &claims("cert-client", "test:read"),
         );
-        assert!(token_claims(&r).1.get("aud").is_none());
+        assert_eq!(token_claims(&r).1["aud"], "unspecified");
         // RS384 and RS512 grants are accepted too.
         for alg in [Alg::RS384, Alg::RS512] {
             let h = with(x5c_header(&fx().leaf), "alg", json!(alg.name()));

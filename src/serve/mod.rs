@@ -5,7 +5,7 @@
 
 pub mod broker;
 pub mod http;
-// pub mod mock; (lands with oauth::mock)
+pub mod mock;
 
 /// A fresh random secret: 32 bytes, base64url.
 pub fn random_secret() -> Result<String, getrandom::Error> {

@@ -1038,6 +1038,7 @@ fn fixture_set_contents_and_readme() {
             "ca-root.cert.pem",
             "ca-intermediate.cert.pem",
             "ca-chain.pem",
+            "mock-clients.toml",
             "README.md",
         ]
         .map(String::from),
@@ -1046,7 +1047,7 @@ fn fixture_set_contents_and_readme() {
     assert_eq!(names, expected);
     assert_eq!(
         report["outputs"].as_array().expect("outputs").len(),
-        expected.len() - 1
+        expected.len() - 2
     );
 
     let readme = std::fs::read_to_string(set.join("README.md")).expect("readme");
@@ -1079,7 +1080,8 @@ fn fixture_set_contents_and_readme() {
                 || f.ends_with(".jwks")
                 || f.ends_with("cert.pem")
                 || f == "ca-chain.pem"
-                || f == "README.md";
+                || f == "README.md"
+                || f == "mock-clients.toml";
             assert_eq!(mode, if public { 0o644 } else { 0o600 }, "{f}");
         }
     }

@@ -450,3 +450,396 @@ fn peer_output(program: &str, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+// ---- serve mock-maskinporten ----
+
+const ORG1: &str = "00000000-0000-4000-8000-0000000000c1";
+const KEYC: &str = "00000000-0000-4000-8000-0000000000c2";
+const SUPP: &str = "00000000-0000-4000-8000-0000000000c3";
+
+/// A fixture set made by `credkit keygen --fixture-set` (seeded), with a
+/// clients.toml for the tests: a certificate client of org1, a key client of
+/// org1 (kid k1, and an expired old-key), and org2 as a supplier for org1.
+fn mock_fixtures() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
+    c.args(["keygen", "--fixture-set"])
+        .arg(dir.path().join("fx"))
+        .args(["--seed", "serve-tests"])
+        .env("CREDKIT_PASSWORD", "changeit")
+        .stdin(Stdio::null());
+    let r = run(c);
+    r.assert_ok();
+    write(
+        dir.path(),
+        "clients.toml",
+        &format!(
+            r#"user_login_scopes = ["openid"]
+[access]
+"test:restricted" = ["123456785"]
+
+[[client]]
+client_id = "{ORG1}"
+org = "123456785"
+scopes = ["test:read", "test:write"]
+
+[[client]]
+client_id = "{KEYC}"
+org = "123456785"
+scopes = ["test:read"]
+auth = "key"
+keys = [{{ kid = "k1", file = "fx/org1-auth.jwk" }},
+        {{ kid = "old-key", file = "fx/org1-auth.jwk", expires = "2020-01-01T00:00:00Z" }}]
+
+[[client]]
+client_id = "{SUPP}"
+org = "987654325"
+scopes = ["test:read", "test:write", "test:restricted"]
+consumers = {{ "123456785" = ["test:read"] }}
+"#
+        ),
+    );
+    dir
+}
+
+fn start_mock(dir: &Path, extra: &[&str]) -> Service {
+    let mut args: Vec<String> = vec![
+        "mock-maskinporten".into(),
+        "--ca".into(),
+        path_str(&dir.join("fx/ca-chain.pem")),
+        "--clients".into(),
+        path_str(&dir.join("clients.toml")),
+        "--port".into(),
+        "0".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    Service::start(&args, &[])
+}
+
+/// `credkit token` against the mock, with the real clock.
+fn token_cmd(dir: &Path, issuer: &str, client: &str, key: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
+    c.current_dir(dir)
+        .env("CREDKIT_PASSWORD", "changeit")
+        .env("RUST_BACKTRACE", "0")
+        .env("NO_PROXY", "*")
+        .stdin(Stdio::null())
+        .args(["token", "--no-cache", "--issuer", issuer])
+        .args([
+            "--jwt-profile",
+            "maskinporten",
+            "--key",
+            key,
+            "--client-id",
+            client,
+        ]);
+    c
+}
+
+#[test]
+fn mock_answers_every_documented_error_to_pyjwt_grants() {
+    let dir = mock_fixtures();
+    let m = start_mock(dir.path(), &[]);
+    assert_eq!(m.started["schema"], "credkit.serve.mock-maskinporten/1");
+    let issuer = m.started["issuer"].as_str().expect("issuer").to_string();
+    assert_eq!(issuer, format!("http://127.0.0.1:{}/", m.port));
+
+    // Metadata as Maskinporten's.
+    let (st, body) = http(
+        m.port,
+        "GET",
+        "/.well-known/oauth-authorization-server",
+        &[],
+        "",
+    );
+    assert_eq!(st, 200);
+    let meta = json_of(&body);
+    assert_eq!(meta["issuer"], issuer);
+    assert_eq!(meta["token_endpoint"], format!("{issuer}token"));
+    assert_eq!(meta["jwks_uri"], format!("{issuer}jwk"));
+    assert_eq!(
+        meta["grant_types_supported"],
+        json!(["urn:ietf:params:oauth:grant-type:jwt-bearer"])
+    );
+
+    let script = root().join("tests/tools/mock_grants.py");
+    let out = peer_output(
+        "python3",
+        &[
+            &path_str(&script),
+            &issuer,
+            &path_str(&dir.path().join("fx")),
+            "changeit",
+        ],
+    );
+    let v = json_of(&out);
+    for (id, status, error, text) in credkit::oauth::mock::CASES {
+        let got = &v[*id];
+        assert_eq!(got["status"], *status, "{id}: {got}");
+        assert_eq!(got["error"], *error, "{id}: {got}");
+        let desc = got["error_description"].as_str().unwrap_or("");
+        let fixed = text.split('{').next().unwrap_or(text);
+        assert!(
+            desc.starts_with(fixed),
+            "{id}: {desc:?} should start with {fixed:?}"
+        );
+        assert!(desc.contains("(trace_id: "), "{id}: {desc}");
+    }
+    assert_eq!(
+        v["MP-121"]["error_uri"], "https://maskinporten.no/errors/MP-121",
+        "{}",
+        v["MP-121"]
+    );
+    assert!(
+        v["MP-250"]["error_description"]
+            .as_str()
+            .unwrap_or("")
+            .contains("test:restricted")
+    );
+    assert!(
+        v["MP-251"]["error_description"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Consumer 123456785 has not delegated access to the scope test:write to supplier 987654325.")
+    );
+    assert_eq!(v["replay_first_use"]["status"], 200);
+    assert_eq!(v["key_client"]["status"], 200, "{}", v["key_client"]);
+
+    // The good grant's token, checked by PyJWT against /jwk: Maskinporten's claims.
+    assert_eq!(v["valid"]["status"], 200, "{}", v["valid"]);
+    assert_eq!(v["valid"]["body"]["token_type"], "Bearer");
+    assert_eq!(v["valid"]["body"]["expires_in"], 120);
+    let t = &v["valid_claims"];
+    assert_eq!(t["iss"], issuer);
+    assert_eq!(t["client_id"], SUPP);
+    assert_eq!(t["client_amr"], "virksomhetssertifikat");
+    assert_eq!(t["scope"], "test:read");
+    assert_eq!(t["aud"], json!(["https://api.example/"]));
+    assert_eq!(
+        t["consumer"],
+        json!({"authority": "iso6523-actorid-upis", "ID": "0192:123456785"})
+    );
+    assert_eq!(
+        t["supplier"],
+        json!({"authority": "iso6523-actorid-upis", "ID": "0192:987654325"})
+    );
+    assert_eq!(
+        t["exp"].as_i64().expect("exp") - t["iat"].as_i64().expect("iat"),
+        120
+    );
+}
+
+#[test]
+fn mock_serves_credkit_token_and_the_broker_end_to_end() {
+    let dir = mock_fixtures();
+    let m = start_mock(dir.path(), &["--token-lifetime", "300s"]);
+    let issuer = m.started["issuer"].as_str().expect("issuer").to_string();
+
+    // Business certificate (x5c), then a registered key (kid).
+    let mut c = token_cmd(dir.path(), &issuer, ORG1, "fx/org1-auth.p12");
+    c.args(["--scope", "test:read test:write", "--json"]);
+    let r = run(c);
+    r.assert_ok();
+    let resp = r.json();
+    assert_eq!(resp["expires_in"], 300);
+    let token = resp["access_token"].as_str().expect("token").to_string();
+
+    // credkit verifies it with the mock's JWKS, fetched from /jwk.
+    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
+    c.args([
+        "jwt",
+        "verify",
+        "--json",
+        "--jwks",
+        &format!("{issuer}jwk"),
+        "-",
+    ])
+    .env("RUST_BACKTRACE", "0")
+    .env("NO_PROXY", "*");
+    let (code, stdout, stderr) = pipe_stdin(c, &token);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+
+    let mut c = token_cmd(dir.path(), &issuer, KEYC, "fx/org1-auth.p12");
+    c.args(["--kid", "k1", "--scope", "test:read", "--json"]);
+    let r = run(c);
+    r.assert_ok();
+
+    // A refusal is explained: org2's certificate for org1's client.
+    let mut c = token_cmd(dir.path(), &issuer, ORG1, "fx/org2-auth.p12");
+    c.args(["--scope", "test:read"]);
+    let r = run(c);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Does not match certificate orgno"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("known answer: Maskinporten MP-122"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("fix: use the certificate of the client's organisation"),
+        "{}",
+        r.stderr
+    );
+
+    // The broker in front of the mock: a token that verifies, then the cache.
+    let cfg = write(
+        dir.path(),
+        "config.toml",
+        &format!(
+            "[profiles.local]\nkey = \"fx/org1-auth.p12\"\npassword_env = \"FX_PW\"\nclient_id = {ORG1:?}\n\
+             scope = \"test:read\"\nissuer = {issuer:?}\njwt_profile = \"maskinporten\"\n"
+        ),
+    );
+    let b = Service::start(
+        &[
+            "broker".into(),
+            "--config".into(),
+            path_str(&cfg),
+            "--port".into(),
+            "0".into(),
+        ],
+        &[("FX_PW", "changeit")],
+    );
+    let secret = b.secret();
+    let (st, body) = http(
+        b.port,
+        "GET",
+        "/token/local",
+        &[("X-Credkit-Secret", &secret)],
+        "",
+    );
+    assert_eq!(st, 200, "{body}");
+    let t1 = json_of(&body)["access_token"].clone();
+    let (_, body) = http(
+        b.port,
+        "GET",
+        "/token/local",
+        &[("X-Credkit-Secret", &secret)],
+        "",
+    );
+    assert_eq!(json_of(&body)["access_token"], t1);
+    assert_eq!(json_of(&body)["cached"], true);
+    assert!(
+        m.stderr().matches("POST /token 200").count() >= 3,
+        "{}",
+        m.stderr()
+    );
+}
+
+#[test]
+fn mock_clock_offset_and_forced_errors() {
+    let dir = mock_fixtures();
+    // The mock's clock runs 60 s ahead: credkit's fresh grant is stale there.
+    // (Behind, the fixture certificates made a moment ago would not be valid yet.)
+    let m = start_mock(dir.path(), &["--clock-offset=+60s"]);
+    let issuer = m.started["issuer"].as_str().expect("issuer").to_string();
+    let mut c = token_cmd(dir.path(), &issuer, ORG1, "fx/org1-auth.p12");
+    c.args(["--scope", "test:read", "--json"]);
+    let r = run(c);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let e = r.error_json();
+    let d = &e["error"]["diagnosis"];
+    assert!(
+        d["server"]["error_description"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("JWT is expired"),
+        "{e}"
+    );
+    // credkit sees the skew in the mock's Date header.
+    let facts = d["facts"].to_string();
+    assert!(facts.contains("clock-skew"), "{facts}");
+
+    // A forced error for one client, whatever the grant.
+    let m2 = start_mock(dir.path(), &["--force-error", &format!("{SUPP}=MP-250")]);
+    let issuer2 = m2.started["issuer"].as_str().expect("issuer").to_string();
+    let mut c = token_cmd(dir.path(), &issuer2, SUPP, "fx/org2-auth.p12");
+    c.args(["--scope", "test:read"]);
+    let r = run(c);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("has not been granted access to the scope"),
+        "{}",
+        r.stderr
+    );
+    // Other clients are not affected.
+    let mut c = token_cmd(dir.path(), &issuer2, ORG1, "fx/org1-auth.p12");
+    c.args(["--scope", "test:read"]);
+    run(c).assert_ok();
+}
+
+#[test]
+fn mock_refuses_to_start_on_bad_input() {
+    let dir = mock_fixtures();
+    let bad = write(
+        dir.path(),
+        "bad.toml",
+        "[[client]]\nclient_id = \"a\"\norg = \"12\"\nscopes = []\n",
+    );
+    for (ca, clients, want) in [
+        ("fx/ca-chain.pem", "bad.toml", "bad.toml"),
+        ("fx/ca-chain.pem", "missing.toml", "missing.toml"),
+        ("missing.pem", "clients.toml", "missing.pem"),
+    ] {
+        let mut c = credkit();
+        c.current_dir(dir.path()).args([
+            "serve",
+            "mock-maskinporten",
+            "--port",
+            "0",
+            "--ca",
+            ca,
+            "--clients",
+            clients,
+        ]);
+        let r = run(c);
+        assert_eq!(r.code, 2, "{ca} {clients}: {}", r.stderr);
+        assert!(r.stderr.contains(want), "{}", r.stderr);
+        assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+        r.assert_no_panic();
+    }
+    let _ = bad;
+    let mut c = credkit();
+    c.current_dir(dir.path()).args([
+        "serve",
+        "mock-maskinporten",
+        "--port",
+        "0",
+        "--ca",
+        "fx/ca-chain.pem",
+        "--clients",
+        "clients.toml",
+        "--force-error",
+        "nobody=MP-999",
+    ]);
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    r.assert_no_panic();
+}
+
+fn pipe_stdin(mut c: Command, input: &str) -> (i32, String, String) {
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
