@@ -541,8 +541,13 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
         output::status(ctx.quiet, s.trim_end());
         return Ok(exit::OK);
     }
+    write_together(
+        files
+            .iter()
+            .map(|(p, f)| (p.as_path(), f.bytes.as_slice(), f.private)),
+        args.force,
+    )?;
     for (path, f) in &files {
-        write_file(path, f, args.force)?;
         report.outputs.push(OutputFile {
             path: path.display().to_string(),
             format,
@@ -554,8 +559,12 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
     finish(ctx, &report)
 }
 
-fn write_file(path: &Path, f: &Written, force: bool) -> Result<()> {
-    files::write_atomic(path, &f.bytes, force, f.private).map_err(|source| Error::Io {
+/// All the files or none (see `files::write_all_atomic`).
+fn write_together<'a>(
+    items: impl IntoIterator<Item = (&'a Path, &'a [u8], bool)>,
+    force: bool,
+) -> Result<()> {
+    files::write_all_atomic(items, force).map_err(|(path, source)| Error::Io {
         action: "write",
         path: path.display().to_string(),
         source,
@@ -701,8 +710,24 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
         readme: Some(readme_path.display().to_string()),
         notes,
     };
+    let extra: Vec<(PathBuf, &[u8])> = set
+        .extra_files
+        .iter()
+        .map(|(name, text)| (dir.join(name), text.as_bytes()))
+        .collect();
+    write_together(
+        files
+            .iter()
+            .map(|(p, _, f)| (p.as_path(), f.bytes.as_slice(), f.private))
+            .chain(extra.iter().map(|(p, b)| (p.as_path(), *b, false)))
+            .chain(std::iter::once((
+                readme_path.as_path(),
+                readme.as_bytes(),
+                false,
+            ))),
+        args.force,
+    )?;
     for (path, format, f) in &files {
-        write_file(path, f, args.force)?;
         report.outputs.push(OutputFile {
             path: path.display().to_string(),
             format: *format,
@@ -711,22 +736,5 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
             private_key: f.private,
         });
     }
-    for (name, text) in &set.extra_files {
-        let path = dir.join(name);
-        files::write_atomic(&path, text.as_bytes(), args.force, false).map_err(|source| {
-            Error::Io {
-                action: "write",
-                path: path.display().to_string(),
-                source,
-            }
-        })?;
-    }
-    files::write_atomic(&readme_path, readme.as_bytes(), args.force, false).map_err(|source| {
-        Error::Io {
-            action: "write",
-            path: readme_path.display().to_string(),
-            source,
-        }
-    })?;
     finish(ctx, &report)
 }

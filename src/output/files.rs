@@ -31,9 +31,15 @@ pub fn stage(path: &Path, bytes: &[u8], force: bool, private: bool) -> std::io::
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    // tempfile's own error names the temporary path; the caller names the
+    // destination, so keep only the operating system's reason.
     let mut tmp = tempfile::Builder::new()
         .prefix(".credkit-")
-        .tempfile_in(dir)?;
+        .tempfile_in(dir)
+        .map_err(|e| match e.raw_os_error() {
+            Some(code) => std::io::Error::from_raw_os_error(code),
+            None => std::io::Error::new(e.kind(), "cannot create a temporary file there"),
+        })?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -78,6 +84,25 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
     }
+}
+
+/// Write files that belong together (a fixture set, `--split` parts): every
+/// one is written and synced under a temporary name first, and only then are
+/// they renamed into place, so a failed write leaves none of them and changes
+/// no existing file. The error names the file that failed.
+pub fn write_all_atomic<'a>(
+    items: impl IntoIterator<Item = (&'a Path, &'a [u8], bool)>,
+    force: bool,
+) -> Result<(), (PathBuf, std::io::Error)> {
+    let mut staged = Vec::new();
+    for (path, bytes, private) in items {
+        staged.push(stage(path, bytes, force, private).map_err(|e| (path.to_path_buf(), e))?);
+    }
+    for s in staged {
+        let path = s.path().to_path_buf();
+        s.commit().map_err(|e| (path, e))?;
+    }
+    Ok(())
 }
 
 /// Write `bytes` to `path` atomically.

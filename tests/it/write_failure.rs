@@ -426,7 +426,6 @@ fn keygen_into_an_unwritable_directory_fails_cleanly() {
 /// `convert --split` does: a failure on the second part comes after the first
 /// replaced an existing file.
 #[test]
-#[ignore = "known gap: keygen --split replaces the first part before the second fails"]
 fn keygen_failed_split_write_replaces_none_of_the_parts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = path_str(&dir.path().join("ca.p12"));
@@ -464,7 +463,6 @@ fn keygen_failed_split_write_replaces_none_of_the_parts() {
 
 /// `--fixture-set --force` replaces the files before the one that fails.
 #[test]
-#[ignore = "known gap: keygen --fixture-set --force replaces files before a later one fails"]
 fn keygen_fixture_set_failed_write_replaces_no_file() {
     let scratch = tempfile::tempdir().expect("tempdir");
     let set = scratch.path().join("set");
@@ -493,7 +491,6 @@ fn keygen_fixture_set_failed_write_replaces_no_file() {
 /// names the temporary file that never existed (`... at path
 /// "DIR/.credkit-XXXXXX"`, from the tempfile crate); `convert` too.
 #[test]
-#[ignore = "known gap: the error names the temporary file when it cannot be created"]
 fn write_errors_do_not_name_the_temporary_file() {
     let scratch = tempfile::tempdir().expect("tempdir");
     let plain = scratch.path().join("plain");
