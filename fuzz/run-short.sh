@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 secs="${SECONDS_PER_TARGET:-30}"
-all=(pkcs12 ber jks pem_der jwk jwt load)
+all=(pkcs12 ber jks pem_der jwk jwt load config token_json mock_token mock_clients)
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=("${all[@]}")
 
@@ -45,6 +45,10 @@ seeds() {
         jwk) echo "$f/jwk" ;;
         jwt) echo "seeds/jwt" ;;
         load) echo "$f/p12 $f/jks $f/jceks $f/pem $f/der $f/jwk $f/hostile" ;;
+        config) echo "seeds/config" ;;
+        token_json) echo "seeds/token_json" ;;
+        mock_token) echo "seeds/mock_token" ;;
+        mock_clients) echo "seeds/mock_clients" ;;
     esac
 }
 

@@ -93,14 +93,19 @@ impl Broker {
         }
     }
 
+    /// A token still good now (not within its refresh margin).
+    fn fresh(&self, c: &Cached) -> bool {
+        let now = (self.clock)();
+        now.saturating_add(margin(c.expires_at.saturating_sub(c.obtained_at))) < c.expires_at
+            && now >= c.obtained_at.saturating_sub(60)
+    }
+
     /// A token for a profile, fetching when needed (one fetch at a time per profile).
     fn token(&self, slot: &Slot, refresh: bool) -> Result<(Cached, bool), Failure> {
         let mut guard = slot.token.lock().unwrap_or_else(|e| e.into_inner());
-        let now = (self.clock)();
         if !refresh
             && let Some(c) = guard.as_ref()
-            && now.saturating_add(margin(c.expires_at.saturating_sub(c.obtained_at))) < c.expires_at
-            && now >= c.obtained_at.saturating_sub(60)
+            && self.fresh(c)
         {
             return Ok((c.clone(), true));
         }
@@ -116,6 +121,142 @@ impl Broker {
             }
         }
     }
+
+    /// Host, Origin, method and secret: the refusal, if any.
+    fn gate(&self, req: &Request) -> Result<(), Response> {
+        if !self.host_allowed(req.header("host")) {
+            return Err(error(
+                421,
+                "host_not_allowed",
+                "the Host header is not the broker's loopback address",
+                &format!(
+                    "call http://127.0.0.1:{} (or localhost); other names are refused to stop DNS rebinding",
+                    self.port
+                ),
+            ));
+        }
+        if !self.origin_allowed(req.header("origin")) {
+            return Err(error(
+                403,
+                "origin_not_allowed",
+                "requests from web pages are refused",
+                "call the broker from Postman, curl or a script, not from a browser page",
+            ));
+        }
+        if req.method != "GET" && req.method != "HEAD" {
+            return Err(error(
+                405,
+                "method_not_allowed",
+                &format!("{} is not served", req.method),
+                "use GET /token/<profile>",
+            )
+            .with_header("allow", "GET, HEAD"));
+        }
+        let given = req.header(SECRET_HEADER).unwrap_or("");
+        if !same_secret(given, &self.secret) {
+            return Err(error(
+                401,
+                if given.is_empty() {
+                    "secret_missing"
+                } else {
+                    "secret_wrong"
+                },
+                "the broker's secret is missing or wrong",
+                "send the secret credkit printed at start in the X-Credkit-Secret header (it changes every run)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The profile a `/token/<name>` path names.
+    fn target(&self, req: &Request) -> Result<(&Slot, String), Response> {
+        let path = req.path.trim_end_matches('/');
+        let Some(name) = path.strip_prefix("/token/") else {
+            return Err(error(
+                404,
+                "not_found",
+                &format!("nothing is served at {}", req.path),
+                "use GET /token/<profile> or GET /profiles",
+            ));
+        };
+        let name = url::form_urlencoded::parse(format!("n={name}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        match self.slots.get(&name) {
+            Some(slot) => Ok((slot, name)),
+            None => Err(error(
+                404,
+                "unknown_profile",
+                &format!("no profile {name:?}"),
+                &format!("profiles served: {}", self.profiles().join(", ")),
+            )),
+        }
+    }
+
+    fn profiles_answer(&self) -> Response {
+        let now = (self.clock)();
+        let list: Vec<Value> = self
+            .slots
+            .iter()
+            .map(|(name, s)| {
+                let t = s.token.lock().unwrap_or_else(|e| e.into_inner());
+                json!({
+                    "name": name,
+                    "cached": t.as_ref().is_some_and(|c| c.expires_at > now),
+                    "expires_in": t.as_ref().map(|c| c.expires_at - now).filter(|s| *s > 0),
+                    "fetches": s.fetches.load(Ordering::Relaxed),
+                    "served": s.served.load(Ordering::Relaxed),
+                })
+            })
+            .collect();
+        Response::json(
+            200,
+            &json!({"schema": "credkit.broker.profiles/1", "profiles": list}),
+        )
+    }
+
+    fn token_answer(
+        &self,
+        req: &Request,
+        slot: &Slot,
+        name: &str,
+        c: &Cached,
+        cached: bool,
+    ) -> Response {
+        slot.served.fetch_add(1, Ordering::Relaxed);
+        let token = c
+            .response
+            .get("access_token")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let plain = req.query_param("format").as_deref() == Some("plain")
+            || req
+                .header("accept")
+                .is_some_and(|a| a.starts_with("text/plain"));
+        if plain {
+            return Response::text(200, token);
+        }
+        let now = (self.clock)();
+        Response::json(
+            200,
+            &json!({
+                "schema": "credkit.broker.token/1",
+                "profile": name,
+                "access_token": token,
+                "token_type": c.response.get("token_type").cloned().unwrap_or(json!("Bearer")),
+                "expires_in": (c.expires_at - now).max(0),
+                "expires_at": crate::ctx::rfc3339(c.expires_at),
+                "scope": c.response.get("scope").cloned().unwrap_or(Value::Null),
+                "cached": cached,
+            }),
+        )
+    }
+}
+
+fn refresh_asked(req: &Request) -> bool {
+    req.query_param("refresh")
+        .is_some_and(|v| v != "0" && v != "false")
 }
 
 fn error(status: u16, error: &str, message: &str, hint: &str) -> Response {
@@ -127,122 +268,18 @@ fn error(status: u16, error: &str, message: &str, hint: &str) -> Response {
 
 impl Handler for Broker {
     fn handle(&self, req: Request) -> Response {
-        if !self.host_allowed(req.header("host")) {
-            return error(
-                421,
-                "host_not_allowed",
-                "the Host header is not the broker's loopback address",
-                &format!(
-                    "call http://127.0.0.1:{} (or localhost); other names are refused to stop DNS rebinding",
-                    self.port
-                ),
-            );
+        if let Err(r) = self.gate(&req) {
+            return r;
         }
-        if !self.origin_allowed(req.header("origin")) {
-            return error(
-                403,
-                "origin_not_allowed",
-                "requests from web pages are refused",
-                "call the broker from Postman, curl or a script, not from a browser page",
-            );
+        if req.path.trim_end_matches('/') == "/profiles" {
+            return self.profiles_answer();
         }
-        if req.method != "GET" && req.method != "HEAD" {
-            return error(
-                405,
-                "method_not_allowed",
-                &format!("{} is not served", req.method),
-                "use GET /token/<profile>",
-            )
-            .with_header("allow", "GET, HEAD");
-        }
-        let given = req.header(SECRET_HEADER).unwrap_or("");
-        if !same_secret(given, &self.secret) {
-            return error(
-                401,
-                if given.is_empty() {
-                    "secret_missing"
-                } else {
-                    "secret_wrong"
-                },
-                "the broker's secret is missing or wrong",
-                "send the secret credkit printed at start in the X-Credkit-Secret header (it changes every run)",
-            );
-        }
-        let path = req.path.trim_end_matches('/');
-        if path == "/profiles" {
-            let now = (self.clock)();
-            let list: Vec<Value> = self
-                .slots
-                .iter()
-                .map(|(name, s)| {
-                    let t = s.token.lock().unwrap_or_else(|e| e.into_inner());
-                    json!({
-                        "name": name,
-                        "cached": t.as_ref().is_some_and(|c| c.expires_at > now),
-                        "expires_in": t.as_ref().map(|c| c.expires_at - now).filter(|s| *s > 0),
-                        "fetches": s.fetches.load(Ordering::Relaxed),
-                        "served": s.served.load(Ordering::Relaxed),
-                    })
-                })
-                .collect();
-            return Response::json(
-                200,
-                &json!({"schema": "credkit.broker.profiles/1", "profiles": list}),
-            );
-        }
-        let Some(name) = path.strip_prefix("/token/") else {
-            return error(
-                404,
-                "not_found",
-                &format!("nothing is served at {}", req.path),
-                "use GET /token/<profile> or GET /profiles",
-            );
+        let (slot, name) = match self.target(&req) {
+            Ok(x) => x,
+            Err(r) => return r,
         };
-        let name = url::form_urlencoded::parse(format!("n={name}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
-        let Some(slot) = self.slots.get(&name) else {
-            return error(
-                404,
-                "unknown_profile",
-                &format!("no profile {name:?}"),
-                &format!("profiles served: {}", self.profiles().join(", ")),
-            );
-        };
-        let refresh = req
-            .query_param("refresh")
-            .is_some_and(|v| v != "0" && v != "false");
-        match self.token(slot, refresh) {
-            Ok((c, cached)) => {
-                slot.served.fetch_add(1, Ordering::Relaxed);
-                let token = c
-                    .response
-                    .get("access_token")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                let plain = req.query_param("format").as_deref() == Some("plain")
-                    || req
-                        .header("accept")
-                        .is_some_and(|a| a.starts_with("text/plain"));
-                if plain {
-                    return Response::text(200, token);
-                }
-                let now = (self.clock)();
-                Response::json(
-                    200,
-                    &json!({
-                        "schema": "credkit.broker.token/1",
-                        "profile": name,
-                        "access_token": token,
-                        "token_type": c.response.get("token_type").cloned().unwrap_or(json!("Bearer")),
-                        "expires_in": (c.expires_at - now).max(0),
-                        "expires_at": crate::ctx::rfc3339(c.expires_at),
-                        "scope": c.response.get("scope").cloned().unwrap_or(Value::Null),
-                        "cached": cached,
-                    }),
-                )
-            }
+        match self.token(slot, refresh_asked(&req)) {
+            Ok((c, cached)) => self.token_answer(&req, slot, &name, &c, cached),
             Err(f) => {
                 let mut body = f.body;
                 if let Value::Object(m) = &mut body {
@@ -251,6 +288,21 @@ impl Handler for Broker {
                 Response::json(f.status, &body)
             }
         }
+    }
+
+    /// A cached token is answered on the server's own thread, without the
+    /// hand-off to the blocking pool that a fetch needs.
+    fn handle_now(&self, req: &Request) -> Option<Response> {
+        self.gate(req).ok()?;
+        let (slot, name) = self.target(req).ok()?;
+        if refresh_asked(req) {
+            return None;
+        }
+        let c = {
+            let guard = slot.token.try_lock().ok()?;
+            guard.as_ref().filter(|c| self.fresh(c))?.clone()
+        };
+        Some(self.token_answer(req, slot, &name, &c, true))
     }
 }
 

@@ -86,7 +86,13 @@ impl Response {
 
 /// What serves the requests.
 pub trait Handler: Send + Sync + 'static {
+    /// Answer a request; may block (it runs on tokio's blocking pool).
     fn handle(&self, req: Request) -> Response;
+
+    /// Answer at once if that needs no blocking work (None: call `handle`).
+    fn handle_now(&self, _req: &Request) -> Option<Response> {
+        None
+    }
 }
 
 /// One served request, for the access log (never the body or headers).
@@ -174,13 +180,18 @@ async fn answer(
                 body: b.to_bytes().to_vec(),
                 peer,
             };
-            let h = handler.clone();
-            match tokio::task::spawn_blocking(move || h.handle(r)).await {
-                Ok(r) => r,
-                Err(_) => Response::json(
-                    500,
-                    &serde_json::json!({"error": "server_error", "error_description": "the handler failed"}),
-                ),
+            match handler.handle_now(&r) {
+                Some(quick) => quick,
+                None => {
+                    let h = handler.clone();
+                    match tokio::task::spawn_blocking(move || h.handle(r)).await {
+                        Ok(r) => r,
+                        Err(_) => Response::json(
+                            500,
+                            &serde_json::json!({"error": "server_error", "error_description": "the handler failed"}),
+                        ),
+                    }
+                }
             }
         }
         Err(_) => Response::json(

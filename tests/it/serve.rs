@@ -843,3 +843,63 @@ fn pipe_stdin(mut c: Command, input: &str) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The README's quick start, run as it stands (credkit on PATH, port 7824).
+#[test]
+fn readme_quick_start_runs() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let start = readme
+        .find("<!-- quick-start -->")
+        .expect("quick-start marker");
+    let end = readme.find("<!-- /quick-start -->").expect("end marker");
+    let block = &readme[start..end];
+    let script: String = block
+        .lines()
+        .skip_while(|l| !l.starts_with("```sh"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("```"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(script.contains("serve mock-maskinporten") && script.contains("jwt decode"));
+    let dir = tempfile::tempdir().expect("tmp");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).expect("bin");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_credkit"), bin.join("credkit")).expect("link");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        // Stop the mock even when a step fails.
+        .args([
+            "-e",
+            "-c",
+            &format!("trap 'kill $(jobs -p) 2>/dev/null' EXIT\n{script}"),
+        ])
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env("XDG_CACHE_HOME", dir.path().join("cache"))
+        .env("NO_PROXY", "*")
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null())
+        .output()
+        .expect("bash");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success(),
+        "quick start failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("\"client_amr\": \"virksomhetssertifikat\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("valid: RS256 signature verified"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("POST /token 200"), "{stderr}");
+}
