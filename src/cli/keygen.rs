@@ -39,8 +39,9 @@ keys get mode 0600.
 certificates for organisation 123456785 (also as a pair in one store), one for 987654325,
 and each broken variant (expired, not-yet-valid, wrong-key, missing-intermediate,
 weak-rsa1024), each as .p12, .jks, .pem and .jwk, plus DIR/README.md listing files,
-password, purpose and the finding each broken file is meant to produce. The README records
-the password: use a test password.
+password, purpose and the finding each broken file is meant to produce, and
+DIR/mock-clients.toml for `credkit serve mock-maskinporten`. The README records the
+password: use a test password. All files are written, or none.
 
 Examples:
   credkit keygen -o client.jwk --algorithm p256 --private
