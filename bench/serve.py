@@ -3,8 +3,9 @@
 
     python3 bench/serve.py [--binary PATH] [--seconds N] [--write BENCHMARKS.md]
 
-Each server runs on one core (taskset -c 0, one worker thread); wrk runs on
-the other core (taskset -c 1). Needs wrk and taskset (apt: wrk, util-linux),
+Each server runs on one core (taskset -c 0; credkit with one tokio worker
+thread, its blocking pool pinned to the same core); wrk runs on the other core
+(taskset -c 1). Needs wrk and taskset (apt: wrk, util-linux),
 node and tests/peer's npm packages (`npm ci` in tests/peer).
 
 - broker: cached-token requests per second, `credkit serve broker` vs a Node
@@ -179,7 +180,7 @@ def main():
         section = (f"\n## serve under load\n\n`python3 bench/serve.py --write {args.write}`, "
                    f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {cpu}, "
                    f"{os.cpu_count()} cores, {platform.system()} {platform.release()}.\n"
-                   f"Each server on one core (taskset -c 0, one worker thread), wrk on the other "
+                   f"Each server on one core (taskset -c 0; credkit: one tokio worker, its blocking pool on the same core), wrk on the other "
                    f"(-t1, {args.seconds} s; 32 connections for the brokers, 16 for the token endpoints).\n"
                    "Ratio = credkit rate / peer rate. Errors = non-2xx answers plus socket errors.\n\n"
                    + table + "\n")

@@ -13,9 +13,18 @@ pub struct Ctx {
     pub quiet: bool,
     /// `--now` was given (the clock is pinned).
     pub now_pinned: bool,
+    /// When `now` was taken: long-running work (a server, a prompt) judges
+    /// time as `now` plus the time elapsed since.
+    pub started: std::time::Instant,
 }
 
 impl Ctx {
+    /// The clock long-running commands judge with: `now` (or `--now`) plus
+    /// the time elapsed since the command started, in Unix seconds.
+    pub fn clock(&self) -> i64 {
+        self.now.unix_timestamp() + self.started.elapsed().as_secs() as i64
+    }
+
     /// Parse a `--now` value (RFC 3339).
     pub fn parse_now(value: &str) -> crate::error::Result<OffsetDateTime> {
         OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).map_err(|e| {

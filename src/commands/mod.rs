@@ -16,6 +16,7 @@ use crate::error::Result;
 
 /// Run a parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<u8> {
+    let started = std::time::Instant::now();
     let now = match &cli.global.now {
         Some(v) => Ctx::parse_now(v)?,
         None => time::OffsetDateTime::now_utc(),
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         json: cli.global.json,
         quiet: cli.global.quiet,
         now_pinned: cli.global.now.is_some(),
+        started,
     };
     match cli.command {
         Command::Inspect(args) => inspect::run(&ctx, args),

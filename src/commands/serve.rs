@@ -18,7 +18,6 @@ use clap::Parser;
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
 
 pub fn run(ctx: &Ctx, a: ServeArgs) -> Result<u8> {
     match a.command {
@@ -153,7 +152,7 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
         path: "the system's random source".into(),
         source: std::io::Error::other(e.to_string()),
     })?;
-    let (now0, started) = (ctx.now.unix_timestamp(), Instant::now());
+    let (now0, started) = (ctx.now.unix_timestamp(), ctx.started);
     let mut broker = Broker::new(
         port,
         secret.clone(),
@@ -299,7 +298,7 @@ fn mock(ctx: &Ctx, m: MockArgs) -> Result<u8> {
         },
         signing_key,
     )?;
-    let (now0, started, offset) = (ctx.now.unix_timestamp(), Instant::now(), m.clock_offset);
+    let (now0, started, offset) = (ctx.now.unix_timestamp(), ctx.started, m.clock_offset);
     let server = MockServer {
         mock,
         clock: Box::new(move || now0 + started.elapsed().as_secs() as i64 + offset),

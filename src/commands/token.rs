@@ -286,8 +286,7 @@ impl Session {
 }
 
 pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
-    let started = Instant::now();
-    let clock = |ctx: &Ctx| ctx.now.unix_timestamp() + started.elapsed().as_secs() as i64;
+    let clock = |ctx: &Ctx| ctx.clock();
     let plan = plan(&a)?;
     let use_cache = !a.no_cache && plan.grant != Grant::RefreshToken && a.assertion.is_none();
     let cache_dir = if use_cache { cache::dir() } else { None };
@@ -304,7 +303,7 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
         );
         return finish(ctx, &a, &plan.s, &c, true);
     }
-    let session = session(ctx, &a, plan, started)?;
+    let session = session(ctx, &a, plan)?;
     match session.fetch() {
         Ok(c) => {
             if let Some(dir) = &cache_dir
@@ -324,7 +323,11 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
             finish(ctx, &a, &session.s, &c, false)
         }
         Err(e) => {
-            if let Some(dir) = &cache_dir {
+            // The server answered, and not with a token: forget the cached one
+            // (an unreachable server says nothing about it).
+            if let Some(dir) = &cache_dir
+                && matches!(e, Error::Refused(_) | Error::Server { .. })
+            {
                 cache::remove(dir, &session.key);
             }
             Err(e)
@@ -463,10 +466,10 @@ fn plan(a: &TokenArgs) -> Result<Plan> {
 
 /// Find the endpoint, check the credential, make the signer, read the secrets.
 pub fn prepare(ctx: &Ctx, a: &TokenArgs) -> Result<Session> {
-    session(ctx, a, plan(a)?, Instant::now())
+    session(ctx, a, plan(a)?)
 }
 
-fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan, started: Instant) -> Result<Session> {
+fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan) -> Result<Session> {
     let Plan {
         s,
         grant,
@@ -502,6 +505,8 @@ fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan, started: Instant) -> Result<Ses
         exchange::client(&net, client_tls).map_err(|message| Error::Url { message })?;
 
     // Endpoint: --token-endpoint, else Maskinporten's, else discovery.
+    // The issuer is the server's own word only when its metadata said so.
+    let mut issuer_from_metadata = false;
     let (endpoint, known_issuer) = match (&s.token_endpoint, s.env, &s.issuer) {
         (Some(te), env, iss) => (
             te.clone(),
@@ -524,6 +529,7 @@ fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan, started: Instant) -> Result<Ses
             if is_https(&d.token_endpoint) && !client_tls {
                 client = exchange::client(&net, true).map_err(|message| Error::Url { message })?;
             }
+            issuer_from_metadata = d.metadata_url.is_some();
             (d.token_endpoint, Some(d.issuer))
         }
         // Refused above already; an error here, never a panic.
@@ -615,7 +621,7 @@ fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan, started: Instant) -> Result<Ses
                 ..HeaderChoice::default()
             },
             force: a.force,
-            aud_from_issuer: s.aud.is_none() && s.env.is_none() && s.issuer.is_some(),
+            aud_from_issuer: s.aud.is_none() && issuer_from_metadata,
         };
         let plan = mint::plan(entry, &opts)?;
         let pk = entry
@@ -677,7 +683,7 @@ fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan, started: Instant) -> Result<Ses
         now_pinned: ctx.now_pinned,
         key,
         now0: ctx.now.unix_timestamp(),
-        started,
+        started: ctx.started,
     })
 }
 

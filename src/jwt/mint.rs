@@ -67,7 +67,7 @@ pub struct MintOptions {
     pub header: HeaderChoice,
     /// Break the target's rules anyway (tests of error handling).
     pub force: bool,
-    /// `aud` is the issuer a server announced (its metadata or --issuer), so
+    /// `aud` is the issuer a server announced in its metadata, so
     /// the Maskinporten rule about known issuers does not apply (a look-alike
     /// such as `credkit serve mock-maskinporten`).
     pub aud_from_issuer: bool,

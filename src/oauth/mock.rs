@@ -85,9 +85,7 @@
 //!     grant refused by a later step has still used up its jti. A grant
 //!     without `jti` is accepted (Digdir only recommends it) and cannot be
 //!     checked for replay.
-//! 12. `consumer_org` equal to the client's own org → `consumer-org-own`;
-//!     another org must have delegated every requested scope to the client
-//!     (`consumers`) → MP-251 naming the first scope missing.
+//! 12. `consumer_org` equal to the client's own org → `consumer-org-own`.
 //! 13. `authorization_details` is an array of objects (MP-011); each `type`
 //!     is `urn:altinn:systemuser` or `urn:altinn:consent` (MP-301); a
 //!     systemuser entry has only `type`, `systemuser_org` and `externalRef`
@@ -96,8 +94,11 @@
 //!     `externalRef` a string (MP-303). Consent entries are not checked
 //!     further.
 //! 14. `scope`: a user-login scope → MP-201; missing, empty, not a string or
-//!     not on the client → MP-200; a scope listed in `[access]` without the
-//!     consumer's org (`consumer_org`, else the client's) → MP-250.
+//!     not on the client → MP-200 (before delegation, so a typo is named as
+//!     a typo); with another `consumer_org`, every scope delegated to the
+//!     client (`consumers`) → MP-251 naming the first scope missing; a scope
+//!     listed in `[access]` without the consumer's org (`consumer_org`, else
+//!     the client's) → MP-250.
 //! 15. Success: 200 with `access_token` (an RS256 JWT signed with the
 //!     server's key, `kid` in its header, verifiable with [`Mock::jwks`]),
 //!     `token_type`, `expires_in` and `scope`. The token's `aud` is the
@@ -1323,11 +1324,24 @@ impl Mock {
                 Remember::Full => return Err(Fail::Busy),
             }
         }
-        // 12. delegation
+        // 12. consumer_org: not the client's own organisation
+        if consumer_org.is_some_and(|c| c == client.org) {
+            return Err(Case::ConsumerOrgOwn.into());
+        }
+        // 13. authorization_details
+        if let Some(ad) = claims.get("authorization_details") {
+            check_authorization_details(ad)?;
+        }
+        // 14. scopes: known to the client first, so that a typo is named as
+        // one and not as a missing delegation
+        if scopes.iter().any(|s| self.user_login.contains(*s)) {
+            return Err(Case::Mp201.into());
+        }
+        if scopes.is_empty() || scopes.iter().any(|s| !state.scopes.contains(*s)) {
+            return Err(Case::Mp200.into());
+        }
+        // then delegated by the consumer, and open to the consumer
         if let Some(c) = consumer_org {
-            if c == client.org {
-                return Err(Case::ConsumerOrgOwn.into());
-            }
             let granted = client.consumers.get(c);
             if let Some(s) = scopes
                 .iter()
@@ -1342,17 +1356,6 @@ impl Mock {
                     }),
                 ));
             }
-        }
-        // 13. authorization_details
-        if let Some(ad) = claims.get("authorization_details") {
-            check_authorization_details(ad)?;
-        }
-        // 14. scopes
-        if scopes.iter().any(|s| self.user_login.contains(*s)) {
-            return Err(Case::Mp201.into());
-        }
-        if scopes.is_empty() || scopes.iter().any(|s| !state.scopes.contains(*s)) {
-            return Err(Case::Mp200.into());
         }
         let consumer = consumer_org.unwrap_or(&client.org);
         if let Some(s) = scopes.iter().find(|s| {
@@ -1831,8 +1834,19 @@ scopes = ["test:read"]
         assert_eq!(r.status, *status, "{id}: {}", r.body);
         assert_eq!(r.body["error"], *error, "{id}: {}", r.body);
         let d = r.body["error_description"].as_str().expect("description");
-        let prefix = text.split('{').next().unwrap_or(text);
-        assert!(d.starts_with(prefix), "{id}: {d}");
+        // The whole text, exactly (several texts are prefixes of others);
+        // for the templates, the fixed parts around the filled-in values.
+        let said = description(r);
+        if text.contains('{') {
+            let prefix = text.split('{').next().unwrap_or(text);
+            let suffix = text.rsplit('}').next().unwrap_or(text);
+            assert!(
+                said.starts_with(prefix) && said.ends_with(suffix),
+                "{id}: {said}"
+            );
+        } else {
+            assert_eq!(said, *text, "{id}");
+        }
         let (_, trace) = d.rsplit_once(" (trace_id: ").expect("trace id");
         let hex = trace.strip_suffix(')').expect(")");
         assert!(

@@ -43,6 +43,7 @@ impl Render for Started {
             let _ = writeln!(out, "secret: {secret}");
             let _ = writeln!(out, "profiles: {}", self.profiles.join(", "));
             if let Some(p) = self.profiles.first() {
+                let p: String = url::form_urlencoded::byte_serialize(p.as_bytes()).collect();
                 let _ = writeln!(
                     out,
                     "try: curl -H 'X-Credkit-Secret: {secret}' {}/token/{p}",

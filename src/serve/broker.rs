@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 /// The header that carries the per-run secret.
 pub const SECRET_HEADER: &str = "x-credkit-secret";
@@ -30,9 +31,19 @@ pub struct Failure {
 pub type Fetch = Box<dyn Fn() -> Result<Cached, Failure> + Send + Sync>;
 pub type Clock = Box<dyn Fn() -> i64 + Send + Sync>;
 
+/// How long a failed fetch is answered from memory: the requests that
+/// queued behind it get its answer instead of each trying again.
+const FAILURE_KEPT: Duration = Duration::from_secs(2);
+
+#[derive(Default)]
+struct State {
+    token: Option<Cached>,
+    failure: Option<(Instant, Failure)>,
+}
+
 struct Slot {
     fetch: Fetch,
-    token: Mutex<Option<Cached>>,
+    token: Mutex<State>,
     fetches: AtomicU64,
     served: AtomicU64,
 }
@@ -60,7 +71,7 @@ impl Broker {
             name,
             Slot {
                 fetch,
-                token: Mutex::new(None),
+                token: Mutex::new(State::default()),
                 fetches: AtomicU64::new(0),
                 served: AtomicU64::new(0),
             },
@@ -100,23 +111,33 @@ impl Broker {
             && now >= c.obtained_at.saturating_sub(60)
     }
 
-    /// A token for a profile, fetching when needed (one fetch at a time per profile).
+    /// A token for a profile, fetching when needed (one fetch at a time per
+    /// profile; a failure is shared for a moment with those who waited).
     fn token(&self, slot: &Slot, refresh: bool) -> Result<(Cached, bool), Failure> {
-        let mut guard = slot.token.lock().unwrap_or_else(|e| e.into_inner());
+        let asked = Instant::now();
+        let mut state = slot.token.lock().unwrap_or_else(|e| e.into_inner());
         if !refresh
-            && let Some(c) = guard.as_ref()
+            && let Some(c) = state.token.as_ref()
             && self.fresh(c)
         {
             return Ok((c.clone(), true));
         }
+        if !refresh
+            && let Some((at, f)) = &state.failure
+            && (*at >= asked || at.elapsed() < FAILURE_KEPT)
+        {
+            return Err(f.clone());
+        }
         slot.fetches.fetch_add(1, Ordering::Relaxed);
         match (slot.fetch)() {
             Ok(c) => {
-                *guard = Some(c.clone());
+                state.token = Some(c.clone());
+                state.failure = None;
                 Ok((c, false))
             }
             Err(f) => {
-                *guard = None;
+                state.token = None;
+                state.failure = Some((Instant::now(), f.clone()));
                 Err(f)
             }
         }
@@ -200,11 +221,16 @@ impl Broker {
             .slots
             .iter()
             .map(|(name, s)| {
-                let t = s.token.lock().unwrap_or_else(|e| e.into_inner());
+                // A fetch in progress holds the lock: say so, do not wait.
+                let (t, fetching) = match s.token.try_lock() {
+                    Ok(st) => (st.token.clone(), false),
+                    Err(_) => (None, true),
+                };
                 json!({
                     "name": name,
+                    "fetching": fetching,
                     "cached": t.as_ref().is_some_and(|c| c.expires_at > now),
-                    "expires_in": t.as_ref().map(|c| c.expires_at - now).filter(|s| *s > 0),
+                    "expires_in": t.as_ref().map(|c| c.expires_at.saturating_sub(now)).filter(|s| *s > 0),
                     "fetches": s.fetches.load(Ordering::Relaxed),
                     "served": s.served.load(Ordering::Relaxed),
                 })
@@ -245,7 +271,7 @@ impl Broker {
                 "profile": name,
                 "access_token": token,
                 "token_type": c.response.get("token_type").cloned().unwrap_or(json!("Bearer")),
-                "expires_in": (c.expires_at - now).max(0),
+                "expires_in": c.expires_at.saturating_sub(now).max(0),
                 "expires_at": crate::ctx::rfc3339(c.expires_at),
                 "scope": c.response.get("scope").cloned().unwrap_or(Value::Null),
                 "cached": cached,
@@ -293,14 +319,22 @@ impl Handler for Broker {
     /// A cached token is answered on the server's own thread, without the
     /// hand-off to the blocking pool that a fetch needs.
     fn handle_now(&self, req: &Request) -> Option<Response> {
-        self.gate(req).ok()?;
-        let (slot, name) = self.target(req).ok()?;
+        if let Err(refusal) = self.gate(req) {
+            return Some(refusal);
+        }
+        if req.path.trim_end_matches('/') == "/profiles" {
+            return Some(self.profiles_answer());
+        }
+        let (slot, name) = match self.target(req) {
+            Ok(x) => x,
+            Err(not_found) => return Some(not_found),
+        };
         if refresh_asked(req) {
             return None;
         }
         let c = {
-            let guard = slot.token.try_lock().ok()?;
-            guard.as_ref().filter(|c| self.fresh(c))?.clone()
+            let state = slot.token.try_lock().ok()?;
+            state.token.as_ref().filter(|c| self.fresh(c))?.clone()
         };
         Some(self.token_answer(req, slot, &name, &c, true))
     }
@@ -309,13 +343,18 @@ impl Handler for Broker {
 /// A Postman pre-request script that puts a fresh token into the variable
 /// `token` (small on purpose; it runs before every request).
 pub fn postman_script(port: u16, profile: &str, secret: &str) -> String {
-    let url = format!("http://127.0.0.1:{port}/token/{profile}");
+    // JSON string literals are JavaScript string literals; the profile name
+    // is form-encoded in the path, as the broker decodes it.
+    let enc: String = url::form_urlencoded::byte_serialize(profile.as_bytes()).collect();
+    let js = |v: &str| serde_json::to_string(v).unwrap_or_else(|_| "\"\"".into());
+    let url = js(&format!("http://127.0.0.1:{port}/token/{enc}"));
+    let (name, secret) = (js(profile), js(secret));
     format!(
-        "// credkit serve broker: a fresh token for profile {profile:?} in {{{{token}}}}.\n\
+        "// credkit serve broker: a fresh token for profile {name} in {{{{token}}}}.\n\
 // The broker's secret changes every run: set the variable credkit_secret\n\
 // (or replace the fallback below) after each start.\n\
-const secret = pm.variables.get('credkit_secret') || '{secret}';\n\
-pm.sendRequest({{ url: '{url}', method: 'GET', header: {{ 'X-Credkit-Secret': secret }} }}, (err, res) => {{\n\
+const secret = pm.variables.get('credkit_secret') || {secret};\n\
+pm.sendRequest({{ url: {url}, method: 'GET', header: {{ 'X-Credkit-Secret': secret }} }}, (err, res) => {{\n\
   if (err) {{ console.error('credkit broker unreachable', err); return; }}\n\
   const body = res.json();\n\
   if (res.code !== 200) {{ console.error('credkit broker:', body.message, body.hint || ''); return; }}\n\
@@ -498,10 +537,43 @@ mod tests {
     }
 
     #[test]
+    fn a_failure_is_shared_for_a_moment_and_refresh_retries() {
+        let calls = Arc::new(AtomicU64::new(0));
+        let c2 = calls.clone();
+        let mut b = Broker::new(7823, "s3cret".into(), Box::new(|| 1_000_000));
+        b.add_profile(
+            "down".into(),
+            Box::new(move || {
+                c2.fetch_add(1, Ordering::SeqCst);
+                Err(Failure {
+                    status: 504,
+                    body: json!({"error": "unreachable", "message": "connection refused"}),
+                })
+            }),
+        );
+        for _ in 0..3 {
+            let r = get(&b, "/token/down", &OK);
+            assert_eq!(r.status, 504);
+            assert_eq!(body(&r)["profile"], "down");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let r = get(&b, "/token/down?refresh=1", &OK);
+        assert_eq!(r.status, 504);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
     fn the_postman_script_names_the_profile_and_port() {
         let s = postman_script(7823, "mp-test", "abc");
-        assert!(s.contains("http://127.0.0.1:7823/token/mp-test"));
-        assert!(s.contains("'abc'"));
+        assert!(s.contains("\"http://127.0.0.1:7823/token/mp-test\""));
+        assert!(s.contains("|| \"abc\";"));
         assert!(s.len() < 1200);
+        // A name that would break out of a string literal stays inside one.
+        let s = postman_script(7823, "x'); alert(1); ('+\"", "abc");
+        assert!(
+            s.contains("/token/x%27%29%3B+alert%281%29%3B+%28%27%2B%22\""),
+            "{s}"
+        );
+        assert!(s.contains("profile \"x'); alert(1); ('+\\\"\""), "{s}");
     }
 }

@@ -17,6 +17,12 @@ use std::time::{Duration, Instant};
 /// The largest request body read (a token request is a few KiB).
 pub const MAX_BODY: usize = 64 * 1024;
 
+/// Open connections at most; beyond, new ones wait in the listen backlog.
+pub const MAX_CONNECTIONS: usize = 1024;
+
+/// Time allowed for a request's headers, and then for its body.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A request, read whole.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -127,7 +133,11 @@ pub fn serve(
         .build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::from_std(listener)?;
+        let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
         loop {
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                return Ok(());
+            };
             let (stream, peer) = match listener.accept().await {
                 Ok(x) => x,
                 // Too many open files and the like: wait a little, go on.
@@ -140,6 +150,7 @@ pub fn serve(
             let handler = handler.clone();
             let log = log.clone();
             tokio::spawn(async move {
+                let _permit = permit;
                 let service = service_fn(move |req| {
                     let handler = handler.clone();
                     let log = log.clone();
@@ -147,7 +158,7 @@ pub fn serve(
                 });
                 let _ = http1::Builder::new()
                     .timer(TokioTimer::new())
-                    .header_read_timeout(Duration::from_secs(10))
+                    .header_read_timeout(READ_TIMEOUT)
                     .max_buf_size(64 * 1024)
                     .serve_connection(TokioIo::new(stream), service)
                     .await;
@@ -166,8 +177,13 @@ async fn answer(
     let (parts, body) = req.into_parts();
     let method = parts.method.as_str().to_string();
     let path = parts.uri.path().to_string();
-    let resp = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(b) => {
+    let body = tokio::time::timeout(READ_TIMEOUT, Limited::new(body, MAX_BODY).collect()).await;
+    let resp = match body {
+        Err(_) => Response::json(
+            408,
+            &serde_json::json!({"error": "invalid_request", "error_description": "the request body did not arrive in time"}),
+        ),
+        Ok(Ok(b)) => {
             let r = Request {
                 method: method.clone(),
                 path: path.clone(),
@@ -194,7 +210,7 @@ async fn answer(
                 }
             }
         }
-        Err(_) => Response::json(
+        Ok(Err(_)) => Response::json(
             413,
             &serde_json::json!({"error": "invalid_request", "error_description": format!("the request body is larger than {MAX_BODY} bytes or could not be read")}),
         ),
