@@ -80,9 +80,12 @@ pub struct BrokerArgs {
     /// Print a Postman pre-request script for each profile
     #[arg(long)]
     pub postman_script: bool,
-    /// Also write this run's secret to this file (mode 0600; overwritten)
+    /// Also write this run's secret to this file (mode 0600)
     #[arg(long, value_name = "PATH")]
     pub secret_file: Option<PathBuf>,
+    /// Replace an existing --secret-file
+    #[arg(long, requires = "secret_file")]
+    pub force: bool,
     /// Worker threads (default: the number of cores)
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

@@ -174,7 +174,7 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
         );
     }
     if let Some(f) = &b.secret_file {
-        crate::output::files::write_atomic(f, format!("{secret}\n").as_bytes(), true, true)
+        crate::output::files::write_atomic(f, format!("{secret}\n").as_bytes(), b.force, true)
             .map_err(|source| Error::Io {
                 action: "write",
                 path: f.display().to_string(),

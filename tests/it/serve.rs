@@ -155,8 +155,44 @@ fn start_broker(config: &Path, extra: &[&str]) -> Service {
 fn broker_guards_every_door() {
     let peer = Peer::maskinporten();
     let dir = tempfile::tempdir().expect("tmp");
-    let b = start_broker(&broker_config(dir.path(), &format!("{}/", peer.base)), &[]);
+    let secret_file = dir.path().join("broker.secret");
+    let cfg = broker_config(dir.path(), &format!("{}/", peer.base));
+    let b = start_broker(&cfg, &["--secret-file", &path_str(&secret_file)]);
     assert_eq!(b.started["schema"], "credkit.serve.broker/1");
+    // The secret file: the secret, mode 0600, never replaced without --force.
+    assert_eq!(
+        std::fs::read_to_string(&secret_file)
+            .expect("secret file")
+            .trim(),
+        b.started["secret"].as_str().expect("secret")
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secret_file)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let mut again = credkit();
+    again
+        .args([
+            "serve",
+            "broker",
+            "--port",
+            "0",
+            "--config",
+            &path_str(&cfg),
+        ])
+        .args(["--secret-file", &path_str(&secret_file)])
+        .env("MP_PW", password_for(P12));
+    let r = run(again);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("broker.secret") && r.stderr.contains("--force"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(b.started["profiles"], json!(["mp", "refused", "short"]));
     let secret = b.secret();
     assert!(secret.len() >= 43, "a 256-bit secret: {secret}");
