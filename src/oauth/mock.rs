@@ -2578,31 +2578,4 @@ scopes = ["test:read"]
         o.token_lifetime = 0;
         assert!(Mock::new(vec![], Clients::default(), o, Some(fx().server_key.clone())).is_err());
     }
-
-    /// `cargo test --release --lib oauth::mock -- --ignored`: the server must
-    /// sustain 1,000 valid grants a second.
-    #[test]
-    #[ignore]
-    fn throughput() {
-        let m = mock();
-        let h = x5c_header(&fx().leaf);
-        let bodies: Vec<Vec<u8>> = (0..2000)
-            .map(|i| {
-                form(&sign(
-                    &h,
-                    &with(
-                        claims("cert-client", "test:read"),
-                        "jti",
-                        json!(format!("t{i}")),
-                    ),
-                ))
-            })
-            .collect();
-        let start = std::time::Instant::now();
-        for b in &bodies {
-            assert_eq!(m.token(b, NOW).status, 200);
-        }
-        let per_second = bodies.len() as f64 / start.elapsed().as_secs_f64();
-        assert!(per_second > 1000.0, "{per_second:.0} grants/s");
-    }
 }
