@@ -252,6 +252,12 @@ fn mock(ctx: &Ctx, m: MockArgs) -> Result<u8> {
     }
     let text = read_input(&m.clients)?;
     let clients = mock::parse_clients(&String::from_utf8_lossy(&text), &m.clients)?;
+    if clients.clients.is_empty() {
+        return Err(usage(
+            format!("{} registers no client", m.clients.display()),
+            "add a [[client]] table with client_id, org and scopes (see `credkit serve mock-maskinporten --help`)",
+        ));
+    }
     let signing_key = match &m.signing_key {
         Some(p) => {
             let store = load_store(p, &m.passwords)?;

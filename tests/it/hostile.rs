@@ -1,4 +1,5 @@
 //! Hostile input: every command over every file in `fixtures/hostile/`
+//! (`serve` as its CA file, its clients file and the broker's config file)
 //! (written by `fixtures/tools/make_hostile.py`, classes in fixtures/README.md).
 //!
 //! Each run must end with exit code 2, one `error:` line and a `hint:` on
@@ -90,6 +91,8 @@ fn measured(args: &[&std::ffi::OsStr], scratch: &Path) -> Measured {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    // Its own process group, so a run that overstays can be stopped whole.
+    std::os::unix::process::CommandExt::process_group(&mut c, 0);
     let start = Instant::now();
     let mut child = c.spawn().unwrap_or_else(|e| {
         panic!("cannot run {GNU_TIME} ({e}); run `bash scripts/test.sh`, which installs it")
@@ -112,6 +115,11 @@ fn measured(args: &[&std::ffi::OsStr], scratch: &Path) -> Measured {
             break s;
         }
         if start.elapsed() > MAX_TIME * 3 {
+            // GNU time runs credkit as its child: stop the whole group.
+            Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .status()
+                .ok();
             child.kill().ok();
             child.wait().ok();
             panic!("credkit {args:?} still ran after {:?}", start.elapsed());
@@ -147,12 +155,21 @@ enum Cmd {
     Check,
     Convert,
     JwtDecode,
+    /// `serve mock-maskinporten --ca FILE` (the clients file is missing, so
+    /// even a usable CA file ends in exit 2 before anything listens).
+    MockCa,
+    /// `serve mock-maskinporten --clients FILE` with a good CA file.
+    MockClients,
+    /// `serve broker --config FILE`.
+    BrokerConfig,
 }
 
 fn check_one(cmd: Cmd, file: &Path, scratch: &Path, out_dir: &Path) -> Result<(), String> {
     let name = file.file_name().and_then(|n| n.to_str()).expect("name");
     let out = out_dir.join("out.pem");
     let at_file = format!("@{}", file.display());
+    let missing = out_dir.join("no-such-clients.toml");
+    let ca = fixture("ca/chain.pem");
     let args: Vec<&std::ffi::OsStr> = match cmd {
         Cmd::Inspect => vec!["inspect".as_ref(), file.as_os_str()],
         Cmd::Check => vec!["check".as_ref(), file.as_os_str()],
@@ -164,6 +181,34 @@ fn check_one(cmd: Cmd, file: &Path, scratch: &Path, out_dir: &Path) -> Result<()
             "--no-encrypt".as_ref(),
         ],
         Cmd::JwtDecode => vec!["jwt".as_ref(), "decode".as_ref(), at_file.as_ref()],
+        Cmd::MockCa => vec![
+            "serve".as_ref(),
+            "mock-maskinporten".as_ref(),
+            "--port".as_ref(),
+            "0".as_ref(),
+            "--ca".as_ref(),
+            file.as_os_str(),
+            "--clients".as_ref(),
+            missing.as_os_str(),
+        ],
+        Cmd::MockClients => vec![
+            "serve".as_ref(),
+            "mock-maskinporten".as_ref(),
+            "--port".as_ref(),
+            "0".as_ref(),
+            "--ca".as_ref(),
+            ca.as_os_str(),
+            "--clients".as_ref(),
+            file.as_os_str(),
+        ],
+        Cmd::BrokerConfig => vec![
+            "serve".as_ref(),
+            "broker".as_ref(),
+            "--port".as_ref(),
+            "0".as_ref(),
+            "--config".as_ref(),
+            file.as_os_str(),
+        ],
     };
     let m = measured(&args, scratch);
     let r = &m.run;
@@ -180,7 +225,8 @@ fn check_one(cmd: Cmd, file: &Path, scratch: &Path, out_dir: &Path) -> Result<()
     }
     // A still-valid file may also fail cleanly (e.g. `convert` has nothing
     // to write from a file of unknown PEM blocks).
-    let valid = !matches!(cmd, Cmd::JwtDecode) && still_valid(name).is_some();
+    let valid =
+        matches!(cmd, Cmd::Inspect | Cmd::Check | Cmd::Convert) && still_valid(name).is_some();
     if !(valid && (r.code == 0 || r.code == 1)) {
         if r.code != 2 {
             problems.push(format!("exit {} (expected 2)", r.code));
@@ -258,6 +304,21 @@ fn hostile_corpus_convert() {
 #[test]
 fn hostile_corpus_jwt_decode() {
     run_corpus(Cmd::JwtDecode);
+}
+
+#[test]
+fn hostile_corpus_serve_mock_ca() {
+    run_corpus(Cmd::MockCa);
+}
+
+#[test]
+fn hostile_corpus_serve_mock_clients() {
+    run_corpus(Cmd::MockClients);
+}
+
+#[test]
+fn hostile_corpus_serve_broker_config() {
+    run_corpus(Cmd::BrokerConfig);
 }
 
 fn b64u(b: &[u8]) -> String {

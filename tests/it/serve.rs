@@ -825,6 +825,8 @@ fn mock_clock_offset_and_forced_errors() {
 #[test]
 fn mock_refuses_to_start_on_bad_input() {
     let dir = mock_fixtures();
+    let key_only = path_str(&fixture("business/auth.key.pem"));
+    write(dir.path(), "empty.toml", "# nothing yet\n");
     let bad = write(
         dir.path(),
         "bad.toml",
@@ -834,6 +836,8 @@ fn mock_refuses_to_start_on_bad_input() {
         ("fx/ca-chain.pem", "bad.toml", "bad.toml"),
         ("fx/ca-chain.pem", "missing.toml", "missing.toml"),
         ("missing.pem", "clients.toml", "missing.pem"),
+        ("fx/ca-chain.pem", "empty.toml", "registers no client"),
+        (key_only.as_str(), "clients.toml", "holds no certificate"),
     ] {
         let mut c = credkit();
         c.current_dir(dir.path()).args([
