@@ -95,14 +95,14 @@ pub fn get(dir: &Path, key: &CacheKey, now: i64) -> Option<Cached> {
 /// `now`. The file is the user's own, but it is read as untrusted input.
 pub fn read_entry(bytes: &[u8], endpoint: &str, now: i64) -> Option<Cached> {
     let c: Cached = serde_json::from_slice(bytes).ok()?;
+    (c.endpoint == endpoint && is_fresh(&c, now)).then_some(c)
+}
+
+/// Is a token still to be used at `now`: not within its margin of expiry,
+/// and not obtained in the future (a clock set back)?
+pub fn is_fresh(c: &Cached, now: i64) -> bool {
     let life = c.expires_at.saturating_sub(c.obtained_at);
-    if c.endpoint != endpoint
-        || now.saturating_add(margin(life)) >= c.expires_at
-        || now < c.obtained_at.saturating_sub(60)
-    {
-        return None;
-    }
-    Some(c)
+    now.saturating_add(margin(life)) < c.expires_at && now >= c.obtained_at.saturating_sub(60)
 }
 
 /// Store a token (0600, atomically; the directory is made 0700).

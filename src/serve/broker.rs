@@ -8,7 +8,7 @@
 //! carry the per-run secret in `X-Credkit-Secret`. No CORS header is ever sent.
 
 use super::http::{Handler, Request, Response, same_secret};
-use crate::oauth::cache::{Cached, margin};
+use crate::oauth::cache::{Cached, is_fresh};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -106,9 +106,7 @@ impl Broker {
 
     /// A token still good now (not within its refresh margin).
     fn fresh(&self, c: &Cached) -> bool {
-        let now = (self.clock)();
-        now.saturating_add(margin(c.expires_at.saturating_sub(c.obtained_at))) < c.expires_at
-            && now >= c.obtained_at.saturating_sub(60)
+        is_fresh(c, (self.clock)())
     }
 
     /// A token for a profile, fetching when needed (one fetch at a time per
