@@ -114,6 +114,8 @@ use crate::cert::Certificate;
 use crate::jwt::decode::MASKINPORTEN_CLAIMS;
 use crate::jwt::jws::{Alg, JwsError, Signer};
 use crate::key::{PrivateKey, PublicKey};
+use crate::keystore::model::{Entry, EntryKind};
+use crate::keystore::write::jwk::entry_jwk;
 use crate::secret::SecretCell;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -1000,14 +1002,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn b64u(b: &[u8]) -> String {
-    let start = b
-        .iter()
-        .position(|x| *x != 0)
-        .unwrap_or(b.len().saturating_sub(1));
-    URL_SAFE_NO_PAD.encode(&b[start..])
-}
-
 fn random_hex(n: usize) -> String {
     let mut b = vec![0u8; n];
     if getrandom::fill(&mut b).is_err() {
@@ -1110,7 +1104,7 @@ impl Mock {
                 .map_err(|e| MockError::KeyGen(e.to_string()))?
             }
         };
-        let PublicKey::Rsa { n, e } = &key.public else {
+        let PublicKey::Rsa { .. } = &key.public else {
             return Err(MockError::SigningKey(format!(
                 "it is a {} key, and the tokens are RS256",
                 key.describe()
@@ -1124,14 +1118,13 @@ impl Mock {
             .public
             .jwk_thumbprint()
             .ok_or_else(|| MockError::SigningKey("no JWK thumbprint".into()))?;
-        let jwk = json!({
-            "kty": "RSA",
-            "n": b64u(n),
-            "e": b64u(e),
-            "kid": kid,
-            "alg": "RS256",
-            "use": "sig",
-        });
+        // The public JWK as `convert` writes it: kty, n, e, use, alg, kid.
+        let mut entry = Entry::new(EntryKind::PrivateKey);
+        entry.private_key = Some(key.clone());
+        let jwk = Value::Object(
+            entry_jwk(&entry, "token signing key", false, Some(&kid))
+                .map_err(|e| MockError::SigningKey(e.to_string()))?,
+        );
         let header = serde_json::to_vec(&json!({"alg": "RS256", "kid": kid, "typ": "JWT"}))
             .map_err(|e| MockError::SigningKey(e.to_string()))?;
 
