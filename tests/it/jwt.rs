@@ -2,7 +2,6 @@
 
 use crate::support::*;
 use serde_json::{Value, json};
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -29,25 +28,6 @@ fn write_tmp(dir: &Path, name: &str, data: &str) -> String {
     let p = dir.join(name);
     std::fs::write(&p, data).expect("write");
     path_str(&p)
-}
-
-fn with_stdin(mut c: Command, input: &str) -> Run {
-    c.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 /// Every algorithm and header mode, verified by PyJWT, with x5c and

@@ -447,7 +447,7 @@ fn postman_script_fetches_the_token() {
     let file = write(dir.path(), "pre-request.js", script);
     let shim = root().join("tests/tools/postman_shim.mjs");
 
-    let out = peer_output("node", &[&path_str(&shim), &path_str(&file)]);
+    let out = crate::support::peer("node", &[&path_str(&shim), &path_str(&file)]);
     let v = json_of(&out);
     let token = v["environment"]["token"]
         .as_str()
@@ -465,7 +465,7 @@ fn postman_script_fetches_the_token() {
     assert_eq!(json_of(&body)["access_token"], token);
 
     // A stale secret (from the variable) is refused, and the script says why.
-    let out = peer_output(
+    let out = crate::support::peer(
         "node",
         &[&path_str(&shim), &path_str(&file), "stale-secret"],
     );
@@ -477,16 +477,6 @@ fn postman_script_fetches_the_token() {
             .any(|m| m.as_str().unwrap_or("").contains("secret"))),
         "{v}"
     );
-}
-
-fn peer_output(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program).args(args).output().expect("run peer");
-    assert!(
-        out.status.success(),
-        "{program} {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 // ---- serve mock-maskinporten ----
@@ -601,7 +591,7 @@ fn mock_answers_every_documented_error_to_pyjwt_grants() {
     );
 
     let script = root().join("tests/tools/mock_grants.py");
-    let out = peer_output(
+    let out = crate::support::peer(
         "python3",
         &[
             &path_str(&script),
@@ -704,8 +694,8 @@ fn mock_serves_credkit_token_and_the_broker_end_to_end() {
     ])
     .env("RUST_BACKTRACE", "0")
     .env("NO_PROXY", "*");
-    let (code, stdout, stderr) = pipe_stdin(c, &token);
-    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let r = with_stdin(c, &token);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
 
     let mut c = token_cmd(dir.path(), &issuer, KEYC, "fx/org1-auth.p12");
     c.args(["--kid", "k1", "--scope", "test:read", "--json"]);
@@ -873,27 +863,6 @@ fn mock_refuses_to_start_on_bad_input() {
     let r = run(c);
     assert_eq!(r.code, 2, "{}", r.stderr);
     r.assert_no_panic();
-}
-
-fn pipe_stdin(mut c: Command, input: &str) -> (i32, String, String) {
-    let mut child = c
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// The README's quick start, run as it stands (credkit on PATH, port 7824).

@@ -6,7 +6,7 @@
 
 use crate::support::*;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
@@ -133,24 +133,8 @@ impl Env {
     }
     fn run_stdin(&self, args: &[&str], input: &str) -> Run {
         let mut c = self.cmd();
-        c.args(args)
-            .env("CREDKIT_PASSWORD", "changeit")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = c.spawn().expect("spawn");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write");
-        let out = child.wait_with_output().expect("wait");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        c.args(args).env("CREDKIT_PASSWORD", "changeit");
+        with_stdin(c, input)
     }
 }
 
