@@ -33,12 +33,16 @@ fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
     }
 }
 
-fn listen(addr: SocketAddr) -> Result<std::net::TcpListener> {
-    http::bind(addr).map_err(|source| Error::Io {
+/// Bind, and the port bound (`--port 0` picks a free one).
+fn listen(addr: SocketAddr) -> Result<(std::net::TcpListener, u16)> {
+    let io = |source| Error::Io {
         action: "listen on",
         path: addr.to_string(),
         source,
-    })
+    };
+    let listener = http::bind(addr).map_err(io)?;
+    let port = listener.local_addr().map_err(io)?.port();
+    Ok((listener, port))
 }
 
 fn logger(quiet: bool) -> Option<Logger> {
@@ -138,15 +142,7 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
         ));
     }
     // Bind first: a port in use fails before any password is asked.
-    let listener = listen(SocketAddr::from(([127, 0, 0, 1], b.port)))?;
-    let port = listener
-        .local_addr()
-        .map_err(|source| Error::Io {
-            action: "listen on",
-            path: format!("127.0.0.1:{}", b.port),
-            source,
-        })?
-        .port();
+    let (listener, port) = listen(SocketAddr::from(([127, 0, 0, 1], b.port)))?;
     let secret = crate::serve::random_secret().map_err(|e| Error::Io {
         action: "make a secret with",
         path: "the system's random source".into(),
@@ -275,15 +271,7 @@ fn mock(ctx: &Ctx, m: MockArgs) -> Result<u8> {
         }
         None => None,
     };
-    let listener = listen(SocketAddr::new(m.bind, m.port))?;
-    let port = listener
-        .local_addr()
-        .map_err(|source| Error::Io {
-            action: "listen on",
-            path: format!("{}:{}", m.bind, m.port),
-            source,
-        })?
-        .port();
+    let (listener, port) = listen(SocketAddr::new(m.bind, m.port))?;
     let issuer = m
         .issuer
         .clone()
