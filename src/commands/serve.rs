@@ -148,12 +148,8 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
         path: "the system's random source".into(),
         source: std::io::Error::other(e.to_string()),
     })?;
-    let (now0, started) = (ctx.now.unix_timestamp(), ctx.started);
-    let mut broker = Broker::new(
-        port,
-        secret.clone(),
-        Box::new(move || now0 + started.elapsed().as_secs() as i64),
-    );
+    let clock = ctx.clone();
+    let mut broker = Broker::new(port, secret.clone(), Box::new(move || clock.clock()));
     for name in &names {
         let args = token_args(&path, name, &b)?;
         output::status(ctx.quiet, &format!("credkit: loading profile {name}"));
@@ -292,10 +288,10 @@ fn mock(ctx: &Ctx, m: MockArgs) -> Result<u8> {
         },
         signing_key,
     )?;
-    let (now0, started, offset) = (ctx.now.unix_timestamp(), ctx.started, m.clock_offset);
+    let (clock, offset) = (ctx.clone(), m.clock_offset);
     let server = MockServer {
         mock,
-        clock: Box::new(move || now0 + started.elapsed().as_secs() as i64 + offset),
+        clock: Box::new(move || clock.clock() + offset),
     };
     let base = issuer.trim_end_matches('/').to_string();
     let report = out::Started {

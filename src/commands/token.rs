@@ -21,7 +21,7 @@ use crate::secret::{SecretCell, SecretSource};
 use base64::Engine;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn no_destination() -> Error {
     usage(
@@ -270,35 +270,32 @@ pub struct Session {
     pub findings: Vec<Finding>,
     cert_env: Option<diag::Env>,
     verbose: bool,
-    quiet: bool,
-    now_pinned: bool,
     /// The cache key of what this session fetches.
     pub key: CacheKey,
-    now0: i64,
-    started: Instant,
+    /// The clock (`Ctx::clock`), --quiet and whether --now pinned the clock.
+    ctx: Ctx,
 }
 
 impl Session {
     /// The clock credkit judges with: --now (then moving with real time) or the real clock.
     pub fn clock(&self) -> i64 {
-        self.now0 + self.started.elapsed().as_secs() as i64
+        self.ctx.clock()
     }
 }
 
 pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
-    let clock = |ctx: &Ctx| ctx.clock();
     let plan = plan(&a)?;
     let use_cache = !a.no_cache && plan.grant != Grant::RefreshToken && a.assertion.is_none();
     let cache_dir = if use_cache { cache::dir() } else { None };
     if let Some(dir) = &cache_dir
         && !a.refresh
-        && let Some(c) = cache::get(dir, &plan.key, clock(ctx))
+        && let Some(c) = cache::get(dir, &plan.key, ctx.clock())
     {
         output::status(
             ctx.quiet || ctx.json,
             &format!(
                 "credkit: token from the cache (expires in {} s)",
-                c.expires_at - clock(ctx)
+                c.expires_at - ctx.clock()
             ),
         );
         return finish(ctx, &a, &plan.s, &c, true);
@@ -679,11 +676,8 @@ fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan) -> Result<Session> {
         findings,
         cert_env,
         verbose: a.verbose && !ctx.quiet,
-        quiet: ctx.quiet,
-        now_pinned: ctx.now_pinned,
         key,
-        now0: ctx.now.unix_timestamp(),
-        started: ctx.started,
+        ctx: ctx.clone(),
     })
 }
 
@@ -753,7 +747,7 @@ impl Session {
                 basic,
             })
         };
-        let (verbose, quiet) = (self.verbose, self.quiet);
+        let (verbose, quiet) = (self.verbose, self.ctx.quiet);
         let mut on_event = |e: exchange::Event| out::event(&e, verbose, quiet);
         let outcome = exchange::send(&self.client, &self.net, &mut make, &mut on_event)?;
         let resp = outcome.result.map_err(Error::Network)?;
@@ -801,7 +795,7 @@ impl Session {
                     scope: s.scope.clone(),
                     claims: jwt.as_deref().and_then(claims_of),
                     assertion_given: self.given_assertion.is_some(),
-                    now_pinned: self.now_pinned,
+                    now_pinned: self.ctx.now_pinned,
                     server_date: resp.date.as_deref().and_then(exchange::parse_http_date),
                     local_received: self.clock(),
                     cert_env: self.cert_env,
