@@ -28,9 +28,9 @@ fi
 
 # jwcrypto and PyJWT are the independent JOSE libraries the JWK and JWT tests
 # check against.
-if ! python3 -c "import jwcrypto, jwt" >/dev/null 2>&1; then
+if ! python3 -c "import jwcrypto, jwt, cryptography" >/dev/null 2>&1; then
     echo "scripts/test.sh: installing jwcrypto and PyJWT (pip)" >&2
-    python3 -m pip install --quiet jwcrypto pyjwt 2>/dev/null \
+    python3 -m pip install --quiet jwcrypto pyjwt cryptography 2>/dev/null \
         || python3 -m pip install --quiet --break-system-packages jwcrypto pyjwt
 fi
 

@@ -58,8 +58,8 @@ pub enum Error {
     #[error("{}", refused_message(.0))]
     Refused(Box<crate::oauth::diagnose::Diagnosis>),
     /// No HTTP answer: DNS, connection, TLS, proxy, timeout.
-    #[error("cannot reach {}: {}", .0.url, .0.kind.explain(&host_of(&.0.url)).0)]
-    Network(crate::oauth::exchange::NetError),
+    #[error("cannot reach {}: {}", .0.url, .0.explain().0)]
+    Network(crate::net::NetError),
     /// An answer that is not a token and not an OAuth refusal (5xx, HTML, ...).
     #[error("{endpoint} answered HTTP {status}{}", .detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     Server {
@@ -77,13 +77,6 @@ pub enum Error {
     /// The Maskinporten look-alike cannot start (clients file, CA, options).
     #[error(transparent)]
     Mock(#[from] crate::oauth::mock::MockError),
-}
-
-fn host_of(url: &str) -> String {
-    reqwest::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_else(|| url.to_string())
 }
 
 fn refused_message(d: &crate::oauth::diagnose::Diagnosis) -> String {
@@ -186,7 +179,7 @@ impl Error {
                 .as_ref()
                 .map(|k| k.fix.clone())
                 .or_else(|| d.facts.iter().find(|f| f.problem).map(|f| format!("look at: {}", f.message))),
-            Error::Network(n) => Some(n.kind.explain(&host_of(&n.url)).1),
+            Error::Network(n) => Some(n.explain().1),
             Error::Server { status, .. } if *status >= 500 => Some(
                 "the server failed; credkit retried (--retries). Try again later, or check the provider's status page".into(),
             ),

@@ -14,6 +14,7 @@ pub mod error;
 pub mod jwt;
 pub mod key;
 pub mod keystore;
+pub mod net;
 pub mod oauth;
 pub mod output;
 pub mod secret;

@@ -1,6 +1,7 @@
 //! Chain analysis: is the chain in order, and does it end at a root?
 
-use super::{Certificate, verify_signature};
+use super::Certificate;
+use super::path::{self, Link};
 use serde::Serialize;
 
 /// What credkit found out about a certificate chain (leaf first).
@@ -22,33 +23,27 @@ pub fn analyse(chain: &[Certificate]) -> ChainReport {
     let mut in_order = true;
     for (i, pair) in chain.windows(2).enumerate() {
         let (child, parent) = (&pair[0], &pair[1]);
-        if child.issuer.raw != parent.subject.raw {
-            in_order = false;
-            problems.push(format!(
-                "certificate {i} was issued by \"{}\", but certificate {} is \"{}\"",
-                child.issuer.to_display(),
-                i + 1,
-                parent.subject.to_display()
-            ));
-        } else if !parent
-            .public_key
-            .as_ref()
-            .is_ok_and(|k| verify_signature(child, k))
-        {
-            in_order = false;
-            problems.push(format!(
-                "the signature on certificate {i} does not verify with the key of certificate {}",
-                i + 1
-            ));
+        match path::issued_by(child, parent) {
+            Link::Signed => {}
+            Link::OtherName => {
+                in_order = false;
+                problems.push(format!(
+                    "certificate {i} was issued by \"{}\", but certificate {} is \"{}\"",
+                    child.issuer.to_display(),
+                    i + 1,
+                    parent.subject.to_display()
+                ));
+            }
+            Link::BadSignature => {
+                in_order = false;
+                problems.push(format!(
+                    "the signature on certificate {i} does not verify with the key of certificate {}",
+                    i + 1
+                ));
+            }
         }
     }
-    let reaches_root = chain.last().is_some_and(|last| {
-        last.is_self_issued()
-            && last
-                .public_key
-                .as_ref()
-                .is_ok_and(|k| verify_signature(last, k))
-    });
+    let reaches_root = chain.last().is_some_and(path::is_self_signed);
     if !chain.is_empty() && !reaches_root {
         problems.push(
             "the chain stops before a self-signed root (the root is usually not needed in x5c, \
@@ -64,9 +59,7 @@ pub fn analyse(chain: &[Certificate]) -> ChainReport {
     }
 }
 
-/// Longest chain [`build`] follows. Real chains have 2 to 5 certificates; a
-/// hostile file could chain thousands, and every key would walk them all.
-pub const MAX_CHAIN_LEN: usize = 16;
+pub use super::path::{MAX_CHAIN_LEN, build};
 
 /// Most certificates the key entries of one file hold in their chains
 /// together. Past it, further keys keep only their own certificate (with a
@@ -80,30 +73,4 @@ pub fn chains_cut_note(keys: usize) -> String {
         "{keys} key entries show only their own certificate: the file's chains hold more \
          than {MAX_CHAIN_CERTS_PER_FILE} certificates"
     )
-}
-
-/// Order a bag of certificates into a chain starting at `leaf`, following
-/// issuer names. Certificates that do not fit are left out, and so is
-/// anything past [`MAX_CHAIN_LEN`] certificates.
-pub fn build(leaf: &Certificate, pool: &[Certificate]) -> Vec<Certificate> {
-    let mut out = vec![leaf.clone()];
-    let mut used = vec![false; pool.len()];
-    while out.len() <= pool.len() + 1 && out.len() < MAX_CHAIN_LEN {
-        let Some(cur) = out.last() else { break };
-        if cur.is_self_issued() {
-            break;
-        }
-        let next = pool
-            .iter()
-            .enumerate()
-            .find(|(i, c)| !used[*i] && c.subject.raw == cur.issuer.raw && c.der != cur.der);
-        match next {
-            Some((i, c)) => {
-                used[i] = true;
-                out.push(c.clone());
-            }
-            None => break,
-        }
-    }
-    out
 }

@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 pub mod chain;
 pub mod fixture_set;
 pub mod keygen;
+pub mod path;
 
 /// A parse failure inside a certificate.
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +87,9 @@ pub struct Certificate {
     pub extended_key_usage: Option<Vec<String>>,
     pub policies: Vec<String>,
     pub is_ca: Option<bool>,
+    /// basicConstraints pathLenConstraint: how many intermediate CA
+    /// certificates may follow this one on a path.
+    pub path_len: Option<u64>,
     pub subject_alt_names: Vec<String>,
     pub tbs: Vec<u8>,
     pub signature: Vec<u8>,
@@ -317,6 +321,7 @@ impl Certificate {
             extended_key_usage: None,
             policies: Vec::new(),
             is_ca: None,
+            path_len: None,
             subject_alt_names: Vec::new(),
             tbs: tbs.raw.to_vec(),
             signature: signature.to_vec(),
@@ -384,6 +389,7 @@ impl Certificate {
                     None => false,
                 };
                 self.is_ca = Some(ca);
+                self.path_len = br.optional(tag::INTEGER)?.map(|n| n.u64()).transpose()?;
             }
             oid::SAN => {
                 let seq = asn1::parse_single(value)?.expect(tag::SEQUENCE, "GeneralNames")?;

@@ -23,7 +23,7 @@ Where it goes: --env test|prod is Maskinporten (aud = its issuer, endpoint {issu
 {issuer}token); --token-endpoint URL overrides both. The JWT's aud follows the rules of
 --jwt-profile (Maskinporten: the issuer; Okta, Entra: the token endpoint; Keycloak: the issuer)
 and --aud overrides it. TLS is always verified (system roots, plus --ca-file); plain http
-only to loopback addresses. Connection errors, 5xx and 429 are retried (--retries) with a
+only to loopback addresses, which never go through a proxy; redirects are not followed. Connection errors, 5xx and 429 are retried (--retries) with a
 freshly minted JWT each time; 4xx never.
 
 Output (stdout holds only this): the access token; --header: `Authorization: Bearer ...`;
@@ -171,8 +171,8 @@ pub struct TokenArgs {
     /// Total timeout of one request, like 30s
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s", help_heading = "Server")]
     pub timeout: i64,
-    /// Retries after connection errors, 5xx and 429
-    #[arg(long, value_name = "N", default_value_t = 2, help_heading = "Server")]
+    /// Retries after connection errors, 5xx and 429 (0 to 10; waits double from 0.5 s, at most 30 s)
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10), help_heading = "Server")]
     pub retries: u32,
 
     /// Print `Authorization: Bearer TOKEN`

@@ -10,6 +10,7 @@ use crate::jwt::jws::Signer;
 use crate::jwt::mint::{self, Env, HeaderChoice, MintOptions};
 use crate::jwt::verify::{self, Candidate, Keys, VerifyOptions};
 use crate::keystore::EntryKind;
+use crate::net::{BodyCap, Http, HttpOptions};
 use crate::output::{
     self,
     jwt::{DecodeReport, MintReport},
@@ -221,7 +222,8 @@ fn candidates_from_store(store: &crate::keystore::Store, label: &str) -> Vec<Can
         .enumerate()
         .filter_map(|(i, e)| {
             let key = e.public()?.clone();
-            let kid = e.kid.clone().or_else(|| key.jwk_thumbprint());
+            let kid = e.kid.clone();
+            let thumbprint = key.jwk_thumbprint();
             let name = e
                 .alias
                 .clone()
@@ -235,6 +237,7 @@ fn candidates_from_store(store: &crate::keystore::Store, label: &str) -> Vec<Can
                 });
             Some(Candidate {
                 kid,
+                thumbprint,
                 key,
                 label: name,
             })
@@ -242,24 +245,32 @@ fn candidates_from_store(store: &crate::keystore::Store, label: &str) -> Vec<Can
         .collect()
 }
 
-fn fetch(url: &str) -> Result<Vec<u8>> {
-    let fail = |detail: String| Error::Fetch {
-        url: url.to_string(),
-        detail,
-    };
-    let client = reqwest::blocking::Client::builder()
-        .timeout(std::time::Duration::from_secs(20))
-        .build()
-        .map_err(|e| fail(e.to_string()))?;
-    let resp = client.get(url).send().map_err(|e| fail(e.to_string()))?;
-    if !resp.status().is_success() {
-        return Err(fail(format!("HTTP {}", resp.status())));
+/// Fetch a JWK Set through the one HTTP client (https only except loopback,
+/// no redirects, no proxy for loopback, a 16 MiB cap).
+fn fetch_jwks(url: &str) -> Result<Vec<u8>> {
+    let http = Http::new(HttpOptions::default()).map_err(|message| Error::Url { message })?;
+    let answer = http
+        .get(
+            url,
+            "application/jwk-set+json, application/json",
+            BodyCap::Jwks,
+        )
+        .map_err(Error::Network)?;
+    if !(200..300).contains(&answer.status) {
+        let detail = match answer.header("location") {
+            Some(to) if (300..400).contains(&answer.status) => format!(
+                "HTTP {}: the server redirects to {to}; credkit does not follow redirects \
+                 (give the final URL, over https)",
+                answer.status
+            ),
+            _ => format!("HTTP {}", answer.status),
+        };
+        return Err(Error::Fetch {
+            url: url.to_string(),
+            detail,
+        });
     }
-    let bytes = resp.bytes().map_err(|e| fail(e.to_string()))?;
-    if bytes.len() as u64 > crate::keystore::MAX_INPUT {
-        return Err(fail("the response is too large".into()));
-    }
-    Ok(bytes.to_vec())
+    Ok(answer.body)
 }
 
 fn run_verify(ctx: &Ctx, a: VerifyArgs) -> Result<u8> {
@@ -282,7 +293,7 @@ fn run_verify(ctx: &Ctx, a: VerifyArgs) -> Result<u8> {
         Keys::Given(candidates_from_store(&store, &path.display().to_string()))
     } else if let Some(src) = &a.jwks {
         let bytes = if src.starts_with("http://") || src.starts_with("https://") {
-            fetch(src)?
+            fetch_jwks(src)?
         } else {
             read_input(Path::new(src))?
         };

@@ -11,11 +11,12 @@ use crate::jwt::decode::Profile;
 use crate::jwt::jws::Signer;
 use crate::jwt::mint::{self, Env, HeaderChoice, MintOptions};
 use crate::keystore::{self, EntryKind, Store};
+use crate::net::{Http, HttpOptions};
 use crate::oauth::cache::{self, CacheKey, Cached};
 use crate::oauth::config::{self, KeySource, Secret, Settings};
 use crate::oauth::diagnose::{self, Context};
 use crate::oauth::discovery;
-use crate::oauth::exchange::{self, Auth, Grant, NetOptions, TokenRequest};
+use crate::oauth::exchange::{self, Auth, Grant, RetryPolicy, TokenRequest};
 use crate::output::{self, token as out};
 use crate::secret::{SecretCell, SecretSource};
 use base64::Engine;
@@ -186,7 +187,7 @@ fn guess_profile(endpoint: Option<&str>, env: Option<Env>) -> Profile {
     if diagnose::endpoint_env(ep).is_some() {
         return Profile::Maskinporten;
     }
-    let host = reqwest::Url::parse(ep)
+    let host = url::Url::parse(ep)
         .ok()
         .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
         .unwrap_or_default();
@@ -245,7 +246,6 @@ struct Plan {
     rt_given: bool,
     secret_given: bool,
     client_id: Option<String>,
-    issuer: Option<String>,
     loaded: Option<(Store, String)>,
     key: CacheKey,
 }
@@ -260,8 +260,8 @@ pub struct Session {
     endpoint: String,
     known_issuer: Option<String>,
     profile: Profile,
-    client: reqwest::blocking::Client,
-    net: NetOptions,
+    http: Http,
+    retry: RetryPolicy,
     signing: Option<(mint::Plan, Signer)>,
     given_assertion: Option<String>,
     secret: Option<String>,
@@ -455,7 +455,6 @@ fn plan(a: &TokenArgs) -> Result<Plan> {
         rt_given,
         secret_given,
         client_id,
-        issuer,
         loaded,
         key,
     })
@@ -474,7 +473,6 @@ fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan) -> Result<Session> {
         rt_given,
         secret_given,
         client_id,
-        issuer,
         loaded,
         key,
     } = plan;
@@ -482,24 +480,19 @@ fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan) -> Result<Session> {
     let mut findings: Vec<Finding> = Vec::new();
     let mut cert_env = None;
     let mut signing = None;
-    let net = NetOptions {
+    let http = Http::new(HttpOptions {
         connect_timeout: Duration::from_secs(a.connect_timeout.max(1) as u64),
         timeout: Duration::from_secs(a.timeout.max(1) as u64),
         ca_pem: match &s.ca_file {
             Some(p) => Some(read_input(p)?),
             None => None,
         },
-        retries: a.retries,
-        ..NetOptions::default()
+    })
+    .map_err(|message| Error::Url { message })?;
+    let retry = RetryPolicy {
+        retries: a.retries.min(exchange::MAX_RETRIES),
+        ..RetryPolicy::default()
     };
-    let is_https = |u: &str| {
-        u.get(..8)
-            .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
-    };
-    let client_tls = s.token_endpoint.as_deref().is_some_and(is_https)
-        || s.token_endpoint.is_none() && issuer.as_deref().is_some_and(is_https);
-    let mut client =
-        exchange::client(&net, client_tls).map_err(|message| Error::Url { message })?;
 
     // Endpoint: --token-endpoint, else Maskinporten's, else discovery.
     // The issuer is the server's own word only when its metadata said so.
@@ -515,16 +508,12 @@ fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan) -> Result<Session> {
             Some(env.maskinporten_issuer().to_string()),
         ),
         (None, None, Some(iss)) => {
-            let d = discovery::discover(&client, iss).map_err(Error::Network)?;
+            let d = discovery::discover(&http, iss).map_err(Error::Network)?;
             if let Some(m) = &d.metadata_url {
                 output::status(
                     !a.verbose || ctx.quiet,
                     &format!("credkit: token endpoint {} (from {m})", d.token_endpoint),
                 );
-            }
-            exchange::check_url(&d.token_endpoint).map_err(|message| Error::Url { message })?;
-            if is_https(&d.token_endpoint) && !client_tls {
-                client = exchange::client(&net, true).map_err(|message| Error::Url { message })?;
             }
             issuer_from_metadata = d.metadata_url.is_some();
             (d.token_endpoint, Some(d.issuer))
@@ -667,8 +656,8 @@ fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan) -> Result<Session> {
         endpoint,
         known_issuer,
         profile,
-        client,
-        net,
+        http,
+        retry,
         signing,
         given_assertion,
         secret,
@@ -749,7 +738,7 @@ impl Session {
         };
         let (verbose, quiet) = (self.verbose, self.ctx.quiet);
         let mut on_event = |e: exchange::Event| out::event(&e, verbose, quiet);
-        let outcome = exchange::send(&self.client, &self.net, &mut make, &mut on_event)?;
+        let outcome = exchange::send(&self.http, &self.retry, &mut make, &mut on_event)?;
         let resp = outcome.result.map_err(Error::Network)?;
         match exchange::parse(&resp) {
             Ok(tok) => {

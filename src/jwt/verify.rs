@@ -3,7 +3,8 @@
 
 use super::decode::Decoded;
 use super::jws::{self, Alg};
-use crate::cert::{Certificate, Validity, verify_signature};
+use crate::cert::Certificate;
+use crate::cert::path::{self, PathError, Policy};
 use crate::key::PublicKey;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -14,7 +15,10 @@ use time::OffsetDateTime;
 /// A candidate verification key.
 #[derive(Debug, Clone)]
 pub struct Candidate {
+    /// The key's own `kid` (a JWK's), if it has one.
     pub kid: Option<String>,
+    /// Its RFC 7638 thumbprint, which a token's `kid` may also name.
+    pub thumbprint: Option<String>,
     pub key: PublicKey,
     /// Where it came from, for the report (`key.pem`, `jwks.json#1`).
     pub label: String,
@@ -98,6 +102,10 @@ pub fn verify(d: &Decoded, keys: &Keys, o: &VerifyOptions, now: OffsetDateTime) 
         );
         return v;
     };
+    if let Some((id, reason)) = header_problem(d).or_else(|| claim_type_problem(d)) {
+        fail(&mut v, id, reason);
+        return v;
+    }
     let candidates: Vec<Candidate> = match keys {
         Keys::Given(c) => c.clone(),
         Keys::X5c { ca } => match x5c_key(d, ca.as_deref(), now) {
@@ -109,13 +117,20 @@ pub fn verify(d: &Decoded, keys: &Keys, o: &VerifyOptions, now: OffsetDateTime) 
         },
     };
     let kid = d.header.get("kid").and_then(Value::as_str);
-    let by_kid: Vec<&Candidate> = match kid {
-        Some(k) if candidates.iter().any(|c| c.kid.as_deref() == Some(k)) => candidates
-            .iter()
-            .filter(|c| c.kid.as_deref() == Some(k))
-            .collect(),
-        _ => candidates.iter().collect(),
-    };
+    let by_kid = by_kid(&candidates, kid);
+    if by_kid.is_empty() {
+        fail(
+            &mut v,
+            "jwt-no-fitting-key",
+            format!(
+                "kid {:?} names none of the {} key(s) given, and credkit does not try keys \
+                 that carry another kid",
+                kid.unwrap_or_default(),
+                candidates.len()
+            ),
+        );
+        return v;
+    }
     let fitting: Vec<&&Candidate> = by_kid.iter().filter(|c| alg.fits(&c.key)).collect();
     if fitting.is_empty() {
         fail(
@@ -134,7 +149,21 @@ pub fn verify(d: &Decoded, keys: &Keys, o: &VerifyOptions, now: OffsetDateTime) 
         .iter()
         .find(|c| jws::verify(alg, &c.key, d.signing_input.as_bytes(), &d.signature))
     {
-        Some(c) => v.key = Some(c.label.clone()),
+        Some(c) => {
+            v.key = Some(c.label.clone());
+            if let Keys::X5c { ca: None } = keys {
+                fail(
+                    &mut v,
+                    "jwt-x5c-unanchored",
+                    format!(
+                        "the signature matches the certificate in x5c ({}), but nothing vouches \
+                         for that certificate: anyone can make one that claims any name",
+                        c.label
+                    ),
+                );
+                return v;
+            }
+        }
         None => {
             fail(
                 &mut v,
@@ -201,7 +230,65 @@ pub fn verify(d: &Decoded, keys: &Keys, o: &VerifyOptions, now: OffsetDateTime) 
 
 type Fail = (&'static str, String);
 
-/// The key of the certificate in `x5c`, after checking the chain.
+/// The candidates a token's `kid` lets credkit try: those whose own kid or
+/// thumbprint it names; else only keys that carry no kid of their own (a PEM
+/// or keystore key given on purpose). A key with another kid is never tried.
+fn by_kid<'a>(candidates: &'a [Candidate], kid: Option<&str>) -> Vec<&'a Candidate> {
+    let Some(k) = kid else {
+        return candidates.iter().collect();
+    };
+    let named: Vec<&Candidate> = candidates
+        .iter()
+        .filter(|c| c.kid.as_deref() == Some(k) || c.thumbprint.as_deref() == Some(k))
+        .collect();
+    if !named.is_empty() {
+        return named;
+    }
+    candidates.iter().filter(|c| c.kid.is_none()).collect()
+}
+
+/// Header parameters a verifier must understand: `crit` (RFC 7515 §4.1.11)
+/// lists extensions credkit does not implement, so any entry is refused.
+fn header_problem(d: &Decoded) -> Option<Fail> {
+    let crit = d.header.get("crit")?;
+    let names = match crit {
+        Value::Array(a) if !a.is_empty() && a.iter().all(Value::is_string) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => {
+            return Some((
+                "jwt-crit-unsupported",
+                "crit must be a non-empty array of header parameter names".into(),
+            ));
+        }
+    };
+    Some((
+        "jwt-crit-unsupported",
+        format!(
+            "the header marks {names} as critical (crit), and credkit does not implement \
+             that extension: a verifier must refuse what it does not understand"
+        ),
+    ))
+}
+
+/// `exp`, `nbf` and `iat` must be NumericDate (RFC 7519 §2): a string `exp`
+/// would otherwise mean "never expires".
+fn claim_type_problem(d: &Decoded) -> Option<Fail> {
+    ["exp", "nbf", "iat"].into_iter().find_map(|c| {
+        let v = d.claims.get(c)?;
+        let numeric = v.as_f64().is_some_and(f64::is_finite);
+        (!numeric).then(|| {
+            (
+                "jwt-claim-invalid",
+                format!("{c} is {v}, not a number of seconds (NumericDate)"),
+            )
+        })
+    })
+}
+
+/// The key of the certificate in `x5c`, after validating its path to the CA.
 fn x5c_key(
     d: &Decoded,
     ca: Option<&[Certificate]>,
@@ -217,8 +304,18 @@ fn x5c_key(
         }
         None => return Err(("jwt-x5c-missing", "the header has no x5c".into())),
     };
+    if arr.len() > path::MAX_CHAIN_LEN {
+        return Err((
+            "jwt-x5c-invalid",
+            format!(
+                "x5c holds {} certificates; credkit reads at most {}",
+                arr.len(),
+                path::MAX_CHAIN_LEN
+            ),
+        ));
+    }
     let mut chain = Vec::new();
-    for (i, item) in arr.iter().enumerate().take(16) {
+    for (i, item) in arr.iter().enumerate() {
         let der = item.as_str().and_then(|s| STANDARD.decode(s).ok()).ok_or((
             "jwt-x5c-invalid",
             format!("x5c[{i}] is not standard base64"),
@@ -245,65 +342,9 @@ fn x5c_key(
             "x5t is not the thumbprint of x5c[0]".into(),
         ));
     }
-    if let Some(cas) = ca {
-        for (i, c) in chain.iter().enumerate() {
-            match c.validity_at(now) {
-                Validity::Valid { .. } => {}
-                Validity::Expired { days } => {
-                    return Err((
-                        "jwt-x5c-expired",
-                        format!("x5c[{i}] expired {days} days ago"),
-                    ));
-                }
-                Validity::NotYetValid { days } => {
-                    return Err((
-                        "jwt-x5c-not-yet-valid",
-                        format!("x5c[{i}] is valid only in {days} days"),
-                    ));
-                }
-            }
-        }
-        // Walk up from the leaf: through x5c, then to a CA certificate.
-        let mut cur = leaf;
-        let mut depth = 0;
-        loop {
-            if let Some(anchor) = cas.iter().find(|a| {
-                a.subject.raw == cur.issuer.raw
-                    && a.public_key
-                        .as_ref()
-                        .is_ok_and(|k| verify_signature(cur, k))
-            }) {
-                if matches!(anchor.validity_at(now), Validity::Expired { .. }) {
-                    return Err(("jwt-ca-expired", "the CA certificate has expired".into()));
-                }
-                break;
-            }
-            if cas.iter().any(|a| a.der == cur.der) {
-                break;
-            }
-            let next = chain.iter().find(|p| {
-                p.subject.raw == cur.issuer.raw
-                    && p.der != cur.der
-                    && p.public_key
-                        .as_ref()
-                        .is_ok_and(|k| verify_signature(cur, k))
-            });
-            match next {
-                Some(n) if depth < 16 => {
-                    cur = n;
-                    depth += 1;
-                }
-                _ => {
-                    return Err((
-                        "jwt-x5c-untrusted",
-                        format!(
-                            "x5c does not chain to the CA: nothing given signed \"{}\"",
-                            cur.subject.to_display()
-                        ),
-                    ));
-                }
-            }
-        }
+    if let Some(anchors) = ca {
+        let policy = Policy::signing(anchors, now.unix_timestamp());
+        path::validate(leaf, &chain[1..], &policy).map_err(|e| path_fail(&e))?;
     }
     let key = leaf
         .public_key
@@ -311,7 +352,20 @@ fn x5c_key(
         .map_err(|e| ("jwt-x5c-invalid", format!("x5c[0] key: {e}")))?;
     Ok(Candidate {
         kid: None,
+        thumbprint: None,
         key,
         label: format!("x5c[0] ({})", leaf.subject.to_display()),
     })
+}
+
+/// A path error as a verdict: a stable id and the reason.
+fn path_fail(e: &PathError) -> Fail {
+    let id = match e {
+        PathError::Expired { index: 0, .. } => "jwt-x5c-expired",
+        PathError::NotYetValid { index: 0, .. } => "jwt-x5c-not-yet-valid",
+        PathError::Expired { .. } | PathError::NotYetValid { .. } => "jwt-ca-expired",
+        PathError::LeafKeyUsage { .. } => "jwt-x5c-key-usage",
+        _ => "jwt-x5c-untrusted",
+    };
+    (id, format!("x5c does not chain to the CA: {e}"))
 }

@@ -736,10 +736,7 @@ fn aud_values(m: &Map<String, Value>) -> Vec<String> {
 
 /// The Maskinporten environment of an endpoint URL, by host.
 pub fn endpoint_env(url: &str) -> Option<Env> {
-    let host = reqwest::Url::parse(url)
-        .ok()?
-        .host_str()?
-        .to_ascii_lowercase();
+    let host = url::Url::parse(url).ok()?.host_str()?.to_ascii_lowercase();
     match host.as_str() {
         "test.maskinporten.no" | "test.sky.maskinporten.no" => Some(Env::Test),
         "maskinporten.no" | "sky.maskinporten.no" => Some(Env::Prod),

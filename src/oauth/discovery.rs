@@ -2,8 +2,7 @@
 //! (`/.well-known/oauth-authorization-server`), then OpenID Connect
 //! Discovery (`/.well-known/openid-configuration`), then `{issuer}token`.
 
-use super::exchange::{NetError, check_url, classify};
-use reqwest::blocking::Client;
+use crate::net::{BodyCap, Http, NetError, NetKind};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -25,7 +24,7 @@ pub struct Discovered {
 pub fn metadata_urls(issuer: &str) -> Vec<String> {
     let trimmed = issuer.trim_end_matches('/');
     let mut out = Vec::new();
-    if let Ok(u) = reqwest::Url::parse(trimmed) {
+    if let Ok(u) = url::Url::parse(trimmed) {
         let path = u.path().trim_end_matches('/');
         let origin = u.origin().ascii_serialization();
         // RFC 8414 §3: the well-known segment goes between host and path.
@@ -78,25 +77,28 @@ pub fn from_metadata(body: &[u8], url: &str, issuer: &str) -> Option<Discovered>
 
 /// Look the issuer up. A failure to connect is an error; metadata that is
 /// missing (404, not JSON, no token_endpoint) falls back to `{issuer}token`.
-pub fn discover(client: &Client, issuer: &str) -> Result<Discovered, NetError> {
-    check_url(issuer).map_err(|detail| NetError {
-        kind: super::exchange::NetKind::Other,
+/// Every URL goes through the one HTTP client (its URL rules, no redirects,
+/// the metadata body cap).
+pub fn discover(http: &Http, issuer: &str) -> Result<Discovered, NetError> {
+    crate::net::check_url(issuer).map_err(|detail| NetError {
+        kind: NetKind::NotAllowed,
         url: issuer.to_string(),
         detail,
+        proxy: None,
     })?;
     for url in metadata_urls(issuer) {
-        let resp = client
-            .get(&url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .map_err(|e| classify(&e, &url))?;
-        if !resp.status().is_success() {
+        let answer = http.get(&url, "application/json", BodyCap::Metadata)?;
+        if !(200..300).contains(&answer.status) {
             continue;
         }
-        let Ok(body) = resp.bytes() else {
-            continue;
-        };
-        if let Some(d) = from_metadata(&body, &url, issuer) {
+        if let Some(d) = from_metadata(&answer.body, &url, issuer) {
+            // The metadata's token endpoint obeys the same URL rules.
+            crate::net::check_url(&d.token_endpoint).map_err(|detail| NetError {
+                kind: NetKind::NotAllowed,
+                url: d.token_endpoint.clone(),
+                detail,
+                proxy: None,
+            })?;
             return Ok(d);
         }
     }

@@ -3,7 +3,7 @@
 //! errors, 5xx and 429 only), and reading the response. No printing: the
 //! caller sees what happens through [`Event`]s.
 
-use reqwest::blocking::Client;
+use crate::net::{BodyCap, Http};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::time::Duration;
@@ -77,27 +77,23 @@ pub struct TokenRequest {
     pub basic: Option<(String, String)>,
 }
 
-/// Network settings.
+/// How failed requests are tried again.
 #[derive(Debug, Clone)]
-pub struct NetOptions {
-    pub connect_timeout: Duration,
-    pub timeout: Duration,
-    /// Extra trusted CA certificates (PEM), on top of the platform's roots.
-    pub ca_pem: Option<Vec<u8>>,
+pub struct RetryPolicy {
     /// How many times to try again after a retryable failure.
     pub retries: u32,
-    /// The first backoff; doubled per attempt.
+    /// The first backoff; doubled per attempt (saturating).
     pub backoff: Duration,
-    /// The longest wait honoured from Retry-After.
+    /// The longest wait, whether from the backoff or from Retry-After.
     pub max_wait: Duration,
 }
 
-impl Default for NetOptions {
+/// Most retries accepted: past it the waits are all at `max_wait` anyway.
+pub const MAX_RETRIES: u32 = 10;
+
+impl Default for RetryPolicy {
     fn default() -> Self {
-        NetOptions {
-            connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(30),
-            ca_pem: None,
+        RetryPolicy {
             retries: 2,
             backoff: Duration::from_millis(500),
             max_wait: Duration::from_secs(30),
@@ -105,82 +101,15 @@ impl Default for NetOptions {
     }
 }
 
-/// What kind of network failure, in the words a user needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NetKind {
-    Dns,
-    Connect,
-    Tls,
-    Proxy,
-    Timeout,
-    Other,
-}
-
-impl NetKind {
-    pub fn id(self) -> &'static str {
-        match self {
-            NetKind::Dns => "network-dns",
-            NetKind::Connect => "network-connect",
-            NetKind::Tls => "network-tls",
-            NetKind::Proxy => "network-proxy",
-            NetKind::Timeout => "network-timeout",
-            NetKind::Other => "network",
-        }
-    }
-    /// Worth another attempt?
-    pub fn retryable(self) -> bool {
-        matches!(self, NetKind::Connect | NetKind::Timeout | NetKind::Other)
-    }
-    /// What it means and what to do, in plain words.
-    pub fn explain(self, host: &str) -> (String, String) {
-        match self {
-            NetKind::Dns => (
-                format!("the name {host} could not be resolved (DNS)"),
-                "check the spelling of the URL, your DNS settings, and whether the host is only \
-                 reachable on a VPN or an internal network"
-                    .into(),
-            ),
-            NetKind::Connect => (
-                format!(
-                    "nothing answered at {host}: the connection was refused or could not be made"
-                ),
-                "check the port and that the server runs; a firewall or a required proxy \
-                 (HTTPS_PROXY) may block the way out"
-                    .into(),
-            ),
-            NetKind::Tls => (
-                format!(
-                    "the TLS connection to {host} failed: its certificate is not trusted, does not match the name, or has expired"
-                ),
-                "credkit always verifies TLS, against the system's roots; a company proxy that \
-                 inspects TLS needs its CA given with --ca-file"
-                    .into(),
-            ),
-            NetKind::Proxy => (
-                "the proxy (HTTPS_PROXY / HTTP_PROXY) refused or failed the connection".into(),
-                "check the proxy URL and its credentials, or set NO_PROXY for this host".into(),
-            ),
-            NetKind::Timeout => (
-                format!("{host} did not answer in time"),
-                "try again; raise --timeout or --connect-timeout on a slow network".into(),
-            ),
-            NetKind::Other => (
-                format!("the request to {host} failed"),
-                "check the network and the URL".into(),
-            ),
-        }
+impl RetryPolicy {
+    /// The wait before attempt `attempt + 1` when the server gave no hint.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
+        self.backoff.saturating_mul(factor).min(self.max_wait)
     }
 }
 
-/// Why no HTTP answer came back.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{detail}")]
-pub struct NetError {
-    pub kind: NetKind,
-    pub url: String,
-    pub detail: String,
-}
+pub use crate::net::{NetError, NetKind};
 
 /// An HTTP answer.
 #[derive(Debug, Clone)]
@@ -202,6 +131,8 @@ pub enum Event {
         attempt: u32,
         method: &'static str,
         url: String,
+        /// The proxy it goes through (credentials removed), if any.
+        proxy: Option<String>,
         headers: Vec<(String, String)>,
         body: String,
     },
@@ -220,102 +151,7 @@ pub enum Event {
     },
 }
 
-/// Is this URL allowed: https anywhere, http only to a loopback address?
-pub fn check_url(url: &str) -> Result<reqwest::Url, String> {
-    let u = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
-    match u.scheme() {
-        "https" => Ok(u),
-        "http" => {
-            let loopback = match u.host() {
-                Some(url::Host::Ipv4(a)) => a.is_loopback(),
-                Some(url::Host::Ipv6(a)) => a.is_loopback(),
-                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-                None => false,
-            };
-            if loopback {
-                Ok(u)
-            } else {
-                Err(format!(
-                    "{url} uses plain http; credkit sends credentials over https only (http is \
-                     allowed to loopback addresses, for tests)"
-                ))
-            }
-        }
-        s => Err(format!("{url}: the scheme {s:?} is not http or https")),
-    }
-}
-
-/// Build the HTTP client. `tls`: will an https URL be called? Loading the
-/// platform's trust store costs tens of milliseconds, so a client for plain
-/// http to loopback trusts nothing at all (any https would fail, verified).
-pub fn client(net: &NetOptions, tls: bool) -> Result<Client, String> {
-    let mut b = Client::builder()
-        .connect_timeout(net.connect_timeout)
-        .timeout(net.timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("credkit/", env!("CARGO_PKG_VERSION")));
-    if let Some(pem) = &net.ca_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem)
-            .map_err(|e| format!("the --ca-file is not PEM certificates: {e}"))?;
-        if certs.is_empty() {
-            return Err("the --ca-file holds no PEM certificate".into());
-        }
-        b = if tls {
-            b.tls_certs_merge(certs)
-        } else {
-            b.tls_certs_only(certs)
-        };
-    } else if !tls {
-        b = b.tls_certs_only(Vec::new());
-    }
-    b.build().map_err(|e| e.to_string())
-}
-
-fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s
-}
-
-/// Sort a reqwest error into a [`NetKind`].
-pub fn classify(e: &reqwest::Error, url: &str) -> NetError {
-    let detail = chain_text(e);
-    let low = detail.to_ascii_lowercase();
-    let kind = if e.is_timeout() || low.contains("timed out") {
-        NetKind::Timeout
-    } else if low.contains("dns error")
-        || low.contains("failed to lookup address")
-        || low.contains("name or service not known")
-        || low.contains("no such host")
-    {
-        NetKind::Dns
-    } else if low.contains("certificate")
-        || low.contains("tls")
-        || low.contains("handshake")
-        || low.contains("invalid peer")
-    {
-        NetKind::Tls
-    } else if low.contains("proxy") {
-        NetKind::Proxy
-    } else if e.is_connect() {
-        NetKind::Connect
-    } else {
-        NetKind::Other
-    };
-    NetError {
-        kind,
-        url: url.to_string(),
-        detail,
-    }
-}
+pub use crate::net::check_url;
 
 /// Redact a JWT: keep header and payload (they are not secret), drop the signature.
 pub fn redact_jwt(s: &str) -> String {
@@ -370,16 +206,9 @@ pub fn redact_body(body: &str) -> String {
     }
 }
 
-fn header(resp: &reqwest::blocking::Response, name: reqwest::header::HeaderName) -> Option<String> {
-    resp.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
-
 /// Send one request.
 pub fn send_once(
-    client: &Client,
+    http: &Http,
     req: &TokenRequest,
     attempt: u32,
     on_event: &mut dyn FnMut(Event),
@@ -388,49 +217,46 @@ pub fn send_once(
         "Content-Type".to_string(),
         "application/x-www-form-urlencoded".to_string(),
     )];
-    let mut rb = client
-        .post(&req.endpoint)
-        .header(reqwest::header::ACCEPT, "application/json")
-        .form(&req.form);
-    if let Some((id, secret)) = &req.basic {
-        // RFC 6749 §2.3.1: form-urlencode both before Basic.
-        let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        rb = rb.basic_auth(enc(id), Some(enc(secret)));
+    // RFC 6749 §2.3.1: form-urlencode both before Basic.
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let basic = req
+        .basic
+        .as_ref()
+        .map(|(id, secret)| (enc(id), enc(secret)));
+    if basic.is_some() {
         shown_headers.push(("Authorization".into(), "Basic <redacted>".into()));
     }
+    let proxy = url::Url::parse(&req.endpoint)
+        .ok()
+        .and_then(|u| crate::net::proxy_for(&u));
     on_event(Event::Request {
         attempt,
         method: "POST",
         url: req.endpoint.clone(),
+        proxy,
         headers: shown_headers,
         body: redact_form(&req.form),
     });
     let t0 = std::time::Instant::now();
-    let resp = rb.send().map_err(|e| classify(&e, &req.endpoint))?;
-    let status = resp.status().as_u16();
-    let date = header(&resp, reqwest::header::DATE);
-    let retry_after = header(&resp, reqwest::header::RETRY_AFTER);
-    let content_type = header(&resp, reqwest::header::CONTENT_TYPE);
-    let mut shown = Vec::new();
-    for (k, v) in resp.headers() {
-        if k == reqwest::header::SET_COOKIE {
-            continue;
-        }
-        shown.push((k.to_string(), v.to_str().unwrap_or("<binary>").to_string()));
-    }
-    let bytes = resp.bytes().map_err(|e| classify(&e, &req.endpoint))?;
-    let body = String::from_utf8_lossy(&bytes[..bytes.len().min(1 << 20)]).into_owned();
+    let answer = http.post_form(
+        &req.endpoint,
+        &req.form,
+        basic.as_ref().map(|(u, p)| (u.as_str(), p.as_str())),
+        BodyCap::Token,
+    )?;
+    let body = String::from_utf8_lossy(&answer.body).into_owned();
     on_event(Event::Response {
-        status,
-        headers: shown,
+        status: answer.status,
+        headers: answer.headers.clone(),
         body: redact_body(&body),
         millis: t0.elapsed().as_millis(),
     });
+    let h = |name: &str| answer.header(name).map(str::to_string);
     Ok(HttpResponse {
-        status,
-        date,
-        retry_after,
-        content_type,
+        status: answer.status,
+        date: h("date"),
+        retry_after: h("retry-after"),
+        content_type: h("content-type"),
         body,
         received_at: time::OffsetDateTime::now_utc().unix_timestamp(),
     })
@@ -469,15 +295,15 @@ pub struct Outcome {
 /// Retry-After). `make` builds each attempt's request, so a signed grant is
 /// minted fresh (new jti) every time. 4xx is never retried.
 pub fn send<E>(
-    client: &Client,
-    net: &NetOptions,
+    http: &Http,
+    policy: &RetryPolicy,
     make: &mut dyn FnMut(u32) -> Result<TokenRequest, E>,
     on_event: &mut dyn FnMut(Event),
 ) -> Result<Outcome, E> {
     let mut attempt = 1;
     loop {
         let req = make(attempt)?;
-        let result = send_once(client, &req, attempt, on_event);
+        let result = send_once(http, &req, attempt, on_event);
         let wait = match &result {
             Err(e) if e.kind.retryable() => Some((None, e.kind.id().to_string())),
             Ok(r) if r.status == 429 || r.status >= 500 => Some((
@@ -489,9 +315,10 @@ pub fn send<E>(
             _ => None,
         };
         match wait {
-            Some((hinted, reason)) if attempt <= net.retries => {
-                let backoff = net.backoff * 2u32.pow(attempt - 1);
-                let wait = hinted.unwrap_or(backoff).min(net.max_wait);
+            Some((hinted, reason)) if attempt <= policy.retries => {
+                let wait = hinted
+                    .unwrap_or_else(|| policy.backoff(attempt))
+                    .min(policy.max_wait);
                 on_event(Event::Retry {
                     attempt,
                     wait,

@@ -62,11 +62,12 @@
 //!    `kid`, a key client gets `kid-required`. Otherwise `x5c` must be an
 //!    array of 1 to 10 standard-base64 DER certificates (MP-123). The leaf
 //!    must chain to a CA-file certificate (every one is a trust anchor;
-//!    `x5c[1..]` may add intermediates, which must be CA certificates), every
-//!    certificate on the path must be valid at `now`, and a leaf with a
-//!    keyUsage extension must have digitalSignature → MP-120. The path is
-//!    built greedily (first issuer whose key verifies) and is at most 8
-//!    certificates long; revocation is not checked. The leaf's organisation
+//!    `x5c[1..]` may add intermediates) by credkit's one path validator,
+//!    `cert::path`: every issuer is a CA (CA:TRUE, keyCertSign when keyUsage
+//!    is present) within its pathLenConstraint, every certificate on the
+//!    path is valid at `now`, and a leaf with a keyUsage extension must have
+//!    digitalSignature → MP-120. The path is at most 8 certificates long;
+//!    revocation is not checked. The leaf's organisation
 //!    number must be the client's `org` → MP-122. Validated chains are cached
 //!    by the SHA-256 of the x5c certificates (for the usual leaf-only x5c,
 //!    the leaf's SHA-256), with the path's validity window re-checked on
@@ -111,6 +112,7 @@
 //! answers 503 `temporarily_unavailable`.
 
 use crate::cert::Certificate;
+use crate::cert::path::{self, Policy};
 use crate::jwt::decode::MASKINPORTEN_CLAIMS;
 use crate::jwt::jws::{Alg, JwsError, Signer};
 use crate::key::{PrivateKey, PublicKey};
@@ -875,11 +877,6 @@ pub const MAX_JTI: usize = 256;
 /// Longest grant lifetime (exp − iat) Maskinporten accepts.
 pub const MAX_GRANT_LIFETIME: i64 = 120;
 
-struct Anchor {
-    cert: Certificate,
-    key: PublicKey,
-}
-
 struct ClientState {
     client: Client,
     scopes: HashSet<String>,
@@ -984,7 +981,8 @@ pub struct Mock {
     issuer: String,
     token_lifetime: i64,
     iat_skew: i64,
-    anchors: Vec<Anchor>,
+    /// Trust anchors for business certificates (each key checked readable).
+    anchors: Vec<Certificate>,
     clients: HashMap<String, ClientState>,
     user_login: HashSet<String>,
     access: HashMap<String, HashSet<String>>,
@@ -1022,10 +1020,6 @@ fn org_id(org: &str) -> Value {
     json!({"authority": "iso6523-actorid-upis", "ID": format!("0192:{org}")})
 }
 
-fn cert_valid(c: &Certificate, now: i64) -> bool {
-    c.not_before <= now && now <= c.not_after
-}
-
 impl Mock {
     /// Build the server. `cas` are the trust anchors for business
     /// certificates; `signing_key` signs the access tokens (RSA, RS256), and
@@ -1054,10 +1048,7 @@ impl Mock {
         let mut anchors = Vec::with_capacity(cas.len());
         for (i, cert) in cas.into_iter().enumerate() {
             match &cert.public_key {
-                Ok(key) => {
-                    let key = key.clone();
-                    anchors.push(Anchor { cert, key });
-                }
+                Ok(_) => anchors.push(cert),
                 Err(e) => {
                     return Err(MockError::Ca {
                         index: i + 1,
@@ -1469,7 +1460,8 @@ impl Mock {
         Ok(KeyRef::Certificate(verified))
     }
 
-    /// Parse the x5c certificates and find a path from the leaf to an anchor.
+    /// Parse the x5c certificates and validate the leaf's path to an
+    /// anchor (the one path validator, `cert::path`, signing purpose).
     fn validate_chain(&self, ders: &[Vec<u8>], now: i64) -> Result<Verified, Fail> {
         let certs = ders
             .iter()
@@ -1478,53 +1470,16 @@ impl Mock {
             .ok_or(Case::Mp123)?;
         let (leaf, extra) = certs.split_first().ok_or(Case::Mp123)?;
         let key = leaf.public_key.clone().map_err(|_| Case::Mp120)?;
-        if !cert_valid(leaf, now)
-            || (leaf.key_usage.is_some() && !leaf.has_key_usage("digitalSignature"))
-        {
-            return Err(Case::Mp120.into());
-        }
-        let mut not_before = leaf.not_before;
-        let mut not_after = leaf.not_after;
-        let mut used = vec![false; extra.len()];
-        let mut cur = leaf;
-        let trusted = self.anchors.iter().any(|a| a.cert.der == leaf.der);
-        let mut length = 1;
-        let mut anchored = trusted;
-        while !anchored {
-            if length >= MAX_PATH {
-                return Err(Case::Mp120.into());
-            }
-            let issued_by = |c: &Certificate, k: &PublicKey| {
-                c.subject.raw == cur.issuer.raw
-                    && cert_valid(c, now)
-                    && crate::cert::verify_signature(cur, k)
-            };
-            if let Some(a) = self.anchors.iter().find(|a| issued_by(&a.cert, &a.key)) {
-                not_before = not_before.max(a.cert.not_before);
-                not_after = not_after.min(a.cert.not_after);
-                anchored = true;
-                continue;
-            }
-            let next = extra.iter().enumerate().find(|(i, c)| {
-                !used[*i]
-                    && c.is_ca == Some(true)
-                    && (c.key_usage.is_none() || c.has_key_usage("keyCertSign"))
-                    && c.public_key.as_ref().is_ok_and(|k| issued_by(c, k))
-            });
-            let Some((i, c)) = next else {
-                return Err(Case::Mp120.into());
-            };
-            used[i] = true;
-            not_before = not_before.max(c.not_before);
-            not_after = not_after.min(c.not_after);
-            cur = c;
-            length += 1;
-        }
+        let policy = Policy {
+            max_depth: MAX_PATH,
+            ..Policy::signing(&self.anchors, now)
+        };
+        let valid = path::validate(leaf, extra, &policy).map_err(|_| Case::Mp120)?;
         Ok(Verified {
             key,
             org: leaf.org_number().map(|(o, _)| o),
-            not_before,
-            not_after,
+            not_before: valid.not_before,
+            not_after: valid.not_after,
         })
     }
 }

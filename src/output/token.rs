@@ -96,10 +96,14 @@ pub fn event(e: &Event, verbose: bool, quiet: bool) {
             attempt,
             method,
             url,
+            proxy,
             headers,
             body,
         } if verbose => {
             let _ = writeln!(s, "> {method} {url}  (attempt {attempt})");
+            if let Some(p) = proxy {
+                let _ = writeln!(s, "> (through the proxy {p})");
+            }
             for (k, v) in headers {
                 let _ = writeln!(s, "> {k}: {v}");
             }

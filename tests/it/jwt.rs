@@ -625,7 +625,10 @@ fn verify_x5c_with_and_without_a_ca() {
         }
         run(c)
     };
-    assert_eq!(verify(&leaf_only, None).code, 0);
+    // Without a CA nothing vouches for the certificate: never "valid".
+    let r = verify(&leaf_only, None);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stdout.contains("jwt-x5c-unanchored"), "{}", r.stdout);
     assert_eq!(verify(&chained, Some("ca/root.cert.pem")).code, 0);
     assert_eq!(verify(&leaf_only, Some("ca/chain.pem")).code, 0);
     let r = verify(&leaf_only, Some("ca/root.cert.pem"));

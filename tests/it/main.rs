@@ -14,4 +14,5 @@ mod passwords;
 mod serve;
 mod support;
 mod token;
+mod verifier;
 mod write_failure;
