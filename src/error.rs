@@ -73,7 +73,12 @@ pub enum Error {
     Config(#[from] crate::oauth::config::ConfigError),
     /// The credential failed its checks; nothing was sent.
     #[error("not sending: the credential in {file} failed its checks ({errors})")]
-    Unfit { file: String, errors: String },
+    Unfit {
+        file: String,
+        errors: String,
+        /// The check that failed, for the command to show.
+        report: Box<crate::diagnostics::check::CheckReport>,
+    },
     /// The Maskinporten look-alike cannot start (clients file, CA, options).
     #[error(transparent)]
     Mock(#[from] crate::oauth::mock::MockError),
@@ -179,6 +184,11 @@ impl Error {
                 .as_ref()
                 .map(|k| k.fix.clone())
                 .or_else(|| d.facts.iter().find(|f| f.problem).map(|f| format!("look at: {}", f.message))),
+            Error::Network(n) if n.kind == crate::net::NetKind::Tls => Some(
+                "credkit always verifies TLS, against the system's roots; a company proxy that \
+                 inspects TLS needs its CA given with --ca-file"
+                    .into(),
+            ),
             Error::Network(n) => Some(n.explain().1),
             Error::Server { status, .. } if *status >= 500 => Some(
                 "the server failed; credkit retried (--retries). Try again later, or check the provider's status page".into(),

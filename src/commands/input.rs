@@ -2,33 +2,17 @@
 
 use crate::cli::password::{OutPasswordArgs, PasswordArgs};
 use crate::error::{Error, Result};
-use crate::keystore::{self, MAX_INPUT, Store};
+use crate::keystore::{self, Store};
 use crate::secret::{SecretCell, SecretSource};
-use std::io::Read;
 use std::path::Path;
 
 /// Read a whole input file (or stdin for `-`), with a size cap.
 pub fn read_input(path: &Path) -> Result<Vec<u8>> {
-    let mut data = Vec::new();
-    let io = |source| Error::Io {
+    keystore::read_file(path).map_err(|source| Error::Io {
         action: "read",
         path: path.display().to_string(),
         source,
-    };
-    if path == Path::new("-") {
-        std::io::stdin()
-            .lock()
-            .take(MAX_INPUT + 1)
-            .read_to_end(&mut data)
-            .map_err(io)?;
-    } else {
-        let f = std::fs::File::open(path).map_err(io)?;
-        if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-            return Err(io(std::io::Error::other("it is a directory")));
-        }
-        f.take(MAX_INPUT + 1).read_to_end(&mut data).map_err(io)?;
-    }
-    Ok(data)
+    })
 }
 
 /// The store and key password cells for these options.

@@ -5,17 +5,15 @@ use super::input::{load_store, read_input};
 use super::token;
 use crate::cli::password::PasswordArgs;
 use crate::cli::serve::{BrokerArgs, MockArgs, ServeArgs, ServeCommand};
-use crate::cli::{Cli, Command};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::oauth::config;
+use crate::oauth::client::{self, TokenSettings};
+use crate::oauth::config::{self, Secret};
 use crate::oauth::mock::{self, Mock, MockOptions};
 use crate::output::{self, serve as out};
 use crate::serve::broker::{Broker, Failure, SECRET_HEADER, postman_script};
 use crate::serve::http::{self, LogLine, Logger};
 use crate::serve::mock::MockServer;
-use clap::Parser;
-use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -60,61 +58,28 @@ fn workers(threads: Option<usize>) -> usize {
     threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
 }
 
-/// The `token` options a profile stands for: `credkit token --profile NAME`
-/// with the broker's config file and password options.
-fn token_args(
-    path: &std::path::Path,
-    name: &str,
-    b: &BrokerArgs,
-) -> Result<crate::cli::token::TokenArgs> {
-    let mut argv: Vec<OsString> = vec![
-        "credkit".into(),
-        "token".into(),
-        "--profile".into(),
-        name.into(),
-        "--config".into(),
-        path.into(),
-    ];
+/// The settings a profile stands for: the profile, under the broker's
+/// password options (as `credkit token --profile NAME` would see them).
+fn profile_settings(path: &std::path::Path, name: &str, b: &BrokerArgs) -> Result<TokenSettings> {
+    let text = read_input(path)?;
+    let profile = config::profile_from_toml(&String::from_utf8_lossy(&text), path, Some(name))?;
     let pw = &b.passwords;
-    let mut add = |flag: &str, v: Option<OsString>| {
-        if let Some(v) = v {
-            argv.push(flag.into());
-            argv.push(v);
-        }
+    let secret = |file: &Option<std::path::PathBuf>, env: &Option<String>, stdin: bool| {
+        file.clone()
+            .map(Secret::File)
+            .or(env.clone().map(Secret::Env))
+            .or(stdin.then_some(Secret::Stdin))
     };
-    add("--password-file", pw.password_file.clone().map(Into::into));
-    add("--password-env", pw.password_env.clone().map(Into::into));
-    add(
-        "--key-password-file",
-        pw.key_password_file.clone().map(Into::into),
-    );
-    add(
-        "--key-password-env",
-        pw.key_password_env.clone().map(Into::into),
-    );
-    if pw.password_stdin {
-        argv.push("--password-stdin".into());
-    }
-    if pw.key_password_stdin {
-        argv.push("--key-password-stdin".into());
-    }
-    if b.verbose {
-        argv.push("--verbose".into());
-    }
-    match Cli::try_parse_from(argv) {
-        Ok(Cli {
-            command: Command::Token(t),
-            ..
-        }) => Ok(*t),
-        Ok(_) => Err(usage("internal: not a token command", "report this")),
-        Err(e) => Err(usage(
-            format!(
-                "profile {name:?}: {}",
-                e.to_string().lines().next().unwrap_or("")
-            ),
-            "check the profile name",
-        )),
-    }
+    let flags = TokenSettings {
+        store_password: secret(&pw.password_file, &pw.password_env, pw.password_stdin),
+        key_password: secret(
+            &pw.key_password_file,
+            &pw.key_password_env,
+            pw.key_password_stdin,
+        ),
+        ..TokenSettings::default()
+    };
+    Ok(flags.over(profile))
 }
 
 fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
@@ -151,9 +116,26 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
     let clock = ctx.clone();
     let mut broker = Broker::new(port, secret.clone(), Box::new(move || clock.clock()));
     for name in &names {
-        let args = token_args(&path, name, &b)?;
+        let settings = profile_settings(&path, name, &b)?;
         output::status(ctx.quiet, &format!("credkit: loading profile {name}"));
-        let session = token::prepare(ctx, &args)?;
+        let session =
+            client::prepare(ctx, settings, token::observer(ctx, b.verbose)).map_err(|p| {
+                match Error::from(p) {
+                    Error::Unfit {
+                        file,
+                        errors,
+                        report,
+                    } => {
+                        output::emit_stderr(&*report, ctx.json);
+                        Error::Unfit {
+                            file,
+                            errors,
+                            report,
+                        }
+                    }
+                    e => e,
+                }
+            })?;
         out_findings(&session, ctx);
         broker.add_profile(
             name.clone(),
@@ -209,7 +191,7 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
     Ok(0)
 }
 
-fn out_findings(session: &token::Session, ctx: &Ctx) {
+fn out_findings(session: &client::Session, ctx: &Ctx) {
     crate::output::token::findings(&session.findings, ctx.quiet || ctx.json);
 }
 

@@ -22,6 +22,26 @@ use crate::secret::SecretCell;
 /// Largest input file credkit reads (keystores are kilobytes).
 pub const MAX_INPUT: u64 = 16 * 1024 * 1024;
 
+/// Read a whole input file (standard input for `-`), up to one byte past
+/// [`MAX_INPUT`] (the reader then refuses it as too large).
+pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut data = Vec::new();
+    if path == std::path::Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .take(MAX_INPUT + 1)
+            .read_to_end(&mut data)?;
+    } else {
+        let f = std::fs::File::open(path)?;
+        if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+            return Err(std::io::Error::other("it is a directory"));
+        }
+        f.take(MAX_INPUT + 1).read_to_end(&mut data)?;
+    }
+    Ok(data)
+}
+
 /// What went wrong while reading a keystore or key file.
 #[derive(Debug, thiserror::Error)]
 pub enum KeystoreError {

@@ -2,6 +2,7 @@
 //! a TOML file, and Digdir's `jwt-grant-generator` .properties files (read
 //! unchanged). Flags given on the command line win over both.
 
+use super::client::TokenSettings;
 use super::exchange::{Auth, Grant};
 use crate::jwt::decode::Profile;
 use crate::jwt::mint::Env;
@@ -17,6 +18,8 @@ pub enum Secret {
     File(PathBuf),
     Env(String),
     Value(String),
+    /// The first line of standard input.
+    Stdin,
 }
 
 /// Where the keystore comes from.
@@ -28,31 +31,6 @@ pub enum KeySource {
         label: String,
         data: Vec<u8>,
     },
-}
-
-/// Everything a profile (or a .properties file) can say. `None` = not said.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Settings {
-    pub key: Option<KeySource>,
-    pub alias: Option<String>,
-    pub store_password: Option<Secret>,
-    pub key_password: Option<Secret>,
-    pub client_id: Option<String>,
-    pub scope: Option<String>,
-    pub resource: Option<String>,
-    pub consumer_org: Option<String>,
-    /// Extra claims (pid from .properties).
-    pub claims: Vec<(String, serde_json::Value)>,
-    pub env: Option<Env>,
-    pub issuer: Option<String>,
-    pub token_endpoint: Option<String>,
-    pub aud: Option<String>,
-    pub grant: Option<Grant>,
-    pub auth: Option<Auth>,
-    pub jwt_profile: Option<Profile>,
-    pub kid: Option<String>,
-    pub client_secret: Option<Secret>,
-    pub ca_file: Option<PathBuf>,
 }
 
 /// Why the configuration cannot be used.
@@ -148,7 +126,7 @@ pub fn profile_from_toml(
     text: &str,
     path: &Path,
     name: Option<&str>,
-) -> Result<Settings, ConfigError> {
+) -> Result<TokenSettings, ConfigError> {
     let p = path.display().to_string();
     let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError {
         path: p.clone(),
@@ -156,7 +134,7 @@ pub fn profile_from_toml(
     })?;
     let name = match name.or(file.default_profile.as_deref()) {
         Some(n) => n.to_string(),
-        None => return Ok(Settings::default()),
+        None => return Ok(TokenSettings::default()),
     };
     let t = file.profiles.get(&name).ok_or_else(|| ConfigError {
         path: p.clone(),
@@ -177,7 +155,7 @@ pub fn profile_from_toml(
             base.join(q)
         }
     };
-    Ok(Settings {
+    Ok(TokenSettings {
         key: t.key.as_deref().map(|k| KeySource::File(rel(k))),
         alias: t.alias.clone(),
         store_password: t
@@ -225,6 +203,7 @@ pub fn profile_from_toml(
             .map(|f| Secret::File(rel(f)))
             .or(t.client_secret_env.clone().map(Secret::Env)),
         ca_file: t.ca_file.as_deref().map(rel),
+        ..TokenSettings::default()
     })
 }
 
@@ -309,7 +288,7 @@ fn unescape(s: &str) -> String {
 
 /// Map jwt-grant-generator's properties (token-endpoints-and-errors.md §1.6)
 /// onto settings: a Maskinporten jwt-bearer grant.
-pub fn from_properties(text: &str, path: &Path) -> Result<Settings, ConfigError> {
+pub fn from_properties(text: &str, path: &Path) -> Result<TokenSettings, ConfigError> {
     let p = path.display().to_string();
     let m = parse_properties(text);
     let get = |k: &str| {
@@ -346,7 +325,7 @@ pub fn from_properties(text: &str, path: &Path) -> Result<Settings, ConfigError>
             .into_iter()
             .find(|e| e.maskinporten_issuer() == a)
     });
-    Ok(Settings {
+    Ok(TokenSettings {
         key,
         alias: get("keystore.alias"),
         store_password: m.get("keystore.password").map(|v| Secret::Value(v.clone())),
@@ -372,6 +351,7 @@ pub fn from_properties(text: &str, path: &Path) -> Result<Settings, ConfigError>
         kid: get("keystore.kid"),
         client_secret: None,
         ca_file: None,
+        ..TokenSettings::default()
     })
 }
 

@@ -143,6 +143,11 @@ pub enum Event {
         body: String,
         millis: u128,
     },
+    /// The token endpoint was found in the issuer's metadata.
+    Discovered {
+        token_endpoint: String,
+        metadata_url: String,
+    },
     /// Waiting before the next attempt.
     Retry {
         attempt: u32,

@@ -123,6 +123,17 @@ pub fn event(e: &Event, verbose: bool, quiet: bool) {
             let _ = writeln!(s, "<");
             let _ = writeln!(s, "< {}", safe(body));
         }
+        Event::Discovered {
+            token_endpoint,
+            metadata_url,
+        } if verbose => {
+            let _ = writeln!(
+                s,
+                "credkit: token endpoint {} (from {})",
+                safe(token_endpoint),
+                safe(metadata_url)
+            );
+        }
         Event::Retry {
             attempt,
             wait,

@@ -1,0 +1,922 @@
+//! The OAuth token client: every input in one [`TokenSettings`], a [`plan`]
+//! (checks, the key, the cache key: no network), a [`Session`] (the endpoint
+//! found, the credential checked, the signer made, the secrets read) and
+//! [`Session::fetch`] (one request with its retries: a token, or a
+//! diagnosis of the refusal built from the request actually sent).
+//!
+//! `credkit token` maps its flags, a config profile and a `.properties` file
+//! onto [`TokenSettings`] (flags over profile over `.properties` over
+//! defaults, [`TokenSettings::over`]); the broker maps each profile onto it
+//! directly. Nothing here prints: the trace goes to the session's
+//! [`Observer`].
+
+use crate::ctx::Ctx;
+use crate::diagnostics::check::{self as diag, CheckOptions, Target};
+use crate::diagnostics::{Finding, Severity};
+use crate::error::{Error, Result};
+use crate::jwt::decode::Profile;
+use crate::jwt::jws::{Alg, Signer};
+use crate::jwt::mint::{self, Env, HeaderChoice, MintOptions};
+use crate::keystore::{self, EntryKind, Store};
+use crate::net::{Http, HttpOptions};
+use crate::oauth::cache::{CacheKey, Cached};
+use crate::oauth::config::{KeySource, Secret};
+use crate::oauth::diagnose::{self, Context};
+use crate::oauth::discovery;
+use crate::oauth::exchange::{self, Auth, Event, Grant, RetryPolicy, TokenRequest};
+use crate::secret::{SecretCell, SecretSource};
+use base64::Engine;
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Every input of a token request. `None` = not said (a lower layer, or the
+/// default, decides).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TokenSettings {
+    pub key: Option<KeySource>,
+    pub alias: Option<String>,
+    pub store_password: Option<Secret>,
+    pub key_password: Option<Secret>,
+    pub client_id: Option<String>,
+    pub scope: Option<String>,
+    pub resource: Option<String>,
+    pub consumer_org: Option<String>,
+    /// Extra claims (pid from .properties, `--claim`); lower layers' first.
+    pub claims: Vec<(String, serde_json::Value)>,
+    pub env: Option<Env>,
+    pub issuer: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub aud: Option<String>,
+    pub grant: Option<Grant>,
+    pub auth: Option<Auth>,
+    pub jwt_profile: Option<Profile>,
+    pub kid: Option<String>,
+    pub client_secret: Option<Secret>,
+    pub refresh_token: Option<Secret>,
+    pub ca_file: Option<PathBuf>,
+    /// A ready-made JWT to send instead of minting one.
+    pub assertion: Option<String>,
+    /// The assertion was read from standard input (it cannot share it).
+    pub assertion_from_stdin: bool,
+    pub connect_timeout: Option<Duration>,
+    pub timeout: Option<Duration>,
+    pub retries: Option<u32>,
+    /// The minted JWT's lifetime (iat to exp), seconds.
+    pub lifetime: Option<i64>,
+    pub alg: Option<Alg>,
+    /// Send even when the credential check or the profile's rules say no.
+    pub force: Option<bool>,
+}
+
+impl TokenSettings {
+    /// These settings over `lower`: each field said here wins. A
+    /// destination said here (`env` or `issuer`) replaces the lower one
+    /// whole, so a profile's `env` never mixes with a flag's `issuer`.
+    /// Claims add up, lower ones first.
+    pub fn over(self, lower: TokenSettings) -> TokenSettings {
+        let mut claims = lower.claims;
+        claims.extend(self.claims);
+        TokenSettings {
+            key: self.key.or(lower.key),
+            alias: self.alias.or(lower.alias),
+            store_password: self.store_password.or(lower.store_password),
+            key_password: self.key_password.or(lower.key_password),
+            client_id: self.client_id.or(lower.client_id),
+            scope: self.scope.or(lower.scope),
+            resource: self.resource.or(lower.resource),
+            consumer_org: self.consumer_org.or(lower.consumer_org),
+            claims,
+            env: self.env.or(if self.issuer.is_some() {
+                None
+            } else {
+                lower.env
+            }),
+            issuer: self.issuer.or(if self.env.is_some() {
+                None
+            } else {
+                lower.issuer
+            }),
+            token_endpoint: self.token_endpoint.or(lower.token_endpoint),
+            aud: self.aud.or(lower.aud),
+            grant: self.grant.or(lower.grant),
+            auth: self.auth.or(lower.auth),
+            jwt_profile: self.jwt_profile.or(lower.jwt_profile),
+            kid: self.kid.or(lower.kid),
+            client_secret: self.client_secret.or(lower.client_secret),
+            refresh_token: self.refresh_token.or(lower.refresh_token),
+            ca_file: self.ca_file.or(lower.ca_file),
+            assertion_from_stdin: if self.assertion.is_some() {
+                self.assertion_from_stdin
+            } else {
+                lower.assertion_from_stdin
+            },
+            assertion: self.assertion.or(lower.assertion),
+            connect_timeout: self.connect_timeout.or(lower.connect_timeout),
+            timeout: self.timeout.or(lower.timeout),
+            retries: self.retries.or(lower.retries),
+            lifetime: self.lifetime.or(lower.lifetime),
+            alg: self.alg.or(lower.alg),
+            force: self.force.or(lower.force),
+        }
+    }
+}
+
+/// Why the settings cannot make a request. The command layer words the
+/// hints (they name its flags).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Problem {
+    #[error("say where to send the request")]
+    NoDestination,
+    #[error("the jwt-bearer grant has no separate client authentication")]
+    JwtBearerWithAuth,
+    #[error("{} needs a key to sign with", if *.0 == Grant::JwtBearer { "the jwt-bearer grant" } else { "private-key-jwt" })]
+    NeedsKey(Grant),
+    #[error("client authentication {} needs the client secret", .0.name())]
+    NeedsSecret(Auth),
+    #[error("the refresh-token grant needs a refresh token")]
+    NeedsRefreshToken,
+    #[error("the client id is required")]
+    NeedsClientId,
+    #[error("only one value can come from standard input")]
+    OneStdin,
+    #[error("{0}")]
+    Url(String),
+    #[error(transparent)]
+    Other(Box<Error>),
+}
+
+/// Sees the trace of a session: requests, answers, retries, discovery.
+pub type Observer = Box<dyn Fn(&Event) + Send + Sync>;
+
+fn secret_cell(s: Option<&Secret>, prompt: &str) -> SecretCell {
+    match s {
+        Some(Secret::Stdin) => SecretCell::new(SecretSource::Stdin, prompt),
+        Some(Secret::File(p)) => SecretCell::new(SecretSource::File(p.clone()), prompt),
+        Some(Secret::Env(v)) => SecretCell::new(SecretSource::Env(v.clone()), prompt),
+        Some(Secret::Value(v)) => SecretCell::with_value(Some(v.clone())),
+        None => SecretCell::new(SecretSource::Absent, prompt),
+    }
+}
+
+fn load_key(src: &KeySource, s: &TokenSettings) -> Result<(Store, String)> {
+    let label = match src {
+        KeySource::File(p) => p.display().to_string(),
+        KeySource::Inline { label, .. } => label.clone(),
+    };
+    let prompt = format!("Password for {label}");
+    let mut store_pw = match &s.store_password {
+        None => SecretCell::new(SecretSource::Default, prompt),
+        other => secret_cell(other.as_ref(), &prompt),
+    };
+    let mut key_pw = secret_cell(
+        s.key_password.as_ref(),
+        &format!("Key password for {label}"),
+    );
+    let data = match src {
+        KeySource::File(p) => keystore::read_file(p).map_err(|source| Error::Io {
+            action: "read",
+            path: p.display().to_string(),
+            source,
+        })?,
+        KeySource::Inline { data, .. } => data.clone(),
+    };
+    let store =
+        keystore::load(&data, &mut store_pw, &mut key_pw).map_err(|e| e.at(Path::new(&label)))?;
+    Ok((store, label))
+}
+
+/// The entry that signs: the alias, else the only private key.
+fn pick_entry<'a>(store: &'a Store, alias: Option<&str>) -> Option<&'a keystore::Entry> {
+    match alias {
+        Some(a) => store.entries.iter().find(|e| e.alias.as_deref() == Some(a)),
+        None => {
+            let keys: Vec<_> = store
+                .entries
+                .iter()
+                .filter(|e| e.kind == EntryKind::PrivateKey)
+                .collect();
+            (keys.len() == 1).then(|| keys[0])
+        }
+    }
+}
+
+fn target_of(p: Profile) -> Target {
+    match p {
+        Profile::Maskinporten => Target::Maskinporten,
+        Profile::Okta => Target::Okta,
+        Profile::Entra => Target::Entra,
+        Profile::Keycloak => Target::Keycloak,
+        Profile::Generic => Target::Generic,
+    }
+}
+
+fn diag_env(e: Env) -> diag::Env {
+    match e {
+        Env::Test => diag::Env::Test,
+        Env::Prod => diag::Env::Prod,
+    }
+}
+
+/// The JWT rules by endpoint host, when not given.
+fn guess_profile(endpoint: Option<&str>, env: Option<Env>) -> Profile {
+    if env.is_some() {
+        return Profile::Maskinporten;
+    }
+    let Some(ep) = endpoint else {
+        return Profile::Generic;
+    };
+    if diagnose::endpoint_env(ep).is_some() {
+        return Profile::Maskinporten;
+    }
+    let host = url::Url::parse(ep)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    if host.ends_with(".okta.com") || host.ends_with(".oktapreview.com") {
+        Profile::Okta
+    } else if host == "login.microsoftonline.com" || host.ends_with(".microsoftonline.us") {
+        Profile::Entra
+    } else if ep.contains("/realms/") {
+        Profile::Keycloak
+    } else {
+        Profile::Generic
+    }
+}
+
+fn claims_of(jwt: &str) -> Option<Map<String, Value>> {
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    match serde_json::from_slice(&bytes).ok()? {
+        Value::Object(m) => Some(m),
+        _ => None,
+    }
+}
+
+/// Everything known before any network: the settings, the key, the cache key.
+pub struct Plan {
+    pub(crate) s: TokenSettings,
+    pub(crate) grant: Grant,
+    pub(crate) auth: Auth,
+    pub(crate) rt_given: bool,
+    pub(crate) secret_given: bool,
+    pub(crate) client_id: Option<String>,
+    pub(crate) loaded: Option<(Store, String)>,
+    pub(crate) key: CacheKey,
+}
+
+/// Ready to fetch tokens: the endpoint is known, the credential checked, the
+/// signer made and the secrets read. `fetch` mints a fresh JWT every time.
+pub struct Session {
+    s: TokenSettings,
+    grant: Grant,
+    auth: Auth,
+    client_id: Option<String>,
+    endpoint: String,
+    known_issuer: Option<String>,
+    profile: Profile,
+    http: Http,
+    retry: RetryPolicy,
+    signing: Option<(mint::Plan, Signer)>,
+    given_assertion: Option<String>,
+    secret: Option<String>,
+    refresh_token: Option<String>,
+    /// The credential check's warnings (errors stop before this).
+    pub findings: Vec<Finding>,
+    cert_env: Option<diag::Env>,
+    /// Sees every request, answer, retry and discovery (the --verbose trace).
+    observer: Observer,
+    /// The cache key of what this session fetches.
+    pub key: CacheKey,
+    /// The clock (`Ctx::clock`), --quiet and whether --now pinned the clock.
+    ctx: Ctx,
+}
+
+impl Session {
+    /// The settings this session was made from.
+    pub fn settings(&self) -> &TokenSettings {
+        &self.s
+    }
+
+    /// The clock credkit judges with: --now (then moving with real time) or the real clock.
+    pub fn clock(&self) -> i64 {
+        self.ctx.clock()
+    }
+}
+
+/// Check the settings, load the key and make the cache key (no network).
+pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
+    // Which grant and which client authentication.
+    let rt_given = s.refresh_token.is_some();
+    let secret_given = s.client_secret.is_some();
+    let grant = s.grant.unwrap_or(if rt_given {
+        Grant::RefreshToken
+    } else if s.env.is_some() || s.jwt_profile == Some(Profile::Maskinporten) {
+        Grant::JwtBearer
+    } else {
+        Grant::ClientCredentials
+    });
+    let auth = match grant {
+        Grant::JwtBearer => Auth::None,
+        _ => s.auth.unwrap_or(if secret_given {
+            Auth::ClientSecretBasic
+        } else if s.key.is_some() || s.assertion.is_some() {
+            Auth::PrivateKeyJwt
+        } else {
+            Auth::None
+        }),
+    };
+    if grant == Grant::JwtBearer && s.auth.is_some_and(|x| x != Auth::None) {
+        return Err(Problem::JwtBearerWithAuth);
+    }
+    let signs = grant == Grant::JwtBearer || auth == Auth::PrivateKeyJwt;
+    if signs && s.key.is_none() && s.assertion.is_none() {
+        return Err(Problem::NeedsKey(grant));
+    }
+    if matches!(auth, Auth::ClientSecretBasic | Auth::ClientSecretPost) && !secret_given {
+        return Err(Problem::NeedsSecret(auth));
+    }
+    if grant == Grant::RefreshToken && !rt_given {
+        return Err(Problem::NeedsRefreshToken);
+    }
+    let stdin_readers = [
+        s.client_secret.as_ref(),
+        s.refresh_token.as_ref(),
+        s.store_password.as_ref(),
+        s.key_password.as_ref(),
+    ]
+    .into_iter()
+    .filter(|x| matches!(x, Some(Secret::Stdin)))
+    .count()
+        + usize::from(s.assertion_from_stdin);
+    if stdin_readers > 1 {
+        return Err(Problem::OneStdin);
+    }
+    let client_id = s.client_id.clone();
+    if client_id.is_none() && s.assertion.is_none() {
+        return Err(Problem::NeedsClientId);
+    }
+
+    // Where to send it (without network yet, for the cache key).
+    let issuer = s
+        .issuer
+        .clone()
+        .or(s.env.map(|e| e.maskinporten_issuer().to_string()));
+    if s.token_endpoint.is_none() && issuer.is_none() {
+        return Err(Problem::NoDestination);
+    }
+    for u in [s.token_endpoint.as_deref(), issuer.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        crate::net::check_url(u).map_err(Problem::Url)?;
+    }
+
+    // The key (its thumbprint is part of the cache key).
+    let loaded = match (&s.key, signs) {
+        (Some(src), true) => Some(load_key(src, &s).map_err(|e| Problem::Other(Box::new(e)))?),
+        _ => None,
+    };
+    let thumb = loaded
+        .as_ref()
+        .and_then(|(st, _)| pick_entry(st, s.alias.as_deref()))
+        .and_then(|e| e.public())
+        .and_then(|k| k.jwk_thumbprint())
+        .unwrap_or_default();
+    let key = CacheKey {
+        endpoint: s
+            .token_endpoint
+            .clone()
+            .unwrap_or_else(|| format!("issuer:{}", issuer.clone().unwrap_or_default())),
+        client_id: client_id.clone().unwrap_or_default(),
+        scope: s.scope.clone().unwrap_or_default(),
+        resource: s.resource.clone().unwrap_or_default(),
+        key: thumb,
+        grant: grant.name().into(),
+        auth: auth.name().into(),
+        consumer_org: s.consumer_org.clone().unwrap_or_default(),
+        aud: s.aud.clone().unwrap_or_default(),
+    };
+    Ok(Plan {
+        s,
+        grant,
+        auth,
+        rt_given,
+        secret_given,
+        client_id,
+        loaded,
+        key,
+    })
+}
+
+/// Plan and open a session in one step (the broker's way).
+pub fn prepare(
+    ctx: &Ctx,
+    s: TokenSettings,
+    observer: Observer,
+) -> std::result::Result<Session, Problem> {
+    session(ctx, plan(s)?, observer).map_err(|e| Problem::Other(Box::new(e)))
+}
+
+/// Find the endpoint, check the credential, make the signer, read the secrets.
+pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
+    let Plan {
+        s,
+        grant,
+        auth,
+        rt_given,
+        secret_given,
+        client_id,
+        loaded,
+        key,
+    } = plan;
+    let force = s.force.unwrap_or(false);
+    // The credential check gates signing.
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut cert_env = None;
+    let mut signing = None;
+    let http = Http::new(HttpOptions {
+        connect_timeout: s.connect_timeout.unwrap_or(Duration::from_secs(10)),
+        timeout: s.timeout.unwrap_or(Duration::from_secs(30)),
+        ca_pem: match &s.ca_file {
+            Some(p) => Some(keystore::read_file(p).map_err(|source| Error::Io {
+                action: "read",
+                path: p.display().to_string(),
+                source,
+            })?),
+            None => None,
+        },
+    })
+    .map_err(|message| Error::Url { message })?;
+    let retry = RetryPolicy {
+        retries: s.retries.unwrap_or(2).min(exchange::MAX_RETRIES),
+        ..RetryPolicy::default()
+    };
+
+    // Endpoint: --token-endpoint, else Maskinporten's, else discovery.
+    // The issuer is the server's own word only when its metadata said so.
+    let mut issuer_from_metadata = false;
+    let (endpoint, known_issuer) = match (&s.token_endpoint, s.env, &s.issuer) {
+        (Some(te), env, iss) => (
+            te.clone(),
+            iss.clone()
+                .or(env.map(|e| e.maskinporten_issuer().to_string())),
+        ),
+        (None, Some(env), _) => (
+            discovery::fallback_endpoint(env.maskinporten_issuer()),
+            Some(env.maskinporten_issuer().to_string()),
+        ),
+        (None, None, Some(iss)) => {
+            let d = discovery::discover(&http, iss).map_err(Error::Network)?;
+            if let Some(m) = &d.metadata_url {
+                observer(&Event::Discovered {
+                    token_endpoint: d.token_endpoint.clone(),
+                    metadata_url: m.clone(),
+                });
+            }
+            issuer_from_metadata = d.metadata_url.is_some();
+            (d.token_endpoint, Some(d.issuer))
+        }
+        // Refused above already; an error here, never a panic.
+        (None, None, None) => return Err(Problem::NoDestination.into()),
+    };
+    let profile = s
+        .jwt_profile
+        .unwrap_or_else(|| guess_profile(Some(&endpoint), s.env));
+
+    if let Some((store, label)) = &loaded {
+        let mut copts = CheckOptions::new(label.clone());
+        copts.alias = s.alias.clone();
+        copts.target = target_of(profile);
+        copts.env = s.env.map(diag_env);
+        let check = diag::run(store, &copts, ctx.now);
+        if !check.fit && !force {
+            let errors: Vec<&str> = check
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .map(|f| f.id)
+                .collect();
+            return Err(Error::Unfit {
+                file: label.clone(),
+                errors: errors.join(", "),
+                report: Box::new(check),
+            });
+        }
+        findings = check
+            .findings
+            .iter()
+            .filter(|f| f.severity != Severity::Info)
+            .cloned()
+            .collect();
+        let entry = match &check.entry {
+            Some(al) => store
+                .entries
+                .iter()
+                .find(|e| e.alias.as_deref() == Some(al.as_str())),
+            None => pick_entry(store, s.alias.as_deref()),
+        }
+        .ok_or_else(|| {
+            Error::Mint(mint::MintError::NoKey(format!(
+                "{label} has no private key credkit can choose (add --alias)"
+            )))
+        })?;
+        cert_env = entry
+            .chain
+            .first()
+            .and_then(|c| crate::diagnostics::cas::lookup(&c.issuer))
+            .map(|ca| ca.env);
+        // aud by the profile's rules.
+        let aud = s.aud.clone().or_else(|| match (grant, profile) {
+            (_, Profile::Maskinporten) if s.env.is_some() => None,
+            (Grant::JwtBearer, _) | (_, Profile::Keycloak) => {
+                Some(known_issuer.clone().unwrap_or_else(|| endpoint.clone()))
+            }
+            _ => Some(endpoint.clone()),
+        });
+        let opts = MintOptions {
+            profile,
+            env: s.env,
+            iss: client_id.clone(),
+            sub: (auth == Auth::PrivateKeyJwt && profile == Profile::Generic)
+                .then(|| client_id.clone())
+                .flatten(),
+            aud,
+            scope: if grant == Grant::JwtBearer {
+                s.scope.clone()
+            } else {
+                None
+            },
+            resource: if grant == Grant::JwtBearer {
+                s.resource.clone()
+            } else {
+                None
+            },
+            consumer_org: s.consumer_org.clone(),
+            claims: s.claims.clone(),
+            lifetime: s.lifetime.or(if grant == Grant::JwtBearer {
+                Some(120)
+            } else {
+                None
+            }),
+            alg: s.alg,
+            header: HeaderChoice {
+                kid: s.kid.clone(),
+                x5c: s.kid.is_none() && profile == Profile::Maskinporten,
+                ..HeaderChoice::default()
+            },
+            force,
+            aud_from_issuer: s.aud.is_none() && issuer_from_metadata,
+        };
+        let plan = mint::plan(entry, &opts)?;
+        let pk = entry
+            .private_key
+            .as_ref()
+            .ok_or_else(|| Error::Mint(mint::MintError::NoKey("no private key".into())))?;
+        let signer = Signer::new(pk, plan.alg).map_err(mint::MintError::from)?;
+        signing = Some((plan, signer));
+    }
+    let given_assertion = s.assertion.clone();
+
+    // Secrets (read once).
+    let mut secret = secret_cell(s.client_secret.as_ref(), "Client secret");
+    let secret = if secret_given {
+        Some(secret.get()?.ok_or_else(|| Error::PasswordSource {
+            source_name: "the client secret option".into(),
+            detail: "no value".into(),
+        })?)
+    } else {
+        None
+    };
+    let refresh_token = if rt_given {
+        secret_cell(s.refresh_token.as_ref(), "Refresh token").get()?
+    } else {
+        None
+    };
+    Ok(Session {
+        s,
+        grant,
+        auth,
+        client_id,
+        endpoint,
+        known_issuer,
+        profile,
+        http,
+        retry,
+        signing,
+        given_assertion,
+        secret,
+        refresh_token,
+        findings,
+        cert_env,
+        observer,
+        key,
+        ctx: ctx.clone(),
+    })
+}
+
+impl Session {
+    /// One request (with its retries): a token, or why not. Prints only the
+    /// --verbose trace and retry notices; caches nothing.
+    pub fn fetch(&self) -> Result<Cached> {
+        let (s, grant, auth) = (&self.s, self.grant, self.auth);
+        let cid = self.client_id.clone().unwrap_or_default();
+        // Each attempt mints a fresh JWT (new jti, iat now).
+        let mut make = |_attempt: u32| -> Result<TokenRequest> {
+            let jwt = match (&self.given_assertion, &self.signing) {
+                (Some(j), _) => Some(j.clone()),
+                (None, Some((plan, signer))) => {
+                    Some(mint::mint(plan, signer, self.clock(), 1)?.remove(0))
+                }
+                (None, None) => None,
+            };
+            let mut form: Vec<(String, String)> =
+                vec![("grant_type".into(), grant.grant_type().into())];
+            let mut basic = None;
+            match grant {
+                Grant::JwtBearer => {
+                    form.push(("assertion".into(), jwt.clone().unwrap_or_default()));
+                }
+                Grant::ClientCredentials | Grant::RefreshToken => {
+                    if grant == Grant::RefreshToken {
+                        form.push((
+                            "refresh_token".into(),
+                            self.refresh_token.clone().unwrap_or_default(),
+                        ));
+                    }
+                    if let Some(sc) = &s.scope {
+                        form.push(("scope".into(), sc.clone()));
+                    }
+                    if let Some(r) = &s.resource {
+                        form.push(("resource".into(), r.clone()));
+                    }
+                    match auth {
+                        Auth::PrivateKeyJwt => {
+                            if !cid.is_empty() {
+                                form.push(("client_id".into(), cid.clone()));
+                            }
+                            form.push((
+                                "client_assertion_type".into(),
+                                exchange::CLIENT_ASSERTION_TYPE.into(),
+                            ));
+                            form.push(("client_assertion".into(), jwt.clone().unwrap_or_default()));
+                        }
+                        Auth::ClientSecretBasic => {
+                            basic = Some((cid.clone(), self.secret.clone().unwrap_or_default()));
+                        }
+                        Auth::ClientSecretPost => {
+                            form.push(("client_id".into(), cid.clone()));
+                            form.push((
+                                "client_secret".into(),
+                                self.secret.clone().unwrap_or_default(),
+                            ));
+                        }
+                        Auth::None => form.push(("client_id".into(), cid.clone())),
+                    }
+                }
+            }
+            Ok(TokenRequest {
+                endpoint: self.endpoint.clone(),
+                form,
+                basic,
+            })
+        };
+        let mut on_event = |e: exchange::Event| (self.observer)(&e);
+        let outcome = exchange::send(&self.http, &self.retry, &mut make, &mut on_event)?;
+        let resp = outcome.result.map_err(Error::Network)?;
+        match exchange::parse(&resp) {
+            Ok(tok) => {
+                let now = self.clock();
+                let life = tok.expires_in.unwrap_or(0).max(0);
+                Ok(Cached {
+                    endpoint: self.key.endpoint.clone(),
+                    client_id: cid,
+                    response: tok.raw.clone(),
+                    obtained_at: now,
+                    expires_at: now.saturating_add(life),
+                })
+            }
+            Err(err) => {
+                // 5xx and 429 (after the retries), and answers that are not OAuth
+                // at all, mean no usable answer (exit 2), not a refusal.
+                let looks_oauth = err.error.is_some();
+                if resp.status >= 500 || resp.status == 429 || !looks_oauth && resp.status < 400 {
+                    let detail = match (&err.error, &err.error_description, &err.body) {
+                        (Some(e), Some(d), _) => Some(format!("{e}: {d}")),
+                        (Some(e), None, _) => Some(e.clone()),
+                        (None, _, b) => b.clone(),
+                    };
+                    return Err(Error::Server {
+                        endpoint: self.endpoint.clone(),
+                        status: resp.status,
+                        detail,
+                    });
+                }
+                let jwt = outcome
+                    .request
+                    .form
+                    .iter()
+                    .find(|(k, _)| k == "assertion" || k == "client_assertion")
+                    .map(|(_, v)| v.clone());
+                let dctx = Context {
+                    endpoint: self.endpoint.clone(),
+                    issuer: self.known_issuer.clone(),
+                    grant: Some(grant),
+                    auth: Some(auth),
+                    profile: Some(self.profile),
+                    client_id: self.client_id.clone(),
+                    scope: s.scope.clone(),
+                    claims: jwt.as_deref().and_then(claims_of),
+                    assertion_given: self.given_assertion.is_some(),
+                    now_pinned: self.ctx.now_pinned,
+                    server_date: resp.date.as_deref().and_then(exchange::parse_http_date),
+                    local_received: self.clock(),
+                    cert_env: self.cert_env,
+                    findings: self.findings.clone(),
+                };
+                Err(Error::Refused(Box::new(diagnose::diagnose(&err, &dctx))))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Settings with every field said, each value marked by `tag`.
+    fn full(tag: &str) -> TokenSettings {
+        TokenSettings {
+            key: Some(KeySource::File(PathBuf::from(format!("{tag}.p12")))),
+            alias: Some(format!("{tag}-alias")),
+            store_password: Some(Secret::Env(format!("{tag}_PW"))),
+            key_password: Some(Secret::File(PathBuf::from(format!("{tag}.kpw")))),
+            client_id: Some(format!("{tag}-client")),
+            scope: Some(format!("{tag}:scope")),
+            resource: Some(format!("https://{tag}.example/api")),
+            consumer_org: Some(format!("{tag}-org")),
+            claims: vec![(format!("{tag}_claim"), Value::String(tag.into()))],
+            env: Some(if tag == "upper" { Env::Prod } else { Env::Test }),
+            issuer: Some(format!("https://{tag}.example/")),
+            token_endpoint: Some(format!("https://{tag}.example/token")),
+            aud: Some(format!("https://{tag}.example/aud")),
+            grant: Some(if tag == "upper" {
+                Grant::ClientCredentials
+            } else {
+                Grant::JwtBearer
+            }),
+            auth: Some(if tag == "upper" {
+                Auth::ClientSecretPost
+            } else {
+                Auth::PrivateKeyJwt
+            }),
+            jwt_profile: Some(if tag == "upper" {
+                Profile::Okta
+            } else {
+                Profile::Maskinporten
+            }),
+            kid: Some(format!("{tag}-kid")),
+            client_secret: Some(Secret::Env(format!("{tag}_SECRET"))),
+            refresh_token: Some(Secret::Env(format!("{tag}_RT"))),
+            ca_file: Some(PathBuf::from(format!("{tag}-ca.pem"))),
+            assertion: Some(format!("{tag}.jwt.sig")),
+            assertion_from_stdin: tag == "upper",
+            connect_timeout: Some(Duration::from_secs(tag.len() as u64)),
+            timeout: Some(Duration::from_secs(10 * tag.len() as u64)),
+            retries: Some(tag.len() as u32),
+            lifetime: Some(tag.len() as i64 * 7),
+            alg: Some(if tag == "upper" {
+                Alg::ES256
+            } else {
+                Alg::RS256
+            }),
+            force: Some(tag == "upper"),
+        }
+    }
+
+    #[test]
+    fn every_field_said_above_wins() {
+        let upper = full("upper");
+        let lower = full("low");
+        let merged = upper.clone().over(lower.clone());
+        // Each field by name, so a new field without a rule fails to compile
+        // in `full` and shows up here.
+        assert_eq!(merged.key, upper.key);
+        assert_eq!(merged.alias, upper.alias);
+        assert_eq!(merged.store_password, upper.store_password);
+        assert_eq!(merged.key_password, upper.key_password);
+        assert_eq!(merged.client_id, upper.client_id);
+        assert_eq!(merged.scope, upper.scope);
+        assert_eq!(merged.resource, upper.resource);
+        assert_eq!(merged.consumer_org, upper.consumer_org);
+        assert_eq!(merged.env, upper.env);
+        assert_eq!(merged.issuer, upper.issuer);
+        assert_eq!(merged.token_endpoint, upper.token_endpoint);
+        assert_eq!(merged.aud, upper.aud);
+        assert_eq!(merged.grant, upper.grant);
+        assert_eq!(merged.auth, upper.auth);
+        assert_eq!(merged.jwt_profile, upper.jwt_profile);
+        assert_eq!(merged.kid, upper.kid);
+        assert_eq!(merged.client_secret, upper.client_secret);
+        assert_eq!(merged.refresh_token, upper.refresh_token);
+        assert_eq!(merged.ca_file, upper.ca_file);
+        assert_eq!(merged.assertion, upper.assertion);
+        assert_eq!(merged.assertion_from_stdin, upper.assertion_from_stdin);
+        assert_eq!(merged.connect_timeout, upper.connect_timeout);
+        assert_eq!(merged.timeout, upper.timeout);
+        assert_eq!(merged.retries, upper.retries);
+        assert_eq!(merged.lifetime, upper.lifetime);
+        assert_eq!(merged.alg, upper.alg);
+        assert_eq!(merged.force, upper.force);
+        // Claims add up, the lower layer's first.
+        let mut claims = lower.claims.clone();
+        claims.extend(upper.claims.clone());
+        assert_eq!(merged.claims, claims);
+    }
+
+    #[test]
+    fn fields_not_said_come_from_below() {
+        let lower = full("low");
+        assert_eq!(TokenSettings::default().over(lower.clone()), lower);
+        assert_eq!(
+            lower.clone().over(TokenSettings::default()),
+            lower,
+            "defaults never override"
+        );
+    }
+
+    #[test]
+    fn a_destination_replaces_the_lower_one_whole() {
+        let lower = TokenSettings {
+            env: Some(Env::Test),
+            ..TokenSettings::default()
+        };
+        let upper = TokenSettings {
+            issuer: Some("https://idp.example/".into()),
+            ..TokenSettings::default()
+        };
+        let m = upper.over(lower);
+        assert_eq!(m.env, None);
+        assert_eq!(m.issuer.as_deref(), Some("https://idp.example/"));
+        let lower = TokenSettings {
+            issuer: Some("https://idp.example/".into()),
+            ..TokenSettings::default()
+        };
+        let upper = TokenSettings {
+            env: Some(Env::Prod),
+            ..TokenSettings::default()
+        };
+        let m = upper.over(lower);
+        assert_eq!(m.env, Some(Env::Prod));
+        assert_eq!(m.issuer, None);
+    }
+
+    #[test]
+    fn plan_refusals_are_typed() {
+        let base = TokenSettings {
+            client_id: Some("c".into()),
+            token_endpoint: Some("https://idp.example/token".into()),
+            ..TokenSettings::default()
+        };
+        let p = |s: TokenSettings| plan(s).err().map(|e| e.to_string());
+        assert!(matches!(
+            plan(TokenSettings {
+                token_endpoint: None,
+                ..base.clone()
+            }),
+            Err(Problem::NoDestination)
+        ));
+        assert!(matches!(
+            plan(TokenSettings {
+                grant: Some(Grant::JwtBearer),
+                ..base.clone()
+            }),
+            Err(Problem::NeedsKey(Grant::JwtBearer))
+        ));
+        assert!(matches!(
+            plan(TokenSettings {
+                client_secret: Some(Secret::Stdin),
+                refresh_token: Some(Secret::Stdin),
+                ..base.clone()
+            }),
+            Err(Problem::OneStdin)
+        ));
+        assert!(matches!(
+            plan(TokenSettings {
+                token_endpoint: Some("http://idp.example/token".into()),
+                ..base.clone()
+            }),
+            Err(Problem::Url(_))
+        ));
+        assert_eq!(
+            p(TokenSettings {
+                client_id: None,
+                ..base
+            }),
+            Some("the client id is required".into())
+        );
+    }
+}
