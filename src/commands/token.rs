@@ -120,12 +120,17 @@ fn secret_cell(s: Option<&Secret>, stdin: bool, prompt: &str) -> SecretCell {
     }
 }
 
-fn load_key(src: &KeySource, s: &Settings, a: &TokenArgs) -> Result<(Store, String)> {
+/// The keystore's bytes and its label, read once: hashed for the cache key,
+/// decoded only when a token must be fetched.
+fn read_key(src: &KeySource) -> Result<(Vec<u8>, String)> {
+    Ok(match src {
+        KeySource::File(p) => (read_input(p)?, p.display().to_string()),
+        KeySource::Inline { label, data } => (data.clone(), label.clone()),
+    })
+}
+
+fn load_key(data: &[u8], label: String, s: &Settings, a: &TokenArgs) -> Result<(Store, String)> {
     let pw = &a.passwords;
-    let label = match src {
-        KeySource::File(p) => p.display().to_string(),
-        KeySource::Inline { label, .. } => label.clone(),
-    };
     let mut store_pw = match (&s.store_password, pw.password_stdin) {
         (None, false) => SecretCell::new(SecretSource::Default, format!("Password for {label}")),
         (other, stdin) => secret_cell(other.as_ref(), stdin, &format!("Password for {label}")),
@@ -135,12 +140,8 @@ fn load_key(src: &KeySource, s: &Settings, a: &TokenArgs) -> Result<(Store, Stri
         pw.key_password_stdin,
         &format!("Key password for {label}"),
     );
-    let data = match src {
-        KeySource::File(p) => read_input(p)?,
-        KeySource::Inline { data, .. } => data.clone(),
-    };
     let store =
-        keystore::load(&data, &mut store_pw, &mut key_pw).map_err(|e| e.at(Path::new(&label)))?;
+        keystore::load(data, &mut store_pw, &mut key_pw).map_err(|e| e.at(Path::new(&label)))?;
     Ok((store, label))
 }
 
@@ -246,7 +247,8 @@ struct Plan {
     rt_given: bool,
     secret_given: bool,
     client_id: Option<String>,
-    loaded: Option<(Store, String)>,
+    /// The keystore's bytes and label (opened by `session`, not before).
+    keystore: Option<(Vec<u8>, String)>,
     key: CacheKey,
 }
 
@@ -287,10 +289,20 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
     let plan = plan(&a)?;
     let use_cache = !a.no_cache && plan.grant != Grant::RefreshToken && a.assertion.is_none();
     let cache_dir = if use_cache { cache::dir() } else { None };
-    if let Some(dir) = &cache_dir
-        && !a.refresh
-        && let Some(c) = cache::get(dir, &plan.key, ctx.clock())
-    {
+    let found = match &cache_dir {
+        Some(dir) if !a.refresh => cache::lookup(dir, &plan.key, ctx.clock()).unwrap_or_else(|r| {
+            output::status(
+                ctx.quiet,
+                &format!(
+                    "credkit: warning: not using the token cache: {r} ({}); fetching a new token",
+                    r.hint()
+                ),
+            );
+            None
+        }),
+        _ => None,
+    };
+    if let Some(c) = found {
         output::status(
             ctx.quiet || ctx.json,
             &format!(
@@ -423,17 +435,12 @@ fn plan(a: &TokenArgs) -> Result<Plan> {
         exchange::check_url(u).map_err(|message| Error::Url { message })?;
     }
 
-    // The key (its thumbprint is part of the cache key).
-    let loaded = match (&s.key, signs) {
-        (Some(src), true) => Some(load_key(src, &s, a)?),
+    // The keystore's bytes: their SHA-256 is part of the cache key, so a
+    // cached token is found without decrypting anything.
+    let keystore = match (&s.key, signs) {
+        (Some(src), true) => Some(read_key(src)?),
         _ => None,
     };
-    let thumb = loaded
-        .as_ref()
-        .and_then(|(st, _)| pick_entry(st, s.alias.as_deref()))
-        .and_then(|e| e.public())
-        .and_then(|k| k.jwk_thumbprint())
-        .unwrap_or_default();
     let key = CacheKey {
         endpoint: s
             .token_endpoint
@@ -442,7 +449,11 @@ fn plan(a: &TokenArgs) -> Result<Plan> {
         client_id: client_id.clone().unwrap_or_default(),
         scope: s.scope.clone().unwrap_or_default(),
         resource: s.resource.clone().unwrap_or_default(),
-        key: thumb,
+        keystore: keystore
+            .as_ref()
+            .map(|(data, _)| cache::keystore_digest(data))
+            .unwrap_or_default(),
+        alias: s.alias.clone().unwrap_or_default(),
         grant: grant.name().into(),
         auth: auth.name().into(),
         consumer_org: s.consumer_org.clone().unwrap_or_default(),
@@ -455,7 +466,7 @@ fn plan(a: &TokenArgs) -> Result<Plan> {
         rt_given,
         secret_given,
         client_id,
-        loaded,
+        keystore,
         key,
     })
 }
@@ -473,9 +484,14 @@ fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan) -> Result<Session> {
         rt_given,
         secret_given,
         client_id,
-        loaded,
+        keystore,
         key,
     } = plan;
+    // Open the keystore now that a token must be fetched.
+    let loaded = match keystore {
+        Some((data, label)) => Some(load_key(&data, label, &s, a)?),
+        None => None,
+    };
     // The credential check gates signing.
     let mut findings: Vec<Finding> = Vec::new();
     let mut cert_env = None;
