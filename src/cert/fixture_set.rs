@@ -116,13 +116,73 @@ fn certs(chain: &[crate::cert::Certificate]) -> Entry {
     e
 }
 
+/// Where each credential's randomness comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Randomness<'a> {
+    /// `--seed`: every credential has its own stream, derived from the seed
+    /// and its name, so the set is the same whatever order they are made in.
+    Seeded(&'a str),
+    /// The operating system.
+    Os,
+}
+
+impl Randomness<'_> {
+    fn for_item(self, name: &str) -> Result<Random, KeygenError> {
+        match self {
+            Randomness::Seeded(seed) => Ok(Random::from_seed_for(seed, name)),
+            Randomness::Os => Random::from_os(),
+        }
+    }
+}
+
+/// `f` over `items` on up to `jobs` threads, the results in the items' order.
+/// `None` for an item whose thread stopped without an answer.
+fn par_map<T: Sync, R: Send>(
+    jobs: usize,
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<Option<R>> {
+    let jobs = jobs.clamp(1, items.len().max(1));
+    if jobs == 1 {
+        return items.iter().map(|t| Some(f(t))).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut out: Vec<Option<R>> = items.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..jobs)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(t) = items.get(i) else { break };
+                        done.push((i, f(t)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for w in workers {
+            for (i, r) in w.join().unwrap_or_default() {
+                if let Some(slot) = out.get_mut(i) {
+                    *slot = Some(r);
+                }
+            }
+        }
+    });
+    out
+}
+
 /// Make the set. `key` is used for every key but the weak one; `days` is the
-/// end-entity lifetime (the CAs outlive every certificate in the set).
+/// end-entity lifetime (the CAs outlive every certificate in the set). The CAs
+/// come first; the end-entity credentials, independent of each other, are
+/// made on up to `jobs` threads.
 pub fn build(
     key: KeySpec,
     days: Option<u32>,
     now: i64,
-    rng: &mut Random,
+    randomness: &Randomness,
+    jobs: usize,
 ) -> Result<FixtureSet, KeygenError> {
     let leaf_days = days.unwrap_or(super::keygen::LEAF_DAYS);
     let ca_days = super::keygen::CA_DAYS.max(leaf_days.saturating_add(60));
@@ -131,7 +191,7 @@ pub fn build(
     let mut ca_req = Request::new(Mode::Ca { intermediate: true }, now);
     ca_req.key = key;
     ca_req.days = Some(ca_days);
-    let cas = generate(&ca_req, None, rng)?;
+    let cas = generate(&ca_req, None, &mut randomness.for_item("ca")?)?;
     let (root, int) = match &cas.entries[..] {
         [r, i] => (r.clone(), i.clone()),
         _ => {
@@ -179,41 +239,6 @@ pub fn build(
         r
     };
     let none = Broken::default();
-    let auth = generate(&leaf(ORG1, Usage::Auth, none, key), Some(&ca), rng)?;
-    let kid = auth
-        .entries
-        .first()
-        .and_then(|e| e.private_key.as_ref())
-        .and_then(|k| k.public.jwk_thumbprint())
-        .ok_or_else(|| KeygenError::KeyGen("the org1 key has no JWK thumbprint".into()))?;
-    let sign = generate(&leaf(ORG1, Usage::Sign, none, key), Some(&ca), rng)?;
-    let pair: Vec<Entry> = auth.entries.iter().chain(&sign.entries).cloned().collect();
-    set.items.push(Item {
-        name: "org1-auth",
-        entries: auth.entries,
-        purpose: "business certificate, authentication half (digitalSignature, keyEncipherment, clientAuth): sign Maskinporten grants with this one",
-        finding: "-",
-    });
-    set.items.push(Item {
-        name: "org1-sign",
-        entries: sign.entries,
-        purpose: "business certificate, signing half (nonRepudiation only)",
-        finding: "-",
-    });
-    set.items.push(Item {
-        name: "org1-pair",
-        entries: pair,
-        purpose: "the auth and sign certificates above in one store, aliases auth and sign, the way Buypass and Commfides deliver them",
-        finding: "-",
-    });
-    let org2 = generate(&leaf(ORG2, Usage::Auth, none, key), Some(&ca), rng)?;
-    set.items.push(Item {
-        name: "org2-auth",
-        entries: org2.entries,
-        purpose: "business certificate (auth) for a second organisation, e.g. for a wrong-organisation test",
-        finding: "-",
-    });
-
     let broken: [(&'static str, Broken, KeySpec, &'static str, &'static str); 5] = [
         (
             "expired",
@@ -263,8 +288,69 @@ pub fn build(
             "weak key: RSA 1024 bits",
         ),
     ];
-    for (name, b, spec, purpose, finding) in broken {
-        let out = generate(&leaf(ORG1, Usage::Auth, b, spec), Some(&ca), rng)?;
+    // Every end-entity credential, by name: independent of each other, so
+    // made in parallel, each from its own random stream.
+    let mut requests: Vec<(&'static str, Request)> = vec![
+        ("org1-auth", leaf(ORG1, Usage::Auth, none, key)),
+        ("org1-sign", leaf(ORG1, Usage::Sign, none, key)),
+        ("org2-auth", leaf(ORG2, Usage::Auth, none, key)),
+    ];
+    for (name, b, spec, _, _) in &broken {
+        requests.push((name, leaf(ORG1, Usage::Auth, *b, *spec)));
+    }
+    let made = par_map(jobs, &requests, |(name, req)| {
+        generate(req, Some(&ca), &mut randomness.for_item(name)?)
+    });
+    let mut made = requests.iter().zip(made).map(|((name, _), out)| {
+        out.unwrap_or_else(|| {
+            Err(KeygenError::KeyGen(format!(
+                "making {name} stopped without a result"
+            )))
+        })
+    });
+    let mut next = || {
+        made.next().unwrap_or_else(|| {
+            Err(KeygenError::KeyGen(
+                "fewer credentials were made than asked for".into(),
+            ))
+        })
+    };
+    let auth = next()?;
+    let sign = next()?;
+    let org2 = next()?;
+    let kid = auth
+        .entries
+        .first()
+        .and_then(|e| e.private_key.as_ref())
+        .and_then(|k| k.public.jwk_thumbprint())
+        .ok_or_else(|| KeygenError::KeyGen("the org1 key has no JWK thumbprint".into()))?;
+    let pair: Vec<Entry> = auth.entries.iter().chain(&sign.entries).cloned().collect();
+    set.items.push(Item {
+        name: "org1-auth",
+        entries: auth.entries,
+        purpose: "business certificate, authentication half (digitalSignature, keyEncipherment, clientAuth): sign Maskinporten grants with this one",
+        finding: "-",
+    });
+    set.items.push(Item {
+        name: "org1-sign",
+        entries: sign.entries,
+        purpose: "business certificate, signing half (nonRepudiation only)",
+        finding: "-",
+    });
+    set.items.push(Item {
+        name: "org1-pair",
+        entries: pair,
+        purpose: "the auth and sign certificates above in one store, aliases auth and sign, the way Buypass and Commfides deliver them",
+        finding: "-",
+    });
+    set.items.push(Item {
+        name: "org2-auth",
+        entries: org2.entries,
+        purpose: "business certificate (auth) for a second organisation, e.g. for a wrong-organisation test",
+        finding: "-",
+    });
+    for (name, _, _, purpose, finding) in broken {
+        let out = next()?;
         set.notes.extend(out.notes);
         set.items.push(Item {
             name,
@@ -479,9 +565,32 @@ mod tests {
             KeySpec::Ec(Curve::P256),
             None,
             now,
-            &mut Random::from_seed("t"),
+            &Randomness::Seeded("t"),
+            1,
         )
         .expect("set");
+        // Made on several threads: the same keys and certificates.
+        let parallel = build(
+            KeySpec::Ec(Curve::P256),
+            None,
+            now,
+            &Randomness::Seeded("t"),
+            3,
+        )
+        .expect("set");
+        let material = |s: &FixtureSet| -> Vec<Vec<u8>> {
+            s.items
+                .iter()
+                .flat_map(|i| &i.entries)
+                .flat_map(|e| {
+                    e.chain
+                        .iter()
+                        .map(|c| c.der.clone())
+                        .chain(e.private_key.iter().map(|k| k.pkcs8.clone()))
+                })
+                .collect()
+        };
+        assert_eq!(material(&set), material(&parallel));
         let names: Vec<&str> = set.items.iter().map(|i| i.name).collect();
         assert_eq!(names, ITEMS);
         let mut files: Vec<String> = set
@@ -538,7 +647,8 @@ mod tests {
             KeySpec::Rsa { bits: 2048 },
             None,
             now,
-            &mut Random::from_seed("mock"),
+            &Randomness::Seeded("mock"),
+            2,
         )
         .expect("set");
         let (name, text) = &set.extra_files[0];

@@ -152,6 +152,15 @@ impl Random {
         Random(ChaCha20Rng::from_seed(derive_seed(seed, "keys")))
     }
 
+    /// Reproducible randomness for one named credential of a set: its own
+    /// stream, so credentials can be made in any order or in parallel.
+    pub fn from_seed_for(seed: &str, name: &str) -> Random {
+        Random(ChaCha20Rng::from_seed(derive_seed(
+            seed,
+            &format!("keys:{name}"),
+        )))
+    }
+
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
         let mut v = vec![0u8; n];
         rand_core::Rng::fill_bytes(&mut self.0, &mut v);

@@ -73,6 +73,9 @@ Examples:
       --aud https://login.microsoftonline.com/$TENANT/oauth2/v2.0/token
   credkit jwt mint --key app.p12 --iss x --aud y --count 10000 > tokens.txt
 
+--count N signs on every core (--jobs J to choose; --jobs 1 is one thread). The tokens come
+out in a stable order as they are made, so memory stays small for any N; each has its own jti.
+
 Exit status:
   0  minted
   1  the credential failed its checks (findings on stderr)
@@ -139,6 +142,9 @@ pub struct MintArgs {
     /// How many tokens to mint, one per line (each with its own jti)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub count: u32,
+    /// Sign on this many threads (default: one per core); the tokens keep their order
+    #[arg(long, value_name = "J", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
     /// Mint even when the credential check or the profile's rules say no
     #[arg(long)]
     pub force: bool,

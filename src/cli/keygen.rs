@@ -153,6 +153,10 @@ pub struct KeygenArgs {
         "missing_intermediate", "weak", "kid",
     ])]
     pub fixture_set: Option<PathBuf>,
+    /// With --fixture-set: make the independent keys on this many threads (default: one per
+    /// core); seeded output is the same whatever J is
+    #[arg(long, value_name = "J", requires = "fixture_set", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub jobs: Option<u16>,
     /// PKCS#12: write 3DES with a SHA-1 MAC, for Java 8 and Windows Server 2016
     #[arg(long)]
     pub legacy: bool,

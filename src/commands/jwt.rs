@@ -121,8 +121,24 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
             f.severity != crate::diagnostics::findings::Severity::Info && f.id != "entry-selected"
         })
         .collect();
+    let jobs = a.jobs.map(usize::from).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1)
+    });
     if ctx.json {
-        let tokens = mint::mint(&plan, &signer, ctx.now.unix_timestamp(), a.count as usize)?;
+        let mut tokens = Vec::with_capacity(a.count as usize);
+        mint::mint_parallel(
+            &plan,
+            &signer,
+            ctx.now.unix_timestamp(),
+            a.count as usize,
+            jobs,
+            |t| {
+                tokens.push(t.to_string());
+                Ok(mint::Flow::Continue(()))
+            },
+        )?;
         let report = MintReport {
             schema: "credkit.jwt.mint/1",
             profile: plan.profile,
@@ -152,14 +168,21 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
     }
     // Stream the tokens: constant memory whatever --count is.
     let mut out = output::TokenWriter::new();
-    mint::mint_each(
+    mint::mint_parallel(
         &plan,
         &signer,
         ctx.now.unix_timestamp(),
         a.count as usize,
+        jobs,
         |t| {
             out.line(t)
-                .map_err(|e| mint::MintError::Output(e.to_string()))
+                .map_err(|e| mint::MintError::Output(e.to_string()))?;
+            // The reader went away: stop minting.
+            Ok(if out.is_closed() {
+                mint::Flow::Break(())
+            } else {
+                mint::Flow::Continue(())
+            })
         },
     )?;
     out.finish().map_err(|source| Error::Io {

@@ -634,10 +634,15 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
         ));
     }
     let now = ctx.now.unix_timestamp();
-    let mut rng = match &args.seed {
-        Some(s) => Random::from_seed(s),
-        None => Random::from_os()?,
+    let randomness = match &args.seed {
+        Some(s) => fixture_set::Randomness::Seeded(s),
+        None => fixture_set::Randomness::Os,
     };
+    let jobs = args.jobs.map(usize::from).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1)
+    });
     if dir.exists() && !dir.is_dir() {
         return Err(usage(
             format!("{} exists and is not a directory", dir.display()),
@@ -653,7 +658,7 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
     {
         return Err(exists_error(&t));
     }
-    let set = fixture_set::build(args.algorithm.spec(), args.days, now, &mut rng)?;
+    let set = fixture_set::build(args.algorithm.spec(), args.days, now, &randomness, jobs)?;
     let mut targets: Vec<(PathBuf, OutFormat, Vec<Entry>)> = Vec::new();
     for item in &set.items {
         for (name, format) in item.files() {

@@ -188,10 +188,20 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
     let plan = client::plan(settings_of(&a)?)?;
     let use_cache = !a.no_cache && plan.grant != Grant::RefreshToken && a.assertion.is_none();
     let cache_dir = if use_cache { cache::dir() } else { None };
-    if let Some(dir) = &cache_dir
-        && !a.refresh
-        && let Some(c) = cache::get(dir, &plan.key, ctx.clock())
-    {
+    let found = match &cache_dir {
+        Some(dir) if !a.refresh => cache::lookup(dir, &plan.key, ctx.clock()).unwrap_or_else(|r| {
+            output::status(
+                ctx.quiet,
+                &format!(
+                    "credkit: warning: not using the token cache: {r} ({}); fetching a new token",
+                    r.hint()
+                ),
+            );
+            None
+        }),
+        _ => None,
+    };
+    if let Some(c) = found {
         output::status(
             ctx.quiet || ctx.json,
             &format!(

@@ -445,46 +445,230 @@ pub fn mint(
     let mut out = Vec::with_capacity(count);
     mint_each(plan, signer, now, count, |t| {
         out.push(t.to_string());
-        Ok(())
+        Ok(Flow::Continue(()))
     })?;
     Ok(out)
 }
 
+/// What a sink says after taking a token: go on, or stop (its reader is gone).
+pub type Flow = std::ops::ControlFlow<()>;
+
 /// Sign `count` tokens and hand each to `sink` as it is made (constant memory
-/// for `--count` runs of any size).
+/// for `--count` runs of any size), until the sink says stop.
 pub fn mint_each(
     plan: &Plan,
     signer: &Signer,
     now: i64,
     count: usize,
-    mut sink: impl FnMut(&str) -> Result<(), MintError>,
+    mut sink: impl FnMut(&str) -> Result<Flow, MintError>,
 ) -> Result<(), MintError> {
-    let header = serde_json::to_vec(&plan.header).map_err(|_| MintError::Jws(JwsError::Sign))?;
-    let mut claims = plan.claims.clone();
-    claims.insert("iat".into(), json!(now));
-    if plan.set_nbf {
-        claims.insert("nbf".into(), json!(now));
-    }
-    claims.insert("exp".into(), json!(now + plan.lifetime));
-    let mut random = [0u8; 16 * 64];
-    for i in 0..count {
-        if plan.set_jti {
-            let slot = i % 64;
-            if slot == 0 {
-                getrandom::fill(&mut random).map_err(|_| MintError::Jws(JwsError::Sign))?;
-            }
-            let mut r = [0u8; 16];
-            r.copy_from_slice(&random[slot * 16..slot * 16 + 16]);
-            claims.insert("jti".into(), json!(uuid_v4(&r)));
+    let mut maker = Maker::new(plan, now)?;
+    for _ in 0..count {
+        if sink(&maker.token(signer)?)?.is_break() {
+            break;
         }
-        let payload = serde_json::to_vec(&claims).map_err(|_| MintError::Jws(JwsError::Sign))?;
-        sink(&signer.sign(&header, &payload)?)?;
     }
     Ok(())
 }
 
+/// Tokens a worker signs before handing them over in one piece.
+const BATCH: usize = 128;
+/// Batches each worker may have made ahead of the writer.
+const AHEAD: usize = 2;
+
+/// Sign `count` tokens on `jobs` threads and hand each to `sink` in a stable
+/// order, as the batches come in. Memory is bounded by `jobs` × a few batches
+/// whatever `count` is; every token has its own jti. One job is
+/// [`mint_each`] on the calling thread.
+pub fn mint_parallel(
+    plan: &Plan,
+    signer: &Signer,
+    now: i64,
+    count: usize,
+    jobs: usize,
+    sink: impl FnMut(&str) -> Result<Flow, MintError>,
+) -> Result<(), MintError> {
+    if jobs <= 1 || count <= BATCH {
+        return mint_each(plan, signer, now, count, sink);
+    }
+    in_order(
+        count,
+        jobs,
+        || Maker::new(plan, now),
+        |maker, _| maker.token(signer),
+        sink,
+    )
+}
+
+/// Make `count` items on up to `jobs` threads, each thread with its own
+/// state (`make` gets the item's index), and hand them to `sink` in the order one thread would have made
+/// them: batch b is made by thread b mod jobs and taken from it in turn, and
+/// a thread is at most [`AHEAD`] batches ahead of the sink.
+fn in_order<S, E: From<MintError> + Send>(
+    count: usize,
+    jobs: usize,
+    state: impl Fn() -> Result<S, E> + Sync,
+    make: impl Fn(&mut S, usize) -> Result<String, E> + Sync,
+    mut sink: impl FnMut(&str) -> Result<Flow, E>,
+) -> Result<(), E> {
+    let batches = count.div_ceil(BATCH);
+    let jobs = jobs.clamp(1, batches.max(1));
+    let size = |b: usize| BATCH.min(count - b * BATCH);
+    let (state, make) = (&state, &make);
+    std::thread::scope(|scope| {
+        let mut inboxes = Vec::with_capacity(jobs);
+        for w in 0..jobs {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<String>, E>>(AHEAD);
+            inboxes.push(rx);
+            scope.spawn(move || {
+                let mut st = match state() {
+                    Ok(st) => st,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                };
+                for b in (w..batches).step_by(jobs) {
+                    let batch: Result<Vec<String>, E> =
+                        (0..size(b)).map(|i| make(&mut st, b * BATCH + i)).collect();
+                    let failed = batch.is_err();
+                    // The sink is gone (it failed or stopped): stop too.
+                    if tx.send(batch).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+        }
+        for b in 0..batches {
+            let batch = inboxes[b % jobs]
+                .recv()
+                .map_err(|_| E::from(MintError::Jws(JwsError::Sign)))??;
+            for t in &batch {
+                if sink(t)?.is_break() {
+                    // Dropping the inboxes stops the threads.
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Makes tokens from a plan: the claims fixed at `now`, a fresh jti each.
+struct Maker {
+    header: Vec<u8>,
+    claims: Map<String, Value>,
+    set_jti: bool,
+    random: [u8; 16 * 64],
+    next: usize,
+}
+
+impl Maker {
+    fn new(plan: &Plan, now: i64) -> Result<Maker, MintError> {
+        let header =
+            serde_json::to_vec(&plan.header).map_err(|_| MintError::Jws(JwsError::Sign))?;
+        let mut claims = plan.claims.clone();
+        claims.insert("iat".into(), json!(now));
+        if plan.set_nbf {
+            claims.insert("nbf".into(), json!(now));
+        }
+        claims.insert("exp".into(), json!(now + plan.lifetime));
+        Ok(Maker {
+            header,
+            claims,
+            set_jti: plan.set_jti,
+            random: [0u8; 16 * 64],
+            next: 0,
+        })
+    }
+
+    fn token(&mut self, signer: &Signer) -> Result<String, MintError> {
+        if self.set_jti {
+            let slot = self.next % 64;
+            if slot == 0 {
+                getrandom::fill(&mut self.random).map_err(|_| MintError::Jws(JwsError::Sign))?;
+            }
+            self.next += 1;
+            let mut r = [0u8; 16];
+            r.copy_from_slice(&self.random[slot * 16..slot * 16 + 16]);
+            self.claims.insert("jti".into(), json!(uuid_v4(&r)));
+        }
+        let payload =
+            serde_json::to_vec(&self.claims).map_err(|_| MintError::Jws(JwsError::Sign))?;
+        Ok(signer.sign(&self.header, &payload)?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// Whatever the number of threads, items come out in the order one
+    /// thread makes them, across batch boundaries and with a last short batch.
+    #[test]
+    fn parallel_output_keeps_the_order() {
+        for (count, jobs) in [
+            (1, 4),
+            (BATCH, 2),
+            (BATCH + 1, 2),
+            (10 * BATCH + 7, 3),
+            (5000, 8),
+        ] {
+            let mut seen = Vec::new();
+            in_order::<(), MintError>(
+                count,
+                jobs,
+                || Ok(()),
+                |_, i| Ok(i.to_string()),
+                |t| {
+                    seen.push(t.parse::<usize>().expect("number"));
+                    Ok(Flow::Continue(()))
+                },
+            )
+            .expect("made");
+            assert_eq!(seen, (0..count).collect::<Vec<_>>(), "{count} on {jobs}");
+        }
+    }
+
+    /// A failing sink stops the threads (no hang, the error comes back).
+    #[test]
+    fn a_failing_sink_stops_the_workers() {
+        let mut n = 0;
+        let r = in_order::<(), MintError>(
+            100 * BATCH,
+            2,
+            || Ok(()),
+            |_, i| Ok(i.to_string()),
+            |_| {
+                n += 1;
+                if n == 3 {
+                    Err(MintError::Output("closed".into()))
+                } else {
+                    Ok(Flow::Continue(()))
+                }
+            },
+        );
+        assert!(matches!(r, Err(MintError::Output(_))));
+        // A sink that says stop: no error, nothing more.
+        let mut n = 0;
+        let r = in_order::<(), MintError>(
+            100 * BATCH,
+            2,
+            || Ok(()),
+            |_, i| Ok(i.to_string()),
+            |_| {
+                n += 1;
+                Ok(if n == 5 {
+                    Flow::Break(())
+                } else {
+                    Flow::Continue(())
+                })
+            },
+        );
+        assert!(r.is_ok());
+        assert_eq!(n, 5);
+    }
+
     #[test]
     fn uuid_has_version_and_variant() {
         let u = super::uuid_v4(&[0xff; 16]);

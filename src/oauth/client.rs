@@ -19,7 +19,7 @@ use crate::jwt::jws::{Alg, Signer};
 use crate::jwt::mint::{self, Env, HeaderChoice, MintOptions};
 use crate::keystore::{self, EntryKind, Store};
 use crate::net::{Http, HttpOptions};
-use crate::oauth::cache::{CacheKey, Cached};
+use crate::oauth::cache::{self, CacheKey, Cached};
 use crate::oauth::config::{KeySource, Secret};
 use crate::oauth::diagnose::{self, Context};
 use crate::oauth::discovery;
@@ -160,11 +160,23 @@ fn secret_cell(s: Option<&Secret>, prompt: &str) -> SecretCell {
     }
 }
 
-fn load_key(src: &KeySource, s: &TokenSettings) -> Result<(Store, String)> {
-    let label = match src {
-        KeySource::File(p) => p.display().to_string(),
-        KeySource::Inline { label, .. } => label.clone(),
-    };
+/// The keystore's bytes and its label, read once: hashed for the cache key,
+/// decoded only when a token must be fetched.
+fn read_key(src: &KeySource) -> Result<(Vec<u8>, String)> {
+    Ok(match src {
+        KeySource::File(p) => (
+            keystore::read_file(p).map_err(|source| Error::Io {
+                action: "read",
+                path: p.display().to_string(),
+                source,
+            })?,
+            p.display().to_string(),
+        ),
+        KeySource::Inline { label, data } => (data.clone(), label.clone()),
+    })
+}
+
+fn load_key(data: &[u8], label: String, s: &TokenSettings) -> Result<(Store, String)> {
     let prompt = format!("Password for {label}");
     let mut store_pw = match &s.store_password {
         None => SecretCell::new(SecretSource::Default, prompt),
@@ -174,16 +186,8 @@ fn load_key(src: &KeySource, s: &TokenSettings) -> Result<(Store, String)> {
         s.key_password.as_ref(),
         &format!("Key password for {label}"),
     );
-    let data = match src {
-        KeySource::File(p) => keystore::read_file(p).map_err(|source| Error::Io {
-            action: "read",
-            path: p.display().to_string(),
-            source,
-        })?,
-        KeySource::Inline { data, .. } => data.clone(),
-    };
     let store =
-        keystore::load(&data, &mut store_pw, &mut key_pw).map_err(|e| e.at(Path::new(&label)))?;
+        keystore::load(data, &mut store_pw, &mut key_pw).map_err(|e| e.at(Path::new(&label)))?;
     Ok((store, label))
 }
 
@@ -264,7 +268,8 @@ pub struct Plan {
     pub(crate) rt_given: bool,
     pub(crate) secret_given: bool,
     pub(crate) client_id: Option<String>,
-    pub(crate) loaded: Option<(Store, String)>,
+    /// The keystore's bytes and label (opened by `session`, not before).
+    pub(crate) keystore: Option<(Vec<u8>, String)>,
     pub(crate) key: CacheKey,
 }
 
@@ -375,17 +380,12 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
         crate::net::check_url(u).map_err(Problem::Url)?;
     }
 
-    // The key (its thumbprint is part of the cache key).
-    let loaded = match (&s.key, signs) {
-        (Some(src), true) => Some(load_key(src, &s).map_err(|e| Problem::Other(Box::new(e)))?),
+    // The keystore's bytes: their SHA-256 is part of the cache key, so a
+    // cached token is found without decrypting anything.
+    let keystore = match (&s.key, signs) {
+        (Some(src), true) => Some(read_key(src).map_err(|e| Problem::Other(Box::new(e)))?),
         _ => None,
     };
-    let thumb = loaded
-        .as_ref()
-        .and_then(|(st, _)| pick_entry(st, s.alias.as_deref()))
-        .and_then(|e| e.public())
-        .and_then(|k| k.jwk_thumbprint())
-        .unwrap_or_default();
     let key = CacheKey {
         endpoint: s
             .token_endpoint
@@ -394,7 +394,11 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
         client_id: client_id.clone().unwrap_or_default(),
         scope: s.scope.clone().unwrap_or_default(),
         resource: s.resource.clone().unwrap_or_default(),
-        key: thumb,
+        keystore: keystore
+            .as_ref()
+            .map(|(data, _)| cache::keystore_digest(data))
+            .unwrap_or_default(),
+        alias: s.alias.clone().unwrap_or_default(),
         grant: grant.name().into(),
         auth: auth.name().into(),
         consumer_org: s.consumer_org.clone().unwrap_or_default(),
@@ -407,7 +411,7 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
         rt_given,
         secret_given,
         client_id,
-        loaded,
+        keystore,
         key,
     })
 }
@@ -430,9 +434,14 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         rt_given,
         secret_given,
         client_id,
-        loaded,
+        keystore,
         key,
     } = plan;
+    // Open the keystore now that a token must be fetched.
+    let loaded = match keystore {
+        Some((data, label)) => Some(load_key(&data, label, &s)?),
+        None => None,
+    };
     let force = s.force.unwrap_or(false);
     // The credential check gates signing.
     let mut findings: Vec<Finding> = Vec::new();

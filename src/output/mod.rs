@@ -60,6 +60,11 @@ impl TokenWriter {
         }
     }
 
+    /// Has the reader gone away (a broken pipe)? Nothing more is written then.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
     pub fn finish(mut self) -> std::io::Result<()> {
         match self.out.flush() {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -11,6 +11,7 @@ mod jwt;
 mod keygen;
 mod leaks;
 mod passwords;
+mod perf;
 mod serve;
 mod support;
 mod token;
