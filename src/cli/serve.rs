@@ -51,7 +51,12 @@ Answers (JSON unless ?format=plain or Accept: text/plain, which give the bare to
   502 the authorization server refused: {\"error\":\"refused\",\"message\",\"server_error\",
       \"server_error_description\",\"cause\",\"fix\"}
   504 the server could not be reached or gave no usable answer
+  400 two Host headers; 421 an absolute-form target (GET http://host/...) naming another host
 GET /profiles lists the profiles, whether a token is cached and how often each was fetched.
+No token or secret is ever in a 502/504 body or the log, whatever the server answered.
+
+Limits (broker and mock-maskinporten): 64 open connections per peer address, 1024 in all (a
+connection past a cap is closed at once); 10 s to send a request's head; 64 KiB of body.
 
 Profiles come from the config file `credkit token --profile` reads; their passwords from the
 variables or files the profile names (CREDKIT_PASSWORD, else a prompt at start on a terminal).
@@ -107,6 +112,10 @@ only documented claims, consumer_org and its delegations, authorization_details,
 scopes granted to the client. Each failure gets Maskinporten's documented error and text.
 Tokens are RS256 JWTs with Maskinporten's claims (client_id, consumer, scope, client_amr,
 aud from resource), verifiable with GET /jwk.
+
+Limits: 64 open connections per peer address, 1024 in all (a connection past a cap is closed
+at once); 10 s to send a request's head; 64 KiB of body. Two Host headers are refused (400), and
+so is an absolute-form target (GET http://host/...) that does not name this listener (421).
 
 clients.toml (`credkit keygen --fixture-set DIR` writes a ready one as DIR/mock-clients.toml):
   user_login_scopes = [\"openid\"]                 # scopes refused with MP-201

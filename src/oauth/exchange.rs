@@ -3,6 +3,7 @@
 //! errors, 5xx and 429 only), and reading the response. No printing: the
 //! caller sees what happens through [`Event`]s.
 
+use super::redact;
 use crate::net::{BodyCap, Http};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -158,58 +159,8 @@ pub enum Event {
 
 pub use crate::net::check_url;
 
-/// Redact a JWT: keep header and payload (they are not secret), drop the signature.
-pub fn redact_jwt(s: &str) -> String {
-    let parts: Vec<&str> = s.split('.').collect();
-    if parts.len() == 3 {
-        format!("{}.{}.<signature redacted>", parts[0], parts[1])
-    } else {
-        format!("<redacted, {} characters>", s.len())
-    }
-}
-
-/// The form as it may be shown: secrets and assertion signatures redacted.
-pub fn redact_form(form: &[(String, String)]) -> String {
-    let mut ser = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in form {
-        let shown = match k.as_str() {
-            "assertion" | "client_assertion" => redact_jwt(v),
-            "client_secret" | "refresh_token" | "password" => "<redacted>".to_string(),
-            _ => v.clone(),
-        };
-        ser.append_pair(k, &shown);
-    }
-    // Keep the markers readable.
-    ser.finish()
-        .replace("%3Csignature+redacted%3E", "<signature-redacted>")
-        .replace("%3Credacted%3E", "<redacted>")
-}
-
-/// A response body as it may be shown: tokens redacted.
-pub fn redact_body(body: &str) -> String {
-    match serde_json::from_str::<Value>(body) {
-        Ok(Value::Object(mut m)) => {
-            for k in ["access_token", "refresh_token", "id_token"] {
-                if let Some(Value::String(t)) = m.get(k) {
-                    let r = if k == "refresh_token" {
-                        "<redacted>".to_string()
-                    } else {
-                        redact_jwt(t)
-                    };
-                    m.insert(k.into(), Value::String(r));
-                }
-            }
-            serde_json::to_string(&Value::Object(m)).unwrap_or_default()
-        }
-        _ => {
-            let mut s: String = body.chars().take(2000).collect();
-            if s.len() < body.len() {
-                s.push('…');
-            }
-            s
-        }
-    }
-}
+// The redaction rules live in `super::redact`; these names stay for callers.
+pub use super::redact::{body as redact_body, form as redact_form, jwt as redact_jwt};
 
 /// Send one request.
 pub fn send_once(
@@ -395,8 +346,8 @@ pub fn parse(resp: &HttpResponse) -> Result<TokenResponse, Box<ErrorResponse>> {
     match json {
         Some(m) => Err(Box::new(ErrorResponse {
             status: resp.status,
-            error: s(&m, "error"),
-            error_description: s(&m, "error_description"),
+            error: s(&m, "error").map(|t| redact::text(&t)),
+            error_description: s(&m, "error_description").map(|t| redact::text(&t)),
             error_uri: s(&m, "error_uri"),
             error_codes: m
                 .get("error_codes")
@@ -415,7 +366,7 @@ pub fn parse(resp: &HttpResponse) -> Result<TokenResponse, Box<ErrorResponse>> {
             error_description: None,
             error_uri: None,
             error_codes: Vec::new(),
-            body: Some(resp.body.chars().take(500).collect()),
+            body: Some(redact::excerpt(&resp.body, 500)),
         })),
     }
 }

@@ -1,7 +1,8 @@
 //! OAuth 2.0 token requests: the token client (`client`: settings, session,
 //! fetch), building and sending them (`exchange`), finding
 //! the endpoint (`discovery`), caching tokens (`cache`), profiles and
-//! .properties files (`config`), and explaining refusals (`diagnose`).
+//! .properties files (`config`), explaining refusals (`diagnose`), and what
+//! of an exchange may be shown (`redact`).
 //! No printing here: the command layer shows what happens.
 
 pub mod cache;
@@ -11,3 +12,4 @@ pub mod diagnose;
 pub mod discovery;
 pub mod exchange;
 pub mod mock;
+pub mod redact;

@@ -4,6 +4,7 @@
 use super::Render;
 use super::sanitize;
 use crate::error::Error;
+use crate::oauth::redact;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt::Write;
@@ -82,10 +83,13 @@ pub fn log_line(method: &str, path: &str, status: u16, micros: u128) -> String {
     )
 }
 
-/// The broker's answer when a token could not be had.
+/// The broker's answer when a token could not be had. Every text in it
+/// passes [`redact::text`]: what a server said (a refusal, an error page)
+/// goes to whoever asked the broker, and no token or secret may go with it.
 pub fn failure(e: &Error) -> (u16, Value) {
-    let message = sanitize::line(&e.to_string());
-    let hint = e.hint().map(|h| sanitize::line(&h));
+    let shown = |t: &str| sanitize::line(&redact::text(t));
+    let message = shown(&e.to_string());
+    let hint = e.hint().map(|h| shown(&h));
     match e {
         Error::Refused(d) => (
             502,
@@ -93,11 +97,11 @@ pub fn failure(e: &Error) -> (u16, Value) {
                 "error": "refused",
                 "message": message,
                 "server_status": d.server.status,
-                "server_error": d.server.error,
-                "server_error_description": d.server.error_description,
+                "server_error": d.server.error.as_deref().map(shown),
+                "server_error_description": d.server.error_description.as_deref().map(shown),
                 "cause": d.known.as_ref().map(|k| k.cause.clone()).or(d.general.clone()),
                 "fix": d.known.as_ref().map(|k| k.fix.clone()),
-                "facts": d.facts.iter().filter(|f| f.problem).map(|f| f.message.clone()).collect::<Vec<_>>(),
+                "facts": d.facts.iter().filter(|f| f.problem).map(|f| shown(&f.message)).collect::<Vec<_>>(),
                 "hint": hint,
             }),
         ),

@@ -6,6 +6,7 @@ use super::sanitize::line as safe;
 use crate::diagnostics::Finding;
 use crate::oauth::diagnose::Diagnosis;
 use crate::oauth::exchange::Event;
+use crate::oauth::redact;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::{Map, Value, json};
@@ -118,7 +119,7 @@ pub fn event(e: &Event, verbose: bool, quiet: bool) {
         } if verbose => {
             let _ = writeln!(s, "< HTTP {status}  ({millis} ms)");
             for (k, v) in headers {
-                let _ = writeln!(s, "< {k}: {}", safe(v));
+                let _ = writeln!(s, "< {k}: {}", safe(&redact::text(v)));
             }
             let _ = writeln!(s, "<");
             let _ = writeln!(s, "< {}", safe(body));
@@ -170,7 +171,9 @@ pub fn render_diagnosis(d: &Diagnosis, out: &mut String) {
         let _ = writeln!(out, "  error_uri:         {}", safe(u));
     }
     if let Some(b) = &s.body {
-        let _ = writeln!(out, "  body:              {}", safe(b));
+        // Redacted when it was read (oauth::exchange::parse); once more here,
+        // because this is where it meets the terminal.
+        let _ = writeln!(out, "  body:              {}", safe(&redact::text(b)));
     }
     if let Some(k) = &d.known {
         let code = k.code.map(|c| format!(" {c}")).unwrap_or_default();

@@ -385,3 +385,239 @@ fn wrong_password_is_never_echoed() {
         }
     }
 }
+
+// ---- Issue 17, item 9: tokens in answers that are not a token ----------
+//
+// A token endpoint on 127.0.0.1 (Python's http.server, below) answers with
+// tokens where credkit does not expect them: a form-encoded 200, JSON with
+// the token nested, an error whose description quotes a JWT, HTML error
+// pages with a JWT and a form-encoded token in them, plain text. None of
+// those tokens may reach stdout, stderr, the JSON error, the --verbose trace
+// or the broker's 502/504 bodies.
+
+/// A signed access token (its signature is what must never be shown).
+const LEAK_JWT: &str = "eyJhbGciOiJSUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiJsZWFrLXRlc3QiLCJzY29wZSI6ImFwaTpyZWFkIn0.LeakSig0x7Yq2Zr9Vb4Nm1Kp6Wd3Hs8Jf5Tg0Ac2Ex4Rr";
+const LEAK_JWT_SIG: &str = "LeakSig0x7Yq2Zr9Vb4Nm1Kp6Wd3Hs8Jf5Tg0Ac2Ex4Rr";
+/// An id token, signed too.
+const LEAK_ID: &str =
+    "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJpZC10b2tlbiJ9.IdSig3Mx8Qw1Er5Ty9Ui2Op6As0Df4Gh7Jk3Lz";
+const LEAK_ID_SIG: &str = "IdSig3Mx8Qw1Er5Ty9Ui2Op6As0Df4Gh7Jk3Lz";
+/// An opaque access token and a refresh token.
+const LEAK_OPAQUE: &str = "AtOpq7Hx2Kd9Lm4Np1Qr8St3Uv6Wx0Yz5BcQ";
+const LEAK_REFRESH: &str = "Rt5Lm2Kd8Hx1Np7Qr4St9Uv3Wx6Yz0BcOpq";
+/// The client secret the runs send.
+const LEAK_SECRET: &str = "Cs-leak-test-secret-4711";
+
+/// The answers, by path: (status, content type, body).
+const LEAKY_SERVER: &str = r#"
+import http.server, json, sys
+JWT, ID, OPQ, RT = sys.argv[1:5]
+ANSWERS = {
+    "/form/token": (200, "application/x-www-form-urlencoded",
+        f"access_token={OPQ}&token_type=bearer&expires_in=3600&refresh_token={RT}&id_token={ID}"),
+    "/formjwt/token": (200, "application/x-www-form-urlencoded",
+        f"access_token={JWT}&token_type=bearer&expires_in=3600"),
+    "/nested/token": (400, "application/json", json.dumps({
+        "error": "invalid_grant",
+        "error_description": f"token {JWT} was revoked; access_token={OPQ}",
+        "details": {"previous": {"access_token": OPQ, "refresh_token": RT},
+                    "issued": [{"id_token": ID}, {"note": f"see {OPQ}"}]}})),
+    "/data/token": (200, "application/json", json.dumps({"data": {"access_token": JWT, "refresh_token": RT}})),
+    "/html500/token": (500, "text/html",
+        f"<html><body><h1>Internal error</h1><p>while handling Bearer {JWT}</p>"
+        f"<pre>access_token={OPQ}&amp;refresh_token={RT}</pre></body></html>"),
+    "/html401/token": (401, "text/html",
+        f"<html><body><p>Unauthorized. Your session {OPQ} with {JWT} ended.</p></body></html>"),
+    "/text/token": (200, "text/plain", f"your token is {OPQ} and the id {ID}\n"),
+}
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        status, ctype, body = ANSWERS.get(self.path, (404, "text/plain", "no"))
+        data = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("X-Debug-Token", OPQ)
+        self.end_headers()
+        self.wfile.write(data)
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(f"listening on http://127.0.0.1:{s.server_address[1]}", flush=True)
+s.serve_forever()
+"#;
+
+/// The Python server above, killed when dropped.
+struct Leaky {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Leaky {
+    fn start() -> Leaky {
+        use std::io::BufRead;
+        let mut child = Command::new("python3")
+            .args([
+                "-c",
+                LEAKY_SERVER,
+                LEAK_JWT,
+                LEAK_ID,
+                LEAK_OPAQUE,
+                LEAK_REFRESH,
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 (the test command installs it)");
+        let mut line = String::new();
+        let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+        out.read_line(&mut line).expect("read");
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("the leaky server did not start: {line:?}"))
+            .to_string();
+        Leaky { child, base }
+    }
+}
+
+impl Drop for Leaky {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// No token, signature or secret of the leaky server in `text`.
+fn assert_no_leak(what: &str, text: &str) {
+    for secret in [
+        LEAK_JWT,
+        LEAK_JWT_SIG,
+        LEAK_ID,
+        LEAK_ID_SIG,
+        LEAK_OPAQUE,
+        LEAK_REFRESH,
+        LEAK_SECRET,
+    ] {
+        assert!(!text.contains(secret), "{what}: {secret:?} leaked:\n{text}");
+    }
+    // Not even a long piece of one.
+    for secret in [LEAK_OPAQUE, LEAK_REFRESH, LEAK_JWT_SIG] {
+        assert!(
+            !text.contains(&secret[..16]),
+            "{what}: part of {secret:?} leaked:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn r17_9_tokens_in_unexpected_answers_are_redacted_everywhere() {
+    let server = Leaky::start();
+    let home = tempfile::tempdir().expect("tmp");
+    // (path, exit code, what must still be shown)
+    let cases: [(&str, i32, &str); 7] = [
+        ("form", 2, "token_type=bearer"),
+        ("formjwt", 2, "token_type=bearer"),
+        ("nested", 1, "invalid_grant"),
+        ("data", 2, "HTTP 200"),
+        ("html500", 2, "Internal error"),
+        ("html401", 1, "Unauthorized"),
+        ("text", 2, "your token is"),
+    ];
+    for (path, code, shown) in cases {
+        let ep = format!("{}/{path}/token", server.base);
+        for (verbose, json) in [(false, false), (false, true), (true, false), (true, true)] {
+            let mut c = token(home.path());
+            c.args(["--token-endpoint", &ep, "--client-id", "leak-client"])
+                .args([
+                    "--client-secret-env",
+                    "LEAK_SECRET",
+                    "--auth",
+                    "client-secret-post",
+                ])
+                .args(["--no-cache", "--retries", "0"])
+                .env("LEAK_SECRET", LEAK_SECRET);
+            if verbose {
+                c.arg("--verbose");
+            }
+            if json {
+                c.arg("--json");
+            }
+            let r = run(c);
+            let what = format!("{path} verbose={verbose} json={json}");
+            r.assert_no_panic();
+            assert_eq!(r.code, code, "{what}\n{}\n{}", r.stdout, r.stderr);
+            assert_no_leak(&format!("{what} stdout"), &r.stdout);
+            assert_no_leak(&format!("{what} stderr"), &r.stderr);
+            // Redacted, not dropped: the answer is still described.
+            assert!(
+                r.stderr.contains(shown),
+                "{what}: {shown:?} missing:\n{}",
+                r.stderr
+            );
+            if json {
+                // The JSON error is the last line (after the --verbose trace).
+                let last = r.stderr.trim_end().lines().last().unwrap_or_default();
+                let e: serde_json::Value = serde_json::from_str(last)
+                    .unwrap_or_else(|e| panic!("{what}: no JSON error ({e}):\n{}", r.stderr));
+                assert_eq!(e["error"]["exit_code"], code, "{what}");
+            }
+            if verbose {
+                assert!(
+                    r.stderr.contains("< HTTP "),
+                    "{what}: no trace:\n{}",
+                    r.stderr
+                );
+                // The JWT is still recognisable: header and payload kept.
+                if path == "formjwt" {
+                    assert!(
+                        r.stderr.contains("eyJzdWIiOiJsZWFrLXRlc3QiLCJzY29wZSI6ImFwaTpyZWFkIn0.<signature-redacted>"),
+                        "{what}:\n{}",
+                        r.stderr
+                    );
+                }
+            }
+        }
+    }
+
+    // The broker: its 502 (refused) and 504 (no usable answer) bodies.
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = String::new();
+    for (path, _, _) in cases {
+        cfg.push_str(&format!(
+            "[profiles.{path}]\nclient_id = \"leak-client\"\ntoken_endpoint = \"{}/{path}/token\"\n\
+             grant = \"client-credentials\"\nauth = \"client-secret-post\"\nclient_secret_env = \"LEAK_SECRET\"\n\n",
+            server.base
+        ));
+    }
+    let cfg_path = dir.path().join("config.toml");
+    std::fs::write(&cfg_path, cfg).expect("write");
+    let b = crate::serve::Service::start(
+        &[
+            "broker".into(),
+            "--config".into(),
+            path_str(&cfg_path),
+            "--port".into(),
+            "0".into(),
+            "--verbose".into(),
+        ],
+        &[("LEAK_SECRET", LEAK_SECRET)],
+    );
+    let secret = b.secret();
+    for (path, code, _) in cases {
+        let (status, body) = crate::serve::http(
+            b.port,
+            "GET",
+            &format!("/token/{path}"),
+            &[("X-Credkit-Secret", secret.as_str())],
+            "",
+        );
+        let want = if code == 1 { 502 } else { 504 };
+        assert_eq!(status, want, "broker {path}: {body}");
+        assert_no_leak(&format!("broker {path}"), &body);
+    }
+    // Its --verbose trace and access log.
+    assert_no_leak("broker stderr", &b.stderr());
+    assert!(b.stderr().contains("< HTTP 200"), "{}", b.stderr());
+}

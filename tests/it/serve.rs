@@ -924,3 +924,244 @@ fn readme_quick_start_runs() {
     );
     assert!(stderr.contains("POST /token 200"), "{stderr}");
 }
+
+// ---- Issue 17, item 14: one peer cannot starve the others; one Host; no proxying
+
+/// One raw request (written as given) over a fresh connection, answered
+/// within `limit`: (status, body), or why not.
+fn raw_request(port: u16, request: &str, limit: Duration) -> Result<(u16, String), String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    s.set_read_timeout(Some(limit)).map_err(|e| e.to_string())?;
+    s.write_all(request.as_bytes())
+        .map_err(|e| format!("write: {e}"))?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)
+        .map_err(|e| format!("no answer within {limit:?}: {e}"))?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| format!("no HTTP status in {head:?}"))?;
+    Ok((status, body.to_string()))
+}
+
+/// A broker with one client-credentials profile (nothing is fetched: the
+/// tests below call `/profiles`).
+fn idle_broker(dir: &Path) -> Service {
+    let cfg = write(
+        dir,
+        "config.toml",
+        "[profiles.cc]\nclient_id = \"c\"\ntoken_endpoint = \"http://127.0.0.1:9/token\"\n\
+         grant = \"client-credentials\"\nclient_secret_env = \"CC_SECRET\"\n",
+    );
+    Service::start(
+        &[
+            "broker".into(),
+            "--config".into(),
+            path_str(&cfg),
+            "--port".into(),
+            "0".into(),
+        ],
+        &[("CC_SECRET", "s")],
+    )
+}
+
+/// Open `n` connections to 127.0.0.1:`port` from 127.0.0.2 (another peer
+/// on the loopback network), all at once, each given 3 s to connect; send
+/// nothing. Returns those that connected.
+fn flood(port: u16, n: usize) -> Vec<std::net::TcpStream> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let mut tasks = Vec::new();
+        for _ in 0..n {
+            tasks.push(tokio::spawn(async move {
+                let sock = tokio::net::TcpSocket::new_v4().ok()?;
+                sock.bind("127.0.0.2:0".parse().expect("addr")).ok()?;
+                let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+                let s = tokio::time::timeout(Duration::from_secs(3), sock.connect(addr))
+                    .await
+                    .ok()?
+                    .ok()?;
+                s.into_std().ok()
+            }));
+        }
+        let mut open = Vec::new();
+        for t in tasks {
+            if let Ok(Some(s)) = t.await {
+                open.push(s);
+            }
+        }
+        open
+    })
+}
+
+/// How many of these connections the server has closed (EOF or reset).
+fn closed_by_server(conns: &[std::net::TcpStream]) -> usize {
+    conns
+        .iter()
+        .filter(|s| {
+            let _ = s.set_nonblocking(true);
+            let mut b = [0u8; 1];
+            match (&mut &**s).read(&mut b) {
+                Ok(0) => true,
+                Ok(_) => false,
+                Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+            }
+        })
+        .count()
+}
+
+#[test]
+fn r17_14_one_peer_cannot_starve_the_others() {
+    const FLOOD: usize = 1_500;
+    const PER_PEER: usize = 64; // src/serve/http.rs MAX_PER_PEER
+    let fx = mock_fixtures();
+    let mock = start_mock(fx.path(), &[]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let broker = idle_broker(dir.path());
+    let secret = broker.secret();
+    let services = [
+        ("mock", mock.port, "/jwk".to_string(), String::new()),
+        (
+            "broker",
+            broker.port,
+            "/profiles".to_string(),
+            format!("X-Credkit-Secret: {secret}\r\n"),
+        ),
+    ];
+    for (name, port, path, extra) in &services {
+        let idle = flood(*port, FLOOD);
+        assert!(
+            idle.len() > FLOOD / 2,
+            "{name}: only {} of {FLOOD} connections could be made",
+            idle.len()
+        );
+        // While the idle sockets are held, another peer is served at once.
+        for i in 0..10 {
+            let t0 = std::time::Instant::now();
+            let req = format!(
+                "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}Connection: close\r\n\r\n"
+            );
+            let answer = raw_request(*port, &req, Duration::from_secs(3));
+            let took = t0.elapsed();
+            match answer {
+                Ok((200, _)) => {}
+                other => panic!(
+                    "{name}: request {i} with {} idle connections from one peer open: {other:?}",
+                    idle.len()
+                ),
+            }
+            assert!(
+                took < Duration::from_secs(2),
+                "{name}: request {i} took {took:?}"
+            );
+        }
+        // The connections past the cap were closed at once; the peer keeps
+        // at most the cap.
+        // (A loaded machine may take a moment to accept them all: up to 4 s,
+        // well before the 10 s head timeout would close the rest anyway.)
+        let mut closed = 0;
+        for _ in 0..20 {
+            std::thread::sleep(Duration::from_millis(200));
+            closed = closed_by_server(&idle);
+            if idle.len() - closed <= PER_PEER {
+                break;
+            }
+        }
+        assert!(
+            idle.len() - closed <= PER_PEER,
+            "{name}: {} of the flood's connections still open (cap {PER_PEER})",
+            idle.len() - closed
+        );
+        drop(idle);
+        // Its place is given back when it goes.
+        let req = format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}Connection: close\r\n\r\n"
+        );
+        assert_eq!(
+            raw_request(*port, &req, Duration::from_secs(3)).map(|r| r.0),
+            Ok(200),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn r17_14_one_host_header_and_no_foreign_absolute_targets() {
+    let fx = mock_fixtures();
+    let mock = start_mock(fx.path(), &[]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let broker = idle_broker(dir.path());
+    let secret = broker.secret();
+    let limit = Duration::from_secs(10);
+    let (bp, mp) = (broker.port, mock.port);
+    let sh = format!("X-Credkit-Secret: {secret}\r\n");
+
+    // Broker: the baseline answers.
+    let ok =
+        format!("GET /profiles HTTP/1.1\r\nHost: 127.0.0.1:{bp}\r\n{sh}Connection: close\r\n\r\n");
+    assert_eq!(raw_request(bp, &ok, limit).map(|r| r.0), Ok(200));
+    // Two Host headers, the broker's own first: refused (the first no longer wins).
+    for hosts in [
+        format!("Host: 127.0.0.1:{bp}\r\nHost: evil.example\r\n"),
+        format!("Host: evil.example\r\nHost: 127.0.0.1:{bp}\r\n"),
+        format!("Host: 127.0.0.1:{bp}\r\nHost: 127.0.0.1:{bp}\r\n"),
+    ] {
+        let req = format!("GET /profiles HTTP/1.1\r\n{hosts}{sh}Connection: close\r\n\r\n");
+        let (st, body) = raw_request(bp, &req, limit).expect("answer");
+        assert_eq!(st, 400, "{hosts:?}: {body}");
+        assert!(body.contains("Host"), "{body}");
+    }
+    // An absolute-form target naming another host: not served, whatever Host says.
+    for (target, host) in [
+        (
+            "http://evil.example/profiles".to_string(),
+            format!("127.0.0.1:{bp}"),
+        ),
+        (
+            "http://evil.example/token/cc".to_string(),
+            "evil.example".to_string(),
+        ),
+        (
+            format!("http://127.0.0.1:{}/profiles", bp + 1),
+            format!("127.0.0.1:{bp}"),
+        ),
+        (
+            format!("https://127.0.0.1:{bp}/profiles"),
+            format!("127.0.0.1:{bp}"),
+        ),
+    ] {
+        let req = format!("GET {target} HTTP/1.1\r\nHost: {host}\r\n{sh}Connection: close\r\n\r\n");
+        let (st, body) = raw_request(bp, &req, limit).expect("answer");
+        assert_eq!(st, 421, "{target} (Host {host}): {body}");
+        assert!(!body.contains("\"profiles\""), "{body}");
+    }
+    // Naming the broker itself is the request it is (RFC 9112 §3.2.2).
+    let req = format!(
+        "GET http://127.0.0.1:{bp}/profiles HTTP/1.1\r\nHost: 127.0.0.1:{bp}\r\n{sh}Connection: close\r\n\r\n"
+    );
+    assert_eq!(raw_request(bp, &req, limit).map(|r| r.0), Ok(200));
+
+    // The look-alike (any Host is fine; one of them, and no proxying).
+    let ok = "GET /jwk HTTP/1.1\r\nHost: mock-maskinporten:7824\r\nConnection: close\r\n\r\n";
+    assert_eq!(raw_request(mp, ok, limit).map(|r| r.0), Ok(200));
+    let req =
+        "GET /jwk HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nConnection: close\r\n\r\n";
+    assert_eq!(raw_request(mp, req, limit).map(|r| r.0), Ok(400));
+    let req =
+        "GET http://evil.example/jwk HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n";
+    assert_eq!(raw_request(mp, req, limit).map(|r| r.0), Ok(421));
+    let req = format!(
+        "POST http://evil.example/token HTTP/1.1\r\nHost: 127.0.0.1:{mp}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3\r\nConnection: close\r\n\r\na=b"
+    );
+    assert_eq!(raw_request(mp, &req, limit).map(|r| r.0), Ok(421));
+    let req = format!(
+        "GET http://localhost:{mp}/jwk HTTP/1.1\r\nHost: localhost:{mp}\r\nConnection: close\r\n\r\n"
+    );
+    assert_eq!(raw_request(mp, &req, limit).map(|r| r.0), Ok(200));
+}
