@@ -212,7 +212,7 @@ pub fn hex_colon(b: &[u8]) -> String {
         .join(":")
 }
 
-fn parse_name(t: &Tlv<'_>) -> asn1::Result<Name> {
+pub(crate) fn parse_name(t: &Tlv<'_>) -> asn1::Result<Name> {
     let seq = t.expect(tag::SEQUENCE, "a Name SEQUENCE")?;
     let mut attributes = Vec::new();
     let mut r = seq.reader();

@@ -37,7 +37,10 @@ Exit status:
 /// Convert between PKCS#12, JKS, PEM, DER, JWK and JWKS, in every direction
 ///
 /// Reads everything `inspect` reads and writes the chosen entries (all by default) in the
-/// output format, keeping keys and certificates byte for byte.
+/// output format, keeping keys and certificates byte for byte. A PKCS#7 bundle becomes a PEM
+/// file, a JKS or PKCS#12 truststore (each certificate once) or a JWKS with one key per chain
+/// (x5c); a JWKS holds each key once. An empty output password is written as OpenSSL writes
+/// it (openssl `-passin pass:` and keytool `-storepass ''` both open it).
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = AFTER_HELP)]
 pub struct ConvertArgs {

@@ -12,13 +12,17 @@ Examples:
 
 Exit status:
   0  the file was read and described
-  2  it could not be read: missing, corrupt, unknown format, wrong password, unsupported algorithm";
+  2  it could not be read: missing, corrupt, unknown format, wrong password, unsupported algorithm,
+     or a format credkit names but does not read (BKS, UBER, a CRL, a CSR)";
 
 /// Show what a keystore or key file holds: entries, keys, certificates, validity and usage
 ///
-/// Reads PKCS#12 (.p12/.pfx, new AES and legacy 3DES/RC2, BER exports), JKS, JCEKS, PEM
-/// (certificates, PKCS#1/PKCS#8/SEC1 keys, encrypted keys), DER, JWK and JWKS. The format is
-/// detected from the content. For each entry it shows the alias, kind, key algorithm and
+/// Reads PKCS#12 (.p12/.pfx, new AES and legacy 3DES/RC2, BER exports, empty and NULL
+/// passwords), JKS, JCEKS, PEM (certificates, PKCS#1/PKCS#8/SEC1 keys, encrypted keys), DER,
+/// PKCS#7 certificate bundles (.p7b/.p7c: DER, BER or PEM `PKCS7`, ordered into chains), JWK
+/// and JWKS. The format is detected from the content. BouncyCastle BKS and UBER keystores,
+/// CRLs, certificate signing requests and PKCS#7 messages with no certificate are named and
+/// refused (exit 2) with the way out. For each entry it shows the alias, kind, key algorithm and
 /// size, RFC 7638 thumbprint, whether the key matches its certificate, and for each
 /// certificate the subject, issuer, serial, validity (against --now), key usage, extended
 /// key usage, policies, Norwegian organisation number, fingerprints, x5t and x5t#S256.

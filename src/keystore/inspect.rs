@@ -15,6 +15,8 @@ pub const SCHEMA: &str = "credkit.inspect/1";
 pub struct InspectReport {
     pub schema: &'static str,
     pub file: String,
+    /// `pkcs12`, `jks`, `jceks`, `pem`, `der`, `jwk`, `jwks` or `pkcs7` (a
+    /// PKCS#7 certificate bundle, DER, BER or PEM).
     pub format: Format,
     /// The moment validity was judged against.
     pub now: String,

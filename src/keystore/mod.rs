@@ -5,9 +5,11 @@ pub mod inspect;
 pub mod jks;
 pub mod jwk;
 pub mod model;
+pub mod named;
 pub mod pbe;
 pub mod pem;
 pub mod pkcs12;
+pub mod pkcs7;
 pub mod select;
 pub mod write;
 
@@ -65,6 +67,10 @@ pub enum KeystoreError {
     PasswordRequired { format: &'static str },
     #[error("unsupported {what}: {name}")]
     Unsupported { what: String, name: String },
+    /// A format credkit recognises but does not read (BKS, UBER, a CRL, a
+    /// CSR, a PKCS#7 message with no certificates): named, with the way out.
+    #[error("{detail}")]
+    NotReadable { detail: String, way_out: String },
     #[error("{what} {value} is larger than credkit accepts ({max})")]
     TooLarge { what: String, value: u64, max: u64 },
     #[error("{source} (in the \"{label}\" block on line {line})")]
@@ -92,6 +98,7 @@ impl KeystoreError {
             KeystoreError::WrongKeyPassword { .. } => "key-password-wrong",
             KeystoreError::PasswordRequired { .. } => "password-required",
             KeystoreError::Unsupported { .. } => "algorithm-unsupported",
+            KeystoreError::NotReadable { .. } => "input-format-unsupported",
             KeystoreError::TooLarge { .. } => "input-too-large",
             KeystoreError::InBlock { source, .. } => source.id(),
             KeystoreError::Key(KeyError::Unsupported { .. }) => "algorithm-unsupported",
@@ -111,6 +118,19 @@ impl KeystoreError {
 
     /// Advice for the user.
     pub fn hint(&self) -> Option<String> {
+        match self {
+            KeystoreError::NotReadable { way_out, .. } => return Some(way_out.clone()),
+            KeystoreError::InBlock { source, .. } => return source.hint(),
+            // A key type is not an encryption scheme: re-encrypting the file
+            // cannot help.
+            KeystoreError::Key(KeyError::Unsupported { .. }) => return Some(KEY_TYPE_HINT.into()),
+            KeystoreError::Unsupported { what, .. }
+                if what.contains("curve") || what.contains("key type") =>
+            {
+                return Some(KEY_TYPE_HINT.into());
+            }
+            _ => {}
+        }
         let pw = "give the password with --password-file PATH, --password-env VAR or \
                   --password-stdin, or set CREDKIT_PASSWORD";
         Some(match self.id() {
@@ -124,7 +144,8 @@ impl KeystoreError {
                  --key-password-file, --key-password-env or --key-password-stdin"
                 .into(),
             "input-unknown-format" => "credkit reads PKCS#12 (.p12/.pfx), JKS, JCEKS, PEM, \
-                 DER, JWK and JWKS; check that this is the file you meant"
+                 DER, PKCS#7 certificate bundles (.p7b), JWK and JWKS; check that this is the \
+                 file you meant"
                 .into(),
             "input-invalid" => "the file is damaged or was edited by hand: get a fresh copy \
                  from where it came from"
@@ -147,6 +168,10 @@ impl KeystoreError {
         })
     }
 }
+
+/// The hint for a key credkit cannot use (never the re-encryption one).
+const KEY_TYPE_HINT: &str = "credkit uses RSA, EC (P-256, P-384, P-521) and Ed25519 keys; \
+     this key type cannot be used here. Open an issue with the algorithm name if you need it";
 
 /// What the input starts with, for an "unknown format" message.
 fn describe_unknown(data: &[u8]) -> String {
@@ -192,10 +217,7 @@ pub fn load(
     if let Some(kind) = jks::is_java_store(data) {
         let store_password = store_pw.get()?;
         let key_password = key_pw.get_explicit()?;
-        let label = match kind {
-            jks::JavaStoreKind::Jks => "JKS",
-            jks::JavaStoreKind::Jceks => "JCEKS",
-        };
+        let label = label(kind);
         let map = |e: jks::JksError| match e {
             jks::JksError::IntegrityCheckFailed => KeystoreError::WrongPassword {
                 what: format!("{label} integrity check"),
@@ -223,6 +245,9 @@ pub fn load(
             Err(e) => return Err(map(e).into()),
         }
     }
+    if let Some(refusal) = named::bouncycastle(data) {
+        return Err(refusal.into());
+    }
     if pkcs12::looks_like(data) {
         if store_pw.has_explicit() {
             let pw = store_pw.get()?;
@@ -247,6 +272,12 @@ pub fn load(
         let text = String::from_utf8_lossy(data);
         let mut ask = || store_pw.get();
         return pem::read(&text, &mut ask);
+    }
+    if pkcs7::looks_like(data) {
+        return Ok(pkcs7::read(data)?);
+    }
+    if let Some(refusal) = named::signed_object(data) {
+        return Err(refusal.into());
     }
     if pem::looks_like_der(data) {
         let mut ask = || store_pw.get();
@@ -346,4 +377,90 @@ fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
         store.entries.push(e);
     }
     store
+        .notes
+        .extend(duplicate_alias_notes(&store.entries, label(kind)));
+    store
+}
+
+fn label(kind: jks::JavaStoreKind) -> &'static str {
+    match kind {
+        jks::JavaStoreKind::Jks => "JKS",
+        jks::JavaStoreKind::Jceks => "JCEKS",
+    }
+}
+
+/// Java keeps one entry per alias (compared without case): when a file
+/// holds an alias twice, keytool and Java load only the last of them.
+fn duplicate_alias_notes(entries: &[Entry], format: &str) -> Vec<String> {
+    // alias (lower case) -> (first position, count, last position)
+    let mut seen: std::collections::HashMap<String, (usize, usize, usize)> =
+        std::collections::HashMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        if let Some(a) = &e.alias {
+            let s = seen.entry(a.to_lowercase()).or_insert((i, 0, i));
+            s.1 += 1;
+            s.2 = i;
+        }
+    }
+    let mut dups: Vec<(String, (usize, usize, usize))> =
+        seen.into_iter().filter(|(_, (_, n, _))| *n > 1).collect();
+    dups.sort_by_key(|(_, (first, _, _))| *first);
+    dups.into_iter()
+        .map(|(a, (_, count, last))| {
+            format!(
+                "the alias \"{a}\" appears {count} times in this {format} file; keytool \
+                 and Java load only the last of them (entry {} here)",
+                last + 1
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: an unsupported key type got the "convert the file … to
+    /// PBES2/AES" hint, which cannot help.
+    #[test]
+    fn unsupported_keys_never_get_the_reencryption_hint() {
+        let key = KeystoreError::Key(KeyError::Unsupported { name: "DSA".into() });
+        let in_block = KeystoreError::InBlock {
+            label: "PRIVATE KEY".into(),
+            line: 1,
+            source: Box::new(KeystoreError::Key(KeyError::Unsupported {
+                name: "X448".into(),
+            })),
+        };
+        let curve = KeystoreError::Unsupported {
+            what: "JWK curve".into(),
+            name: "\"secp256k1\"".into(),
+        };
+        for e in [key, in_block, curve] {
+            assert_eq!(e.id(), "algorithm-unsupported");
+            let hint = e.hint().unwrap_or_default();
+            assert!(!hint.contains("PBES2"), "{e}: {hint}");
+            assert!(hint.contains("Ed25519"), "{e}: {hint}");
+        }
+        // An encryption scheme still gets it.
+        let pbe = KeystoreError::Unsupported {
+            what: "encryption algorithm".into(),
+            name: "RC4".into(),
+        };
+        assert!(pbe.hint().unwrap_or_default().contains("PBES2"));
+    }
+
+    #[test]
+    fn duplicate_aliases_are_counted_without_case() {
+        let mut entries = Vec::new();
+        for a in ["ca", "leaf", "CA", "ca"] {
+            let mut e = Entry::new(EntryKind::TrustedCertificate);
+            e.alias = Some(a.into());
+            entries.push(e);
+        }
+        let notes = duplicate_alias_notes(&entries, "JKS");
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("\"ca\" appears 3 times"), "{notes:?}");
+        assert!(notes[0].contains("(entry 4 here)"), "{notes:?}");
+    }
 }

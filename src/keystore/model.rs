@@ -16,6 +16,8 @@ pub enum Format {
     Der,
     Jwk,
     Jwks,
+    /// A PKCS#7 / CMS certificate bundle (.p7b, .p7c; DER, BER or PEM).
+    Pkcs7,
 }
 
 impl Format {
@@ -28,6 +30,7 @@ impl Format {
             Format::Der => "DER",
             Format::Jwk => "JWK",
             Format::Jwks => "JWKS",
+            Format::Pkcs7 => "PKCS#7 certificate bundle",
         }
     }
 }
@@ -126,6 +129,44 @@ pub struct Pkcs12Protection {
     pub unencrypted_content: bool,
     /// The file used BER (indefinite lengths); it was read as DER.
     pub ber: bool,
+    /// Set when the file was opened with no password or an empty one: which
+    /// of RFC 7292's two encodings of the empty password opened each part.
+    /// `null` when a non-empty password was used.
+    pub empty_password: Option<EmptyPasswordReport>,
+}
+
+/// How the empty password was encoded for the PKCS#12 key derivation.
+/// OpenSSL writes the empty string; Windows, .NET and Java may write NULL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmptyPasswordEncoding {
+    /// The BMPString "" with its terminator: two zero bytes
+    /// (`openssl pkcs12 -export -passout pass:`).
+    EmptyString,
+    /// No password bytes at all: a NULL password.
+    Null,
+}
+
+impl EmptyPasswordEncoding {
+    pub fn label(self) -> &'static str {
+        match self {
+            EmptyPasswordEncoding::EmptyString => "empty string (00 00)",
+            EmptyPasswordEncoding::Null => "NULL (no bytes)",
+        }
+    }
+}
+
+/// Which encoding of the empty password opened the MAC and each encrypted
+/// part of a PKCS#12 file. The lists line up with
+/// [`Pkcs12Protection::certificates`] and [`Pkcs12Protection::keys`]; an
+/// element is `null` for a PBES2 part, whose PBKDF2 reads both encodings as
+/// no bytes.
+#[derive(Debug, Clone, Serialize, Default, PartialEq, Eq)]
+pub struct EmptyPasswordReport {
+    /// `null` when the file has no MAC.
+    pub mac: Option<EmptyPasswordEncoding>,
+    pub certificates: Vec<Option<EmptyPasswordEncoding>>,
+    pub keys: Vec<Option<EmptyPasswordEncoding>>,
 }
 
 /// The PKCS#12 integrity MAC.

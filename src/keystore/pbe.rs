@@ -587,15 +587,40 @@ pub fn decrypt(
 
 /// Decrypt an EncryptedPrivateKeyInfo (PKCS#8) to PrivateKeyInfo DER.
 pub fn decrypt_pkcs8(der: &[u8], password: &str) -> Result<Vec<u8>, PbeError> {
+    decrypt_pkcs8_with(der, password, None)
+}
+
+/// [`decrypt_pkcs8`] with the PKCS#12 KDF input forced (see [`decrypt`]).
+/// The result must parse as one DER SEQUENCE: a wrong password that
+/// survives the padding check by chance gives garbage, refused here.
+pub fn decrypt_pkcs8_with(
+    der: &[u8],
+    password: &str,
+    bmp_override: Option<&[u8]>,
+) -> Result<Vec<u8>, PbeError> {
     let outer = asn1::parse_single(der)?.expect(tag::SEQUENCE, "an EncryptedPrivateKeyInfo")?;
     let mut r = outer.reader();
     let (alg, params) = read_algorithm(&mut r)?;
     let data = r.expect(tag::OCTET_STRING, "the encrypted key")?.content;
-    let out = decrypt(&alg, params.as_ref(), password, None, data)?;
-    if out.first() != Some(&tag::SEQUENCE) {
+    let out = decrypt(&alg, params.as_ref(), password, bmp_override, data)?;
+    if out.first() != Some(&tag::SEQUENCE) || asn1::parse_single(&out).is_err() {
         return Err(PbeError::Decrypt);
     }
     Ok(out)
+}
+
+/// The algorithm an EncryptedPrivateKeyInfo is protected with (its OID).
+pub fn pkcs8_algorithm(der: &[u8]) -> Result<String, PbeError> {
+    let outer = asn1::parse_single(der)?.expect(tag::SEQUENCE, "an EncryptedPrivateKeyInfo")?;
+    let mut r = outer.reader();
+    Ok(read_algorithm(&mut r)?.0)
+}
+
+/// Does this encryption algorithm derive its key with the PKCS#12 KDF
+/// (RFC 7292 appendix B)? Only those read the password as a BMPString, and
+/// so only those tell the empty password (`00 00`) from a NULL one (no bytes).
+pub fn uses_pkcs12_kdf(alg: &str) -> bool {
+    alg.starts_with("1.2.840.113549.1.12.1.")
 }
 
 /// Describe an EncryptedPrivateKeyInfo's protection.

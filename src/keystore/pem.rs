@@ -219,32 +219,78 @@ pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, crate::e
                 .map_err(|e| at(KeystoreError::Key(e)))?;
                 keys.push((key, prot));
             }
-            "ENCRYPTED PRIVATE KEY" => {
-                let info = pbe::describe_pkcs8(&b.der).map_err(|e| at(pem_pbe_err(e)))?;
-                let pw = need_password(password, "PKCS#8")?;
-                let plain = pbe::decrypt_pkcs8(&b.der, &pw).map_err(|e| at(pem_pbe_err(e)))?;
-                let key = PrivateKey::from_pkcs8(&plain).map_err(|_| {
-                    at(KeystoreError::WrongPassword {
-                        what: "encrypted PKCS#8 key".into(),
-                    })
-                })?;
-                keys.push((key, info.to_string()));
-            }
+            "ENCRYPTED PRIVATE KEY" => keys.push(open_pkcs8(&b.der, password, at)?),
             "PUBLIC KEY" => {
                 publics.push(PublicKey::from_spki(&b.der).map_err(|e| at(KeystoreError::Key(e)))?)
             }
             "RSA PUBLIC KEY" => publics
                 .push(PublicKey::from_pkcs1_public(&b.der).map_err(|e| at(KeystoreError::Key(e)))?),
             "EC PARAMETERS" => {}
+            "PKCS7" | "CMS" => {
+                let bundle = super::pkcs7::read_bundle(&b.der).map_err(at)?;
+                certs.extend(bundle.certificates);
+                notes.extend(bundle.notes);
+            }
             other => notes.push(format!(
                 "skipped a \"{other}\" block on line {} (not a key or certificate)",
                 b.line
             )),
         }
     }
+    if keys.is_empty()
+        && certs.is_empty()
+        && publics.is_empty()
+        && let Some(refusal) = super::named::pem_blocks(&blocks)
+    {
+        return Err(refusal.into());
+    }
+    if blocks
+        .iter()
+        .all(|b| matches!(b.label.as_str(), "PKCS7" | "CMS"))
+    {
+        return Ok(super::pkcs7::store_from(super::pkcs7::Bundle {
+            certificates: certs,
+            notes,
+        }));
+    }
     let mut store = assemble(Format::Pem, keys, certs, publics);
     store.notes.extend(notes);
     Ok(store)
+}
+
+/// Decrypt an encrypted PKCS#8 key (EncryptedPrivateKeyInfo DER). With no
+/// password given, the empty one is tried, as for PKCS#12 and JKS. Returns
+/// the key and how it was protected.
+fn open_pkcs8(
+    der: &[u8],
+    password: &mut PasswordFn<'_>,
+    at: impl Fn(KeystoreError) -> crate::error::Error,
+) -> Result<(PrivateKey, String), crate::error::Error> {
+    let info = pbe::describe_pkcs8(der).map_err(|e| at(pem_pbe_err(e)))?;
+    let (plain, how) = match password()? {
+        Some(pw) => (
+            pbe::decrypt_pkcs8(der, &pw).map_err(|e| at(pem_pbe_err(e)))?,
+            info.to_string(),
+        ),
+        None => match pbe::decrypt_pkcs8(der, "") {
+            Ok(plain) => (plain, format!("{info}, empty password")),
+            Err(pbe::PbeError::Decrypt) => {
+                return Err(at(KeystoreError::PasswordRequired {
+                    format: "encrypted PKCS#8",
+                }));
+            }
+            Err(e) => return Err(at(pem_pbe_err(e))),
+        },
+    };
+    let key = PrivateKey::from_pkcs8(&plain).map_err(|e| match e {
+        // The password was right (the plaintext is a DER structure), the key
+        // type is one credkit does not use: say so, not "wrong password".
+        crate::key::KeyError::Unsupported { .. } => at(KeystoreError::Key(e)),
+        _ => at(KeystoreError::WrongPassword {
+            what: "encrypted PKCS#8 key".into(),
+        }),
+    })?;
+    Ok((key, how))
 }
 
 fn pem_pbe_err(e: pbe::PbeError) -> KeystoreError {
@@ -403,18 +449,8 @@ pub fn read_der(data: &[u8], password: &mut PasswordFn<'_>) -> Result<Store, cra
             ))
         }
         DerKind::EncryptedPkcs8 => {
-            let info = pbe::describe_pkcs8(data).map_err(pem_pbe_err)?;
-            let pw = need_password(password, "PKCS#8")?;
-            let plain = pbe::decrypt_pkcs8(data, &pw).map_err(pem_pbe_err)?;
-            let k = PrivateKey::from_pkcs8(&plain).map_err(|_| KeystoreError::WrongPassword {
-                what: "encrypted PKCS#8 key".into(),
-            })?;
-            Ok(assemble(
-                Format::Der,
-                vec![(k, info.to_string())],
-                vec![],
-                vec![],
-            ))
+            let key = open_pkcs8(data, password, crate::error::Error::from)?;
+            Ok(assemble(Format::Der, vec![key], vec![], vec![]))
         }
         DerKind::Pkcs1 => {
             let k = PrivateKey::from_pkcs1(data).map_err(KeystoreError::Key)?;

@@ -2,7 +2,10 @@
 //! MAC or encryption, trust-only stores, BER input, and non-ASCII passwords.
 
 use super::KeystoreError;
-use super::model::{Entry, EntryKind, Format, MacInfo, Pkcs12Protection, Store};
+use super::model::{
+    EmptyPasswordEncoding, EmptyPasswordReport, Entry, EntryKind, Format, MacInfo,
+    Pkcs12Protection, Store,
+};
 use super::pbe::{self, HashAlg, PbeError};
 use crate::asn1::{self, Tlv, tag};
 use crate::cert::{Certificate, chain};
@@ -77,6 +80,10 @@ struct Parsed {
     protection: Pkcs12Protection,
     /// Key-derivation iterations spent so far (see [`MAX_TOTAL_ITERATIONS`]).
     iterations_spent: u64,
+    /// With an empty password: which encoding opened each encrypted part.
+    empty_password: EmptyPasswordReport,
+    /// The encoding that opened the MAC (or the last part), tried first.
+    bmp_hint: Option<Vec<u8>>,
 }
 
 impl Parsed {
@@ -189,13 +196,28 @@ fn pbe_err(e: PbeError, what: &str) -> KeystoreError {
     }
 }
 
-/// The password candidates: for an empty password OpenSSL may have used
-/// either a BMP string of just the terminator, or no bytes at all.
-fn bmp_candidates(password: &str) -> Vec<Vec<u8>> {
+/// The password candidates: RFC 7292 lets an empty password be either the
+/// BMPString "" with its terminator (two zero bytes, what OpenSSL writes) or
+/// no bytes at all (a NULL password: Windows, .NET, Java). Both are tried,
+/// for the MAC and for each encrypted part separately, `first` first.
+fn bmp_candidates(password: &str, first: Option<&[u8]>) -> Vec<Vec<u8>> {
     if password.is_empty() {
-        vec![vec![0, 0], Vec::new()]
+        let mut v = vec![vec![0, 0], Vec::new()];
+        if first == Some(&[][..]) {
+            v.reverse();
+        }
+        v
     } else {
         vec![pbe::bmp_password(password)]
+    }
+}
+
+/// Which encoding of the empty password these KDF input bytes are.
+fn encoding_of(bmp: &[u8]) -> EmptyPasswordEncoding {
+    if bmp.is_empty() {
+        EmptyPasswordEncoding::Null
+    } else {
+        EmptyPasswordEncoding::EmptyString
     }
 }
 
@@ -264,7 +286,7 @@ pub fn read(data: &[u8], password: Option<&str>) -> Result<Store, KeystoreError>
         None => 0,
     };
     let mac_iterations = if mac_iterations <= pbe::MAX_ITERATIONS {
-        let total = mac_iterations.saturating_mul(bmp_candidates(given).len() as u64);
+        let total = mac_iterations.saturating_mul(bmp_candidates(given, None).len() as u64);
         spend(0, declared_iterations(&auth_bytes, total))?;
         total
     } else {
@@ -288,7 +310,7 @@ pub fn read(data: &[u8], password: Option<&str>) -> Result<Store, KeystoreError>
             }
         }
     }
-    let parsed = parse_auth_safe(
+    let mut parsed = parse_auth_safe(
         &auth_bytes,
         given,
         bmp_used.as_deref(),
@@ -296,6 +318,13 @@ pub fn read(data: &[u8], password: Option<&str>) -> Result<Store, KeystoreError>
         password,
         mac_iterations,
     )?;
+    let protected = parsed.protection.mac.is_some()
+        || !parsed.protection.certificates.is_empty()
+        || !parsed.protection.keys.is_empty();
+    if given.is_empty() && protected {
+        parsed.empty_password.mac = bmp_used.as_deref().map(encoding_of);
+        parsed.protection.empty_password = Some(parsed.empty_password.clone());
+    }
     Ok(assemble(parsed))
 }
 
@@ -362,7 +391,7 @@ fn verify_mac(
         salt_length: salt.len(),
         verified: false,
     };
-    for bmp in bmp_candidates(password) {
+    for bmp in bmp_candidates(password, None) {
         let key = pbe::pkcs12_kdf(hash, 3, &bmp, salt, iterations as u32, hash.output_len());
         if hash.hmac(&key, auth_bytes) == expected {
             info.verified = true;
@@ -386,12 +415,16 @@ fn parse_auth_safe(
         secrets: Vec::new(),
         protection,
         iterations_spent: mac_iterations,
+        empty_password: EmptyPasswordReport::default(),
+        bmp_hint: bmp.map(<[u8]>::to_vec),
     };
     let seq = asn1::parse_single(auth_bytes)
         .and_then(|t| t.expect(tag::SEQUENCE, "an AuthenticatedSafe SEQUENCE"))
         .map_err(malformed)?;
     let mut r = seq.reader();
+    let mut index = 0usize;
     while !r.is_empty() {
+        index += 1;
         let ci = r
             .expect(tag::SEQUENCE, "a ContentInfo")
             .map_err(malformed)?;
@@ -406,7 +439,11 @@ fn parse_auth_safe(
                 parse_safe_contents(&bytes, password, &mut parsed, 0, true)?;
             }
             oid::ENCRYPTED_DATA => {
-                let Some(ed) = content else { continue };
+                // openssl refuses this too; reading on would show an empty
+                // keystore where the file meant to hold something.
+                let Some(ed) = content else {
+                    return Err(empty_section(index));
+                };
                 let mut er = ed
                     .expect(tag::SEQUENCE, "EncryptedData")
                     .map_err(malformed)?
@@ -419,8 +456,11 @@ fn parse_auth_safe(
                 let _ct = ecr.expect(tag::OID, "a content type").map_err(malformed)?;
                 let (alg, params) = read_algorithm(&mut ecr).map_err(malformed)?;
                 let info = pbe::describe(&alg, params.as_ref()).map_err(|e| pbe_err(e, ""))?;
-                parsed.spend(info.iterations)?;
+                let iterations = info.iterations;
                 parsed.protection.certificates.push(info);
+                if ecr.is_empty() {
+                    return Err(empty_section(index));
+                }
                 let enc = match ecr.read().map_err(malformed)? {
                     t if t.tag == 0x80 => t.content.to_vec(),
                     t if t.tag == 0xa0 => {
@@ -440,24 +480,22 @@ fn parse_auth_safe(
                         }));
                     }
                 };
-                let plain = pbe::decrypt(&alg, params.as_ref(), password, bmp, &enc).map_err(
-                    |e| match (e, given) {
-                        (PbeError::Decrypt, None) => {
-                            KeystoreError::PasswordRequired { format: "PKCS#12" }
-                        }
-                        (e, _) => pbe_err(e, "PKCS#12 certificate bag"),
+                let (plain, used) = with_candidates(
+                    &mut parsed,
+                    password,
+                    &alg,
+                    iterations,
+                    Some(given),
+                    "PKCS#12 certificate bag",
+                    |bmp| {
+                        let plain = pbe::decrypt(&alg, params.as_ref(), password, bmp, &enc)?;
+                        // A wrong password can survive the padding check by
+                        // chance (1 in 256 for RC2-40); garbage then fails to parse.
+                        asn1::parse_single(&plain).map_err(|_| PbeError::Decrypt)?;
+                        Ok(plain)
                     },
                 )?;
-                // A wrong password can survive the padding check by chance
-                // (1 in 256 for RC2-40); garbage then fails to parse.
-                if asn1::parse_single(&plain).is_err() {
-                    return Err(match given {
-                        None => KeystoreError::PasswordRequired { format: "PKCS#12" },
-                        Some(_) => KeystoreError::WrongPassword {
-                            what: "PKCS#12 certificate bag".into(),
-                        },
-                    });
-                }
+                parsed.empty_password.certificates.push(used);
                 parse_safe_contents(&plain, password, &mut parsed, 0, false)?;
             }
             oid::ENVELOPED_DATA => {
@@ -475,6 +513,58 @@ fn parse_auth_safe(
         }
     }
     Ok(parsed)
+}
+
+/// An EncryptedData section with nothing in it.
+fn empty_section(index: usize) -> KeystoreError {
+    KeystoreError::Invalid {
+        format: "PKCS#12",
+        detail: format!(
+            "encrypted section {index} of the authenticated safe has no content (openssl \
+             refuses such a file too)"
+        ),
+    }
+}
+
+/// Decrypt one encrypted part. A PKCS#12-KDF part with an empty password
+/// is tried with both encodings of it, the one that worked last first;
+/// each try is accounted for before it is made. Returns the plaintext and,
+/// for an empty password and a PKCS#12-KDF part, the encoding that opened it.
+#[allow(clippy::too_many_arguments)]
+fn with_candidates<T>(
+    parsed: &mut Parsed,
+    password: &str,
+    alg: &str,
+    iterations: u64,
+    given: Option<Option<&str>>,
+    what: &str,
+    mut attempt: impl FnMut(Option<&[u8]>) -> Result<T, PbeError>,
+) -> Result<(T, Option<EmptyPasswordEncoding>), KeystoreError> {
+    let wrong = |e: PbeError| match (e, given) {
+        (PbeError::Decrypt, Some(None)) => KeystoreError::PasswordRequired { format: "PKCS#12" },
+        (e, _) => pbe_err(e, what),
+    };
+    if !(password.is_empty() && pbe::uses_pkcs12_kdf(alg)) {
+        parsed.spend(iterations)?;
+        return Ok((attempt(None).map_err(wrong)?, None));
+    }
+    let mut last = PbeError::Decrypt;
+    for bmp in bmp_candidates(password, parsed.bmp_hint.as_deref()) {
+        parsed.spend(iterations)?;
+        match attempt(Some(&bmp)) {
+            Ok(v) => {
+                let enc = encoding_of(&bmp);
+                parsed.bmp_hint = Some(bmp);
+                return Ok((v, Some(enc)));
+            }
+            Err(PbeError::Decrypt) => {}
+            Err(e) => {
+                last = e;
+                break;
+            }
+        }
+    }
+    Err(wrong(last))
 }
 
 fn parse_attrs(set: &Tlv<'_>) -> asn1::Result<Attrs> {
@@ -549,9 +639,17 @@ fn parse_safe_contents(
             }
             oid::SHROUDED_KEY_BAG => {
                 let info = pbe::describe_pkcs8(value.raw).map_err(|e| pbe_err(e, ""))?;
-                parsed.spend(info.iterations)?;
-                let pkcs8 = pbe::decrypt_pkcs8(value.raw, password)
-                    .map_err(|e| pbe_err(e, "PKCS#12 key bag"))?;
+                let alg = pbe::pkcs8_algorithm(value.raw).map_err(|e| pbe_err(e, ""))?;
+                let (pkcs8, used) = with_candidates(
+                    parsed,
+                    password,
+                    &alg,
+                    info.iterations,
+                    None,
+                    "PKCS#12 key bag",
+                    |bmp| pbe::decrypt_pkcs8_with(value.raw, password, bmp),
+                )?;
+                parsed.empty_password.keys.push(used);
                 let key = PrivateKey::from_pkcs8(&pkcs8).map_err(KeystoreError::Key)?;
                 parsed.keys.push(KeyBag {
                     key: Some(key),

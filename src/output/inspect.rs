@@ -43,6 +43,9 @@ impl Render for InspectReport {
             for k in dedup(&p.keys) {
                 let _ = writeln!(out, "  keys:         {k}");
             }
+            if let Some(ep) = &p.empty_password {
+                let _ = writeln!(out, "  password:     empty; {}", empty_password(ep));
+            }
             if p.unencrypted_content {
                 let _ = writeln!(
                     out,
@@ -57,6 +60,31 @@ impl Render for InspectReport {
             out.push('\n');
             render_entry(e, out);
         }
+    }
+}
+
+/// Which encoding of the empty password opened each part, e.g. "MAC as
+/// NULL (no bytes), certificates as empty string (00 00), keys as NULL (no bytes)".
+fn empty_password(ep: &crate::keystore::model::EmptyPasswordReport) -> String {
+    use crate::keystore::model::EmptyPasswordEncoding as E;
+    let list = |v: &[Option<E>]| -> Option<String> {
+        let labels = dedup(&v.iter().flatten().map(|e| e.label()).collect::<Vec<_>>());
+        (!labels.is_empty()).then(|| labels.join(" and "))
+    };
+    let mut parts = Vec::new();
+    if let Some(m) = ep.mac {
+        parts.push(format!("MAC as {}", m.label()));
+    }
+    if let Some(c) = list(&ep.certificates) {
+        parts.push(format!("certificates as {c}"));
+    }
+    if let Some(k) = list(&ep.keys) {
+        parts.push(format!("keys as {k}"));
+    }
+    if parts.is_empty() {
+        "no part uses the PKCS#12 key derivation, so its two encodings do not matter".into()
+    } else {
+        format!("opened {}", parts.join(", "))
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod check;
 mod cli;
+mod containers;
 mod convert;
 mod hostile;
 mod inspect_errors;

@@ -2,7 +2,7 @@
 //! hostile input, see shared/reference/crates.md). Keys use the JKS key
 //! protector; the file ends with the SHA-1 "Mighty Aphrodite" digest.
 
-use super::{Output, WriteError, WriteOptions, Written, alias_or_default};
+use super::{Output, WriteError, WriteOptions, Written, alias_or_default, key_less_certs};
 use crate::asn1::{self, tag};
 use crate::keystore::model::{Entry, EntryKind};
 use crate::keystore::pbe;
@@ -94,6 +94,7 @@ pub fn write(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteErro
     let mut notes = Vec::new();
     let mut body = Vec::new();
     let mut aliases: Vec<String> = Vec::new();
+    let mut written: Vec<Vec<u8>> = Vec::new();
     let mut private = false;
     for (i, e) in entries.iter().enumerate() {
         let original = alias_or_default(e, i);
@@ -138,8 +139,7 @@ pub fn write(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteErro
             }
             EntryKind::TrustedCertificate | EntryKind::Certificate => {
                 // Each certificate of a loose chain becomes its own trusted entry.
-                let n = if opts.leaf_only { 1 } else { e.chain.len() };
-                for (j, c) in e.chain.iter().take(n).enumerate() {
+                for (j, c) in key_less_certs(e, opts, &mut written) {
                     let a = if j == 0 {
                         alias.clone()
                     } else {

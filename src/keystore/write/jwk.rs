@@ -123,6 +123,42 @@ pub fn entry_jwk(
     Ok(m)
 }
 
+/// One JWK per key: entries that share a public key (a key entry and a
+/// trusted entry of the same certificate) are written once, by RFC 7638
+/// thumbprint, keeping the entry with the private key (else the first).
+fn dedup_by_thumbprint<'a>(
+    candidates: Vec<(usize, &'a Entry)>,
+    notes: &mut Vec<String>,
+) -> Vec<(usize, &'a Entry)> {
+    let mut kept: Vec<(usize, &'a Entry)> = Vec::new();
+    let mut prints: Vec<Option<String>> = Vec::new();
+    for (i, e) in candidates {
+        let print = e.public().and_then(PublicKey::jwk_thumbprint);
+        let Some(at) = print
+            .as_ref()
+            .and_then(|p| prints.iter().position(|q| q.as_ref() == Some(p)))
+        else {
+            kept.push((i, e));
+            prints.push(print);
+            continue;
+        };
+        let (j, first) = kept[at];
+        let (keep, drop) = if e.private_key.is_some() && first.private_key.is_none() {
+            kept[at] = (i, e);
+            ((i, e), (j, first))
+        } else {
+            ((j, first), (i, e))
+        };
+        notes.push(format!(
+            "\"{}\" holds the same key as \"{}\" (RFC 7638 thumbprint {}): written once",
+            alias_or_default(drop.1, drop.0),
+            alias_or_default(keep.1, keep.0),
+            print.unwrap_or_default()
+        ));
+    }
+    kept
+}
+
 /// Write one JWK (exactly one entry) or a JWKS (all entries with a key).
 pub fn write(entries: &[Entry], opts: &WriteOptions, set: bool) -> Result<Output, WriteError> {
     let mut notes = Vec::new();
@@ -147,6 +183,7 @@ pub fn write(entries: &[Entry], opts: &WriteOptions, set: bool) -> Result<Output
             keep
         })
         .collect();
+    let candidates = dedup_by_thumbprint(candidates, &mut notes);
     if !set && candidates.len() > 1 {
         return Err(WriteError::Ambiguous {
             detail: format!(

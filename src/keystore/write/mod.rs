@@ -203,6 +203,29 @@ pub fn alias_or_default(e: &Entry, index: usize) -> String {
         })
 }
 
+/// The certificates a key-less entry (a trusted certificate, a loose chain,
+/// a PKCS#7 bundle's chain) contributes to a keystore or PEM file, with their
+/// positions in its chain: the chain (only the leaf with `leaf_only`),
+/// without the CA certificates an earlier entry already wrote (chains of one
+/// bundle share their CAs; a truststore holds each once). `written` collects
+/// what was written.
+pub fn key_less_certs<'a>(
+    e: &'a Entry,
+    opts: &WriteOptions,
+    written: &mut Vec<Vec<u8>>,
+) -> Vec<(usize, &'a crate::cert::Certificate)> {
+    let n = if opts.leaf_only { 1 } else { e.chain.len() };
+    let mut out = Vec::new();
+    for (j, c) in e.chain.iter().take(n).enumerate() {
+        if j > 0 && written.contains(&c.der) {
+            continue;
+        }
+        written.push(c.der.clone());
+        out.push((j, c));
+    }
+    out
+}
+
 /// The result of a write: files and remarks for the user.
 #[derive(Debug, Clone, Default)]
 pub struct Output {

@@ -1,7 +1,7 @@
 //! PEM and DER writers. Keys are PKCS#8, encrypted (PBES2, AES-256-CBC) unless
 //! the caller asks for clear text.
 
-use super::{Output, Parts, WriteError, WriteOptions, Written, alias_or_default};
+use super::{Output, Parts, WriteError, WriteOptions, Written, alias_or_default, key_less_certs};
 use crate::keystore::model::{Entry, EntryKind};
 use crate::keystore::pbe::{self, Protection};
 use base64::Engine;
@@ -118,6 +118,7 @@ pub fn write_pem(
     let mut text = String::new();
     let mut private = false;
     let mut aliases = Vec::new();
+    let mut written: Vec<Vec<u8>> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         let alias = alias_or_default(e, i);
         let before = text.len();
@@ -135,9 +136,15 @@ pub fn write_pem(
             }
         }
         if opts.parts != Parts::KeyOnly {
-            let n = if opts.leaf_only { 1 } else { e.chain.len() };
-            for c in e.chain.iter().take(n) {
-                text.push_str(&pem_block("CERTIFICATE", &c.der));
+            if e.kind == EntryKind::PrivateKey {
+                let n = if opts.leaf_only { 1 } else { e.chain.len() };
+                for c in e.chain.iter().take(n) {
+                    text.push_str(&pem_block("CERTIFICATE", &c.der));
+                }
+            } else {
+                for (_, c) in key_less_certs(e, opts, &mut written) {
+                    text.push_str(&pem_block("CERTIFICATE", &c.der));
+                }
             }
         }
         if e.kind == EntryKind::Secret {

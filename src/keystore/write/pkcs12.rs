@@ -4,7 +4,7 @@
 //! openssl 3 and keytool 17 without extra flags; legacy mode (3DES, SHA-1 MAC)
 //! is for Java 8 and Windows Server 2016.
 
-use super::{Output, WriteError, WriteOptions, Written, alias_or_default};
+use super::{Output, WriteError, WriteOptions, Written, alias_or_default, key_less_certs};
 use crate::asn1::{self, encode_u64, oid, seq, tag};
 use crate::keystore::model::{Entry, EntryKind};
 use crate::keystore::pbe::{self, HashAlg};
@@ -121,12 +121,24 @@ pub fn write(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteErro
                 }
             }
             EntryKind::TrustedCertificate | EntryKind::Certificate => {
-                for c in &e.chain {
+                // Each certificate of a loose chain is its own trusted entry,
+                // named as in the JKS writer (Java keeps one per friendlyName).
+                for (j, c) in key_less_certs(e, opts, &mut written_certs) {
+                    let name = if j == 0 {
+                        alias.clone()
+                    } else {
+                        format!("{alias}-{j}")
+                    };
+                    if j > 0 && aliases.contains(&name) {
+                        return Err(WriteError::DuplicateAlias {
+                            format: "PKCS#12",
+                            alias: name,
+                        });
+                    }
                     let trust = attribute(ORACLE_TRUSTED_KEY_USAGE, oid(ANY_EKU));
-                    cert_bags.push(cert_bag(&c.der, vec![friendly_name(&alias), trust]));
-                    written_certs.push(c.der.clone());
-                    if opts.leaf_only {
-                        break;
+                    cert_bags.push(cert_bag(&c.der, vec![friendly_name(&name), trust]));
+                    if j > 0 {
+                        aliases.push(name);
                     }
                 }
             }
