@@ -10,7 +10,7 @@ use crate::error::{Error, Result, exit};
 use crate::jwt::decode::Profile;
 use crate::jwt::jws::Signer;
 use crate::jwt::mint::{self, Env, HeaderChoice, MintOptions};
-use crate::keystore::{self, EntryKind, Store};
+use crate::keystore::{self, Store};
 use crate::oauth::cache::{self, CacheKey, Cached};
 use crate::oauth::config::{self, KeySource, Secret, Settings};
 use crate::oauth::diagnose::{self, Context};
@@ -143,19 +143,13 @@ fn load_key(src: &KeySource, s: &Settings, a: &TokenArgs) -> Result<(Store, Stri
     Ok((store, label))
 }
 
-/// The entry that signs: --alias, else the only private key.
-fn pick_entry<'a>(store: &'a Store, alias: Option<&str>) -> Option<&'a keystore::Entry> {
-    match alias {
-        Some(a) => store.entries.iter().find(|e| e.alias.as_deref() == Some(a)),
-        None => {
-            let keys: Vec<_> = store
-                .entries
-                .iter()
-                .filter(|e| e.kind == EntryKind::PrivateKey)
-                .collect();
-            (keys.len() == 1).then(|| keys[0])
-        }
-    }
+/// The entry that signs: the one `check` chooses, by the same rule.
+fn pick_entry<'a>(store: &'a Store, s: &Settings, target: Target) -> Option<&'a keystore::Entry> {
+    let mut o = CheckOptions::new("");
+    o.alias = s.alias.clone();
+    o.target = target;
+    o.env = s.env.map(diag_env);
+    crate::diagnostics::signing_entry(store, &o)
 }
 
 fn target_of(p: Profile) -> Target {
@@ -430,7 +424,12 @@ fn plan(a: &TokenArgs) -> Result<Plan> {
     };
     let thumb = loaded
         .as_ref()
-        .and_then(|(st, _)| pick_entry(st, s.alias.as_deref()))
+        .and_then(|(st, _)| {
+            let profile = s.jwt_profile.unwrap_or_else(|| {
+                guess_profile(s.token_endpoint.as_deref().or(issuer.as_deref()), s.env)
+            });
+            pick_entry(st, &s, target_of(profile))
+        })
         .and_then(|e| e.public())
         .and_then(|k| k.jwk_thumbprint())
         .unwrap_or_default();
@@ -561,14 +560,7 @@ fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan) -> Result<Session> {
             .filter(|f| f.severity != Severity::Info)
             .cloned()
             .collect();
-        let entry = match &check.entry {
-            Some(al) => store
-                .entries
-                .iter()
-                .find(|e| e.alias.as_deref() == Some(al.as_str())),
-            None => pick_entry(store, s.alias.as_deref()),
-        }
-        .ok_or_else(|| {
+        let entry = crate::diagnostics::signing_entry(store, &copts).ok_or_else(|| {
             Error::Mint(mint::MintError::NoKey(format!(
                 "{label} has no private key credkit can choose (add --alias)"
             )))

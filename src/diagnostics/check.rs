@@ -245,6 +245,7 @@ pub fn run(store: &Store, opts: &CheckOptions, now: OffsetDateTime) -> CheckRepo
         opts,
         now,
         findings: Vec::new(),
+        ranking: super::select::Ranking::default(),
     };
     let selected = c.select();
     let mut checked = None;
@@ -332,15 +333,6 @@ pub(super) fn kind_phrase(e: &Entry) -> &'static str {
         EntryKind::PublicKey => "public key",
         EntryKind::Secret => "secret key",
     }
-}
-
-/// A private-key entry whose certificate allows signatures (or that has no
-/// certificate, or no key-usage extension).
-pub(super) fn can_sign(e: &Entry) -> bool {
-    e.kind == EntryKind::PrivateKey
-        && e.chain
-            .first()
-            .is_none_or(|c| c.key_usage.is_none() || c.has_key_usage("digitalSignature"))
 }
 
 pub(super) fn non_repudiation_only(c: &Certificate) -> bool {
@@ -448,6 +440,8 @@ pub(super) struct Checker<'a> {
     pub(super) opts: &'a CheckOptions,
     pub(super) now: OffsetDateTime,
     pub(super) findings: Vec<Finding>,
+    /// Every private-key entry judged for the target (filled by `select`).
+    pub(super) ranking: super::select::Ranking,
 }
 
 impl Checker<'_> {
@@ -501,16 +495,6 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn private_keys(&self) -> Vec<usize> {
-        self.store
-            .entries
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.kind == EntryKind::PrivateKey)
-            .map(|(i, _)| i)
-            .collect()
-    }
-
     /// `"auth" (private key), "testroot" (trusted certificate)`.
     pub(super) fn listing(&self, indices: &[usize]) -> String {
         let store = self.store;
@@ -522,27 +506,6 @@ impl Checker<'_> {
             })
             .collect();
         items.join(", ")
-    }
-
-    /// `"first" (RSA 2048, CN=keytool first)` for the ambiguity message.
-    pub(super) fn describe_key_entry(&self, i: usize) -> String {
-        let store = self.store;
-        let e = &store.entries[i];
-        let mut parts = Vec::new();
-        if let Some(k) = e.public() {
-            parts.push(k.describe().to_string());
-        }
-        if let Some(c) = e.chain.first() {
-            parts.push(c.subject.to_display());
-            if let Some(ku) = &c.key_usage {
-                parts.push(format!("key usage {}", ku.join("+")));
-            }
-        }
-        if parts.is_empty() {
-            label(e, i)
-        } else {
-            format!("{} ({})", label(e, i), parts.join("; "))
-        }
     }
 }
 
