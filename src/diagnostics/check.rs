@@ -374,22 +374,6 @@ pub(super) fn join_words(words: &[String]) -> String {
     }
 }
 
-/// Levenshtein distance over chars (aliases are short).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 /// Aliases that are probably what the user meant, best first.
 pub fn suggest_aliases<'a>(wanted: &str, aliases: &[&'a str]) -> Vec<&'a str> {
     let squash = |s: &str| -> String {
@@ -414,7 +398,7 @@ pub fn suggest_aliases<'a>(wanted: &str, aliases: &[&'a str]) -> Vec<&'a str> {
         {
             3
         } else {
-            let d = edit_distance(&a.to_lowercase(), &w_trim.to_lowercase());
+            let d = crate::keystore::select::levenshtein(&a.to_lowercase(), &w_trim.to_lowercase());
             if d <= (w_trim.chars().count() / 4).max(2) {
                 4 + d
             } else {

@@ -352,6 +352,16 @@ pub fn choose(store: &Store, opts: &CheckOptions, now: OffsetDateTime) -> (Choic
     )
 }
 
+/// The fix of `entry-selected`: give the alias to the signing tool (or `otherwise`).
+fn give_alias(e: &Entry, otherwise: &str) -> String {
+    match &e.alias {
+        Some(a) => format!(
+            "Give the alias \"{a}\" to the tool that signs (keystore.alias in jwt-grant-generator)."
+        ),
+        None => otherwise.to_string(),
+    }
+}
+
 /// Which CA family issued a certificate: a known Buypass or Commfides CA by
 /// vendor and environment, any other by its issuer name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -606,13 +616,7 @@ impl Checker<'_> {
                 self.listing(&others)
             ),
             "Other tools may pick a different entry unless they are told which.",
-            match &e.alias {
-                Some(a) => format!(
-                    "Give the alias \"{a}\" to the tool that signs (keystore.alias in \
-                     jwt-grant-generator)."
-                ),
-                None => "Nothing to do.".into(),
-            },
+            give_alias(e, "Nothing to do."),
         )
         .entry(e.alias.as_deref());
         self.push(f);
@@ -683,13 +687,7 @@ impl Checker<'_> {
             ),
             "A tool that takes the first key, or a wrong alias, signs with a key the server will \
              not accept.",
-            match &e.alias {
-                Some(a) => format!(
-                    "Give the alias \"{a}\" to the tool that signs (keystore.alias in \
-                     jwt-grant-generator)."
-                ),
-                None => "Split the file so that it holds only this key.".into(),
-            },
+            give_alias(e, "Split the file so that it holds only this key."),
         )
         .entry(e.alias.as_deref());
         if let Some(a) = &e.alias {
