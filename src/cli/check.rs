@@ -12,7 +12,7 @@ Examples:
 
 What it checks (each finding has a stable id; the README lists them all):
   entry        which entry signs: --alias missing (with suggestions), a trusted-certificate
-               entry, several keys that could sign
+               entry, several keys that can sign (best first), keys that never can and why
   key          the private key belongs to the certificate; RSA of 2048 bits or more; an
                algorithm the target accepts (Maskinporten: RS256/RS384/RS512 only)
   certificate  key usage (digitalSignature, not the non-repudiation certificate of the pair),
@@ -61,9 +61,14 @@ pub enum EnvArg {
 /// versus production CA, and how the file is protected. Each finding says what is wrong,
 /// why it matters for the target, and what to do, often with a ready command.
 ///
-/// Without --alias credkit checks the only private key in the file; with several, the only
-/// one whose certificate may sign (and says so), or it lists them. The default target is
-/// `generic`; use --for maskinporten for business certificates.
+/// Without --alias credkit checks the only private key in the file. With several, it judges
+/// each for the target (key usage, key type and size, key and certificate match, --client-org,
+/// --env): it checks the only one that can sign (and says why), or lists those that can, best
+/// first (valid before expired, with an organisation number for Maskinporten), and says why the
+/// others cannot. jwt mint, token and serve broker sign with the entry check chooses. The
+/// non-repudiation certificate's pair is an authentication certificate of the same organisation
+/// from the same CA, never another organisation's. The default target is `generic`; use
+/// --for maskinporten for business certificates.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = AFTER_HELP)]
 pub struct CheckArgs {
@@ -84,7 +89,8 @@ pub struct CheckArgs {
     /// The Maskinporten environment: a test certificate for prod (or the reverse) is an error
     #[arg(long, value_enum, value_name = "ENV")]
     pub env: Option<EnvArg>,
-    /// The organisation number of the client's owner; the certificate must carry it
+    /// The organisation number of the client's owner; the certificate must carry it, and
+    /// without --alias only that organisation's keys are candidates
     #[arg(long, value_name = "ORGNO")]
     pub client_org: Option<String>,
     /// Warn when a certificate expires within this many days

@@ -9,7 +9,6 @@ use crate::jwt::decode::{self, Profile};
 use crate::jwt::jws::Signer;
 use crate::jwt::mint::{self, Env, HeaderChoice, MintOptions};
 use crate::jwt::verify::{self, Candidate, Keys, VerifyOptions};
-use crate::keystore::EntryKind;
 use crate::net::{BodyCap, Http, HttpOptions};
 use crate::output::{
     self,
@@ -56,26 +55,8 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
         );
         return Ok(exit::NEGATIVE);
     }
-    // The entry the check chose (or the one --alias names).
-    let entry = match (&check.entry, &a.alias) {
-        (Some(alias), _) => store
-            .entries
-            .iter()
-            .find(|e| e.alias.as_deref() == Some(alias.as_str())),
-        (None, Some(alias)) => store
-            .entries
-            .iter()
-            .find(|e| e.alias.as_deref() == Some(alias.as_str())),
-        (None, None) => {
-            let keys: Vec<_> = store
-                .entries
-                .iter()
-                .filter(|e| e.kind == EntryKind::PrivateKey)
-                .collect();
-            if keys.len() == 1 { Some(keys[0]) } else { None }
-        }
-    }
-    .ok_or_else(|| {
+    // The entry the check chose, by the same rule.
+    let entry = crate::diagnostics::signing_entry(store, &copts).ok_or_else(|| {
         Error::Mint(mint::MintError::NoKey(format!(
             "{} has no private key credkit can choose{}",
             a.key.display(),

@@ -245,6 +245,7 @@ pub fn run(store: &Store, opts: &CheckOptions, now: OffsetDateTime) -> CheckRepo
         opts,
         now,
         findings: Vec::new(),
+        ranking: super::select::Ranking::default(),
     };
     let selected = c.select();
     let mut checked = None;
@@ -334,15 +335,6 @@ pub(super) fn kind_phrase(e: &Entry) -> &'static str {
     }
 }
 
-/// A private-key entry whose certificate allows signatures (or that has no
-/// certificate, or no key-usage extension).
-pub(super) fn can_sign(e: &Entry) -> bool {
-    e.kind == EntryKind::PrivateKey
-        && e.chain
-            .first()
-            .is_none_or(|c| c.key_usage.is_none() || c.has_key_usage("digitalSignature"))
-}
-
 pub(super) fn non_repudiation_only(c: &Certificate) -> bool {
     c.has_key_usage("nonRepudiation") && !c.has_key_usage("digitalSignature")
 }
@@ -382,22 +374,6 @@ pub(super) fn join_words(words: &[String]) -> String {
     }
 }
 
-/// Levenshtein distance over chars (aliases are short).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 /// Aliases that are probably what the user meant, best first.
 pub fn suggest_aliases<'a>(wanted: &str, aliases: &[&'a str]) -> Vec<&'a str> {
     let squash = |s: &str| -> String {
@@ -422,7 +398,7 @@ pub fn suggest_aliases<'a>(wanted: &str, aliases: &[&'a str]) -> Vec<&'a str> {
         {
             3
         } else {
-            let d = edit_distance(&a.to_lowercase(), &w_trim.to_lowercase());
+            let d = crate::keystore::select::levenshtein(&a.to_lowercase(), &w_trim.to_lowercase());
             if d <= (w_trim.chars().count() / 4).max(2) {
                 4 + d
             } else {
@@ -448,6 +424,8 @@ pub(super) struct Checker<'a> {
     pub(super) opts: &'a CheckOptions,
     pub(super) now: OffsetDateTime,
     pub(super) findings: Vec<Finding>,
+    /// Every private-key entry judged for the target (filled by `select`).
+    pub(super) ranking: super::select::Ranking,
 }
 
 impl Checker<'_> {
@@ -501,16 +479,6 @@ impl Checker<'_> {
         }
     }
 
-    pub(super) fn private_keys(&self) -> Vec<usize> {
-        self.store
-            .entries
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.kind == EntryKind::PrivateKey)
-            .map(|(i, _)| i)
-            .collect()
-    }
-
     /// `"auth" (private key), "testroot" (trusted certificate)`.
     pub(super) fn listing(&self, indices: &[usize]) -> String {
         let store = self.store;
@@ -522,27 +490,6 @@ impl Checker<'_> {
             })
             .collect();
         items.join(", ")
-    }
-
-    /// `"first" (RSA 2048, CN=keytool first)` for the ambiguity message.
-    pub(super) fn describe_key_entry(&self, i: usize) -> String {
-        let store = self.store;
-        let e = &store.entries[i];
-        let mut parts = Vec::new();
-        if let Some(k) = e.public() {
-            parts.push(k.describe().to_string());
-        }
-        if let Some(c) = e.chain.first() {
-            parts.push(c.subject.to_display());
-            if let Some(ku) = &c.key_usage {
-                parts.push(format!("key usage {}", ku.join("+")));
-            }
-        }
-        if parts.is_empty() {
-            label(e, i)
-        } else {
-            format!("{} ({})", label(e, i), parts.join("; "))
-        }
     }
 }
 

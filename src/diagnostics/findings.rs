@@ -96,7 +96,17 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "alias-ambiguous",
         "error",
-        "several private keys could sign and no --alias says which",
+        "several private keys can sign for the target and no --alias says which (listed best first)",
+    ),
+    (
+        "entries-cannot-sign",
+        "info",
+        "with alias-ambiguous: the private keys that can never sign for the target, and why",
+    ),
+    (
+        "no-signing-key",
+        "error",
+        "the file holds several private keys and none can sign for the target",
     ),
     (
         "no-private-key",

@@ -6,7 +6,8 @@ pub mod cas;
 pub mod check;
 pub mod findings;
 mod rules;
-mod select;
+pub mod select;
 
 pub use check::{CheckOptions, CheckReport, Env, Target};
 pub use findings::{Finding, Severity};
+pub use select::signing_entry;

@@ -4,10 +4,11 @@
 use super::cas;
 use super::check::*;
 use super::findings::{Finding, Severity};
+use super::select;
 use crate::cert::{Certificate, Validity, chain};
 use crate::ctx::rfc3339;
 use crate::key::PublicKey;
-use crate::keystore::{Entry, EntryKind, Format};
+use crate::keystore::{Entry, Format};
 
 impl Checker<'_> {
     pub(super) fn checked(&self, e: &Entry) -> Checked {
@@ -183,10 +184,7 @@ impl Checker<'_> {
 
     fn check_key(&mut self, k: &PublicKey, alias: Option<&str>) {
         let d = k.describe();
-        if let PublicKey::Rsa { .. } = k
-            && let Some(bits) = d.bits
-            && bits < 2048
-        {
+        if let Some(bits) = select::rsa_too_small(k) {
             self.push(
                 Finding::new(
                     Severity::Error,
@@ -207,15 +205,10 @@ impl Checker<'_> {
                 ),
             );
         }
-        let have = jws_algorithms(k);
-        let accepted = self.target().accepted_algorithms();
-        let ok = match accepted {
-            None => !have.is_empty(),
-            Some(acc) => have.iter().any(|a| acc.contains(a)),
-        };
-        if ok {
+        if select::algorithm_accepted(k, self.target()) {
             return;
         }
+        let accepted = self.target().accepted_algorithms();
         let t = self.target();
         let message = match accepted {
             Some(acc) => format!(
@@ -257,20 +250,21 @@ impl Checker<'_> {
         );
     }
 
-    fn other_signer(&self, i: usize) -> Option<usize> {
-        self.store
-            .entries
-            .iter()
-            .enumerate()
-            .find(|(j, e)| {
-                *j != i
-                    && e.kind == EntryKind::PrivateKey
-                    && e.alias.is_some()
-                    && e.chain
-                        .first()
-                        .is_some_and(|c| c.has_key_usage("digitalSignature"))
-            })
-            .map(|(j, _)| j)
+    /// `"x" (organisation 987654325, Commfides TEST)`.
+    fn describe_auth_entry(&self, j: usize) -> String {
+        let e = &self.store.entries[j];
+        let mut parts = Vec::new();
+        if let Some(c) = e.chain.first() {
+            match c.org_number() {
+                Some((n, _)) => parts.push(format!("organisation {n}")),
+                None => parts.push("no organisation number".to_string()),
+            }
+            parts.push(match cas::lookup(&c.issuer) {
+                Some(ca) => format!("{} {}", ca.vendor.name(), ca.env.label()),
+                None => format!("issued by \"{}\"", c.issuer.to_display()),
+            });
+        }
+        format!("{} ({})", label(e, j), parts.join(", "))
     }
 
     fn check_key_usage(&mut self, i: usize, leaf: &Certificate) {
@@ -283,25 +277,72 @@ impl Checker<'_> {
         if leaf.has_key_usage("digitalSignature") {
             return;
         }
-        let other = self.other_signer(i);
+        let search = select::find_pair(store, i);
+        // The pair; else the same organisation's authentication certificate from another CA.
+        let other = search.pair.or(search.same_org_other_ca.first().copied());
         let other_alias = other.and_then(|j| store.entries[j].alias.clone());
+        let org = leaf.org_number().map(|(n, _)| n);
         let ku_text = if ku.is_empty() {
             "none".to_string()
         } else {
             ku.join(", ")
         };
         if leaf.has_key_usage("nonRepudiation") {
-            let message = match &other_alias {
-                Some(o) => format!(
+            let message = match (search.pair, &other_alias) {
+                (Some(_), Some(o)) => format!(
                     "{} holds the non-repudiation certificate of a business certificate pair \
                      (key usage: {ku_text}); the authentication certificate is \"{o}\", in this \
                      same file",
                     label(e, i)
                 ),
-                None => format!(
-                    "this is the non-repudiation certificate of a business certificate pair \
-                     (key usage: {ku_text}), not the authentication certificate"
-                ),
+                _ => {
+                    let mut m = format!(
+                        "this is the non-repudiation certificate of a business certificate \
+                         pair{} (key usage: {ku_text}), not the authentication certificate",
+                        org.as_ref()
+                            .map(|o| format!(" of organisation {o}"))
+                            .unwrap_or_default()
+                    );
+                    let others: Vec<usize> = search
+                        .same_org_other_ca
+                        .iter()
+                        .chain(&search.other_org)
+                        .copied()
+                        .collect();
+                    if !others.is_empty() {
+                        let of = org
+                            .as_ref()
+                            .map(|o| format!("of organisation {o}"))
+                            .unwrap_or_else(|| "without an organisation number".into());
+                        m.push_str(&format!(
+                            "; this file holds no authentication certificate {of}{}",
+                            if search.same_org_other_ca.is_empty() {
+                                ""
+                            } else {
+                                " from the same CA"
+                            }
+                        ));
+                        if let [first, ..] = search.same_org_other_ca.as_slice() {
+                            m.push_str(&format!(
+                                "; {} is the same organisation's, from another CA",
+                                self.describe_auth_entry(*first)
+                            ));
+                        }
+                        if !search.other_org.is_empty() {
+                            let list: Vec<String> = search
+                                .other_org
+                                .iter()
+                                .map(|&j| self.describe_auth_entry(j))
+                                .collect();
+                            m.push_str(&format!(
+                                "; {} {} another organisation's, not this pair's",
+                                join_words(&list),
+                                if list.len() == 1 { "is" } else { "are" }
+                            ));
+                        }
+                    }
+                    m
+                }
             };
             let why = match self.target() {
                 Target::Maskinporten => {
@@ -317,14 +358,27 @@ impl Checker<'_> {
                      authentication: servers that check key usage refuse it."
                 }
             };
-            let fix = match &other_alias {
-                Some(o) => format!("Use the authentication certificate: --alias \"{o}\"."),
-                None => "Use the other file of the set, for the same organisation: from Buypass \
-                         the .p12 for authentication and encryption (\"autentisering og \
-                         kryptering\"), from Commfides the one named auth. Its key usage \
-                         includes digitalSignature."
+            let mut fix = match (search.pair, &other_alias) {
+                (Some(_), Some(o)) => {
+                    format!("Use the authentication certificate: --alias \"{o}\".")
+                }
+                (None, Some(o)) => format!(
+                    "The authentication certificate of this pair is not in the file, but \"{o}\" \
+                     is an authentication certificate of the same organisation: --alias \"{o}\"."
+                ),
+                _ => "Use the other file of the set, for the same organisation: from Buypass \
+                      the .p12 for authentication and encryption (\"autentisering og \
+                      kryptering\"), from Commfides the one named auth. Its key usage \
+                      includes digitalSignature."
                     .into(),
             };
+            if other.is_none() && !search.other_org.is_empty() {
+                fix.push_str(
+                    " Do not sign with another organisation's certificate: Maskinporten takes \
+                     the organisation from the certificate (a client of another organisation \
+                     gets MP-122).",
+                );
+            }
             let mut f = Finding::new(
                 Severity::Error,
                 "key-usage-non-repudiation",
@@ -922,7 +976,7 @@ impl Checker<'_> {
         if matches!(self.store.format, Format::Jks | Format::Jceks)
             && self.opts.key_password_differs
         {
-            let keys = self.private_keys();
+            let keys = super::select::private_keys(store);
             let alias = keys.first().and_then(|&i| store.entries[i].alias.clone());
             let who = match &alias {
                 Some(a) => format!("of \"{a}\" "),

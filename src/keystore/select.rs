@@ -37,7 +37,8 @@ pub fn closest<'a>(
         .map(|(_, a)| a)
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
+/// The edit distance between two strings, over chars (aliases are short).
+pub fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

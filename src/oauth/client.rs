@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::jwt::decode::Profile;
 use crate::jwt::jws::{Alg, Signer};
 use crate::jwt::mint::{self, Env, HeaderChoice, MintOptions};
-use crate::keystore::{self, EntryKind, Store};
+use crate::keystore::{self, Store};
 use crate::net::{Http, HttpOptions};
 use crate::oauth::cache::{self, CacheKey, Cached};
 use crate::oauth::config::{KeySource, Secret};
@@ -189,21 +189,6 @@ fn load_key(data: &[u8], label: String, s: &TokenSettings) -> Result<(Store, Str
     let store =
         keystore::load(data, &mut store_pw, &mut key_pw).map_err(|e| e.at(Path::new(&label)))?;
     Ok((store, label))
-}
-
-/// The entry that signs: the alias, else the only private key.
-fn pick_entry<'a>(store: &'a Store, alias: Option<&str>) -> Option<&'a keystore::Entry> {
-    match alias {
-        Some(a) => store.entries.iter().find(|e| e.alias.as_deref() == Some(a)),
-        None => {
-            let keys: Vec<_> = store
-                .entries
-                .iter()
-                .filter(|e| e.kind == EntryKind::PrivateKey)
-                .collect();
-            (keys.len() == 1).then(|| keys[0])
-        }
-    }
 }
 
 fn target_of(p: Profile) -> Target {
@@ -521,14 +506,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             .filter(|f| f.severity != Severity::Info)
             .cloned()
             .collect();
-        let entry = match &check.entry {
-            Some(al) => store
-                .entries
-                .iter()
-                .find(|e| e.alias.as_deref() == Some(al.as_str())),
-            None => pick_entry(store, s.alias.as_deref()),
-        }
-        .ok_or_else(|| {
+        let entry = crate::diagnostics::signing_entry(store, &copts).ok_or_else(|| {
             Error::Mint(mint::MintError::NoKey(format!(
                 "{label} has no private key credkit can choose (add --alias)"
             )))

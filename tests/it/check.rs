@@ -248,8 +248,12 @@ fn two_keys_and_one_can_sign_is_chosen_and_said() {
         let r = check(rel, &["--for", "maskinporten"]);
         let f = assert_finding(&r, "info", "entry-selected", 0);
         assert_eq!(r.json()["entry"], "auth", "{rel}");
-        assert!(
-            text(&f["message"]).contains("\"sign\" (non-repudiation only)"),
+        assert_eq!(
+            text(&f["message"]),
+            "checked \"auth\" (organisation 123456785): of the 2 private keys in the file it is \
+             the only one that can sign Maskinporten grants; the others cannot: \"sign\" because \
+             its certificate's key usage is nonRepudiation only (the signing half of a business \
+             certificate pair)",
             "{f}"
         );
     }
@@ -288,6 +292,337 @@ fn files_without_a_private_key() {
     }
     let r = check("jks/truststore.jks", &[]);
     assert!(text(&finding(&r, "no-private-key")["why"]).contains("truststore"));
+}
+
+// ---------------------------------------------------------------------------
+// Multi-purpose keystores (issue 19): two organisations of two vendors, a
+// nonRepudiation-only certificate, RSA-1024 test keys and trusted CAs, made with
+// openssl and keytool (fixtures/tools/make_check_stores.sh)
+// ---------------------------------------------------------------------------
+
+/// Org A's Buypass signing certificate, org B's Commfides authentication
+/// certificate, three RSA-1024 keys, two CA certificates.
+const MULTI_ORG: [&str; 2] = ["check/multi-org.jks", "check/multi-org.p12"];
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| ((*a).to_string(), (*b).to_string()))
+        .collect()
+}
+
+/// `ids` without the findings about the file's protection (PKCS#12 only).
+fn entry_ids(r: &Run) -> Vec<(String, String)> {
+    ids(r)
+        .into_iter()
+        .filter(|(_, id)| !id.starts_with("pkcs12-"))
+        .collect()
+}
+
+/// Every `command` of a report.
+fn commands(r: &Run) -> Vec<String> {
+    r.json()["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["command"].as_str().map(str::to_owned))
+        .collect()
+}
+
+const RSA1024: &str = "its RSA key has 1024 bits, fewer than the 2048 required";
+const NON_REPUDIATION: &str = "its certificate's key usage is nonRepudiation only (the signing \
+                               half of a business certificate pair)";
+
+#[test]
+fn no_pairing_across_organisations() {
+    for rel in MULTI_ORG {
+        let r = check(rel, &["--alias", "org-a-signing", "--for", "maskinporten"]);
+        assert_eq!(
+            entry_ids(&r),
+            pairs(&[
+                ("error", "key-usage-non-repudiation"),
+                ("info", "env-detected")
+            ]),
+            "{rel}"
+        );
+        assert_eq!(r.code, 1);
+        let f = finding(&r, "key-usage-non-repudiation");
+        assert_eq!(f["entry"], "org-a-signing");
+        assert_eq!(
+            text(&f["message"]),
+            "this is the non-repudiation certificate of a business certificate pair of \
+             organisation 123456785 (key usage: nonRepudiation), not the authentication \
+             certificate; this file holds no authentication certificate of organisation \
+             123456785; \"org-b-authentication\" (organisation 987654325, Commfides TEST) is \
+             another organisation's, not this pair's",
+            "{rel}"
+        );
+        // The advice never points at the other organisation's certificate.
+        assert!(!text(&f["fix"]).contains("org-b-authentication"), "{f}");
+        assert!(text(&f["fix"]).contains("MP-122"), "{f}");
+        assert_eq!(f["command"], Value::Null);
+        assert!(
+            commands(&r)
+                .iter()
+                .all(|c| !c.contains("org-b-authentication")),
+            "{:?}",
+            commands(&r)
+        );
+    }
+    // The same in text.
+    let mut c = credkit();
+    c.args(["check", "--for", "maskinporten", "--alias", "org-a-signing"])
+        .arg(fixture("check/multi-org.jks"))
+        .env("CREDKIT_PASSWORD", "changeit");
+    let r = run(c);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.lines().any(|l| l
+            == "error[key-usage-non-repudiation]: this is the non-repudiation certificate of a \
+                business certificate pair of organisation 123456785 (key usage: nonRepudiation), \
+                not the authentication certificate; this file holds no authentication \
+                certificate of organisation 123456785; \"org-b-authentication\" (organisation \
+                987654325, Commfides TEST) is another organisation's, not this pair's"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .lines()
+            .filter(|l| l.starts_with("  run: "))
+            .all(|l| !l.contains("org-b-authentication")),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn the_pair_is_the_same_organisations_authentication_certificate() {
+    let r = check(
+        "check/two-orgs.jks",
+        &["--alias", "org-a-signing", "--for", "maskinporten"],
+    );
+    let f = assert_finding(&r, "error", "key-usage-non-repudiation", 1);
+    assert_eq!(
+        text(&f["message"]),
+        "\"org-a-signing\" holds the non-repudiation certificate of a business certificate pair \
+         (key usage: nonRepudiation); the authentication certificate is \"org-a-auth\", in this \
+         same file"
+    );
+    assert_eq!(
+        text(&f["command"]),
+        format!(
+            "credkit check {} --alias 'org-a-auth' --for maskinporten",
+            path_str(&fixture("check/two-orgs.jks"))
+        )
+    );
+}
+
+#[test]
+fn unusable_keys_are_never_chosen() {
+    for rel in MULTI_ORG {
+        for target in ["maskinporten", "generic"] {
+            let r = check(rel, &["--for", target]);
+            assert_eq!(r.json()["entry"], "org-b-authentication", "{rel} {target}");
+            let f = assert_finding(&r, "info", "entry-selected", 0);
+            let purpose = if target == "maskinporten" {
+                "Maskinporten grants"
+            } else {
+                "JWT client assertions and grants"
+            };
+            assert_eq!(
+                text(&f["message"]),
+                format!(
+                    "checked \"org-b-authentication\" (organisation 987654325): of the 5 private \
+                     keys in the file it is the only one that can sign {purpose}; the others \
+                     cannot: \"untrusted-client\" because {RSA1024}; \"org-a-signing\" because \
+                     {NON_REPUDIATION}; \"test-client-2\" because {RSA1024}; \"test-client-1\" \
+                     because {RSA1024}"
+                ),
+                "{rel}"
+            );
+            for c in commands(&r) {
+                assert!(!c.contains("client'"), "an unusable key proposed: {c}");
+            }
+        }
+    }
+}
+
+#[test]
+fn several_candidates_are_listed_best_first_and_unusable_ones_apart() {
+    let rel = "check/two-orgs.jks";
+    let r = check(rel, &["--for", "maskinporten"]);
+    assert_eq!(
+        ids(&r),
+        pairs(&[
+            ("error", "alias-ambiguous"),
+            ("info", "entries-cannot-sign")
+        ])
+    );
+    assert_eq!(r.code, 1);
+    assert_eq!(r.json()["entry"], Value::Null);
+    assert_eq!(r.json()["checked"], Value::Null);
+    let f = finding(&r, "alias-ambiguous");
+    assert_eq!(
+        text(&f["message"]),
+        "the file holds 2 private keys that can sign Maskinporten grants, and no --alias says \
+         which (best first): \"org-a-auth\" (RSA 2048; TESTORGANISASJON AS; organisation \
+         123456785; Buypass TEST), \"org-b-expired\" (RSA 2048; ANDRE TESTBEDRIFT AS; \
+         organisation 987654325; Commfides TEST; expired)"
+    );
+    assert_eq!(
+        text(&f["command"]),
+        format!(
+            "credkit check {} --alias 'org-a-auth' --for maskinporten",
+            path_str(&fixture(rel))
+        )
+    );
+    assert!(text(&f["fix"]).contains("--client-org"), "{f}");
+    let f = finding(&r, "entries-cannot-sign");
+    assert_eq!(
+        text(&f["message"]),
+        format!(
+            "2 private keys cannot sign Maskinporten grants, so they are not proposed: \
+             \"org-a-signing\" because {NON_REPUDIATION}; \"test-client-1\" because {RSA1024}"
+        )
+    );
+    assert_eq!(f["command"], Value::Null);
+
+    // The same in text: the run line names the best candidate.
+    let mut c = credkit();
+    c.args(["check", "--for", "maskinporten"])
+        .arg(fixture(rel))
+        .env("CREDKIT_PASSWORD", "changeit");
+    let t = run(c);
+    assert_eq!(t.code, 1);
+    let lines: Vec<&str> = t.stdout.lines().collect();
+    let run_lines: Vec<&&str> = lines.iter().filter(|l| l.starts_with("  run: ")).collect();
+    assert_eq!(
+        run_lines,
+        [&format!(
+            "  run: credkit check {} --alias 'org-a-auth' --for maskinporten",
+            path_str(&fixture(rel))
+        )
+        .as_str()]
+    );
+    assert!(
+        lines.contains(&format!(
+            "info[entries-cannot-sign]: 2 private keys cannot sign Maskinporten grants, so they \
+             are not proposed: \"org-a-signing\" because {NON_REPUDIATION}; \"test-client-1\" \
+             because {RSA1024}"
+        )
+        .as_str()),
+        "{}",
+        t.stdout
+    );
+}
+
+#[test]
+fn a_single_candidate_is_chosen_and_its_expiry_reported() {
+    let rel = "check/two-orgs.jks";
+    let r = check(rel, &["--for", "maskinporten", "--client-org", "987654325"]);
+    assert_eq!(
+        ids(&r),
+        pairs(&[
+            ("error", "certificate-expired"),
+            ("info", "entry-selected"),
+            ("info", "env-detected")
+        ])
+    );
+    assert_eq!(r.code, 1);
+    let v = r.json();
+    assert_eq!(v["entry"], "org-b-expired");
+    assert_eq!(v["checked"]["org_number"], "987654325");
+    assert_eq!(v["checked"]["not_after"], "2022-12-31T23:59:59Z");
+    assert_eq!(finding(&r, "certificate-expired")["entry"], "org-b-expired");
+    assert_eq!(
+        text(&finding(&r, "entry-selected")["message"]),
+        format!(
+            "checked \"org-b-expired\" (organisation 987654325): of the 4 private keys in the \
+             file it is the only one that can sign Maskinporten grants for organisation \
+             987654325; the others cannot: \"org-a-signing\" because {NON_REPUDIATION}, and its \
+             certificate belongs to organisation 123456785, not 987654325; \"org-a-auth\" \
+             because its certificate belongs to organisation 123456785, not 987654325; \
+             \"test-client-1\" because {RSA1024}, and its certificate holds no organisation \
+             number, so not 987654325"
+        )
+    );
+    // The other organisation: its authentication certificate, and fit.
+    let r = check(rel, &["--for", "maskinporten", "--client-org", "123456785"]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.json()["entry"], "org-a-auth");
+}
+
+#[test]
+fn no_key_of_the_clients_organisation() {
+    for rel in MULTI_ORG {
+        let r = check(rel, &["--for", "maskinporten", "--client-org", "123456785"]);
+        assert_eq!(
+            entry_ids(&r),
+            pairs(&[("error", "no-signing-key")]),
+            "{rel}"
+        );
+        assert_eq!(r.code, 1);
+        assert_eq!(r.json()["entry"], Value::Null);
+        let f = finding(&r, "no-signing-key");
+        assert_eq!(f["command"], Value::Null);
+        assert_eq!(
+            text(&f["message"]),
+            format!(
+                "none of the 5 private keys in the file can sign Maskinporten grants for \
+                 organisation 123456785: \"untrusted-client\" because {RSA1024}, and its \
+                 certificate holds no organisation number, so not 123456785; \"org-a-signing\" \
+                 because {NON_REPUDIATION}; \"org-b-authentication\" because its certificate \
+                 belongs to organisation 987654325, not 123456785; \"test-client-2\" because \
+                 {RSA1024}, and its certificate holds no organisation number, so not 123456785; \
+                 \"test-client-1\" because {RSA1024}, and its certificate holds no organisation \
+                 number, so not 123456785"
+            )
+        );
+    }
+}
+
+/// `jwt mint` signs with the entry `check` chooses, and refuses where it chooses none.
+#[test]
+fn jwt_mint_signs_with_the_entry_check_chooses() {
+    let mint = |rel: &str, extra: &[&str]| {
+        let mut c = credkit();
+        c.args(["--json", "jwt", "mint", "--key"])
+            .arg(fixture(rel))
+            .args([
+                "--profile",
+                "maskinporten",
+                "--iss",
+                "client-1",
+                "--aud",
+                "https://test.maskinporten.no/",
+                "--scope",
+                "a:b",
+            ])
+            .args(extra)
+            .env("CREDKIT_PASSWORD", "changeit");
+        let r = run(c);
+        r.assert_no_panic();
+        r
+    };
+    for rel in MULTI_ORG {
+        let r = mint(rel, &[]);
+        assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+        assert_eq!(
+            r.json()["entry"],
+            check(rel, &["--for", "maskinporten"]).json()["entry"]
+        );
+        assert_eq!(r.json()["entry"], "org-b-authentication");
+    }
+    // Several candidates: check chooses none, so mint signs with none, even with --force.
+    let r = mint("check/two-orgs.jks", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let r = mint("check/two-orgs.jks", &["--force"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no private key credkit can choose"),
+        "{}",
+        r.stderr
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1028,7 +1363,27 @@ fn help_has_examples_and_exit_status() {
 #[test]
 fn readme_lists_every_finding_id() {
     let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
-    for (id, _, _) in credkit::diagnostics::findings::CATALOGUE {
-        assert!(readme.contains(&format!("`{id}`")), "README lacks `{id}`");
+    // The rows of the table under "### Findings" in the check section, in order.
+    let section = readme
+        .split("\n### Findings\n")
+        .nth(1)
+        .expect("a Findings section");
+    let table: Vec<&str> = section
+        .lines()
+        .skip_while(|l| !l.starts_with("| id |"))
+        .skip(2)
+        .take_while(|l| l.starts_with("| `"))
+        .filter_map(|l| l.split('`').nth(1))
+        .collect();
+    let catalogue: Vec<&str> = credkit::diagnostics::findings::CATALOGUE
+        .iter()
+        .map(|(id, _, _)| *id)
+        .collect();
+    assert_eq!(
+        table, catalogue,
+        "README findings table vs findings::CATALOGUE"
+    );
+    for needle in ["same organisation number", "same CA family", "best first"] {
+        assert!(section.contains(needle), "README findings lack {needle:?}");
     }
 }
