@@ -269,6 +269,8 @@ pub struct Session {
     /// The credential check's warnings (errors stop before this).
     pub findings: Vec<Finding>,
     cert_env: Option<diag::Env>,
+    /// The signing key's thumbprint and certificate, for the diagnosis.
+    local_key: Option<diagnose::LocalKey>,
     verbose: bool,
     /// The cache key of what this session fetches.
     pub key: CacheKey,
@@ -481,6 +483,7 @@ fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan) -> Result<Session> {
     // The credential check gates signing.
     let mut findings: Vec<Finding> = Vec::new();
     let mut cert_env = None;
+    let mut local_key = None;
     let mut signing = None;
     let net = NetOptions {
         connect_timeout: Duration::from_secs(a.connect_timeout.max(1) as u64),
@@ -504,6 +507,7 @@ fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan) -> Result<Session> {
     // Endpoint: --token-endpoint, else Maskinporten's, else discovery.
     // The issuer is the server's own word only when its metadata said so.
     let mut issuer_from_metadata = false;
+    let mut recognised = None;
     let (endpoint, known_issuer) = match (&s.token_endpoint, s.env, &s.issuer) {
         (Some(te), env, iss) => (
             te.clone(),
@@ -527,14 +531,16 @@ fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan) -> Result<Session> {
                 client = exchange::client(&net, true).map_err(|message| Error::Url { message })?;
             }
             issuer_from_metadata = d.metadata_url.is_some();
+            recognised = crate::oauth::recognize::maskinporten_style(&d);
             (d.token_endpoint, Some(d.issuer))
         }
         // Refused above already; an error here, never a panic.
         (None, None, None) => return Err(no_destination()),
     };
-    let profile = s
-        .jwt_profile
-        .unwrap_or_else(|| guess_profile(Some(&endpoint), s.env));
+    let profile = s.jwt_profile.unwrap_or_else(|| match recognised {
+        Some(_) if grant == Grant::JwtBearer => Profile::Maskinporten,
+        _ => guess_profile(Some(&endpoint), s.env),
+    });
 
     if let Some((store, label)) = &loaded {
         let mut copts = CheckOptions::new(label.clone());
@@ -573,6 +579,7 @@ fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan) -> Result<Session> {
                 "{label} has no private key credkit can choose (add --alias)"
             )))
         })?;
+        local_key = Some(diagnose::LocalKey::of(entry));
         cert_env = entry
             .chain
             .first()
@@ -612,13 +619,22 @@ fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan) -> Result<Session> {
                 None
             }),
             alg: a.alg,
-            header: HeaderChoice {
-                kid: s.kid.clone(),
-                x5c: s.kid.is_none() && profile == Profile::Maskinporten,
-                ..HeaderChoice::default()
+            header: match (grant, profile, a.properties.is_some()) {
+                (Grant::JwtBearer, Profile::Maskinporten, _) | (Grant::JwtBearer, _, true) => {
+                    mint::grant_header(mint::GrantRules::Maskinporten, s.kid.clone(), entry)
+                }
+                (Grant::JwtBearer, _, false) => {
+                    mint::grant_header(mint::GrantRules::Generic, s.kid.clone(), entry)
+                }
+                _ => HeaderChoice {
+                    kid: s.kid.clone(),
+                    x5c: s.kid.is_none() && profile == Profile::Maskinporten,
+                    ..HeaderChoice::default()
+                },
             },
             force: a.force,
             aud_from_issuer: s.aud.is_none() && issuer_from_metadata,
+            known_issuer: known_issuer.clone().filter(|_| issuer_from_metadata),
         };
         let plan = mint::plan(entry, &opts)?;
         let pk = entry
@@ -675,6 +691,7 @@ fn session(ctx: &Ctx, a: &TokenArgs, plan: Plan) -> Result<Session> {
         refresh_token,
         findings,
         cert_env,
+        local_key,
         verbose: a.verbose && !ctx.quiet,
         key,
         ctx: ctx.clone(),
@@ -800,6 +817,16 @@ impl Session {
                     local_received: self.clock(),
                     cert_env: self.cert_env,
                     findings: self.findings.clone(),
+                    header: jwt.as_deref().and_then(diagnose::header_of),
+                    local_key: self.local_key.clone(),
+                    // Not an OAuth answer: where does the metadata put the token endpoint?
+                    metadata: diagnose::issuer_to_ask(
+                        &err,
+                        &self.endpoint,
+                        self.known_issuer.as_deref(),
+                    )
+                    .and_then(|i| discovery::discover(&self.client, &i).ok()),
+                    ..Context::default()
                 };
                 Err(Error::Refused(Box::new(diagnose::diagnose(&err, &dctx))))
             }

@@ -9,3 +9,4 @@ pub mod diagnose;
 pub mod discovery;
 pub mod exchange;
 pub mod mock;
+pub mod recognize;
