@@ -46,11 +46,11 @@ pub struct ExplainArgs {
     /// The token endpoint that was called
     #[arg(long, value_name = "URL")]
     pub token_endpoint: Option<String>,
-    /// The provider (default: from the endpoint, the JWT's aud, or the answer)
+    /// The provider's rules (default: from the JWT's aud, else from the answer)
     #[arg(long = "for", value_enum, value_name = "PROVIDER")]
     pub target: Option<Profile>,
     /// When the answer came (RFC 3339; the server's Date): the time the
-    /// certificate and the JWT are judged at (default: --now, else now)
+    /// certificate and the JWT are judged at (default: the JWT's iat, else --now)
     #[arg(long, value_name = "RFC3339")]
     pub at: Option<String>,
     /// The client id that was used

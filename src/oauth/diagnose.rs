@@ -692,10 +692,15 @@ pub fn header_of(jwt: &str) -> Option<Map<String, Value>> {
     crate::jwt::decode::decode(jwt).ok().map(|d| d.header)
 }
 
+/// An answer with neither `error` nor `error_description` is not OAuth's.
+pub fn not_oauth(e: &ErrorResponse) -> bool {
+    e.error.is_none() && e.error_description.is_none()
+}
+
 /// For an answer that is not OAuth (no `error`): the issuer whose metadata
 /// names the real token endpoint: the one known, else the endpoint's origin.
 pub fn issuer_to_ask(e: &ErrorResponse, endpoint: &str, issuer: Option<&str>) -> Option<String> {
-    if e.error.is_some() {
+    if !not_oauth(e) {
         return None;
     }
     issuer.map(str::to_string).or_else(|| {
@@ -741,10 +746,17 @@ impl Diagnosis {
 pub fn lookup(e: &ErrorResponse) -> Option<&'static Known> {
     let desc = e.error_description.as_deref().unwrap_or("").to_lowercase();
     let codes: Vec<String> = e.error_codes.iter().map(|c| format!("aadsts{c}")).collect();
+    // An AADSTS code matches only whole (AADSTS700021 is not in AADSTS7000215).
+    let has = |p: &str| {
+        desc.match_indices(p).any(|(i, _)| {
+            !p.starts_with("aadsts")
+                || !desc[i + p.len()..].starts_with(|c: char| c.is_ascii_digit())
+        })
+    };
     CATALOGUE.iter().find(|k| {
         k.patterns.iter().all(|p| {
             let p = p.to_lowercase();
-            desc.contains(&p) || codes.contains(&p)
+            has(&p) || codes.contains(&p)
         })
     })
 }
@@ -1072,7 +1084,7 @@ const SEE_JWK: &str = "to compare with the key registered on the client, see thi
 pub fn sent_facts(e: &ErrorResponse, known: Option<&Known>, ctx: &Context) -> Vec<Fact> {
     let mut out = Vec::new();
     // An answer that is not OAuth at all: the URL is not a token endpoint.
-    if e.error.is_none() {
+    if not_oauth(e) {
         out.push(fact(
             "not-a-token-endpoint",
             true,
@@ -1232,7 +1244,7 @@ pub fn sent_facts(e: &ErrorResponse, known: Option<&Known>, ctx: &Context) -> Ve
                         ));
                     }
                 }
-                None if k.id != "keycloak-signature" => out.push(fact(
+                None if header.is_some() && k.id != "keycloak-signature" => out.push(fact(
                     "kid-not-sent",
                     true,
                     "no kid was sent in the header".into(),
@@ -1486,14 +1498,35 @@ pub fn parse_copied(text: &str) -> Option<Copied> {
                 .map(|a| a.iter().filter_map(Value::as_i64).collect())
                 .unwrap_or_default(),
         ),
+        // An HTML page: not an OAuth answer at all.
+        None if text.starts_with('<') => (None, None, None, Vec::new()),
         None => {
-            let error = OAUTH_ERRORS
+            let found = OAUTH_ERRORS
                 .iter()
-                .find(|c| word_at(text, c).is_some())
-                .map(|c| c.to_string());
-            (error, Some(description_in(text)), None, Vec::new())
+                .find_map(|c| word_at(text, c).map(|i| (*c, i)));
+            // In a log line the description follows the error code.
+            let description = match found {
+                Some((c, i)) if !text.contains("error_description") => {
+                    let rest = text[i + c.len()..].trim_start_matches(|ch: char| {
+                        ch == ':' || ch == '-' || ch.is_whitespace()
+                    });
+                    if rest.is_empty() {
+                        text.to_string()
+                    } else {
+                        rest.to_string()
+                    }
+                }
+                _ => description_in(text),
+            };
+            (
+                found.map(|(c, _)| c.to_string()),
+                Some(description),
+                None,
+                Vec::new(),
+            )
         }
     };
+    let html = json.is_none() && text.starts_with('<');
     let haystack = description.as_deref().unwrap_or(text);
     for (i, _) in haystack.match_indices("AADSTS") {
         let digits: String = haystack[i + 6..]
@@ -1513,7 +1546,7 @@ pub fn parse_copied(text: &str) -> Option<Copied> {
             error_description: description,
             error_uri: uri,
             error_codes: codes,
-            body: None,
+            body: html.then(|| text.chars().take(500).collect()),
         },
         trace_id: trace_id_in(text),
     })
@@ -1840,6 +1873,170 @@ mod tests {
         assert!(
             f.iter()
                 .any(|f| f.id == "clock-skew" && f.message.contains("299 s behind"))
+        );
+    }
+
+    /// A description that hits a catalogue entry (its patterns joined).
+    fn text_of(k: &Known) -> String {
+        k.patterns.join(" ")
+    }
+
+    #[test]
+    fn explain_finds_every_catalogue_entry_in_each_form_it_is_copied_in() {
+        for k in CATALOGUE {
+            let desc = format!("{} (trace_id: 0a1b2c)", text_of(k));
+            let forms = [
+                serde_json::json!({"error": "invalid_grant", "error_description": desc})
+                    .to_string(),
+                desc.clone(),
+                format!(
+                    "2026-11-23 12:00:01 ERROR c.a.TokenClient - HTTP/1.1 400 invalid_grant error_description=\"{desc}\""
+                ),
+            ];
+            for form in forms {
+                let c = parse_copied(&form).expect("parsed");
+                assert_eq!(lookup(&c.response).map(|m| m.id), Some(k.id), "{form}");
+                assert_eq!(c.trace_id.as_deref(), Some("0a1b2c"), "{form}");
+                let d = explain(
+                    &c.response,
+                    &Context {
+                        copied: true,
+                        ..Context::default()
+                    },
+                    0,
+                );
+                assert_eq!(d.known.map(|m| m.id), Some(k.id));
+                assert!(
+                    !d.facts.iter().any(|f| f.id == "not-a-token-endpoint"),
+                    "{form}: {:?}",
+                    d.facts
+                );
+            }
+        }
+        let c = parse_copied("<html><title>404 Not Found</title></html>").expect("html");
+        assert_eq!(c.response.status, 404);
+        let d = explain(&c.response, &Context::default(), 0);
+        assert!(
+            d.facts
+                .iter()
+                .any(|f| f.id == "not-a-token-endpoint" && f.problem)
+        );
+        assert!(parse_copied(" \n").is_none());
+        let c = parse_copied(
+            "status=401 invalid_client AADSTS700027: Client assertion failed signature validation.",
+        )
+        .expect("entra");
+        assert_eq!(
+            (c.response.status, c.response.error_codes.as_slice()),
+            (401, &[700027][..])
+        );
+    }
+
+    fn header(v: serde_json::Value) -> Option<Map<String, Value>> {
+        v.as_object().cloned()
+    }
+
+    #[test]
+    fn okta_entra_and_keycloak_get_kid_thumbprint_aud_and_reuse_facts() {
+        let local = LocalKey {
+            thumbprint: Some("THUMB".into()),
+            certificate: None,
+        };
+        let facts_of =
+            |desc: &str, h: serde_json::Value, claims: serde_json::Value, given: bool| {
+                let c = parse_copied(desc).expect("parsed");
+                let ctx = Context {
+                    endpoint: "https://example.okta.com/oauth2/v1/token".into(),
+                    auth: Some(Auth::PrivateKeyJwt),
+                    header: header(h),
+                    claims: claims.as_object().cloned(),
+                    local_key: Some(local.clone()),
+                    assertion_given: given,
+                    ..Context::default()
+                };
+                diagnose(&c.response, &ctx)
+            };
+        // Okta kid: the kid sent beside this key's thumbprint.
+        let d = facts_of(
+            "The client_assertion JWT kid is invalid.",
+            serde_json::json!({"alg": "RS256", "kid": "old"}),
+            serde_json::json!({"iss": "c", "aud": "https://example.okta.com/oauth2/v1/token"}),
+            false,
+        );
+        let ids: Vec<&str> = d.facts.iter().map(|f| f.id).collect();
+        assert!(
+            ids.contains(&"kid-sent") && ids.contains(&"key-thumbprints"),
+            "{ids:?}"
+        );
+        assert!(d.facts.iter().any(|f| f.message.contains("THUMB")));
+        // Okta aud: the URL called is the fix; the aud sent is named.
+        let d = facts_of(
+            "The audience claim for client_assertion must be the endpoint invoked for the request.",
+            serde_json::json!({"alg": "RS256", "kid": "THUMB"}),
+            serde_json::json!({"iss": "c", "aud": "https://example.okta.com/oauth2/default/v1/token"}),
+            false,
+        );
+        assert!(
+            d.facts.iter().any(|f| f.id == "aud-mismatch" && f.problem),
+            "{:?}",
+            d.facts
+        );
+        assert!(
+            d.known
+                .is_some_and(|k| k.fix.contains("https://example.okta.com/oauth2/v1/token"))
+        );
+        // Okta and Keycloak reuse: jti named; --assertion is the cause when given.
+        for (desc, given, want) in [
+            (
+                "The client_assertion token has already been used.",
+                true,
+                "sending the same JWT twice is the cause",
+            ),
+            (
+                "Client authentication with signed JWT failed: Token reuse detected",
+                false,
+                "proxy",
+            ),
+        ] {
+            let d = facts_of(
+                desc,
+                serde_json::json!({"alg": "RS256"}),
+                serde_json::json!({"iss": "c", "jti": "J-1"}),
+                given,
+            );
+            assert!(
+                d.facts.iter().any(|f| f.id == "replay"
+                    && f.message.contains("J-1")
+                    && f.message.contains(want)),
+                "{desc}: {:?}",
+                d.facts
+            );
+        }
+        // Keycloak signature: kid sent, thumbprints.
+        let d = facts_of(
+            "Client authentication with signed JWT failed: Signature on JWT token failed validation",
+            serde_json::json!({"alg": "RS256", "kid": "k9"}),
+            serde_json::json!({"iss": "c"}),
+            false,
+        );
+        assert!(
+            d.facts
+                .iter()
+                .any(|f| f.id == "kid-sent" && f.message.contains("k9"))
+        );
+        // Entra: x5t#S256 sent against the certificate's (none known here: just named).
+        let d = facts_of(
+            "AADSTS700027: Client assertion failed signature validation.",
+            serde_json::json!({"alg": "PS256", "x5t#S256": "abc"}),
+            serde_json::json!({"iss": "c"}),
+            false,
+        );
+        assert!(
+            d.facts
+                .iter()
+                .any(|f| f.id == "x5t-s256-sent" && f.message.contains("abc")),
+            "{:?}",
+            d.facts
         );
     }
 

@@ -1335,3 +1335,139 @@ fn diagnoses_add_facts_from_what_was_sent() {
     );
     has(&r, &format!("names the token endpoint {}", ep));
 }
+
+/// `credkit explain`: the diagnosis of an answer copied from a log, with the
+/// facts of the JWT and key given. Nothing is sent.
+#[test]
+fn explain_copied_answers_offline() {
+    let p12 = path_str(&fixture(AUTH_P12));
+    let explain = |args: &[&str], stdin: Option<&str>| {
+        let mut c = credkit_real_clock();
+        c.arg("explain")
+            .args(args)
+            .env("CREDKIT_PASSWORD", "changeit");
+        let r = match stdin {
+            Some(s) => with_stdin(c, s),
+            None => run(c),
+        };
+        r.assert_no_panic();
+        r
+    };
+    let has = |r: &Run, s: &str| {
+        assert!(
+            r.stdout.contains(s),
+            "missing {s:?} in\n{}{}",
+            r.stdout,
+            r.stderr
+        )
+    };
+    // A kid-only grant (as another program sent it) and Maskinporten's x5c answer.
+    let mut c = credkit_real_clock();
+    c.args([
+        "jwt",
+        "mint",
+        "--key",
+        &p12,
+        "--alias",
+        "auth",
+        "--profile",
+        "maskinporten",
+    ])
+    .args(["--env", "test", "--scope", "nav:x", "--kid", "my-key"])
+    .args(["--iss", "0b7c5c8e-1111-2222-3333-444455556666"])
+    .env("CREDKIT_PASSWORD", "changeit");
+    let r = run(c);
+    r.assert_ok();
+    let dir = tempfile::tempdir().expect("tmp");
+    let grant = dir.path().join("grant.jwt");
+    std::fs::write(&grant, r.stdout.trim()).expect("write");
+    let body = r#"{"error":"invalid_grant","error_description":"Invalid JWT header x5c (trace_id: 4f2a9c0d)"}"#;
+    let r = explain(
+        &[body, "--assertion", &format!("@{}", path_str(&grant))],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    has(&r, "known answer: Maskinporten MP-123 (maskinporten-x5c)");
+    has(
+        &r,
+        "problem[x5c-not-sent]: no x5c was sent: the header named the key with kid \"my-key\"",
+    );
+    has(&r, "trace id: 4f2a9c0d");
+    assert!(!r.stdout.contains("(credkit does)"), "{}", r.stdout);
+
+    // A whole log line from stdin, with the key: certificate facts at --at.
+    let line = "2026-11-23 12:00:01 ERROR no.acme.MaskinportenClient - HTTP 400 invalid_grant: Invalid JWT. Invalid organization number for client. Does not match certificate orgno (trace_id: 77aa)";
+    let r = explain(
+        &[
+            "--key",
+            &p12,
+            "--alias",
+            "auth",
+            "--client-org",
+            "987654325",
+            "--at",
+            "2050-01-01T00:00:00Z",
+        ],
+        Some(line),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    has(&r, "known answer: Maskinporten MP-122");
+    has(&r, "HTTP status:       400");
+    has(
+        &r,
+        "fact[certificate-org]: the signing key's certificate belongs to",
+    );
+    has(&r, "organisation number 123456785");
+    has(
+        &r,
+        "problem[client-org-mismatch]: the client's organisation was given as 987654325",
+    );
+    has(&r, "problem[certificate-validity]");
+    has(&r, "NOT valid at 2050-01-01T00:00:00Z");
+
+    // An x5c grant with another key: the key does not match x5c; --json is the token diagnosis object.
+    let mut c = credkit_real_clock();
+    c.args([
+        "jwt",
+        "mint",
+        "--key",
+        &p12,
+        "--alias",
+        "auth",
+        "--profile",
+        "maskinporten",
+    ])
+    .args(["--env", "test", "--scope", "nav:x", "--iss", "c"])
+    .env("CREDKIT_PASSWORD", "changeit");
+    let r = run(c);
+    r.assert_ok();
+    std::fs::write(&grant, r.stdout.trim()).expect("write");
+    let other = path_str(&fixture("business/sign.key.pem"));
+    let r = explain(
+        &[
+            "--json",
+            "Invalid assertion. Client authentication failed. Invalid JWT signature.",
+            "--assertion",
+            &format!("@{}", path_str(&grant)),
+            "--key",
+            &other,
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(v["schema"], "credkit.explain/1");
+    assert_eq!(v["diagnosis"]["known"]["id"], "maskinporten-signature");
+    let facts = v["diagnosis"]["facts"].as_array().expect("facts");
+    assert!(
+        facts
+            .iter()
+            .any(|f| f["id"] == "key-matches-x5c" && f["problem"] == true),
+        "{facts:?}"
+    );
+    assert!(facts.iter().any(|f| f["id"] == "jti"), "{facts:?}");
+
+    // Nothing to explain: 2.
+    let r = explain(&[], Some("  \n"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}
