@@ -159,9 +159,14 @@ input; `@FILE` reads a file. A token is a credential: prefer stdin or a file to 
 
 The signature is NOT verified: use `credkit jwt verify` for that.
 
+The token is judged by what it is: a grant or client assertion (iss = a client id, aud = a token
+endpoint or issuer) by the target's rules (--profile, else guessed from aud); an access token
+(typ at+jwt, client_id, or scope from an issuer URL) and an ID token (nonce or at_hash) only by
+what holds for every JWT (alg, exp, nbf, iat). A missing aud is an error only in a grant.
+
 Exit status:
-  0  decoded, no error-level problem
-  1  decoded, and it has an error-level problem (expired, alg none, lifetime too long, ...)
+  0  decoded (problems are shown, and do not change the status)
+  1  --strict (or --check) and an error-level problem (expired, alg none, lifetime too long, ...)
   2  not a JWT";
 
 /// Show a JWT's header and claims, with times as dates, and flag what is wrong
@@ -174,6 +179,10 @@ pub struct DecodeArgs {
     /// Judge the token by this target's rules (default: guessed from aud)
     #[arg(long, value_enum)]
     pub profile: Option<Profile>,
+    /// Exit 1 when an error-level problem is found (a lint); without it,
+    /// decode exits 0 whenever the token could be read
+    #[arg(long, visible_alias = "check")]
+    pub strict: bool,
 }
 
 const VERIFY_HELP: &str = "\

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod convert;
+pub mod explain;
 pub mod inspect;
 pub mod jwt;
 pub mod keygen;
@@ -52,6 +53,7 @@ pub enum Command {
     Keygen(Box<keygen::KeygenArgs>),
     Jwt(jwt::JwtArgs),
     Token(Box<token::TokenArgs>),
+    Explain(Box<explain::ExplainArgs>),
     Serve(serve::ServeArgs),
     /// Print a shell completion script
     ///

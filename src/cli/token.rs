@@ -22,8 +22,19 @@ Where it goes: --env test|prod is Maskinporten (aud = its issuer, endpoint {issu
 --issuer URL reads /.well-known/oauth-authorization-server or openid-configuration (else
 {issuer}token); --token-endpoint URL overrides both. The JWT's aud follows the rules of
 --jwt-profile (Maskinporten: the issuer; Okta, Entra: the token endpoint; Keycloak: the issuer)
-and --aud overrides it. TLS is always verified (system roots, plus --ca-file); plain http
-only to loopback addresses, which never go through a proxy; redirects are not followed. Connection errors, 5xx and 429 are retried (--retries) with a
+and --aud overrides it.
+
+The JWT's header: a jwt-bearer grant from a key with a certificate sends x5c (the leaf)
+whatever the host. Maskinporten rules (--env, a maskinporten.no host, or metadata that looks
+like Maskinporten's: grant_types_supported only jwt-bearer, token-endpoint signing algorithms
+RS* only, or authorization_details_types_supported; --jwt-profile overrides): x5c alone and no
+typ, or with --kid the kid alone. Other servers: x5c and kid (--kid, else the RFC 7638
+thumbprint). --properties follows jwt-grant-generator: x5c unless keystore.kid, RS256,
+exp = iat + 120 s, only its claims. Client assertions keep each --jwt-profile's header.
+
+TLS is always verified (system roots, plus --ca-file); plain http
+only to loopback addresses, which never go through a proxy; redirects are not followed.
+Connection errors, 5xx and 429 are retried (--retries) with a
 freshly minted JWT each time; 4xx never.
 
 Output (stdout holds only this): the access token; --header: `Authorization: Bearer ...`;
@@ -40,8 +51,12 @@ $XDG_CONFIG_HOME/credkit/config.toml); --properties FILE reads a jwt-grant-gener
 
 When the server refuses, credkit prints its error and error_description, the likely cause
 and the fix (from the known answers of Maskinporten, Okta, Entra ID, Keycloak and RFC 6749),
-the credential check's findings, and local facts: aud against the issuer, the clock against
-the server's Date, the JWT's lifetime, the certificate's environment against the endpoint's.
+the credential check's findings, and facts read from the request actually sent: aud against
+the issuer (a trailing slash named), the clock against the server's Date, the JWT's lifetime,
+whether x5c or kid was sent, the certificate's organisation number and environment, the kid
+sent beside the key's thumbprints, the jti of a replayed JWT. An answer that is not OAuth (an
+HTML 404) is named as a wrong URL, with the token_endpoint from the issuer's metadata.
+`credkit explain` gives the same diagnosis for an error copied from a log.
 
 Examples:
   credkit token --key virksomhet.p12 --alias auth --env test \\

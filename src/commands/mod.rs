@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod convert;
+pub mod explain;
 pub mod input;
 pub mod inspect;
 pub mod jwt;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Jwt(args) => jwt::run(&ctx, args),
         Command::Keygen(args) => keygen::run(&ctx, *args),
         Command::Token(args) => token::run(&ctx, *args),
+        Command::Explain(args) => explain::run(&ctx, *args),
         Command::Serve(args) => serve::run(&ctx, args),
         Command::Completions { shell } => meta::completions(shell),
         Command::Man { out_dir } => meta::man(&out_dir),

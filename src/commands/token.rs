@@ -121,6 +121,7 @@ pub fn from_flags(a: &TokenArgs) -> Result<TokenSettings> {
         lifetime: a.lifetime,
         alg: a.alg,
         force: a.force.then_some(true),
+        properties: false,
     })
 }
 

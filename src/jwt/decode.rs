@@ -219,6 +219,61 @@ impl Profile {
     }
 }
 
+/// What a token is, judged from its claims; it decides which problems count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A JWT grant (RFC 7523 §2.1) or client assertion (§2.2): `iss` is a
+    /// client, `aud` a token endpoint or issuer.
+    Grant,
+    /// An access token (RFC 9068): `scope` or `client_id` from an issuer.
+    AccessToken,
+    /// An OpenID Connect ID token: `nonce` or `at_hash`.
+    IdToken,
+    /// None of these signs.
+    Unknown,
+}
+
+impl Kind {
+    /// Read the signs: ID token (nonce, at_hash), access token (header typ
+    /// `at+jwt`, a `client_id` claim, or `scope` with an issuer URL as iss),
+    /// grant or client assertion (iss that is not a URL: a client id).
+    pub fn of(d: &Decoded) -> Kind {
+        let has = |c: &str| d.claims.contains_key(c);
+        let iss_is_url = d
+            .str_claim("iss")
+            .is_some_and(|i| i.starts_with("https://") || i.starts_with("http://"));
+        let typ = d
+            .header
+            .get("typ")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if has("nonce") || has("at_hash") {
+            Kind::IdToken
+        } else if typ == "at+jwt"
+            || typ == "application/at+jwt"
+            || has("client_id")
+            || has("scope") && iss_is_url
+        {
+            Kind::AccessToken
+        } else if has("iss") && !iss_is_url {
+            Kind::Grant
+        } else {
+            Kind::Unknown
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Grant => "grant or client assertion",
+            Kind::AccessToken => "access token",
+            Kind::IdToken => "ID token",
+            Kind::Unknown => "unknown kind",
+        }
+    }
+}
+
 /// Claims Maskinporten documents for a JWT grant; others are refused.
 pub const MASKINPORTEN_CLAIMS: &[&str] = &[
     "aud",
@@ -252,9 +307,14 @@ fn problem(severity: &'static str, id: &'static str, message: String) -> Problem
     }
 }
 
-/// Everything a reader should worry about, judged at `now`.
+/// Everything a reader should worry about, judged at `now`. The target's
+/// rules (lifetime, claims, header) apply to grants and client assertions;
+/// a token of another kind is judged only by what holds for every JWT.
 pub fn problems(d: &Decoded, profile: Profile, now: OffsetDateTime) -> Vec<Problem> {
     let now = now.unix_timestamp();
+    let kind = Kind::of(d);
+    let grant = matches!(kind, Kind::Grant | Kind::Unknown);
+    let profile = if grant { profile } else { Profile::Generic };
     let mut out = Vec::new();
     match d.alg() {
         Some(a) if a.eq_ignore_ascii_case("none") => out.push(problem(
@@ -344,10 +404,16 @@ pub fn problems(d: &Decoded, profile: Profile, now: OffsetDateTime) -> Vec<Probl
     ] {
         if !d.claims.contains_key(claim) {
             // Keycloak requires jti; elsewhere it is recommended (replay protection).
-            let sev = if claim == "jti" && profile != Profile::Keycloak {
-                "warning"
-            } else {
-                "error"
+            // A missing aud is an error only in a grant or client assertion.
+            let sev = match (claim, kind) {
+                ("jti", Kind::Grant) if profile == Profile::Keycloak => "error",
+                ("jti", Kind::Grant | Kind::Unknown) => "warning",
+                ("jti", _) => continue,
+                ("aud", Kind::Grant) => "error",
+                ("aud", Kind::Unknown) => "warning",
+                ("aud", _) => continue,
+                (_, Kind::Grant | Kind::Unknown) => "error",
+                _ => "warning",
             };
             out.push(problem(sev, id, format!("there is no {claim} claim")));
         }
@@ -432,6 +498,54 @@ mod tests {
             normalize("eyJhbGciOiJub25lIn0\\u003d.e30.").expect("n"),
             "eyJhbGciOiJub25lIn0=.e30."
         );
+    }
+
+    fn token(header: &str, claims: &str) -> Decoded {
+        let t = format!(
+            "{}.{}.c2ln",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        decode(&t).expect("decode")
+    }
+
+    #[test]
+    fn kinds_are_told_apart_and_aud_matters_only_for_grants() {
+        let now = OffsetDateTime::from_unix_timestamp(1000).expect("t");
+        let cases = [
+            (
+                r#"{"iss":"https://maskinporten.no/","client_id":"c","scope":"a:b","exp":2000}"#,
+                Kind::AccessToken,
+            ),
+            (
+                r#"{"iss":"https://idp/","sub":"u","nonce":"n","exp":2000}"#,
+                Kind::IdToken,
+            ),
+            (
+                r#"{"iss":"0b7c5c8e","scope":"a:b","exp":2000}"#,
+                Kind::Grant,
+            ),
+            (r#"{"exp":2000}"#, Kind::Unknown),
+        ];
+        for (claims, kind) in cases {
+            let d = token(r#"{"alg":"RS256"}"#, claims);
+            assert_eq!(Kind::of(&d), kind, "{claims}");
+            let aud = problems(&d, Profile::Generic, now)
+                .into_iter()
+                .find(|p| p.id == "jwt-aud-missing")
+                .map(|p| p.severity);
+            let want = match kind {
+                Kind::Grant => Some("error"),
+                Kind::Unknown => Some("warning"),
+                _ => None,
+            };
+            assert_eq!(aud, want, "{claims}");
+        }
+        let at = token(
+            r#"{"alg":"RS256","typ":"at+jwt"}"#,
+            r#"{"iss":"x","exp":2000}"#,
+        );
+        assert_eq!(Kind::of(&at), Kind::AccessToken);
     }
 
     #[test]

@@ -40,11 +40,47 @@ pub struct HeaderChoice {
     pub kid: Option<String>,
     pub x5t: bool,
     pub x5t_s256: bool,
+    /// Leave `typ` out of the header (as jwt-grant-generator does).
+    pub no_typ: bool,
 }
 
 impl HeaderChoice {
     fn is_empty(&self) -> bool {
         *self == HeaderChoice::default()
+    }
+}
+
+/// Which rules name the key in a jwt-bearer grant's header (RFC 7523 §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantRules {
+    /// Maskinporten and Digdir's jwt-grant-generator: `x5c` (the leaf) alone
+    /// and no `typ`; a registered key id (`kid`) alone instead when one is given.
+    Maskinporten,
+    /// Any other server: `x5c` (the leaf) together with `kid` (the given id,
+    /// else the RFC 7638 thumbprint), so servers that select keys by `kid`
+    /// still find theirs; `kid` alone when the entry has no certificate.
+    Generic,
+}
+
+/// The header of a jwt-bearer grant: a key with a certificate sends `x5c`
+/// whatever the host (client assertions keep each profile's own default).
+pub fn grant_header(rules: GrantRules, kid: Option<String>, entry: &Entry) -> HeaderChoice {
+    match (rules, kid) {
+        (GrantRules::Maskinporten, Some(k)) => HeaderChoice {
+            kid: Some(k),
+            no_typ: true,
+            ..HeaderChoice::default()
+        },
+        (GrantRules::Maskinporten, None) => HeaderChoice {
+            x5c: true,
+            no_typ: true,
+            ..HeaderChoice::default()
+        },
+        (GrantRules::Generic, kid) => HeaderChoice {
+            x5c: !entry.chain.is_empty(),
+            kid: kid.or_else(|| entry.public().and_then(|k| k.jwk_thumbprint())),
+            ..HeaderChoice::default()
+        },
     }
 }
 
@@ -71,6 +107,9 @@ pub struct MintOptions {
     /// the Maskinporten rule about known issuers does not apply (a look-alike
     /// such as `credkit serve mock-maskinporten`).
     pub aud_from_issuer: bool,
+    /// The issuer the server announced (its metadata), if known: a wrong
+    /// `aud` is then told to be exactly this.
+    pub known_issuer: Option<String>,
 }
 
 /// Why a token cannot be minted as asked.
@@ -189,18 +228,27 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
     let aud = match (&o.aud, p, o.env) {
         (Some(a), Profile::Maskinporten, env) => {
             let known = [Env::Test, Env::Prod].map(Env::maskinporten_issuer);
-            if !known.contains(&a.as_str()) && !o.aud_from_issuer {
-                let fix = match env {
-                    Some(e) => format!("use --env {} (aud {})", e.name(), e.maskinporten_issuer()),
-                    None => "use --env test or --env prod instead of --aud".into(),
+            let custom = o.known_issuer.as_deref().filter(|i| !known.contains(i));
+            if !known.contains(&a.as_str()) && !o.aud_from_issuer && custom != Some(a.as_str()) {
+                let fix = match (custom, env) {
+                    (Some(i), _) => format!("set aud to this server's issuer exactly: {i}"),
+                    (None, Some(e)) => {
+                        format!("use --env {} (aud {})", e.name(), e.maskinporten_issuer())
+                    }
+                    (None, None) => "use --env test or --env prod instead of --aud".into(),
                 };
-                let why = if known.iter().any(|k| k.trim_end_matches('/') == a.as_str()) {
-                    "lacks the trailing slash of Maskinporten's issuer"
-                } else if a.ends_with("/token") {
-                    "is the token endpoint; Maskinporten wants its issuer"
-                } else {
-                    "is not a Maskinporten issuer"
-                };
+                let why =
+                    if custom.is_some_and(|i| i.trim_end_matches('/') == a.trim_end_matches('/')) {
+                        "differs from this server's issuer in the trailing slash"
+                    } else if custom.is_some() {
+                        "is not this server's issuer"
+                    } else if known.iter().any(|k| k.trim_end_matches('/') == a.as_str()) {
+                        "lacks the trailing slash of Maskinporten's issuer"
+                    } else if a.ends_with("/token") {
+                        "is the token endpoint; Maskinporten wants its issuer"
+                    } else {
+                        "is not a Maskinporten issuer"
+                    };
                 rule(
                     o.force,
                     format!("aud {a:?} {why} (Maskinporten answers \"Invalid JWT claim aud\")"),
@@ -347,7 +395,7 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
     } else {
         o.header.clone()
     };
-    if p != Profile::Maskinporten {
+    if p != Profile::Maskinporten && !choice.no_typ {
         header.insert("typ".into(), json!("JWT"));
     }
     if let Some(k) = &choice.kid {

@@ -67,6 +67,9 @@ pub struct TokenSettings {
     pub alg: Option<Alg>,
     /// Send even when the credential check or the profile's rules say no.
     pub force: Option<bool>,
+    /// The settings come from a jwt-grant-generator `.properties` file:
+    /// its header rule applies (x5c unless a kid is given).
+    pub properties: bool,
 }
 
 impl TokenSettings {
@@ -118,6 +121,7 @@ impl TokenSettings {
             lifetime: self.lifetime.or(lower.lifetime),
             alg: self.alg.or(lower.alg),
             force: self.force.or(lower.force),
+            properties: self.properties || lower.properties,
         }
     }
 }
@@ -277,6 +281,8 @@ pub struct Session {
     /// The credential check's warnings (errors stop before this).
     pub findings: Vec<Finding>,
     cert_env: Option<diag::Env>,
+    /// The signing key's thumbprint and certificate, for the diagnosis.
+    local_key: Option<diagnose::LocalKey>,
     /// Sees every request, answer, retry and discovery (the --verbose trace).
     observer: Observer,
     /// The cache key of what this session fetches.
@@ -431,6 +437,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     // The credential check gates signing.
     let mut findings: Vec<Finding> = Vec::new();
     let mut cert_env = None;
+    let mut local_key = None;
     let mut signing = None;
     let http = Http::new(HttpOptions {
         connect_timeout: s.connect_timeout.unwrap_or(Duration::from_secs(10)),
@@ -453,6 +460,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     // Endpoint: --token-endpoint, else Maskinporten's, else discovery.
     // The issuer is the server's own word only when its metadata said so.
     let mut issuer_from_metadata = false;
+    let mut recognised = None;
     let (endpoint, known_issuer) = match (&s.token_endpoint, s.env, &s.issuer) {
         (Some(te), env, iss) => (
             te.clone(),
@@ -472,14 +480,16 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
                 });
             }
             issuer_from_metadata = d.metadata_url.is_some();
+            recognised = crate::oauth::recognize::maskinporten_style(&d);
             (d.token_endpoint, Some(d.issuer))
         }
         // Refused above already; an error here, never a panic.
         (None, None, None) => return Err(Problem::NoDestination.into()),
     };
-    let profile = s
-        .jwt_profile
-        .unwrap_or_else(|| guess_profile(Some(&endpoint), s.env));
+    let profile = s.jwt_profile.unwrap_or_else(|| match recognised {
+        Some(_) if grant == Grant::JwtBearer => Profile::Maskinporten,
+        _ => guess_profile(Some(&endpoint), s.env),
+    });
 
     if let Some((store, label)) = &loaded {
         let mut copts = CheckOptions::new(label.clone());
@@ -511,6 +521,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
                 "{label} has no private key credkit can choose (add --alias)"
             )))
         })?;
+        local_key = Some(diagnose::LocalKey::of(entry));
         cert_env = entry
             .chain
             .first()
@@ -550,13 +561,22 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
                 None
             }),
             alg: s.alg,
-            header: HeaderChoice {
-                kid: s.kid.clone(),
-                x5c: s.kid.is_none() && profile == Profile::Maskinporten,
-                ..HeaderChoice::default()
+            header: match (grant, profile, s.properties) {
+                (Grant::JwtBearer, Profile::Maskinporten, _) | (Grant::JwtBearer, _, true) => {
+                    mint::grant_header(mint::GrantRules::Maskinporten, s.kid.clone(), entry)
+                }
+                (Grant::JwtBearer, _, false) => {
+                    mint::grant_header(mint::GrantRules::Generic, s.kid.clone(), entry)
+                }
+                _ => HeaderChoice {
+                    kid: s.kid.clone(),
+                    x5c: s.kid.is_none() && profile == Profile::Maskinporten,
+                    ..HeaderChoice::default()
+                },
             },
             force,
             aud_from_issuer: s.aud.is_none() && issuer_from_metadata,
+            known_issuer: known_issuer.clone().filter(|_| issuer_from_metadata),
         };
         let plan = mint::plan(entry, &opts)?;
         let pk = entry
@@ -599,6 +619,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         refresh_token,
         findings,
         cert_env,
+        local_key,
         observer,
         key,
         ctx: ctx.clone(),
@@ -723,6 +744,16 @@ impl Session {
                     local_received: self.clock(),
                     cert_env: self.cert_env,
                     findings: self.findings.clone(),
+                    header: jwt.as_deref().and_then(diagnose::header_of),
+                    local_key: self.local_key.clone(),
+                    // Not an OAuth answer: where does the metadata put the token endpoint?
+                    metadata: diagnose::issuer_to_ask(
+                        &err,
+                        &self.endpoint,
+                        self.known_issuer.as_deref(),
+                    )
+                    .and_then(|i| discovery::discover(&self.http, &i).ok()),
+                    ..Context::default()
                 };
                 Err(Error::Refused(Box::new(diagnose::diagnose(&err, &dctx))))
             }
@@ -781,6 +812,7 @@ mod tests {
                 Alg::RS256
             }),
             force: Some(tag == "upper"),
+            properties: true,
         }
     }
 
@@ -818,6 +850,15 @@ mod tests {
         assert_eq!(merged.lifetime, upper.lifetime);
         assert_eq!(merged.alg, upper.alg);
         assert_eq!(merged.force, upper.force);
+        assert!(merged.properties);
+        assert!(
+            TokenSettings::default()
+                .over(TokenSettings {
+                    properties: true,
+                    ..TokenSettings::default()
+                })
+                .properties
+        );
         // Claims add up, the lower layer's first.
         let mut claims = lower.claims.clone();
         claims.extend(upper.claims.clone());

@@ -343,6 +343,7 @@ pub fn from_properties(text: &str, path: &Path) -> Result<TokenSettings, ConfigE
         aud: audience,
         grant: Some(Grant::JwtBearer),
         auth: Some(Auth::None),
+        properties: true,
         jwt_profile: Some(if env.is_some() {
             Profile::Maskinporten
         } else {

@@ -5,9 +5,14 @@
 //! certificate's environment against the endpoint's) and the credential
 //! check's findings. Pure functions: no I/O, no printing.
 
+use super::discovery::Discovered;
 use super::exchange::{Auth, ErrorResponse, Grant};
+use crate::cert::Certificate;
 use crate::diagnostics::{Env, Finding};
 use crate::jwt::decode::Profile;
+use crate::keystore::model::Entry;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -129,8 +134,8 @@ pub const CATALOGUE: &[Known] = &[
         code: Some("MP-123"),
         patterns: &["Invalid JWT header x5c"],
         topic: Topic::Certificate,
-        cause: "x5c is not an array of base64 DER certificates (a string, bad base64 or bad DER)",
-        fix: "send x5c as [\"<base64 DER of the leaf>\"] (credkit does)",
+        cause: "Maskinporten could not read a certificate from x5c: x5c is missing (the key was named by kid instead), not an array, or not standard base64 DER",
+        fix: "send x5c as [\"<base64 DER of the leaf>\"]: a JSON array holding the business certificate",
     },
     Known {
         id: "maskinporten-x5c",
@@ -138,8 +143,8 @@ pub const CATALOGUE: &[Known] = &[
         code: Some("MP-123"),
         patterns: &["Failed to extract certificate from jwt"],
         topic: Topic::Certificate,
-        cause: "x5c is not an array of base64 DER certificates (a string, bad base64 or bad DER)",
-        fix: "send x5c as [\"<base64 DER of the leaf>\"] (credkit does)",
+        cause: "Maskinporten could not read a certificate from x5c: x5c is missing (the key was named by kid instead), not an array, or not standard base64 DER",
+        fix: "send x5c as [\"<base64 DER of the leaf>\"]: a JSON array holding the business certificate",
     },
     Known {
         id: "maskinporten-iat-future",
@@ -651,6 +656,57 @@ pub struct Context {
     /// The environment of the certificate's CA (known Buypass/Commfides CAs).
     pub cert_env: Option<Env>,
     pub findings: Vec<Finding>,
+    /// The signed JWT's JOSE header as sent.
+    pub header: Option<Map<String, Value>>,
+    /// The key that signed (its thumbprint and certificate), when known.
+    pub local_key: Option<LocalKey>,
+    /// The organisation that should own the client (9 digits), when given.
+    pub client_org: Option<String>,
+    /// The issuer's metadata, looked up after an answer that was not OAuth.
+    pub metadata: Option<Discovered>,
+    /// The answer was copied from elsewhere (`explain`): credkit sent nothing.
+    pub copied: bool,
+}
+
+/// The signing key as credkit holds it.
+#[derive(Debug, Clone, Default)]
+pub struct LocalKey {
+    /// RFC 7638 thumbprint of the public key.
+    pub thumbprint: Option<String>,
+    /// The certificate (leaf) that goes with the key, DER.
+    pub certificate: Option<Vec<u8>>,
+}
+
+impl LocalKey {
+    /// The thumbprint and leaf certificate of a keystore entry.
+    pub fn of(entry: &Entry) -> LocalKey {
+        LocalKey {
+            thumbprint: entry.public().and_then(|k| k.jwk_thumbprint()),
+            certificate: entry.chain.first().map(|c| c.der.clone()),
+        }
+    }
+}
+
+/// The JOSE header of a JWT (not verified).
+pub fn header_of(jwt: &str) -> Option<Map<String, Value>> {
+    crate::jwt::decode::decode(jwt).ok().map(|d| d.header)
+}
+
+/// An answer with neither `error` nor `error_description` is not OAuth's.
+pub fn not_oauth(e: &ErrorResponse) -> bool {
+    e.error.is_none() && e.error_description.is_none()
+}
+
+/// For an answer that is not OAuth (no `error`): the issuer whose metadata
+/// names the real token endpoint: the one known, else the endpoint's origin.
+pub fn issuer_to_ask(e: &ErrorResponse, endpoint: &str, issuer: Option<&str>) -> Option<String> {
+    if !not_oauth(e) {
+        return None;
+    }
+    issuer.map(str::to_string).or_else(|| {
+        let u = reqwest::Url::parse(endpoint).ok()?;
+        Some(format!("{}/", u.origin().ascii_serialization()))
+    })
 }
 
 /// The whole explanation of a refusal.
@@ -690,10 +746,17 @@ impl Diagnosis {
 pub fn lookup(e: &ErrorResponse) -> Option<&'static Known> {
     let desc = e.error_description.as_deref().unwrap_or("").to_lowercase();
     let codes: Vec<String> = e.error_codes.iter().map(|c| format!("aadsts{c}")).collect();
+    // An AADSTS code matches only whole (AADSTS700021 is not in AADSTS7000215).
+    let has = |p: &str| {
+        desc.match_indices(p).any(|(i, _)| {
+            !p.starts_with("aadsts")
+                || !desc[i + p.len()..].starts_with(|c: char| c.is_ascii_digit())
+        })
+    };
     CATALOGUE.iter().find(|k| {
         k.patterns.iter().all(|p| {
             let p = p.to_lowercase();
-            desc.contains(&p) || codes.contains(&p)
+            has(&p) || codes.contains(&p)
         })
     })
 }
@@ -839,7 +902,9 @@ pub fn facts(ctx: &Context) -> Vec<Fact> {
         if let Some(j) = c.get("jti").and_then(Value::as_str) {
             out.push(Fact {
                 id: if ctx.assertion_given { "assertion-given" } else { "jti" },
-                message: if ctx.assertion_given {
+                message: if ctx.copied {
+                    format!("jti sent: {j}; a server accepts each jti only once")
+                } else if ctx.assertion_given {
                     format!("the JWT was given with --assertion (jti {j}); a server accepts each jti only once, so it cannot be sent again")
                 } else {
                     format!("the JWT was minted just now with a fresh jti ({j})")
@@ -894,6 +959,393 @@ pub fn facts(ctx: &Context) -> Vec<Fact> {
     out
 }
 
+fn fact(id: &'static str, problem: bool, message: String) -> Fact {
+    Fact {
+        id,
+        message,
+        problem,
+    }
+}
+
+/// The certificates of the `x5c` header sent: Err with what is wrong with it.
+fn x5c_sent(header: &Map<String, Value>) -> Option<Result<Vec<Certificate>, String>> {
+    let v = header.get("x5c")?;
+    let Some(items) = v.as_array() else {
+        return Some(Err(format!(
+            "x5c was sent as a JSON {}, not as an array of certificates",
+            json_kind(v)
+        )));
+    };
+    if items.is_empty() {
+        return Some(Err("x5c was sent as an empty array".into()));
+    }
+    let mut certs = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let Some(text) = item.as_str() else {
+            return Some(Err(format!(
+                "x5c[{i}] is a JSON {}, not a base64 string",
+                json_kind(item)
+            )));
+        };
+        let der = match STANDARD.decode(text) {
+            Ok(d) => d,
+            Err(e) => {
+                return Some(Err(format!(
+                    "x5c[{i}] is not standard base64 (x5c uses +/ with padding, not base64url): {e}"
+                )));
+            }
+        };
+        match Certificate::from_der(&der) {
+            Ok(c) => certs.push(c),
+            Err(e) => return Some(Err(format!("x5c[{i}] is not a DER certificate: {e}"))),
+        }
+    }
+    Some(Ok(certs))
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// The certificate that went with the JWT: the x5c leaf, else the key's own.
+fn certificate_sent(ctx: &Context) -> Option<(Certificate, &'static str)> {
+    if let Some(Some(Ok(certs))) = ctx.header.as_ref().map(x5c_sent)
+        && let Some(leaf) = certs.into_iter().next()
+    {
+        return Some((leaf, "the certificate sent in x5c"));
+    }
+    let der = ctx.local_key.as_ref()?.certificate.as_ref()?;
+    Certificate::from_der(der)
+        .ok()
+        .map(|c| (c, "the signing key's certificate"))
+}
+
+fn header_str<'a>(ctx: &'a Context, k: &str) -> Option<&'a str> {
+    ctx.header.as_ref()?.get(k)?.as_str()
+}
+
+fn org_of(c: &Certificate) -> String {
+    c.subject
+        .get("2.5.4.10")
+        .or_else(|| c.subject.get(crate::cert::oid::COMMON_NAME))
+        .unwrap_or("(no O or CN)")
+        .to_string()
+}
+
+/// What the header named the key with, in words.
+fn header_summary(h: &Map<String, Value>) -> String {
+    let mut parts = Vec::new();
+    for k in ["alg", "typ", "kid", "x5t", "x5t#S256"] {
+        if let Some(v) = h.get(k) {
+            parts.push(format!(
+                "{k} {}",
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            ));
+        }
+    }
+    match h.get("x5c") {
+        Some(Value::Array(a)) => parts.push(format!("x5c with {} certificate(s)", a.len())),
+        Some(_) => parts.push("x5c (not an array)".into()),
+        None => parts.push("no x5c".into()),
+    }
+    parts.join(", ")
+}
+
+/// The key's thumbprints: what a server may have registered it under.
+fn thumbprints(ctx: &Context) -> Option<String> {
+    let t = ctx.local_key.as_ref()?.thumbprint.clone();
+    let s = certificate_sent(ctx).map(|(c, _)| c.x5t_s256());
+    match (t, s) {
+        (Some(t), Some(s)) => Some(format!(
+            "this key's RFC 7638 thumbprint is {t}; its certificate's x5t#S256 is {s}"
+        )),
+        (Some(t), None) => Some(format!("this key's RFC 7638 thumbprint is {t}")),
+        (None, Some(s)) => Some(format!("the certificate's x5t#S256 is {s}")),
+        (None, None) => None,
+    }
+}
+
+const SEE_JWK: &str = "to compare with the key registered on the client, see this key's public JWK with `credkit convert <key file> --to jwk`";
+
+/// Facts read from the request actually sent (header, certificate, jti,
+/// endpoint) that the server's text does not give, for the answer matched.
+pub fn sent_facts(e: &ErrorResponse, known: Option<&Known>, ctx: &Context) -> Vec<Fact> {
+    let mut out = Vec::new();
+    // An answer that is not OAuth at all: the URL is not a token endpoint.
+    if not_oauth(e) {
+        out.push(fact(
+            "not-a-token-endpoint",
+            true,
+            format!(
+                "the answer (HTTP {}{}) is not an OAuth error response: {} is not a token endpoint",
+                e.status,
+                if e.body
+                    .as_deref()
+                    .is_some_and(|b| b.trim_start().starts_with('<'))
+                {
+                    ", an HTML page"
+                } else {
+                    ""
+                },
+                if ctx.endpoint.is_empty() {
+                    "the URL called"
+                } else {
+                    &ctx.endpoint
+                }
+            ),
+        ));
+        if let Some(d) = &ctx.metadata
+            && let Some(url) = &d.metadata_url
+        {
+            out.push(fact(
+                "token-endpoint-from-metadata",
+                d.token_endpoint != ctx.endpoint,
+                if d.token_endpoint == ctx.endpoint {
+                    format!("the metadata ({url}) names this same URL as token_endpoint: the server itself is misconfigured")
+                } else {
+                    format!(
+                        "the issuer {}'s metadata ({url}) names the token endpoint {}",
+                        d.issuer, d.token_endpoint
+                    )
+                },
+            ));
+        }
+    }
+    let Some(k) = known else {
+        return out;
+    };
+    let header = ctx.header.as_ref();
+    let kid = header_str(ctx, "kid");
+    match k.topic {
+        Topic::Certificate | Topic::Key | Topic::Signature => {
+            if let Some(h) = header {
+                out.push(fact(
+                    "header-sent",
+                    false,
+                    format!("header sent: {}", header_summary(h)),
+                ));
+            }
+        }
+        _ => {}
+    }
+    match k.id {
+        "maskinporten-x5c" => match header.map(x5c_sent) {
+            Some(None) => out.push(fact(
+                "x5c-not-sent",
+                true,
+                match kid {
+                    Some(kid) => format!("no x5c was sent: the header named the key with kid {kid:?} instead, so there was no certificate to read"),
+                    None => "no x5c was sent: the header carried neither x5c nor kid".into(),
+                },
+            )),
+            Some(Some(Err(why))) => out.push(fact("x5c-malformed", true, why)),
+            Some(Some(Ok(certs))) => out.push(fact(
+                "x5c-sent",
+                false,
+                format!(
+                    "x5c was sent as an array of {} standard-base64 DER certificate(s) that parse; the leaf is {}",
+                    certs.len(),
+                    certs.first().map(|c| c.subject.to_display()).unwrap_or_default()
+                ),
+            )),
+            None => {}
+        },
+        "maskinporten-orgno-mismatch" => {
+            if let Some((c, what)) = certificate_sent(ctx) {
+                let org = c.org_number();
+                out.push(fact(
+                    "certificate-org",
+                    false,
+                    match &org {
+                        Some((n, from)) => format!("{what} belongs to {} with organisation number {n} (from its {from})", org_of(&c)),
+                        None => format!("{what} ({}) carries no Norwegian organisation number", c.subject.to_display()),
+                    },
+                ));
+                let client = ctx.client_id.as_deref().unwrap_or("(the client)");
+                match (&org, &ctx.client_org) {
+                    (Some((n, _)), Some(want)) if n != want => out.push(fact(
+                        "client-org-mismatch",
+                        true,
+                        format!("the client's organisation was given as {want}, but the certificate is organisation {n}'s: use organisation {want}'s certificate, or a client owned by {n}"),
+                    )),
+                    (Some((n, _)), Some(_)) => out.push(fact(
+                        "client-owner",
+                        true,
+                        format!("the certificate is organisation {n}'s, as expected, so client {client} is not owned by {n} in this environment: check the client's owner in Samarbeidsportalen"),
+                    )),
+                    (Some((n, _)), None) => out.push(fact(
+                        "client-owner",
+                        true,
+                        format!("client {client} must be owned by organisation {n} for this certificate to be accepted; if another organisation owns it, use that organisation's certificate"),
+                    )),
+                    (None, _) => {}
+                }
+            }
+        }
+        "maskinporten-invalid-certificate" => {
+            if let Some((c, what)) = certificate_sent(ctx) {
+                out.push(fact(
+                    "certificate-sent",
+                    false,
+                    format!(
+                        "{what}: {}, issued by {}, valid {} to {}",
+                        c.subject.to_display(),
+                        c.issuer.to_display(),
+                        crate::ctx::rfc3339(c.not_before),
+                        crate::ctx::rfc3339(c.not_after)
+                    ),
+                ));
+                let at = ctx.server_date.unwrap_or(ctx.local_received);
+                if at > c.not_after || at < c.not_before {
+                    out.push(fact(
+                        "certificate-not-valid",
+                        true,
+                        format!("{what} is not valid at {}", crate::ctx::rfc3339(at)),
+                    ));
+                }
+                if c.key_usage.is_some() && !c.has_key_usage("digitalSignature") {
+                    out.push(fact(
+                        "certificate-key-usage",
+                        true,
+                        format!("{what} lacks keyUsage digitalSignature (it is the non-repudiation certificate; use the authentication one)"),
+                    ));
+                }
+            }
+        }
+        "maskinporten-unknown-kid" | "okta-kid" | "keycloak-signature" | "maskinporten-expired-key" => {
+            match kid {
+                Some(kid) => {
+                    out.push(fact("kid-sent", false, format!("kid sent: {kid}")));
+                    let iss = ctx.claims.as_ref().and_then(|c| c.get("iss")).and_then(Value::as_str);
+                    if iss == Some(kid) {
+                        out.push(fact(
+                            "iss-is-kid",
+                            true,
+                            format!("iss is the kid ({kid}); iss must be the client id that owns the key"),
+                        ));
+                    }
+                    if ctx.local_key.as_ref().and_then(|l| l.thumbprint.as_deref()) == Some(kid) {
+                        out.push(fact(
+                            "kid-is-thumbprint",
+                            false,
+                            "the kid sent is this key's RFC 7638 thumbprint, credkit's default; the client may know the key under another id".into(),
+                        ));
+                    }
+                }
+                None if header.is_some() && k.id != "keycloak-signature" => out.push(fact(
+                    "kid-not-sent",
+                    true,
+                    "no kid was sent in the header".into(),
+                )),
+                None => {}
+            }
+            if let Some(t) = thumbprints(ctx) {
+                out.push(fact("key-thumbprints", false, t));
+            }
+            if k.id != "maskinporten-expired-key" {
+                out.push(fact("public-jwk", false, format!("{SEE_JWK}; the usual mix-ups: iss set to the kid, or the key registered on another client")));
+            }
+        }
+        "maskinporten-kid-required" => {
+            if header.is_some() && kid.is_none() {
+                out.push(fact(
+                    "kid-not-sent",
+                    true,
+                    format!(
+                        "the header carried no kid ({}): the client uses registered keys, and the server picks one by kid",
+                        header.map(header_summary).unwrap_or_default()
+                    ),
+                ));
+            }
+            if let Some(t) = ctx.local_key.as_ref().and_then(|l| l.thumbprint.as_deref()) {
+                out.push(fact(
+                    "likely-kid",
+                    false,
+                    format!("this key's RFC 7638 thumbprint {t} is the likely registered id if the key was uploaded as a JWK without its own kid"),
+                ));
+            }
+        }
+        "entra-signature" | "entra-no-thumbprint" => {
+            let sent = header_str(ctx, "x5t#S256");
+            let mine = certificate_sent(ctx).map(|(c, _)| c.x5t_s256());
+            match (sent, &mine) {
+                (Some(s), Some(m)) if s != m => out.push(fact(
+                    "x5t-s256-mismatch",
+                    true,
+                    format!("x5t#S256 sent ({s}) is not the signing key's certificate's ({m})"),
+                )),
+                (Some(s), _) => out.push(fact("x5t-s256-sent", false, format!("x5t#S256 sent: {s}; the app registration must hold the certificate with this thumbprint"))),
+                (None, Some(m)) => out.push(fact(
+                    "x5t-s256-not-sent",
+                    k.id == "entra-no-thumbprint",
+                    format!("no x5t#S256 was sent; the certificate's is {m}"),
+                )),
+                (None, None) => {}
+            }
+            if let Some(kid) = kid {
+                out.push(fact("kid-sent", false, format!("kid sent: {kid}")));
+            }
+        }
+        _ => {}
+    }
+    if k.topic == Topic::Replay {
+        let jti = ctx
+            .claims
+            .as_ref()
+            .and_then(|c| c.get("jti"))
+            .and_then(Value::as_str);
+        out.push(fact(
+            "replay",
+            true,
+            match (jti, ctx.assertion_given && !ctx.copied) {
+                (Some(j), _) if ctx.copied => format!("the JWT with jti {j} had been sent before: the sender must mint a new JWT (a fresh jti) for every request, retries included; if it does, look for a proxy or gateway that replays requests"),
+                (None, _) if ctx.copied => "a JWT was sent twice: the sender must mint a new JWT (a fresh jti) for every request, retries included; if it does, look for a proxy or gateway that replays requests".into(),
+                (Some(j), true) => format!("the JWT (jti {j}) was given ready-made: sending the same JWT twice is the cause; a server accepts each jti once"),
+                (None, true) => "the JWT was given ready-made and has no jti: sending the same JWT twice is the cause".into(),
+                (Some(j), false) => format!("credkit minted this JWT (jti {j}) just before sending it, and mints a new one for every attempt: something between replayed it; look for a proxy or gateway that retries requests"),
+                (None, false) => "credkit mints a new JWT for every attempt: look for a proxy or gateway that replays requests".into(),
+            },
+        ));
+    }
+    out
+}
+
+/// The fix, made specific to what was sent (never claiming what was not done).
+fn fix_for(k: &Known, ctx: &Context) -> String {
+    let custom_issuer = ctx.issuer.as_deref().filter(|i| endpoint_env(i).is_none());
+    let thumb = ctx.local_key.as_ref().and_then(|l| l.thumbprint.as_deref());
+    match (k.id, k.topic) {
+        ("maskinporten-x5c", _) => match ctx.header.as_ref().map(x5c_sent) {
+            Some(None) if ctx.copied => "put the business certificate in the header as x5c = [\"<base64 DER of the leaf>\"] instead of kid (credkit token sends it so under the maskinporten rules)".into(),
+            Some(None) => "send the business certificate as x5c = [\"<base64 DER of the leaf>\"] instead of kid: drop --kid, and credkit's maskinporten rules send x5c".into(),
+            Some(Some(Ok(_))) => "x5c was well-formed: check that the certificate is a business certificate for this environment (credkit check --for maskinporten)".into(),
+            _ => k.fix.to_string(),
+        },
+        ("maskinporten-kid-required", _) => match thumb {
+            Some(t) => format!("send the registered key's id with --kid ID (likely --kid {t}), or set the client up for a business certificate"),
+            None => k.fix.to_string(),
+        },
+        (_, Topic::Aud) if k.id != "okta-aud" => match custom_issuer {
+            Some(i) => format!("set aud to this server's issuer exactly, trailing slash and all: {i}"),
+            None => k.fix.to_string(),
+        },
+        ("okta-aud", _) => format!("set aud to the URL you POST to: {}", ctx.endpoint),
+        (_, Topic::Replay) if ctx.copied => "mint a new JWT with a fresh jti for every request, retries included (credkit token does)".into(),
+        (_, Topic::Replay) if ctx.assertion_given => "mint a new JWT for every request: a ready-made JWT (--assertion) can be sent only once".into(),
+        (_, Topic::Replay) => "credkit already mints a fresh jti for every attempt: find what replays the request (a proxy, gateway or retrying client)".into(),
+        _ => k.fix.to_string(),
+    }
+}
+
 /// Which facts are worth showing for a topic (problems always are).
 fn relevant(f: &Fact, topic: Option<Topic>, error: Option<&str>) -> bool {
     if f.problem {
@@ -919,7 +1371,7 @@ fn relevant(f: &Fact, topic: Option<Topic>, error: Option<&str>) -> bool {
         Topic::Scope | Topic::Delegation => f.id == "scope-sent",
         Topic::Client => f.id == "client-id" || f.id == "aud-sent",
         Topic::Time => f.id == "lifetime",
-        Topic::Replay => f.id == "jti" || f.id == "assertion-given",
+        Topic::Replay => false,
         _ => false,
     }
 }
@@ -929,10 +1381,12 @@ pub fn diagnose(e: &ErrorResponse, ctx: &Context) -> Diagnosis {
     let known = lookup(e);
     let topic = known.map(|k| k.topic);
     let all = facts(ctx);
-    let facts: Vec<Fact> = all
+    let mut facts: Vec<Fact> = all
         .into_iter()
         .filter(|f| relevant(f, topic, e.error.as_deref()))
+        .filter(|f| !(topic == Some(Topic::Replay) && f.id == "assertion-given"))
         .collect();
+    facts.extend(sent_facts(e, known, ctx));
     let mut candidates = Vec::new();
     if known.is_none() {
         let signed = ctx.claims.is_some();
@@ -982,13 +1436,323 @@ pub fn diagnose(e: &ErrorResponse, ctx: &Context) -> Diagnosis {
             code: k.code,
             topic: k.topic,
             cause: k.cause.to_string(),
-            fix: k.fix.to_string(),
+            fix: fix_for(k, ctx),
         }),
         general: e.error.as_deref().and_then(general).map(str::to_string),
         candidates,
         facts,
         findings: ctx.findings.clone(),
     }
+}
+
+/// An answer copied from a log, a console or another program.
+#[derive(Debug, Clone)]
+pub struct Copied {
+    pub response: ErrorResponse,
+    /// `trace_id` or correlation id, for the provider's support.
+    pub trace_id: Option<String>,
+}
+
+const OAUTH_ERRORS: &[&str] = &[
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "access_denied",
+    "forbidden",
+];
+
+/// Read what was copied: a JSON error body (anywhere in the text), a raw
+/// `error_description`, or a whole log line. None when there is no text.
+pub fn parse_copied(text: &str) -> Option<Copied> {
+    let text = text.trim().trim_start_matches('\u{feff}');
+    if text.is_empty() {
+        return None;
+    }
+    let str_of =
+        |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+    // A JSON object with error or error_description, wherever it starts.
+    let json = text.match_indices('{').find_map(|(i, _)| {
+        let mut it = serde_json::Deserializer::from_str(&text[i..]).into_iter::<Value>();
+        match it.next() {
+            Some(Ok(Value::Object(m)))
+                if m.contains_key("error") || m.contains_key("error_description") =>
+            {
+                Some(m)
+            }
+            _ => None,
+        }
+    });
+    let (error, description, uri, mut codes) = match &json {
+        Some(m) => (
+            str_of(m, "error"),
+            str_of(m, "error_description"),
+            str_of(m, "error_uri"),
+            m.get("error_codes")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_i64).collect())
+                .unwrap_or_default(),
+        ),
+        // An HTML page: not an OAuth answer at all.
+        None if text.starts_with('<') => (None, None, None, Vec::new()),
+        None => {
+            let found = OAUTH_ERRORS
+                .iter()
+                .find_map(|c| word_at(text, c).map(|i| (*c, i)));
+            // In a log line the description follows the error code.
+            let description = match found {
+                Some((c, i)) if !text.contains("error_description") => {
+                    let rest = text[i + c.len()..].trim_start_matches(|ch: char| {
+                        ch == ':' || ch == '-' || ch.is_whitespace()
+                    });
+                    if rest.is_empty() {
+                        text.to_string()
+                    } else {
+                        rest.to_string()
+                    }
+                }
+                _ => description_in(text),
+            };
+            (
+                found.map(|(c, _)| c.to_string()),
+                Some(description),
+                None,
+                Vec::new(),
+            )
+        }
+    };
+    let html = json.is_none() && text.starts_with('<');
+    let haystack = description.as_deref().unwrap_or(text);
+    for (i, _) in haystack.match_indices("AADSTS") {
+        let digits: String = haystack[i + 6..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if let Ok(n) = digits.parse::<i64>()
+            && !codes.contains(&n)
+        {
+            codes.push(n);
+        }
+    }
+    Some(Copied {
+        response: ErrorResponse {
+            status: status_in(text),
+            error,
+            error_description: description,
+            error_uri: uri,
+            error_codes: codes,
+            body: html.then(|| text.chars().take(500).collect()),
+        },
+        trace_id: trace_id_in(text),
+    })
+}
+
+/// Where `w` occurs as a whole word.
+fn word_at(text: &str, w: &str) -> Option<usize> {
+    text.match_indices(w).map(|(i, _)| i).find(|&i| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + w.len()..].chars().next();
+        let edge = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        edge(before) && edge(after)
+    })
+}
+
+/// The description in a log line: after `error_description=`/`:`, else the text.
+fn description_in(text: &str) -> String {
+    let Some(i) = text.find("error_description") else {
+        return text.to_string();
+    };
+    let rest = text[i + "error_description".len()..]
+        .trim_start_matches(['"', '\''])
+        .trim_start();
+    let rest = rest
+        .strip_prefix('=')
+        .or_else(|| rest.strip_prefix(':'))
+        .unwrap_or(rest)
+        .trim_start();
+    match rest.chars().next() {
+        Some(q @ ('"' | '\'')) => rest[1..].split(q).next().unwrap_or("").to_string(),
+        _ => rest.to_string(),
+    }
+}
+
+/// An HTTP status named in a log line (`HTTP/1.1 400`, `status=400`, `400 Bad Request`).
+fn status_in(text: &str) -> u16 {
+    let lower = text.to_ascii_lowercase();
+    let three = |s: &str| -> Option<u16> {
+        let d: String = s.chars().take_while(char::is_ascii_digit).collect();
+        (d.len() == 3)
+            .then(|| d.parse().ok())
+            .flatten()
+            .filter(|n| (400..600).contains(n))
+    };
+    for marker in [
+        "http/1.1 ",
+        "http/1.0 ",
+        "http/2 ",
+        "http ",
+        "status=",
+        "status: ",
+        "status:",
+        "status ",
+        "\"status\":",
+    ] {
+        for (i, _) in lower.match_indices(marker) {
+            if let Some(n) = three(lower[i + marker.len()..].trim_start()) {
+                return n;
+            }
+        }
+    }
+    for (phrase, n) in [
+        ("bad request", 400),
+        ("unauthorized", 401),
+        ("forbidden", 403),
+        ("not found", 404),
+    ] {
+        if let Some(i) = lower.find(phrase)
+            && lower[..i].trim_end().ends_with(&n.to_string())
+        {
+            return n;
+        }
+    }
+    0
+}
+
+/// `trace_id: X`, `trace_id=X`, `correlation id: X`, `correlation_id: X`.
+fn trace_id_in(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    for marker in ["trace_id", "correlation id", "correlation_id"] {
+        if let Some(i) = lower.find(marker) {
+            let rest = text[i + marker.len()..].trim_start_matches(|c: char| {
+                c == '"' || c == ':' || c == '=' || c.is_whitespace()
+            });
+            let id: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            if !id.is_empty() {
+                return Some(id);
+            }
+        }
+    }
+    None
+}
+
+/// Every fact that can be read from the JWT and key given, whatever the answer:
+/// the header (x5c or kid), the certificate (organisation, validity and key
+/// usage at `at`), whether the key is the certificate's, the jti.
+pub fn local_facts(ctx: &Context, at: i64) -> Vec<Fact> {
+    let mut out = Vec::new();
+    if let Some(h) = &ctx.header {
+        out.push(fact(
+            "header-sent",
+            false,
+            format!("header sent: {}", header_summary(h)),
+        ));
+        if let Some(Err(why)) = x5c_sent(h) {
+            out.push(fact("x5c-malformed", true, why));
+        }
+    }
+    if let Some((c, what)) = certificate_sent(ctx) {
+        out.push(fact(
+            "certificate-org",
+            false,
+            match c.org_number() {
+                Some((n, from)) => format!(
+                    "{what} belongs to {} with organisation number {n} (from its {from})",
+                    org_of(&c)
+                ),
+                None => format!(
+                    "{what} ({}) carries no Norwegian organisation number",
+                    c.subject.to_display()
+                ),
+            },
+        ));
+        if let (Some(want), Some((n, _))) = (&ctx.client_org, c.org_number())
+            && *want != n
+        {
+            out.push(fact(
+                "client-org-mismatch",
+                true,
+                format!("the client's organisation was given as {want}, but {what} is organisation {n}'s"),
+            ));
+        }
+        let valid = c.not_before <= at && at <= c.not_after;
+        out.push(fact(
+            "certificate-validity",
+            !valid,
+            format!(
+                "{what} is valid {} to {}: {} at {}",
+                crate::ctx::rfc3339(c.not_before),
+                crate::ctx::rfc3339(c.not_after),
+                if valid { "valid" } else { "NOT valid" },
+                crate::ctx::rfc3339(at)
+            ),
+        ));
+        if let Some(ku) = &c.key_usage {
+            let ok = c.has_key_usage("digitalSignature");
+            out.push(fact(
+                "certificate-key-usage",
+                !ok,
+                format!(
+                    "{what} has keyUsage {}{}",
+                    ku.join(", "),
+                    if ok { "" } else { ": without digitalSignature it cannot sign grants (use the authentication certificate, not the non-repudiation one)" }
+                ),
+            ));
+        }
+        if let (Some(mine), Some(Some(Ok(certs)))) = (
+            ctx.local_key.as_ref().and_then(|l| l.thumbprint.as_deref()),
+            ctx.header.as_ref().map(x5c_sent),
+        ) && let Some(leaf) = certs.first()
+        {
+            let theirs = leaf
+                .public_key
+                .as_ref()
+                .ok()
+                .and_then(|k| k.jwk_thumbprint());
+            let same = theirs.as_deref() == Some(mine);
+            out.push(fact(
+                "key-matches-x5c",
+                !same,
+                if same {
+                    "the key given is the key of the certificate in x5c".into()
+                } else {
+                    "the key given is NOT the key of the certificate in x5c: a signature made with it does not verify against x5c".into()
+                },
+            ));
+        }
+    }
+    if let Some(t) = thumbprints(ctx) {
+        out.push(fact("key-thumbprints", false, t));
+    }
+    if let Some(j) = ctx
+        .claims
+        .as_ref()
+        .and_then(|c| c.get("jti"))
+        .and_then(Value::as_str)
+    {
+        out.push(fact(
+            "jti",
+            false,
+            format!("jti sent: {j}; a server accepts each jti only once"),
+        ));
+    }
+    out
+}
+
+/// The diagnosis of an answer copied from elsewhere: the same as for a
+/// refusal credkit received, plus every fact the JWT and key given show.
+pub fn explain(e: &ErrorResponse, ctx: &Context, at: i64) -> Diagnosis {
+    let mut d = diagnose(e, ctx);
+    for f in local_facts(ctx, at) {
+        if !d.facts.iter().any(|g| g.id == f.id) {
+            d.facts.push(f);
+        }
+    }
+    d
 }
 
 #[cfg(test)]
@@ -1106,6 +1870,170 @@ mod tests {
         assert!(
             f.iter()
                 .any(|f| f.id == "clock-skew" && f.message.contains("299 s behind"))
+        );
+    }
+
+    /// A description that hits a catalogue entry (its patterns joined).
+    fn text_of(k: &Known) -> String {
+        k.patterns.join(" ")
+    }
+
+    #[test]
+    fn explain_finds_every_catalogue_entry_in_each_form_it_is_copied_in() {
+        for k in CATALOGUE {
+            let desc = format!("{} (trace_id: 0a1b2c)", text_of(k));
+            let forms = [
+                serde_json::json!({"error": "invalid_grant", "error_description": desc})
+                    .to_string(),
+                desc.clone(),
+                format!(
+                    "2026-11-23 12:00:01 ERROR c.a.TokenClient - HTTP/1.1 400 invalid_grant error_description=\"{desc}\""
+                ),
+            ];
+            for form in forms {
+                let c = parse_copied(&form).expect("parsed");
+                assert_eq!(lookup(&c.response).map(|m| m.id), Some(k.id), "{form}");
+                assert_eq!(c.trace_id.as_deref(), Some("0a1b2c"), "{form}");
+                let d = explain(
+                    &c.response,
+                    &Context {
+                        copied: true,
+                        ..Context::default()
+                    },
+                    0,
+                );
+                assert_eq!(d.known.map(|m| m.id), Some(k.id));
+                assert!(
+                    !d.facts.iter().any(|f| f.id == "not-a-token-endpoint"),
+                    "{form}: {:?}",
+                    d.facts
+                );
+            }
+        }
+        let c = parse_copied("<html><title>404 Not Found</title></html>").expect("html");
+        assert_eq!(c.response.status, 404);
+        let d = explain(&c.response, &Context::default(), 0);
+        assert!(
+            d.facts
+                .iter()
+                .any(|f| f.id == "not-a-token-endpoint" && f.problem)
+        );
+        assert!(parse_copied(" \n").is_none());
+        let c = parse_copied(
+            "status=401 invalid_client AADSTS700027: Client assertion failed signature validation.",
+        )
+        .expect("entra");
+        assert_eq!(
+            (c.response.status, c.response.error_codes.as_slice()),
+            (401, &[700027][..])
+        );
+    }
+
+    fn header(v: serde_json::Value) -> Option<Map<String, Value>> {
+        v.as_object().cloned()
+    }
+
+    #[test]
+    fn okta_entra_and_keycloak_get_kid_thumbprint_aud_and_reuse_facts() {
+        let local = LocalKey {
+            thumbprint: Some("THUMB".into()),
+            certificate: None,
+        };
+        let facts_of =
+            |desc: &str, h: serde_json::Value, claims: serde_json::Value, given: bool| {
+                let c = parse_copied(desc).expect("parsed");
+                let ctx = Context {
+                    endpoint: "https://example.okta.com/oauth2/v1/token".into(),
+                    auth: Some(Auth::PrivateKeyJwt),
+                    header: header(h),
+                    claims: claims.as_object().cloned(),
+                    local_key: Some(local.clone()),
+                    assertion_given: given,
+                    ..Context::default()
+                };
+                diagnose(&c.response, &ctx)
+            };
+        // Okta kid: the kid sent beside this key's thumbprint.
+        let d = facts_of(
+            "The client_assertion JWT kid is invalid.",
+            serde_json::json!({"alg": "RS256", "kid": "old"}),
+            serde_json::json!({"iss": "c", "aud": "https://example.okta.com/oauth2/v1/token"}),
+            false,
+        );
+        let ids: Vec<&str> = d.facts.iter().map(|f| f.id).collect();
+        assert!(
+            ids.contains(&"kid-sent") && ids.contains(&"key-thumbprints"),
+            "{ids:?}"
+        );
+        assert!(d.facts.iter().any(|f| f.message.contains("THUMB")));
+        // Okta aud: the URL called is the fix; the aud sent is named.
+        let d = facts_of(
+            "The audience claim for client_assertion must be the endpoint invoked for the request.",
+            serde_json::json!({"alg": "RS256", "kid": "THUMB"}),
+            serde_json::json!({"iss": "c", "aud": "https://example.okta.com/oauth2/default/v1/token"}),
+            false,
+        );
+        assert!(
+            d.facts.iter().any(|f| f.id == "aud-mismatch" && f.problem),
+            "{:?}",
+            d.facts
+        );
+        assert!(
+            d.known
+                .is_some_and(|k| k.fix.contains("https://example.okta.com/oauth2/v1/token"))
+        );
+        // Okta and Keycloak reuse: jti named; --assertion is the cause when given.
+        for (desc, given, want) in [
+            (
+                "The client_assertion token has already been used.",
+                true,
+                "sending the same JWT twice is the cause",
+            ),
+            (
+                "Client authentication with signed JWT failed: Token reuse detected",
+                false,
+                "proxy",
+            ),
+        ] {
+            let d = facts_of(
+                desc,
+                serde_json::json!({"alg": "RS256"}),
+                serde_json::json!({"iss": "c", "jti": "J-1"}),
+                given,
+            );
+            assert!(
+                d.facts.iter().any(|f| f.id == "replay"
+                    && f.message.contains("J-1")
+                    && f.message.contains(want)),
+                "{desc}: {:?}",
+                d.facts
+            );
+        }
+        // Keycloak signature: kid sent, thumbprints.
+        let d = facts_of(
+            "Client authentication with signed JWT failed: Signature on JWT token failed validation",
+            serde_json::json!({"alg": "RS256", "kid": "k9"}),
+            serde_json::json!({"iss": "c"}),
+            false,
+        );
+        assert!(
+            d.facts
+                .iter()
+                .any(|f| f.id == "kid-sent" && f.message.contains("k9"))
+        );
+        // Entra: x5t#S256 sent against the certificate's (none known here: just named).
+        let d = facts_of(
+            "AADSTS700027: Client assertion failed signature validation.",
+            serde_json::json!({"alg": "PS256", "x5t#S256": "abc"}),
+            serde_json::json!({"iss": "c"}),
+            false,
+        );
+        assert!(
+            d.facts
+                .iter()
+                .any(|f| f.id == "x5t-s256-sent" && f.message.contains("abc")),
+            "{:?}",
+            d.facts
         );
     }
 

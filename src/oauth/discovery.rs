@@ -18,6 +18,10 @@ pub struct Discovered {
     pub grant_types_supported: Vec<String>,
     /// `token_endpoint_auth_methods_supported`, when listed.
     pub auth_methods_supported: Vec<String>,
+    /// `token_endpoint_auth_signing_alg_values_supported`, when listed.
+    pub signing_algs_supported: Vec<String>,
+    /// `authorization_details_types_supported` (RFC 9396), when listed.
+    pub authorization_details_types_supported: Vec<String>,
 }
 
 /// The metadata URLs to try, in order.
@@ -72,6 +76,8 @@ pub fn from_metadata(body: &[u8], url: &str, issuer: &str) -> Option<Discovered>
         metadata_url: Some(url.to_string()),
         grant_types_supported: list("grant_types_supported"),
         auth_methods_supported: list("token_endpoint_auth_methods_supported"),
+        signing_algs_supported: list("token_endpoint_auth_signing_alg_values_supported"),
+        authorization_details_types_supported: list("authorization_details_types_supported"),
     })
 }
 
@@ -108,6 +114,8 @@ pub fn discover(http: &Http, issuer: &str) -> Result<Discovered, NetError> {
         metadata_url: None,
         grant_types_supported: Vec::new(),
         auth_methods_supported: Vec::new(),
+        signing_algs_supported: Vec::new(),
+        authorization_details_types_supported: Vec::new(),
     })
 }
 

@@ -12,4 +12,5 @@ pub mod diagnose;
 pub mod discovery;
 pub mod exchange;
 pub mod mock;
+pub mod recognize;
 pub mod redact;

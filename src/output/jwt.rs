@@ -52,6 +52,9 @@ pub struct DecodeReport {
     pub verified: bool,
     /// The rules the token was judged by (given or guessed from aud).
     pub profile: Profile,
+    /// What the token is: `grant` (or client assertion), `access-token`,
+    /// `id-token` or `unknown`; the target's rules apply to grants.
+    pub kind: crate::jwt::decode::Kind,
     pub header: Map<String, Value>,
     pub claims: Map<String, Value>,
     pub times: Vec<TimeClaim>,
@@ -80,6 +83,7 @@ impl DecodeReport {
             schema: "credkit.jwt.decode/1",
             verified: false,
             profile,
+            kind: crate::jwt::decode::Kind::of(d),
             header: d.header.clone(),
             claims: d.claims.clone(),
             times,
@@ -129,7 +133,12 @@ impl Render for DecodeReport {
                 let _ = writeln!(out, "  lifetime (exp − iat): {} s", e.value - i.value);
             }
         }
-        let _ = writeln!(out, "Judged as: {}", self.profile.name());
+        let _ = writeln!(
+            out,
+            "Judged as: {} ({})",
+            self.kind.name(),
+            self.profile.name()
+        );
         if self.problems.is_empty() {
             let _ = writeln!(out, "Problems: none found");
         } else {

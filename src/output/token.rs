@@ -157,8 +157,12 @@ pub fn event(e: &Event, verbose: bool, quiet: bool) {
 /// The text explanation of a refusal (after the `error:` line).
 pub fn render_diagnosis(d: &Diagnosis, out: &mut String) {
     let s = &d.server;
-    let _ = writeln!(out, "  endpoint:          {}", safe(&d.endpoint));
-    let _ = writeln!(out, "  HTTP status:       {}", s.status);
+    if !d.endpoint.is_empty() {
+        let _ = writeln!(out, "  endpoint:          {}", safe(&d.endpoint));
+    }
+    if s.status != 0 {
+        let _ = writeln!(out, "  HTTP status:       {}", s.status);
+    }
     let _ = writeln!(
         out,
         "  error:             {}",
@@ -315,5 +319,38 @@ mod tests {
             1
         );
         assert_eq!(doc["name"], "mine");
+    }
+}
+
+/// `credkit explain` (schema `credkit.explain/1`): the diagnosis object a
+/// refusal of `credkit token` carries, for an answer copied from elsewhere.
+#[derive(Debug, Serialize)]
+pub struct ExplainReport {
+    pub schema: &'static str,
+    /// `trace_id` (or correlation id) found in the text, for the provider's support.
+    pub trace_id: Option<String>,
+    pub diagnosis: Diagnosis,
+}
+
+impl ExplainReport {
+    pub fn new(trace_id: Option<String>, diagnosis: Diagnosis) -> ExplainReport {
+        ExplainReport {
+            schema: "credkit.explain/1",
+            trace_id,
+            diagnosis,
+        }
+    }
+}
+
+impl Render for ExplainReport {
+    fn render_text(&self, out: &mut String) {
+        render_diagnosis(&self.diagnosis, out);
+        if let Some(t) = &self.trace_id {
+            let _ = writeln!(
+                out,
+                "trace id: {} (quote it to the provider's support)",
+                safe(t)
+            );
+        }
     }
 }

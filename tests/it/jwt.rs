@@ -579,9 +579,9 @@ fn verify_refuses_none_and_algorithm_confusion() {
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("jwt-alg-none"), "{}", r.stdout);
     let mut c = credkit();
-    c.args(["jwt", "decode", &none]);
+    c.args(["jwt", "decode", "--check", &none]);
     let r = run(c);
-    assert_eq!(r.code, 1, "decode flags alg none as an error");
+    assert_eq!(r.code, 1, "decode --check flags alg none as an error");
     assert!(r.stdout.contains("jwt-alg-none"));
     // HS256 signed with the public key's PEM as the secret (the classic confusion attack).
     let secret = std::fs::read(fixture("pem/rsa-public.pem")).expect("pem");
@@ -782,6 +782,74 @@ fn decode_flags_time_and_claim_problems() {
             .map(|p| p["id"].as_str().expect("id"))
             .collect();
         assert!(ids.contains(&id), "{claims}: {ids:?}");
-        assert_eq!(r.code, 1, "{claims}");
+        // A decoder shows the token: exit 0; --strict makes the problem count.
+        assert_eq!(r.code, 0, "{claims}");
+        let mut c = credkit();
+        c.args([
+            "jwt",
+            "decode",
+            "--strict",
+            "--json",
+            &token(claims.clone()),
+        ]);
+        assert_eq!(run(c).code, 1, "{claims}");
     }
+}
+
+/// issue 20: an access token pasted from a log has no aud; decode judges it
+/// as an access token, not as a grant, and exits 0 even with --strict.
+#[test]
+fn decode_judges_a_token_by_its_kind() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let tok = |h: &str, c: Value| format!("{}.{}.c2ln", b64.encode(h), b64.encode(c.to_string()));
+    let now = 1_795_435_200i64;
+    // A Maskinporten access token: iss the issuer, client_id, scope, no aud.
+    let at = tok(
+        r#"{"alg":"RS256","kid":"k"}"#,
+        json!({"iss": "https://test.maskinporten.no/", "client_id": "c", "scope": "a:b",
+               "client_amr": "virksomhetssertifikat", "iat": now - 10, "exp": now + 100, "jti": "j"}),
+    );
+    for strict in [false, true] {
+        let mut c = credkit();
+        c.args(["--now", "2026-11-23T12:00:00Z", "jwt", "decode", "--json"]);
+        if strict {
+            c.arg("--strict");
+        }
+        c.arg(&at);
+        let r = run(c);
+        assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+        let v = r.json();
+        assert_eq!(v["kind"], "access-token");
+        assert!(
+            !v["problems"]
+                .as_array()
+                .expect("p")
+                .iter()
+                .any(|p| p["id"] == "jwt-aud-missing"),
+            "{v}"
+        );
+    }
+    // The same without aud, as a grant (iss = a client id): an error, exit 1 with --strict.
+    let grant = tok(
+        r#"{"alg":"RS256"}"#,
+        json!({"iss": "c", "scope": "a:b", "iat": now, "exp": now + 60, "jti": "j"}),
+    );
+    let mut c = credkit();
+    c.args([
+        "--now",
+        "2026-11-23T12:00:00Z",
+        "jwt",
+        "decode",
+        "--check",
+        "--json",
+        &grant,
+    ]);
+    let r = run(c);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert_eq!(r.json()["kind"], "grant");
+    // Not a JWT: 2, strict or not.
+    let mut c = credkit();
+    c.args(["jwt", "decode", "--strict", "not.a-token"]);
+    assert_eq!(run(c).code, 2);
 }

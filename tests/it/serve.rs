@@ -481,14 +481,14 @@ fn postman_script_fetches_the_token() {
 
 // ---- serve mock-maskinporten ----
 
-const ORG1: &str = "00000000-0000-4000-8000-0000000000c1";
-const KEYC: &str = "00000000-0000-4000-8000-0000000000c2";
+pub(crate) const ORG1: &str = "00000000-0000-4000-8000-0000000000c1";
+pub(crate) const KEYC: &str = "00000000-0000-4000-8000-0000000000c2";
 const SUPP: &str = "00000000-0000-4000-8000-0000000000c3";
 
 /// A fixture set made by `credkit keygen --fixture-set` (seeded), with a
 /// clients.toml for the tests: a certificate client of org1, a key client of
 /// org1 (kid k1, and an expired old-key), and org2 as a supplier for org1.
-fn mock_fixtures() -> tempfile::TempDir {
+pub(crate) fn mock_fixtures() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tmp");
     let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
     c.args(["keygen", "--fixture-set"])
@@ -530,7 +530,7 @@ consumers = {{ "123456785" = ["test:read"] }}
     dir
 }
 
-fn start_mock(dir: &Path, extra: &[&str]) -> Service {
+pub(crate) fn start_mock(dir: &Path, extra: &[&str]) -> Service {
     let mut args: Vec<String> = vec![
         "mock-maskinporten".into(),
         "--ca".into(),

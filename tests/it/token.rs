@@ -1069,3 +1069,405 @@ fn tls_is_verified_and_ca_file_adds_a_root() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout, "tls.token.ok\n");
 }
+
+/// issue 20: a jwt-bearer grant sends x5c whatever the host. The look-alike
+/// (`serve mock-maskinporten`) requires x5c from a certificate client and is
+/// recognised from its metadata; an unchanged jwt-grant-generator .properties
+/// file works too.
+#[test]
+fn jwt_bearer_sends_x5c_to_a_maskinporten_style_server_on_any_host() {
+    use crate::serve::{ORG1, mock_fixtures, start_mock};
+    let dir = mock_fixtures();
+    let m = start_mock(dir.path(), &[]);
+    let issuer = m.started["issuer"].as_str().expect("issuer").to_string();
+    let env = Env::new();
+    let mut c = env.cmd();
+    c.current_dir(dir.path())
+        .env("CREDKIT_PASSWORD", "changeit")
+        .args(["--grant", "jwt-bearer", "--issuer", &issuer])
+        .args(["--client-id", ORG1, "--key", "fx/org1-auth.p12"])
+        .args(["--scope", "test:read", "--no-cache", "--json"]);
+    let r = run(c);
+    r.assert_ok();
+    assert!(r.json()["access_token"].is_string(), "{}", r.stdout);
+
+    // jwt-grant-generator's file, unchanged (no alias: the only key is used).
+    std::fs::write(
+        dir.path().join("client.properties"),
+        format!(
+            "issuer={ORG1}\naudience={issuer}\nscope=test:read\ntoken.endpoint={issuer}token\n\
+             keystore.type=PKCS12\nkeystore.file=fx/org1-auth.p12\nkeystore.password=changeit\n\
+             keystore.alias.password=changeit\n"
+        ),
+    )
+    .expect("write");
+    let mut c = env.cmd();
+    c.current_dir(dir.path())
+        .args(["--properties", "client.properties", "--no-cache", "--json"]);
+    let r = run(c);
+    r.assert_ok();
+    assert!(r.json()["access_token"].is_string(), "{}", r.stdout);
+}
+
+/// The header rules, read back from the grant a refusal carries (`explain`
+/// is not needed: the mock-error server echoes nothing, so the diagnosis's
+/// header-sent fact shows it).
+#[test]
+fn header_rules_by_server_kind() {
+    let peer = Peer::maskinporten();
+    let env = Env::new();
+    // Recognised from its metadata (grant_types_supported: jwt-bearer only):
+    // x5c alone, no typ, no kid.
+    let r = env.run(&[
+        "--grant",
+        "jwt-bearer",
+        "--issuer",
+        &format!("{}/", peer.base),
+        "--client-id",
+        "0b7c5c8e-1111-2222-3333-444455556666",
+        "--key",
+        &path_str(&fixture(AUTH_P12)),
+        "--alias",
+        "auth",
+        "--scope",
+        "case:MP-124",
+        "--no-cache",
+    ]);
+    assert_refused(&r, &peer);
+    assert!(
+        r.stderr
+            .contains("fact[header-sent]: header sent: alg RS256, x5c with 1 certificate(s)\n"),
+        "{}",
+        r.stderr
+    );
+    // Generic rules (oidc-provider): x5c plus the thumbprint kid, and the
+    // server, which selects keys by kid, gives a token.
+    let peer = Peer::oidc();
+    let mut c = env.cmd();
+    c.args(["--grant", "jwt-bearer", "--issuer", &peer.base])
+        .args([
+            "--client-id",
+            "mp-client",
+            "--scope",
+            "api:read",
+            "--no-cache",
+        ])
+        .args([
+            "--key",
+            &path_str(&fixture(AUTH_P12)),
+            "--alias",
+            "auth",
+            "--verbose",
+        ])
+        .env("CREDKIT_PASSWORD", "changeit");
+    let r = run(c);
+    assert_token(&r, &peer);
+}
+
+/// issue 20: each refusal ends with a fact the server's text lacks, read
+/// from the request actually sent.
+#[test]
+fn diagnoses_add_facts_from_what_was_sent() {
+    let peer = Peer::maskinporten();
+    let env = Env::new();
+    let ep = peer.token_endpoint();
+    let run_case = |case: &str, extra: &[&str]| {
+        let mut a = mp_args(&ep, &format!("case:{case}"));
+        a.extend(extra.iter().map(|s| s.to_string()));
+        let r = env.run(&refs(&a));
+        assert_refused(&r, &peer);
+        r
+    };
+    let has = |r: &Run, s: &str| assert!(r.stderr.contains(s), "missing {s:?} in\n{}", r.stderr);
+    let thumb = REGISTERED_KID;
+
+    // x5c refused: it was sent, and said so; never "(credkit does)".
+    let r = run_case("MP-123", &[]);
+    has(
+        &r,
+        "fact[x5c-sent]: x5c was sent as an array of 1 standard-base64 DER certificate(s)",
+    );
+    assert!(!r.stderr.contains("(credkit does)"), "{}", r.stderr);
+    // kid instead of x5c: named, and the fix says how to send x5c.
+    let r = run_case("MP-123", &["--kid", "my-key"]);
+    has(
+        &r,
+        "problem[x5c-not-sent]: no x5c was sent: the header named the key with kid \"my-key\"",
+    );
+    has(&r, "fix: send the business certificate as x5c");
+
+    // MP-122: the certificate's organisation number and which org must own the client.
+    let r = run_case("MP-122", &[]);
+    has(
+        &r,
+        "fact[certificate-org]: the certificate sent in x5c belongs to",
+    );
+    has(&r, "with organisation number ");
+    has(
+        &r,
+        "problem[client-owner]: client 0b7c5c8e-1111-2222-3333-444455556666 must be owned by organisation",
+    );
+
+    // Unknown kid: the kid sent, the thumbprints, how to see the JWK.
+    let r = run_case("unknown-kid", &["--kid", "my-key"]);
+    has(&r, "fact[kid-sent]: kid sent: my-key");
+    has(
+        &r,
+        &format!(
+            "fact[key-thumbprints]: this key's RFC 7638 thumbprint is {thumb}; its certificate's x5t#S256 is "
+        ),
+    );
+    has(&r, "--to jwk");
+
+    // Registered keys required: the likely kid.
+    let r = run_case("kid-required", &[]);
+    has(&r, "problem[kid-not-sent]");
+    has(&r, &format!("--kid {thumb}"));
+
+    // Reuse: credkit minted it, so something replayed it.
+    let r = run_case("MP-012", &[]);
+    has(&r, "problem[replay]: credkit minted this JWT (jti ");
+    has(&r, "proxy");
+
+    // A ready-made grant sent twice: that is the cause.
+    let grant = {
+        let mut c = credkit_real_clock();
+        c.args([
+            "jwt",
+            "mint",
+            "--key",
+            &path_str(&fixture(AUTH_P12)),
+            "--alias",
+            "auth",
+        ])
+        .args([
+            "--profile",
+            "maskinporten",
+            "--env",
+            "test",
+            "--scope",
+            "ok",
+        ])
+        .args(["--iss", "0b7c5c8e-1111-2222-3333-444455556666"])
+        .env("CREDKIT_PASSWORD", "changeit");
+        let r = run(c);
+        r.assert_ok();
+        r.stdout.trim().to_string()
+    };
+    let given = [
+        "--assertion",
+        grant.as_str(),
+        "--token-endpoint",
+        ep.as_str(),
+        "--grant",
+        "jwt-bearer",
+        "--no-cache",
+    ];
+    assert_token(&env.run(&given), &peer);
+    let r = env.run(&given);
+    assert_refused(&r, &peer);
+    has(&r, "problem[replay]: the JWT (jti ");
+    has(
+        &r,
+        "was given ready-made: sending the same JWT twice is the cause",
+    );
+
+    // aud at a custom issuer: the fix names that issuer, with its slash.
+    let issuer = format!("{}/", peer.base);
+    let mp_at_issuer = |scope: &str, extra: &[&str]| {
+        let mut a: Vec<String> = vec![
+            "--grant".into(),
+            "jwt-bearer".into(),
+            "--issuer".into(),
+            issuer.clone(),
+            "--client-id".into(),
+            "0b7c5c8e-1111-2222-3333-444455556666".into(),
+            "--key".into(),
+            path_str(&fixture(AUTH_P12)),
+            "--alias".into(),
+            "auth".into(),
+            "--scope".into(),
+            scope.into(),
+            "--no-cache".into(),
+        ];
+        a.extend(extra.iter().map(|s| s.to_string()));
+        env.run(&refs(&a))
+    };
+    let r = mp_at_issuer("case:MP-110", &[]);
+    assert_refused(&r, &peer);
+    has(
+        &r,
+        &format!("fix: set aud to this server's issuer exactly, trailing slash and all: {issuer}"),
+    );
+    // The same caught before sending, for an aud without the slash.
+    let r = mp_at_issuer(
+        "ok",
+        &["--jwt-profile", "maskinporten", "--aud", &peer.base],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    has(
+        &r,
+        "differs from this server's issuer in the trailing slash",
+    );
+    has(
+        &r,
+        &format!("set aud to this server's issuer exactly: {issuer}"),
+    );
+    assert!(
+        !r.stderr.contains("--env test or --env prod"),
+        "{}",
+        r.stderr
+    );
+
+    // A wrong path answers HTML: not a token endpoint; the metadata names the real one.
+    let r = mp_at_issuer(
+        "ok",
+        &["--token-endpoint", &format!("{}/oauth/token", peer.base)],
+    );
+    assert_refused(&r, &peer);
+    has(
+        &r,
+        "problem[not-a-token-endpoint]: the answer (HTTP 404, an HTML page) is not an OAuth error response",
+    );
+    has(
+        &r,
+        &format!("problem[token-endpoint-from-metadata]: the issuer {issuer}'s metadata ("),
+    );
+    has(&r, &format!("names the token endpoint {}", ep));
+}
+
+/// `credkit explain`: the diagnosis of an answer copied from a log, with the
+/// facts of the JWT and key given. Nothing is sent.
+#[test]
+fn explain_copied_answers_offline() {
+    let p12 = path_str(&fixture(AUTH_P12));
+    let explain = |args: &[&str], stdin: Option<&str>| {
+        let mut c = credkit_real_clock();
+        c.arg("explain")
+            .args(args)
+            .env("CREDKIT_PASSWORD", "changeit");
+        let r = match stdin {
+            Some(s) => with_stdin(c, s),
+            None => run(c),
+        };
+        r.assert_no_panic();
+        r
+    };
+    let has = |r: &Run, s: &str| {
+        assert!(
+            r.stdout.contains(s),
+            "missing {s:?} in\n{}{}",
+            r.stdout,
+            r.stderr
+        )
+    };
+    // A kid-only grant (as another program sent it) and Maskinporten's x5c answer.
+    let mut c = credkit_real_clock();
+    c.args([
+        "jwt",
+        "mint",
+        "--key",
+        &p12,
+        "--alias",
+        "auth",
+        "--profile",
+        "maskinporten",
+    ])
+    .args(["--env", "test", "--scope", "nav:x", "--kid", "my-key"])
+    .args(["--iss", "0b7c5c8e-1111-2222-3333-444455556666"])
+    .env("CREDKIT_PASSWORD", "changeit");
+    let r = run(c);
+    r.assert_ok();
+    let dir = tempfile::tempdir().expect("tmp");
+    let grant = dir.path().join("grant.jwt");
+    std::fs::write(&grant, r.stdout.trim()).expect("write");
+    let body = r#"{"error":"invalid_grant","error_description":"Invalid JWT header x5c (trace_id: 4f2a9c0d)"}"#;
+    let r = explain(
+        &[body, "--assertion", &format!("@{}", path_str(&grant))],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    has(&r, "known answer: Maskinporten MP-123 (maskinporten-x5c)");
+    has(
+        &r,
+        "problem[x5c-not-sent]: no x5c was sent: the header named the key with kid \"my-key\"",
+    );
+    has(&r, "trace id: 4f2a9c0d");
+    assert!(!r.stdout.contains("(credkit does)"), "{}", r.stdout);
+
+    // A whole log line from stdin, with the key: certificate facts at --at.
+    let line = "2026-11-23 12:00:01 ERROR no.acme.MaskinportenClient - HTTP 400 invalid_grant: Invalid JWT. Invalid organization number for client. Does not match certificate orgno (trace_id: 77aa)";
+    let r = explain(
+        &[
+            "--key",
+            &p12,
+            "--alias",
+            "auth",
+            "--client-org",
+            "987654325",
+            "--at",
+            "2050-01-01T00:00:00Z",
+        ],
+        Some(line),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    has(&r, "known answer: Maskinporten MP-122");
+    has(&r, "HTTP status:       400");
+    has(
+        &r,
+        "fact[certificate-org]: the signing key's certificate belongs to",
+    );
+    has(&r, "organisation number 123456785");
+    has(
+        &r,
+        "problem[client-org-mismatch]: the client's organisation was given as 987654325",
+    );
+    has(&r, "problem[certificate-validity]");
+    has(&r, "NOT valid at 2050-01-01T00:00:00Z");
+
+    // An x5c grant with another key: the key does not match x5c; --json is the token diagnosis object.
+    let mut c = credkit_real_clock();
+    c.args([
+        "jwt",
+        "mint",
+        "--key",
+        &p12,
+        "--alias",
+        "auth",
+        "--profile",
+        "maskinporten",
+    ])
+    .args(["--env", "test", "--scope", "nav:x", "--iss", "c"])
+    .env("CREDKIT_PASSWORD", "changeit");
+    let r = run(c);
+    r.assert_ok();
+    std::fs::write(&grant, r.stdout.trim()).expect("write");
+    let other = path_str(&fixture("business/sign.key.pem"));
+    let r = explain(
+        &[
+            "--json",
+            "Invalid assertion. Client authentication failed. Invalid JWT signature.",
+            "--assertion",
+            &format!("@{}", path_str(&grant)),
+            "--key",
+            &other,
+        ],
+        None,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(v["schema"], "credkit.explain/1");
+    assert_eq!(v["diagnosis"]["known"]["id"], "maskinporten-signature");
+    let facts = v["diagnosis"]["facts"].as_array().expect("facts");
+    assert!(
+        facts
+            .iter()
+            .any(|f| f["id"] == "key-matches-x5c" && f["problem"] == true),
+        "{facts:?}"
+    );
+    assert!(facts.iter().any(|f| f["id"] == "jti"), "{facts:?}");
+
+    // Nothing to explain: 2.
+    let r = explain(&[], Some("  \n"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+}

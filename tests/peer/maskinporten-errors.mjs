@@ -63,7 +63,11 @@ const server = createServer(async (req, res) => {
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: ['RS256', 'RS384', 'RS512'] });
   }
-  if (req.method !== 'POST' || req.url !== '/token') return send(404, { error: 'not_found' });
+  // Any other path: an HTML page, as a web server in front of the token endpoint answers.
+  if (req.method !== 'POST' || req.url !== '/token') {
+    res.writeHead(404, { 'content-type': 'text/html' });
+    return res.end('<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>');
+  }
   const chunks = []; for await (const c of req) chunks.push(c);
   const form = new URLSearchParams(Buffer.concat(chunks).toString());
   if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')

@@ -1,0 +1,180 @@
+//! `credkit explain`: the diagnosis of a token-endpoint error copied from
+//! elsewhere, with the facts the JWT and key given show. Nothing is sent.
+
+use super::input::{load, read_input};
+use super::jwt::target_of;
+use crate::cli::explain::ExplainArgs;
+use crate::ctx::Ctx;
+use crate::diagnostics::check::{self as diag, CheckOptions};
+use crate::diagnostics::{Severity, cas};
+use crate::error::{Error, Result, exit};
+use crate::jwt::decode::{self, Profile};
+use crate::keystore::{EntryKind, Store};
+use crate::oauth::diagnose::{self, Context, LocalKey};
+use crate::output::{self, token::ExplainReport};
+use std::path::Path;
+
+fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
+    Error::Usage {
+        message: message.into(),
+        hint: Some(hint.into()),
+    }
+}
+
+/// An argument, `@FILE`, or standard input (`-` or nothing).
+fn read_arg(arg: Option<&str>) -> Result<String> {
+    let bytes = match arg {
+        None | Some("-") => read_input(Path::new("-"))?,
+        Some(a) if a.starts_with('@') => read_input(Path::new(&a[1..]))?,
+        Some(a) => return Ok(a.to_string()),
+    };
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The entry that signed: --alias, else the only private key, else the only entry.
+fn pick<'a>(store: &'a Store, alias: Option<&str>) -> Option<&'a crate::keystore::Entry> {
+    if let Some(a) = alias {
+        return store.entries.iter().find(|e| e.alias.as_deref() == Some(a));
+    }
+    let keys: Vec<_> = store
+        .entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::PrivateKey)
+        .collect();
+    match (keys.as_slice(), store.entries.as_slice()) {
+        ([one], _) => Some(*one),
+        ([], [one]) => Some(one),
+        _ => None,
+    }
+}
+
+/// The provider: --for, else the JWT's aud, else the catalogue's answer.
+fn provider(
+    a: &ExplainArgs,
+    jwt: Option<&decode::Decoded>,
+    e: &crate::oauth::exchange::ErrorResponse,
+) -> Profile {
+    if let Some(p) = a.target {
+        return p;
+    }
+    if let Some(d) = jwt {
+        let p = Profile::detect(d);
+        if p != Profile::Generic {
+            return p;
+        }
+    }
+    match diagnose::lookup(e).map(|k| k.provider) {
+        Some("Maskinporten") => Profile::Maskinporten,
+        Some("Okta") => Profile::Okta,
+        Some("Entra ID") => Profile::Entra,
+        Some("Keycloak") => Profile::Keycloak,
+        _ => Profile::Generic,
+    }
+}
+
+pub fn run(ctx: &Ctx, a: ExplainArgs) -> Result<u8> {
+    let stdin_answer = matches!(a.answer.as_deref(), None | Some("-"));
+    if stdin_answer && a.assertion.as_deref() == Some("-") {
+        return Err(usage(
+            "only one value can come from standard input",
+            "give the answer as an argument or @FILE when --assertion is -",
+        ));
+    }
+    let text = read_arg(a.answer.as_deref())?;
+    let copied = diagnose::parse_copied(&text).ok_or_else(|| {
+        usage(
+            "there is no answer to explain: the input is empty",
+            "give the server's answer as an argument, @FILE or on standard input",
+        )
+    })?;
+    let jwt = match &a.assertion {
+        Some(arg) => Some(decode::decode(&read_arg(Some(arg))?)?),
+        None => None,
+    };
+    let client_org = match &a.client_org {
+        Some(v) => Some(diag::parse_org_number(v).map_err(|m| {
+            usage(
+                m,
+                "give the 9-digit organisation number that owns the client",
+            )
+        })?),
+        None => None,
+    };
+    let at = match &a.at {
+        Some(v) => Some(
+            Ctx::parse_now(v)
+                .map_err(|_| {
+                    usage(
+                        format!("--at {v:?} is not an RFC 3339 time"),
+                        "write it as 2026-11-23T12:00:00Z",
+                    )
+                })?
+                .unix_timestamp(),
+        ),
+        None => None,
+    };
+    // Without --at: the JWT was sent when it was minted (its iat), else now.
+    let moment = at
+        .or_else(|| jwt.as_ref().and_then(|d| d.num("iat")))
+        .unwrap_or(ctx.now.unix_timestamp());
+    let profile = provider(&a, jwt.as_ref(), &copied.response);
+
+    let mut local_key = None;
+    let mut cert_env = None;
+    let mut findings = Vec::new();
+    if let Some(path) = &a.key {
+        let loaded = load(path, &a.passwords)?;
+        let entry = pick(&loaded.store, a.alias.as_deref()).ok_or_else(|| {
+            usage(
+                format!("{} has no entry credkit can choose", path.display()),
+                "name it with --alias (see `credkit inspect`)",
+            )
+        })?;
+        local_key = Some(LocalKey::of(entry));
+        cert_env = entry
+            .chain
+            .first()
+            .and_then(|c| cas::lookup(&c.issuer))
+            .map(|ca| ca.env);
+        let mut copts = CheckOptions::new(path.display().to_string());
+        copts.alias = entry.alias.clone();
+        copts.target = target_of(profile);
+        copts.client_org = client_org.clone();
+        let when = time::OffsetDateTime::from_unix_timestamp(moment).unwrap_or(ctx.now);
+        findings = diag::run(&loaded.store, &copts, when)
+            .findings
+            .into_iter()
+            .filter(|f| f.severity != Severity::Info)
+            .collect();
+    }
+    let dctx = Context {
+        endpoint: a.token_endpoint.clone().unwrap_or_default(),
+        issuer: a.issuer.clone(),
+        profile: Some(profile),
+        client_id: a.client_id.clone().or_else(|| {
+            jwt.as_ref()
+                .and_then(|d| d.str_claim("iss").map(str::to_string))
+        }),
+        scope: jwt
+            .as_ref()
+            .and_then(|d| d.str_claim("scope").map(str::to_string)),
+        claims: jwt.as_ref().map(|d| d.claims.clone()),
+        header: jwt.as_ref().map(|d| d.header.clone()),
+        server_date: at,
+        local_received: moment,
+        cert_env,
+        findings,
+        local_key,
+        client_org,
+        copied: true,
+        ..Context::default()
+    };
+    let d = diagnose::explain(&copied.response, &dctx, moment);
+    let report = ExplainReport::new(copied.trace_id, d);
+    output::emit(&report, ctx.json).map_err(|source| Error::Io {
+        action: "write",
+        path: "standard output".into(),
+        source,
+    })?;
+    Ok(exit::OK)
+}
