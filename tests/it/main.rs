@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod convert;
 mod hostile;
+mod hygiene;
 mod inspect_errors;
 mod inspect_peers;
 mod jwt;
