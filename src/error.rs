@@ -151,6 +151,13 @@ impl Error {
                 std::io::ErrorKind::AlreadyExists => {
                     Some("add --force to replace it, or choose another name".into())
                 }
+                // files::check_replaceable: --force never replaces a device,
+                // FIFO, socket or directory.
+                std::io::ErrorKind::InvalidInput if *action == "write" => Some(
+                    "give the name of a regular file (or a new one); to write to standard \
+                     output, use -o -"
+                        .into(),
+                ),
                 _ if *action == "write" => Some(
                     "check the free space, quota and file size limit (ulimit -f) where the \
                      output goes; no existing file was changed and no partial file was left"

@@ -5,6 +5,7 @@
 use crate::error::Error;
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
+use zeroize::Zeroizing;
 
 /// The environment variable read when no password option is given.
 pub const DEFAULT_ENV: &str = "CREDKIT_PASSWORD";
@@ -21,13 +22,28 @@ pub enum SecretSource {
     Absent,
 }
 
-/// A secret resolved lazily and at most once.
-#[derive(Debug)]
+/// A secret resolved lazily and at most once. The value is wiped from
+/// memory when the cell is dropped, and `Debug` never shows it.
 pub struct SecretCell {
     source: SecretSource,
     /// What the prompt says, e.g. `Password for store.p12`.
     prompt: String,
-    value: Option<Option<String>>,
+    value: Option<Option<Zeroizing<String>>>,
+}
+
+impl std::fmt::Debug for SecretCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = match &self.value {
+            None => "not read yet",
+            Some(None) => "none",
+            Some(Some(_)) => "<redacted>",
+        };
+        f.debug_struct("SecretCell")
+            .field("source", &self.source)
+            .field("prompt", &self.prompt)
+            .field("value", &value)
+            .finish()
+    }
 }
 
 /// Strip one trailing line ending, as `read` in a shell would.
@@ -55,7 +71,7 @@ impl SecretCell {
         SecretCell {
             source: SecretSource::Absent,
             prompt: String::new(),
-            value: Some(value),
+            value: Some(value.map(Zeroizing::new)),
         }
     }
 
@@ -79,13 +95,13 @@ impl SecretCell {
 
     /// The value if it was already resolved; never reads or prompts.
     pub fn peek(&self) -> Option<String> {
-        self.value.clone().flatten()
+        self.value.clone().flatten().map(|v| v.to_string())
     }
 
     /// The secret, asking for it if needed. `None` when none is available.
     pub fn get(&mut self) -> Result<Option<String>, Error> {
         if let Some(v) = &self.value {
-            return Ok(v.clone());
+            return Ok(v.as_ref().map(|v| v.to_string()));
         }
         let v = match &self.source {
             SecretSource::File(p) => {
@@ -93,10 +109,10 @@ impl SecretCell {
                     source_name: format!("password file {}", p.display()),
                     detail: e.to_string(),
                 })?;
-                Some(strip_newline(s))
+                Some(Zeroizing::new(strip_newline(s)))
             }
             SecretSource::Env(name) => match std::env::var(name) {
-                Ok(v) => Some(v),
+                Ok(v) => Some(Zeroizing::new(v)),
                 Err(std::env::VarError::NotPresent) => {
                     return Err(Error::PasswordSource {
                         source_name: format!("environment variable {name}"),
@@ -111,7 +127,7 @@ impl SecretCell {
                 }
             },
             SecretSource::Stdin => {
-                let mut s = String::new();
+                let mut s = Zeroizing::new(String::new());
                 std::io::stdin()
                     .lock()
                     .take(64 * 1024)
@@ -122,10 +138,10 @@ impl SecretCell {
                     })?;
                 // Only the first line is the password.
                 let first = s.split('\n').next().unwrap_or("").trim_end_matches('\r');
-                Some(first.to_string())
+                Some(Zeroizing::new(first.to_string()))
             }
             SecretSource::Default => match std::env::var(DEFAULT_ENV) {
-                Ok(v) => Some(v),
+                Ok(v) => Some(Zeroizing::new(v)),
                 Err(_) if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
                     let p =
                         rpassword::prompt_password(format!("{}: ", self.prompt)).map_err(|e| {
@@ -134,14 +150,15 @@ impl SecretCell {
                                 detail: e.to_string(),
                             }
                         })?;
-                    Some(p)
+                    Some(Zeroizing::new(p))
                 }
                 Err(_) => None,
             },
             SecretSource::Absent => None,
         };
-        self.value = Some(v.clone());
-        Ok(v)
+        let out = v.as_ref().map(|v| v.to_string());
+        self.value = Some(v);
+        Ok(out)
     }
 }
 
@@ -157,6 +174,14 @@ mod tests {
         let mut c = SecretCell::new(SecretSource::File(p), "x");
         assert!(c.has_explicit());
         assert_eq!(c.get().expect("get").as_deref(), Some("pässwörd"));
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let c = SecretCell::with_value(Some("hunter2-secret".into()));
+        let d = format!("{c:?}");
+        assert!(!d.contains("hunter2"), "{d}");
+        assert!(d.contains("<redacted>"), "{d}");
     }
 
     #[test]

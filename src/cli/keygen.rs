@@ -169,10 +169,12 @@ pub struct KeygenArgs {
     /// JWK: use this kid instead of the RFC 7638 thumbprint
     #[arg(long, value_name = "ID")]
     pub kid: Option<String>,
-    /// Key-derivation iterations for what credkit encrypts (default 10000; 2048 with --legacy)
+    /// Key-derivation iterations for what credkit encrypts (default 10000; 2048 with --legacy;
+    /// fewer than 2048 is written with a warning)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     pub iterations: Option<u32>,
-    /// Replace existing output files
+    /// Replace existing output files (only regular files or links to them, never a device,
+    /// FIFO, socket or directory)
     #[arg(long)]
     pub force: bool,
     #[command(flatten)]

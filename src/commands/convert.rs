@@ -20,6 +20,9 @@ pub struct ConvertReport {
     pub outputs: Vec<OutputFile>,
     /// Remarks (renamed aliases, skipped entries).
     pub notes: Vec<String>,
+    /// Weak protection that was asked for: an empty output password, fewer
+    /// than 2048 key-derivation iterations. The output is still written.
+    pub warnings: Vec<String>,
 }
 
 /// One written file.
@@ -36,6 +39,9 @@ pub struct OutputFile {
 
 impl Render for ConvertReport {
     fn render_text(&self, out: &mut String) {
+        for w in &self.warnings {
+            out.push_str(&format!("warning: {}\n", output::sanitize::line(w)));
+        }
         for n in &self.notes {
             out.push_str(&format!("note: {}\n", output::sanitize::line(n)));
         }
@@ -243,6 +249,7 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
         input_format: loaded.store.format,
         outputs: Vec::new(),
         notes: written.notes.clone(),
+        warnings: write::weak_protection(format, &opts, &written.files),
     };
     if to_stdout {
         if written.files.iter().any(|f| f.private) && std::io::stdout().is_terminal() {
@@ -259,6 +266,9 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
             })?;
         }
         let mut s = String::new();
+        for w in &report.warnings {
+            s.push_str(&format!("warning: {}\n", output::sanitize::line(w)));
+        }
         for n in &report.notes {
             s.push_str(&format!("note: {}", output::sanitize::line(n)));
         }

@@ -12,7 +12,7 @@ use crate::key::KeyDescription;
 use crate::keystore::model::Entry;
 use crate::keystore::pbe;
 use crate::keystore::select;
-use crate::keystore::write::{self, OutFormat, Parts, WriteOptions, Written};
+use crate::keystore::write::{self, OutFormat, Output, Parts, WriteOptions, Written};
 use crate::output::{self, Render, files};
 use crate::secret::{SecretCell, SecretSource};
 use serde::Serialize;
@@ -30,6 +30,9 @@ pub struct KeygenReport {
     /// With --fixture-set: the README's path.
     pub readme: Option<String>,
     pub notes: Vec<String>,
+    /// Weak protection that was asked for: an empty output password, fewer
+    /// than 2048 key-derivation iterations. The files are still written.
+    pub warnings: Vec<String>,
 }
 
 /// One generated key (and certificate).
@@ -92,6 +95,9 @@ fn entry_report(name: Option<&str>, e: &Entry) -> Option<EntryReport> {
 impl Render for KeygenReport {
     fn render_text(&self, out: &mut String) {
         let line = output::sanitize::line;
+        for w in &self.warnings {
+            out.push_str(&format!("warning: {}\n", line(w)));
+        }
         for n in &self.notes {
             out.push_str(&format!("note: {}\n", line(n)));
         }
@@ -493,6 +499,7 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
     // Make every file in memory first, so a failure writes nothing.
     let mut files: Vec<(PathBuf, Written)> = Vec::new();
     let mut notes = generated.notes.clone();
+    let mut warnings = Vec::new();
     render(args.seed.as_deref(), || -> Result<()> {
         for (path, alias) in &targets {
             let chosen: Vec<Entry> = generated
@@ -502,6 +509,7 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
                 .cloned()
                 .collect();
             let out = write::write(&chosen, format, &opts, false).map_err(write_error(path))?;
+            add_warnings(&mut warnings, format, &opts, &out);
             notes.extend(out.notes);
             for f in out.files {
                 files.push((path.clone(), f));
@@ -521,6 +529,7 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
             .collect(),
         readme: None,
         notes,
+        warnings,
     };
     if to_stdout {
         if files.iter().any(|(_, f)| f.private) && std::io::stdout().is_terminal() {
@@ -557,6 +566,15 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
         });
     }
     finish(ctx, &report)
+}
+
+/// Add the weak-protection warnings of one written output, once each.
+fn add_warnings(warnings: &mut Vec<String>, format: OutFormat, opts: &WriteOptions, out: &Output) {
+    for w in write::weak_protection(format, opts, &out.files) {
+        if !warnings.contains(&w) {
+            warnings.push(w);
+        }
+    }
 }
 
 /// All the files or none (see `files::write_all_atomic`).
@@ -672,9 +690,11 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
     let opts = write_options(ctx, args, Some(password.clone()))?;
     let mut files: Vec<(PathBuf, OutFormat, Written)> = Vec::new();
     let mut notes = set.notes.clone();
+    let mut warnings = Vec::new();
     render(args.seed.as_deref(), || -> Result<()> {
         for (path, format, entries) in &targets {
             let out = write::write(entries, *format, &opts, false).map_err(write_error(path))?;
+            add_warnings(&mut warnings, *format, &opts, &out);
             notes.extend(out.notes);
             for f in out.files {
                 files.push((path.clone(), *format, f));
@@ -714,6 +734,7 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
             .collect(),
         readme: Some(readme_path.display().to_string()),
         notes,
+        warnings,
     };
     let extra: Vec<(PathBuf, &[u8])> = set
         .extra_files
@@ -725,10 +746,11 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
             .iter()
             .map(|(p, _, f)| (p.as_path(), f.bytes.as_slice(), f.private))
             .chain(extra.iter().map(|(p, b)| (p.as_path(), *b, false)))
+            // The README holds the password: private (0600), as the keys.
             .chain(std::iter::once((
                 readme_path.as_path(),
                 readme.as_bytes(),
-                false,
+                true,
             ))),
         args.force,
     )?;

@@ -139,8 +139,8 @@ pub fn observer(ctx: &Ctx, verbose: bool) -> Observer {
 fn settings(a: &TokenArgs) -> Result<TokenSettings> {
     if let Some(p) = &a.properties {
         let bytes = read_input(p)?;
-        let text = String::from_utf8_lossy(&bytes);
-        return Ok(config::from_properties(&text, p)?);
+        // ISO-8859-1, as Java's Properties.load(InputStream) reads it.
+        return Ok(config::from_properties_bytes(&bytes, p)?);
     }
     let (path, explicit) = match &a.config {
         Some(p) => (Some(p.clone()), true),

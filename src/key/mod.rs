@@ -115,15 +115,18 @@ pub enum PublicKey {
     },
 }
 
-/// The private parameters of a key.
-#[derive(Debug, Clone)]
+/// The private parameters of a key. `Debug` names the kind only; the
+/// values are wiped from memory on drop.
+#[derive(Clone)]
 pub enum PrivateParams {
     Rsa(RsaPrivate),
     Ec { curve: Curve, d: Vec<u8> },
     Ed25519 { seed: Vec<u8> },
 }
 
-#[derive(Debug, Clone)]
+/// RSA private parameters (big-endian magnitudes). `Debug` shows only the
+/// public half; every value is wiped from memory on drop.
+#[derive(Clone)]
 pub struct RsaPrivate {
     pub n: Vec<u8>,
     pub e: Vec<u8>,
@@ -135,13 +138,79 @@ pub struct RsaPrivate {
     pub qi: Vec<u8>,
 }
 
-/// A private key with its public half.
-#[derive(Debug, Clone)]
+/// A private key with its public half. `Debug` shows the public half only;
+/// the private material is wiped from memory on drop.
+#[derive(Clone)]
 pub struct PrivateKey {
     /// Canonical PKCS#8 PrivateKeyInfo (unencrypted) DER.
     pub pkcs8: Vec<u8>,
     pub params: PrivateParams,
     pub public: PublicKey,
+}
+
+impl std::fmt::Debug for PrivateParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // No `match`: the kind shows in the public half (PrivateKey's Debug).
+        f.write_str("PrivateParams(<redacted>)")
+    }
+}
+
+impl Drop for PrivateParams {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        // `if let` rather than `match`: new key kinds need no change here
+        // to compile, only to be wiped.
+        if let PrivateParams::Ec { d, .. } = self {
+            d.zeroize();
+        } else if let PrivateParams::Ed25519 { seed } = self {
+            seed.zeroize();
+        }
+    }
+}
+
+/// What `Debug` prints in place of a secret.
+const REDACTED: &str = "<redacted>";
+
+impl std::fmt::Debug for RsaPrivate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RsaPrivate")
+            .field("bits", &bit_len(&self.n))
+            .field("e", &self.e)
+            .field("private", &REDACTED)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for RsaPrivate {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        for v in [
+            &mut self.d,
+            &mut self.p,
+            &mut self.q,
+            &mut self.dp,
+            &mut self.dq,
+            &mut self.qi,
+        ] {
+            v.zeroize();
+        }
+    }
+}
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrivateKey")
+            .field("public", &self.public)
+            .field("params", &self.params)
+            .field("pkcs8", &REDACTED)
+            .finish()
+    }
+}
+
+impl Drop for PrivateKey {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.pkcs8);
+    }
 }
 
 /// A short description of a key: `RSA 2048`, `EC P-256`, `Ed25519`.
@@ -520,6 +589,7 @@ impl PrivateKey {
                 detail: "zero modulus or exponent".into(),
             });
         }
+        check_rsa_consistency(&rsa)?;
         let public = PublicKey::Rsa {
             n: rsa.n.clone(),
             e: rsa.e.clone(),
@@ -668,6 +738,62 @@ impl PrivateKey {
     }
 }
 
+/// Do the parts of an RSA private key belong together? n = p·q,
+/// d·e ≡ 1 mod (p−1) and mod (q−1) (so d inverts e modulo λ(n)), and the CRT
+/// values dp = d mod (p−1), dq = d mod (q−1), qi·q ≡ 1 mod p. A corrupted
+/// `d`, `p` or `q` would otherwise be read, converted and used to sign.
+fn check_rsa_consistency(k: &RsaPrivate) -> Result<(), KeyError> {
+    use crypto_bigint::{BoxedUint, ConcatenatingMul, NonZero};
+    let invalid = |detail: &str| KeyError::Invalid {
+        what: "RSA private key",
+        detail: detail.into(),
+    };
+    let trim = |b: &[u8]| -> Vec<u8> {
+        let start = b.iter().position(|x| *x != 0).unwrap_or(b.len());
+        b[start..].to_vec()
+    };
+    let value = |b: &[u8]| BoxedUint::from_be_slice_vartime(&trim(b));
+    let same = |a: &BoxedUint, b: &[u8]| trim(&a.to_be_bytes()) == trim(b);
+    let is_one = |a: &BoxedUint| trim(&a.to_be_bytes()) == [1];
+    // The primes must be at least 2, so that p − 1 is not zero.
+    for (name, x) in [("p", &k.p), ("q", &k.q), ("d", &k.d)] {
+        let t = trim(x);
+        if t.is_empty() || t == [1] {
+            return Err(invalid(&format!("{name} is 0 or 1")));
+        }
+    }
+    let (p, q, d, e) = (value(&k.p), value(&k.q), value(&k.d), value(&k.e));
+    if !same(&p.concatenating_mul(&q), &k.n) {
+        return Err(invalid("the modulus n is not p·q (a damaged p, q or n)"));
+    }
+    let minus_one = |x: &BoxedUint| {
+        NonZero::new(x.wrapping_sub(BoxedUint::one()))
+            .into_option()
+            .ok_or_else(|| invalid("a prime is 1"))
+    };
+    let (p1, q1) = (minus_one(&p)?, minus_one(&q)?);
+    let de = d.concatenating_mul(&e);
+    if !is_one(&de.rem(&p1)) || !is_one(&de.rem(&q1)) {
+        return Err(invalid(
+            "the private exponent d does not invert e (a damaged d, e, p or q)",
+        ));
+    }
+    if !same(&d.rem(&p1), &k.dp) || !same(&d.rem(&q1), &k.dq) {
+        return Err(invalid(
+            "the CRT exponents dp and dq do not match d mod (p−1) and d mod (q−1)",
+        ));
+    }
+    let pn = NonZero::new(p.clone())
+        .into_option()
+        .ok_or_else(|| invalid("p is 0"))?;
+    if !is_one(&value(&k.qi).concatenating_mul(&q).rem(&pn)) {
+        return Err(invalid(
+            "the CRT coefficient qi is not the inverse of q mod p",
+        ));
+    }
+    Ok(())
+}
+
 fn wrap_pkcs8(alg_content: &[u8], private_key: &[u8]) -> Vec<u8> {
     asn1::encode(
         tag::SEQUENCE,
@@ -751,6 +877,15 @@ mod tests {
             k.jwk_thumbprint().as_deref(),
             Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
         );
+    }
+
+    #[test]
+    fn debug_redacts_private_values() {
+        let k = PrivateKey::from_ec_private(Curve::P256, &[0x5e; 32]).expect("key");
+        let d = format!("{k:?}");
+        assert!(d.contains("<redacted>"), "{d}");
+        assert!(!d.contains("94, 94"), "the private value shows: {d}");
+        assert!(!d.contains("pkcs8: ["), "{d}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Serialize;
 use sha1::Sha1;
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
+use zeroize::Zeroizing;
 
 /// Highest PBKDF2 / PKCS#12 KDF iteration count accepted from a file.
 pub const MAX_ITERATIONS: u64 = 10_000_000;
@@ -548,7 +549,7 @@ pub fn decrypt(
                     name: format!("{key_len} bytes for {}", p.cipher.name()),
                 });
             }
-            let mut key = vec![0u8; key_len];
+            let mut key = Zeroizing::new(vec![0u8; key_len]);
             p.hash
                 .pbkdf2(password.as_bytes(), &p.salt, rounds, &mut key);
             p.cipher.decrypt(&key, &p.iv, data)
@@ -556,17 +557,18 @@ pub fn decrypt(
         oid::PBE_MD5_DES | oid::PBE_SHA1_DES => {
             let (salt, iterations) = simple_pbe_params(params)?;
             let rounds = check_iterations(iterations)?;
-            let mut dk: Vec<u8> = if alg == oid::PBE_MD5_DES {
-                md5::Md5::digest([password.as_bytes(), &salt].concat()).to_vec()
+            let input = Zeroizing::new([password.as_bytes(), &salt].concat());
+            let mut dk = Zeroizing::new(if alg == oid::PBE_MD5_DES {
+                md5::Md5::digest(&*input).to_vec()
             } else {
-                Sha1::digest([password.as_bytes(), &salt].concat()).to_vec()
-            };
+                Sha1::digest(&*input).to_vec()
+            });
             for _ in 1..rounds {
-                dk = if alg == oid::PBE_MD5_DES {
-                    md5::Md5::digest(&dk).to_vec()
+                dk = Zeroizing::new(if alg == oid::PBE_MD5_DES {
+                    md5::Md5::digest(&*dk).to_vec()
                 } else {
-                    Sha1::digest(&dk).to_vec()
-                };
+                    Sha1::digest(&*dk).to_vec()
+                });
             }
             Cipher::Des.decrypt(&dk[..8], &dk[8..16], data)
         }
@@ -574,11 +576,18 @@ pub fn decrypt(
             let (cipher, _) = pkcs12_pbe_cipher(alg)?;
             let (salt, iterations) = simple_pbe_params(params)?;
             let rounds = check_iterations(iterations)?;
-            let bmp = match bmp_override {
+            let bmp = Zeroizing::new(match bmp_override {
                 Some(b) => b.to_vec(),
                 None => bmp_password(password),
-            };
-            let key = pkcs12_kdf(HashAlg::Sha1, 1, &bmp, &salt, rounds, cipher.key_len());
+            });
+            let key = Zeroizing::new(pkcs12_kdf(
+                HashAlg::Sha1,
+                1,
+                &bmp,
+                &salt,
+                rounds,
+                cipher.key_len(),
+            ));
             let iv = pkcs12_kdf(HashAlg::Sha1, 2, &bmp, &salt, rounds, cipher.iv_len());
             cipher.decrypt(&key, &iv, data)
         }
@@ -805,9 +814,9 @@ pub fn encrypt(
         Protection::Pbes2Aes256 { iterations } => {
             let salt = random_bytes(16)?;
             let iv = random_bytes(16)?;
-            let mut key = [0u8; 32];
-            HashAlg::Sha256.pbkdf2(password.as_bytes(), &salt, iterations.max(1), &mut key);
-            let ct = encrypt_cbc::<cbc::Encryptor<aes::Aes256>>(&key, &iv, data);
+            let mut key = Zeroizing::new([0u8; 32]);
+            HashAlg::Sha256.pbkdf2(password.as_bytes(), &salt, iterations.max(1), &mut *key);
+            let ct = encrypt_cbc::<cbc::Encryptor<aes::Aes256>>(&*key, &iv, data);
             let prf = asn1::encode(
                 tag::SEQUENCE,
                 &[asn1::oid(oid::HMAC_SHA256), asn1::encode(tag::NULL, &[])].concat(),
@@ -841,9 +850,9 @@ pub fn encrypt(
         }
         Protection::Pkcs12TripleDes { iterations } => {
             let salt = random_bytes(8)?;
-            let bmp = bmp_password(password);
+            let bmp = Zeroizing::new(bmp_password(password));
             let rounds = iterations.max(1);
-            let key = pkcs12_kdf(HashAlg::Sha1, 1, &bmp, &salt, rounds, 24);
+            let key = Zeroizing::new(pkcs12_kdf(HashAlg::Sha1, 1, &bmp, &salt, rounds, 24));
             let iv = pkcs12_kdf(HashAlg::Sha1, 2, &bmp, &salt, rounds, 8);
             let ct = encrypt_cbc::<cbc::Encryptor<des::TdesEde3>>(&key, &iv, data);
             let params = asn1::encode(

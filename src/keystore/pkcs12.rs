@@ -392,8 +392,17 @@ fn verify_mac(
         verified: false,
     };
     for bmp in bmp_candidates(password, None) {
-        let key = pbe::pkcs12_kdf(hash, 3, &bmp, salt, iterations as u32, hash.output_len());
-        if hash.hmac(&key, auth_bytes) == expected {
+        let key = zeroize::Zeroizing::new(pbe::pkcs12_kdf(
+            hash,
+            3,
+            &bmp,
+            salt,
+            iterations as u32,
+            hash.output_len(),
+        ));
+        // Constant time: how much of the MAC matched must not show in timing.
+        let mac = hash.hmac(&key, auth_bytes);
+        if bool::from(subtle::ConstantTimeEq::ct_eq(mac.as_slice(), expected)) {
             info.verified = true;
             return Ok((info, Some(bmp)));
         }

@@ -12,14 +12,39 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Where a secret comes from. `Value` is only used for .properties files,
-/// which hold the keystore password in clear text by design.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// which hold the keystore password in clear text by design; `Debug` hides
+/// it, and it is wiped from memory on drop.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Secret {
     File(PathBuf),
     Env(String),
     Value(String),
     /// The first line of standard input.
     Stdin,
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `if let`, not `match`: a new kind of source needs no change here.
+        if let Secret::Value(_) = self {
+            return f.write_str("Value(<redacted>)");
+        }
+        if let Secret::File(p) = self {
+            return f.debug_tuple("File").field(p).finish();
+        }
+        if let Secret::Env(n) = self {
+            return f.debug_tuple("Env").field(n).finish();
+        }
+        f.write_str("Secret")
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        if let Secret::Value(v) = self {
+            zeroize::Zeroize::zeroize(v);
+        }
+    }
 }
 
 /// Where the keystore comes from.
@@ -207,29 +232,50 @@ pub fn profile_from_toml(
     })
 }
 
-/// Parse Java .properties text (`key=value`, `key: value`, `key value`;
-/// `#`/`!` comments; `\` line continuations; `\t \n \r \f \uXXXX` escapes).
-pub fn parse_properties(text: &str) -> BTreeMap<String, String> {
+/// Decode a .properties file as `java.util.Properties.load(InputStream)`
+/// does: every byte is one ISO-8859-1 (Latin-1) character. Characters
+/// outside Latin-1 are written as `\uXXXX` escapes, which the parser reads.
+pub fn decode_latin1(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| char::from(*b)).collect()
+}
+
+/// The whitespace of a .properties file: space, tab and form feed (not
+/// every Unicode space: a no-break space U+00A0 is part of a key or value).
+fn is_java_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\u{c}')
+}
+
+/// Parse Java .properties text as `java.util.Properties.load` does:
+/// `key=value`, `key: value`, `key value`; `#`/`!` comment lines; `\` line
+/// continuations (the next line's leading whitespace dropped); `\t \n \r
+/// \f \uXXXX` escapes (UTF-16 surrogate pairs joined); lines end at `\n`,
+/// `\r\n` or `\r`. Give it the text from [`decode_latin1`]. A malformed
+/// `\uXXXX` is an error, as in Java.
+pub fn parse_properties(text: &str) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     let mut logical = String::new();
-    let mut lines = text.lines().peekable();
+    let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+    let mut lines = normalized.split('\n').peekable();
+    let mut continued = false;
     while let Some(line) = lines.next() {
-        let l = line.trim_start();
-        if logical.is_empty() && (l.is_empty() || l.starts_with('#') || l.starts_with('!')) {
+        let l = line.trim_start_matches(is_java_space);
+        if !continued && (l.is_empty() || l.starts_with('#') || l.starts_with('!')) {
             continue;
         }
         // A line ending in an odd number of backslashes continues.
         let trailing = l.chars().rev().take_while(|c| *c == '\\').count();
         if trailing % 2 == 1 && lines.peek().is_some() {
             logical.push_str(&l[..l.len() - 1]);
+            continued = true;
             continue;
         }
+        continued = false;
         logical.push_str(l);
         let (k, v) = split_property(&logical);
-        out.insert(unescape(&k), unescape(&v));
+        out.insert(unescape(&k)?, unescape(&v)?);
         logical.clear();
     }
-    out
+    Ok(out)
 }
 
 fn split_property(s: &str) -> (String, String) {
@@ -244,8 +290,8 @@ fn split_property(s: &str) -> (String, String) {
                 }
             }
             '=' | ':' => break,
-            c if c.is_whitespace() => {
-                while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            c if is_java_space(c) => {
+                while chars.peek().is_some_and(|c| is_java_space(*c)) {
                     chars.next();
                 }
                 if chars.peek().is_some_and(|c| *c == '=' || *c == ':') {
@@ -257,40 +303,90 @@ fn split_property(s: &str) -> (String, String) {
         }
     }
     let rest: String = chars.collect();
-    (key, rest.trim_start().to_string())
+    (key, rest.trim_start_matches(is_java_space).to_string())
 }
 
-fn unescape(s: &str) -> String {
+fn unescape(s: &str) -> Result<String, String> {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars();
+    // A high surrogate from `\uD8xx`, waiting for its low half.
+    let mut high: Option<u16> = None;
     while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('t') => out.push('\t'),
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('f') => out.push('\u{c}'),
-            Some('u') => {
-                let hex: String = chars.by_ref().take(4).collect();
-                if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
-                    out.push(ch);
+        let unit = if c != '\\' {
+            None
+        } else {
+            match chars.next() {
+                Some('u') => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    match (hex.len(), u16::from_str_radix(&hex, 16)) {
+                        (4, Ok(u)) if hex.chars().all(|h| h.is_ascii_hexdigit()) => Some(u),
+                        _ => return Err(format!("malformed \\uxxxx escape \\u{hex}")),
+                    }
+                }
+                other => {
+                    if let Some(h) = high.take() {
+                        out.push(char::from_u32(u32::from(h)).unwrap_or('\u{fffd}'));
+                    }
+                    match other {
+                        Some('t') => out.push('\t'),
+                        Some('n') => out.push('\n'),
+                        Some('r') => out.push('\r'),
+                        Some('f') => out.push('\u{c}'),
+                        Some(o) => out.push(o),
+                        None => {}
+                    }
+                    continue;
                 }
             }
-            Some(o) => out.push(o),
-            None => {}
+        };
+        match unit {
+            Some(u) if (0xD800..0xDC00).contains(&u) => {
+                if high.replace(u).is_some() {
+                    out.push('\u{fffd}');
+                }
+            }
+            Some(u) => {
+                let ch = match high.take() {
+                    Some(h) if (0xDC00..0xE000).contains(&u) => char::decode_utf16([h, u])
+                        .next()
+                        .and_then(Result::ok)
+                        .unwrap_or('\u{fffd}'),
+                    Some(_) => {
+                        out.push('\u{fffd}');
+                        char::from_u32(u32::from(u)).unwrap_or('\u{fffd}')
+                    }
+                    None => char::from_u32(u32::from(u)).unwrap_or('\u{fffd}'),
+                };
+                out.push(ch);
+            }
+            None => {
+                if high.take().is_some() {
+                    out.push('\u{fffd}');
+                }
+                out.push(c);
+            }
         }
     }
-    out
+    if high.is_some() {
+        out.push('\u{fffd}');
+    }
+    Ok(out)
+}
+
+/// [`from_properties`] on the file's bytes, decoded as Java decodes them
+/// (ISO-8859-1, see [`decode_latin1`]).
+pub fn from_properties_bytes(bytes: &[u8], path: &Path) -> Result<TokenSettings, ConfigError> {
+    from_properties(&decode_latin1(bytes), path)
 }
 
 /// Map jwt-grant-generator's properties (token-endpoints-and-errors.md §1.6)
 /// onto settings: a Maskinporten jwt-bearer grant.
 pub fn from_properties(text: &str, path: &Path) -> Result<TokenSettings, ConfigError> {
     let p = path.display().to_string();
-    let m = parse_properties(text);
+    let m = parse_properties(text).map_err(|message| ConfigError {
+        path: p.clone(),
+        message,
+    })?;
     let get = |k: &str| {
         m.get(k)
             .map(|v| v.trim().to_string())
@@ -364,11 +460,37 @@ mod tests {
     fn properties_as_java_reads_them() {
         let m = parse_properties(
             "# comment\n! also\nissuer = abc\nscope=a:b \\\n    c:d\nkeystore.password: p\\u00e5ss\nkey\\=x value\n",
-        );
+        )
+        .expect("parse");
         assert_eq!(m["issuer"], "abc");
         assert_eq!(m["scope"], "a:b c:d");
         assert_eq!(m["keystore.password"], "påss");
         assert_eq!(m["key=x"], "value");
+    }
+
+    #[test]
+    fn properties_are_latin1_with_java_escapes() {
+        // p\xe4ss as ISO-8859-1 bytes, a surrogate pair, \r line ends, a
+        // continuation whose next line starts with '#', a no-break space
+        // that is not a separator, and `!` comments.
+        let bytes =
+            b"! c\r\nkeystore.password=p\xe4ss\r\nsmile=\\uD83D\\uDE00\rcont=a\\\n  #b\nk\xa0x=1\n";
+        let m = parse_properties(&decode_latin1(bytes)).expect("parse");
+        assert_eq!(m["keystore.password"], "p\u{e4}ss");
+        assert_eq!(m["smile"], "\u{1F600}");
+        assert_eq!(m["cont"], "a#b");
+        assert_eq!(m["k\u{a0}x"], "1");
+        assert_eq!(m.len(), 4, "{m:?}");
+        let e = parse_properties("k=\\u12G4\n").expect_err("malformed");
+        assert!(e.contains("\\u12G4"), "{e}");
+        let e = from_properties_bytes(b"k=\\u00\n", Path::new("c.properties")).expect_err("short");
+        assert!(e.to_string().contains("c.properties"), "{e}");
+    }
+
+    #[test]
+    fn secret_values_are_redacted_in_debug() {
+        let d = format!("{:?}", Secret::Value("changeit".into()));
+        assert!(!d.contains("changeit"), "{d}");
     }
 
     #[test]

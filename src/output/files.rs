@@ -19,6 +19,66 @@ pub struct Staged {
     force: bool,
 }
 
+/// What kind of file a path names, for the message that refuses to replace it.
+fn kind_name(t: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// May an existing `path` be replaced? Only a regular file, or a symbolic
+/// link to one (or to nothing), is replaced: never a device, a FIFO, a
+/// socket, a directory, or a link to any of those (such as
+/// `/proc/self/fd/1`). The error's kind is `InvalidInput`.
+pub fn check_replaceable(path: &Path) -> std::io::Result<()> {
+    let refuse = |what: String| {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{what}; only a regular file is replaced"),
+        ))
+    };
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let t = meta.file_type();
+    if t.is_symlink() {
+        return match std::fs::metadata(path) {
+            Ok(target) if target.file_type().is_file() => Ok(()),
+            Ok(target) => refuse(format!(
+                "it is a symbolic link to {}",
+                kind_name(target.file_type())
+            )),
+            // A dangling link: the rename replaces the link itself.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        };
+    }
+    if t.is_file() {
+        return Ok(());
+    }
+    refuse(format!("it is {}", kind_name(t)))
+}
+
 /// Write `bytes` to a temporary file next to `path` (see [`Staged`]).
 pub fn stage(path: &Path, bytes: &[u8], force: bool, private: bool) -> std::io::Result<Staged> {
     if !force && path.exists() {
@@ -27,6 +87,7 @@ pub fn stage(path: &Path, bytes: &[u8], force: bool, private: bool) -> std::io::
             "the file exists (use --force to replace it)",
         ));
     }
+    check_replaceable(path)?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

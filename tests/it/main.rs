@@ -6,6 +6,7 @@ mod cli;
 mod containers;
 mod convert;
 mod hostile;
+mod hygiene;
 mod inspect_errors;
 mod inspect_peers;
 mod jwt;

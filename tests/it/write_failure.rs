@@ -4,7 +4,8 @@
 //! Writes are made to fail with RLIMIT_FSIZE (`prlimit --fsize`), which
 //! applies to root too (file permissions do not stop root, and a tiny tmpfs
 //! needs privileges). SIGXFSZ is ignored (`trap '' XFSZ`, inherited across
-//! exec) so the write returns EFBIG, as a full disk returns ENOSPC.
+//! exec) so the write returns EFBIG, as a full disk returns ENOSPC; credkit
+//! also ignores it itself, which one test checks without the trap.
 
 use crate::support::*;
 use std::path::Path;
@@ -137,35 +138,62 @@ fn failed_split_write_leaves_none_of_the_parts() {
     assert_eq!(names(dir.path()).len(), 3, "{:?}", names(dir.path()));
 }
 
-/// Killed mid-write (SIGXFSZ not ignored): the existing output is still
-/// untouched, because it is only ever replaced by a rename. A killed process
-/// cannot remove its temporary file, so a hidden `.credkit-*` file (mode
-/// 0600 when it holds a key) may remain; this test documents that.
+/// SIGXFSZ at its default disposition (not ignored by the caller): credkit
+/// ignores it itself, so a write past the limit fails with EFBIG, the
+/// error is reported and the temporary file is removed. Before, the kernel
+/// killed credkit half-way and left a `.credkit-*` file holding part of a
+/// plaintext key.
 #[test]
-fn killed_while_writing_keeps_the_existing_file() {
+fn sigxfsz_at_its_default_disposition_fails_cleanly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out.pem");
     std::fs::write(&out, ORIGINAL).expect("write");
     let input = path_str(&fixture("p12/openssl3-aes-auth.p12"));
     let out_s = path_str(&out);
-    let r = convert_limited(
-        1000,
-        false,
-        &[&input, "-o", &out_s, "--no-encrypt", "--force"],
-    );
-    assert_ne!(r.code, 0, "{}", r.stderr);
-    assert_eq!(std::fs::read_to_string(&out).expect("read"), ORIGINAL);
-    for n in names(dir.path()) {
-        assert!(n == "out.pem" || n.starts_with(".credkit-"), "{n}");
-        if n.starts_with(".credkit-") {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(&n))
-                .expect("stat")
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o077, 0, "temporary key file is private: {mode:o}");
+    for force in [true, false] {
+        if !force {
+            std::fs::remove_file(&out).expect("rm");
+        }
+        let mut args = vec![input.as_str(), "-o", &out_s, "--no-encrypt"];
+        if force {
+            args.push("--force");
+        }
+        let r = convert_limited(1000, false, &args);
+        r.assert_no_panic();
+        assert_eq!(r.code, 2, "not killed by SIGXFSZ: {}", r.stderr);
+        assert!(r.stderr.starts_with("error: cannot write "), "{}", r.stderr);
+        assert!(r.stderr.contains("\nhint: "), "{}", r.stderr);
+        let left = names(dir.path());
+        assert!(
+            !left.iter().any(|n| n.starts_with(".credkit-")),
+            "a temporary file with part of the key is left: {left:?}"
+        );
+        if force {
+            assert_eq!(std::fs::read_to_string(&out).expect("read"), ORIGINAL);
+            assert_eq!(left, vec!["out.pem".to_string()]);
+        } else {
+            assert!(left.is_empty(), "{left:?}");
         }
     }
+    // keygen too (the same writer).
+    let r = limited(
+        200,
+        false,
+        "keygen",
+        &[
+            "--algorithm",
+            "p256",
+            "--self-signed",
+            "--seed",
+            "xfsz",
+            "-o",
+            &out_s,
+            "--no-encrypt",
+        ],
+    );
+    r.assert_no_panic();
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
 }
 
 // ---- keygen ----

@@ -69,8 +69,9 @@ pub enum Parts {
     CertOnly,
 }
 
-/// How to write.
-#[derive(Debug, Clone)]
+/// How to write. `Debug` hides the passwords, and they are wiped from
+/// memory on drop.
+#[derive(Clone)]
 pub struct WriteOptions {
     /// Store password (PKCS#12, JKS) and PEM/DER key encryption password.
     pub password: Option<String>,
@@ -91,6 +92,32 @@ pub struct WriteOptions {
     pub now_ms: i64,
     /// KDF iterations for what credkit encrypts.
     pub iterations: Option<u32>,
+}
+
+impl std::fmt::Debug for WriteOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |p: &Option<String>| p.as_ref().map(|_| "<redacted>");
+        f.debug_struct("WriteOptions")
+            .field("password", &hidden(&self.password))
+            .field("key_password", &hidden(&self.key_password))
+            .field("legacy", &self.legacy)
+            .field("encrypt_keys", &self.encrypt_keys)
+            .field("parts", &self.parts)
+            .field("leaf_only", &self.leaf_only)
+            .field("private_jwk", &self.private_jwk)
+            .field("kid", &self.kid)
+            .field("now_ms", &self.now_ms)
+            .field("iterations", &self.iterations)
+            .finish()
+    }
+}
+
+impl Drop for WriteOptions {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.password.zeroize();
+        self.key_password.zeroize();
+    }
 }
 
 impl WriteOptions {
@@ -231,6 +258,44 @@ pub fn key_less_certs<'a>(
 pub struct Output {
     pub files: Vec<Written>,
     pub notes: Vec<String>,
+}
+
+/// The fewest key-derivation iterations written without a warning: the
+/// PKCS#12 default of OpenSSL and Java is 2048 or more.
+pub const MIN_ITERATIONS: u32 = 2048;
+
+/// Warnings for private keys written with weak protection: an empty
+/// password, or fewer than [`MIN_ITERATIONS`] key-derivation iterations.
+/// The file is still written (tests and fixtures may want exactly that);
+/// the commands show these as `warning:` lines and in `--json` `warnings`.
+pub fn weak_protection(format: OutFormat, opts: &WriteOptions, files: &[Written]) -> Vec<String> {
+    let encrypted = match format {
+        OutFormat::Pkcs12 | OutFormat::Jks => true,
+        OutFormat::Pem | OutFormat::Der => opts.encrypt_keys,
+        OutFormat::Jwk | OutFormat::Jwks => false,
+    };
+    if !encrypted || !files.iter().any(|f| f.private) {
+        return Vec::new();
+    }
+    let label = format.label();
+    let mut warnings = Vec::new();
+    let empty = |p: &Option<String>| p.as_deref() == Some("");
+    if empty(&opts.password) || (format == OutFormat::Jks && empty(&opts.key_password)) {
+        warnings.push(format!(
+            "the {label} output's password is empty: anyone who has the file can read its private key"
+        ));
+    }
+    // JKS's key protector has no iteration count.
+    if format != OutFormat::Jks
+        && let Some(n) = opts.iterations.filter(|n| *n < MIN_ITERATIONS)
+    {
+        warnings.push(format!(
+            "the {label} output's key is protected with {n} key-derivation iteration{} (fewer \
+             than {MIN_ITERATIONS}): its password can be guessed quickly",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    warnings
 }
 
 /// Write entries in a format.
