@@ -1,6 +1,6 @@
 //! Chain analysis: is the chain in order, and does it end at a root?
 
-use super::{Certificate, verify_signature};
+use super::{Certificate, SignatureCheck, check_signature};
 use serde::Serialize;
 
 /// What credkit found out about a certificate chain (leaf first).
@@ -8,17 +8,38 @@ use serde::Serialize;
 pub struct ChainReport {
     /// Number of certificates.
     pub length: usize,
-    /// Each certificate is issued (name and signature) by the next one.
+    /// Each certificate is issued (name and signature) by the next one. A
+    /// signature credkit cannot check counts by the names alone (see
+    /// `unchecked`).
     pub in_order: bool,
-    /// The last certificate is self-signed (its own signature verifies).
+    /// The last certificate is self-signed: its own signature verifies, or it
+    /// is self-issued and its signature algorithm cannot be checked (see
+    /// `unchecked`).
     pub reaches_root: bool,
     /// Human-readable problems, empty when none.
     pub problems: Vec<String>,
+    /// Signatures credkit could not check, by algorithm
+    /// ("self-signature not checked: algorithm Ed448"). Nothing is concluded
+    /// from them.
+    pub unchecked: Vec<String>,
+}
+
+/// Check a signature with a certificate's key (a key that cannot be read is
+/// an unchecked signature, not a bad one).
+fn check_with(child: &Certificate, parent: &Certificate) -> SignatureCheck {
+    match &parent.public_key {
+        Ok(k) => check_signature(child, k),
+        Err(e) => SignatureCheck::Unsupported(format!(
+            "{} (the issuer's key cannot be read: {e})",
+            super::signature_algorithm_name(&child.signature_algorithm)
+        )),
+    }
 }
 
 /// Analyse a chain in the order it is stored.
 pub fn analyse(chain: &[Certificate]) -> ChainReport {
     let mut problems = Vec::new();
+    let mut unchecked = Vec::new();
     let mut in_order = true;
     for (i, pair) in chain.windows(2).enumerate() {
         let (child, parent) = (&pair[0], &pair[1]);
@@ -30,25 +51,33 @@ pub fn analyse(chain: &[Certificate]) -> ChainReport {
                 i + 1,
                 parent.subject.to_display()
             ));
-        } else if !parent
-            .public_key
-            .as_ref()
-            .is_ok_and(|k| verify_signature(child, k))
-        {
-            in_order = false;
-            problems.push(format!(
-                "the signature on certificate {i} does not verify with the key of certificate {}",
-                i + 1
-            ));
+            continue;
+        }
+        match check_with(child, parent) {
+            SignatureCheck::Valid => {}
+            SignatureCheck::Invalid => {
+                in_order = false;
+                problems.push(format!(
+                    "the signature on certificate {i} does not verify with the key of certificate {}",
+                    i + 1
+                ));
+            }
+            SignatureCheck::Unsupported(alg) => unchecked.push(format!(
+                "signature on certificate {i} not checked: algorithm {alg}"
+            )),
         }
     }
-    let reaches_root = chain.last().is_some_and(|last| {
-        last.is_self_issued()
-            && last
-                .public_key
-                .as_ref()
-                .is_ok_and(|k| verify_signature(last, k))
-    });
+    let reaches_root = match chain.last() {
+        Some(last) if last.is_self_issued() => match check_with(last, last) {
+            SignatureCheck::Valid => true,
+            SignatureCheck::Invalid => false,
+            SignatureCheck::Unsupported(alg) => {
+                unchecked.push(format!("self-signature not checked: algorithm {alg}"));
+                true
+            }
+        },
+        _ => false,
+    };
     if !chain.is_empty() && !reaches_root {
         problems.push(
             "the chain stops before a self-signed root (the root is usually not needed in x5c, \
@@ -61,6 +90,7 @@ pub fn analyse(chain: &[Certificate]) -> ChainReport {
         in_order,
         reaches_root,
         problems,
+        unchecked,
     }
 }
 

@@ -74,7 +74,9 @@ impl KeystoreError {
             KeystoreError::Unsupported { .. } => "algorithm-unsupported",
             KeystoreError::TooLarge { .. } => "input-too-large",
             KeystoreError::InBlock { source, .. } => source.id(),
-            KeystoreError::Key(KeyError::Unsupported { .. }) => "algorithm-unsupported",
+            KeystoreError::Key(KeyError::Unsupported { .. } | KeyError::NeedsConversion { .. }) => {
+                "algorithm-unsupported"
+            }
             KeystoreError::Key(_) => "key-invalid",
             KeystoreError::Cert(_) => "certificate-malformed",
             KeystoreError::Java(e) => match e {
@@ -89,8 +91,21 @@ impl KeystoreError {
         }
     }
 
+    /// The conversion a key needs before credkit can read it, when that is
+    /// the problem (an encrypted OpenSSH key).
+    fn way_out(&self) -> Option<&str> {
+        match self {
+            KeystoreError::Key(KeyError::NeedsConversion { way_out, .. }) => Some(way_out),
+            KeystoreError::InBlock { source, .. } => source.way_out(),
+            _ => None,
+        }
+    }
+
     /// Advice for the user.
     pub fn hint(&self) -> Option<String> {
+        if let Some(way_out) = self.way_out() {
+            return Some(way_out.to_string());
+        }
         let pw = "give the password with --password-file PATH, --password-env VAR or \
                   --password-stdin, or set CREDKIT_PASSWORD";
         Some(match self.id() {
