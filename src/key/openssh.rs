@@ -308,6 +308,43 @@ mod tests {
         assert!(e.contains("a public key"), "{e}");
     }
 
+    fn fixture(name: &str) -> Vec<u8> {
+        use base64::Engine;
+        let path = format!("{}/fixtures/keys/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let b64: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .expect("base64")
+    }
+
+    #[test]
+    fn every_truncation_and_flipped_byte_is_an_error_or_a_key() {
+        // A small deterministic fuzz run over ssh-keygen's files: no panic,
+        // and a truncated file is never read as a key.
+        for name in [
+            "openssh-ed25519.key",
+            "openssh-ecdsa.key",
+            "openssh-rsa.key",
+            "openssh-rsa_enc.key",
+        ] {
+            let data = fixture(name);
+            if !name.contains("_enc") {
+                assert_eq!(parse(&data).expect(name).len(), 1);
+            }
+            for n in 0..data.len() {
+                assert!(parse(&data[..n]).is_err(), "{name} cut at {n}");
+            }
+            for i in 0..data.len() {
+                for x in [0x01u8, 0x80, 0xff] {
+                    let mut d = data.clone();
+                    d[i] ^= x;
+                    let _ = parse(&d);
+                }
+            }
+        }
+    }
+
     #[test]
     fn key_count_is_capped() {
         let mut d = MAGIC.to_vec();

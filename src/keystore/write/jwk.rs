@@ -188,7 +188,11 @@ pub fn write(entries: &[Entry], opts: &WriteOptions, set: bool) -> Result<Output
     }
     if keys.is_empty() {
         return Err(WriteError::Nothing {
-            detail: "no entry with a key or certificate".into(),
+            detail: if notes.is_empty() {
+                "no entry with a key or certificate".into()
+            } else {
+                notes.join("; ")
+            },
         });
     }
     let doc = if set {
