@@ -41,10 +41,10 @@ seeds() {
         pkcs12) echo "$f/p12 $f/check $f/corrupt" ;;
         ber) echo "$f/p12 $f/der" ;;
         jks) echo "$f/jks $f/jceks" ;;
-        pem_der) echo "$f/pem $f/der $f/ca $f/business" ;;
+        pem_der) echo "$f/pem $f/der $f/ca $f/business $f/keys" ;;
         jwk) echo "$f/jwk" ;;
         jwt) echo "seeds/jwt" ;;
-        load) echo "$f/p12 $f/jks $f/jceks $f/pem $f/der $f/jwk $f/hostile" ;;
+        load) echo "$f/p12 $f/jks $f/jceks $f/pem $f/der $f/jwk $f/hostile $f/keys" ;;
         config) echo "seeds/config" ;;
         token_json) echo "seeds/token_json" ;;
         mock_token) echo "seeds/mock_token" ;;

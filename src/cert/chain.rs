@@ -9,17 +9,26 @@ use serde::Serialize;
 pub struct ChainReport {
     /// Number of certificates.
     pub length: usize,
-    /// Each certificate is issued (name and signature) by the next one.
+    /// Each certificate is issued (name and signature) by the next one. A
+    /// signature credkit cannot check counts by the names alone (see
+    /// `unchecked`).
     pub in_order: bool,
-    /// The last certificate is self-signed (its own signature verifies).
+    /// The last certificate is self-signed: its own signature verifies, or it
+    /// is self-issued and its signature algorithm cannot be checked (see
+    /// `unchecked`).
     pub reaches_root: bool,
     /// Human-readable problems, empty when none.
     pub problems: Vec<String>,
+    /// Signatures credkit could not check, by algorithm
+    /// ("self-signature not checked: algorithm Ed448"). Nothing is concluded
+    /// from them.
+    pub unchecked: Vec<String>,
 }
 
 /// Analyse a chain in the order it is stored.
 pub fn analyse(chain: &[Certificate]) -> ChainReport {
     let mut problems = Vec::new();
+    let mut unchecked = Vec::new();
     let mut in_order = true;
     for (i, pair) in chain.windows(2).enumerate() {
         let (child, parent) = (&pair[0], &pair[1]);
@@ -41,9 +50,22 @@ pub fn analyse(chain: &[Certificate]) -> ChainReport {
                     i + 1
                 ));
             }
+            Link::Unchecked(alg) => unchecked.push(format!(
+                "signature on certificate {i} not checked: algorithm {alg}"
+            )),
         }
     }
-    let reaches_root = chain.last().is_some_and(path::is_self_signed);
+    let reaches_root = match chain.last() {
+        Some(last) if last.is_self_issued() => match path::issued_by(last, last) {
+            Link::Signed => true,
+            Link::Unchecked(alg) => {
+                unchecked.push(format!("self-signature not checked: algorithm {alg}"));
+                true
+            }
+            Link::BadSignature | Link::OtherName => false,
+        },
+        _ => false,
+    };
     if !chain.is_empty() && !reaches_root {
         problems.push(
             "the chain stops before a self-signed root (the root is usually not needed in x5c, \
@@ -56,6 +78,7 @@ pub fn analyse(chain: &[Certificate]) -> ChainReport {
         in_order,
         reaches_root,
         problems,
+        unchecked,
     }
 }
 

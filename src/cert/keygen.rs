@@ -283,6 +283,11 @@ pub fn signature_algorithm(key: &PrivateKey) -> Result<Vec<u8>, KeygenError> {
             });
         }
         PrivateParams::Ed25519 { .. } => seq(&[oid(oids::ED25519)]),
+        PrivateParams::Unusable { algorithm } => {
+            return Err(KeygenError::UnsupportedSigner {
+                what: algorithm.clone(),
+            });
+        }
     })
 }
 
@@ -329,6 +334,9 @@ pub fn sign(key: &PrivateKey, data: &[u8]) -> Result<Vec<u8>, KeygenError> {
                 .map_err(|e| failed(&e))?;
             Ok(kp.sign(data).as_ref().to_vec())
         }
+        PrivateParams::Unusable { algorithm } => Err(KeygenError::UnsupportedSigner {
+            what: algorithm.clone(),
+        }),
     }
 }
 

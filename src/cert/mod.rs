@@ -14,11 +14,44 @@ pub mod chain;
 pub mod fixture_set;
 pub mod keygen;
 pub mod path;
+mod sigcheck;
 
-/// A parse failure inside a certificate.
+pub use sigcheck::{SignatureCheck, check_signature};
+
+/// A parse failure inside a certificate, named by the structure where it
+/// happened ("certificate 2, extension keyUsage"), not by a byte offset.
 #[derive(Debug, thiserror::Error)]
-#[error("malformed X.509 certificate: {0}")]
-pub struct CertError(#[from] pub asn1::Asn1Error);
+#[error("malformed X.509 certificate: {place}: expected {}", source.expected)]
+pub struct CertError {
+    /// The structure: "the validity", "extension keyUsage", with
+    /// "certificate N, " in front when the caller knows the position.
+    pub place: String,
+    /// The reader's failure (its offset is relative to the certificate).
+    pub source: asn1::Asn1Error,
+}
+
+impl From<asn1::Asn1Error> for CertError {
+    fn from(source: asn1::Asn1Error) -> CertError {
+        CertError {
+            place: "the certificate".into(),
+            source,
+        }
+    }
+}
+
+impl CertError {
+    /// Name the certificate's position in its file or bag (1-based).
+    pub fn in_certificate(mut self, number: usize) -> CertError {
+        self.place = format!("certificate {number}, {}", self.place);
+        self
+    }
+}
+
+/// Map a reader error to the structure being read.
+fn at(place: impl Into<String>) -> impl FnOnce(asn1::Asn1Error) -> CertError {
+    let place = place.into();
+    move |source| CertError { place, source }
+}
 
 /// One attribute of a distinguished name.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -76,6 +109,8 @@ pub struct Certificate {
     pub version: u64,
     pub serial: Vec<u8>,
     pub signature_algorithm: String,
+    /// The DER parameters of the signature algorithm (RSASSA-PSS needs them).
+    pub signature_params: Option<Vec<u8>>,
     pub issuer: Name,
     pub subject: Name,
     pub not_before: i64,
@@ -93,6 +128,10 @@ pub struct Certificate {
     pub subject_alt_names: Vec<String>,
     pub tbs: Vec<u8>,
     pub signature: Vec<u8>,
+    /// Why the certificate is not strict DER, when it is not ("extension
+    /// keyUsage: 3 bytes after the value"). Such certificates are read, as
+    /// openssl reads them, and `check` warns (`certificate-not-der`).
+    pub not_der: Vec<String>,
 }
 
 pub mod oid {
@@ -147,6 +186,14 @@ fn eku_name(oid: &str) -> String {
 pub fn signature_algorithm_name(oid: &str) -> String {
     match oid {
         "1.2.840.113549.1.1.5" => "sha1WithRSAEncryption".into(),
+        "1.2.840.113549.1.1.14" => "sha224WithRSAEncryption".into(),
+        "1.2.840.10045.4.1" => "ecdsa-with-SHA1".into(),
+        "1.2.840.10045.4.3.1" => "ecdsa-with-SHA224".into(),
+        "1.2.840.10040.4.3" => "dsa-with-SHA1".into(),
+        "2.16.840.1.101.3.4.3.1" => "dsa-with-SHA224".into(),
+        "2.16.840.1.101.3.4.3.2" => "dsa-with-SHA256".into(),
+        "1.3.101.113" => "Ed448".into(),
+        "1.2.840.113549.1.1.2" => "md2WithRSAEncryption".into(),
         "1.2.840.113549.1.1.11" => "sha256WithRSAEncryption".into(),
         "1.2.840.113549.1.1.12" => "sha384WithRSAEncryption".into(),
         "1.2.840.113549.1.1.13" => "sha512WithRSAEncryption".into(),
@@ -275,41 +322,79 @@ fn parse_time(t: &Tlv<'_>) -> asn1::Result<i64> {
 }
 
 impl Certificate {
-    /// Parse one DER certificate. Trailing bytes are an error.
+    /// Parse one DER certificate. Trailing bytes after the certificate are
+    /// an error; BER inside it and bytes after an extension's value are read
+    /// and listed in [`Certificate::not_der`].
     pub fn from_der(der: &[u8]) -> Result<Certificate, CertError> {
-        let outer = asn1::parse_single(der)?.expect(tag::SEQUENCE, "a Certificate SEQUENCE")?;
+        let cert_bytes = der;
+        let outer = asn1::parse_single(der)
+            .and_then(|t| t.expect(tag::SEQUENCE, "a Certificate SEQUENCE"))
+            .map_err(at("the outer Certificate SEQUENCE"))?;
         let mut r = outer.reader();
-        let tbs = r.expect(tag::SEQUENCE, "a TBSCertificate SEQUENCE")?;
-        let (sig_alg, _) = key::read_algorithm(&mut r)?;
+        let tbs = r
+            .expect(tag::SEQUENCE, "a TBSCertificate SEQUENCE")
+            .map_err(at("the TBSCertificate"))?;
+        let (sig_alg, sig_params) =
+            key::read_algorithm(&mut r).map_err(at("the signature algorithm"))?;
         let signature = r
-            .expect(tag::BIT_STRING, "the signature BIT STRING")?
-            .bit_string()?;
-        r.finish("the certificate")?;
+            .expect(tag::BIT_STRING, "the signature BIT STRING")
+            .and_then(|t| t.bit_string())
+            .map_err(at("the signature"))?;
+        r.finish("the certificate")
+            .map_err(at("the end of the Certificate SEQUENCE"))?;
 
         let mut t = tbs.reader();
-        let version = match t.optional(0xa0)? {
-            Some(v) => asn1::parse_single(v.content)?.u64()?,
+        let version = match t.optional(0xa0).map_err(at("the version"))? {
+            Some(v) => asn1::parse_single(v.content)
+                .and_then(|v| v.u64())
+                .map_err(at("the version"))?,
             None => 0,
         };
         let serial = t
-            .expect(tag::INTEGER, "the serial number")?
+            .expect(tag::INTEGER, "the serial number")
+            .map_err(at("the serial number"))?
             .content
             .to_vec();
-        let _inner_sig = key::read_algorithm(&mut t)?;
-        let issuer = parse_name(&t.read()?)?;
-        let validity = t.expect(tag::SEQUENCE, "the Validity SEQUENCE")?;
+        let _inner_sig =
+            key::read_algorithm(&mut t).map_err(at("the TBSCertificate signature algorithm"))?;
+        let issuer = t
+            .read()
+            .and_then(|n| parse_name(&n))
+            .map_err(at("the issuer name"))?;
+        let validity = t
+            .expect(tag::SEQUENCE, "the Validity SEQUENCE")
+            .map_err(at("the validity"))?;
         let mut vr = validity.reader();
-        let not_before = parse_time(&vr.read()?)?;
-        let not_after = parse_time(&vr.read()?)?;
-        let subject = parse_name(&t.read()?)?;
-        let spki_t = t.expect(tag::SEQUENCE, "the SubjectPublicKeyInfo")?;
-        let spki = spki_t.raw.to_vec();
+        let not_before = vr
+            .read()
+            .and_then(|v| parse_time(&v))
+            .map_err(at("the validity (notBefore)"))?;
+        let not_after = vr
+            .read()
+            .and_then(|v| parse_time(&v))
+            .map_err(at("the validity (notAfter)"))?;
+        let subject = t
+            .read()
+            .and_then(|n| parse_name(&n))
+            .map_err(at("the subject name"))?;
+        let spki_t = t
+            .expect(tag::SEQUENCE, "the SubjectPublicKeyInfo")
+            .map_err(at("the subject public key info"))?;
+        let spki = asn1::to_der(&spki_t).map_err(at("the subject public key info"))?;
         let public_key = PublicKey::from_spki(&spki).map_err(|e| e.to_string());
+        // A BER certificate is kept (and fingerprinted, as openssl does) in
+        // its DER form; the signed TBSCertificate keeps its own bytes.
+        let der = if outer.indefinite || asn1::is_ber(der) {
+            asn1::to_der(&outer).map_err(at("the certificate"))?
+        } else {
+            der.to_vec()
+        };
         let mut cert = Certificate {
-            der: der.to_vec(),
+            der: der.clone(),
             version: version + 1,
             serial,
             signature_algorithm: sig_alg,
+            signature_params: sig_params.map(|p| p.raw.to_vec()),
             issuer,
             subject,
             not_before,
@@ -325,32 +410,79 @@ impl Certificate {
             subject_alt_names: Vec::new(),
             tbs: tbs.raw.to_vec(),
             signature: signature.to_vec(),
+            not_der: Vec::new(),
         };
         while !t.is_empty() {
-            let x = t.read()?;
+            let x = t.read().map_err(at("the extensions"))?;
             if x.tag == 0xa3 {
-                let exts = asn1::parse_single(x.content)?.expect(tag::SEQUENCE, "Extensions")?;
+                let exts = asn1::parse_single(x.content)
+                    .and_then(|e| e.expect(tag::SEQUENCE, "Extensions"))
+                    .map_err(at("the extensions"))?;
                 let mut er = exts.reader();
+                let mut n = 0usize;
                 while !er.is_empty() {
-                    cert.read_extension(&er.expect(tag::SEQUENCE, "an Extension")?)?;
+                    n += 1;
+                    let ext = er
+                        .expect(tag::SEQUENCE, "an Extension")
+                        .map_err(at(format!("extension {n}")))?;
+                    cert.read_extension(&ext, n)?;
                 }
             }
+        }
+        if let Some(why) = ber_in(cert_bytes) {
+            cert.not_der.insert(0, why);
         }
         Ok(cert)
     }
 
-    fn read_extension(&mut self, ext: &Tlv<'_>) -> asn1::Result<()> {
+    /// The value inside an extension's OCTET STRING. Bytes after it are
+    /// tolerated (openssl reads such certificates) and noted.
+    fn extension_value<'a>(&mut self, value: &'a [u8], name: &str) -> Result<Tlv<'a>, CertError> {
+        let place = || format!("extension {name}");
+        let mut r = Reader::new(value);
+        let t = r.read().map_err(at(place()))?;
+        let extra = value.len() - t.raw.len();
+        if extra > 0 {
+            self.not_der.push(format!(
+                "extension {name}: {extra} byte{} after the value",
+                if extra == 1 { "" } else { "s" }
+            ));
+        }
+        Ok(t)
+    }
+
+    fn read_extension(&mut self, ext: &Tlv<'_>, n: usize) -> Result<(), CertError> {
         let mut r = ext.reader();
-        let oid = r.expect(tag::OID, "an extension OID")?.oid()?;
-        let critical = match r.optional(tag::BOOLEAN)? {
+        let oid = r
+            .expect(tag::OID, "an extension OID")
+            .and_then(|o| o.oid())
+            .map_err(at(format!("extension {n}")))?;
+        let name = extension_name(&oid);
+        let place = || format!("extension {name}");
+        let critical = match r.optional(tag::BOOLEAN).map_err(at(place()))? {
             Some(b) => b.content.first().is_some_and(|v| *v != 0),
             None => false,
         };
-        let value = r.expect(tag::OCTET_STRING, "the extension value")?.content;
-        match oid.as_str() {
+        let value = r
+            .expect(tag::OCTET_STRING, "the extension value")
+            .map_err(at(place()))?
+            .content;
+        let known = matches!(
+            oid.as_str(),
+            oid::KEY_USAGE | oid::EXT_KEY_USAGE | oid::POLICIES | oid::BASIC_CONSTRAINTS | oid::SAN
+        );
+        if !known {
+            return Ok(());
+        }
+        let v = self.extension_value(value, &name)?;
+        self.read_extension_value(&oid, &v, critical)
+            .map_err(at(place()))
+    }
+
+    fn read_extension_value(&mut self, oid: &str, v: &Tlv<'_>, critical: bool) -> asn1::Result<()> {
+        match oid {
             oid::KEY_USAGE => {
-                let bits = asn1::parse_single(value)?;
-                let bytes = bits.bit_string()?;
+                let bytes = v.bit_string()?;
                 let mut names = Vec::new();
                 for (i, name) in KEY_USAGE_NAMES.iter().enumerate() {
                     let byte = bytes.get(i / 8).copied().unwrap_or(0);
@@ -362,17 +494,16 @@ impl Certificate {
                 self.key_usage_critical = critical;
             }
             oid::EXT_KEY_USAGE => {
-                let seq = asn1::parse_single(value)?.expect(tag::SEQUENCE, "ExtKeyUsageSyntax")?;
+                let seq = v.expect(tag::SEQUENCE, "ExtKeyUsageSyntax")?;
                 let mut sr = seq.reader();
-                let mut v = Vec::new();
+                let mut out = Vec::new();
                 while !sr.is_empty() {
-                    v.push(eku_name(&sr.expect(tag::OID, "a key purpose OID")?.oid()?));
+                    out.push(eku_name(&sr.expect(tag::OID, "a key purpose OID")?.oid()?));
                 }
-                self.extended_key_usage = Some(v);
+                self.extended_key_usage = Some(out);
             }
             oid::POLICIES => {
-                let seq =
-                    asn1::parse_single(value)?.expect(tag::SEQUENCE, "certificatePolicies")?;
+                let seq = v.expect(tag::SEQUENCE, "certificatePolicies")?;
                 let mut sr = seq.reader();
                 while !sr.is_empty() {
                     let pi = sr.expect(tag::SEQUENCE, "a PolicyInformation")?;
@@ -382,7 +513,7 @@ impl Certificate {
                 }
             }
             oid::BASIC_CONSTRAINTS => {
-                let seq = asn1::parse_single(value)?.expect(tag::SEQUENCE, "BasicConstraints")?;
+                let seq = v.expect(tag::SEQUENCE, "BasicConstraints")?;
                 let mut br = seq.reader();
                 let ca = match br.optional(tag::BOOLEAN)? {
                     Some(b) => b.content.first().is_some_and(|v| *v != 0),
@@ -392,7 +523,7 @@ impl Certificate {
                 self.path_len = br.optional(tag::INTEGER)?.map(|n| n.u64()).transpose()?;
             }
             oid::SAN => {
-                let seq = asn1::parse_single(value)?.expect(tag::SEQUENCE, "GeneralNames")?;
+                let seq = v.expect(tag::SEQUENCE, "GeneralNames")?;
                 let mut sr = seq.reader();
                 while !sr.is_empty() {
                     let g = sr.read()?;
@@ -521,67 +652,67 @@ pub fn org_number(name: &Name) -> Option<(String, &'static str)> {
     None
 }
 
-/// Verify that `cert` was signed by `issuer_key`.
+/// Verify that `cert` was signed by `issuer_key`: true only when the
+/// signature was checked and is good (see [`check_signature`] for the
+/// three answers).
 pub fn verify_signature(cert: &Certificate, issuer_key: &PublicKey) -> bool {
-    use aws_lc_rs::signature::{self as sig, UnparsedPublicKey, VerificationAlgorithm};
-    let alg: &'static dyn VerificationAlgorithm =
-        match (cert.signature_algorithm.as_str(), issuer_key) {
-            ("1.2.840.113549.1.1.11", PublicKey::Rsa { .. }) => &sig::RSA_PKCS1_2048_8192_SHA256,
-            ("1.2.840.113549.1.1.12", PublicKey::Rsa { .. }) => &sig::RSA_PKCS1_2048_8192_SHA384,
-            ("1.2.840.113549.1.1.13", PublicKey::Rsa { .. }) => &sig::RSA_PKCS1_2048_8192_SHA512,
-            ("1.2.840.113549.1.1.5", PublicKey::Rsa { .. }) => {
-                &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY
+    check_signature(cert, issuer_key).is_valid()
+}
+
+/// The name of an extension, for messages.
+fn extension_name(oid: &str) -> String {
+    match oid {
+        oid::KEY_USAGE => "keyUsage".into(),
+        oid::EXT_KEY_USAGE => "extendedKeyUsage".into(),
+        oid::POLICIES => "certificatePolicies".into(),
+        oid::BASIC_CONSTRAINTS => "basicConstraints".into(),
+        oid::SAN => "subjectAltName".into(),
+        other => other.into(),
+    }
+}
+
+/// Where a certificate departs from DER in its encoding: indefinite or
+/// non-minimal lengths, constructed strings, BOOLEANs other than 00/FF.
+/// `None` for strict DER (as far as lengths and these forms go).
+fn ber_in(der: &[u8]) -> Option<String> {
+    fn walk(t: &Tlv<'_>, depth: usize) -> Option<&'static str> {
+        if depth > 32 {
+            return None;
+        }
+        if t.indefinite {
+            return Some("an indefinite length");
+        }
+        let header = t.raw.len() - t.content.len();
+        if header > 2 {
+            // Long form: it must be needed, with no leading zero byte.
+            let first = t.raw.get(2).copied().unwrap_or(0);
+            if first == 0 || (header == 3 && t.content.len() < 0x80) {
+                return Some("a length in more bytes than needed");
             }
-            (
-                "1.2.840.10045.4.3.2",
-                PublicKey::Ec {
-                    curve: key::Curve::P256,
-                    ..
-                },
-            ) => &sig::ECDSA_P256_SHA256_ASN1,
-            (
-                "1.2.840.10045.4.3.3",
-                PublicKey::Ec {
-                    curve: key::Curve::P256,
-                    ..
-                },
-            ) => &sig::ECDSA_P256_SHA384_ASN1,
-            (
-                "1.2.840.10045.4.3.2",
-                PublicKey::Ec {
-                    curve: key::Curve::P384,
-                    ..
-                },
-            ) => &sig::ECDSA_P384_SHA256_ASN1,
-            (
-                "1.2.840.10045.4.3.3",
-                PublicKey::Ec {
-                    curve: key::Curve::P384,
-                    ..
-                },
-            ) => &sig::ECDSA_P384_SHA384_ASN1,
-            (
-                "1.2.840.10045.4.3.4",
-                PublicKey::Ec {
-                    curve: key::Curve::P521,
-                    ..
-                },
-            ) => &sig::ECDSA_P521_SHA512_ASN1,
-            ("1.3.101.112", PublicKey::Ed25519 { .. }) => &sig::ED25519,
-            _ => return false,
-        };
-    let key_bytes = match issuer_key {
-        PublicKey::Rsa { n, e } => asn1::encode(
-            tag::SEQUENCE,
-            &[key::encode_uint(n), key::encode_uint(e)].concat(),
-        ),
-        PublicKey::Ec { point, .. } => point.clone(),
-        PublicKey::Ed25519 { key } => key.clone(),
-        PublicKey::Other { .. } => return false,
-    };
-    UnparsedPublicKey::new(alg, key_bytes)
-        .verify(&cert.tbs, &cert.signature)
-        .is_ok()
+        }
+        if t.tag == tag::BOOLEAN && !matches!(t.content, [0x00] | [0xff]) {
+            return Some("a BOOLEAN that is not 00 or FF");
+        }
+        // Constructed forms of string types (BIT/OCTET/UTF8/Printable/IA5...).
+        if t.is_constructed()
+            && matches!(t.tag & 0x1f, 0x03 | 0x04 | 0x0c | 0x13 | 0x14 | 0x16 | 0x1e)
+            && t.tag & 0xc0 == 0
+        {
+            return Some("a constructed string");
+        }
+        if t.is_constructed() {
+            let mut r = t.reader();
+            while !r.is_empty() {
+                let c = r.read().ok()?;
+                if let Some(w) = walk(&c, depth + 1) {
+                    return Some(w);
+                }
+            }
+        }
+        None
+    }
+    let t = asn1::parse_single(der).ok()?;
+    walk(&t, 0).map(|w| format!("BER encoding: {w}"))
 }
 
 /// Split a run of concatenated DER certificates.

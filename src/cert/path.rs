@@ -22,8 +22,7 @@
 //! - paths are at most [`Policy::max_depth`] certificates long, and the search
 //!   does a bounded amount of signature work whatever the input holds.
 
-use super::{Certificate, verify_signature};
-use crate::key::PublicKey;
+use super::{Certificate, SignatureCheck, check_signature};
 
 /// Longest path built by default (leaf and anchor included).
 pub const DEFAULT_MAX_DEPTH: usize = 8;
@@ -152,12 +151,15 @@ impl PathError {
 }
 
 /// How `child` relates to a candidate issuer `parent`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Link {
     /// The names match and the signature verifies.
     Signed,
-    /// The names match, the signature does not verify (or cannot be checked).
+    /// The names match, the signature does not verify.
     BadSignature,
+    /// The names match; the signature's algorithm (named) cannot be checked,
+    /// or the issuer's key cannot be read. Never a trust decision.
+    Unchecked(String),
     /// `parent`'s subject is not `child`'s issuer.
     OtherName,
 }
@@ -167,20 +169,22 @@ pub fn issued_by(child: &Certificate, parent: &Certificate) -> Link {
     if child.issuer.raw != parent.subject.raw {
         return Link::OtherName;
     }
-    if key_signed(child, parent.public_key.as_ref().ok()) {
-        Link::Signed
-    } else {
-        Link::BadSignature
+    match &parent.public_key {
+        Ok(k) => match check_signature(child, k) {
+            SignatureCheck::Valid => Link::Signed,
+            SignatureCheck::Invalid => Link::BadSignature,
+            SignatureCheck::Unsupported(alg) => Link::Unchecked(alg),
+        },
+        Err(e) => Link::Unchecked(format!(
+            "{} (the issuer's key cannot be read: {e})",
+            super::signature_algorithm_name(&child.signature_algorithm)
+        )),
     }
 }
 
 /// Is `cert` self-signed: its own issuer, and its own key verifies it?
 pub fn is_self_signed(cert: &Certificate) -> bool {
     issued_by(cert, cert) == Link::Signed
-}
-
-fn key_signed(child: &Certificate, key: Option<&PublicKey>) -> bool {
-    key.is_some_and(|k| verify_signature(child, k))
 }
 
 /// May `c` issue certificates? The reason when not.
@@ -284,7 +288,7 @@ impl<'c> Search<'_, 'c> {
             }
             match self.signed(cur, anchor) {
                 Link::OtherName => continue,
-                Link::BadSignature => {
+                Link::BadSignature | Link::Unchecked(_) => {
                     self.note(PathError::BadSignature {
                         subject: cur.subject.to_display(),
                         issuer: anchor.subject.to_display(),
@@ -312,7 +316,7 @@ impl<'c> Search<'_, 'c> {
             }
             match self.signed(cur, next) {
                 Link::OtherName => continue,
-                Link::BadSignature => {
+                Link::BadSignature | Link::Unchecked(_) => {
                     self.note(PathError::BadSignature {
                         subject: cur.subject.to_display(),
                         issuer: next.subject.to_display(),

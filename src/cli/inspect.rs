@@ -18,14 +18,21 @@ Exit status:
 /// Show what a keystore or key file holds: entries, keys, certificates, validity and usage
 ///
 /// Reads PKCS#12 (.p12/.pfx, new AES and legacy 3DES/RC2, BER exports, empty and NULL
-/// passwords), JKS, JCEKS, PEM (certificates, PKCS#1/PKCS#8/SEC1 keys, encrypted keys), DER,
-/// PKCS#7 certificate bundles (.p7b/.p7c: DER, BER or PEM `PKCS7`, ordered into chains), JWK
-/// and JWKS. The format is detected from the content. BouncyCastle BKS and UBER keystores,
-/// CRLs, certificate signing requests and PKCS#7 messages with no certificate are named and
-/// refused (exit 2) with the way out. For each entry it shows the alias, kind, key algorithm and
-/// size, RFC 7638 thumbprint, whether the key matches its certificate, and for each
-/// certificate the subject, issuer, serial, validity (against --now), key usage, extended
-/// key usage, policies, Norwegian organisation number, fingerprints, x5t and x5t#S256.
+/// passwords), JKS, JCEKS, PEM (certificates, PKCS#1/PKCS#8/SEC1/DSA keys, encrypted keys),
+/// OpenSSH private keys (unencrypted Ed25519, RSA, ECDSA), DER, PKCS#7 certificate bundles
+/// (.p7b/.p7c: DER, BER or PEM `PKCS7`, ordered into chains), JWK and JWKS. The format is
+/// detected from the content. BouncyCastle BKS and UBER keystores, CRLs, certificate signing
+/// requests and PKCS#7 messages with no certificate are named and refused (exit 2) with the
+/// way out. For each entry it shows the alias, kind, key algorithm, size and curve, RFC 7638
+/// thumbprint, whether the key matches its certificate, and for each certificate the subject,
+/// issuer, serial, validity (against --now), key usage, extended key usage, policies,
+/// Norwegian organisation number, fingerprints, x5t and x5t#S256.
+///
+/// Keys credkit cannot sign with (DSA, Ed448, X25519, X448, secp256k1, other curves) are
+/// shown with the reason. Self-signatures are verified for RSA (PKCS#1 v1.5 and PSS, any
+/// size), ECDSA (SHA-1, SHA-2), DSA and Ed25519; any other algorithm is reported as "not
+/// checked". Certificates that are not strict DER are read as openssl reads them and
+/// flagged.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = AFTER_HELP)]
 pub struct InspectArgs {

@@ -164,6 +164,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "the certificate expires within --expiry-warning days (default 30)",
     ),
     (
+        "certificate-not-der",
+        "warning",
+        "a certificate is not strict DER (BER inside it, bytes after an extension's value); read as openssl reads it",
+    ),
+    (
         "chain-order",
         "warning",
         "the chain is not stored leaf first, then each issuer",

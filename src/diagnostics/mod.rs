@@ -4,6 +4,7 @@
 
 pub mod cas;
 pub mod check;
+mod encoding;
 pub mod findings;
 mod rules;
 pub mod select;

@@ -37,6 +37,7 @@ impl Checker<'_> {
         self.check_eku(leaf, alias);
         for (n, c) in e.chain.iter().enumerate() {
             self.check_validity(c, n == 0, alias);
+            self.check_encoding(c, n == 0, alias);
         }
         self.check_chain(i);
         self.check_org(leaf, alias);

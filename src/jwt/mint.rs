@@ -198,7 +198,14 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
             Profile::Maskinporten => Alg::RS256,
             Profile::Entra if matches!(key.public, crate::key::PublicKey::Rsa { .. }) => Alg::PS256,
             _ => Alg::default_for(&key.public).ok_or_else(|| {
-                MintError::Missing(format!("no JWS algorithm fits a {} key", key.describe()))
+                MintError::Missing(format!(
+                    "no JWS algorithm fits a {} key{}",
+                    key.describe(),
+                    key.public
+                        .cannot_sign_reason()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                ))
             })?,
         },
     };

@@ -7,6 +7,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub mod dsa;
+pub mod ec_params;
+pub mod openssh;
+
 pub mod oid {
     pub const RSA: &str = "1.2.840.113549.1.1.1";
     pub const RSA_PSS: &str = "1.2.840.113549.1.1.10";
@@ -14,6 +18,7 @@ pub mod oid {
     pub const ED25519: &str = "1.3.101.112";
     pub const ED448: &str = "1.3.101.113";
     pub const X25519: &str = "1.3.101.110";
+    pub const X448: &str = "1.3.101.111";
     pub const DSA: &str = "1.2.840.10040.4.1";
     pub const P256: &str = "1.2.840.10045.3.1.7";
     pub const P384: &str = "1.3.132.0.34";
@@ -33,6 +38,10 @@ pub enum KeyError {
     Unsupported { name: String },
     #[error("invalid {what}: {detail}")]
     Invalid { what: &'static str, detail: String },
+    /// The key is there but protected in a way credkit does not open;
+    /// `way_out` is the command that makes it readable.
+    #[error("{what}: credkit cannot decrypt it; {way_out}")]
+    NeedsConversion { what: String, way_out: String },
 }
 
 fn malformed(what: &'static str) -> impl FnOnce(asn1::Asn1Error) -> KeyError {
@@ -108,10 +117,17 @@ pub enum PublicKey {
     Ed25519 {
         key: Vec<u8>,
     },
-    /// A key type credkit can show but not use (DSA, Ed448, unknown curves).
+    /// A key type credkit can show but not use (DSA, Ed448, X25519, X448,
+    /// secp256k1, unknown curves).
     Other {
+        /// `DSA`, `Ed448`, `X25519`, `X448`, `EC`, or `OID ...`.
         algorithm: String,
         bits: Option<u32>,
+        /// For EC keys: `secp256k1`, `explicit parameters`, `curve OID`.
+        curve: Option<String>,
+        /// The DER SubjectPublicKeyInfo, when known (it is not derived for
+        /// Ed448 and X448 private keys that do not carry their public half).
+        spki: Option<Vec<u8>>,
     },
 }
 
@@ -120,8 +136,18 @@ pub enum PublicKey {
 #[derive(Clone)]
 pub enum PrivateParams {
     Rsa(RsaPrivate),
-    Ec { curve: Curve, d: Vec<u8> },
-    Ed25519 { seed: Vec<u8> },
+    Ec {
+        curve: Curve,
+        d: Vec<u8>,
+    },
+    Ed25519 {
+        seed: Vec<u8>,
+    },
+    /// A key credkit shows but cannot sign with (DSA, Ed448, X25519, X448,
+    /// secp256k1, unknown curves); no private value is kept.
+    Unusable {
+        algorithm: String,
+    },
 }
 
 /// RSA private parameters (big-endian magnitudes). `Debug` shows only the
@@ -228,13 +254,20 @@ impl std::fmt::Display for KeyDescription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (&self.curve, self.bits) {
             (Some(c), _) => write!(f, "{} {}", self.algorithm, c),
-            (None, Some(b)) if self.algorithm != "Ed25519" => write!(f, "{} {}", self.algorithm, b),
+            (None, Some(b))
+                if !matches!(
+                    self.algorithm.as_str(),
+                    "Ed25519" | "Ed448" | "X25519" | "X448"
+                ) =>
+            {
+                write!(f, "{} {}", self.algorithm, b)
+            }
             _ => write!(f, "{}", self.algorithm),
         }
     }
 }
 
-fn bit_len(magnitude: &[u8]) -> u32 {
+pub(crate) fn bit_len(magnitude: &[u8]) -> u32 {
     match magnitude.iter().position(|b| *b != 0) {
         None => 0,
         Some(i) => {
@@ -262,10 +295,15 @@ impl PublicKey {
                 bits: Some(256),
                 curve: None,
             },
-            PublicKey::Other { algorithm, bits } => KeyDescription {
+            PublicKey::Other {
+                algorithm,
+                bits,
+                curve,
+                ..
+            } => KeyDescription {
                 algorithm: algorithm.clone(),
                 bits: *bits,
-                curve: None,
+                curve: curve.clone(),
             },
         }
     }
@@ -312,7 +350,29 @@ impl PublicKey {
             .expect(tag::BIT_STRING, "the public key BIT STRING")
             .and_then(|t| t.bit_string())
             .map_err(malformed("SubjectPublicKeyInfo"))?;
-        public_from_parts(&alg, params.as_ref(), bits)
+        public_from_parts(&alg, params.as_ref(), bits, der)
+    }
+
+    /// Why this key cannot sign, or `None` when it can.
+    pub fn cannot_sign_reason(&self) -> Option<String> {
+        let PublicKey::Other {
+            algorithm, curve, ..
+        } = self
+        else {
+            return None;
+        };
+        Some(match (algorithm.as_str(), curve.as_deref()) {
+            ("DSA", _) => "DSA keys make no JWS signature (JWS has no DSA algorithm)".into(),
+            ("Ed448", _) => "Ed448 signing is not supported by credkit's crypto library".into(),
+            ("X25519" | "X448", _) => {
+                format!("{algorithm} is a key-agreement key: it cannot sign at all")
+            }
+            ("EC", Some("secp256k1")) => "secp256k1 (ES256K) is not accepted by the token \
+                                           endpoints credkit targets, and credkit does not sign with it"
+                .into(),
+            ("EC", Some(c)) => format!("EC keys on {c} cannot sign JWTs (JWS names only P-256, P-384 and P-521)"),
+            _ => format!("{algorithm} keys cannot sign JWTs"),
+        })
     }
 
     /// Parse a PKCS#1 RSAPublicKey.
@@ -344,7 +404,7 @@ impl PublicKey {
                 asn1::encode(tag::OID, &oid_bytes(oid::ED25519)),
                 key.clone(),
             ),
-            PublicKey::Other { .. } => return None,
+            PublicKey::Other { spki, .. } => return spki.clone(),
         };
         let mut bs = vec![0u8];
         bs.extend_from_slice(&key_bits);
@@ -388,6 +448,7 @@ fn algorithm_name(oid: &str) -> String {
         oid::DSA => "DSA".into(),
         oid::ED448 => "Ed448".into(),
         oid::X25519 => "X25519".into(),
+        oid::X448 => "X448".into(),
         oid::RSA_PSS => "RSASSA-PSS".into(),
         other => format!("OID {other}"),
     }
@@ -397,33 +458,85 @@ fn public_from_parts(
     alg: &str,
     params: Option<&asn1::Tlv<'_>>,
     bits: &[u8],
+    spki: &[u8],
 ) -> Result<PublicKey, KeyError> {
     match alg {
         oid::RSA | oid::RSA_PSS => rsa_public_from_pkcs1(bits),
-        oid::EC => {
-            let curve_oid = params
-                .filter(|p| p.tag == tag::OID)
-                .map(|p| p.oid())
-                .transpose()
-                .map_err(malformed("EC parameters"))?
-                .ok_or(KeyError::Unsupported {
-                    name: "EC key with explicit curve parameters".into(),
-                })?;
-            match Curve::from_oid(&curve_oid) {
-                Some(curve) => Ok(PublicKey::Ec {
-                    curve,
-                    point: bits.to_vec(),
-                }),
-                None => Ok(PublicKey::Other {
-                    algorithm: format!("EC {}", curve_name(&curve_oid)),
-                    bits: None,
-                }),
-            }
-        }
+        oid::EC => match ec_curve(params)? {
+            EcCurve::Named(curve) => Ok(PublicKey::Ec {
+                curve,
+                point: bits.to_vec(),
+            }),
+            EcCurve::Other { name, bits: size } => Ok(PublicKey::Other {
+                algorithm: "EC".into(),
+                bits: size,
+                curve: Some(name),
+                spki: Some(spki.to_vec()),
+            }),
+        },
         oid::ED25519 => Ok(PublicKey::Ed25519 { key: bits.to_vec() }),
+        oid::DSA => Ok(dsa::public(params, spki)),
         other => Ok(PublicKey::Other {
             algorithm: algorithm_name(other),
-            bits: None,
+            bits: okp_bits(other),
+            curve: None,
+            spki: Some(spki.to_vec()),
+        }),
+    }
+}
+
+/// Key sizes of the OKP algorithms, as openssl counts them.
+fn okp_bits(oid: &str) -> Option<u32> {
+    match oid {
+        oid::ED448 => Some(456),
+        oid::X25519 => Some(253),
+        oid::X448 => Some(448),
+        _ => None,
+    }
+}
+
+/// The curve an EC key is on.
+enum EcCurve {
+    Named(Curve),
+    Other { name: String, bits: Option<u32> },
+}
+
+/// Read EC parameters: a named curve OID, or explicit parameters (which are
+/// recognised as P-256, P-384 or P-521 when they are exactly those).
+fn ec_curve(params: Option<&asn1::Tlv<'_>>) -> Result<EcCurve, KeyError> {
+    let Some(p) = params else {
+        return Err(KeyError::Invalid {
+            what: "EC key",
+            detail: "no curve named".into(),
+        });
+    };
+    match p.tag {
+        tag::OID => {
+            let oid = p.oid().map_err(malformed("EC parameters"))?;
+            Ok(match Curve::from_oid(&oid) {
+                Some(c) => EcCurve::Named(c),
+                None => EcCurve::Other {
+                    bits: (oid == oid::SECP256K1).then_some(256),
+                    name: curve_name(&oid),
+                },
+            })
+        }
+        tag::SEQUENCE => match ec_params::recognise(p) {
+            Some(ec_params::Explicit::Named(c)) => Ok(EcCurve::Named(c)),
+            Some(ec_params::Explicit::Unknown { bits }) => Ok(EcCurve::Other {
+                name: "explicit parameters".into(),
+                bits: Some(bits),
+            }),
+            None => Err(KeyError::Invalid {
+                what: "EC key",
+                detail: "explicit curve parameters that cannot be read".into(),
+            }),
+        },
+        other => Err(KeyError::Invalid {
+            what: "EC key",
+            detail: format!(
+                "curve parameters of tag 0x{other:02x} (implicitlyCA is not supported)"
+            ),
         }),
     }
 }
@@ -496,14 +609,25 @@ impl PrivateKey {
                 Ok(k)
             }
             oid::EC => {
-                let curve_oid = params
-                    .filter(|p| p.tag == tag::OID)
-                    .map(|p| p.oid())
-                    .transpose()
-                    .map_err(m())?;
-                let mut k = Self::from_sec1_with_curve(inner, curve_oid.as_deref())?;
-                k.pkcs8 = der.to_vec();
+                let mut k = Self::from_sec1_with_curve(inner, params.as_ref())?;
+                // A named-curve key keeps its bytes; explicit parameters are
+                // rewritten to the named curve they are (aws-lc signs only those).
+                if params.is_some_and(|p| p.tag == tag::OID) {
+                    k.pkcs8 = der.to_vec();
+                }
                 Ok(k)
+            }
+            oid::DSA => dsa::from_pkcs8(params.as_ref(), inner),
+            oid::ED448 | oid::X25519 | oid::X448 => {
+                // OneAsymmetricKey v2 may carry the public key as [1].
+                let mut public = None;
+                while !r.is_empty() {
+                    let t = r.read().map_err(m())?;
+                    if t.tag == 0x81 {
+                        public = t.content.split_first().map(|(_, k)| k.to_vec());
+                    }
+                }
+                Ok(okp_private(&alg, inner, public, der))
             }
             oid::ED25519 => {
                 let seed = asn1::parse_single(inner)
@@ -614,7 +738,10 @@ impl PrivateKey {
         Self::from_sec1_with_curve(der, None)
     }
 
-    fn from_sec1_with_curve(der: &[u8], outer_curve: Option<&str>) -> Result<PrivateKey, KeyError> {
+    fn from_sec1_with_curve(
+        der: &[u8],
+        outer_params: Option<&asn1::Tlv<'_>>,
+    ) -> Result<PrivateKey, KeyError> {
         let m = || malformed("SEC1 EC private key");
         let seq = asn1::parse_single(der)
             .and_then(|t| t.expect(tag::SEQUENCE, "an ECPrivateKey SEQUENCE"))
@@ -635,16 +762,14 @@ impl PrivateKey {
             .map_err(m())?
             .content
             .to_vec();
-        let mut curve_oid = outer_curve.map(str::to_owned);
+        let mut params_der: Option<Vec<u8>> = outer_params.map(|p| p.raw.to_vec());
         let mut point: Option<Vec<u8>> = None;
         while !r.is_empty() {
             let t = r.read().map_err(m())?;
             match t.tag {
                 0xa0 => {
-                    let c = asn1::parse_single(t.content)
-                        .and_then(|c| c.oid())
-                        .map_err(m())?;
-                    curve_oid.get_or_insert(c);
+                    let c = asn1::parse_single(t.content).map_err(m())?;
+                    params_der.get_or_insert(c.raw.to_vec());
                 }
                 0xa1 => {
                     let bits = asn1::parse_single(t.content)
@@ -655,13 +780,37 @@ impl PrivateKey {
                 _ => {}
             }
         }
-        let curve_oid = curve_oid.ok_or(KeyError::Invalid {
+        let params_der = params_der.ok_or(KeyError::Invalid {
             what: "EC private key",
             detail: "no curve named".into(),
         })?;
-        let curve = Curve::from_oid(&curve_oid).ok_or_else(|| KeyError::Unsupported {
-            name: format!("EC {}", curve_name(&curve_oid)),
-        })?;
+        let params_tlv = asn1::parse_single(&params_der).map_err(m())?;
+        let curve = match ec_curve(Some(&params_tlv))? {
+            EcCurve::Named(c) => c,
+            EcCurve::Other { name, bits } => {
+                // Shown, not used: keep the public point when the key holds it.
+                let spki = point.as_ref().map(|p| {
+                    let mut bs = vec![0u8];
+                    bs.extend_from_slice(p);
+                    asn1::seq(&[
+                        asn1::seq(&[asn1::oid(oid::EC), params_der.clone()]),
+                        asn1::encode(tag::BIT_STRING, &bs),
+                    ])
+                });
+                return Ok(PrivateKey {
+                    pkcs8: wrap_pkcs8(&[asn1::oid(oid::EC), params_der.clone()].concat(), der),
+                    params: PrivateParams::Unusable {
+                        algorithm: format!("EC {name}"),
+                    },
+                    public: PublicKey::Other {
+                        algorithm: "EC".into(),
+                        bits,
+                        curve: Some(name),
+                        spki,
+                    },
+                });
+            }
+        };
         let derived = derive_ec_public(curve, &d)?;
         if let Some(p) = &point
             && *p != derived
@@ -730,6 +879,11 @@ impl PrivateKey {
         ]
         .concat();
         Self::from_pkcs1(&asn1::encode(tag::SEQUENCE, &body))
+    }
+
+    /// Can credkit sign with this key (RSA, EC P-256/384/521, Ed25519)?
+    pub fn is_usable(&self) -> bool {
+        !matches!(self.params, PrivateParams::Unusable { .. })
     }
 
     /// Does this key belong to the given public key?
@@ -804,6 +958,46 @@ fn wrap_pkcs8(alg_content: &[u8], private_key: &[u8]) -> Vec<u8> {
         ]
         .concat(),
     )
+}
+
+/// An Ed448, X25519 or X448 private key: shown, not used. The public key is
+/// derived for X25519 (aws-lc can), else taken from the key when present.
+fn okp_private(alg: &str, inner: &[u8], public: Option<Vec<u8>>, der: &[u8]) -> PrivateKey {
+    let public = public.or_else(|| {
+        if alg != oid::X25519 {
+            return None;
+        }
+        let raw = asn1::parse_single(inner)
+            .and_then(|t| t.expect(tag::OCTET_STRING, "the private key"))
+            .ok()?;
+        let k = aws_lc_rs::agreement::PrivateKey::from_private_key(
+            &aws_lc_rs::agreement::X25519,
+            raw.content,
+        )
+        .ok()?;
+        Some(k.compute_public_key().ok()?.as_ref().to_vec())
+    });
+    let spki = public.map(|p| {
+        let mut bs = vec![0u8];
+        bs.extend_from_slice(&p);
+        asn1::seq(&[
+            asn1::seq(&[asn1::oid(alg)]),
+            asn1::encode(tag::BIT_STRING, &bs),
+        ])
+    });
+    let name = algorithm_name(alg);
+    PrivateKey {
+        pkcs8: der.to_vec(),
+        params: PrivateParams::Unusable {
+            algorithm: name.clone(),
+        },
+        public: PublicKey::Other {
+            algorithm: name,
+            bits: okp_bits(alg),
+            curve: None,
+            spki,
+        },
+    }
 }
 
 /// Compute the uncompressed public point for an EC private value.

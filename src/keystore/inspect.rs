@@ -57,6 +57,13 @@ pub struct KeyReport {
     pub jwk_thumbprint: Option<String>,
     /// How the key is protected in the file.
     pub protection: Option<String>,
+    /// Why credkit cannot sign with a key of this type (DSA, Ed448, X25519,
+    /// X448, secp256k1, unknown curves); null when it can.
+    pub cannot_sign: Option<String>,
+    /// SHA-256 of the DER SubjectPublicKeyInfo, lowercase hex (what
+    /// `openssl pkey -pubout -outform DER | sha256sum` prints); null when the
+    /// public key is not known (an Ed448 or X448 private key without it).
+    pub public_key_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -98,7 +105,15 @@ pub struct CertReport {
     pub extended_key_usage: Option<Vec<String>>,
     pub policies: Vec<String>,
     pub is_ca: Option<bool>,
+    /// Self-issued and its own signature verifies.
     pub self_signed: bool,
+    /// For a self-issued certificate: `valid`, `invalid`, or `not checked:
+    /// algorithm X` when credkit cannot check that algorithm; null when the
+    /// certificate is not self-issued.
+    pub self_signature: Option<String>,
+    /// Why the certificate is not strict DER (it was read leniently, as
+    /// openssl reads it); empty for DER.
+    pub not_der: Vec<String>,
     pub subject_alt_names: Vec<String>,
     pub org_number: Option<OrgNumber>,
     pub public_key: Option<KeyDescription>,
@@ -125,6 +140,13 @@ pub fn cert_report(c: &Certificate, now: OffsetDateTime) -> CertReport {
         },
     };
     let pk = c.public_key.as_ref().ok();
+    let self_check = c.is_self_issued().then(|| match pk {
+        Some(k) => cert::check_signature(c, k),
+        None => cert::SignatureCheck::Unsupported(format!(
+            "{} (the public key cannot be read)",
+            cert::signature_algorithm_name(&c.signature_algorithm)
+        )),
+    });
     CertReport {
         subject: c.subject.to_display(),
         subject_attributes: c.subject.attributes.clone(),
@@ -140,7 +162,13 @@ pub fn cert_report(c: &Certificate, now: OffsetDateTime) -> CertReport {
         extended_key_usage: c.extended_key_usage.clone(),
         policies: c.policies.clone(),
         is_ca: c.is_ca,
-        self_signed: c.is_self_issued() && pk.is_some_and(|k| cert::verify_signature(c, k)),
+        self_signed: self_check.as_ref().is_some_and(|s| s.is_valid()),
+        self_signature: self_check.map(|s| match s {
+            cert::SignatureCheck::Valid => "valid".to_string(),
+            cert::SignatureCheck::Invalid => "invalid".to_string(),
+            cert::SignatureCheck::Unsupported(alg) => format!("not checked: algorithm {alg}"),
+        }),
+        not_der: c.not_der.clone(),
         subject_alt_names: c.subject_alt_names.clone(),
         org_number: c
             .org_number()
@@ -156,6 +184,10 @@ pub fn cert_report(c: &Certificate, now: OffsetDateTime) -> CertReport {
     }
 }
 
+fn spki_sha256(k: &crate::key::PublicKey) -> Option<String> {
+    k.to_spki().map(|d| cert::hex(&crate::key::sha256(&d)))
+}
+
 /// Build the report for a loaded store.
 pub fn report(store: &Store, file: &str, now: OffsetDateTime) -> InspectReport {
     let entries = store
@@ -169,6 +201,8 @@ pub fn report(store: &Store, file: &str, now: OffsetDateTime) -> InspectReport {
                     locked: false,
                     jwk_thumbprint: k.public.jwk_thumbprint(),
                     protection: e.key_protection.clone(),
+                    cannot_sign: k.public.cannot_sign_reason(),
+                    public_key_sha256: spki_sha256(&k.public),
                 })
             } else if let Some(p) = &e.public_key {
                 Some(KeyReport {
@@ -177,6 +211,8 @@ pub fn report(store: &Store, file: &str, now: OffsetDateTime) -> InspectReport {
                     locked: false,
                     jwk_thumbprint: p.jwk_thumbprint(),
                     protection: None,
+                    cannot_sign: p.cannot_sign_reason(),
+                    public_key_sha256: spki_sha256(p),
                 })
             } else if e.key_locked {
                 let d = e.chain.first().and_then(|c| c.public_key.as_ref().ok());
@@ -190,6 +226,8 @@ pub fn report(store: &Store, file: &str, now: OffsetDateTime) -> InspectReport {
                     locked: true,
                     jwk_thumbprint: d.and_then(|p| p.jwk_thumbprint()),
                     protection: e.key_protection.clone(),
+                    cannot_sign: d.and_then(|p| p.cannot_sign_reason()),
+                    public_key_sha256: d.and_then(spki_sha256),
                 })
             } else {
                 None

@@ -101,7 +101,9 @@ impl KeystoreError {
             KeystoreError::NotReadable { .. } => "input-format-unsupported",
             KeystoreError::TooLarge { .. } => "input-too-large",
             KeystoreError::InBlock { source, .. } => source.id(),
-            KeystoreError::Key(KeyError::Unsupported { .. }) => "algorithm-unsupported",
+            KeystoreError::Key(KeyError::Unsupported { .. } | KeyError::NeedsConversion { .. }) => {
+                "algorithm-unsupported"
+            }
             KeystoreError::Key(_) => "key-invalid",
             KeystoreError::Cert(_) => "certificate-malformed",
             KeystoreError::Java(e) => match e {
@@ -116,8 +118,21 @@ impl KeystoreError {
         }
     }
 
+    /// The conversion a key needs before credkit can read it, when that is
+    /// the problem (an encrypted OpenSSH key).
+    fn way_out(&self) -> Option<&str> {
+        match self {
+            KeystoreError::Key(KeyError::NeedsConversion { way_out, .. }) => Some(way_out),
+            KeystoreError::InBlock { source, .. } => source.way_out(),
+            _ => None,
+        }
+    }
+
     /// Advice for the user.
     pub fn hint(&self) -> Option<String> {
+        if let Some(way_out) = self.way_out() {
+            return Some(way_out.to_string());
+        }
         match self {
             KeystoreError::NotReadable { way_out, .. } => return Some(way_out.clone()),
             KeystoreError::InBlock { source, .. } => return source.hint(),

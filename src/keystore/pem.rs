@@ -6,7 +6,7 @@ use super::model::{Entry, EntryKind, Format, Store};
 use super::pbe;
 use crate::asn1::{self, tag};
 use crate::cert::{Certificate, chain};
-use crate::key::{PrivateKey, PublicKey};
+use crate::key::{PrivateKey, PublicKey, openssh};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -188,7 +188,7 @@ pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, crate::e
                 PrivateKey::from_pkcs8(&b.der).map_err(|e| at(KeystoreError::Key(e)))?,
                 "none (PKCS#8)".into(),
             )),
-            "RSA PRIVATE KEY" | "EC PRIVATE KEY" => {
+            "RSA PRIVATE KEY" | "EC PRIVATE KEY" | "DSA PRIVATE KEY" => {
                 let (der, prot) = if header(b, "Proc-Type").is_some_and(|v| v.contains("ENCRYPTED"))
                 {
                     let dek = header(b, "DEK-Info").ok_or_else(|| {
@@ -213,6 +213,8 @@ pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, crate::e
                 };
                 let key = if b.label.starts_with("RSA") {
                     PrivateKey::from_pkcs1(&der)
+                } else if b.label.starts_with("DSA") {
+                    crate::key::dsa::from_traditional(&der)
                 } else {
                     PrivateKey::from_sec1(&der)
                 }
@@ -220,6 +222,18 @@ pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, crate::e
                 keys.push((key, prot));
             }
             "ENCRYPTED PRIVATE KEY" => keys.push(open_pkcs8(&b.der, password, at)?),
+            "OPENSSH PRIVATE KEY" => {
+                for (key, comment) in
+                    openssh::parse(&b.der).map_err(|e| at(KeystoreError::Key(e)))?
+                {
+                    let prot = if comment.is_empty() {
+                        "none (OpenSSH)".to_string()
+                    } else {
+                        format!("none (OpenSSH, comment \"{comment}\")")
+                    };
+                    keys.push((key, prot));
+                }
+            }
             "PUBLIC KEY" => {
                 publics.push(PublicKey::from_spki(&b.der).map_err(|e| at(KeystoreError::Key(e)))?)
             }
@@ -429,8 +443,11 @@ pub fn read_der(data: &[u8], password: &mut PasswordFn<'_>) -> Result<Store, cra
             source: e,
         })?;
         let mut certs = Vec::new();
-        for d in ders {
-            certs.push(Certificate::from_der(&d).map_err(KeystoreError::Cert)?);
+        for (i, d) in ders.iter().enumerate() {
+            certs.push(
+                Certificate::from_der(d)
+                    .map_err(|e| KeystoreError::Cert(e.in_certificate(i + 1)))?,
+            );
         }
         return Ok(assemble(Format::Der, vec![], certs, vec![]));
     }
@@ -457,6 +474,15 @@ pub fn read_der(data: &[u8], password: &mut PasswordFn<'_>) -> Result<Store, cra
             Ok(assemble(
                 Format::Der,
                 vec![(k, "none (PKCS#1)".into())],
+                vec![],
+                vec![],
+            ))
+        }
+        DerKind::DsaPrivate => {
+            let k = crate::key::dsa::from_traditional(data).map_err(KeystoreError::Key)?;
+            Ok(assemble(
+                Format::Der,
+                vec![(k, "none (DSA)".into())],
                 vec![],
                 vec![],
             ))
@@ -492,6 +518,7 @@ enum DerKind {
     EncryptedPkcs8,
     Pkcs1,
     Sec1,
+    DsaPrivate,
     Spki,
     RsaPublic,
     Unknown,
@@ -522,6 +549,7 @@ fn classify_der(data: &[u8]) -> DerKind {
         [tag::INTEGER, tag::SEQUENCE, tag::OCTET_STRING, ..] => DerKind::Pkcs8,
         [tag::INTEGER, tag::OCTET_STRING, ..] => DerKind::Sec1,
         [tag::INTEGER, tag::INTEGER] => DerKind::RsaPublic,
+        t if t.len() == 6 && t.iter().all(|x| *x == tag::INTEGER) => DerKind::DsaPrivate,
         t if t.len() >= 9 && t.iter().all(|x| *x == tag::INTEGER) => DerKind::Pkcs1,
         _ => DerKind::Unknown,
     }

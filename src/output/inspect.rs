@@ -127,6 +127,9 @@ fn render_entry(e: &EntryReport, out: &mut String) {
         if let Some(p) = &k.protection {
             let _ = writeln!(out, "  protection:   {}", safe(p));
         }
+        if let Some(why) = &k.cannot_sign {
+            let _ = writeln!(out, "  signing:      not possible: {why}");
+        }
     }
     if let Some(s) = &e.secret_algorithm {
         let _ = writeln!(out, "  algorithm:    {}", safe(s));
@@ -154,7 +157,9 @@ fn render_entry(e: &EntryReport, out: &mut String) {
         } else {
             ", NOT in order".into()
         };
-        let root = if ch.reaches_root {
+        let root = if ch.reaches_root && ch.unchecked.iter().any(|u| u.starts_with("self-")) {
+            "ends at a self-issued root"
+        } else if ch.reaches_root {
             "ends at a self-signed root"
         } else {
             "does not reach a self-signed root"
@@ -165,7 +170,7 @@ fn render_entry(e: &EntryReport, out: &mut String) {
             ch.length,
             if ch.length == 1 { "" } else { "s" }
         );
-        for p in &ch.problems {
+        for p in ch.problems.iter().chain(&ch.unchecked) {
             let _ = writeln!(out, "                - {}", safe(p));
         }
     }
@@ -192,6 +197,18 @@ fn render_cert(i: usize, c: &CertReport, out: &mut String) {
         let _ = writeln!(out, "      public key:   {k}");
     }
     let _ = writeln!(out, "      signature:    {}", c.signature_algorithm);
+    if let Some(s) = &c.self_signature
+        && s != "valid"
+    {
+        let _ = writeln!(out, "      self-signed:  {}", safe(s));
+    }
+    for n in &c.not_der {
+        let _ = writeln!(
+            out,
+            "      not DER:      {} (read as openssl reads it)",
+            safe(n)
+        );
+    }
     match &c.key_usage {
         Some(ku) => {
             let _ = writeln!(

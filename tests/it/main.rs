@@ -11,6 +11,7 @@ mod inspect_errors;
 mod inspect_peers;
 mod jwt;
 mod keygen;
+mod keys;
 mod leaks;
 mod passwords;
 mod perf;

@@ -99,7 +99,7 @@ pub fn entry_jwk(
             Some(PrivateParams::Ed25519 { seed }) => {
                 m.insert("d".into(), b64(seed));
             }
-            None => {}
+            Some(PrivateParams::Unusable { .. }) | None => {}
         }
     }
     m.insert("use".into(), json!("sig"));
@@ -180,6 +180,17 @@ pub fn write(entries: &[Entry], opts: &WriteOptions, set: bool) -> Result<Output
                     format!("skipped \"{}\": it has no key", alias_or_default(e, *i))
                 });
             }
+            // A JWKS carries the keys JWK can hold and names the others.
+            if keep
+                && set
+                && let Some(PublicKey::Other { algorithm, .. }) = e.public()
+            {
+                notes.push(format!(
+                    "skipped \"{}\": JWK cannot hold a {algorithm} key",
+                    alias_or_default(e, *i)
+                ));
+                return false;
+            }
             keep
         })
         .collect();
@@ -214,7 +225,11 @@ pub fn write(entries: &[Entry], opts: &WriteOptions, set: bool) -> Result<Output
     }
     if keys.is_empty() {
         return Err(WriteError::Nothing {
-            detail: "no entry with a key or certificate".into(),
+            detail: if notes.is_empty() {
+                "no entry with a key or certificate".into()
+            } else {
+                notes.join("; ")
+            },
         });
     }
     let doc = if set {
