@@ -137,6 +137,10 @@ pub struct TokenArgs {
     /// Resource (RFC 8707; Maskinporten's audience restriction)
     #[arg(long, value_name = "R", help_heading = "Request")]
     pub resource: Option<String>,
+    /// The organisation number (9 digits) that owns the client: only its entries may sign, and
+    /// a refusal for another organisation (MP-122) is compared with it
+    #[arg(long, value_name = "ORGNR", help_heading = "Request")]
+    pub client_org: Option<String>,
     /// Maskinporten consumer_org: the organisation a supplier acts for
     #[arg(long, value_name = "ORGNO", help_heading = "Request")]
     pub consumer_org: Option<String>,

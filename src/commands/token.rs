@@ -93,6 +93,15 @@ pub fn from_flags(a: &TokenArgs) -> Result<TokenSettings> {
         scope: a.scope.clone(),
         resource: a.resource.clone(),
         consumer_org: a.consumer_org.clone(),
+        client_org: match &a.client_org {
+            Some(v) => Some(crate::diagnostics::check::parse_org_number(v).map_err(|m| {
+                usage(
+                    m,
+                    "give the 9-digit organisation number that owns the client",
+                )
+            })?),
+            None => None,
+        },
         claims: a.claims.clone(),
         env: a.env,
         issuer: a.issuer.clone(),

@@ -42,6 +42,8 @@ pub struct TokenSettings {
     pub scope: Option<String>,
     pub resource: Option<String>,
     pub consumer_org: Option<String>,
+    /// The organisation number that owns the client (9 digits, checked).
+    pub client_org: Option<String>,
     /// Extra claims (pid from .properties, `--claim`); lower layers' first.
     pub claims: Vec<(String, serde_json::Value)>,
     pub env: Option<Env>,
@@ -89,6 +91,7 @@ impl TokenSettings {
             scope: self.scope.or(lower.scope),
             resource: self.resource.or(lower.resource),
             consumer_org: self.consumer_org.or(lower.consumer_org),
+            client_org: self.client_org.or(lower.client_org),
             claims,
             env: self.env.or(if self.issuer.is_some() {
                 None
@@ -494,6 +497,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     if let Some((store, label)) = &loaded {
         let mut copts = CheckOptions::new(label.clone());
         copts.alias = s.alias.clone();
+        copts.client_org = s.client_org.clone();
         copts.target = target_of(profile);
         copts.env = s.env.map(diag_env);
         let check = diag::run(store, &copts, ctx.now);
@@ -745,6 +749,7 @@ impl Session {
                     cert_env: self.cert_env,
                     findings: self.findings.clone(),
                     header: jwt.as_deref().and_then(diagnose::header_of),
+                    client_org: s.client_org.clone(),
                     local_key: self.local_key.clone(),
                     // Not an OAuth answer: where does the metadata put the token endpoint?
                     metadata: diagnose::issuer_to_ask(
@@ -776,6 +781,7 @@ mod tests {
             scope: Some(format!("{tag}:scope")),
             resource: Some(format!("https://{tag}.example/api")),
             consumer_org: Some(format!("{tag}-org")),
+            client_org: Some(format!("{tag}-owner")),
             claims: vec![(format!("{tag}_claim"), Value::String(tag.into()))],
             env: Some(if tag == "upper" { Env::Prod } else { Env::Test }),
             issuer: Some(format!("https://{tag}.example/")),
@@ -831,6 +837,7 @@ mod tests {
         assert_eq!(merged.scope, upper.scope);
         assert_eq!(merged.resource, upper.resource);
         assert_eq!(merged.consumer_org, upper.consumer_org);
+        assert_eq!(merged.client_org, upper.client_org);
         assert_eq!(merged.env, upper.env);
         assert_eq!(merged.issuer, upper.issuer);
         assert_eq!(merged.token_endpoint, upper.token_endpoint);

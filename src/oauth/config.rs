@@ -90,6 +90,8 @@ pub struct ProfileToml {
     pub scope: Option<String>,
     pub resource: Option<String>,
     pub consumer_org: Option<String>,
+    /// The organisation number that owns the client.
+    pub client_org: Option<String>,
     pub env: Option<String>,
     pub issuer: Option<String>,
     pub token_endpoint: Option<String>,
@@ -197,6 +199,17 @@ pub fn profile_from_toml(
         scope: t.scope.clone(),
         resource: t.resource.clone(),
         consumer_org: t.consumer_org.clone(),
+        client_org: match &t.client_org {
+            Some(v) => {
+                Some(
+                    crate::diagnostics::check::parse_org_number(v).map_err(|m| ConfigError {
+                        path: p.clone(),
+                        message: format!("profile {name:?}: client_org: {m}"),
+                    })?,
+                )
+            }
+            None => None,
+        },
         claims: Vec::new(),
         env: t
             .env

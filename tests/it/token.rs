@@ -1207,6 +1207,20 @@ fn diagnoses_add_facts_from_what_was_sent() {
         &r,
         "problem[client-owner]: client 0b7c5c8e-1111-2222-3333-444455556666 must be owned by organisation",
     );
+    // --client-org: a certificate of another organisation cannot sign for
+    // it (nothing is sent), and with --force the refusal names the mismatch.
+    let r = env.run(&refs(&{
+        let mut a = mp_args(&ep, "case:MP-122");
+        a.extend(["--client-org".to_string(), "974760673".to_string()]);
+        a
+    }));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    has(&r, "credential-unfit");
+    let r = run_case("MP-122", &["--client-org", "974760673", "--force"]);
+    has(
+        &r,
+        "problem[client-org-mismatch]: the client's organisation was given as 974760673, but the certificate is organisation",
+    );
 
     // Unknown kid: the kid sent, the thumbprints, how to see the JWK.
     let r = run_case("unknown-kid", &["--kid", "my-key"]);
