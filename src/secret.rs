@@ -85,7 +85,7 @@ impl SecretCell {
     }
 
     /// The secret if one was given explicitly; never prompts.
-    pub fn get_explicit(&mut self) -> Result<Option<String>, Error> {
+    pub fn get_explicit(&mut self) -> Result<Option<Zeroizing<String>>, Error> {
         if self.has_explicit() {
             self.get()
         } else {
@@ -94,14 +94,15 @@ impl SecretCell {
     }
 
     /// The value if it was already resolved; never reads or prompts.
-    pub fn peek(&self) -> Option<String> {
-        self.value.clone().flatten().map(|v| v.to_string())
+    pub fn peek(&self) -> Option<Zeroizing<String>> {
+        self.value.clone().flatten()
     }
 
     /// The secret, asking for it if needed. `None` when none is available.
-    pub fn get(&mut self) -> Result<Option<String>, Error> {
+    /// The copy handed out is wiped when it is dropped, like the cell's own.
+    pub fn get(&mut self) -> Result<Option<Zeroizing<String>>, Error> {
         if let Some(v) = &self.value {
-            return Ok(v.as_ref().map(|v| v.to_string()));
+            return Ok(v.clone());
         }
         let v = match &self.source {
             SecretSource::File(p) => {
@@ -156,7 +157,7 @@ impl SecretCell {
             },
             SecretSource::Absent => None,
         };
-        let out = v.as_ref().map(|v| v.to_string());
+        let out = v.clone();
         self.value = Some(v);
         Ok(out)
     }
@@ -173,7 +174,8 @@ mod tests {
         std::fs::write(&p, "pässwörd\r\n").expect("write");
         let mut c = SecretCell::new(SecretSource::File(p), "x");
         assert!(c.has_explicit());
-        assert_eq!(c.get().expect("get").as_deref(), Some("pässwörd"));
+        let got = c.get().expect("get");
+        assert_eq!(got.as_ref().map(|p| p.as_str()), Some("pässwörd"));
     }
 
     #[test]

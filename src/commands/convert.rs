@@ -219,8 +219,8 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
         },
     };
     let opts = WriteOptions {
-        password,
-        key_password: out_key_pw.get()?,
+        password: password.map(|p| p.to_string()),
+        key_password: out_key_pw.get()?.map(|p| p.to_string()),
         legacy: args.legacy,
         encrypt_keys: !args.no_encrypt,
         parts: if args.key_only {

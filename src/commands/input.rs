@@ -61,9 +61,9 @@ pub fn secrets(args: &PasswordArgs, file: &Path) -> Result<(SecretCell, SecretCe
 pub struct Loaded {
     pub store: Store,
     /// The store password that was used, if any was needed or given.
-    pub store_password: Option<String>,
+    pub store_password: Option<zeroize::Zeroizing<String>>,
     /// The key password, when one was given explicitly.
-    pub key_password: Option<String>,
+    pub key_password: Option<zeroize::Zeroizing<String>>,
     /// The store password source, for callers that need the password even
     /// when reading did not (e.g. an output password defaulting to it).
     pub store_cell: SecretCell,

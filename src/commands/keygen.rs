@@ -206,7 +206,7 @@ fn write_options(ctx: &Ctx, args: &KeygenArgs, password: Option<String>) -> Resu
     );
     Ok(WriteOptions {
         password,
-        key_password: key_pw.get()?,
+        key_password: key_pw.get()?.map(|p| p.to_string()),
         legacy: args.legacy,
         encrypt_keys: !args.no_encrypt,
         parts: Parts::All,
@@ -614,15 +614,17 @@ fn output_password(
 ) -> Result<Option<String>> {
     let mut cell = out_cell(&args.out_passwords, false, prompt.to_string());
     if let Some(p) = cell.get()? {
-        return Ok(Some(p));
+        return Ok(Some(p.to_string()));
     }
     if !needed {
         return Ok(None);
     }
-    if let Some(p) = ca.and_then(|l| l.store_password.clone()) {
-        return Ok(Some(p));
+    if let Some(p) = ca.and_then(|l| l.store_password.as_ref()) {
+        return Ok(Some(p.to_string()));
     }
-    SecretCell::new(SecretSource::Default, prompt).get()
+    Ok(SecretCell::new(SecretSource::Default, prompt)
+        .get()?
+        .map(|p| p.to_string()))
 }
 
 fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {

@@ -240,7 +240,11 @@ pub fn load(
             jks::JksError::WrongKeyPassword { alias } => KeystoreError::WrongKeyPassword { alias },
             other => KeystoreError::Java(other),
         };
-        match jks::parse(data, store_password.as_deref(), key_password.as_deref()) {
+        match jks::parse(
+            data,
+            store_password.as_ref().map(|p| p.as_str()),
+            key_password.as_ref().map(|p| p.as_str()),
+        ) {
             Ok(js) => return Ok(from_java(js, kind)),
             // The store password was right (the integrity check comes first),
             // but a key has a password of its own and none was given: list the
@@ -266,7 +270,7 @@ pub fn load(
     if pkcs12::looks_like(data) {
         if store_pw.has_explicit() {
             let pw = store_pw.get()?;
-            return Ok(pkcs12::read(data, pw.as_deref())?);
+            return Ok(pkcs12::read(data, pw.as_ref().map(|p| p.as_str()))?);
         }
         return match pkcs12::read(data, None) {
             Err(KeystoreError::PasswordRequired { format }) => match store_pw.get()? {

@@ -109,9 +109,13 @@ fn header<'a>(b: &'a Block, name: &str) -> Option<&'a str> {
 }
 
 /// Ask for a password lazily: returns None when none is available.
-pub type PasswordFn<'a> = dyn FnMut() -> Result<Option<String>, crate::error::Error> + 'a;
+pub type PasswordFn<'a> =
+    dyn FnMut() -> Result<Option<zeroize::Zeroizing<String>>, crate::error::Error> + 'a;
 
-fn need_password(password: &mut PasswordFn<'_>, what: &str) -> Result<String, crate::error::Error> {
+fn need_password(
+    password: &mut PasswordFn<'_>,
+    what: &str,
+) -> Result<zeroize::Zeroizing<String>, crate::error::Error> {
     match password()? {
         Some(p) => Ok(p),
         None => Err(KeystoreError::PasswordRequired {
@@ -602,7 +606,7 @@ mod tests {
         let mut asked = 0;
         let mut pw = || {
             asked += 1;
-            Ok(Some("changeit".to_string()))
+            Ok(Some(zeroize::Zeroizing::new("changeit".to_string())))
         };
         let start = std::time::Instant::now();
         let e = read(&text, &mut pw).expect_err("refused");
@@ -614,7 +618,7 @@ mod tests {
         assert!(start.elapsed() < std::time::Duration::from_secs(1));
         assert_eq!(asked, 0);
         // Within the total, the key is derived (and the garbage fails).
-        let mut pw = || Ok(Some("changeit".to_string()));
+        let mut pw = || Ok(Some(zeroize::Zeroizing::new("changeit".to_string())));
         let e = read(&pem_block(&epki(1000)), &mut pw).expect_err("garbage");
         assert!(e.to_string().contains("wrong password"), "{e}");
     }

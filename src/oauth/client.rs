@@ -279,8 +279,8 @@ pub struct Session {
     retry: RetryPolicy,
     signing: Option<(mint::Plan, Signer)>,
     given_assertion: Option<String>,
-    secret: Option<String>,
-    refresh_token: Option<String>,
+    secret: Option<zeroize::Zeroizing<String>>,
+    refresh_token: Option<zeroize::Zeroizing<String>>,
     /// The credential check's warnings (errors stop before this).
     pub findings: Vec<Finding>,
     cert_env: Option<diag::Env>,
@@ -656,7 +656,7 @@ impl Session {
                     if grant == Grant::RefreshToken {
                         form.push((
                             "refresh_token".into(),
-                            self.refresh_token.clone().unwrap_or_default(),
+                            self.refresh_token.as_deref().cloned().unwrap_or_default(),
                         ));
                     }
                     if let Some(sc) = &s.scope {
@@ -677,13 +677,16 @@ impl Session {
                             form.push(("client_assertion".into(), jwt.clone().unwrap_or_default()));
                         }
                         Auth::ClientSecretBasic => {
-                            basic = Some((cid.clone(), self.secret.clone().unwrap_or_default()));
+                            basic = Some((
+                                cid.clone(),
+                                self.secret.as_deref().cloned().unwrap_or_default(),
+                            ));
                         }
                         Auth::ClientSecretPost => {
                             form.push(("client_id".into(), cid.clone()));
                             form.push((
                                 "client_secret".into(),
-                                self.secret.clone().unwrap_or_default(),
+                                self.secret.as_deref().cloned().unwrap_or_default(),
                             ));
                         }
                         Auth::None => form.push(("client_id".into(), cid.clone())),

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use std::fmt::Write;
 
 /// What a service prints on stdout once it listens (one JSON line with --json).
-#[derive(Debug, Serialize)]
+/// Its `Debug` leaves out the secret and the Postman scripts (which hold it).
+#[derive(Serialize)]
 pub struct Started {
     pub schema: &'static str,
     pub url: String,
@@ -35,6 +36,19 @@ pub struct Started {
     pub jwks_uri: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub clients: Vec<String>,
+}
+
+impl std::fmt::Debug for Started {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Started")
+            .field("schema", &self.schema)
+            .field("url", &self.url)
+            .field("port", &self.port)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("profiles", &self.profiles)
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Render for Started {
@@ -113,5 +127,30 @@ pub fn failure(e: &Error) -> (u16, Value) {
             500,
             json!({"error": "credential", "code": e.id(), "message": message, "hint": hint}),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_leaves_out_the_secret() {
+        let s = Started {
+            schema: "credkit.serve.broker/1",
+            url: "http://127.0.0.1:1".into(),
+            port: 1,
+            secret: Some("per-run-secret-value".into()),
+            secret_header: Some("X-Credkit-Secret"),
+            profiles: vec!["p".into()],
+            postman_scripts: vec![("p".into(), "per-run-secret-value".into())],
+            issuer: None,
+            token_endpoint: None,
+            jwks_uri: None,
+            clients: Vec::new(),
+        };
+        let d = format!("{s:?}");
+        assert!(!d.contains("per-run-secret-value"), "{d}");
+        assert!(d.contains("<redacted>"), "{d}");
     }
 }

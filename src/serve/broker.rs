@@ -51,7 +51,8 @@ struct Slot {
 /// The broker's state.
 pub struct Broker {
     port: u16,
-    secret: String,
+    /// The per-run secret, wiped when the broker is dropped.
+    secret: zeroize::Zeroizing<String>,
     slots: BTreeMap<String, Slot>,
     clock: Clock,
 }
@@ -60,7 +61,7 @@ impl Broker {
     pub fn new(port: u16, secret: String, clock: Clock) -> Broker {
         Broker {
             port,
-            secret,
+            secret: zeroize::Zeroizing::new(secret),
             slots: BTreeMap::new(),
             clock,
         }
