@@ -435,3 +435,51 @@ fn retries_are_bounded() {
     r.assert_no_panic();
     assert!(r.stderr.contains("--retries"), "{}", r.stderr);
 }
+
+#[test]
+fn a_proxy_that_applies_is_named() {
+    // Off loopback the environment's proxy is used, and the failure names it
+    // (the stand-in proxy on 127.0.0.1 refuses every CONNECT with 502).
+    let dir = tempfile::tempdir().expect("tmp");
+    let log = dir.path().join("proxy.log");
+    let proxy = Peer::start("proxy", Some(&log));
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "s").expect("write");
+    let mut c = credkit();
+    c.args([
+        "token",
+        "--no-cache",
+        "--retries",
+        "0",
+        "--verbose",
+        "--client-id",
+        "cid",
+        "--token-endpoint",
+        "https://idp.example.invalid/token",
+    ])
+    .arg("--client-secret-file")
+    .arg(&secret);
+    with_proxy(&mut c, &proxy.url(""));
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+    r.assert_no_panic();
+    let named = format!("127.0.0.1:{}", proxy.port);
+    assert!(
+        r.stderr
+            .contains(&format!("> (through the proxy http://{named}/)")),
+        "--verbose names the proxy: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!("proxy http://{named}/")) && r.stderr.contains("network-proxy"),
+        "the error names the proxy: {}",
+        r.stderr
+    );
+    // The proxy saw a CONNECT for the host, never the secret.
+    let logged = String::from_utf8_lossy(&std::fs::read(&log).unwrap_or_default()).into_owned();
+    assert!(
+        logged.contains("CONNECT idp.example.invalid:443"),
+        "{logged}"
+    );
+    assert!(!logged.contains("client_secret"), "{logged}");
+}
