@@ -8,7 +8,7 @@ use crate::cli::serve::{BrokerArgs, MockArgs, ServeArgs, ServeCommand};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::oauth::client::{self, TokenSettings};
-use crate::oauth::config::{self, Secret};
+use crate::oauth::config;
 use crate::oauth::mock::{self, Mock, MockOptions};
 use crate::output::{self, serve as out};
 use crate::serve::broker::{Broker, Failure, SECRET_HEADER, postman_script};
@@ -64,15 +64,9 @@ fn profile_settings(path: &std::path::Path, name: &str, b: &BrokerArgs) -> Resul
     let text = read_input(path)?;
     let profile = config::profile_from_toml(&String::from_utf8_lossy(&text), path, Some(name))?;
     let pw = &b.passwords;
-    let secret = |file: &Option<std::path::PathBuf>, env: &Option<String>, stdin: bool| {
-        file.clone()
-            .map(Secret::File)
-            .or(env.clone().map(Secret::Env))
-            .or(stdin.then_some(Secret::Stdin))
-    };
     let flags = TokenSettings {
-        store_password: secret(&pw.password_file, &pw.password_env, pw.password_stdin),
-        key_password: secret(
+        store_password: token::flag_secret(&pw.password_file, &pw.password_env, pw.password_stdin),
+        key_password: token::flag_secret(
             &pw.key_password_file,
             &pw.key_password_env,
             pw.key_password_stdin,
@@ -118,24 +112,8 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
     for name in &names {
         let settings = profile_settings(&path, name, &b)?;
         output::status(ctx.quiet, &format!("credkit: loading profile {name}"));
-        let session =
-            client::prepare(ctx, settings, token::observer(ctx, b.verbose)).map_err(|p| {
-                match Error::from(p) {
-                    Error::Unfit {
-                        file,
-                        errors,
-                        report,
-                    } => {
-                        output::emit_stderr(&*report, ctx.json);
-                        Error::Unfit {
-                            file,
-                            errors,
-                            report,
-                        }
-                    }
-                    e => e,
-                }
-            })?;
+        let session = client::prepare(ctx, settings, token::observer(ctx, b.verbose))
+            .map_err(|p| token::show_unfit(ctx, Error::from(p)))?;
         out_findings(&session, ctx);
         broker.add_profile(
             name.clone(),

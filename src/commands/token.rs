@@ -62,7 +62,12 @@ impl From<Problem> for Error {
     }
 }
 
-fn flag_secret(file: &Option<PathBuf>, env: &Option<String>, stdin: bool) -> Option<Secret> {
+/// Where a secret comes from, by its file, environment and stdin options.
+pub(crate) fn flag_secret(
+    file: &Option<PathBuf>,
+    env: &Option<String>,
+    stdin: bool,
+) -> Option<Secret> {
     file.clone()
         .map(Secret::File)
         .or(env.clone().map(Secret::Env))
@@ -137,6 +142,15 @@ pub fn from_flags(a: &TokenArgs) -> Result<TokenSettings> {
 /// Flags over the profile or the .properties file.
 pub fn settings_of(a: &TokenArgs) -> Result<TokenSettings> {
     Ok(from_flags(a)?.over(settings(a)?))
+}
+
+/// A credential that failed its checks: print the check (the findings),
+/// then pass the error on.
+pub(crate) fn show_unfit(ctx: &Ctx, e: Error) -> Error {
+    if let Error::Unfit { report, .. } = &e {
+        output::emit_stderr(&**report, ctx.json);
+    }
+    e
 }
 
 /// The verbose trace and retry notices, printed on stderr.
@@ -221,21 +235,8 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
         );
         return finish(ctx, &a, &plan.s, &c, true);
     }
-    let session = match client::session(ctx, plan, observer(ctx, a.verbose)) {
-        Err(Error::Unfit {
-            file,
-            errors,
-            report,
-        }) => {
-            output::emit_stderr(&*report, ctx.json);
-            return Err(Error::Unfit {
-                file,
-                errors,
-                report,
-            });
-        }
-        other => other?,
-    };
+    let session =
+        client::session(ctx, plan, observer(ctx, a.verbose)).map_err(|e| show_unfit(ctx, e))?;
     match session.fetch() {
         Ok(c) => {
             if let Some(dir) = &cache_dir
