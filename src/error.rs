@@ -82,11 +82,18 @@ pub enum Error {
     /// The Maskinporten look-alike cannot start (clients file, CA, options).
     #[error(transparent)]
     Mock(#[from] crate::oauth::mock::MockError),
+    /// An interactive grant (authorization code, device code) could not be completed.
+    #[error(transparent)]
+    Interactive(#[from] crate::oauth::interactive::InteractiveError),
 }
 
 fn refused_message(d: &crate::oauth::diagnose::Diagnosis) -> String {
     let s = &d.server;
-    let mut m = format!("the token endpoint refused (HTTP {})", s.status);
+    let mut m = if s.status == 0 {
+        "the authorization server refused the sign-in".to_string()
+    } else {
+        format!("the token endpoint refused (HTTP {})", s.status)
+    };
     if let Some(e) = &s.error {
         m.push_str(&format!(": {e}"));
     }
@@ -126,6 +133,7 @@ impl Error {
             Error::Config(_) => "config",
             Error::Unfit { .. } => "credential-unfit",
             Error::Mock(e) => e.id(),
+            Error::Interactive(e) => e.id(),
         }
     }
 
@@ -209,6 +217,7 @@ impl Error {
                 "fix the findings above (`credkit check` shows them too), or add --force to send anyway".into(),
             ),
             Error::Mock(e) => e.hint(),
+            Error::Interactive(e) => Some(interactive_hint(e)),
         }
     }
 
@@ -219,6 +228,13 @@ impl Error {
             Error::Io { source, .. } => std::error::Error::source(source),
             Error::Network(n) => {
                 out.push(n.detail.clone());
+                None
+            }
+            Error::Interactive(crate::oauth::interactive::InteractiveError::Timeout {
+                facts,
+                ..
+            }) => {
+                out.extend(facts.iter().map(|f| f.message.clone()));
                 None
             }
             _ => None,
@@ -243,3 +259,24 @@ impl Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+fn interactive_hint(e: &crate::oauth::interactive::InteractiveError) -> String {
+    use crate::oauth::interactive::InteractiveError as I;
+    match e {
+        I::NoEndpoint { .. } => "give --issuer (its metadata names the endpoints), or \
+             --authorization-endpoint / --device-authorization-endpoint"
+            .into(),
+        I::RedirectUri { .. } => {
+            "give --redirect-uri http://127.0.0.1:PORT/PATH (or only --redirect-port PORT)".into()
+        }
+        I::Listen { .. } => {
+            "choose another --redirect-port (0 or none: any free one), or stop what listens there"
+                .into()
+        }
+        I::Timeout { .. } => "finish the sign-in sooner, or give a longer --login-timeout".into(),
+        I::StateMismatch { .. } | I::NonceMismatch => {
+            "start again, and use the URL credkit printed for this run".into()
+        }
+        I::BadAnswer { .. } => "check --issuer: the server does not follow the RFC here".into(),
+    }
+}

@@ -10,6 +10,7 @@ use crate::oauth::cache::{self, Cached};
 use crate::oauth::client::{self, Observer, Problem, TokenSettings};
 use crate::oauth::config::{self, KeySource, Secret};
 use crate::oauth::exchange::Grant;
+use crate::oauth::interactive::Interactive;
 use crate::output::{self, token as out};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -136,6 +137,16 @@ pub fn from_flags(a: &TokenArgs) -> Result<TokenSettings> {
         alg: a.alg,
         force: a.force.then_some(true),
         properties: false,
+        interactive: Interactive {
+            redirect_port: a.interactive.redirect_port,
+            redirect_uri: a.interactive.redirect_uri.clone(),
+            no_browser: a.interactive.no_browser.then_some(true),
+            par: a.interactive.par.then_some(true),
+            login_timeout: a.interactive.login_timeout.map(secs),
+            authorization_endpoint: a.interactive.authorization_endpoint.clone(),
+            device_authorization_endpoint: a.interactive.device_authorization_endpoint.clone(),
+            show_refresh_token: a.interactive.show_refresh_token.then_some(true),
+        },
     })
 }
 
@@ -233,7 +244,7 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
                 c.expires_at - ctx.clock()
             ),
         );
-        return finish(ctx, &a, &plan.s, &c, true);
+        return finish(ctx, &a, &plan.s, &c, true, None);
     }
     let session =
         client::session(ctx, plan, observer(ctx, a.verbose)).map_err(|e| show_unfit(ctx, e))?;
@@ -253,7 +264,8 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
             }
             // Warnings of the credential check (on a refusal they are part of the diagnosis).
             out::findings(&session.findings, ctx.quiet || ctx.json);
-            finish(ctx, &a, session.settings(), &c, false)
+            let rt_file = session.refresh_token_file();
+            finish(ctx, &a, session.settings(), &c, false, rt_file)
         }
         Err(e) => {
             // The server answered, and not with a token: forget the cached one
@@ -269,7 +281,14 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
 }
 
 /// Print the token in the chosen form; write the Postman environment.
-fn finish(ctx: &Ctx, a: &TokenArgs, s: &TokenSettings, c: &Cached, cached: bool) -> Result<u8> {
+fn finish(
+    ctx: &Ctx,
+    a: &TokenArgs,
+    s: &TokenSettings,
+    c: &Cached,
+    cached: bool,
+    rt_file: Option<PathBuf>,
+) -> Result<u8> {
     let token = c
         .response
         .get("access_token")
@@ -297,7 +316,14 @@ fn finish(ctx: &Ctx, a: &TokenArgs, s: &TokenSettings, c: &Cached, cached: bool)
             .map(str::to_string),
         header: a.header,
         env_export: a.env_export.clone(),
+        refresh_token_file: rt_file.map(|p| p.display().to_string()),
     };
+    if let Some(f) = &report.refresh_token_file {
+        output::status(
+            ctx.quiet || ctx.json,
+            &format!("credkit: refresh token kept in {f}"),
+        );
+    }
     output::emit(&report, ctx.json).map_err(|source| Error::Io {
         action: "write",
         path: "standard output".into(),

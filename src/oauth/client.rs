@@ -21,9 +21,10 @@ use crate::keystore::{self, Store};
 use crate::net::{Http, HttpOptions};
 use crate::oauth::cache::{self, CacheKey, Cached};
 use crate::oauth::config::{KeySource, Secret};
-use crate::oauth::diagnose::{self, Context};
+use crate::oauth::diagnose::{self, Context, Fact};
 use crate::oauth::discovery;
 use crate::oauth::exchange::{self, Auth, Event, Grant, RetryPolicy, TokenRequest};
+use crate::oauth::interactive::{self, Interactive, RefreshStore};
 use crate::secret::{SecretCell, SecretSource};
 use base64::Engine;
 use serde_json::{Map, Value};
@@ -72,6 +73,8 @@ pub struct TokenSettings {
     /// The settings come from a jwt-grant-generator `.properties` file:
     /// its header rule applies (x5c unless a kid is given).
     pub properties: bool,
+    /// The interactive grants' inputs (authorization code, device code).
+    pub interactive: Interactive,
 }
 
 impl TokenSettings {
@@ -125,6 +128,7 @@ impl TokenSettings {
             alg: self.alg.or(lower.alg),
             force: self.force.or(lower.force),
             properties: self.properties || lower.properties,
+            interactive: self.interactive.over(lower.interactive),
         }
     }
 }
@@ -263,6 +267,8 @@ pub struct Plan {
     /// The keystore's bytes and label (opened by `session`, not before).
     pub(crate) keystore: Option<(Vec<u8>, String)>,
     pub(crate) key: CacheKey,
+    /// The refresh token kept by an earlier interactive grant (when none was given).
+    pub(crate) stored_refresh_token: Option<zeroize::Zeroizing<String>>,
 }
 
 /// Ready to fetch tokens: the endpoint is known, the credential checked, the
@@ -292,6 +298,12 @@ pub struct Session {
     pub key: CacheKey,
     /// The clock (`Ctx::clock`), --quiet and whether --now pinned the clock.
     ctx: Ctx,
+    /// The issuer's metadata, when it was read.
+    metadata: Option<discovery::Discovered>,
+    /// The refresh token came from the store (a rotated one goes back there).
+    rt_from_store: bool,
+    /// Where the last refresh token received was kept.
+    rt_file: std::sync::Mutex<Option<PathBuf>>,
 }
 
 impl Session {
@@ -303,6 +315,39 @@ impl Session {
     /// The clock credkit judges with: --now (then moving with real time) or the real clock.
     pub fn clock(&self) -> i64 {
         self.ctx.clock()
+    }
+
+    /// The issuer's metadata, when it was read.
+    pub fn metadata(&self) -> Option<&discovery::Discovered> {
+        self.metadata.as_ref()
+    }
+
+    /// The client id sent.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
+    /// The token endpoint.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The issuer, when known.
+    pub fn issuer(&self) -> Option<&str> {
+        self.known_issuer.as_deref()
+    }
+
+    /// Where the refresh token of the last answer was kept (0600), if it was.
+    pub fn refresh_token_file(&self) -> Option<PathBuf> {
+        self.rt_file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Tell the observer.
+    pub(crate) fn observe(&self, e: &Event) {
+        (self.observer)(e)
     }
 }
 
@@ -337,9 +382,6 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
     }
     if matches!(auth, Auth::ClientSecretBasic | Auth::ClientSecretPost) && !secret_given {
         return Err(Problem::NeedsSecret(auth));
-    }
-    if grant == Grant::RefreshToken && !rt_given {
-        return Err(Problem::NeedsRefreshToken);
     }
     let stdin_readers = [
         s.client_secret.as_ref(),
@@ -398,6 +440,24 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
         consumer_org: s.consumer_org.clone().unwrap_or_default(),
         aud: s.aud.clone().unwrap_or_default(),
     };
+    // A refresh grant without a refresh token uses the one an interactive
+    // grant kept beside the cache.
+    let stored_refresh_token = if grant == Grant::RefreshToken && !rt_given {
+        let found = RefreshStore::default_store()
+            .map(|st| st.load(&key.endpoint, &key.client_id))
+            .transpose()
+            .map_err(|r| {
+                Problem::Other(Box::new(Error::Io {
+                    action: "read",
+                    path: r.to_string(),
+                    source: std::io::Error::other(r.hint()),
+                }))
+            })?
+            .flatten();
+        Some(found.ok_or(Problem::NeedsRefreshToken)?)
+    } else {
+        None
+    };
     Ok(Plan {
         s,
         grant,
@@ -407,6 +467,7 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
         client_id,
         keystore,
         key,
+        stored_refresh_token,
     })
 }
 
@@ -430,6 +491,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         client_id,
         keystore,
         key,
+        stored_refresh_token,
     } = plan;
     // Open the keystore now that a token must be fetched.
     let loaded = match keystore {
@@ -464,6 +526,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     // The issuer is the server's own word only when its metadata said so.
     let mut issuer_from_metadata = false;
     let mut recognised = None;
+    let mut metadata = None;
     let (endpoint, known_issuer) = match (&s.token_endpoint, s.env, &s.issuer) {
         (Some(te), env, iss) => (
             te.clone(),
@@ -484,7 +547,9 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             }
             issuer_from_metadata = d.metadata_url.is_some();
             recognised = crate::oauth::recognize::maskinporten_style(&d);
-            (d.token_endpoint, Some(d.issuer))
+            let out = (d.token_endpoint.clone(), Some(d.issuer.clone()));
+            metadata = Some(d);
+            out
         }
         // Refused above already; an error here, never a panic.
         (None, None, None) => return Err(Problem::NoDestination.into()),
@@ -602,11 +667,22 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     } else {
         None
     };
+    let rt_from_store = stored_refresh_token.is_some();
     let refresh_token = if rt_given {
         secret_cell(s.refresh_token.as_ref(), "Refresh token").get()?
     } else {
-        None
+        stored_refresh_token
     };
+    // The interactive grants need the metadata's other endpoints, even when
+    // the token endpoint was given.
+    if metadata.is_none()
+        && matches!(grant, Grant::AuthorizationCode | Grant::DeviceCode)
+        && let Some(iss) = known_issuer.as_deref().filter(|_| s.issuer.is_some())
+        && let Ok(d) = discovery::discover(&http, iss)
+        && d.metadata_url.is_some()
+    {
+        metadata = Some(d);
+    }
     Ok(Session {
         s,
         grant,
@@ -627,145 +703,244 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         observer,
         key,
         ctx: ctx.clone(),
+        metadata,
+        rt_from_store,
+        rt_file: std::sync::Mutex::new(None),
     })
 }
 
 impl Session {
-    /// One request (with its retries): a token, or why not. Prints only the
-    /// --verbose trace and retry notices; caches nothing.
+    /// A token, or why not: one request with its retries for the machine
+    /// grants; for the interactive ones, the user's part first (through
+    /// the observer), then the token request. Caches nothing; a refresh
+    /// token from an interactive grant (or a rotated stored one) is kept
+    /// beside the cache.
     pub fn fetch(&self) -> Result<Cached> {
-        let (s, grant, auth) = (&self.s, self.grant, self.auth);
-        let cid = self.client_id.clone().unwrap_or_default();
-        // Each attempt mints a fresh JWT (new jti, iat now).
-        let mut make = |_attempt: u32| -> Result<TokenRequest> {
-            let jwt = match (&self.given_assertion, &self.signing) {
-                (Some(j), _) => Some(j.clone()),
-                (None, Some((plan, signer))) => {
-                    Some(mint::mint(plan, signer, self.clock(), 1)?.remove(0))
+        let mut c = match self.grant {
+            Grant::AuthorizationCode => interactive::authorization_code(self)?,
+            Grant::DeviceCode => interactive::device_code(self)?,
+            Grant::JwtBearer | Grant::ClientCredentials | Grant::RefreshToken => {
+                let mut form: Vec<(String, String)> =
+                    vec![("grant_type".into(), self.grant.grant_type().into())];
+                if self.grant == Grant::RefreshToken {
+                    form.push((
+                        "refresh_token".into(),
+                        self.refresh_token.as_deref().cloned().unwrap_or_default(),
+                    ));
                 }
-                (None, None) => None,
-            };
-            let mut form: Vec<(String, String)> =
-                vec![("grant_type".into(), grant.grant_type().into())];
-            let mut basic = None;
-            match grant {
-                Grant::JwtBearer => {
-                    form.push(("assertion".into(), jwt.clone().unwrap_or_default()));
-                }
-                Grant::ClientCredentials | Grant::RefreshToken => {
-                    if grant == Grant::RefreshToken {
-                        form.push((
-                            "refresh_token".into(),
-                            self.refresh_token.as_deref().cloned().unwrap_or_default(),
-                        ));
-                    }
-                    if let Some(sc) = &s.scope {
+                if self.grant != Grant::JwtBearer {
+                    if let Some(sc) = &self.s.scope {
                         form.push(("scope".into(), sc.clone()));
                     }
-                    if let Some(r) = &s.resource {
+                    if let Some(r) = &self.s.resource {
                         form.push(("resource".into(), r.clone()));
                     }
-                    match auth {
-                        Auth::PrivateKeyJwt => {
-                            if !cid.is_empty() {
-                                form.push(("client_id".into(), cid.clone()));
-                            }
-                            form.push((
-                                "client_assertion_type".into(),
-                                exchange::CLIENT_ASSERTION_TYPE.into(),
-                            ));
-                            form.push(("client_assertion".into(), jwt.clone().unwrap_or_default()));
-                        }
-                        Auth::ClientSecretBasic => {
-                            basic = Some((
-                                cid.clone(),
-                                self.secret.as_deref().cloned().unwrap_or_default(),
-                            ));
-                        }
-                        Auth::ClientSecretPost => {
-                            form.push(("client_id".into(), cid.clone()));
-                            form.push((
-                                "client_secret".into(),
-                                self.secret.as_deref().cloned().unwrap_or_default(),
-                            ));
-                        }
-                        Auth::None => form.push(("client_id".into(), cid.clone())),
+                }
+                let outcome = self.send(&self.endpoint, &form)?;
+                self.conclude(outcome, Vec::new())?
+            }
+        };
+        self.keep_refresh_token(&mut c);
+        Ok(c)
+    }
+
+    /// Keep the answer's refresh token (interactive grants, or a rotation of
+    /// a stored one) 0600 beside the cache; it leaves the answer unless the
+    /// settings ask to show it.
+    fn keep_refresh_token(&self, c: &mut Cached) {
+        let interactive = matches!(self.grant, Grant::AuthorizationCode | Grant::DeviceCode);
+        if !(interactive || self.rt_from_store) {
+            return;
+        }
+        let Some(rt) = c.response.get("refresh_token").and_then(Value::as_str) else {
+            return;
+        };
+        let Some(store) = RefreshStore::default_store() else {
+            return;
+        };
+        if let Ok(path) = store.save(&self.key.endpoint, &self.key.client_id, rt, self.clock()) {
+            *self
+                .rt_file
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(path);
+            if !self.s.interactive.show_refresh_token.unwrap_or(false) {
+                c.response.remove("refresh_token");
+            }
+        }
+    }
+
+    /// The signed JWT of one attempt: the given one, or a fresh one.
+    fn assertion(&self) -> Result<Option<String>> {
+        Ok(match (&self.given_assertion, &self.signing) {
+            (Some(j), _) => Some(j.clone()),
+            (None, Some((plan, signer))) => {
+                Some(mint::mint(plan, signer, self.clock(), 1)?.remove(0))
+            }
+            (None, None) => None,
+        })
+    }
+
+    /// POST `params` to `endpoint` with the client's authentication (the
+    /// jwt-bearer grant's assertion instead), with the retries; a fresh JWT
+    /// per attempt.
+    pub(crate) fn send(
+        &self,
+        endpoint: &str,
+        params: &[(String, String)],
+    ) -> Result<exchange::Outcome> {
+        let cid = self.client_id.clone().unwrap_or_default();
+        let mut make = |_attempt: u32| -> Result<TokenRequest> {
+            let jwt = self.assertion()?;
+            let mut form = params.to_vec();
+            let mut basic = None;
+            match (self.grant, self.auth) {
+                (Grant::JwtBearer, _) => {
+                    form.push(("assertion".into(), jwt.unwrap_or_default()));
+                }
+                (_, Auth::PrivateKeyJwt) => {
+                    if !cid.is_empty() {
+                        form.push(("client_id".into(), cid.clone()));
+                    }
+                    form.push((
+                        "client_assertion_type".into(),
+                        exchange::CLIENT_ASSERTION_TYPE.into(),
+                    ));
+                    form.push(("client_assertion".into(), jwt.unwrap_or_default()));
+                }
+                (_, Auth::ClientSecretBasic) => {
+                    basic = Some((
+                        cid.clone(),
+                        self.secret.as_deref().cloned().unwrap_or_default(),
+                    ));
+                }
+                (_, Auth::ClientSecretPost) => {
+                    form.push(("client_id".into(), cid.clone()));
+                    form.push((
+                        "client_secret".into(),
+                        self.secret.as_deref().cloned().unwrap_or_default(),
+                    ));
+                }
+                (_, Auth::None) => {
+                    if !form.iter().any(|(k, _)| k == "client_id") {
+                        form.push(("client_id".into(), cid.clone()));
                     }
                 }
             }
             Ok(TokenRequest {
-                endpoint: self.endpoint.clone(),
+                endpoint: endpoint.to_string(),
                 form,
                 basic,
             })
         };
         let mut on_event = |e: exchange::Event| (self.observer)(&e);
-        let outcome = exchange::send(&self.http, &self.retry, &mut make, &mut on_event)?;
-        let resp = outcome.result.map_err(Error::Network)?;
-        match exchange::parse(&resp) {
+        exchange::send(&self.http, &self.retry, &mut make, &mut on_event)
+    }
+
+    /// A token from the answer, or why not (`flow` adds what the grant's
+    /// earlier steps sent to the diagnosis).
+    pub(crate) fn conclude(&self, outcome: exchange::Outcome, flow: Vec<Fact>) -> Result<Cached> {
+        let resp = outcome
+            .result
+            .as_ref()
+            .map_err(|e| Error::Network(e.clone()))?;
+        match exchange::parse(resp) {
             Ok(tok) => {
                 let now = self.clock();
                 let life = tok.expires_in.unwrap_or(0).max(0);
                 Ok(Cached {
                     endpoint: self.key.endpoint.clone(),
-                    client_id: cid,
+                    client_id: self.client_id.clone().unwrap_or_default(),
                     response: tok.raw.clone(),
                     obtained_at: now,
                     expires_at: now.saturating_add(life),
                 })
             }
-            Err(err) => {
-                // 5xx and 429 (after the retries), and answers that are not OAuth
-                // at all, mean no usable answer (exit 2), not a refusal.
-                let looks_oauth = err.error.is_some();
-                if resp.status >= 500 || resp.status == 429 || !looks_oauth && resp.status < 400 {
-                    let detail = match (&err.error, &err.error_description, &err.body) {
-                        (Some(e), Some(d), _) => Some(format!("{e}: {d}")),
-                        (Some(e), None, _) => Some(e.clone()),
-                        (None, _, b) => b.clone(),
-                    };
-                    return Err(Error::Server {
-                        endpoint: self.endpoint.clone(),
-                        status: resp.status,
-                        detail,
-                    });
-                }
-                let jwt = outcome
-                    .request
-                    .form
-                    .iter()
-                    .find(|(k, _)| k == "assertion" || k == "client_assertion")
-                    .map(|(_, v)| v.clone());
-                let dctx = Context {
-                    endpoint: self.endpoint.clone(),
-                    issuer: self.known_issuer.clone(),
-                    grant: Some(grant),
-                    auth: Some(auth),
-                    profile: Some(self.profile),
-                    client_id: self.client_id.clone(),
-                    scope: s.scope.clone(),
-                    claims: jwt.as_deref().and_then(claims_of),
-                    assertion_given: self.given_assertion.is_some(),
-                    now_pinned: self.ctx.now_pinned,
-                    server_date: resp.date.as_deref().and_then(exchange::parse_http_date),
-                    local_received: self.clock(),
-                    cert_env: self.cert_env,
-                    findings: self.findings.clone(),
-                    header: jwt.as_deref().and_then(diagnose::header_of),
-                    client_org: s.client_org.clone(),
-                    local_key: self.local_key.clone(),
-                    // Not an OAuth answer: where does the metadata put the token endpoint?
-                    metadata: diagnose::issuer_to_ask(
-                        &err,
-                        &self.endpoint,
-                        self.known_issuer.as_deref(),
-                    )
-                    .and_then(|i| discovery::discover(&self.http, &i).ok()),
-                    ..Context::default()
-                };
-                Err(Error::Refused(Box::new(diagnose::diagnose(&err, &dctx))))
-            }
+            Err(_) => Err(self.refusal(&outcome, resp, flow)),
         }
+    }
+
+    /// The error for an answer that is not what was asked for: no usable
+    /// answer (5xx, 429, not OAuth), or a refusal with its diagnosis.
+    pub(crate) fn refusal(
+        &self,
+        outcome: &exchange::Outcome,
+        resp: &exchange::HttpResponse,
+        flow: Vec<Fact>,
+    ) -> Error {
+        let endpoint = outcome.request.endpoint.clone();
+        let err = match exchange::parse(resp) {
+            Ok(_) => Box::new(exchange::ErrorResponse {
+                status: resp.status,
+                error: None,
+                error_description: None,
+                error_uri: None,
+                error_codes: Vec::new(),
+                body: Some(exchange::redact_body(&resp.body)),
+            }),
+            Err(e) => e,
+        };
+        // 5xx and 429 (after the retries), and answers that are not OAuth
+        // at all, mean no usable answer (exit 2), not a refusal.
+        let looks_oauth = err.error.is_some();
+        if resp.status >= 500 || resp.status == 429 || !looks_oauth && resp.status < 400 {
+            let detail = match (&err.error, &err.error_description, &err.body) {
+                (Some(e), Some(d), _) => Some(format!("{e}: {d}")),
+                (Some(e), None, _) => Some(e.clone()),
+                (None, _, b) => b.clone(),
+            };
+            return Error::Server {
+                endpoint,
+                status: resp.status,
+                detail,
+            };
+        }
+        self.diagnosis(&err, &endpoint, Some(outcome), flow)
+    }
+
+    /// A refusal explained: the catalogue, and facts from the request
+    /// actually sent (`outcome`, when one was sent) and the grant's steps.
+    pub(crate) fn diagnosis(
+        &self,
+        err: &exchange::ErrorResponse,
+        endpoint: &str,
+        outcome: Option<&exchange::Outcome>,
+        flow: Vec<Fact>,
+    ) -> Error {
+        let jwt = outcome.and_then(|o| {
+            o.request
+                .form
+                .iter()
+                .find(|(k, _)| k == "assertion" || k == "client_assertion")
+                .map(|(_, v)| v.clone())
+        });
+        let resp = outcome.and_then(|o| o.result.as_ref().ok());
+        let dctx = Context {
+            endpoint: endpoint.to_string(),
+            issuer: self.known_issuer.clone(),
+            grant: Some(self.grant),
+            auth: Some(self.auth),
+            profile: Some(self.profile),
+            client_id: self.client_id.clone(),
+            scope: self.s.scope.clone(),
+            claims: jwt.as_deref().and_then(claims_of),
+            assertion_given: self.given_assertion.is_some(),
+            now_pinned: self.ctx.now_pinned,
+            server_date: resp
+                .and_then(|r| r.date.as_deref())
+                .and_then(exchange::parse_http_date),
+            local_received: self.clock(),
+            cert_env: self.cert_env,
+            findings: self.findings.clone(),
+            header: jwt.as_deref().and_then(diagnose::header_of),
+            client_org: self.s.client_org.clone(),
+            local_key: self.local_key.clone(),
+            // Not an OAuth answer: where does the metadata put the token endpoint?
+            metadata: diagnose::issuer_to_ask(err, endpoint, self.known_issuer.as_deref())
+                .and_then(|i| discovery::discover(&self.http, &i).ok()),
+            flow,
+            ..Context::default()
+        };
+        Error::Refused(Box::new(diagnose::diagnose(err, &dctx)))
     }
 }
 
@@ -822,6 +997,10 @@ mod tests {
             }),
             force: Some(tag == "upper"),
             properties: true,
+            interactive: Interactive {
+                redirect_port: Some(tag.len() as u16),
+                ..Interactive::default()
+            },
         }
     }
 
@@ -860,6 +1039,8 @@ mod tests {
         assert_eq!(merged.lifetime, upper.lifetime);
         assert_eq!(merged.alg, upper.alg);
         assert_eq!(merged.force, upper.force);
+        // Field by field in `interactive::tests::every_field_said_above_wins`.
+        assert_eq!(merged.interactive, upper.interactive);
         assert!(merged.properties);
         assert!(
             TokenSettings::default()

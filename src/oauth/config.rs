@@ -104,6 +104,16 @@ pub struct ProfileToml {
     pub client_secret_file: Option<PathBuf>,
     pub client_secret_env: Option<String>,
     pub ca_file: Option<PathBuf>,
+    // The interactive grants (authorization code, device code).
+    pub redirect_port: Option<u16>,
+    pub redirect_uri: Option<String>,
+    pub no_browser: Option<bool>,
+    pub par: Option<bool>,
+    /// Seconds.
+    pub login_timeout: Option<u64>,
+    pub authorization_endpoint: Option<String>,
+    pub device_authorization_endpoint: Option<String>,
+    pub show_refresh_token: Option<bool>,
 }
 
 /// The default config file: `$XDG_CONFIG_HOME/credkit/config.toml`, else the
@@ -241,6 +251,16 @@ pub fn profile_from_toml(
             .map(|f| Secret::File(rel(f)))
             .or(t.client_secret_env.clone().map(Secret::Env)),
         ca_file: t.ca_file.as_deref().map(rel),
+        interactive: crate::oauth::interactive::Interactive {
+            redirect_port: t.redirect_port,
+            redirect_uri: t.redirect_uri.clone(),
+            no_browser: t.no_browser,
+            par: t.par,
+            login_timeout: t.login_timeout.map(std::time::Duration::from_secs),
+            authorization_endpoint: t.authorization_endpoint.clone(),
+            device_authorization_endpoint: t.device_authorization_endpoint.clone(),
+            show_refresh_token: t.show_refresh_token,
+        },
         ..TokenSettings::default()
     })
 }

@@ -666,6 +666,9 @@ pub struct Context {
     pub metadata: Option<Discovered>,
     /// The answer was copied from elsewhere (`explain`): credkit sent nothing.
     pub copied: bool,
+    /// Facts from the grant's earlier steps (an interactive grant's
+    /// authorization request, redirect URI, PKCE challenge, polling).
+    pub flow: Vec<Fact>,
 }
 
 /// The signing key as credkit holds it.
@@ -736,6 +739,10 @@ impl Diagnosis {
             Some("unsupported_grant_type") => "oauth-unsupported-grant-type",
             Some("invalid_scope") => "oauth-invalid-scope",
             Some("access_denied") => "oauth-access-denied",
+            Some("authorization_pending") => "oauth-authorization-pending",
+            Some("expired_token") => "oauth-expired-token",
+            Some("slow_down") => "oauth-slow-down",
+            Some("invalid_redirect_uri") => "oauth-invalid-redirect-uri",
             Some("forbidden") => "oauth-forbidden",
             _ => "oauth-refused",
         }
@@ -775,7 +782,19 @@ fn general(error: &str) -> Option<&'static str> {
         "unauthorized_client" => "this client may not use this grant type",
         "unsupported_grant_type" => "the server does not support this grant type",
         "invalid_scope" => "a scope asked for is invalid, unknown, or not allowed for this client",
-        "access_denied" => "the server's policy denies this client or scope",
+        "access_denied" => {
+            "access was denied: the user declined (an interactive grant), or the server's policy denies this client or scope"
+        }
+        "authorization_pending" => {
+            "the user has not approved the request yet (RFC 8628 §3.5): the client keeps asking, at the interval the server gave"
+        }
+        "slow_down" => {
+            "the client asked too often (RFC 8628 §3.5): it waits 5 s more between requests"
+        }
+        "expired_token" => {
+            "the device code expired before the user approved it (RFC 8628 §3.5): start again"
+        }
+        "invalid_redirect_uri" => "the redirect_uri is not one registered on the client",
         "forbidden" => "the client is authenticated but has no access to what it asked for",
         _ => return None,
     })
@@ -1387,6 +1406,7 @@ pub fn diagnose(e: &ErrorResponse, ctx: &Context) -> Diagnosis {
         .filter(|f| !(topic == Some(Topic::Replay) && f.id == "assertion-given"))
         .collect();
     facts.extend(sent_facts(e, known, ctx));
+    facts.extend(ctx.flow.iter().cloned());
     let mut candidates = Vec::new();
     if known.is_none() {
         let signed = ctx.claims.is_some();
@@ -1417,6 +1437,49 @@ pub fn diagnose(e: &ErrorResponse, ctx: &Context) -> Diagnosis {
                     "the refresh token expired or was revoked".to_string(),
                     "the refresh token belongs to another client".to_string(),
                 ]);
+            }
+            (Some("invalid_grant"), _, Some(Grant::AuthorizationCode)) => {
+                candidates.extend([
+                    "the code_verifier does not match the code_challenge of the authorization request (PKCE): the request that reached the server was changed on its way, or the code belongs to another login".to_string(),
+                    "the redirect_uri differs from the one in the authorization request".to_string(),
+                    "the code was already used, or expired (codes live for seconds to minutes)".to_string(),
+                    "the code was issued to another client".to_string(),
+                ]);
+            }
+            (
+                Some("invalid_redirect_uri" | "invalid_request"),
+                _,
+                Some(Grant::AuthorizationCode),
+            ) if e
+                .error_description
+                .as_deref()
+                .is_some_and(|d| d.contains("redirect_uri")) =>
+            {
+                candidates.push(
+                    "the redirect_uri sent is not registered on the client: register it exactly, or give the registered one (a loopback one, RFC 8252 §7.3)".to_string(),
+                );
+            }
+            (Some("invalid_request"), _, Some(Grant::AuthorizationCode))
+                if e.error_description.as_deref().is_some_and(|d| {
+                    d.to_ascii_lowercase()
+                        .contains("pushed authorization request")
+                }) =>
+            {
+                candidates.push(
+                    "the client (or the server) requires pushed authorization requests (PAR, RFC 9126): push the request first".to_string(),
+                );
+            }
+            (Some("access_denied"), _, Some(Grant::AuthorizationCode | Grant::DeviceCode)) => {
+                candidates.extend([
+                    "the user declined, or cancelled the sign-in".to_string(),
+                    "the server's policy does not let this user or client have what was asked for"
+                        .to_string(),
+                ]);
+            }
+            (Some("expired_token"), _, Some(Grant::DeviceCode)) => {
+                candidates.push(
+                    "nobody entered and approved the user code before it expired: start again and approve it sooner".to_string(),
+                );
             }
             (Some("invalid_scope"), _, _) => {
                 candidates.push(

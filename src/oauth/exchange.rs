@@ -24,6 +24,10 @@ pub enum Grant {
     ClientCredentials,
     /// RFC 6749 refresh_token.
     RefreshToken,
+    /// RFC 6749 authorization_code, with PKCE (S256) and a loopback redirect: a user signs in.
+    AuthorizationCode,
+    /// RFC 8628 device authorization: a user approves a code on another device.
+    DeviceCode,
 }
 
 impl Grant {
@@ -32,6 +36,8 @@ impl Grant {
             Grant::JwtBearer => "jwt-bearer",
             Grant::ClientCredentials => "client-credentials",
             Grant::RefreshToken => "refresh-token",
+            Grant::AuthorizationCode => "authorization-code",
+            Grant::DeviceCode => "device-code",
         }
     }
     /// The `grant_type` form value.
@@ -40,6 +46,8 @@ impl Grant {
             Grant::JwtBearer => JWT_BEARER,
             Grant::ClientCredentials => "client_credentials",
             Grant::RefreshToken => "refresh_token",
+            Grant::AuthorizationCode => "authorization_code",
+            Grant::DeviceCode => super::interactive::DEVICE_CODE,
         }
     }
 }
@@ -149,6 +157,24 @@ pub enum Event {
         token_endpoint: String,
         metadata_url: String,
     },
+    /// A user must sign in at `url` (the browser was opened when `browser`).
+    Authorize {
+        url: String,
+        browser: bool,
+        /// Where the redirect is awaited.
+        redirect_uri: String,
+        timeout: Duration,
+    },
+    /// A user must approve `user_code` at the verification URI (RFC 8628 §3.3).
+    DeviceCode {
+        user_code: String,
+        verification_uri: String,
+        verification_uri_complete: Option<String>,
+        expires_in: u64,
+    },
+    /// The device grant is not approved yet (`authorization_pending`,
+    /// `slow_down`): the next poll is in `next_in`.
+    Pending { error: String, next_in: Duration },
     /// Waiting before the next attempt.
     Retry {
         attempt: u32,

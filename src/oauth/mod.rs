@@ -11,6 +11,7 @@ pub mod config;
 pub mod diagnose;
 pub mod discovery;
 pub mod exchange;
+pub mod interactive;
 pub mod mock;
 pub mod recognize;
 pub mod redact;

@@ -26,6 +26,9 @@ pub struct TokenReport {
     pub header: bool,
     /// Text form: `export VAR=...`.
     pub env_export: Option<String>,
+    /// Where the refresh token was kept (0600), when it was; JSON
+    /// `refresh_token_file` (absent otherwise).
+    pub refresh_token_file: Option<String>,
 }
 
 impl Serialize for TokenReport {
@@ -39,6 +42,9 @@ impl Serialize for TokenReport {
         }
         m.serialize_entry("expires_at", &self.expires_at)?;
         m.serialize_entry("cached", &self.cached)?;
+        if let Some(f) = &self.refresh_token_file {
+            m.serialize_entry("refresh_token_file", f)?;
+        }
         m.end()
     }
 }
@@ -133,6 +139,58 @@ pub fn event(e: &Event, verbose: bool, quiet: bool) {
                 "credkit: token endpoint {} (from {})",
                 safe(token_endpoint),
                 safe(metadata_url)
+            );
+        }
+        // The user's part of an interactive grant: shown even with --quiet
+        // (nothing happens without it).
+        Event::Authorize {
+            url,
+            browser,
+            redirect_uri,
+            timeout,
+        } => {
+            if *browser {
+                let _ = writeln!(
+                    s,
+                    "credkit: sign in in the browser that opened; if none did, open this URL:"
+                );
+            } else {
+                let _ = writeln!(s, "credkit: open this URL in a browser and sign in:");
+            }
+            let _ = writeln!(s, "  {}", safe(url));
+            let _ = writeln!(
+                s,
+                "credkit: waiting up to {} s for the redirect to {}",
+                timeout.as_secs(),
+                safe(redirect_uri)
+            );
+        }
+        Event::DeviceCode {
+            user_code,
+            verification_uri,
+            verification_uri_complete,
+            expires_in,
+        } => {
+            let _ = writeln!(
+                s,
+                "credkit: on any device, open {} and enter the code {}",
+                safe(verification_uri),
+                safe(user_code)
+            );
+            if let Some(c) = verification_uri_complete {
+                let _ = writeln!(s, "credkit: or open {} (the code filled in)", safe(c));
+            }
+            let _ = writeln!(
+                s,
+                "credkit: waiting for the approval (the code is valid for {expires_in} s)"
+            );
+        }
+        Event::Pending { error, next_in } if verbose => {
+            let _ = writeln!(
+                s,
+                "credkit: {}: not approved yet, asking again in {} s",
+                safe(error),
+                next_in.as_secs()
             );
         }
         Event::Retry {

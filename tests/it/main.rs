@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod containers;
 mod convert;
+mod grants_interactive;
 mod hostile;
 mod hygiene;
 mod inspect_errors;
