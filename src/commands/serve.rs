@@ -115,6 +115,13 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
         let session = client::prepare(ctx, settings, token::observer(ctx, b.verbose))
             .map_err(|p| token::show_unfit(ctx, Error::from(p)))?;
         out_findings(&session, ctx);
+        // An interactive grant signs in here, on the console, once; its kept
+        // refresh token renews the profile's token from then on.
+        let first = if session.is_interactive() {
+            Some(session.fetch()?)
+        } else {
+            None
+        };
         broker.add_profile(
             name.clone(),
             Box::new(move || {
@@ -124,6 +131,9 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
                 })
             }),
         );
+        if let Some(c) = first {
+            broker.seed(name, c);
+        }
     }
     if let Some(f) = &b.secret_file {
         crate::output::files::write_atomic(f, format!("{secret}\n").as_bytes(), b.force, true)

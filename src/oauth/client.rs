@@ -716,10 +716,18 @@ impl Session {
     /// token from an interactive grant (or a rotated stored one) is kept
     /// beside the cache.
     pub fn fetch(&self) -> Result<Cached> {
-        let mut c = match self.grant {
-            Grant::AuthorizationCode => interactive::authorization_code(self)?,
-            Grant::DeviceCode => interactive::device_code(self)?,
-            Grant::JwtBearer | Grant::ClientCredentials | Grant::RefreshToken => {
+        // A refresh token kept by an earlier sign-in spares the user
+        // another one (and keeps the broker's profile warm).
+        let kept = if self.is_interactive() {
+            self.refresh_kept()?
+        } else {
+            None
+        };
+        let mut c = match (kept, self.grant) {
+            (Some(c), _) => c,
+            (None, Grant::AuthorizationCode) => interactive::authorization_code(self)?,
+            (None, Grant::DeviceCode) => interactive::device_code(self)?,
+            (None, Grant::JwtBearer | Grant::ClientCredentials | Grant::RefreshToken) => {
                 let mut form: Vec<(String, String)> =
                     vec![("grant_type".into(), self.grant.grant_type().into())];
                 if self.grant == Grant::RefreshToken {
@@ -744,12 +752,44 @@ impl Session {
         Ok(c)
     }
 
+    /// Is this an interactive grant (a user signs in or approves)?
+    pub fn is_interactive(&self) -> bool {
+        matches!(self.grant, Grant::AuthorizationCode | Grant::DeviceCode)
+    }
+
+    /// A token from the refresh token an earlier sign-in kept, if there is
+    /// one and the server still takes it; None: the user must sign in.
+    fn refresh_kept(&self) -> Result<Option<Cached>> {
+        let Some(store) = RefreshStore::default_store() else {
+            return Ok(None);
+        };
+        let Ok(Some(rt)) = store.load(&self.key.endpoint, &self.key.client_id) else {
+            return Ok(None);
+        };
+        let mut form: Vec<(String, String)> = vec![
+            ("grant_type".into(), Grant::RefreshToken.grant_type().into()),
+            ("refresh_token".into(), rt.to_string()),
+        ];
+        if let Some(sc) = &self.s.scope {
+            form.push(("scope".into(), sc.clone()));
+        }
+        if let Some(r) = &self.s.resource {
+            form.push(("resource".into(), r.clone()));
+        }
+        let outcome = self.send(&self.endpoint, &form)?;
+        match self.conclude(outcome, Vec::new()) {
+            Ok(c) => Ok(Some(c)),
+            // Refused (expired, revoked, another scope): sign in again.
+            Err(Error::Refused(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Keep the answer's refresh token (interactive grants, or a rotation of
     /// a stored one) 0600 beside the cache; it leaves the answer unless the
     /// settings ask to show it.
     fn keep_refresh_token(&self, c: &mut Cached) {
-        let interactive = matches!(self.grant, Grant::AuthorizationCode | Grant::DeviceCode);
-        if !(interactive || self.rt_from_store) {
+        if !(self.is_interactive() || self.rt_from_store) {
             return;
         }
         let Some(rt) = c.response.get("refresh_token").and_then(Value::as_str) else {

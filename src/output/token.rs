@@ -36,7 +36,10 @@ impl Serialize for TokenReport {
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("schema", "credkit.token/1")?;
         for (k, v) in &self.response {
-            if !matches!(k.as_str(), "schema" | "expires_at" | "cached") {
+            if !matches!(
+                k.as_str(),
+                "schema" | "expires_at" | "cached" | "refresh_token_file"
+            ) {
                 m.serialize_entry(k, v)?;
             }
         }
@@ -336,6 +339,7 @@ mod tests {
             token_type: Some("Bearer".into()),
             header: false,
             env_export: None,
+            refresh_token_file: None,
         };
         let mut s = String::new();
         r.render_text(&mut s);

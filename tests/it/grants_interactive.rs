@@ -31,6 +31,11 @@ impl Home {
         }
     }
     fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = self.base();
+        c.arg("token").args(args);
+        c
+    }
+    fn base(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
         c.env_remove("CREDKIT_PASSWORD")
             .env("RUST_BACKTRACE", "0")
@@ -43,9 +48,7 @@ impl Home {
             .env_remove("ALL_PROXY")
             // No browser is started, even where one is installed.
             .env("PATH", "/nonexistent")
-            .stdin(Stdio::null())
-            .arg("token")
-            .args(args);
+            .stdin(Stdio::null());
         c
     }
     fn run(&self, args: &[&str]) -> Run {
@@ -53,10 +56,12 @@ impl Home {
         r.assert_no_panic();
         r
     }
-    /// Start credkit; its stderr is read line by line as it comes.
+    /// Start `credkit token`; its stderr is read line by line as it comes.
     fn start(&self, args: &[&str]) -> Flow {
-        let mut child = self
-            .cmd(args)
+        Home::spawn(self.cmd(args))
+    }
+    fn spawn(mut c: Command) -> Flow {
+        let mut child = c
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -114,12 +119,9 @@ impl Flow {
     fn finish(mut self) -> Run {
         let status = self.child.wait().expect("wait");
         let mut stdout = String::new();
-        self.child
-            .stdout
-            .take()
-            .expect("stdout")
-            .read_to_string(&mut stdout)
-            .expect("read");
+        if let Some(mut o) = self.child.stdout.take() {
+            o.read_to_string(&mut stdout).expect("read");
+        }
         while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(10)) {
             self.seen.push(l);
         }
@@ -679,5 +681,71 @@ fn device_flow_denied_and_expired_are_explained() {
                 .as_str()
                 .is_some_and(|c| c.contains("nobody entered and approved"))),
         "{e}"
+    );
+}
+
+#[test]
+fn the_broker_signs_in_once_on_its_console_and_refreshes_after() {
+    let peer = Peer::start("server.mjs");
+    let home = Home::new();
+    let cfg = home.dir.path().join("broker.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[profiles.tv]\ngrant = \"device-code\"\nissuer = \"{}\"\nclient_id = \"native-client\"\nscope = \"openid offline_access api:read\"\n",
+            peer.base
+        ),
+    )
+    .expect("write");
+    let mut c = home.base();
+    c.args(["--json", "serve", "broker", "--config"])
+        .arg(&cfg)
+        .args(["--port", "0", "--profile", "tv"]);
+    let mut flow = Home::spawn(c);
+    // The sign-in happens on the broker's console, before it serves.
+    let complete = flow.wait_for(|l| {
+        l.strip_prefix("credkit: or open ")
+            .map(|r| r.split(' ').next().unwrap_or("").to_string())
+    });
+    browse(&complete, &[]);
+    let mut line = String::new();
+    let mut out = BufReader::new(flow.child.stdout.take().expect("stdout"));
+    out.read_line(&mut line).expect("read");
+    let started: Value = serde_json::from_str(&line).unwrap_or_else(|e| {
+        panic!(
+            "not the broker's start ({e}): {line:?}\n{}",
+            flow.seen.join("\n")
+        )
+    });
+    let port = started["port"].as_u64().expect("port") as u16;
+    let secret = started["secret"].as_str().expect("secret").to_string();
+    let ok = [("X-Credkit-Secret", secret.as_str())];
+    let (status, body) = crate::serve::http(port, "GET", "/token/tv", &ok, "");
+    assert_eq!(status, 200, "{body}");
+    let first: Value = serde_json::from_str(&body).expect("json");
+    let first_at = first["access_token"].as_str().expect("token").to_string();
+    assert_eq!(claims(&first_at)["sub"], "alice");
+    // A new token without another sign-in: the kept refresh token.
+    let (status, body) = crate::serve::http(port, "GET", "/token/tv?refresh=1", &ok, "");
+    assert_eq!(status, 200, "{body}\npeer log:\n{}", peer.log());
+    let second: Value = serde_json::from_str(&body).expect("json");
+    let second_at = second["access_token"].as_str().expect("token");
+    assert_ne!(second_at, first_at);
+    assert_eq!(claims(second_at)["sub"], "alice");
+    // Stopped by the test (a signal): what it said on its console.
+    let _ = flow.child.kill();
+    let _ = flow.child.wait();
+    while let Ok(l) = flow.lines.recv_timeout(Duration::from_secs(10)) {
+        flow.seen.push(l);
+    }
+    let console = flow.seen.join("\n");
+    assert_eq!(
+        console.matches("enter the code").count(),
+        1,
+        "one sign-in only:\n{console}"
+    );
+    assert!(
+        second.get("refresh_token").is_none(),
+        "kept, not served: {body}"
     );
 }
