@@ -61,6 +61,9 @@ connection past a cap is closed at once); 10 s to send a request's head; 64 KiB 
 Profiles come from the config file `credkit token --profile` reads; their passwords from the
 variables or files the profile names (CREDKIT_PASSWORD, else a prompt at start on a terminal).
 Every profile is loaded and checked at start, so a broken one stops the broker at once.
+A profile of an interactive grant (grant = \"authorization-code\" or \"device-code\") signs in
+once at start, on this console (the URL or user code is printed here; a refresh token kept by an
+earlier sign-in is used instead while the server takes it); its kept refresh token renews it after.
 
 Examples:
   credkit serve broker --profile mp-test --postman-script

@@ -47,7 +47,8 @@ impl From<Problem> for Error {
             Problem::NeedsRefreshToken => usage(
                 message,
                 "give --refresh-token-file PATH, --refresh-token-env VAR or \
-                 --refresh-token-stdin",
+                 --refresh-token-stdin, or sign in once with --grant authorization-code or \
+                 device-code (the refresh token is kept)",
             ),
             Problem::NeedsClientId => usage(
                 "--client-id is required",

@@ -499,7 +499,10 @@ pub fn authorization_code(session: &Session) -> Result<super::cache::Cached> {
         .into());
     };
     let got_state = get(&answer, "state").unwrap_or("");
-    if got_state != state {
+    // An error without any state is still shown (it can do no harm); a
+    // code, or an error, for another state is never used.
+    let stateless_error = got_state.is_empty() && get(&answer, "error").is_some();
+    if got_state != state && !stateless_error {
         return Err(InteractiveError::StateMismatch {
             got: got_state.into(),
         }

@@ -9,7 +9,7 @@
 //! approves.
 
 use crate::support::*;
-use crate::token::Peer;
+use crate::token::{Peer, claims};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -163,15 +163,6 @@ fn param(url: &str, k: &str) -> Option<String> {
     query(url).into_iter().find(|(n, _)| n == k).map(|(_, v)| v)
 }
 
-fn claims(jwt: &str) -> Value {
-    use base64::Engine;
-    let p = jwt.split('.').nth(1).expect("jwt payload");
-    let b = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(p)
-        .expect("base64url");
-    serde_json::from_slice(&b).expect("json")
-}
-
 fn s256(v: &str) -> String {
     use base64::Engine;
     use sha2::Digest;
@@ -207,6 +198,22 @@ fn err_json(r: &Run) -> Value {
     let last = r.stderr.trim().lines().last().unwrap_or("");
     serde_json::from_str(last)
         .unwrap_or_else(|e| panic!("stderr does not end in a JSON error ({e}):\n{}", r.stderr))
+}
+
+/// A fact of the diagnosis with this id whose message holds `needle`.
+fn has_fact(d: &Value, id: &str, needle: &str) -> bool {
+    d["facts"].as_array().is_some_and(|a| {
+        a.iter()
+            .any(|f| f["id"] == id && f["message"].as_str().is_some_and(|m| m.contains(needle)))
+    })
+}
+
+/// A candidate cause of the diagnosis that holds `needle`.
+fn has_candidate(d: &Value, needle: &str) -> bool {
+    d["candidates"].as_array().is_some_and(|a| {
+        a.iter()
+            .any(|c| c.as_str().is_some_and(|c| c.contains(needle)))
+    })
 }
 
 fn mode(p: &Path) -> u32 {
@@ -431,22 +438,8 @@ fn a_redirect_uri_the_client_does_not_have_is_diagnosed() {
     let e = err_json(&r);
     let d = &e["error"]["diagnosis"];
     assert_eq!(d["server"]["error"], "invalid_request", "{e}");
-    let facts = d["facts"].as_array().expect("facts");
-    assert!(
-        facts.iter().any(|f| f["id"] == "redirect-uri-sent"
-            && f["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("/elsewhere"))),
-        "{e}"
-    );
-    assert!(
-        d["candidates"]
-            .as_array()
-            .expect("candidates")
-            .iter()
-            .any(|c| c.as_str().is_some_and(|c| c.contains("not registered"))),
-        "{e}"
-    );
+    assert!(has_fact(d, "redirect-uri-sent", "/elsewhere"), "{e}");
+    assert!(has_candidate(d, "not registered"), "{e}");
 
     // Not pushed: the server shows the user an error page and never sends the
     // browser back; credkit stops at its timeout and says what it waited for.
@@ -513,25 +506,8 @@ fn a_pkce_mismatch_is_diagnosed_with_what_was_sent() {
     let e = err_json(&r);
     let d = &e["error"]["diagnosis"];
     assert_eq!(e["error"]["code"], "oauth-invalid-grant", "{e}");
-    assert!(
-        d["facts"]
-            .as_array()
-            .expect("facts")
-            .iter()
-            .any(|f| f["id"] == "pkce-sent"
-                && f["message"].as_str().is_some_and(|m| m.contains(&sent))),
-        "{e}"
-    );
-    assert!(
-        d["candidates"]
-            .as_array()
-            .expect("candidates")
-            .iter()
-            .any(|c| c
-                .as_str()
-                .is_some_and(|c| c.contains("code_verifier does not match"))),
-        "{e}"
-    );
+    assert!(has_fact(d, "pkce-sent", &sent), "{e}");
+    assert!(has_candidate(d, "code_verifier does not match"), "{e}");
 }
 
 #[test]
@@ -663,25 +639,8 @@ fn device_flow_denied_and_expired_are_explained() {
             .is_some_and(|g| g.contains("expired before the user approved")),
         "{e}"
     );
-    assert!(
-        d["facts"]
-            .as_array()
-            .expect("facts")
-            .iter()
-            .any(|f| f["id"] == "device-polled"
-                && f["message"].as_str().is_some_and(|m| m.contains("polled"))),
-        "{e}"
-    );
-    assert!(
-        d["candidates"]
-            .as_array()
-            .expect("candidates")
-            .iter()
-            .any(|c| c
-                .as_str()
-                .is_some_and(|c| c.contains("nobody entered and approved"))),
-        "{e}"
-    );
+    assert!(has_fact(d, "device-polled", "polled"), "{e}");
+    assert!(has_candidate(d, "nobody entered and approved"), "{e}");
 }
 
 #[test]

@@ -142,7 +142,7 @@ fn key() -> String {
     path_str(&fixture(KEY_PEM))
 }
 
-fn claims(jwt: &str) -> Value {
+pub fn claims(jwt: &str) -> Value {
     use base64::Engine;
     let p = jwt.split('.').nth(1).expect("jwt payload");
     let b = base64::engine::general_purpose::URL_SAFE_NO_PAD
