@@ -833,12 +833,14 @@ impl Session {
             let jwt = self.assertion()?;
             let mut form = params.to_vec();
             let mut basic = None;
+            // Once only (an authorization request already carries it).
+            let has_id = form.iter().any(|(k, _)| k == "client_id");
             match (self.grant, self.auth) {
                 (Grant::JwtBearer, _) => {
                     form.push(("assertion".into(), jwt.unwrap_or_default()));
                 }
                 (_, Auth::PrivateKeyJwt) => {
-                    if !cid.is_empty() {
+                    if !cid.is_empty() && !has_id {
                         form.push(("client_id".into(), cid.clone()));
                     }
                     form.push((
@@ -854,14 +856,16 @@ impl Session {
                     ));
                 }
                 (_, Auth::ClientSecretPost) => {
-                    form.push(("client_id".into(), cid.clone()));
+                    if !has_id {
+                        form.push(("client_id".into(), cid.clone()));
+                    }
                     form.push((
                         "client_secret".into(),
                         self.secret.as_deref().cloned().unwrap_or_default(),
                     ));
                 }
                 (_, Auth::None) => {
-                    if !form.iter().any(|(k, _)| k == "client_id") {
+                    if !has_id {
                         form.push(("client_id".into(), cid.clone()));
                     }
                 }
