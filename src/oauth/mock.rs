@@ -1086,10 +1086,10 @@ impl Mock {
         let key = match signing_key {
             Some(k) => k,
             None => {
-                let mut rng = crate::cert::keygen::Random::from_os()
+                let mut rng = crate::key::generate::Random::from_os()
                     .map_err(|e| MockError::KeyGen(e.to_string()))?;
-                crate::cert::keygen::generate_key(
-                    crate::cert::keygen::KeySpec::Rsa { bits: 2048 },
+                crate::key::generate::generate_key(
+                    crate::key::generate::KeySpec::Rsa { bits: 2048 },
                     &mut rng,
                 )
                 .map_err(|e| MockError::KeyGen(e.to_string()))?
@@ -1577,11 +1577,10 @@ fn refusal(f: Fail) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cert::keygen::{
-        self, CertSpec, Issuer, KeySpec, Mode, Profile, Random, Request, business_subject,
-    };
+    use crate::cert::issue::{self, CertSpec, Issuer, Mode, Profile, Request, business_subject};
     use crate::jwt::jws;
     use crate::key::Curve;
+    use crate::key::generate::{KeySpec, Random, generate_key};
     use std::sync::OnceLock;
 
     const NOW: i64 = 1_800_000_000;
@@ -1609,14 +1608,14 @@ mod tests {
             let mut rng = Random::from_seed("mock tests");
             let mut req = Request::new(Mode::Ca { intermediate: true }, NOW - 10 * DAY);
             req.key = KeySpec::Ec(Curve::P256);
-            let cas = keygen::generate(&req, None, &mut rng).expect("CAs");
+            let cas = issue::generate(&req, None, &mut rng).expect("CAs");
             let root = cas.entries[0].chain[0].clone();
             let int = cas.entries[1].chain[0].clone();
             let int_key = cas.entries[1].private_key.clone().expect("int key");
             let client_key =
-                keygen::generate_key(KeySpec::Rsa { bits: 2048 }, &mut rng).expect("client key");
+                generate_key(KeySpec::Rsa { bits: 2048 }, &mut rng).expect("client key");
             let server_key =
-                keygen::generate_key(KeySpec::Rsa { bits: 2048 }, &mut rng).expect("server key");
+                generate_key(KeySpec::Rsa { bits: 2048 }, &mut rng).expect("server key");
             let subject = business_subject(ORG1, None);
             let spec = CertSpec {
                 subject: &subject,
@@ -1626,7 +1625,7 @@ mod tests {
                 profile: Profile::Auth,
             };
             let leaf =
-                keygen::issue(&spec, &Issuer::from_ca(&int, &int_key), &mut rng).expect("leaf");
+                issue::issue(&spec, &Issuer::from_ca(&int, &int_key), &mut rng).expect("leaf");
             Fx {
                 root,
                 int,
@@ -1648,7 +1647,7 @@ mod tests {
             not_after: na,
             profile,
         };
-        keygen::issue(
+        issue::issue(
             &spec,
             &Issuer::from_ca(&fx.int, &fx.int_key),
             &mut Random::from_seed(&format!("{org} {nb} {na} {profile:?}")),
@@ -2259,7 +2258,7 @@ scopes = ["test:read"]
         let mut req = Request::new(Mode::SelfSigned, NOW - DAY);
         req.key = KeySpec::Ec(Curve::P256);
         req.org_number = Some(ORG1.into());
-        let stranger = keygen::generate(&req, None, &mut Random::from_seed("stranger"))
+        let stranger = issue::generate(&req, None, &mut Random::from_seed("stranger"))
             .expect("gen")
             .entries[0]
             .chain[0]
@@ -2516,8 +2515,7 @@ scopes = ["test:read"]
         assert_eq!(md["jwks_uri"], "http://127.0.0.1:7824/jwk");
         assert_eq!(md["grant_types_supported"], json!([GRANT_TYPE]));
         // The signing key must be RSA.
-        let ec = keygen::generate_key(KeySpec::Ec(Curve::P256), &mut Random::from_seed("ec"))
-            .expect("ec");
+        let ec = generate_key(KeySpec::Ec(Curve::P256), &mut Random::from_seed("ec")).expect("ec");
         let e = Mock::new(vec![], Clients::default(), opts(), Some(ec))
             .err()
             .expect("refused");
