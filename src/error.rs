@@ -53,7 +53,7 @@ pub enum Error {
     #[error("invalid --now value {value:?}: {detail}")]
     InvalidNow { value: String, detail: String },
     #[error(transparent)]
-    Keygen(#[from] crate::cert::keygen::KeygenError),
+    Keygen(#[from] crate::cert::issue::KeygenError),
     /// The token endpoint refused (exit 1).
     #[error("{}", refused_message(.0))]
     Refused(Box<crate::oauth::diagnose::Diagnosis>),
