@@ -16,8 +16,10 @@ pub mod key;
 pub mod keystore;
 pub mod net;
 pub mod oauth;
+pub mod orgnr;
 pub mod output;
 pub mod secret;
 pub mod serve;
+pub mod target;
 
 pub use error::{Error, Result};

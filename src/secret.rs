@@ -10,16 +10,46 @@ use zeroize::Zeroizing;
 /// The environment variable read when no password option is given.
 pub const DEFAULT_ENV: &str = "CREDKIT_PASSWORD";
 
-/// Where one secret comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where one secret comes from: the password options of every command,
+/// the `*_file`/`*_env` keys of `token` profiles, and .properties files.
+/// `Debug` never shows a [`SecretSource::Value`], which is wiped from
+/// memory when dropped.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SecretSource {
+    /// The first line of a file (one trailing line ending dropped).
     File(PathBuf),
+    /// An environment variable.
     Env(String),
+    /// The first line of standard input.
     Stdin,
+    /// The secret itself: only from a .properties file, which holds the
+    /// keystore password in clear text by design.
+    Value(Zeroizing<String>),
     /// `CREDKIT_PASSWORD` if set, else a prompt on a terminal, else nothing.
     Default,
     /// Never ask (e.g. a key password that defaults to the store password).
     Absent,
+}
+
+impl SecretSource {
+    /// A secret given as a value.
+    pub fn value(v: impl Into<String>) -> SecretSource {
+        SecretSource::Value(Zeroizing::new(v.into()))
+    }
+}
+
+impl std::fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretSource::File(p) => f.debug_tuple("File").field(p).finish(),
+            SecretSource::Env(n) => f.debug_tuple("Env").field(n).finish(),
+            SecretSource::Stdin => f.write_str("Stdin"),
+            SecretSource::Value(_) => f.write_str("Value(<redacted>)"),
+            SecretSource::Default => f.write_str("Default"),
+            SecretSource::Absent => f.write_str("Absent"),
+        }
+    }
 }
 
 /// A secret resolved lazily and at most once. The value is wiped from
@@ -59,10 +89,15 @@ fn strip_newline(mut s: String) -> String {
 
 impl SecretCell {
     pub fn new(source: SecretSource, prompt: impl Into<String>) -> SecretCell {
+        // A value needs no reading: the cell holds it from the start.
+        let value = match &source {
+            SecretSource::Value(v) => Some(Some(v.clone())),
+            _ => None,
+        };
         SecretCell {
             source,
             prompt: prompt.into(),
-            value: None,
+            value,
         }
     }
 
@@ -78,7 +113,10 @@ impl SecretCell {
     /// Was a password given explicitly (option or `CREDKIT_PASSWORD`)?
     pub fn has_explicit(&self) -> bool {
         match &self.source {
-            SecretSource::File(_) | SecretSource::Env(_) | SecretSource::Stdin => true,
+            SecretSource::File(_)
+            | SecretSource::Env(_)
+            | SecretSource::Stdin
+            | SecretSource::Value(_) => true,
             SecretSource::Default => std::env::var_os(DEFAULT_ENV).is_some(),
             SecretSource::Absent => matches!(self.value, Some(Some(_))),
         }
@@ -155,6 +193,7 @@ impl SecretCell {
                 }
                 Err(_) => None,
             },
+            SecretSource::Value(v) => Some(v.clone()),
             SecretSource::Absent => None,
         };
         let out = v.clone();
@@ -184,6 +223,19 @@ mod tests {
         let d = format!("{c:?}");
         assert!(!d.contains("hunter2"), "{d}");
         assert!(d.contains("<redacted>"), "{d}");
+    }
+
+    #[test]
+    fn a_value_is_explicit_and_never_shown() {
+        let src = SecretSource::value("changeit");
+        assert_eq!(format!("{src:?}"), "Value(<redacted>)");
+        let mut c = SecretCell::new(src, "x");
+        assert!(c.has_explicit());
+        assert_eq!(c.peek().as_deref().map(String::as_str), Some("changeit"));
+        assert_eq!(
+            c.get().expect("get").as_deref().map(String::as_str),
+            Some("changeit")
+        );
     }
 
     #[test]

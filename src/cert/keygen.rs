@@ -17,6 +17,7 @@ use crate::cert::Certificate;
 use crate::ctx::rfc3339;
 use crate::key::{self, Curve, PrivateKey, PrivateParams, PublicKey, RsaPrivate};
 use crate::keystore::model::{Entry, EntryKind};
+use crate::orgnr;
 use chacha20::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde::Serialize;
@@ -572,30 +573,17 @@ fn unescape(s: &str) -> String {
 /// Check a Norwegian organisation number: 9 digits. Returns a remark when
 /// the modulus-11 check digit is wrong (allowed: tests may want that).
 pub fn check_org_number(value: &str) -> Result<Option<String>, KeygenError> {
-    if value.len() != 9 || !value.bytes().all(|b| b.is_ascii_digit()) {
+    if !orgnr::is_nine_digits(value) {
         return Err(KeygenError::OrgNumber {
             value: value.to_string(),
             detail: "it must be exactly 9 digits".into(),
         });
     }
-    let d: Vec<u32> = value.bytes().map(|b| u32::from(b - b'0')).collect();
-    let sum: u32 = [3, 2, 7, 6, 5, 4, 3, 2]
-        .iter()
-        .zip(&d)
-        .map(|(w, x)| w * x)
-        .sum();
-    let check = match 11 - sum % 11 {
-        11 => Some(0),
-        10 => None,
-        c => Some(c),
-    };
-    Ok(if check == Some(d[8]) {
-        None
-    } else {
-        Some(format!(
+    Ok((!orgnr::has_valid_check_digit(value)).then(|| {
+        format!(
             "organisation number {value} fails the modulus-11 check (Enhetsregisteret would not issue it)"
-        ))
-    })
+        )
+    }))
 }
 
 /// The subject a Norwegian business certificate (virksomhetssertifikat)
@@ -609,7 +597,7 @@ pub fn business_subject(org_number: &str, overrides: Option<&Dn>) -> Dn {
         (oids::ORGANIZATION.into(), name.clone()),
         (
             oids::ORGANIZATION_IDENTIFIER.into(),
-            format!("NTRNO-{org_number}"),
+            format!("{}{org_number}", orgnr::NTRNO_PREFIX),
         ),
         (oids::SERIAL_NUMBER.into(), org_number.into()),
         (oids::COMMON_NAME.into(), name),
@@ -661,7 +649,7 @@ pub fn default_leaf_subject() -> Dn {
 /// What a certificate is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Profile {
+pub enum CertKind {
     /// Self-signed CA: CA:TRUE, keyCertSign and cRLSign.
     RootCa,
     /// CA issued by another CA: CA:TRUE with pathLen 0.
@@ -685,11 +673,11 @@ pub enum Usage {
 }
 
 impl Usage {
-    pub fn profiles(self) -> Vec<Profile> {
+    pub fn kinds(self) -> Vec<CertKind> {
         match self {
-            Usage::Auth => vec![Profile::Auth],
-            Usage::Sign => vec![Profile::Sign],
-            Usage::Both => vec![Profile::Auth, Profile::Sign],
+            Usage::Auth => vec![CertKind::Auth],
+            Usage::Sign => vec![CertKind::Sign],
+            Usage::Both => vec![CertKind::Auth, CertKind::Sign],
         }
     }
 }
@@ -759,7 +747,7 @@ pub struct CertSpec<'a> {
     pub public_key: &'a PublicKey,
     pub not_before: i64,
     pub not_after: i64,
-    pub profile: Profile,
+    pub kind: CertKind,
 }
 
 fn encode_time(secs: i64) -> Result<Vec<u8>, KeygenError> {
@@ -842,8 +830,8 @@ pub fn issue(
     let ski = key_identifier(spec.public_key)
         .ok_or_else(|| KeygenError::KeyGen("a public key credkit cannot encode".into()))?;
     let mut exts = Vec::new();
-    match spec.profile {
-        Profile::RootCa => {
+    match spec.kind {
+        CertKind::RootCa => {
             exts.push(extension(
                 oids::BASIC_CONSTRAINTS,
                 true,
@@ -851,7 +839,7 @@ pub fn issue(
             ));
             exts.push(extension(oids::KEY_USAGE, true, key_usage_bits(&[5, 6])));
         }
-        Profile::IntermediateCa => {
+        CertKind::IntermediateCa => {
             exts.push(extension(
                 oids::BASIC_CONSTRAINTS,
                 true,
@@ -862,7 +850,7 @@ pub fn issue(
             ));
             exts.push(extension(oids::KEY_USAGE, true, key_usage_bits(&[5, 6])));
         }
-        Profile::Auth => {
+        CertKind::Auth => {
             exts.push(extension(oids::BASIC_CONSTRAINTS, false, seq(&[])));
             exts.push(extension(oids::KEY_USAGE, true, key_usage_bits(&[0, 2])));
             exts.push(extension(
@@ -871,7 +859,7 @@ pub fn issue(
                 seq(&[oid(oids::CLIENT_AUTH)]),
             ));
         }
-        Profile::Sign => {
+        CertKind::Sign => {
             exts.push(extension(oids::BASIC_CONSTRAINTS, false, seq(&[])));
             exts.push(extension(oids::KEY_USAGE, true, key_usage_bits(&[1])));
         }
@@ -1017,11 +1005,13 @@ impl Request {
             }
             Mode::Ca { .. } => vec![self.alias("intermediate", false)],
             Mode::SelfSigned | Mode::Issued => {
-                let profiles = self.usage.profiles();
-                let several = profiles.len() > 1;
-                profiles
+                let kinds = self.usage.kinds();
+                let several = kinds.len() > 1;
+                kinds
                     .iter()
-                    .map(|p| self.alias(if *p == Profile::Sign { "sign" } else { "auth" }, several))
+                    .map(|p| {
+                        self.alias(if *p == CertKind::Sign { "sign" } else { "auth" }, several)
+                    })
                     .collect()
             }
         }
@@ -1161,7 +1151,7 @@ pub fn generate(
                     public_key: &key.public,
                     not_before: nb,
                     not_after: na,
-                    profile: Profile::RootCa,
+                    kind: CertKind::RootCa,
                 };
                 let root = issue(&spec, &self_issuer(&subject, &key)?, rng)?;
                 let root_alias = req.alias("root", intermediate);
@@ -1173,7 +1163,7 @@ pub fn generate(
                         public_key: &int_key.public,
                         not_before: nb,
                         not_after: na,
-                        profile: Profile::IntermediateCa,
+                        kind: CertKind::IntermediateCa,
                     };
                     let int = issue(&spec, &Issuer::from_ca(&root, &key), rng)?;
                     out.entries
@@ -1201,7 +1191,7 @@ pub fn generate(
                     public_key: &key.public,
                     not_before: nb,
                     not_after: na,
-                    profile: Profile::IntermediateCa,
+                    kind: CertKind::IntermediateCa,
                 };
                 let cert = issue(&spec, &Issuer::from_ca(&ca.chain[0], &ca.key), rng)?;
                 issuer_notes(ca, na, req.now, &mut out.notes);
@@ -1241,13 +1231,13 @@ pub fn generate(
                 Some(n) => business_subject(n, req.subject.as_ref()),
                 None => req.subject.clone().unwrap_or_else(default_leaf_subject),
             };
-            let profiles = req.usage.profiles();
-            let several = profiles.len() > 1;
+            let kinds = req.usage.kinds();
+            let several = kinds.len() > 1;
             let (nb, na) = req.window(LEAF_DAYS)?;
             if let Some(ca) = ca {
                 issuer_notes(ca, na, req.now, &mut out.notes);
             }
-            for profile in profiles {
+            for kind in kinds {
                 let key = generate_key(req.key, rng)?;
                 let other = if req.broken.wrong_key {
                     Some(generate_key(req.key, rng)?)
@@ -1260,7 +1250,7 @@ pub fn generate(
                     public_key: &named.public,
                     not_before: nb,
                     not_after: na,
-                    profile,
+                    kind,
                 };
                 let chain = match ca {
                     None => vec![issue(&spec, &self_issuer(&subject, named)?, rng)?],
@@ -1272,8 +1262,8 @@ pub fn generate(
                             .collect()
                     }
                 };
-                let default = match profile {
-                    Profile::Sign => "sign",
+                let default = match kind {
+                    CertKind::Sign => "sign",
                     _ => "auth",
                 };
                 out.entries
@@ -1352,7 +1342,7 @@ mod tests {
             public_key: &key.public,
             not_before: 0,
             not_after: 86_400,
-            profile: Profile::Auth,
+            kind: CertKind::Auth,
         };
         issue(&spec, &self_issuer(dn, &key).expect("issuer"), &mut rng)
             .expect("issue")

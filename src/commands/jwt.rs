@@ -3,17 +3,18 @@
 use super::input::{load, load_store, read_input};
 use crate::cli::jwt::{DecodeArgs, JwtArgs, JwtCommand, MintArgs, VerifyArgs};
 use crate::ctx::Ctx;
-use crate::diagnostics::check::{self as diag, CheckOptions, Target};
+use crate::diagnostics::check::{self as diag, CheckOptions};
 use crate::error::{Error, Result, exit};
-use crate::jwt::decode::{self, Profile};
+use crate::jwt::decode;
 use crate::jwt::jws::Signer;
-use crate::jwt::mint::{self, Env, HeaderChoice, MintOptions};
+use crate::jwt::mint::{self, HeaderChoice, MintOptions};
 use crate::jwt::verify::{self, Candidate, Keys, VerifyOptions};
 use crate::net::{BodyCap, Http, HttpOptions};
 use crate::output::{
     self,
     jwt::{DecodeReport, MintReport},
 };
+use crate::target::Target;
 use std::io::Read;
 use std::path::Path;
 
@@ -25,27 +26,14 @@ pub fn run(ctx: &Ctx, args: JwtArgs) -> Result<u8> {
     }
 }
 
-pub(crate) fn target_of(p: Profile) -> Target {
-    match p {
-        Profile::Maskinporten => Target::Maskinporten,
-        Profile::Okta => Target::Okta,
-        Profile::Entra => Target::Entra,
-        Profile::Keycloak => Target::Keycloak,
-        Profile::Generic => Target::Generic,
-    }
-}
-
 fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
     let loaded = load(&a.key, &a.passwords)?;
     let store = &loaded.store;
     // The credential checks run first.
     let mut copts = CheckOptions::new(a.key.display().to_string());
     copts.alias = a.alias.clone();
-    copts.target = target_of(a.profile);
-    copts.env = a.env.map(|e| match e {
-        Env::Test => diag::Env::Test,
-        Env::Prod => diag::Env::Prod,
-    });
+    copts.target = a.profile;
+    copts.env = a.env;
     let check = diag::run(store, &copts, ctx.now);
     if !check.fit && !a.force {
         output::emit_stderr(&check, ctx.json);
@@ -203,7 +191,7 @@ fn read_token(arg: Option<&str>) -> Result<String> {
 fn run_decode(ctx: &Ctx, a: DecodeArgs) -> Result<u8> {
     let raw = read_token(a.token.as_deref())?;
     let d = decode::decode(&raw)?;
-    let profile = a.profile.unwrap_or_else(|| Profile::detect(&d));
+    let profile = a.profile.unwrap_or_else(|| Target::detect(&d.audiences()));
     let problems = decode::problems(&d, profile, ctx.now);
     let report = DecodeReport::new(&d, profile, problems, ctx.now);
     let errors = report.problems.iter().any(|p| p.severity == "error");

@@ -8,9 +8,10 @@ use crate::ctx::Ctx;
 use crate::error::{Error, Result, exit};
 use crate::oauth::cache::{self, Cached};
 use crate::oauth::client::{self, Observer, Problem, TokenSettings};
-use crate::oauth::config::{self, KeySource, Secret};
+use crate::oauth::config::{self, KeySource};
 use crate::oauth::exchange::Grant;
 use crate::output::{self, token as out};
+use crate::secret::SecretSource;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -67,11 +68,11 @@ pub(crate) fn flag_secret(
     file: &Option<PathBuf>,
     env: &Option<String>,
     stdin: bool,
-) -> Option<Secret> {
+) -> Option<SecretSource> {
     file.clone()
-        .map(Secret::File)
-        .or(env.clone().map(Secret::Env))
-        .or(stdin.then_some(Secret::Stdin))
+        .map(SecretSource::File)
+        .or(env.clone().map(SecretSource::Env))
+        .or(stdin.then_some(SecretSource::Stdin))
 }
 
 fn secs(d: i64) -> Duration {
@@ -99,12 +100,17 @@ pub fn from_flags(a: &TokenArgs) -> Result<TokenSettings> {
         resource: a.resource.clone(),
         consumer_org: a.consumer_org.clone(),
         client_org: match &a.client_org {
-            Some(v) => Some(crate::diagnostics::check::parse_org_number(v).map_err(|m| {
-                usage(
-                    m,
-                    "give the 9-digit organisation number that owns the client",
-                )
-            })?),
+            Some(v) => Some(
+                crate::orgnr::OrgNr::parse(v)
+                    .map(|o| o.to_string())
+                    .map_err(|e| e.to_string())
+                    .map_err(|m| {
+                        usage(
+                            m,
+                            "give the 9-digit organisation number that owns the client",
+                        )
+                    })?,
+            ),
             None => None,
         },
         claims: a.claims.clone(),
@@ -340,9 +346,7 @@ fn write_postman(
         endpoint,
         s.client_id.as_deref(),
         s.scope.as_deref(),
-        s.issuer
-            .as_deref()
-            .or(s.env.map(|e| e.maskinporten_issuer())),
+        s.issuer.as_deref().or(s.env.map(|e| e.issuer())),
     );
     let doc = out::postman_env(existing, vars, &now, &mint_uuid());
     let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| io(std::io::Error::other(e)))?;

@@ -11,20 +11,20 @@
 //! [`Observer`].
 
 use crate::ctx::Ctx;
-use crate::diagnostics::check::{self as diag, CheckOptions, Target};
+use crate::diagnostics::check::{self as diag, CheckOptions};
 use crate::diagnostics::{Finding, Severity};
 use crate::error::{Error, Result};
-use crate::jwt::decode::Profile;
 use crate::jwt::jws::{Alg, Signer};
-use crate::jwt::mint::{self, Env, HeaderChoice, MintOptions};
+use crate::jwt::mint::{self, HeaderChoice, MintOptions};
 use crate::keystore::{self, Store};
 use crate::net::{Http, HttpOptions};
 use crate::oauth::cache::{self, CacheKey, Cached};
-use crate::oauth::config::{KeySource, Secret};
+use crate::oauth::config::KeySource;
 use crate::oauth::diagnose::{self, Context};
 use crate::oauth::discovery;
 use crate::oauth::exchange::{self, Auth, Event, Grant, RetryPolicy, TokenRequest};
 use crate::secret::{SecretCell, SecretSource};
+use crate::target::{MaskinportenEnv, Target};
 use base64::Engine;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
@@ -36,8 +36,8 @@ use std::time::Duration;
 pub struct TokenSettings {
     pub key: Option<KeySource>,
     pub alias: Option<String>,
-    pub store_password: Option<Secret>,
-    pub key_password: Option<Secret>,
+    pub store_password: Option<SecretSource>,
+    pub key_password: Option<SecretSource>,
     pub client_id: Option<String>,
     pub scope: Option<String>,
     pub resource: Option<String>,
@@ -46,16 +46,16 @@ pub struct TokenSettings {
     pub client_org: Option<String>,
     /// Extra claims (pid from .properties, `--claim`); lower layers' first.
     pub claims: Vec<(String, serde_json::Value)>,
-    pub env: Option<Env>,
+    pub env: Option<MaskinportenEnv>,
     pub issuer: Option<String>,
     pub token_endpoint: Option<String>,
     pub aud: Option<String>,
     pub grant: Option<Grant>,
     pub auth: Option<Auth>,
-    pub jwt_profile: Option<Profile>,
+    pub jwt_profile: Option<Target>,
     pub kid: Option<String>,
-    pub client_secret: Option<Secret>,
-    pub refresh_token: Option<Secret>,
+    pub client_secret: Option<SecretSource>,
+    pub refresh_token: Option<SecretSource>,
     pub ca_file: Option<PathBuf>,
     /// A ready-made JWT to send instead of minting one.
     pub assertion: Option<String>,
@@ -157,14 +157,8 @@ pub enum Problem {
 /// Sees the trace of a session: requests, answers, retries, discovery.
 pub type Observer = Box<dyn Fn(&Event) + Send + Sync>;
 
-fn secret_cell(s: Option<&Secret>, prompt: &str) -> SecretCell {
-    match s {
-        Some(Secret::Stdin) => SecretCell::new(SecretSource::Stdin, prompt),
-        Some(Secret::File(p)) => SecretCell::new(SecretSource::File(p.clone()), prompt),
-        Some(Secret::Env(v)) => SecretCell::new(SecretSource::Env(v.clone()), prompt),
-        Some(Secret::Value(v)) => SecretCell::with_value(Some(v.clone())),
-        None => SecretCell::new(SecretSource::Absent, prompt),
-    }
+fn secret_cell(s: Option<&SecretSource>, prompt: &str) -> SecretCell {
+    SecretCell::new(s.cloned().unwrap_or(SecretSource::Absent), prompt)
 }
 
 /// The keystore's bytes and its label, read once: hashed for the cache key,
@@ -198,46 +192,29 @@ fn load_key(data: &[u8], label: String, s: &TokenSettings) -> Result<(Store, Str
     Ok((store, label))
 }
 
-fn target_of(p: Profile) -> Target {
-    match p {
-        Profile::Maskinporten => Target::Maskinporten,
-        Profile::Okta => Target::Okta,
-        Profile::Entra => Target::Entra,
-        Profile::Keycloak => Target::Keycloak,
-        Profile::Generic => Target::Generic,
-    }
-}
-
-fn diag_env(e: Env) -> diag::Env {
-    match e {
-        Env::Test => diag::Env::Test,
-        Env::Prod => diag::Env::Prod,
-    }
-}
-
 /// The JWT rules by endpoint host, when not given.
-fn guess_profile(endpoint: Option<&str>, env: Option<Env>) -> Profile {
+fn guess_profile(endpoint: Option<&str>, env: Option<MaskinportenEnv>) -> Target {
     if env.is_some() {
-        return Profile::Maskinporten;
+        return Target::Maskinporten;
     }
     let Some(ep) = endpoint else {
-        return Profile::Generic;
+        return Target::Generic;
     };
     if diagnose::endpoint_env(ep).is_some() {
-        return Profile::Maskinporten;
+        return Target::Maskinporten;
     }
     let host = url::Url::parse(ep)
         .ok()
         .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
         .unwrap_or_default();
     if host.ends_with(".okta.com") || host.ends_with(".oktapreview.com") {
-        Profile::Okta
+        Target::Okta
     } else if host == "login.microsoftonline.com" || host.ends_with(".microsoftonline.us") {
-        Profile::Entra
+        Target::Entra
     } else if ep.contains("/realms/") {
-        Profile::Keycloak
+        Target::Keycloak
     } else {
-        Profile::Generic
+        Target::Generic
     }
 }
 
@@ -274,7 +251,7 @@ pub struct Session {
     client_id: Option<String>,
     endpoint: String,
     known_issuer: Option<String>,
-    profile: Profile,
+    profile: Target,
     http: Http,
     retry: RetryPolicy,
     signing: Option<(mint::Plan, Signer)>,
@@ -283,7 +260,7 @@ pub struct Session {
     refresh_token: Option<zeroize::Zeroizing<String>>,
     /// The credential check's warnings (errors stop before this).
     pub findings: Vec<Finding>,
-    cert_env: Option<diag::Env>,
+    cert_env: Option<MaskinportenEnv>,
     /// The signing key's thumbprint and certificate, for the diagnosis.
     local_key: Option<diagnose::LocalKey>,
     /// Sees every request, answer, retry and discovery (the --verbose trace).
@@ -313,7 +290,7 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
     let secret_given = s.client_secret.is_some();
     let grant = s.grant.unwrap_or(if rt_given {
         Grant::RefreshToken
-    } else if s.env.is_some() || s.jwt_profile == Some(Profile::Maskinporten) {
+    } else if s.env.is_some() || s.jwt_profile == Some(Target::Maskinporten) {
         Grant::JwtBearer
     } else {
         Grant::ClientCredentials
@@ -348,7 +325,7 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
         s.key_password.as_ref(),
     ]
     .into_iter()
-    .filter(|x| matches!(x, Some(Secret::Stdin)))
+    .filter(|x| matches!(x, Some(SecretSource::Stdin)))
     .count()
         + usize::from(s.assertion_from_stdin);
     if stdin_readers > 1 {
@@ -360,10 +337,7 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
     }
 
     // Where to send it (without network yet, for the cache key).
-    let issuer = s
-        .issuer
-        .clone()
-        .or(s.env.map(|e| e.maskinporten_issuer().to_string()));
+    let issuer = s.issuer.clone().or(s.env.map(|e| e.issuer().to_string()));
     if s.token_endpoint.is_none() && issuer.is_none() {
         return Err(Problem::NoDestination);
     }
@@ -467,12 +441,11 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     let (endpoint, known_issuer) = match (&s.token_endpoint, s.env, &s.issuer) {
         (Some(te), env, iss) => (
             te.clone(),
-            iss.clone()
-                .or(env.map(|e| e.maskinporten_issuer().to_string())),
+            iss.clone().or(env.map(|e| e.issuer().to_string())),
         ),
         (None, Some(env), _) => (
-            discovery::fallback_endpoint(env.maskinporten_issuer()),
-            Some(env.maskinporten_issuer().to_string()),
+            discovery::fallback_endpoint(env.issuer()),
+            Some(env.issuer().to_string()),
         ),
         (None, None, Some(iss)) => {
             let d = discovery::discover(&http, iss).map_err(Error::Network)?;
@@ -490,7 +463,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         (None, None, None) => return Err(Problem::NoDestination.into()),
     };
     let profile = s.jwt_profile.unwrap_or_else(|| match recognised {
-        Some(_) if grant == Grant::JwtBearer => Profile::Maskinporten,
+        Some(_) if grant == Grant::JwtBearer => Target::Maskinporten,
         _ => guess_profile(Some(&endpoint), s.env),
     });
 
@@ -498,8 +471,8 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         let mut copts = CheckOptions::new(label.clone());
         copts.alias = s.alias.clone();
         copts.client_org = s.client_org.clone();
-        copts.target = target_of(profile);
-        copts.env = s.env.map(diag_env);
+        copts.target = profile;
+        copts.env = s.env;
         let check = diag::run(store, &copts, ctx.now);
         if !check.fit && !force {
             let errors: Vec<&str> = check
@@ -533,8 +506,8 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             .map(|ca| ca.env);
         // aud by the profile's rules.
         let aud = s.aud.clone().or_else(|| match (grant, profile) {
-            (_, Profile::Maskinporten) if s.env.is_some() => None,
-            (Grant::JwtBearer, _) | (_, Profile::Keycloak) => {
+            (_, Target::Maskinporten) if s.env.is_some() => None,
+            (Grant::JwtBearer, _) | (_, Target::Keycloak) => {
                 Some(known_issuer.clone().unwrap_or_else(|| endpoint.clone()))
             }
             _ => Some(endpoint.clone()),
@@ -543,7 +516,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             profile,
             env: s.env,
             iss: client_id.clone(),
-            sub: (auth == Auth::PrivateKeyJwt && profile == Profile::Generic)
+            sub: (auth == Auth::PrivateKeyJwt && profile == Target::Generic)
                 .then(|| client_id.clone())
                 .flatten(),
             aud,
@@ -566,7 +539,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             }),
             alg: s.alg,
             header: match (grant, profile, s.properties) {
-                (Grant::JwtBearer, Profile::Maskinporten, _) | (Grant::JwtBearer, _, true) => {
+                (Grant::JwtBearer, Target::Maskinporten, _) | (Grant::JwtBearer, _, true) => {
                     mint::grant_header(mint::GrantRules::Maskinporten, s.kid.clone(), entry)
                 }
                 (Grant::JwtBearer, _, false) => {
@@ -574,7 +547,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
                 }
                 _ => HeaderChoice {
                     kid: s.kid.clone(),
-                    x5c: s.kid.is_none() && profile == Profile::Maskinporten,
+                    x5c: s.kid.is_none() && profile == Target::Maskinporten,
                     ..HeaderChoice::default()
                 },
             },
@@ -778,15 +751,19 @@ mod tests {
         TokenSettings {
             key: Some(KeySource::File(PathBuf::from(format!("{tag}.p12")))),
             alias: Some(format!("{tag}-alias")),
-            store_password: Some(Secret::Env(format!("{tag}_PW"))),
-            key_password: Some(Secret::File(PathBuf::from(format!("{tag}.kpw")))),
+            store_password: Some(SecretSource::Env(format!("{tag}_PW"))),
+            key_password: Some(SecretSource::File(PathBuf::from(format!("{tag}.kpw")))),
             client_id: Some(format!("{tag}-client")),
             scope: Some(format!("{tag}:scope")),
             resource: Some(format!("https://{tag}.example/api")),
             consumer_org: Some(format!("{tag}-org")),
             client_org: Some(format!("{tag}-owner")),
             claims: vec![(format!("{tag}_claim"), Value::String(tag.into()))],
-            env: Some(if tag == "upper" { Env::Prod } else { Env::Test }),
+            env: Some(if tag == "upper" {
+                MaskinportenEnv::Prod
+            } else {
+                MaskinportenEnv::Test
+            }),
             issuer: Some(format!("https://{tag}.example/")),
             token_endpoint: Some(format!("https://{tag}.example/token")),
             aud: Some(format!("https://{tag}.example/aud")),
@@ -801,13 +778,13 @@ mod tests {
                 Auth::PrivateKeyJwt
             }),
             jwt_profile: Some(if tag == "upper" {
-                Profile::Okta
+                Target::Okta
             } else {
-                Profile::Maskinporten
+                Target::Maskinporten
             }),
             kid: Some(format!("{tag}-kid")),
-            client_secret: Some(Secret::Env(format!("{tag}_SECRET"))),
-            refresh_token: Some(Secret::Env(format!("{tag}_RT"))),
+            client_secret: Some(SecretSource::Env(format!("{tag}_SECRET"))),
+            refresh_token: Some(SecretSource::Env(format!("{tag}_RT"))),
             ca_file: Some(PathBuf::from(format!("{tag}-ca.pem"))),
             assertion: Some(format!("{tag}.jwt.sig")),
             assertion_from_stdin: tag == "upper",
@@ -889,7 +866,7 @@ mod tests {
     #[test]
     fn a_destination_replaces_the_lower_one_whole() {
         let lower = TokenSettings {
-            env: Some(Env::Test),
+            env: Some(MaskinportenEnv::Test),
             ..TokenSettings::default()
         };
         let upper = TokenSettings {
@@ -904,11 +881,11 @@ mod tests {
             ..TokenSettings::default()
         };
         let upper = TokenSettings {
-            env: Some(Env::Prod),
+            env: Some(MaskinportenEnv::Prod),
             ..TokenSettings::default()
         };
         let m = upper.over(lower);
-        assert_eq!(m.env, Some(Env::Prod));
+        assert_eq!(m.env, Some(MaskinportenEnv::Prod));
         assert_eq!(m.issuer, None);
     }
 
@@ -936,8 +913,8 @@ mod tests {
         ));
         assert!(matches!(
             plan(TokenSettings {
-                client_secret: Some(Secret::Stdin),
-                refresh_token: Some(Secret::Stdin),
+                client_secret: Some(SecretSource::Stdin),
+                refresh_token: Some(SecretSource::Stdin),
                 ..base.clone()
             }),
             Err(Problem::OneStdin)

@@ -118,6 +118,7 @@ use crate::jwt::jws::{Alg, JwsError, Signer};
 use crate::key::{PrivateKey, PublicKey};
 use crate::keystore::model::{Entry, EntryKind};
 use crate::keystore::write::jwk::entry_jwk;
+use crate::orgnr::{self, is_nine_digits as nine_digits};
 use crate::secret::SecretCell;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -529,10 +530,6 @@ struct KeyToml {
     file: PathBuf,
     /// A string or a TOML date-time.
     expires: Option<toml::Value>,
-}
-
-fn nine_digits(s: &str) -> bool {
-    s.len() == 9 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn valid_scope(s: &str) -> bool {
@@ -1017,7 +1014,7 @@ fn b64_json(part: &str) -> Option<Map<String, Value>> {
 }
 
 fn org_id(org: &str) -> Value {
-    json!({"authority": "iso6523-actorid-upis", "ID": format!("0192:{org}")})
+    json!({"authority": orgnr::ISO6523_AUTHORITY, "ID": orgnr::iso6523(org)})
 }
 
 impl Mock {
@@ -1505,11 +1502,11 @@ fn check_authorization_details(ad: &Value) -> Result<(), Fail> {
             .and_then(Value::as_object)
             .is_some_and(|o| {
                 o.len() == 2
-                    && o.get("authority").and_then(Value::as_str) == Some("iso6523-actorid-upis")
+                    && o.get("authority").and_then(Value::as_str) == Some(orgnr::ISO6523_AUTHORITY)
                     && o.get("ID")
                         .and_then(Value::as_str)
-                        .and_then(|id| id.strip_prefix("0192:"))
-                        .is_some_and(nine_digits)
+                        .and_then(orgnr::from_iso6523)
+                        .is_some()
             });
         let ref_ok = obj.get("externalRef").is_none_or(Value::is_string);
         if !org_ok || !ref_ok {
@@ -1578,7 +1575,7 @@ fn refusal(f: Fail) -> Reply {
 mod tests {
     use super::*;
     use crate::cert::keygen::{
-        self, CertSpec, Issuer, KeySpec, Mode, Profile, Random, Request, business_subject,
+        self, CertKind, CertSpec, Issuer, KeySpec, Mode, Random, Request, business_subject,
     };
     use crate::jwt::jws;
     use crate::key::Curve;
@@ -1623,7 +1620,7 @@ mod tests {
                 public_key: &client_key.public,
                 not_before: NOW - DAY,
                 not_after: NOW + 365 * DAY,
-                profile: Profile::Auth,
+                kind: CertKind::Auth,
             };
             let leaf =
                 keygen::issue(&spec, &Issuer::from_ca(&int, &int_key), &mut rng).expect("leaf");
@@ -1639,19 +1636,19 @@ mod tests {
     }
 
     /// A certificate for the client key, issued by the intermediate.
-    fn issue(fx: &Fx, org: &str, profile: Profile, nb: i64, na: i64) -> Certificate {
+    fn issue(fx: &Fx, org: &str, kind: CertKind, nb: i64, na: i64) -> Certificate {
         let subject = business_subject(org, None);
         let spec = CertSpec {
             subject: &subject,
             public_key: &fx.client_key.public,
             not_before: nb,
             not_after: na,
-            profile,
+            kind,
         };
         keygen::issue(
             &spec,
             &Issuer::from_ca(&fx.int, &fx.int_key),
-            &mut Random::from_seed(&format!("{org} {nb} {na} {profile:?}")),
+            &mut Random::from_seed(&format!("{org} {nb} {na} {kind:?}")),
         )
         .expect("issue")
     }
@@ -1834,7 +1831,7 @@ scopes = ["test:read"]
         let ok = || claims("cert-client", "test:read");
         let hdr = || x5c_header(leaf);
         let kid = |k: &str| json!({"alg": "RS256", "kid": k});
-        let sign_only = issue(fx, ORG1, Profile::Sign, NOW - DAY, NOW + DAY);
+        let sign_only = issue(fx, ORG1, CertKind::Sign, NOW - DAY, NOW + DAY);
         let system_user = |extra: (&str, Value)| {
             let mut o = json!({
                 "type": "urn:altinn:systemuser",
@@ -2241,15 +2238,15 @@ scopes = ["test:read"]
         let ok = || claims("cert-client", "test:read");
         let with_cert = |c: &Certificate| json!({"alg": "RS256", "x5c": [b64(c), b64(&fx.int)]});
         // Expired and not yet valid.
-        let expired = issue(fx, ORG1, Profile::Auth, NOW - 400 * DAY, NOW - 30 * DAY);
+        let expired = issue(fx, ORG1, CertKind::Auth, NOW - 400 * DAY, NOW - 30 * DAY);
         assert_case(&post(&m, &with_cert(&expired), &ok()), "MP-120");
-        let early = issue(fx, ORG1, Profile::Auth, NOW + DAY, NOW + 400 * DAY);
+        let early = issue(fx, ORG1, CertKind::Auth, NOW + DAY, NOW + 400 * DAY);
         assert_case(&post(&m, &with_cert(&early), &ok()), "MP-120");
         // nonRepudiation only.
-        let sign_only = issue(fx, ORG1, Profile::Sign, NOW - DAY, NOW + DAY);
+        let sign_only = issue(fx, ORG1, CertKind::Sign, NOW - DAY, NOW + DAY);
         assert_case(&post(&m, &with_cert(&sign_only), &ok()), "MP-120");
         // Another organisation's certificate.
-        let org2 = issue(fx, ORG2, Profile::Auth, NOW - DAY, NOW + DAY);
+        let org2 = issue(fx, ORG2, CertKind::Auth, NOW - DAY, NOW + DAY);
         assert_case(&post(&m, &with_cert(&org2), &ok()), "MP-122");
         assert_eq!(
             post(&m, &with_cert(&org2), &claims("other-org", "test:read")).status,
@@ -2295,7 +2292,7 @@ scopes = ["test:read"]
     fn cached_chains_are_rechecked_for_validity() {
         let fx = fx();
         let m = mock();
-        let short = issue(fx, ORG1, Profile::Auth, NOW - DAY, NOW + 100);
+        let short = issue(fx, ORG1, CertKind::Auth, NOW - DAY, NOW + 100);
         let h = json!({"alg": "RS256", "x5c": [b64(&short), b64(&fx.int)]});
         assert_eq!(
             post(&m, &h, &claims("cert-client", "test:read")).status,
