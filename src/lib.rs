@@ -11,6 +11,7 @@ pub mod commands;
 pub mod ctx;
 pub mod diagnostics;
 pub mod error;
+pub mod error_id;
 pub mod jwt;
 pub mod key;
 pub mod keystore;
@@ -21,5 +22,6 @@ pub mod output;
 pub mod secret;
 pub mod serve;
 pub mod target;
+pub mod timefmt;
 
 pub use error::{Error, Result};

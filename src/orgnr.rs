@@ -40,7 +40,12 @@ pub fn expected_check_digit(digits: &str) -> Option<u32> {
 /// Nine digits whose last digit is the right check digit.
 pub fn has_valid_check_digit(digits: &str) -> bool {
     is_nine_digits(digits)
-        && expected_check_digit(digits) == digits.bytes().nth(8).map(|b| u32::from(b - b'0'))
+        && expected_check_digit(digits)
+            == digits
+                .as_bytes()
+                .get(8)
+                .copied()
+                .map(|b| u32::from(b - b'0'))
 }
 
 /// Why a value is not an organisation number.

@@ -2,7 +2,7 @@
 //! line: it comes from a file, an environment variable, standard input, the
 //! `CREDKIT_PASSWORD` variable, or a terminal prompt.
 
-use crate::error::Error;
+use crate::error_id::ErrorId;
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use zeroize::Zeroizing;
@@ -49,6 +49,32 @@ impl std::fmt::Debug for SecretSource {
             SecretSource::Default => f.write_str("Default"),
             SecretSource::Absent => f.write_str("Absent"),
         }
+    }
+}
+
+/// A secret could not be read from where it was said to be.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot read the password from {source_name}: {detail}")]
+#[non_exhaustive]
+pub struct SecretError {
+    /// `password file PATH`, `environment variable NAME`, `standard input`, ...
+    pub source_name: String,
+    /// What went wrong.
+    pub detail: String,
+}
+
+impl SecretError {
+    /// A secret that could not be read from `source_name`.
+    pub fn new(source_name: impl Into<String>, detail: impl Into<String>) -> SecretError {
+        SecretError {
+            source_name: source_name.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// The stable error id (`password-source`).
+    pub fn id(&self) -> ErrorId {
+        ErrorId::PasswordSource
     }
 }
 
@@ -123,7 +149,7 @@ impl SecretCell {
     }
 
     /// The secret if one was given explicitly; never prompts.
-    pub fn get_explicit(&mut self) -> Result<Option<Zeroizing<String>>, Error> {
+    pub fn get_explicit(&mut self) -> Result<Option<Zeroizing<String>>, SecretError> {
         if self.has_explicit() {
             self.get()
         } else {
@@ -138,31 +164,30 @@ impl SecretCell {
 
     /// The secret, asking for it if needed. `None` when none is available.
     /// The copy handed out is wiped when it is dropped, like the cell's own.
-    pub fn get(&mut self) -> Result<Option<Zeroizing<String>>, Error> {
+    pub fn get(&mut self) -> Result<Option<Zeroizing<String>>, SecretError> {
         if let Some(v) = &self.value {
             return Ok(v.clone());
         }
         let v = match &self.source {
             SecretSource::File(p) => {
-                let s = std::fs::read_to_string(p).map_err(|e| Error::PasswordSource {
-                    source_name: format!("password file {}", p.display()),
-                    detail: e.to_string(),
+                let s = std::fs::read_to_string(p).map_err(|e| {
+                    SecretError::new(format!("password file {}", p.display()), e.to_string())
                 })?;
                 Some(Zeroizing::new(strip_newline(s)))
             }
             SecretSource::Env(name) => match std::env::var(name) {
                 Ok(v) => Some(Zeroizing::new(v)),
                 Err(std::env::VarError::NotPresent) => {
-                    return Err(Error::PasswordSource {
-                        source_name: format!("environment variable {name}"),
-                        detail: "it is not set".into(),
-                    });
+                    return Err(SecretError::new(
+                        format!("environment variable {name}"),
+                        "it is not set",
+                    ));
                 }
                 Err(std::env::VarError::NotUnicode(_)) => {
-                    return Err(Error::PasswordSource {
-                        source_name: format!("environment variable {name}"),
-                        detail: "it is not valid UTF-8".into(),
-                    });
+                    return Err(SecretError::new(
+                        format!("environment variable {name}"),
+                        "it is not valid UTF-8",
+                    ));
                 }
             },
             SecretSource::Stdin => {
@@ -171,10 +196,7 @@ impl SecretCell {
                     .lock()
                     .take(64 * 1024)
                     .read_to_string(&mut s)
-                    .map_err(|e| Error::PasswordSource {
-                        source_name: "standard input".into(),
-                        detail: e.to_string(),
-                    })?;
+                    .map_err(|e| SecretError::new("standard input", e.to_string()))?;
                 // Only the first line is the password.
                 let first = s.split('\n').next().unwrap_or("").trim_end_matches('\r');
                 Some(Zeroizing::new(first.to_string()))
@@ -182,13 +204,8 @@ impl SecretCell {
             SecretSource::Default => match std::env::var(DEFAULT_ENV) {
                 Ok(v) => Some(Zeroizing::new(v)),
                 Err(_) if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
-                    let p =
-                        rpassword::prompt_password(format!("{}: ", self.prompt)).map_err(|e| {
-                            Error::PasswordSource {
-                                source_name: "the terminal prompt".into(),
-                                detail: e.to_string(),
-                            }
-                        })?;
+                    let p = rpassword::prompt_password(format!("{}: ", self.prompt))
+                        .map_err(|e| SecretError::new("the terminal prompt", e.to_string()))?;
                     Some(Zeroizing::new(p))
                 }
                 Err(_) => None,

@@ -14,10 +14,11 @@
 
 use crate::asn1::{self, Reader, oid, seq, tag};
 use crate::cert::Certificate;
-use crate::ctx::rfc3339;
+use crate::error_id::ErrorId;
 use crate::key::{self, Curve, PrivateKey, PrivateParams, PublicKey, RsaPrivate};
 use crate::keystore::model::{Entry, EntryKind};
 use crate::orgnr;
+use crate::timefmt::rfc3339;
 use chacha20::ChaCha20Rng;
 use rand_core::SeedableRng;
 use serde::Serialize;
@@ -57,6 +58,7 @@ mod oids {
 
 /// What went wrong while making keys or certificates.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeygenError {
     #[error("invalid subject {input:?}: {detail}")]
     Subject { input: String, detail: String },
@@ -77,48 +79,16 @@ pub enum KeygenError {
 }
 
 impl KeygenError {
-    pub fn id(&self) -> &'static str {
+    pub fn id(&self) -> ErrorId {
         match self {
-            KeygenError::Subject { .. } => "keygen-subject",
-            KeygenError::OrgNumber { .. } => "keygen-org-number",
-            KeygenError::Validity { .. } => "keygen-validity",
-            KeygenError::Ca { .. } => "keygen-ca-unusable",
-            KeygenError::UnsupportedSigner { .. } => "algorithm-unsupported",
-            KeygenError::KeyGen(_) | KeygenError::Sign(_) => "keygen-failed",
-            KeygenError::Random(_) => "io-random",
+            KeygenError::Subject { .. } => ErrorId::KeygenSubject,
+            KeygenError::OrgNumber { .. } => ErrorId::KeygenOrgNumber,
+            KeygenError::Validity { .. } => ErrorId::KeygenValidity,
+            KeygenError::Ca { .. } => ErrorId::KeygenCaUnusable,
+            KeygenError::UnsupportedSigner { .. } => ErrorId::AlgorithmUnsupported,
+            KeygenError::KeyGen(_) | KeygenError::Sign(_) => ErrorId::KeygenFailed,
+            KeygenError::Random(_) => ErrorId::IoRandom,
         }
-    }
-
-    pub fn hint(&self) -> Option<String> {
-        Some(match self {
-            KeygenError::Subject { .. } => format!(
-                "write the subject in certificate order, e.g. \"C=NO, O=Example AS, CN=Example AS\" \
-                 or \"/C=NO/O=Example AS/CN=Example AS\"; known names: {}",
-                DN_NAMES
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            KeygenError::OrgNumber { .. } => {
-                "a Norwegian organisation number has 9 digits, e.g. 123456785".into()
-            }
-            KeygenError::Validity { .. } => {
-                "use --days N, or --not-before and --not-after in RFC 3339 (2026-01-31T12:00:00Z)"
-                    .into()
-            }
-            KeygenError::Ca { .. } => {
-                "run `credkit inspect` on the CA file; make a CA with `credkit keygen --make-ca`"
-                    .into()
-            }
-            KeygenError::UnsupportedSigner { .. } => {
-                "use a CA with an RSA, P-256, P-384 or Ed25519 key".into()
-            }
-            KeygenError::Random(_) => {
-                "the system has no working random source (/dev/urandom)".into()
-            }
-            KeygenError::KeyGen(_) | KeygenError::Sign(_) => return None,
-        })
     }
 }
 

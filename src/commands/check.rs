@@ -4,6 +4,7 @@ use super::input::load;
 use crate::cli::check::CheckArgs;
 use crate::ctx::Ctx;
 use crate::diagnostics::check::{self, CheckOptions};
+use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
 use crate::output;
 
@@ -35,7 +36,7 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> Result<u8> {
         loaded.key_password.is_some() && loaded.key_password != loaded.store_password;
     let report = check::run(&loaded.store, &opts, ctx.now);
     output::emit(&report, ctx.json).map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: "standard output".into(),
         source,
     })?;

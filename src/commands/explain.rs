@@ -6,6 +6,7 @@ use crate::cli::explain::ExplainArgs;
 use crate::ctx::Ctx;
 use crate::diagnostics::check::{self as diag, CheckOptions};
 use crate::diagnostics::{Severity, cas};
+use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
 use crate::jwt::decode;
 use crate::keystore::{EntryKind, Store};
@@ -107,7 +108,7 @@ pub fn run(ctx: &Ctx, a: ExplainArgs) -> Result<u8> {
     };
     let at = match &a.at {
         Some(v) => Some(
-            Ctx::parse_now(v)
+            crate::timefmt::parse_rfc3339(v)
                 .map_err(|_| {
                     usage(
                         format!("--at {v:?} is not an RFC 3339 time"),
@@ -177,7 +178,7 @@ pub fn run(ctx: &Ctx, a: ExplainArgs) -> Result<u8> {
     let d = diagnose::explain(&copied.response, &dctx, moment);
     let report = ExplainReport::new(copied.trace_id, d);
     output::emit(&report, ctx.json).map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: "standard output".into(),
         source,
     })?;

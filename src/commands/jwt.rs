@@ -4,6 +4,7 @@ use super::input::{load, load_store, read_input};
 use crate::cli::jwt::{DecodeArgs, JwtArgs, JwtCommand, MintArgs, VerifyArgs};
 use crate::ctx::Ctx;
 use crate::diagnostics::check::{self as diag, CheckOptions};
+use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
 use crate::jwt::decode;
 use crate::jwt::jws::Signer;
@@ -120,7 +121,7 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
             findings: check.findings.clone(),
         };
         output::emit(&report, true).map_err(|source| Error::Io {
-            action: "write",
+            action: IoAction::Write,
             path: "standard output".into(),
             source,
         })?;
@@ -157,7 +158,7 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
         },
     )?;
     out.finish().map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: "standard output".into(),
         source,
     })?;
@@ -174,7 +175,7 @@ fn read_token(arg: Option<&str>) -> Result<String> {
                 .take(decode::MAX_TOKEN as u64 + 1)
                 .read_to_string(&mut s)
                 .map_err(|source| Error::Io {
-                    action: "read",
+                    action: IoAction::Read,
                     path: "standard input".into(),
                     source,
                 })?;
@@ -202,7 +203,7 @@ fn run_decode(ctx: &Ctx, a: DecodeArgs) -> Result<u8> {
         );
     }
     output::emit(&report, ctx.json).map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: "standard output".into(),
         source,
     })?;
@@ -323,7 +324,7 @@ fn run_verify(ctx: &Ctx, a: VerifyArgs) -> Result<u8> {
         ctx.now,
     );
     output::emit(&verdict, ctx.json).map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: "standard output".into(),
         source,
     })?;

@@ -5,9 +5,10 @@
 use super::input::read_input;
 use crate::cli::token::TokenArgs;
 use crate::ctx::Ctx;
+use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
 use crate::oauth::cache::{self, Cached};
-use crate::oauth::client::{self, Observer, Problem, TokenSettings};
+use crate::oauth::client::{self, ClientError, Observer, TokenSettings};
 use crate::oauth::config::{self, KeySource};
 use crate::oauth::exchange::Grant;
 use crate::output::{self, token as out};
@@ -20,46 +21,6 @@ fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
     Error::Usage {
         message: message.into(),
         hint: Some(hint.into()),
-    }
-}
-
-/// A settings problem, with the hint in terms of `token`'s flags.
-impl From<Problem> for Error {
-    fn from(p: Problem) -> Error {
-        let message = p.to_string();
-        match p {
-            Problem::NoDestination => usage(
-                message,
-                "give --env test|prod (Maskinporten), --issuer URL or --token-endpoint URL",
-            ),
-            Problem::JwtBearerWithAuth => {
-                usage(message, "drop --auth, or use --grant client-credentials")
-            }
-            Problem::NeedsKey(_) => usage(
-                message,
-                "give --key FILE (and --alias), or a profile that has one",
-            ),
-            Problem::NeedsSecret(_) => usage(
-                message,
-                "give --client-secret-file PATH, --client-secret-env VAR or \
-                 --client-secret-stdin (never on the command line)",
-            ),
-            Problem::NeedsRefreshToken => usage(
-                message,
-                "give --refresh-token-file PATH, --refresh-token-env VAR or \
-                 --refresh-token-stdin",
-            ),
-            Problem::NeedsClientId => usage(
-                "--client-id is required",
-                "give the client id the server knows (Maskinporten: from Samarbeidsportalen)",
-            ),
-            Problem::OneStdin => usage(
-                message,
-                "read the others from a file or an environment variable",
-            ),
-            Problem::Url(message) => Error::Url { message },
-            Problem::Other(e) => *e,
-        }
     }
 }
 
@@ -241,8 +202,8 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
         );
         return finish(ctx, &a, &plan.s, &c, true);
     }
-    let session =
-        client::session(ctx, plan, observer(ctx, a.verbose)).map_err(|e| show_unfit(ctx, e))?;
+    let session = client::session(ctx, plan, observer(ctx, a.verbose))
+        .map_err(|e| show_unfit(ctx, e.into()))?;
     match session.fetch() {
         Ok(c) => {
             if let Some(dir) = &cache_dir
@@ -265,11 +226,11 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
             // The server answered, and not with a token: forget the cached one
             // (an unreachable server says nothing about it).
             if let Some(dir) = &cache_dir
-                && matches!(e, Error::Refused(_) | Error::Server { .. })
+                && matches!(e, ClientError::Refused(_) | ClientError::Server { .. })
             {
                 cache::remove(dir, &session.key);
             }
-            Err(e)
+            Err(e.into())
         }
     }
 }
@@ -305,7 +266,7 @@ fn finish(ctx: &Ctx, a: &TokenArgs, s: &TokenSettings, c: &Cached, cached: bool)
         env_export: a.env_export.clone(),
     };
     output::emit(&report, ctx.json).map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: "standard output".into(),
         source,
     })?;
@@ -321,7 +282,7 @@ fn write_postman(
     endpoint: &str,
 ) -> Result<()> {
     let io = |source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: path.display().to_string(),
         source,
     };

@@ -6,10 +6,10 @@ use super::check::*;
 use super::findings::{Finding, Severity};
 use super::select;
 use crate::cert::{Certificate, Validity, chain};
-use crate::ctx::rfc3339;
 use crate::key::PublicKey;
 use crate::keystore::{Entry, Format};
 use crate::target::{MaskinportenEnv, Target};
+use crate::timefmt::rfc3339;
 
 impl Checker<'_> {
     pub(super) fn checked(&self, e: &Entry) -> Checked {

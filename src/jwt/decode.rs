@@ -1,7 +1,7 @@
 //! Taking a JWT apart without a key, and flagging what is wrong with it.
 
-use crate::ctx::rfc3339;
 use crate::target::Target;
+use crate::timefmt::rfc3339;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -13,6 +13,7 @@ pub const MAX_TOKEN: usize = 1024 * 1024;
 
 /// Why a token could not be taken apart.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     #[error("no token found: {0}")]
     Empty(String),

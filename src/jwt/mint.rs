@@ -3,6 +3,7 @@
 
 use super::decode::MASKINPORTEN_CLAIMS;
 use super::jws::{Alg, JwsError, Signer};
+use crate::error_id::ErrorId;
 use crate::keystore::model::Entry;
 use crate::target::{MaskinportenEnv, Target};
 use base64::Engine;
@@ -92,6 +93,7 @@ pub struct MintOptions {
 
 /// Why a token cannot be minted as asked.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum MintError {
     #[error("{0}")]
     Missing(String),
@@ -106,24 +108,14 @@ pub enum MintError {
 }
 
 impl MintError {
-    pub fn id(&self) -> &'static str {
+    pub fn id(&self) -> ErrorId {
         match self {
-            MintError::Missing(_) => "jwt-missing-option",
-            MintError::Rule { .. } => "jwt-profile-rule",
-            MintError::Jws(JwsError::KeyAlgMismatch { .. }) => "jwt-alg-key-mismatch",
-            MintError::Jws(_) => "jwt-sign-failed",
-            MintError::NoKey(_) => "alias-no-private-key",
-            MintError::Output(_) => "io-write",
-        }
-    }
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            MintError::Missing(_) => Some("see `credkit jwt mint --help` for the options each profile needs".into()),
-            MintError::Rule { fix, .. } => Some(format!("{fix} (or --force to break the rule on purpose)")),
-            MintError::Jws(JwsError::KeyAlgMismatch { .. }) => Some("choose --alg to fit the key: RS*/PS* for RSA, ES256 for P-256, ES384 for P-384, EdDSA for Ed25519".into()),
-            MintError::Jws(_) => None,
-            MintError::Output(_) => None,
-            MintError::NoKey(_) => Some("pick an entry that holds a private key with --alias (see `credkit inspect`)".into()),
+            MintError::Missing(_) => ErrorId::JwtMissingOption,
+            MintError::Rule { .. } => ErrorId::JwtProfileRule,
+            MintError::Jws(JwsError::KeyAlgMismatch { .. }) => ErrorId::JwtAlgKeyMismatch,
+            MintError::Jws(_) => ErrorId::JwtSignFailed,
+            MintError::NoKey(_) => ErrorId::AliasNoPrivateKey,
+            MintError::Output(_) => ErrorId::IoWrite,
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod oid {
 
 /// Errors from key parsing.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyError {
     #[error("malformed {what}: {source}")]
     Malformed {

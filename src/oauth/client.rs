@@ -13,21 +13,20 @@
 use crate::ctx::Ctx;
 use crate::diagnostics::check::{self as diag, CheckOptions};
 use crate::diagnostics::{Finding, Severity};
-use crate::error::{Error, Result};
 use crate::jwt::jws::{Alg, Signer};
 use crate::jwt::mint::{self, HeaderChoice, MintOptions};
-use crate::keystore::{self, Store};
-use crate::net::{Http, HttpOptions};
+use crate::keystore::{self, KeystoreError, Store};
+use crate::net::{Http, HttpOptions, NetError};
 use crate::oauth::cache::{self, CacheKey, Cached};
 use crate::oauth::config::KeySource;
 use crate::oauth::diagnose::{self, Context};
 use crate::oauth::discovery;
 use crate::oauth::exchange::{self, Auth, Event, Grant, RetryPolicy, TokenRequest};
-use crate::secret::{SecretCell, SecretSource};
+use crate::secret::{SecretCell, SecretError, SecretSource};
 use crate::target::{MaskinportenEnv, Target};
 use base64::Engine;
 use serde_json::{Map, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Every input of a token request. `None` = not said (a lower layer, or the
@@ -150,9 +149,58 @@ pub enum Problem {
     OneStdin,
     #[error("{0}")]
     Url(String),
-    #[error(transparent)]
-    Other(Box<Error>),
 }
+
+/// Why no session could be prepared, or no token fetched. The command layer
+/// turns it into its error (with hints that name its flags).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The settings cannot make a request.
+    #[error(transparent)]
+    Settings(#[from] Problem),
+    /// A file the settings name (the keystore, the CA file) cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    /// The keystore cannot be opened.
+    #[error("{path}: {source}")]
+    Keystore { path: String, source: KeystoreError },
+    /// A password, client secret or refresh token cannot be read.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// The HTTP client cannot be made (the CA file holds no usable certificate).
+    #[error("{0}")]
+    Http(String),
+    /// No HTTP answer: DNS, connection, TLS, proxy, timeout, a refused URL.
+    #[error("cannot reach {}: {}", .0.url, .0.explain().0)]
+    Network(NetError),
+    /// An answer that is not a token and not an OAuth refusal (5xx, HTML, ...).
+    #[error("{endpoint} answered HTTP {status}{}", .detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Server {
+        endpoint: String,
+        status: u16,
+        detail: Option<String>,
+    },
+    /// The token endpoint refused; the diagnosis says why.
+    #[error("the token endpoint refused (HTTP {})", .0.server.status)]
+    Refused(Box<diagnose::Diagnosis>),
+    /// The credential failed its checks; nothing was sent.
+    #[error("not sending: the credential in {file} failed its checks ({errors})")]
+    Unfit {
+        file: String,
+        errors: String,
+        /// The check that failed.
+        report: Box<diag::CheckReport>,
+    },
+    /// The grant or client assertion cannot be made.
+    #[error(transparent)]
+    Mint(#[from] mint::MintError),
+}
+
+type Result<T, E = ClientError> = std::result::Result<T, E>;
 
 /// Sees the trace of a session: requests, answers, retries, discovery.
 pub type Observer = Box<dyn Fn(&Event) + Send + Sync>;
@@ -166,8 +214,7 @@ fn secret_cell(s: Option<&SecretSource>, prompt: &str) -> SecretCell {
 fn read_key(src: &KeySource) -> Result<(Vec<u8>, String)> {
     Ok(match src {
         KeySource::File(p) => (
-            keystore::read_file(p).map_err(|source| Error::Io {
-                action: "read",
+            keystore::read_file(p).map_err(|source| ClientError::Read {
                 path: p.display().to_string(),
                 source,
             })?,
@@ -187,8 +234,12 @@ fn load_key(data: &[u8], label: String, s: &TokenSettings) -> Result<(Store, Str
         s.key_password.as_ref(),
         &format!("Key password for {label}"),
     );
-    let store =
-        keystore::load(data, &mut store_pw, &mut key_pw).map_err(|e| e.at(Path::new(&label)))?;
+    let store = keystore::load(data, &mut store_pw, &mut key_pw).map_err(|source| {
+        ClientError::Keystore {
+            path: label.clone(),
+            source,
+        }
+    })?;
     Ok((store, label))
 }
 
@@ -284,7 +335,7 @@ impl Session {
 }
 
 /// Check the settings, load the key and make the cache key (no network).
-pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
+pub fn plan(s: TokenSettings) -> Result<Plan> {
     // Which grant and which client authentication.
     let rt_given = s.refresh_token.is_some();
     let secret_given = s.client_secret.is_some();
@@ -306,17 +357,17 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
         }),
     };
     if grant == Grant::JwtBearer && s.auth.is_some_and(|x| x != Auth::None) {
-        return Err(Problem::JwtBearerWithAuth);
+        return Err(ClientError::Settings(Problem::JwtBearerWithAuth));
     }
     let signs = grant == Grant::JwtBearer || auth == Auth::PrivateKeyJwt;
     if signs && s.key.is_none() && s.assertion.is_none() {
-        return Err(Problem::NeedsKey(grant));
+        return Err(ClientError::Settings(Problem::NeedsKey(grant)));
     }
     if matches!(auth, Auth::ClientSecretBasic | Auth::ClientSecretPost) && !secret_given {
-        return Err(Problem::NeedsSecret(auth));
+        return Err(ClientError::Settings(Problem::NeedsSecret(auth)));
     }
     if grant == Grant::RefreshToken && !rt_given {
-        return Err(Problem::NeedsRefreshToken);
+        return Err(ClientError::Settings(Problem::NeedsRefreshToken));
     }
     let stdin_readers = [
         s.client_secret.as_ref(),
@@ -329,17 +380,17 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
     .count()
         + usize::from(s.assertion_from_stdin);
     if stdin_readers > 1 {
-        return Err(Problem::OneStdin);
+        return Err(ClientError::Settings(Problem::OneStdin));
     }
     let client_id = s.client_id.clone();
     if client_id.is_none() && s.assertion.is_none() {
-        return Err(Problem::NeedsClientId);
+        return Err(ClientError::Settings(Problem::NeedsClientId));
     }
 
     // Where to send it (without network yet, for the cache key).
     let issuer = s.issuer.clone().or(s.env.map(|e| e.issuer().to_string()));
     if s.token_endpoint.is_none() && issuer.is_none() {
-        return Err(Problem::NoDestination);
+        return Err(ClientError::Settings(Problem::NoDestination));
     }
     for u in [s.token_endpoint.as_deref(), issuer.as_deref()]
         .into_iter()
@@ -351,7 +402,7 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
     // The keystore's bytes: their SHA-256 is part of the cache key, so a
     // cached token is found without decrypting anything.
     let keystore = match (&s.key, signs) {
-        (Some(src), true) => Some(read_key(src).map_err(|e| Problem::Other(Box::new(e)))?),
+        (Some(src), true) => Some(read_key(src)?),
         _ => None,
     };
     let key = CacheKey {
@@ -385,12 +436,8 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
 }
 
 /// Plan and open a session in one step (the broker's way).
-pub fn prepare(
-    ctx: &Ctx,
-    s: TokenSettings,
-    observer: Observer,
-) -> std::result::Result<Session, Problem> {
-    session(ctx, plan(s)?, observer).map_err(|e| Problem::Other(Box::new(e)))
+pub fn prepare(ctx: &Ctx, s: TokenSettings, observer: Observer) -> Result<Session> {
+    session(ctx, plan(s)?, observer)
 }
 
 /// Find the endpoint, check the credential, make the signer, read the secrets.
@@ -420,15 +467,14 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         connect_timeout: s.connect_timeout.unwrap_or(Duration::from_secs(10)),
         timeout: s.timeout.unwrap_or(Duration::from_secs(30)),
         ca_pem: match &s.ca_file {
-            Some(p) => Some(keystore::read_file(p).map_err(|source| Error::Io {
-                action: "read",
+            Some(p) => Some(keystore::read_file(p).map_err(|source| ClientError::Read {
                 path: p.display().to_string(),
                 source,
             })?),
             None => None,
         },
     })
-    .map_err(|message| Error::Url { message })?;
+    .map_err(ClientError::Http)?;
     let retry = RetryPolicy {
         retries: s.retries.unwrap_or(2).min(exchange::MAX_RETRIES),
         ..RetryPolicy::default()
@@ -448,7 +494,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             Some(env.issuer().to_string()),
         ),
         (None, None, Some(iss)) => {
-            let d = discovery::discover(&http, iss).map_err(Error::Network)?;
+            let d = discovery::discover(&http, iss).map_err(ClientError::Network)?;
             if let Some(m) = &d.metadata_url {
                 observer(&Event::Discovered {
                     token_endpoint: d.token_endpoint.clone(),
@@ -481,7 +527,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
                 .filter(|f| f.severity == Severity::Error)
                 .map(|f| f.id)
                 .collect();
-            return Err(Error::Unfit {
+            return Err(ClientError::Unfit {
                 file: label.clone(),
                 errors: errors.join(", "),
                 report: Box::new(check),
@@ -494,8 +540,8 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             .cloned()
             .collect();
         let entry = crate::diagnostics::signing_entry(store, &copts).ok_or_else(|| {
-            Error::Mint(mint::MintError::NoKey(format!(
-                "{label} has no private key credkit can choose (add --alias)"
+            ClientError::Mint(mint::MintError::NoKey(format!(
+                "{label} has no private key credkit can choose"
             )))
         })?;
         local_key = Some(diagnose::LocalKey::of(entry));
@@ -559,7 +605,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         let pk = entry
             .private_key
             .as_ref()
-            .ok_or_else(|| Error::Mint(mint::MintError::NoKey("no private key".into())))?;
+            .ok_or_else(|| ClientError::Mint(mint::MintError::NoKey("no private key".into())))?;
         let signer = Signer::new(pk, plan.alg).map_err(mint::MintError::from)?;
         signing = Some((plan, signer));
     }
@@ -568,10 +614,11 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     // Secrets (read once).
     let mut secret = secret_cell(s.client_secret.as_ref(), "Client secret");
     let secret = if secret_given {
-        Some(secret.get()?.ok_or_else(|| Error::PasswordSource {
-            source_name: "the client secret option".into(),
-            detail: "no value".into(),
-        })?)
+        Some(
+            secret
+                .get()?
+                .ok_or_else(|| SecretError::new("the client secret option", "no value"))?,
+        )
     } else {
         None
     };
@@ -674,7 +721,7 @@ impl Session {
         };
         let mut on_event = |e: exchange::Event| (self.observer)(&e);
         let outcome = exchange::send(&self.http, &self.retry, &mut make, &mut on_event)?;
-        let resp = outcome.result.map_err(Error::Network)?;
+        let resp = outcome.result.map_err(ClientError::Network)?;
         match exchange::parse(&resp) {
             Ok(tok) => {
                 let now = self.clock();
@@ -697,7 +744,7 @@ impl Session {
                         (Some(e), None, _) => Some(e.clone()),
                         (None, _, b) => b.clone(),
                     };
-                    return Err(Error::Server {
+                    return Err(ClientError::Server {
                         endpoint: self.endpoint.clone(),
                         status: resp.status,
                         detail,
@@ -736,7 +783,9 @@ impl Session {
                     .and_then(|i| discovery::discover(&self.http, &i).ok()),
                     ..Context::default()
                 };
-                Err(Error::Refused(Box::new(diagnose::diagnose(&err, &dctx))))
+                Err(ClientError::Refused(Box::new(diagnose::diagnose(
+                    &err, &dctx,
+                ))))
             }
         }
     }
@@ -902,14 +951,14 @@ mod tests {
                 token_endpoint: None,
                 ..base.clone()
             }),
-            Err(Problem::NoDestination)
+            Err(ClientError::Settings(Problem::NoDestination))
         ));
         assert!(matches!(
             plan(TokenSettings {
                 grant: Some(Grant::JwtBearer),
                 ..base.clone()
             }),
-            Err(Problem::NeedsKey(Grant::JwtBearer))
+            Err(ClientError::Settings(Problem::NeedsKey(Grant::JwtBearer)))
         ));
         assert!(matches!(
             plan(TokenSettings {
@@ -917,14 +966,14 @@ mod tests {
                 refresh_token: Some(SecretSource::Stdin),
                 ..base.clone()
             }),
-            Err(Problem::OneStdin)
+            Err(ClientError::Settings(Problem::OneStdin))
         ));
         assert!(matches!(
             plan(TokenSettings {
                 token_endpoint: Some("http://idp.example/token".into()),
                 ..base.clone()
             }),
-            Err(Problem::Url(_))
+            Err(ClientError::Settings(Problem::Url(_)))
         ));
         assert_eq!(
             p(TokenSettings {

@@ -9,6 +9,7 @@ use super::discovery::Discovered;
 use super::exchange::{Auth, ErrorResponse, Grant};
 use crate::cert::Certificate;
 use crate::diagnostics::Finding;
+use crate::error_id::ErrorId;
 use crate::keystore::model::Entry;
 use crate::target::MaskinportenEnv;
 use crate::target::Target;
@@ -728,17 +729,17 @@ pub struct Diagnosis {
 
 impl Diagnosis {
     /// Stable error id: `oauth-invalid-grant` etc.
-    pub fn error_id(&self) -> &'static str {
+    pub fn error_id(&self) -> ErrorId {
         match self.server.error.as_deref() {
-            Some("invalid_request") => "oauth-invalid-request",
-            Some("invalid_client") => "oauth-invalid-client",
-            Some("invalid_grant") => "oauth-invalid-grant",
-            Some("unauthorized_client") => "oauth-unauthorized-client",
-            Some("unsupported_grant_type") => "oauth-unsupported-grant-type",
-            Some("invalid_scope") => "oauth-invalid-scope",
-            Some("access_denied") => "oauth-access-denied",
-            Some("forbidden") => "oauth-forbidden",
-            _ => "oauth-refused",
+            Some("invalid_request") => ErrorId::OauthInvalidRequest,
+            Some("invalid_client") => ErrorId::OauthInvalidClient,
+            Some("invalid_grant") => ErrorId::OauthInvalidGrant,
+            Some("unauthorized_client") => ErrorId::OauthUnauthorizedClient,
+            Some("unsupported_grant_type") => ErrorId::OauthUnsupportedGrantType,
+            Some("invalid_scope") => ErrorId::OauthInvalidScope,
+            Some("access_denied") => ErrorId::OauthAccessDenied,
+            Some("forbidden") => ErrorId::OauthForbidden,
+            _ => ErrorId::OauthRefused,
         }
     }
 }
@@ -1201,8 +1202,8 @@ pub fn sent_facts(e: &ErrorResponse, known: Option<&Known>, ctx: &Context) -> Ve
                         "{what}: {}, issued by {}, valid {} to {}",
                         c.subject.to_display(),
                         c.issuer.to_display(),
-                        crate::ctx::rfc3339(c.not_before),
-                        crate::ctx::rfc3339(c.not_after)
+                        crate::timefmt::rfc3339(c.not_before),
+                        crate::timefmt::rfc3339(c.not_after)
                     ),
                 ));
                 let at = ctx.server_date.unwrap_or(ctx.local_received);
@@ -1210,7 +1211,7 @@ pub fn sent_facts(e: &ErrorResponse, known: Option<&Known>, ctx: &Context) -> Ve
                     out.push(fact(
                         "certificate-not-valid",
                         true,
-                        format!("{what} is not valid at {}", crate::ctx::rfc3339(at)),
+                        format!("{what} is not valid at {}", crate::timefmt::rfc3339(at)),
                     ));
                 }
                 if c.key_usage.is_some() && !c.has_key_usage("digitalSignature") {
@@ -1686,10 +1687,10 @@ pub fn local_facts(ctx: &Context, at: i64) -> Vec<Fact> {
             !valid,
             format!(
                 "{what} is valid {} to {}: {} at {}",
-                crate::ctx::rfc3339(c.not_before),
-                crate::ctx::rfc3339(c.not_after),
+                crate::timefmt::rfc3339(c.not_before),
+                crate::timefmt::rfc3339(c.not_after),
                 if valid { "valid" } else { "NOT valid" },
-                crate::ctx::rfc3339(at)
+                crate::timefmt::rfc3339(at)
             ),
         ));
         if let Some(ku) = &c.key_usage {

@@ -113,6 +113,7 @@
 
 use crate::cert::Certificate;
 use crate::cert::path::{self, Policy};
+use crate::error_id::ErrorId;
 use crate::jwt::decode::MASKINPORTEN_CLAIMS;
 use crate::jwt::jws::{Alg, JwsError, Signer};
 use crate::key::{PrivateKey, PublicKey};
@@ -401,6 +402,7 @@ pub struct Clients {
 
 /// Why the mock cannot start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum MockError {
     /// clients.toml is not valid TOML or has unknown keys or wrong types.
     #[error("{path}: {at}{message}")]
@@ -451,16 +453,16 @@ pub enum MockError {
 
 impl MockError {
     /// Stable error id.
-    pub fn id(&self) -> &'static str {
+    pub fn id(&self) -> ErrorId {
         match self {
-            MockError::ClientsToml { .. } => "mock-clients-toml",
-            MockError::Client { .. } => "mock-client-invalid",
-            MockError::KeyFile { .. } => "mock-key-file",
-            MockError::Forced { .. } => "mock-forced-error",
-            MockError::Ca { .. } => "mock-ca",
-            MockError::SigningKey(_) => "mock-signing-key",
-            MockError::Options(_) => "usage",
-            MockError::KeyGen(_) => "keygen-failed",
+            MockError::ClientsToml { .. } => ErrorId::MockClientsToml,
+            MockError::Client { .. } => ErrorId::MockClientInvalid,
+            MockError::KeyFile { .. } => ErrorId::MockKeyFile,
+            MockError::Forced { .. } => ErrorId::MockForcedError,
+            MockError::Ca { .. } => ErrorId::MockCa,
+            MockError::SigningKey(_) => ErrorId::MockSigningKey,
+            MockError::Options(_) => ErrorId::Usage,
+            MockError::KeyGen(_) => ErrorId::KeygenFailed,
         }
     }
 

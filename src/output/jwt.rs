@@ -2,11 +2,11 @@
 
 use super::Render;
 use super::sanitize::line as safe;
-use crate::ctx::rfc3339;
 use crate::diagnostics::findings::Finding;
 use crate::jwt::decode::{Decoded, Problem, human_span};
 use crate::jwt::verify::Verdict;
 use crate::target::Target;
+use crate::timefmt::rfc3339;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::fmt::Write;
