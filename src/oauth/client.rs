@@ -26,7 +26,7 @@ use crate::secret::{SecretCell, SecretError, SecretSource};
 use crate::target::{MaskinportenEnv, Target};
 use base64::Engine;
 use serde_json::{Map, Value};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Every input of a token request. `None` = not said (a lower layer, or the
@@ -648,6 +648,91 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         key,
         ctx: ctx.clone(),
     })
+}
+
+/// What happened with the token cache, for the caller to report (this
+/// module never prints).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CacheNotice<'a> {
+    /// The cache was not used (unsafe permissions, a broken file, ...); a
+    /// new token is fetched.
+    Skipped(&'a cache::Refusal),
+    /// A cached token is still good for this many seconds.
+    Hit { expires_in: i64 },
+    /// The new token could not be stored.
+    NotWritten {
+        dir: &'a Path,
+        error: &'a std::io::Error,
+    },
+}
+
+/// A token and where it came from.
+#[derive(Debug)]
+pub struct Obtained {
+    pub token: Cached,
+    /// From the cache: nothing was sent.
+    pub from_cache: bool,
+    /// The settings the token was obtained with.
+    pub settings: TokenSettings,
+    /// The credential check's warnings (none for a cached token).
+    pub findings: Vec<Finding>,
+}
+
+/// A token for `plan`, through the cache in `cache_dir` when one is given:
+/// a cached token that is still good (unless `refresh`), else a new one,
+/// stored afterwards. A refusal or a server error forgets the cached token
+/// (an unreachable server says nothing about it).
+pub fn obtain(
+    ctx: &Ctx,
+    plan: Plan,
+    cache_dir: Option<&Path>,
+    refresh: bool,
+    observer: Observer,
+    notice: &mut dyn FnMut(CacheNotice<'_>),
+) -> Result<Obtained> {
+    if let Some(dir) = cache_dir.filter(|_| !refresh) {
+        let found = cache::lookup(dir, &plan.key, ctx.clock()).unwrap_or_else(|r| {
+            notice(CacheNotice::Skipped(&r));
+            None
+        });
+        if let Some(c) = found {
+            notice(CacheNotice::Hit {
+                expires_in: c.expires_at - ctx.clock(),
+            });
+            return Ok(Obtained {
+                token: c,
+                from_cache: true,
+                settings: plan.s,
+                findings: Vec::new(),
+            });
+        }
+    }
+    let session = session(ctx, plan, observer)?;
+    match session.fetch() {
+        Ok(c) => {
+            if let Some(dir) = cache_dir
+                && c.expires_at > c.obtained_at
+                && let Err(error) = cache::put(dir, &session.key, &c)
+            {
+                notice(CacheNotice::NotWritten { dir, error: &error });
+            }
+            Ok(Obtained {
+                token: c,
+                from_cache: false,
+                settings: session.s,
+                findings: session.findings,
+            })
+        }
+        Err(e) => {
+            if let Some(dir) = cache_dir
+                && matches!(e, ClientError::Refused(_) | ClientError::Server { .. })
+            {
+                cache::remove(dir, &session.key);
+            }
+            Err(e)
+        }
+    }
 }
 
 impl Session {
