@@ -10,10 +10,13 @@
 //! handling it. Nothing here prints.
 
 use super::client::Session;
+use super::client::{ClientError as Error, Problem};
 use super::diagnose::Fact;
 use super::discovery::Discovered;
 use super::exchange::Event;
-use crate::error::{Error, Result};
+use crate::error_id::ErrorId;
+
+type Result<T, E = Error> = std::result::Result<T, E>;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -113,15 +116,15 @@ pub enum InteractiveError {
 
 impl InteractiveError {
     /// The stable error id.
-    pub fn id(&self) -> &'static str {
+    pub fn id(&self) -> ErrorId {
         match self {
-            InteractiveError::NoEndpoint { .. } => "interactive-no-endpoint",
-            InteractiveError::RedirectUri { .. } => "redirect-uri",
-            InteractiveError::Listen { .. } => "redirect-listen",
-            InteractiveError::Timeout { .. } => "login-timeout",
-            InteractiveError::StateMismatch { .. } => "oauth-state-mismatch",
-            InteractiveError::NonceMismatch => "oauth-nonce-mismatch",
-            InteractiveError::BadAnswer { .. } => "server-error",
+            InteractiveError::NoEndpoint { .. } => ErrorId::InteractiveNoEndpoint,
+            InteractiveError::RedirectUri { .. } => ErrorId::RedirectUri,
+            InteractiveError::Listen { .. } => ErrorId::RedirectListen,
+            InteractiveError::Timeout { .. } => ErrorId::LoginTimeout,
+            InteractiveError::StateMismatch { .. } => ErrorId::OauthStateMismatch,
+            InteractiveError::NonceMismatch => ErrorId::OauthNonceMismatch,
+            InteractiveError::BadAnswer { .. } => ErrorId::ServerError,
         }
     }
 }
@@ -129,8 +132,7 @@ impl InteractiveError {
 /// `n` random bytes, base64url without padding.
 pub fn random_b64(n: usize) -> Result<String> {
     let mut b = Zeroizing::new(vec![0u8; n]);
-    getrandom::fill(&mut b).map_err(|e| Error::Io {
-        action: "read",
+    getrandom::fill(&mut b).map_err(|e| Error::Read {
         path: "the system's random source".into(),
         source: std::io::Error::other(e.to_string()),
     })?;
@@ -358,7 +360,7 @@ fn endpoint_of(
         .clone()
         .or_else(|| meta.and_then(pick).cloned())
         .ok_or(InteractiveError::NoEndpoint { what })?;
-    crate::net::check_url(&e).map_err(|message| Error::Url { message })?;
+    crate::net::check_url(&e).map_err(|message| Error::Settings(Problem::Url(message)))?;
     Ok(e)
 }
 
