@@ -85,7 +85,7 @@ pub enum Error {
     #[error("invalid --now value {value:?}: {detail}")]
     InvalidNow { value: String, detail: String },
     #[error(transparent)]
-    Keygen(crate::cert::keygen::KeygenError),
+    Keygen(crate::cert::issue::KeygenError),
     /// The token endpoint refused (exit 1).
     #[error("{}", refused_message(.0))]
     Refused(Box<crate::oauth::diagnose::Diagnosis>),

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 pub mod chain;
 pub mod fixture_set;
-pub mod keygen;
+pub mod issue;
 pub mod path;
 mod sigcheck;
 

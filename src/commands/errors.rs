@@ -3,7 +3,7 @@
 //! commands, are written here and nowhere else (domain errors say what is
 //! wrong; what to type about it is the command line's business).
 
-use crate::cert::keygen::{DN_NAMES, KeygenError};
+use crate::cert::issue::{DN_NAMES, KeygenError};
 use crate::error::{Error, IoAction};
 use crate::error_id::ErrorId;
 use crate::jwt::jws::JwsError;

@@ -3,12 +3,13 @@
 use super::convert::OutputFile;
 use super::input::{Loaded, load, out_cell};
 use crate::cert::fixture_set::{self, ReadmeInfo};
-use crate::cert::keygen::{self, Broken, Ca, Dn, KeygenError, Mode, Random, Request, Usage, WEAK};
+use crate::cert::issue::{self, Broken, Ca, Dn, KeygenError, Mode, Request, Usage};
 use crate::cli::keygen::KeygenArgs;
 use crate::ctx::Ctx;
 use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
 use crate::key::KeyDescription;
+use crate::key::generate::{self, Random, WEAK};
 use crate::keystore::model::Entry;
 use crate::keystore::pbe;
 use crate::keystore::select;
@@ -235,7 +236,7 @@ fn stdin_uses(args: &KeygenArgs) -> usize {
 /// Turn writer output into bytes, with seeded salts when --seed is given.
 fn render<T>(seed: Option<&str>, f: impl FnOnce() -> T) -> T {
     match seed {
-        Some(s) => pbe::with_seeded_random(keygen::derive_seed(s, "salts"), f),
+        Some(s) => pbe::with_seeded_random(generate::derive_seed(s, "salts"), f),
         None => f(),
     }
 }
@@ -259,7 +260,7 @@ fn load_ca(args: &KeygenArgs, path: &Path) -> Result<(Ca, Loaded)> {
             })?
             .remove(0),
         None => {
-            let c = keygen::ca_candidates(&loaded.store.entries);
+            let c = issue::ca_candidates(&loaded.store.entries);
             match c[..] {
                 [one] => one.clone(),
                 [] => {
@@ -495,7 +496,7 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
         Some(s) => Random::from_seed(s),
         None => Random::from_os()?,
     };
-    let generated = keygen::generate(&req, ca.as_ref(), &mut rng)?;
+    let generated = issue::generate(&req, ca.as_ref(), &mut rng)?;
 
     // Make every file in memory first, so a failure writes nothing.
     let mut files: Vec<(PathBuf, Written)> = Vec::new();

@@ -1,11 +1,7 @@
-//! Key pairs and X.509 v3 certificates for `credkit keygen`.
-//!
-//! Keys come from a ChaCha20 generator seeded from the operating system or,
-//! for reproducible fixtures, from a `--seed` string. RSA keys are generated
-//! by the `rsa` crate (it takes any generator, so a seed works; aws-lc cannot
-//! be seeded), EC scalars by `p256`/`p384`, Ed25519 seeds are 32 random bytes.
-//! Every signature is deterministic (RSA PKCS#1 v1.5, ECDSA with RFC 6979
-//! nonces, Ed25519), so the same seed and clock give the same bytes.
+//! X.509 v3 certificates for `credkit keygen`: subjects, extensions, the
+//! TBS encoding and the chains `keygen` issues. The keys come from
+//! [`crate::key::generate`] and are signed by [`crate::key::sign`]; every
+//! signature is deterministic, so the same seed and clock give the same bytes.
 //!
 //! Certificates are DER written here, as the rest of credkit's writers are:
 //! countryName and serialNumber are PrintableString, validity is always set,
@@ -15,15 +11,15 @@
 use crate::asn1::{self, Reader, oid, seq, tag};
 use crate::cert::Certificate;
 use crate::error_id::ErrorId;
-use crate::key::{self, Curve, PrivateKey, PrivateParams, PublicKey, RsaPrivate};
+use crate::key::generate::{Algorithm, KeySpec, Random, generate_key};
+use crate::key::sign::{sign, signature_algorithm};
+use crate::key::{self, PrivateKey, PublicKey};
 use crate::keystore::model::{Entry, EntryKind};
 use crate::orgnr;
 use crate::timefmt::rfc3339;
-use chacha20::ChaCha20Rng;
-use rand_core::SeedableRng;
 use serde::Serialize;
 use sha1::Sha1;
-use sha2::{Digest, Sha256};
+use sha2::Digest;
 
 /// Seconds in a day.
 const DAY: i64 = 86_400;
@@ -36,10 +32,6 @@ pub const CA_DAYS: u32 = 3650;
 pub const MAX_DAYS: u32 = 36_525;
 
 mod oids {
-    pub const SHA256_WITH_RSA: &str = "1.2.840.113549.1.1.11";
-    pub const ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
-    pub const ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
-    pub const ED25519: &str = "1.3.101.112";
     pub const BASIC_CONSTRAINTS: &str = "2.5.29.19";
     pub const KEY_USAGE: &str = "2.5.29.15";
     pub const EXT_KEY_USAGE: &str = "2.5.29.37";
@@ -89,225 +81,6 @@ impl KeygenError {
             KeygenError::KeyGen(_) | KeygenError::Sign(_) => ErrorId::KeygenFailed,
             KeygenError::Random(_) => ErrorId::IoRandom,
         }
-    }
-}
-
-/// A ChaCha20 generator, seeded from the operating system or a `--seed`.
-pub struct Random(ChaCha20Rng);
-
-impl std::fmt::Debug for Random {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Random")
-    }
-}
-
-/// A 32-byte seed for one purpose (`keys`, `salts`) derived from `--seed`.
-/// Separate streams keep the keys the same whatever format they are written in.
-pub fn derive_seed(seed: &str, purpose: &str) -> [u8; 32] {
-    let d = Sha256::digest(format!("credkit keygen v1\0{purpose}\0{seed}").as_bytes());
-    let mut out = [0u8; 32];
-    out.copy_from_slice(&d);
-    out
-}
-
-impl Random {
-    /// Real randomness: 256 bits from getrandom(2).
-    pub fn from_os() -> Result<Random, KeygenError> {
-        let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).map_err(|e| KeygenError::Random(e.to_string()))?;
-        Ok(Random(ChaCha20Rng::from_seed(seed)))
-    }
-
-    /// Reproducible randomness for keys and serials from a `--seed` string.
-    pub fn from_seed(seed: &str) -> Random {
-        Random(ChaCha20Rng::from_seed(derive_seed(seed, "keys")))
-    }
-
-    /// Reproducible randomness for one named credential of a set: its own
-    /// stream, so credentials can be made in any order or in parallel.
-    pub fn from_seed_for(seed: &str, name: &str) -> Random {
-        Random(ChaCha20Rng::from_seed(derive_seed(
-            seed,
-            &format!("keys:{name}"),
-        )))
-    }
-
-    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
-        let mut v = vec![0u8; n];
-        rand_core::Rng::fill_bytes(&mut self.0, &mut v);
-        v
-    }
-}
-
-/// The key types `--algorithm` offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Algorithm {
-    Rsa2048,
-    Rsa3072,
-    Rsa4096,
-    P256,
-    P384,
-    Ed25519,
-}
-
-impl Algorithm {
-    pub fn spec(self) -> KeySpec {
-        match self {
-            Algorithm::Rsa2048 => KeySpec::Rsa { bits: 2048 },
-            Algorithm::Rsa3072 => KeySpec::Rsa { bits: 3072 },
-            Algorithm::Rsa4096 => KeySpec::Rsa { bits: 4096 },
-            Algorithm::P256 => KeySpec::Ec(Curve::P256),
-            Algorithm::P384 => KeySpec::Ec(Curve::P384),
-            Algorithm::Ed25519 => KeySpec::Ed25519,
-        }
-    }
-}
-
-/// A key to generate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeySpec {
-    Rsa { bits: usize },
-    Ec(Curve),
-    Ed25519,
-}
-
-/// The broken RSA size `--weak` makes.
-pub const WEAK: KeySpec = KeySpec::Rsa { bits: 1024 };
-
-fn be(u: &rsa::BoxedUint) -> Vec<u8> {
-    u.to_be_bytes_trimmed_vartime().to_vec()
-}
-
-/// Generate a key pair.
-pub fn generate_key(spec: KeySpec, rng: &mut Random) -> Result<PrivateKey, KeygenError> {
-    let invalid = |e: key::KeyError| KeygenError::KeyGen(e.to_string());
-    match spec {
-        KeySpec::Rsa { bits } => {
-            use rsa::traits::{PrivateKeyParts, PublicKeyParts};
-            let k = rsa::PrivateKey::new(&mut rng.0, bits)
-                .map_err(|e| KeygenError::KeyGen(format!("RSA {bits}: {e}")))?;
-            let missing = || KeygenError::KeyGen("RSA key without CRT parameters".into());
-            let [p, q] = k.primes() else {
-                return Err(KeygenError::KeyGen("RSA key without two primes".into()));
-            };
-            let r = RsaPrivate {
-                n: be(k.n().as_ref()),
-                e: be(k.e()),
-                d: be(k.d()),
-                p: be(p.as_ref()),
-                q: be(q.as_ref()),
-                dp: be(k.dp().ok_or_else(missing)?),
-                dq: be(k.dq().ok_or_else(missing)?),
-                qi: be(&k.crt_coefficient().ok_or_else(missing)?),
-            };
-            PrivateKey::from_rsa_private(&r).map_err(invalid)
-        }
-        KeySpec::Ec(curve) => {
-            use p256::elliptic_curve::Generate;
-            let d = match curve {
-                Curve::P256 => p256::SecretKey::generate_from_rng(&mut rng.0)
-                    .to_bytes()
-                    .to_vec(),
-                Curve::P384 => p384::SecretKey::generate_from_rng(&mut rng.0)
-                    .to_bytes()
-                    .to_vec(),
-                Curve::P521 => {
-                    return Err(KeygenError::KeyGen("P-521 keys are not offered".into()));
-                }
-            };
-            PrivateKey::from_ec_private(curve, &d).map_err(invalid)
-        }
-        KeySpec::Ed25519 => PrivateKey::from_ed25519_seed(&rng.bytes(32)).map_err(invalid),
-    }
-}
-
-fn rsa_signer(r: &RsaPrivate) -> Result<rsa::PrivateKey, KeygenError> {
-    let n = |b: &[u8]| rsa::BoxedUint::from_be_slice_vartime(b);
-    rsa::PrivateKey::from_components(n(&r.n), n(&r.e), n(&r.d), vec![n(&r.p), n(&r.q)])
-        .map_err(|e| KeygenError::Sign(format!("RSA key: {e}")))
-}
-
-fn left_pad(v: &[u8], len: usize) -> Vec<u8> {
-    let start = v.iter().position(|b| *b != 0).unwrap_or(v.len());
-    let v = &v[start..];
-    let mut out = vec![0u8; len.saturating_sub(v.len())];
-    out.extend_from_slice(v);
-    out
-}
-
-/// The DER AlgorithmIdentifier of the signatures `key` makes.
-pub fn signature_algorithm(key: &PrivateKey) -> Result<Vec<u8>, KeygenError> {
-    Ok(match &key.params {
-        PrivateParams::Rsa(_) => seq(&[oid(oids::SHA256_WITH_RSA), asn1::encode(tag::NULL, &[])]),
-        PrivateParams::Ec {
-            curve: Curve::P256, ..
-        } => seq(&[oid(oids::ECDSA_SHA256)]),
-        PrivateParams::Ec {
-            curve: Curve::P384, ..
-        } => seq(&[oid(oids::ECDSA_SHA384)]),
-        PrivateParams::Ec {
-            curve: Curve::P521, ..
-        } => {
-            return Err(KeygenError::UnsupportedSigner {
-                what: "EC P-521".into(),
-            });
-        }
-        PrivateParams::Ed25519 { .. } => seq(&[oid(oids::ED25519)]),
-        PrivateParams::Unusable { algorithm } => {
-            return Err(KeygenError::UnsupportedSigner {
-                what: algorithm.clone(),
-            });
-        }
-    })
-}
-
-/// Sign `data` with `key`: RSA PKCS#1 v1.5 with SHA-256, ECDSA with SHA-256
-/// (P-256) or SHA-384 (P-384) and RFC 6979 nonces, or Ed25519. All three are
-/// deterministic.
-pub fn sign(key: &PrivateKey, data: &[u8]) -> Result<Vec<u8>, KeygenError> {
-    use p256::ecdsa::signature::Signer;
-    let failed = |e: &dyn std::fmt::Display| KeygenError::Sign(e.to_string());
-    match &key.params {
-        PrivateParams::Rsa(r) => {
-            let k = rsa_signer(r)?;
-            let digest = Sha256::digest(data);
-            // Blinding uses fresh OS randomness; PKCS#1 v1.5 output does not depend on it.
-            let mut blind = Random::from_os()?;
-            k.sign_with_rng(&mut blind.0, rsa::Pkcs1v15Sign::new::<Sha256>(), &digest)
-                .map_err(|e| failed(&e))
-        }
-        PrivateParams::Ec {
-            curve: Curve::P256,
-            d,
-        } => {
-            let k =
-                p256::ecdsa::SigningKey::from_slice(&left_pad(d, 32)).map_err(|e| failed(&e))?;
-            let sig: p256::ecdsa::DerSignature = k.try_sign(data).map_err(|e| failed(&e))?;
-            Ok(sig.as_bytes().to_vec())
-        }
-        PrivateParams::Ec {
-            curve: Curve::P384,
-            d,
-        } => {
-            let k =
-                p384::ecdsa::SigningKey::from_slice(&left_pad(d, 48)).map_err(|e| failed(&e))?;
-            let sig: p384::ecdsa::DerSignature = k.try_sign(data).map_err(|e| failed(&e))?;
-            Ok(sig.as_bytes().to_vec())
-        }
-        PrivateParams::Ec {
-            curve: Curve::P521, ..
-        } => Err(KeygenError::UnsupportedSigner {
-            what: "EC P-521".into(),
-        }),
-        PrivateParams::Ed25519 { seed } => {
-            let kp = aws_lc_rs::signature::Ed25519KeyPair::from_seed_unchecked(seed)
-                .map_err(|e| failed(&e))?;
-            Ok(kp.sign(data).as_ref().to_vec())
-        }
-        PrivateParams::Unusable { algorithm } => Err(KeygenError::UnsupportedSigner {
-            what: algorithm.clone(),
-        }),
     }
 }
 
@@ -1247,6 +1020,7 @@ pub fn generate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::Curve;
 
     fn hex(b: &[u8]) -> String {
         crate::cert::hex(b)
