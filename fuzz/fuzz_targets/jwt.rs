@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     }
     for claim in ["exp", "iat", "nbf"] {
         if let Some(t) = d.num(claim) {
-            let _ = credkit::ctx::rfc3339(t);
+            let _ = credkit::timefmt::rfc3339(t);
             let _ = decode::human_span(t);
         }
     }
