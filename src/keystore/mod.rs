@@ -2,7 +2,7 @@
 //! never from the file name.
 
 pub mod inspect;
-pub mod jks;
+pub mod java;
 pub mod jwk;
 pub mod model;
 pub mod named;
@@ -84,7 +84,7 @@ pub enum KeystoreError {
     #[error(transparent)]
     Cert(#[from] CertError),
     #[error(transparent)]
-    Java(#[from] jks::JksError),
+    Java(#[from] java::JksError),
 }
 
 impl KeystoreError {
@@ -107,12 +107,12 @@ impl KeystoreError {
             KeystoreError::Key(_) => "key-invalid",
             KeystoreError::Cert(_) => "certificate-malformed",
             KeystoreError::Java(e) => match e {
-                jks::JksError::IntegrityCheckFailed => "password-wrong",
-                jks::JksError::WrongKeyPassword { .. } => "key-password-wrong",
-                jks::JksError::UnsupportedKeyProtection { .. } => "algorithm-unsupported",
-                jks::JksError::UnsupportedVersion { .. } => "input-invalid",
-                jks::JksError::TooLarge { .. } => "input-too-large",
-                jks::JksError::NotJavaKeystore => "input-unknown-format",
+                java::JksError::IntegrityCheckFailed => "password-wrong",
+                java::JksError::WrongKeyPassword { .. } => "key-password-wrong",
+                java::JksError::UnsupportedKeyProtection { .. } => "algorithm-unsupported",
+                java::JksError::UnsupportedVersion { .. } => "input-invalid",
+                java::JksError::TooLarge { .. } => "input-too-large",
+                java::JksError::NotJavaKeystore => "input-unknown-format",
                 _ => "input-malformed",
             },
         }
@@ -229,18 +229,18 @@ pub fn load(
         }
         .into());
     }
-    if let Some(kind) = jks::is_java_store(data) {
+    if let Some(kind) = java::is_java_store(data) {
         let store_password = store_pw.get()?;
         let key_password = key_pw.get_explicit()?;
         let label = label(kind);
-        let map = |e: jks::JksError| match e {
-            jks::JksError::IntegrityCheckFailed => KeystoreError::WrongPassword {
+        let map = |e: java::JksError| match e {
+            java::JksError::IntegrityCheckFailed => KeystoreError::WrongPassword {
                 what: format!("{label} integrity check"),
             },
-            jks::JksError::WrongKeyPassword { alias } => KeystoreError::WrongKeyPassword { alias },
+            java::JksError::WrongKeyPassword { alias } => KeystoreError::WrongKeyPassword { alias },
             other => KeystoreError::Java(other),
         };
-        match jks::parse(
+        match java::parse(
             data,
             store_password.as_ref().map(|p| p.as_str()),
             key_password.as_ref().map(|p| p.as_str()),
@@ -249,8 +249,8 @@ pub fn load(
             // The store password was right (the integrity check comes first),
             // but a key has a password of its own and none was given: list the
             // store as keytool -list does, with that key left locked.
-            Err(jks::JksError::WrongKeyPassword { alias }) if key_password.is_none() => {
-                let js = jks::parse(data, None, None).map_err(map)?;
+            Err(java::JksError::WrongKeyPassword { alias }) if key_password.is_none() => {
+                let js = java::parse(data, None, None).map_err(map)?;
                 let mut store = from_java(js, kind);
                 store.integrity_verified = Some(true);
                 store.notes.retain(|n| !n.starts_with("no password given"));
@@ -318,10 +318,10 @@ pub fn load(
     .into())
 }
 
-fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
+fn from_java(js: java::JavaStore, kind: java::JavaStoreKind) -> Store {
     let format = match kind {
-        jks::JavaStoreKind::Jks => Format::Jks,
-        jks::JavaStoreKind::Jceks => Format::Jceks,
+        java::JavaStoreKind::Jks => Format::Jks,
+        java::JavaStoreKind::Jceks => Format::Jceks,
     };
     let mut store = Store::new(format);
     store.version = Some(js.version);
@@ -340,7 +340,7 @@ fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
     for je in js.entries {
         let mut e;
         match je.body {
-            jks::JavaEntryBody::PrivateKey {
+            java::JavaEntryBody::PrivateKey {
                 pkcs8,
                 protection,
                 chain,
@@ -349,8 +349,10 @@ fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
                 e = Entry::new(EntryKind::PrivateKey);
                 e.key_protection = Some(
                     match protection {
-                        jks::KeyProtection::JksSunProprietary => "JKS key protector (SHA-1 stream)",
-                        jks::KeyProtection::JcePbeWithMd5AndTripleDes => {
+                        java::KeyProtection::JksSunProprietary => {
+                            "JKS key protector (SHA-1 stream)"
+                        }
+                        java::KeyProtection::JcePbeWithMd5AndTripleDes => {
                             "PBEWithMD5AndTripleDES (JCEKS)"
                         }
                     }
@@ -376,7 +378,7 @@ fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
                     }
                 }
             }
-            jks::JavaEntryBody::TrustedCert { cert, .. } => {
+            java::JavaEntryBody::TrustedCert { cert, .. } => {
                 e = Entry::new(EntryKind::TrustedCertificate);
                 match crate::cert::Certificate::from_der(&cert) {
                     Ok(c) => e.chain.push(c),
@@ -386,7 +388,7 @@ fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
                     )),
                 }
             }
-            jks::JavaEntryBody::Secret { seal_algorithm, .. } => {
+            java::JavaEntryBody::Secret { seal_algorithm, .. } => {
                 e = Entry::new(EntryKind::Secret);
                 e.key_protection = seal_algorithm;
             }
@@ -401,10 +403,10 @@ fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
     store
 }
 
-fn label(kind: jks::JavaStoreKind) -> &'static str {
+fn label(kind: java::JavaStoreKind) -> &'static str {
     match kind {
-        jks::JavaStoreKind::Jks => "JKS",
-        jks::JavaStoreKind::Jceks => "JCEKS",
+        java::JavaStoreKind::Jks => "JKS",
+        java::JavaStoreKind::Jceks => "JCEKS",
     }
 }
 
