@@ -3,6 +3,7 @@
 
 use super::decode::{MASKINPORTEN_CLAIMS, Profile};
 use super::jws::{Alg, JwsError, Signer};
+use crate::key::PrivateKey;
 use crate::keystore::model::Entry;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -176,7 +177,30 @@ fn rule(force: bool, message: String, fix: &str) -> Result<(), MintError> {
 
 /// Work out header and claims for a key entry under a profile.
 pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
-    let key = entry.private_key.as_ref().ok_or_else(|| {
+    let key = signing_key(entry)?;
+    let p = o.profile;
+    let alg = algorithm(key, o)?;
+    check_algorithm(alg, o)?;
+    let iss = issuer(o)?;
+    let aud = audience(o)?;
+    let lifetime = lifetime(o)?;
+    let claims = claims(o, iss, aud)?;
+    let header = header(entry, key, alg, o)?;
+    check_header(&header, o)?;
+    Ok(Plan {
+        profile: p,
+        alg,
+        header,
+        claims,
+        lifetime,
+        set_nbf: p == Profile::Entra,
+        set_jti: true,
+    })
+}
+
+/// The entry's private key.
+fn signing_key(entry: &Entry) -> Result<&PrivateKey, MintError> {
+    entry.private_key.as_ref().ok_or_else(|| {
         MintError::NoKey(format!(
             "entry {} holds no private key{}",
             entry
@@ -190,9 +214,13 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
                 ""
             }
         ))
-    })?;
+    })
+}
+
+/// `--alg`, else the profile's algorithm, else the key's usual one.
+fn algorithm(key: &PrivateKey, o: &MintOptions) -> Result<Alg, MintError> {
     let p = o.profile;
-    let alg = match o.alg {
+    Ok(match o.alg {
         Some(a) => a,
         None => match p {
             Profile::Maskinporten => Alg::RS256,
@@ -208,7 +236,12 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
                 ))
             })?,
         },
-    };
+    })
+}
+
+/// The algorithm is one the profile's server takes.
+fn check_algorithm(alg: Alg, o: &MintOptions) -> Result<(), MintError> {
+    let p = o.profile;
     match p {
         Profile::Maskinporten if !matches!(alg, Alg::RS256 | Alg::RS384 | Alg::RS512) => rule(
             o.force,
@@ -225,14 +258,26 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
         )?,
         _ => {}
     }
-    let iss = o.iss.clone().ok_or_else(|| {
+    Ok(())
+}
+
+/// `iss`, which every profile needs.
+fn issuer(o: &MintOptions) -> Result<String, MintError> {
+    let p = o.profile;
+    o.iss.clone().ok_or_else(|| {
         MintError::Missing(match p {
             Profile::Maskinporten => "--iss is required: Maskinporten's grant has iss = your client id (from Samarbeidsportalen)".into(),
             Profile::Generic => "--iss is required".into(),
             _ => format!("--iss is required: {} wants iss = sub = the client id", p.name()),
         })
-    })?;
-    let aud = match (&o.aud, p, o.env) {
+    })
+}
+
+/// `aud`: `--aud` (checked against Maskinporten's issuers), else the
+/// Maskinporten environment's issuer.
+fn audience(o: &MintOptions) -> Result<String, MintError> {
+    let p = o.profile;
+    Ok(match (&o.aud, p, o.env) {
         (Some(a), Profile::Maskinporten, env) => {
             let known = [Env::Test, Env::Prod].map(Env::maskinporten_issuer);
             let custom = o.known_issuer.as_deref().filter(|i| !known.contains(i));
@@ -277,7 +322,12 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
                 p.name()
             )));
         }
-    };
+    })
+}
+
+/// The grant's lifetime in seconds, within the profile's maximum.
+fn lifetime(o: &MintOptions) -> Result<i64, MintError> {
+    let p = o.profile;
     let lifetime = o.lifetime.unwrap_or(match p {
         Profile::Maskinporten => 120,
         _ => 300,
@@ -297,7 +347,12 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
             &format!("use --lifetime {max}s or less"),
         )?;
     }
+    Ok(lifetime)
+}
 
+/// The claims except iat/nbf/exp/jti, under the profile's rules.
+fn claims(o: &MintOptions, iss: String, aud: String) -> Result<Map<String, Value>, MintError> {
+    let p = o.profile;
     let mut claims = Map::new();
     claims.insert("aud".into(), json!(aud));
     claims.insert("iss".into(), json!(iss));
@@ -380,8 +435,18 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
         }
         claims.insert(k.clone(), v.clone());
     }
+    Ok(claims)
+}
 
-    // Header.
+/// The JOSE header: alg, typ, and the key or certificate references the
+/// options (or the profile's defaults) ask for.
+fn header(
+    entry: &Entry,
+    key: &PrivateKey,
+    alg: Alg,
+    o: &MintOptions,
+) -> Result<Map<String, Value>, MintError> {
+    let p = o.profile;
     let mut header = Map::new();
     header.insert("alg".into(), json!(alg.name()));
     let choice = if o.header.is_empty() {
@@ -444,6 +509,12 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
             header.insert("x5t#S256".into(), json!(leaf.x5t_s256()));
         }
     }
+    Ok(header)
+}
+
+/// The header identifies the key the way the profile's server needs.
+fn check_header(header: &Map<String, Value>, o: &MintOptions) -> Result<(), MintError> {
+    let p = o.profile;
     if p == Profile::Maskinporten && header.get("x5c").is_none() && header.get("kid").is_none() {
         rule(
             o.force,
@@ -463,15 +534,7 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
             "add --x5t-s256",
         )?;
     }
-    Ok(Plan {
-        profile: p,
-        alg,
-        header,
-        claims,
-        lifetime,
-        set_nbf: p == Profile::Entra,
-        set_jti: true,
-    })
+    Ok(())
 }
 
 /// A random (version 4) UUID.
