@@ -10,11 +10,13 @@
 
 use crate::asn1::{self, Reader, oid, seq, tag};
 use crate::cert::Certificate;
-use crate::ctx::rfc3339;
+use crate::error_id::ErrorId;
 use crate::key::generate::{Algorithm, KeySpec, Random, generate_key};
 use crate::key::sign::{sign, signature_algorithm};
 use crate::key::{self, PrivateKey, PublicKey};
 use crate::keystore::model::{Entry, EntryKind};
+use crate::orgnr;
+use crate::timefmt::rfc3339;
 use serde::Serialize;
 use sha1::Sha1;
 use sha2::Digest;
@@ -48,6 +50,7 @@ mod oids {
 
 /// What went wrong while making keys or certificates.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeygenError {
     #[error("invalid subject {input:?}: {detail}")]
     Subject { input: String, detail: String },
@@ -68,48 +71,16 @@ pub enum KeygenError {
 }
 
 impl KeygenError {
-    pub fn id(&self) -> &'static str {
+    pub fn id(&self) -> ErrorId {
         match self {
-            KeygenError::Subject { .. } => "keygen-subject",
-            KeygenError::OrgNumber { .. } => "keygen-org-number",
-            KeygenError::Validity { .. } => "keygen-validity",
-            KeygenError::Ca { .. } => "keygen-ca-unusable",
-            KeygenError::UnsupportedSigner { .. } => "algorithm-unsupported",
-            KeygenError::KeyGen(_) | KeygenError::Sign(_) => "keygen-failed",
-            KeygenError::Random(_) => "io-random",
+            KeygenError::Subject { .. } => ErrorId::KeygenSubject,
+            KeygenError::OrgNumber { .. } => ErrorId::KeygenOrgNumber,
+            KeygenError::Validity { .. } => ErrorId::KeygenValidity,
+            KeygenError::Ca { .. } => ErrorId::KeygenCaUnusable,
+            KeygenError::UnsupportedSigner { .. } => ErrorId::AlgorithmUnsupported,
+            KeygenError::KeyGen(_) | KeygenError::Sign(_) => ErrorId::KeygenFailed,
+            KeygenError::Random(_) => ErrorId::IoRandom,
         }
-    }
-
-    pub fn hint(&self) -> Option<String> {
-        Some(match self {
-            KeygenError::Subject { .. } => format!(
-                "write the subject in certificate order, e.g. \"C=NO, O=Example AS, CN=Example AS\" \
-                 or \"/C=NO/O=Example AS/CN=Example AS\"; known names: {}",
-                DN_NAMES
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            KeygenError::OrgNumber { .. } => {
-                "a Norwegian organisation number has 9 digits, e.g. 123456785".into()
-            }
-            KeygenError::Validity { .. } => {
-                "use --days N, or --not-before and --not-after in RFC 3339 (2026-01-31T12:00:00Z)"
-                    .into()
-            }
-            KeygenError::Ca { .. } => {
-                "run `credkit inspect` on the CA file; make a CA with `credkit keygen --make-ca`"
-                    .into()
-            }
-            KeygenError::UnsupportedSigner { .. } => {
-                "use a CA with an RSA, P-256, P-384 or Ed25519 key".into()
-            }
-            KeygenError::Random(_) => {
-                "the system has no working random source (/dev/urandom)".into()
-            }
-            KeygenError::KeyGen(_) | KeygenError::Sign(_) => return None,
-        })
     }
 }
 
@@ -345,30 +316,17 @@ fn unescape(s: &str) -> String {
 /// Check a Norwegian organisation number: 9 digits. Returns a remark when
 /// the modulus-11 check digit is wrong (allowed: tests may want that).
 pub fn check_org_number(value: &str) -> Result<Option<String>, KeygenError> {
-    if value.len() != 9 || !value.bytes().all(|b| b.is_ascii_digit()) {
+    if !orgnr::is_nine_digits(value) {
         return Err(KeygenError::OrgNumber {
             value: value.to_string(),
             detail: "it must be exactly 9 digits".into(),
         });
     }
-    let d: Vec<u32> = value.bytes().map(|b| u32::from(b - b'0')).collect();
-    let sum: u32 = [3, 2, 7, 6, 5, 4, 3, 2]
-        .iter()
-        .zip(&d)
-        .map(|(w, x)| w * x)
-        .sum();
-    let check = match 11 - sum % 11 {
-        11 => Some(0),
-        10 => None,
-        c => Some(c),
-    };
-    Ok(if check == Some(d[8]) {
-        None
-    } else {
-        Some(format!(
+    Ok((!orgnr::has_valid_check_digit(value)).then(|| {
+        format!(
             "organisation number {value} fails the modulus-11 check (Enhetsregisteret would not issue it)"
-        ))
-    })
+        )
+    }))
 }
 
 /// The subject a Norwegian business certificate (virksomhetssertifikat)
@@ -382,7 +340,7 @@ pub fn business_subject(org_number: &str, overrides: Option<&Dn>) -> Dn {
         (oids::ORGANIZATION.into(), name.clone()),
         (
             oids::ORGANIZATION_IDENTIFIER.into(),
-            format!("NTRNO-{org_number}"),
+            format!("{}{org_number}", orgnr::NTRNO_PREFIX),
         ),
         (oids::SERIAL_NUMBER.into(), org_number.into()),
         (oids::COMMON_NAME.into(), name),
@@ -434,7 +392,7 @@ pub fn default_leaf_subject() -> Dn {
 /// What a certificate is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Profile {
+pub enum CertKind {
     /// Self-signed CA: CA:TRUE, keyCertSign and cRLSign.
     RootCa,
     /// CA issued by another CA: CA:TRUE with pathLen 0.
@@ -458,11 +416,11 @@ pub enum Usage {
 }
 
 impl Usage {
-    pub fn profiles(self) -> Vec<Profile> {
+    pub fn kinds(self) -> Vec<CertKind> {
         match self {
-            Usage::Auth => vec![Profile::Auth],
-            Usage::Sign => vec![Profile::Sign],
-            Usage::Both => vec![Profile::Auth, Profile::Sign],
+            Usage::Auth => vec![CertKind::Auth],
+            Usage::Sign => vec![CertKind::Sign],
+            Usage::Both => vec![CertKind::Auth, CertKind::Sign],
         }
     }
 }
@@ -532,7 +490,7 @@ pub struct CertSpec<'a> {
     pub public_key: &'a PublicKey,
     pub not_before: i64,
     pub not_after: i64,
-    pub profile: Profile,
+    pub kind: CertKind,
 }
 
 fn encode_time(secs: i64) -> Result<Vec<u8>, KeygenError> {
@@ -615,8 +573,8 @@ pub fn issue(
     let ski = key_identifier(spec.public_key)
         .ok_or_else(|| KeygenError::KeyGen("a public key credkit cannot encode".into()))?;
     let mut exts = Vec::new();
-    match spec.profile {
-        Profile::RootCa => {
+    match spec.kind {
+        CertKind::RootCa => {
             exts.push(extension(
                 oids::BASIC_CONSTRAINTS,
                 true,
@@ -624,7 +582,7 @@ pub fn issue(
             ));
             exts.push(extension(oids::KEY_USAGE, true, key_usage_bits(&[5, 6])));
         }
-        Profile::IntermediateCa => {
+        CertKind::IntermediateCa => {
             exts.push(extension(
                 oids::BASIC_CONSTRAINTS,
                 true,
@@ -635,7 +593,7 @@ pub fn issue(
             ));
             exts.push(extension(oids::KEY_USAGE, true, key_usage_bits(&[5, 6])));
         }
-        Profile::Auth => {
+        CertKind::Auth => {
             exts.push(extension(oids::BASIC_CONSTRAINTS, false, seq(&[])));
             exts.push(extension(oids::KEY_USAGE, true, key_usage_bits(&[0, 2])));
             exts.push(extension(
@@ -644,7 +602,7 @@ pub fn issue(
                 seq(&[oid(oids::CLIENT_AUTH)]),
             ));
         }
-        Profile::Sign => {
+        CertKind::Sign => {
             exts.push(extension(oids::BASIC_CONSTRAINTS, false, seq(&[])));
             exts.push(extension(oids::KEY_USAGE, true, key_usage_bits(&[1])));
         }
@@ -790,11 +748,13 @@ impl Request {
             }
             Mode::Ca { .. } => vec![self.alias("intermediate", false)],
             Mode::SelfSigned | Mode::Issued => {
-                let profiles = self.usage.profiles();
-                let several = profiles.len() > 1;
-                profiles
+                let kinds = self.usage.kinds();
+                let several = kinds.len() > 1;
+                kinds
                     .iter()
-                    .map(|p| self.alias(if *p == Profile::Sign { "sign" } else { "auth" }, several))
+                    .map(|p| {
+                        self.alias(if *p == CertKind::Sign { "sign" } else { "auth" }, several)
+                    })
                     .collect()
             }
         }
@@ -934,7 +894,7 @@ pub fn generate(
                     public_key: &key.public,
                     not_before: nb,
                     not_after: na,
-                    profile: Profile::RootCa,
+                    kind: CertKind::RootCa,
                 };
                 let root = issue(&spec, &self_issuer(&subject, &key)?, rng)?;
                 let root_alias = req.alias("root", intermediate);
@@ -946,7 +906,7 @@ pub fn generate(
                         public_key: &int_key.public,
                         not_before: nb,
                         not_after: na,
-                        profile: Profile::IntermediateCa,
+                        kind: CertKind::IntermediateCa,
                     };
                     let int = issue(&spec, &Issuer::from_ca(&root, &key), rng)?;
                     out.entries
@@ -974,7 +934,7 @@ pub fn generate(
                     public_key: &key.public,
                     not_before: nb,
                     not_after: na,
-                    profile: Profile::IntermediateCa,
+                    kind: CertKind::IntermediateCa,
                 };
                 let cert = issue(&spec, &Issuer::from_ca(&ca.chain[0], &ca.key), rng)?;
                 issuer_notes(ca, na, req.now, &mut out.notes);
@@ -1014,13 +974,13 @@ pub fn generate(
                 Some(n) => business_subject(n, req.subject.as_ref()),
                 None => req.subject.clone().unwrap_or_else(default_leaf_subject),
             };
-            let profiles = req.usage.profiles();
-            let several = profiles.len() > 1;
+            let kinds = req.usage.kinds();
+            let several = kinds.len() > 1;
             let (nb, na) = req.window(LEAF_DAYS)?;
             if let Some(ca) = ca {
                 issuer_notes(ca, na, req.now, &mut out.notes);
             }
-            for profile in profiles {
+            for kind in kinds {
                 let key = generate_key(req.key, rng)?;
                 let other = if req.broken.wrong_key {
                     Some(generate_key(req.key, rng)?)
@@ -1033,7 +993,7 @@ pub fn generate(
                     public_key: &named.public,
                     not_before: nb,
                     not_after: na,
-                    profile,
+                    kind,
                 };
                 let chain = match ca {
                     None => vec![issue(&spec, &self_issuer(&subject, named)?, rng)?],
@@ -1045,8 +1005,8 @@ pub fn generate(
                             .collect()
                     }
                 };
-                let default = match profile {
-                    Profile::Sign => "sign",
+                let default = match kind {
+                    CertKind::Sign => "sign",
                     _ => "auth",
                 };
                 out.entries
@@ -1126,7 +1086,7 @@ mod tests {
             public_key: &key.public,
             not_before: 0,
             not_after: 86_400,
-            profile: Profile::Auth,
+            kind: CertKind::Auth,
         };
         issue(&spec, &self_issuer(dn, &key).expect("issuer"), &mut rng)
             .expect("issue")

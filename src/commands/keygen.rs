@@ -6,7 +6,7 @@ use crate::cert::fixture_set::{self, ReadmeInfo};
 use crate::cert::issue::{self, Broken, Ca, Dn, Generated, KeygenError, Mode, Request, Usage};
 use crate::cli::keygen::KeygenArgs;
 use crate::ctx::Ctx;
-use crate::ctx::rfc3339;
+use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
 use crate::key::KeyDescription;
 use crate::key::generate::{self, Random, WEAK};
@@ -16,6 +16,7 @@ use crate::keystore::select;
 use crate::keystore::write::{self, OutFormat, Output, Parts, WriteOptions, Written};
 use crate::output::{self, Render, files};
 use crate::secret::{SecretCell, SecretSource};
+use crate::timefmt::rfc3339;
 use serde::Serialize;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -166,7 +167,7 @@ fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
 
 fn exists_error(path: &Path) -> Error {
     Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: path.display().to_string(),
         source: std::io::Error::new(
             std::io::ErrorKind::AlreadyExists,
@@ -622,7 +623,7 @@ fn print_files(ctx: &Ctx, files: &[(PathBuf, Written)], report: &KeygenReport) -
     }
     for (_, f) in files {
         output::write_stdout(&f.bytes).map_err(|source| Error::Io {
-            action: "write",
+            action: IoAction::Write,
             path: "standard output".into(),
             source,
         })?;
@@ -648,7 +649,7 @@ fn write_together<'a>(
     force: bool,
 ) -> Result<()> {
     files::write_all_atomic(items, force).map_err(|(path, source)| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: path.display().to_string(),
         source,
     })
@@ -657,7 +658,7 @@ fn write_together<'a>(
 fn finish(ctx: &Ctx, report: &KeygenReport) -> Result<u8> {
     if ctx.json {
         output::emit(report, true).map_err(|source| Error::Io {
-            action: "write",
+            action: IoAction::Write,
             path: "standard output".into(),
             source,
         })?;
@@ -782,7 +783,7 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
     );
 
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: dir.display().to_string(),
         source,
     })?;

@@ -30,6 +30,7 @@ pub mod oid {
 
 /// Errors from key parsing.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyError {
     #[error("malformed {what}: {source}")]
     Malformed {

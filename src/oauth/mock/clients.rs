@@ -92,9 +92,7 @@ struct KeyToml {
     expires: Option<toml::Value>,
 }
 
-pub(super) fn nine_digits(s: &str) -> bool {
-    s.len() == 9 && s.bytes().all(|b| b.is_ascii_digit())
-}
+pub(super) use crate::orgnr::is_nine_digits as nine_digits;
 
 fn valid_scope(s: &str) -> bool {
     !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control())

@@ -14,6 +14,7 @@ use crate::cert::path::{self, Policy};
 use crate::jwt::decode::MASKINPORTEN_CLAIMS;
 use crate::jwt::jws::Alg;
 use crate::key::PublicKey;
+use crate::orgnr;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value, json};
@@ -514,11 +515,11 @@ fn check_authorization_details(ad: &Value) -> Result<(), Fail> {
             .and_then(Value::as_object)
             .is_some_and(|o| {
                 o.len() == 2
-                    && o.get("authority").and_then(Value::as_str) == Some("iso6523-actorid-upis")
+                    && o.get("authority").and_then(Value::as_str) == Some(orgnr::ISO6523_AUTHORITY)
                     && o.get("ID")
                         .and_then(Value::as_str)
-                        .and_then(|id| id.strip_prefix("0192:"))
-                        .is_some_and(nine_digits)
+                        .and_then(orgnr::from_iso6523)
+                        .is_some()
             });
         let ref_ok = obj.get("externalRef").is_none_or(Value::is_string);
         if !org_ok || !ref_ok {
@@ -537,5 +538,5 @@ fn b64_json(part: &str) -> Option<Map<String, Value>> {
 }
 
 fn org_id(org: &str) -> Value {
-    json!({"authority": "iso6523-actorid-upis", "ID": format!("0192:{org}")})
+    json!({"authority": orgnr::ISO6523_AUTHORITY, "ID": orgnr::iso6523(org)})
 }

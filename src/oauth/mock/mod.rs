@@ -170,6 +170,7 @@ impl Default for MockOptions {
 
 /// Why the mock cannot start.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum MockError {
     /// clients.toml is not valid TOML or has unknown keys or wrong types.
     #[error("{path}: {at}{message}")]
@@ -220,16 +221,16 @@ pub enum MockError {
 
 impl MockError {
     /// Stable error id.
-    pub fn id(&self) -> &'static str {
+    pub fn id(&self) -> crate::error_id::ErrorId {
         match self {
-            MockError::ClientsToml { .. } => "mock-clients-toml",
-            MockError::Client { .. } => "mock-client-invalid",
-            MockError::KeyFile { .. } => "mock-key-file",
-            MockError::Forced { .. } => "mock-forced-error",
-            MockError::Ca { .. } => "mock-ca",
-            MockError::SigningKey(_) => "mock-signing-key",
-            MockError::Options(_) => "usage",
-            MockError::KeyGen(_) => "keygen-failed",
+            MockError::ClientsToml { .. } => crate::error_id::ErrorId::MockClientsToml,
+            MockError::Client { .. } => crate::error_id::ErrorId::MockClientInvalid,
+            MockError::KeyFile { .. } => crate::error_id::ErrorId::MockKeyFile,
+            MockError::Forced { .. } => crate::error_id::ErrorId::MockForcedError,
+            MockError::Ca { .. } => crate::error_id::ErrorId::MockCa,
+            MockError::SigningKey(_) => crate::error_id::ErrorId::MockSigningKey,
+            MockError::Options(_) => crate::error_id::ErrorId::Usage,
+            MockError::KeyGen(_) => crate::error_id::ErrorId::KeygenFailed,
         }
     }
 

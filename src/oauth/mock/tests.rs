@@ -1,7 +1,7 @@
 //! The look-alike's unit tests: every case from a realistic grant.
 
 use super::*;
-use crate::cert::issue::{self, CertSpec, Issuer, Mode, Profile, Request, business_subject};
+use crate::cert::issue::{self, CertKind, CertSpec, Issuer, Mode, Request, business_subject};
 use crate::jwt::jws;
 use crate::key::Curve;
 use crate::key::generate::{KeySpec, Random, generate_key};
@@ -47,7 +47,7 @@ fn fx() -> &'static Fx {
             public_key: &client_key.public,
             not_before: NOW - DAY,
             not_after: NOW + 365 * DAY,
-            profile: Profile::Auth,
+            kind: CertKind::Auth,
         };
         let leaf = issue::issue(&spec, &Issuer::from_ca(&int, &int_key), &mut rng).expect("leaf");
         Fx {
@@ -62,19 +62,19 @@ fn fx() -> &'static Fx {
 }
 
 /// A certificate for the client key, issued by the intermediate.
-fn issue(fx: &Fx, org: &str, profile: Profile, nb: i64, na: i64) -> Certificate {
+fn issue(fx: &Fx, org: &str, kind: CertKind, nb: i64, na: i64) -> Certificate {
     let subject = business_subject(org, None);
     let spec = CertSpec {
         subject: &subject,
         public_key: &fx.client_key.public,
         not_before: nb,
         not_after: na,
-        profile,
+        kind,
     };
     issue::issue(
         &spec,
         &Issuer::from_ca(&fx.int, &fx.int_key),
-        &mut Random::from_seed(&format!("{org} {nb} {na} {profile:?}")),
+        &mut Random::from_seed(&format!("{org} {nb} {na} {kind:?}")),
     )
     .expect("issue")
 }
@@ -256,7 +256,7 @@ fn every_case_arises_naturally() {
     let ok = || claims("cert-client", "test:read");
     let hdr = || x5c_header(leaf);
     let kid = |k: &str| json!({"alg": "RS256", "kid": k});
-    let sign_only = issue(fx, ORG1, Profile::Sign, NOW - DAY, NOW + DAY);
+    let sign_only = issue(fx, ORG1, CertKind::Sign, NOW - DAY, NOW + DAY);
     let system_user = |extra: (&str, Value)| {
         let mut o = json!({
             "type": "urn:altinn:systemuser",
@@ -664,15 +664,15 @@ fn certificates_are_checked() {
     let ok = || claims("cert-client", "test:read");
     let with_cert = |c: &Certificate| json!({"alg": "RS256", "x5c": [b64(c), b64(&fx.int)]});
     // Expired and not yet valid.
-    let expired = issue(fx, ORG1, Profile::Auth, NOW - 400 * DAY, NOW - 30 * DAY);
+    let expired = issue(fx, ORG1, CertKind::Auth, NOW - 400 * DAY, NOW - 30 * DAY);
     assert_case(&post(&m, &with_cert(&expired), &ok()), "MP-120");
-    let early = issue(fx, ORG1, Profile::Auth, NOW + DAY, NOW + 400 * DAY);
+    let early = issue(fx, ORG1, CertKind::Auth, NOW + DAY, NOW + 400 * DAY);
     assert_case(&post(&m, &with_cert(&early), &ok()), "MP-120");
     // nonRepudiation only.
-    let sign_only = issue(fx, ORG1, Profile::Sign, NOW - DAY, NOW + DAY);
+    let sign_only = issue(fx, ORG1, CertKind::Sign, NOW - DAY, NOW + DAY);
     assert_case(&post(&m, &with_cert(&sign_only), &ok()), "MP-120");
     // Another organisation's certificate.
-    let org2 = issue(fx, ORG2, Profile::Auth, NOW - DAY, NOW + DAY);
+    let org2 = issue(fx, ORG2, CertKind::Auth, NOW - DAY, NOW + DAY);
     assert_case(&post(&m, &with_cert(&org2), &ok()), "MP-122");
     assert_eq!(
         post(&m, &with_cert(&org2), &claims("other-org", "test:read")).status,
@@ -718,7 +718,7 @@ fn chains_through_an_intermediate() {
 fn cached_chains_are_rechecked_for_validity() {
     let fx = fx();
     let m = mock();
-    let short = issue(fx, ORG1, Profile::Auth, NOW - DAY, NOW + 100);
+    let short = issue(fx, ORG1, CertKind::Auth, NOW - DAY, NOW + 100);
     let h = json!({"alg": "RS256", "x5c": [b64(&short), b64(&fx.int)]});
     assert_eq!(
         post(&m, &h, &claims("cert-client", "test:read")).status,
