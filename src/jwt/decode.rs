@@ -171,7 +171,8 @@ pub fn decode(input: &str) -> Result<Decoded, DecodeError> {
 }
 
 /// The target a token was made for, which sets the rules it is judged by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
     Maskinporten,

@@ -9,6 +9,9 @@
 //! defaults, [`TokenSettings::over`]); the broker maps each profile onto it
 //! directly. Nothing here prints: the trace goes to the session's
 //! [`Observer`].
+// Without the `client` feature only the settings (and `plan`) are built:
+// the helpers of the session are unused then.
+#![cfg_attr(not(feature = "client"), allow(dead_code, unused_imports))]
 
 use crate::ctx::Ctx;
 use crate::diagnostics::check::{self as diag, CheckOptions, Target};
@@ -18,6 +21,7 @@ use crate::jwt::decode::Profile;
 use crate::jwt::jws::{Alg, Signer};
 use crate::jwt::mint::{self, Env, HeaderChoice, MintOptions};
 use crate::keystore::{self, Store};
+#[cfg(feature = "client")]
 use crate::net::{Http, HttpOptions};
 use crate::oauth::cache::{self, CacheKey, Cached};
 use crate::oauth::config::{KeySource, Secret};
@@ -265,6 +269,7 @@ pub struct Plan {
     pub(crate) key: CacheKey,
 }
 
+#[cfg(feature = "client")]
 /// Ready to fetch tokens: the endpoint is known, the credential checked, the
 /// signer made and the secrets read. `fetch` mints a fresh JWT every time.
 pub struct Session {
@@ -294,6 +299,7 @@ pub struct Session {
     ctx: Ctx,
 }
 
+#[cfg(feature = "client")]
 impl Session {
     /// The settings this session was made from.
     pub fn settings(&self) -> &TokenSettings {
@@ -410,6 +416,7 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
     })
 }
 
+#[cfg(feature = "client")]
 /// Plan and open a session in one step (the broker's way).
 pub fn prepare(
     ctx: &Ctx,
@@ -419,6 +426,7 @@ pub fn prepare(
     session(ctx, plan(s)?, observer).map_err(|e| Problem::Other(Box::new(e)))
 }
 
+#[cfg(feature = "client")]
 /// Find the endpoint, check the credential, make the signer, read the secrets.
 pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     let Plan {
@@ -487,7 +495,14 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             (d.token_endpoint, Some(d.issuer))
         }
         // Refused above already; an error here, never a panic.
-        (None, None, None) => return Err(Problem::NoDestination.into()),
+        // (Built here, not through the command layer's `From<Problem>`,
+        // so the library compiles without the `cli` feature.)
+        (None, None, None) => {
+            return Err(Error::Usage {
+                message: Problem::NoDestination.to_string(),
+                hint: None,
+            });
+        }
     };
     let profile = s.jwt_profile.unwrap_or_else(|| match recognised {
         Some(_) if grant == Grant::JwtBearer => Profile::Maskinporten,
@@ -630,6 +645,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     })
 }
 
+#[cfg(feature = "client")]
 impl Session {
     /// One request (with its retries): a token, or why not. Prints only the
     /// --verbose trace and retry notices; caches nothing.
