@@ -63,11 +63,13 @@ pub(crate) mod commands;
 pub mod ctx;
 pub mod diagnostics;
 pub mod error;
+pub mod error_id;
 pub mod jwt;
 pub mod key;
 pub mod keystore;
 pub mod net;
 pub mod oauth;
+pub mod orgnr;
 // The reports' rendering; without `cli` only `output::files` (the atomic
 // writer) is used.
 #[cfg_attr(not(feature = "cli"), allow(dead_code))]
@@ -77,6 +79,8 @@ pub mod secret;
 #[cfg(feature = "serve")]
 #[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub(crate) mod serve;
+pub mod target;
+pub mod timefmt;
 
 pub use error::{Error, Result};
 

@@ -100,7 +100,7 @@ pub fn credkit() -> Command {
 
 /// A private token cache and config directory under `home`, and no proxy
 /// from the environment (tests talk to 127.0.0.1 only).
-pub fn isolated(c: &mut Command, home: &Path) -> &mut Command {
+pub fn isolated<'a>(c: &'a mut Command, home: &Path) -> &'a mut Command {
     c.env("XDG_CACHE_HOME", home.join("cache"))
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("NO_PROXY", "*")
