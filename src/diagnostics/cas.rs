@@ -3,7 +3,8 @@
 //! place the names live.
 //!
 //! Maskinporten accepts production certificates only in production and test
-//! certificates only in test (token-endpoints-and-errors.md §1.2, §1.5).
+//! certificates only in test (`docs/maskinporten-errors.md`, "Certificates and
+//! organisation numbers").
 //!
 //! Sources (public material, read 2026-11; names verified, nothing copied):
 //!

@@ -379,7 +379,8 @@ pub fn from_properties_bytes(bytes: &[u8], path: &Path) -> Result<TokenSettings,
     from_properties(&decode_latin1(bytes), path)
 }
 
-/// Map jwt-grant-generator's properties (token-endpoints-and-errors.md §1.6)
+/// Map jwt-grant-generator's properties (`docs/maskinporten-errors.md`,
+/// "jwt-grant-generator properties")
 /// onto settings: a Maskinporten jwt-bearer grant.
 pub fn from_properties(text: &str, path: &Path) -> Result<TokenSettings, ConfigError> {
     let p = path.display().to_string();

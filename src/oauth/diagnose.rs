@@ -55,9 +55,10 @@ pub struct Known {
 const MP: &str = "Maskinporten";
 
 /// Known answers, most specific first. Texts are from Digdir's trouble-shooting
-/// page and the vendors' documentation (see token-endpoints-and-errors.md).
+/// page and the vendors' documentation; where each comes from is in
+/// `docs/maskinporten-errors.md`.
 pub const CATALOGUE: &[Known] = &[
-    // Maskinporten (§2).
+    // Maskinporten (docs/maskinporten-errors.md, "Error answers").
     Known {
         id: "maskinporten-aud",
         provider: MP,
@@ -292,7 +293,7 @@ pub const CATALOGUE: &[Known] = &[
         cause: "the grant carries something Maskinporten does not accept, often a claim it does not document",
         fix: "remove extra claims (--claim); keep to aud, iss, iat, exp, jti, scope, resource, consumer_org, pid",
     },
-    // Okta (§3.2).
+    // Okta (docs/maskinporten-errors.md, "Okta").
     Known {
         id: "okta-signature",
         provider: "Okta",
@@ -392,7 +393,7 @@ pub const CATALOGUE: &[Known] = &[
         cause: "the org authorization server accepts client credentials only with private_key_jwt",
         fix: "use --auth private-key-jwt with the app's key",
     },
-    // Entra ID (§3.3): the AADSTS number is the key.
+    // Entra ID (docs/maskinporten-errors.md, "Microsoft Entra ID"): the AADSTS number is the key.
     Known {
         id: "entra-signature",
         provider: "Entra ID",
@@ -519,7 +520,7 @@ pub const CATALOGUE: &[Known] = &[
         cause: "the tenant does not exist (or is in another cloud)",
         fix: "fix the tenant in the token URL",
     },
-    // Keycloak (§3.4).
+    // Keycloak (docs/maskinporten-errors.md, "Keycloak").
     Known {
         id: "keycloak-aud",
         provider: "Keycloak",

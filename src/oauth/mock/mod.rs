@@ -125,6 +125,7 @@ pub use replay::MAX_JTIS;
 pub use routes::Reply;
 
 use crate::cert::Certificate;
+use crate::error_id::ErrorId;
 use crate::jwt::jws::{Alg, JwsError, Signer};
 use crate::key::{PrivateKey, PublicKey};
 use crate::keystore::model::{Entry, EntryKind};
@@ -221,16 +222,16 @@ pub enum MockError {
 
 impl MockError {
     /// Stable error id.
-    pub fn id(&self) -> crate::error_id::ErrorId {
+    pub fn id(&self) -> ErrorId {
         match self {
-            MockError::ClientsToml { .. } => crate::error_id::ErrorId::MockClientsToml,
-            MockError::Client { .. } => crate::error_id::ErrorId::MockClientInvalid,
-            MockError::KeyFile { .. } => crate::error_id::ErrorId::MockKeyFile,
-            MockError::Forced { .. } => crate::error_id::ErrorId::MockForcedError,
-            MockError::Ca { .. } => crate::error_id::ErrorId::MockCa,
-            MockError::SigningKey(_) => crate::error_id::ErrorId::MockSigningKey,
-            MockError::Options(_) => crate::error_id::ErrorId::Usage,
-            MockError::KeyGen(_) => crate::error_id::ErrorId::KeygenFailed,
+            MockError::ClientsToml { .. } => ErrorId::MockClientsToml,
+            MockError::Client { .. } => ErrorId::MockClientInvalid,
+            MockError::KeyFile { .. } => ErrorId::MockKeyFile,
+            MockError::Forced { .. } => ErrorId::MockForcedError,
+            MockError::Ca { .. } => ErrorId::MockCa,
+            MockError::SigningKey(_) => ErrorId::MockSigningKey,
+            MockError::Options(_) => ErrorId::Usage,
+            MockError::KeyGen(_) => ErrorId::KeygenFailed,
         }
     }
 
