@@ -9,6 +9,9 @@
 //! defaults, [`TokenSettings::over`]); the broker maps each profile onto it
 //! directly. Nothing here prints: the trace goes to the session's
 //! [`Observer`].
+// Without the `client` feature only the settings (and `plan`) are built:
+// the helpers of the session are unused then.
+#![cfg_attr(not(feature = "client"), allow(dead_code, unused_imports))]
 
 use crate::ctx::Ctx;
 use crate::diagnostics::check::{self as diag, CheckOptions};
@@ -16,7 +19,9 @@ use crate::diagnostics::{Finding, Severity};
 use crate::jwt::jws::{Alg, Signer};
 use crate::jwt::mint::{self, HeaderChoice, MintOptions};
 use crate::keystore::{self, KeystoreError, Store};
-use crate::net::{Http, HttpOptions, NetError};
+use crate::net::NetError;
+#[cfg(feature = "client")]
+use crate::net::{Http, HttpOptions};
 use crate::oauth::cache::{self, CacheKey, Cached};
 use crate::oauth::config::KeySource;
 use crate::oauth::diagnose::{self, Context};
@@ -293,6 +298,7 @@ pub struct Plan {
     pub(crate) key: CacheKey,
 }
 
+#[cfg(feature = "client")]
 /// Ready to fetch tokens: the endpoint is known, the credential checked, the
 /// signer made and the secrets read. `fetch` mints a fresh JWT every time.
 pub struct Session {
@@ -322,6 +328,7 @@ pub struct Session {
     ctx: Ctx,
 }
 
+#[cfg(feature = "client")]
 impl Session {
     /// The settings this session was made from.
     pub fn settings(&self) -> &TokenSettings {
@@ -435,11 +442,13 @@ pub fn plan(s: TokenSettings) -> Result<Plan> {
     })
 }
 
+#[cfg(feature = "client")]
 /// Plan and open a session in one step (the broker's way).
 pub fn prepare(ctx: &Ctx, s: TokenSettings, observer: Observer) -> Result<Session> {
     session(ctx, plan(s)?, observer)
 }
 
+#[cfg(feature = "client")]
 /// Find the endpoint, check the credential, make the signer, read the secrets.
 pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     let Plan {
@@ -679,6 +688,7 @@ pub struct Obtained {
     pub findings: Vec<Finding>,
 }
 
+#[cfg(feature = "client")]
 /// A token for `plan`, through the cache in `cache_dir` when one is given:
 /// a cached token that is still good (unless `refresh`), else a new one,
 /// stored afterwards. A refusal or a server error forgets the cached token
@@ -735,6 +745,7 @@ pub fn obtain(
     }
 }
 
+#[cfg(feature = "client")]
 impl Session {
     /// One request (with its retries): a token, or why not. Prints only the
     /// --verbose trace and retry notices; caches nothing.
