@@ -13,6 +13,9 @@
 //! - every answer's body is read up to a cap that depends on what it is
 //!   ([`BodyCap`]), so a server cannot make credkit use unbounded memory;
 //! - connect and total timeouts.
+// Without the `client` feature only the rules (URLs, proxies, caps, errors)
+// are built, not the client.
+#![cfg_attr(not(feature = "client"), allow(dead_code, unused_imports))]
 
 use crate::error_id::ErrorId;
 use serde::Serialize;
@@ -278,6 +281,7 @@ pub fn proxy_for(url: &url::Url) -> Option<String> {
     })
 }
 
+#[cfg(feature = "client")]
 /// Which underlying client serves a URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route {
@@ -292,12 +296,14 @@ enum Route {
 /// The HTTP client. Cheap to make: the underlying clients (and the
 /// platform's trust store, which costs tens of milliseconds to load) are
 /// built on first use, per route.
+#[cfg(feature = "client")]
 #[derive(Debug)]
 pub struct Http {
     opts: HttpOptions,
     clients: Mutex<Vec<(Route, reqwest::blocking::Client)>>,
 }
 
+#[cfg(feature = "client")]
 fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
@@ -312,6 +318,7 @@ fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
     s
 }
 
+#[cfg(feature = "client")]
 /// Sort a reqwest error into a [`NetKind`].
 fn classify(e: &reqwest::Error, url: &str, proxy: Option<String>) -> NetError {
     let detail = chain_text(e);
@@ -345,6 +352,7 @@ fn classify(e: &reqwest::Error, url: &str, proxy: Option<String>) -> NetError {
     }
 }
 
+#[cfg(feature = "client")]
 impl Http {
     /// A client with these options. Fails when the CA bundle is not PEM
     /// certificates.
@@ -455,6 +463,7 @@ impl Http {
     }
 }
 
+#[cfg(feature = "client")]
 fn send(
     rb: reqwest::blocking::RequestBuilder,
     url: &str,
@@ -496,6 +505,7 @@ fn send(
     })
 }
 
+#[cfg(feature = "client")]
 fn too_large(url: &str, proxy: Option<String>, cap: BodyCap) -> NetError {
     NetError {
         kind: NetKind::TooLarge,

@@ -3,7 +3,9 @@
 //! `CREDKIT_PASSWORD` variable, or a terminal prompt.
 
 use crate::error_id::ErrorId;
-use std::io::{IsTerminal, Read};
+#[cfg(feature = "cli")]
+use std::io::IsTerminal;
+use std::io::Read;
 use std::path::PathBuf;
 use zeroize::Zeroizing;
 
@@ -203,6 +205,7 @@ impl SecretCell {
             }
             SecretSource::Default => match std::env::var(DEFAULT_ENV) {
                 Ok(v) => Some(Zeroizing::new(v)),
+                #[cfg(feature = "cli")]
                 Err(_) if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() => {
                     let p = rpassword::prompt_password(format!("{}: ", self.prompt))
                         .map_err(|e| SecretError::new("the terminal prompt", e.to_string()))?;

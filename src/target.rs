@@ -9,7 +9,8 @@ use serde::Serialize;
 /// The kind of token endpoint: it sets the rules a credential or a signed
 /// JWT is judged by. The default is `generic`: only rules that hold for every
 /// token endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
     /// Digdir's Maskinporten: business certificate, RS256/384/512, organisation number
@@ -117,7 +118,8 @@ impl Target {
 }
 
 /// A Maskinporten environment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum MaskinportenEnv {
     /// test.maskinporten.no: test certificates only

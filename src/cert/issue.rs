@@ -404,7 +404,8 @@ pub enum CertKind {
 }
 
 /// `--usage`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Usage {
     /// digitalSignature + keyEncipherment, extended key usage clientAuth

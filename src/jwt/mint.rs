@@ -4,6 +4,7 @@
 use super::decode::MASKINPORTEN_CLAIMS;
 use super::jws::{Alg, JwsError, Signer};
 use crate::error_id::ErrorId;
+use crate::key::PrivateKey;
 use crate::keystore::model::Entry;
 use crate::target::{MaskinportenEnv, Target};
 use base64::Engine;
@@ -146,7 +147,30 @@ fn rule(force: bool, message: String, fix: &str) -> Result<(), MintError> {
 
 /// Work out header and claims for a key entry under a profile.
 pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
-    let key = entry.private_key.as_ref().ok_or_else(|| {
+    let key = signing_key(entry)?;
+    let p = o.profile;
+    let alg = algorithm(key, o)?;
+    check_algorithm(alg, o)?;
+    let iss = issuer(o)?;
+    let aud = audience(o)?;
+    let lifetime = lifetime(o)?;
+    let claims = claims(o, iss, aud)?;
+    let header = header(entry, key, alg, o)?;
+    check_header(&header, o)?;
+    Ok(Plan {
+        profile: p,
+        alg,
+        header,
+        claims,
+        lifetime,
+        set_nbf: p == Target::Entra,
+        set_jti: true,
+    })
+}
+
+/// The entry's private key.
+fn signing_key(entry: &Entry) -> Result<&PrivateKey, MintError> {
+    entry.private_key.as_ref().ok_or_else(|| {
         MintError::NoKey(format!(
             "entry {} holds no private key{}",
             entry
@@ -160,9 +184,13 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
                 ""
             }
         ))
-    })?;
+    })
+}
+
+/// `--alg`, else the profile's algorithm, else the key's usual one.
+fn algorithm(key: &PrivateKey, o: &MintOptions) -> Result<Alg, MintError> {
     let p = o.profile;
-    let alg = match o.alg {
+    Ok(match o.alg {
         Some(a) => a,
         None => match p {
             Target::Maskinporten => Alg::RS256,
@@ -178,7 +206,12 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
                 ))
             })?,
         },
-    };
+    })
+}
+
+/// The algorithm is one the profile's server takes.
+fn check_algorithm(alg: Alg, o: &MintOptions) -> Result<(), MintError> {
+    let p = o.profile;
     match p {
         Target::Maskinporten if !matches!(alg, Alg::RS256 | Alg::RS384 | Alg::RS512) => rule(
             o.force,
@@ -195,14 +228,26 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
         )?,
         _ => {}
     }
-    let iss = o.iss.clone().ok_or_else(|| {
+    Ok(())
+}
+
+/// `iss`, which every profile needs.
+fn issuer(o: &MintOptions) -> Result<String, MintError> {
+    let p = o.profile;
+    o.iss.clone().ok_or_else(|| {
         MintError::Missing(match p {
             Target::Maskinporten => "--iss is required: Maskinporten's grant has iss = your client id (from Samarbeidsportalen)".into(),
             Target::Generic => "--iss is required".into(),
             _ => format!("--iss is required: {} wants iss = sub = the client id", p.name()),
         })
-    })?;
-    let aud = match (&o.aud, p, o.env) {
+    })
+}
+
+/// `aud`: `--aud` (checked against Maskinporten's issuers), else the
+/// Maskinporten environment's issuer.
+fn audience(o: &MintOptions) -> Result<String, MintError> {
+    let p = o.profile;
+    Ok(match (&o.aud, p, o.env) {
         (Some(a), Target::Maskinporten, env) => {
             let known = [MaskinportenEnv::Test, MaskinportenEnv::Prod].map(MaskinportenEnv::issuer);
             let custom = o.known_issuer.as_deref().filter(|i| !known.contains(i));
@@ -247,7 +292,12 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
                 p.name()
             )));
         }
-    };
+    })
+}
+
+/// The grant's lifetime in seconds, within the profile's maximum.
+fn lifetime(o: &MintOptions) -> Result<i64, MintError> {
+    let p = o.profile;
     let lifetime = o.lifetime.unwrap_or(match p {
         Target::Maskinporten => 120,
         _ => 300,
@@ -267,7 +317,12 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
             &format!("use --lifetime {max}s or less"),
         )?;
     }
+    Ok(lifetime)
+}
 
+/// The claims except iat/nbf/exp/jti, under the profile's rules.
+fn claims(o: &MintOptions, iss: String, aud: String) -> Result<Map<String, Value>, MintError> {
+    let p = o.profile;
     let mut claims = Map::new();
     claims.insert("aud".into(), json!(aud));
     claims.insert("iss".into(), json!(iss));
@@ -350,8 +405,18 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
         }
         claims.insert(k.clone(), v.clone());
     }
+    Ok(claims)
+}
 
-    // Header.
+/// The JOSE header: alg, typ, and the key or certificate references the
+/// options (or the profile's defaults) ask for.
+fn header(
+    entry: &Entry,
+    key: &PrivateKey,
+    alg: Alg,
+    o: &MintOptions,
+) -> Result<Map<String, Value>, MintError> {
+    let p = o.profile;
     let mut header = Map::new();
     header.insert("alg".into(), json!(alg.name()));
     let choice = if o.header.is_empty() {
@@ -414,6 +479,12 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
             header.insert("x5t#S256".into(), json!(leaf.x5t_s256()));
         }
     }
+    Ok(header)
+}
+
+/// The header identifies the key the way the profile's server needs.
+fn check_header(header: &Map<String, Value>, o: &MintOptions) -> Result<(), MintError> {
+    let p = o.profile;
     if p == Target::Maskinporten && header.get("x5c").is_none() && header.get("kid").is_none() {
         rule(
             o.force,
@@ -433,15 +504,7 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
             "add --x5t-s256",
         )?;
     }
-    Ok(Plan {
-        profile: p,
-        alg,
-        header,
-        claims,
-        lifetime,
-        set_nbf: p == Target::Entra,
-        set_jti: true,
-    })
+    Ok(())
 }
 
 /// A random (version 4) UUID.

@@ -2,7 +2,7 @@
 //! never from the file name.
 
 pub mod inspect;
-pub mod jks;
+pub mod java;
 pub mod jwk;
 pub mod model;
 pub mod named;
@@ -85,7 +85,7 @@ pub enum KeystoreError {
     #[error(transparent)]
     Cert(#[from] CertError),
     #[error(transparent)]
-    Java(#[from] jks::JksError),
+    Java(#[from] java::JksError),
     /// The password could not be read from where it was said to be.
     #[error(transparent)]
     Secret(#[from] crate::secret::SecretError),
@@ -112,12 +112,12 @@ impl KeystoreError {
             KeystoreError::Key(_) => ErrorId::KeyInvalid,
             KeystoreError::Cert(_) => ErrorId::CertificateMalformed,
             KeystoreError::Java(e) => match e {
-                jks::JksError::IntegrityCheckFailed => ErrorId::PasswordWrong,
-                jks::JksError::WrongKeyPassword { .. } => ErrorId::KeyPasswordWrong,
-                jks::JksError::UnsupportedKeyProtection { .. } => ErrorId::AlgorithmUnsupported,
-                jks::JksError::UnsupportedVersion { .. } => ErrorId::InputInvalid,
-                jks::JksError::TooLarge { .. } => ErrorId::InputTooLarge,
-                jks::JksError::NotJavaKeystore => ErrorId::InputUnknownFormat,
+                java::JksError::IntegrityCheckFailed => ErrorId::PasswordWrong,
+                java::JksError::WrongKeyPassword { .. } => ErrorId::KeyPasswordWrong,
+                java::JksError::UnsupportedKeyProtection { .. } => ErrorId::AlgorithmUnsupported,
+                java::JksError::UnsupportedVersion { .. } => ErrorId::InputInvalid,
+                java::JksError::TooLarge { .. } => ErrorId::InputTooLarge,
+                java::JksError::NotJavaKeystore => ErrorId::InputUnknownFormat,
                 _ => ErrorId::InputMalformed,
             },
         }
@@ -176,18 +176,18 @@ pub fn load(
             max: MAX_INPUT,
         });
     }
-    if let Some(kind) = jks::is_java_store(data) {
+    if let Some(kind) = java::is_java_store(data) {
         let store_password = store_pw.get()?;
         let key_password = key_pw.get_explicit()?;
         let label = label(kind);
-        let map = |e: jks::JksError| match e {
-            jks::JksError::IntegrityCheckFailed => KeystoreError::WrongPassword {
+        let map = |e: java::JksError| match e {
+            java::JksError::IntegrityCheckFailed => KeystoreError::WrongPassword {
                 what: format!("{label} integrity check"),
             },
-            jks::JksError::WrongKeyPassword { alias } => KeystoreError::WrongKeyPassword { alias },
+            java::JksError::WrongKeyPassword { alias } => KeystoreError::WrongKeyPassword { alias },
             other => KeystoreError::Java(other),
         };
-        match jks::parse(
+        match java::parse(
             data,
             store_password.as_ref().map(|p| p.as_str()),
             key_password.as_ref().map(|p| p.as_str()),
@@ -196,8 +196,8 @@ pub fn load(
             // The store password was right (the integrity check comes first),
             // but a key has a password of its own and none was given: list the
             // store as keytool -list does, with that key left locked.
-            Err(jks::JksError::WrongKeyPassword { alias }) if key_password.is_none() => {
-                let js = jks::parse(data, None, None).map_err(map)?;
+            Err(java::JksError::WrongKeyPassword { alias }) if key_password.is_none() => {
+                let js = java::parse(data, None, None).map_err(map)?;
                 let mut store = from_java(js, kind);
                 store.integrity_verified = Some(true);
                 store.notes.retain(|n| !n.starts_with("no password given"));
@@ -263,10 +263,10 @@ pub fn load(
     })
 }
 
-fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
+fn from_java(js: java::JavaStore, kind: java::JavaStoreKind) -> Store {
     let format = match kind {
-        jks::JavaStoreKind::Jks => Format::Jks,
-        jks::JavaStoreKind::Jceks => Format::Jceks,
+        java::JavaStoreKind::Jks => Format::Jks,
+        java::JavaStoreKind::Jceks => Format::Jceks,
     };
     let mut store = Store::new(format);
     store.version = Some(js.version);
@@ -285,7 +285,7 @@ fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
     for je in js.entries {
         let mut e;
         match je.body {
-            jks::JavaEntryBody::PrivateKey {
+            java::JavaEntryBody::PrivateKey {
                 pkcs8,
                 protection,
                 chain,
@@ -294,8 +294,10 @@ fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
                 e = Entry::new(EntryKind::PrivateKey);
                 e.key_protection = Some(
                     match protection {
-                        jks::KeyProtection::JksSunProprietary => "JKS key protector (SHA-1 stream)",
-                        jks::KeyProtection::JcePbeWithMd5AndTripleDes => {
+                        java::KeyProtection::JksSunProprietary => {
+                            "JKS key protector (SHA-1 stream)"
+                        }
+                        java::KeyProtection::JcePbeWithMd5AndTripleDes => {
                             "PBEWithMD5AndTripleDES (JCEKS)"
                         }
                     }
@@ -321,7 +323,7 @@ fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
                     }
                 }
             }
-            jks::JavaEntryBody::TrustedCert { cert, .. } => {
+            java::JavaEntryBody::TrustedCert { cert, .. } => {
                 e = Entry::new(EntryKind::TrustedCertificate);
                 match crate::cert::Certificate::from_der(&cert) {
                     Ok(c) => e.chain.push(c),
@@ -331,7 +333,7 @@ fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
                     )),
                 }
             }
-            jks::JavaEntryBody::Secret { seal_algorithm, .. } => {
+            java::JavaEntryBody::Secret { seal_algorithm, .. } => {
                 e = Entry::new(EntryKind::Secret);
                 e.key_protection = seal_algorithm;
             }
@@ -346,10 +348,10 @@ fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
     store
 }
 
-fn label(kind: jks::JavaStoreKind) -> &'static str {
+fn label(kind: java::JavaStoreKind) -> &'static str {
     match kind {
-        jks::JavaStoreKind::Jks => "JKS",
-        jks::JavaStoreKind::Jceks => "JCEKS",
+        java::JavaStoreKind::Jks => "JKS",
+        java::JavaStoreKind::Jceks => "JCEKS",
     }
 }
 

@@ -9,6 +9,9 @@
 //! defaults, [`TokenSettings::over`]); the broker maps each profile onto it
 //! directly. Nothing here prints: the trace goes to the session's
 //! [`Observer`].
+// Without the `client` feature only the settings (and `plan`) are built:
+// the helpers of the session are unused then.
+#![cfg_attr(not(feature = "client"), allow(dead_code, unused_imports))]
 
 use crate::ctx::Ctx;
 use crate::diagnostics::check::{self as diag, CheckOptions};
@@ -16,7 +19,9 @@ use crate::diagnostics::{Finding, Severity};
 use crate::jwt::jws::{Alg, Signer};
 use crate::jwt::mint::{self, HeaderChoice, MintOptions};
 use crate::keystore::{self, KeystoreError, Store};
-use crate::net::{Http, HttpOptions, NetError};
+use crate::net::NetError;
+#[cfg(feature = "client")]
+use crate::net::{Http, HttpOptions};
 use crate::oauth::cache::{self, CacheKey, Cached};
 use crate::oauth::config::KeySource;
 use crate::oauth::diagnose::{self, Context, Fact};
@@ -302,6 +307,7 @@ pub struct Plan {
     pub(crate) stored_refresh_token: Option<zeroize::Zeroizing<String>>,
 }
 
+#[cfg(feature = "client")]
 /// Ready to fetch tokens: the endpoint is known, the credential checked, the
 /// signer made and the secrets read. `fetch` mints a fresh JWT every time.
 pub struct Session {
@@ -337,6 +343,7 @@ pub struct Session {
     rt_file: std::sync::Mutex<Option<PathBuf>>,
 }
 
+#[cfg(feature = "client")]
 impl Session {
     /// The settings this session was made from.
     pub fn settings(&self) -> &TokenSettings {
@@ -496,11 +503,13 @@ pub fn plan(s: TokenSettings) -> Result<Plan> {
     })
 }
 
+#[cfg(feature = "client")]
 /// Plan and open a session in one step (the broker's way).
 pub fn prepare(ctx: &Ctx, s: TokenSettings, observer: Observer) -> Result<Session> {
     session(ctx, plan(s)?, observer)
 }
 
+#[cfg(feature = "client")]
 /// Find the endpoint, check the credential, make the signer, read the secrets.
 pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     let Plan {
@@ -760,6 +769,7 @@ pub struct Obtained {
     pub refresh_token_file: Option<PathBuf>,
 }
 
+#[cfg(feature = "client")]
 /// A token for `plan`, through the cache in `cache_dir` when one is given:
 /// a cached token that is still good (unless `refresh`), else a new one,
 /// stored afterwards. A refusal or a server error forgets the cached token
@@ -819,6 +829,7 @@ pub fn obtain(
     }
 }
 
+#[cfg(feature = "client")]
 impl Session {
     /// A token, or why not: one request with its retries for the machine
     /// grants; for the interactive ones, the user's part first (through

@@ -101,18 +101,39 @@ pub fn default_path() -> Option<PathBuf> {
     Some(base.join("credkit").join("config.toml"))
 }
 
-fn value_enum<T: clap::ValueEnum>(path: &str, field: &str, v: &str) -> Result<T, ConfigError> {
-    T::from_str(v, true).map_err(|_| {
-        let names: Vec<String> = T::value_variants()
-            .iter()
-            .filter_map(|x| x.to_possible_value().map(|p| p.get_name().to_string()))
-            .collect();
-        ConfigError {
-            path: path.into(),
-            message: format!("{field} = {v:?} is not one of {}", names.join(", ")),
-        }
-    })
+/// One of the names an enum setting takes (as on the command line, ASCII
+/// case ignored). Without clap: the library reads profiles without the `cli`
+/// feature; `value_names_match_the_command_line` keeps the two equal.
+fn value_enum<T: Copy>(
+    path: &str,
+    field: &str,
+    v: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<T, ConfigError> {
+    all.iter()
+        .copied()
+        .find(|x| name(*x).eq_ignore_ascii_case(v))
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|x| name(*x)).collect();
+            ConfigError {
+                path: path.into(),
+                message: format!("{field} = {v:?} is not one of {}", names.join(", ")),
+            }
+        })
 }
+
+const GRANTS: &[Grant] = &[
+    Grant::JwtBearer,
+    Grant::ClientCredentials,
+    Grant::RefreshToken,
+];
+const AUTHS: &[Auth] = &[
+    Auth::PrivateKeyJwt,
+    Auth::ClientSecretBasic,
+    Auth::ClientSecretPost,
+    Auth::None,
+];
 
 /// The names of the profiles in the TOML text, in file order of their keys (sorted).
 pub fn profile_names(text: &str, path: &Path) -> Result<Vec<String>, ConfigError> {
@@ -190,7 +211,7 @@ pub fn profile_from_toml(
         env: t
             .env
             .as_deref()
-            .map(|v| value_enum(&p, "env", v))
+            .map(|v| value_enum(&p, "env", v, &MaskinportenEnv::ALL, MaskinportenEnv::name))
             .transpose()?,
         issuer: t.issuer.clone(),
         token_endpoint: t.token_endpoint.clone(),
@@ -198,17 +219,17 @@ pub fn profile_from_toml(
         grant: t
             .grant
             .as_deref()
-            .map(|v| value_enum(&p, "grant", v))
+            .map(|v| value_enum(&p, "grant", v, GRANTS, Grant::name))
             .transpose()?,
         auth: t
             .auth
             .as_deref()
-            .map(|v| value_enum(&p, "auth", v))
+            .map(|v| value_enum(&p, "auth", v, AUTHS, Auth::name))
             .transpose()?,
         jwt_profile: t
             .jwt_profile
             .as_deref()
-            .map(|v| value_enum(&p, "jwt_profile", v))
+            .map(|v| value_enum(&p, "jwt_profile", v, &Target::ALL, Target::name))
             .transpose()?,
         kid: t.kid.clone(),
         client_secret: t
@@ -457,6 +478,30 @@ pub fn from_properties(text: &str, path: &Path) -> Result<TokenSettings, ConfigE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The names a profile takes are the names the command line takes, in
+    /// the same order (the lists above are written out, clap's are derived).
+    #[cfg(feature = "cli")]
+    #[test]
+    fn value_names_match_the_command_line() {
+        fn clap_names<T: clap::ValueEnum>() -> Vec<String> {
+            T::value_variants()
+                .iter()
+                .filter_map(|v| v.to_possible_value())
+                .map(|p| p.get_name().to_string())
+                .collect()
+        }
+        fn ours<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<String> {
+            all.iter().map(|x| name(*x).to_string()).collect()
+        }
+        assert_eq!(
+            ours(&MaskinportenEnv::ALL, MaskinportenEnv::name),
+            clap_names::<MaskinportenEnv>()
+        );
+        assert_eq!(ours(GRANTS, Grant::name), clap_names::<Grant>());
+        assert_eq!(ours(AUTHS, Auth::name), clap_names::<Auth>());
+        assert_eq!(ours(&Target::ALL, Target::name), clap_names::<Target>());
+    }
 
     #[test]
     fn properties_as_java_reads_them() {

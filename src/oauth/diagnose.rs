@@ -710,7 +710,7 @@ pub fn issuer_to_ask(e: &ErrorResponse, endpoint: &str, issuer: Option<&str>) ->
         return None;
     }
     issuer.map(str::to_string).or_else(|| {
-        let u = reqwest::Url::parse(endpoint).ok()?;
+        let u = url::Url::parse(endpoint).ok()?;
         Some(format!("{}/", u.origin().ascii_serialization()))
     })
 }

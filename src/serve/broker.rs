@@ -434,7 +434,6 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             body: Vec::new(),
-            peer: "127.0.0.1:9".parse().expect("addr"),
         })
     }
 
@@ -538,7 +537,6 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             body: Vec::new(),
-            peer: "127.0.0.1:9".parse().expect("addr"),
         });
         assert_eq!(req_post.status, 405);
     }

@@ -207,7 +207,7 @@ pub fn write(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keystore::jks as reader;
+    use crate::keystore::java as reader;
 
     #[test]
     fn modified_utf8_matches_java() {

@@ -12,7 +12,8 @@ use crate::error_id::ErrorId;
 use serde::Serialize;
 
 /// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum OutFormat {
     Pkcs12,
