@@ -39,11 +39,61 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> Result<u8> {
     opts.expiry_warning_days = args.expiry_warning_days;
     opts.key_password_differs =
         loaded.key_password.is_some() && loaded.key_password != loaded.store_password;
-    let report = check::run(&loaded.store, &opts, ctx.now);
+    let mut report = check::run(&loaded.store, &opts, ctx.now);
+    if args.revocation {
+        revocation(ctx, &mut report, &loaded.store, args.ca_file.as_deref())?;
+    }
     output::emit(&report, ctx.json).map_err(|source| Error::Io {
         action: "write",
         path: "standard output".into(),
         source,
     })?;
     Ok(if report.fit { exit::OK } else { exit::NEGATIVE })
+}
+
+/// `--revocation`: ask the CA about the checked entry's certificate and its
+/// CA certificates, and add what it says to the report.
+fn revocation(
+    ctx: &Ctx,
+    report: &mut check::CheckReport,
+    store: &crate::keystore::Store,
+    ca_file: Option<&std::path::Path>,
+) -> Result<()> {
+    let Some(index) = report.checked_index else {
+        return Ok(());
+    };
+    let extra = match ca_file {
+        Some(p) => ca_certificates(p)?,
+        None => Vec::new(),
+    };
+    let http = crate::revocation::check::http().map_err(|message| Error::Usage {
+        message,
+        hint: None,
+    })?;
+    let now = ctx.now.unix_timestamp();
+    if let Some(rev) = crate::revocation::check::check_entry(store, index, &extra, &http, now) {
+        let entry = report.entry.clone();
+        report.add_findings(crate::revocation::findings::findings(
+            &rev,
+            entry.as_deref(),
+        ));
+        report.revocation = Some(rev);
+    }
+    Ok(())
+}
+
+/// Every certificate in a file (PEM, DER, or any store `inspect` reads).
+pub(crate) fn ca_certificates(path: &std::path::Path) -> Result<Vec<crate::cert::Certificate>> {
+    let store = super::input::load_store(path, &Default::default())?;
+    let certs: Vec<_> = store.entries.into_iter().flat_map(|e| e.chain).collect();
+    if certs.is_empty() {
+        return Err(Error::Usage {
+            message: format!(
+                "--ca-file {}: the file holds no certificate",
+                path.display()
+            ),
+            hint: Some("give the issuing CA's certificate, PEM or DER".into()),
+        });
+    }
+    Ok(certs)
 }
