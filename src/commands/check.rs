@@ -59,27 +59,16 @@ fn revocation(
     store: &crate::keystore::Store,
     ca_file: Option<&std::path::Path>,
 ) -> Result<()> {
-    let Some(index) = report.checked_index else {
-        return Ok(());
-    };
     let extra = match ca_file {
         Some(p) => ca_certificates(p)?,
         None => Vec::new(),
     };
-    let http = crate::revocation::check::http().map_err(|message| Error::Usage {
-        message,
-        hint: None,
-    })?;
-    let now = ctx.now.unix_timestamp();
-    if let Some(rev) = crate::revocation::check::check_entry(store, index, &extra, &http, now) {
-        let entry = report.entry.clone();
-        report.add_findings(crate::revocation::findings::findings(
-            &rev,
-            entry.as_deref(),
-        ));
-        report.revocation = Some(rev);
-    }
-    Ok(())
+    crate::revocation::add_to_report(report, store, &extra, ctx.now.unix_timestamp()).map_err(
+        |message| Error::Usage {
+            message,
+            hint: None,
+        },
+    )
 }
 
 /// Every certificate in a file (PEM, DER, or any store `inspect` reads).

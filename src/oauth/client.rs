@@ -72,6 +72,8 @@ pub struct TokenSettings {
     /// The settings come from a jwt-grant-generator `.properties` file:
     /// its header rule applies (x5c unless a kid is given).
     pub properties: bool,
+    /// Ask the CA whether the certificate is revoked before sending (online).
+    pub revocation: Option<bool>,
 }
 
 impl TokenSettings {
@@ -125,6 +127,7 @@ impl TokenSettings {
             alg: self.alg.or(lower.alg),
             force: self.force.or(lower.force),
             properties: self.properties || lower.properties,
+            revocation: self.revocation.or(lower.revocation),
         }
     }
 }
@@ -283,6 +286,8 @@ pub struct Session {
     refresh_token: Option<zeroize::Zeroizing<String>>,
     /// The credential check's warnings (errors stop before this).
     pub findings: Vec<Finding>,
+    /// The certificate's revocation was checked (`revocation`).
+    revocation_checked: bool,
     cert_env: Option<diag::Env>,
     /// The signing key's thumbprint and certificate, for the diagnosis.
     local_key: Option<diagnose::LocalKey>,
@@ -439,6 +444,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     let force = s.force.unwrap_or(false);
     // The credential check gates signing.
     let mut findings: Vec<Finding> = Vec::new();
+    let mut revocation_checked = false;
     let mut cert_env = None;
     let mut local_key = None;
     let mut signing = None;
@@ -500,7 +506,15 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         copts.client_org = s.client_org.clone();
         copts.target = target_of(profile);
         copts.env = s.env.map(diag_env);
-        let check = diag::run(store, &copts, ctx.now);
+        let mut check = diag::run(store, &copts, ctx.now);
+        if s.revocation == Some(true) {
+            crate::revocation::add_to_report(&mut check, store, &[], ctx.now.unix_timestamp())
+                .map_err(|e| Error::Fetch {
+                    url: "revocation".into(),
+                    detail: e,
+                })?;
+            revocation_checked = true;
+        }
         if !check.fit && !force {
             let errors: Vec<&str> = check
                 .findings
@@ -622,6 +636,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         secret,
         refresh_token,
         findings,
+        revocation_checked,
         cert_env,
         local_key,
         observer,
@@ -754,6 +769,7 @@ impl Session {
                     header: jwt.as_deref().and_then(diagnose::header_of),
                     client_org: s.client_org.clone(),
                     local_key: self.local_key.clone(),
+                    revocation_checked: self.revocation_checked,
                     // Not an OAuth answer: where does the metadata put the token endpoint?
                     metadata: diagnose::issuer_to_ask(
                         &err,
@@ -822,6 +838,7 @@ mod tests {
             }),
             force: Some(tag == "upper"),
             properties: true,
+            revocation: Some(tag == "upper"),
         }
     }
 
@@ -861,6 +878,7 @@ mod tests {
         assert_eq!(merged.alg, upper.alg);
         assert_eq!(merged.force, upper.force);
         assert!(merged.properties);
+        assert_eq!(merged.revocation, upper.revocation);
         assert!(
             TokenSettings::default()
                 .over(TokenSettings {

@@ -9,3 +9,30 @@
 pub mod asn1;
 pub mod check;
 pub mod findings;
+
+use crate::cert::Certificate;
+use crate::diagnostics::check::CheckReport;
+use crate::keystore::Store;
+
+/// Check the revocation of the entry `report` checked (its certificate and
+/// its CA certificates) and add the result and its findings to the report:
+/// what `check --revocation` and `token --revocation` do. `extra` holds CA
+/// certificates given besides the store. Fails only when no HTTP client can
+/// be made.
+pub fn add_to_report(
+    report: &mut CheckReport,
+    store: &Store,
+    extra: &[Certificate],
+    now: i64,
+) -> Result<(), String> {
+    let Some(index) = report.checked_index else {
+        return Ok(());
+    };
+    let http = check::http()?;
+    if let Some(rev) = check::check_entry(store, index, extra, &http, now) {
+        let entry = report.entry.clone();
+        report.add_findings(findings::findings(&rev, entry.as_deref()));
+        report.revocation = Some(rev);
+    }
+    Ok(())
+}

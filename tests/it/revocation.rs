@@ -536,3 +536,51 @@ fn without_the_flag_nothing_goes_online_and_revocation_is_null() {
     r.assert_no_panic();
     assert!(r.json()["revocation"].is_null());
 }
+
+#[test]
+fn token_with_revocation_stops_before_sending_a_revoked_certificate() {
+    let mut ca = Ca::new();
+    let b = ca.base();
+    let revoked = ca.issue("revoked", &b, &format!("{b}/ocsp"), true);
+    ca.revoke("revoked", "keyCompromise");
+    ca.gencrl();
+    ca.responder("ocsp", "ca");
+    // Nothing listens at the token endpoint: had credkit sent the request,
+    // the answer would be a network error (exit 2).
+    let endpoint = format!("http://127.0.0.1:{}/token", closed_port());
+    let token = |extra: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
+        c.env("RUST_BACKTRACE", "0")
+            .args(["--now", &now_plus(0), "token", "--json", "--key"])
+            .arg(&revoked)
+            .args([
+                "--env",
+                "test",
+                "--token-endpoint",
+                &endpoint,
+                "--client-id",
+                "revocation-test",
+                "--scope",
+                "test:scope",
+                "--no-cache",
+            ])
+            .args(extra)
+            .stdin(Stdio::null());
+        let r = run(c);
+        r.assert_no_panic();
+        r
+    };
+    let r = token(&["--revocation"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    // The check's report, then the error.
+    assert!(
+        r.stderr.contains("\"code\":\"credential-unfit\"")
+            && r.stderr.contains("\"id\":\"certificate-revoked\""),
+        "{}",
+        r.stderr
+    );
+    // Without the flag nothing asks the CA, and the request goes out.
+    let r = token(&[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!r.stderr.contains("certificate-revoked"), "{}", r.stderr);
+}
