@@ -312,6 +312,7 @@ fn check_one(
 }
 
 /// A verified answer.
+#[derive(Debug)]
 struct Answer {
     status: Status,
     next_update: Option<i64>,
@@ -383,7 +384,19 @@ fn ask_ocsp(
     if answer.status != 200 {
         return Err(format!("the responder answered HTTP {}", answer.status));
     }
-    let decoded = a::decode_ocsp_response(&answer.body).map_err(|e| e.to_string())?;
+    verify_ocsp(&answer.body, cert, issuer, &nonce, now)
+}
+
+/// Believe an OCSP answer about `cert` (issued by `issuer`) to a request
+/// with `nonce`, or say why not.
+fn verify_ocsp(
+    body: &[u8],
+    cert: &Certificate,
+    issuer: &Certificate,
+    nonce: &[u8],
+    now: i64,
+) -> Result<Answer, String> {
+    let decoded = a::decode_ocsp_response(body).map_err(|e| e.to_string())?;
     let basic = &decoded.basic;
     let data = &basic.tbs_response_data;
 
@@ -570,4 +583,91 @@ fn check_crl(
         status,
         next_update,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert(name: &str) -> Certificate {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/revocation")
+            .join(name);
+        let pem = std::fs::read(&p).expect("fixture");
+        Certificate::from_der(&pem_or_der(&pem, "CERTIFICATE")).expect("certificate")
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/revocation")
+                .join(name),
+        )
+        .expect("fixture")
+    }
+
+    /// The request's nonce and the response's thisUpdate (the fixtures are
+    /// dated when they were made).
+    fn nonce_and_time(req: &str, resp: &str) -> (Vec<u8>, i64) {
+        let nonce = OcspRequest::from_der(&fixture(req))
+            .expect("request")
+            .nonce()
+            .expect("nonce");
+        let d = a::decode_ocsp_response(&fixture(resp)).expect("response");
+        (
+            nonce,
+            a::unix(&d.basic.tbs_response_data.responses[0].this_update),
+        )
+    }
+
+    #[test]
+    fn openssl_answers_are_believed_with_their_nonce_and_time() {
+        let ca = cert("ca.pem");
+        let (nonce, t) = nonce_and_time("good.req", "good.resp");
+        let ok = verify_ocsp(
+            &fixture("good.resp"),
+            &cert("good.pem"),
+            &ca,
+            &nonce,
+            t + 60,
+        )
+        .expect("good");
+        assert_eq!(ok.status, Status::Good);
+        // Signed by the delegated responder (its certificate in the answer).
+        let (nonce, t) = nonce_and_time("revoked.req", "revoked.resp");
+        let r = verify_ocsp(
+            &fixture("revoked.resp"),
+            &cert("revoked.pem"),
+            &ca,
+            &nonce,
+            t + 60,
+        )
+        .expect("revoked");
+        assert!(matches!(
+            r.status,
+            Status::Revoked { reason: Some(ref why), .. } if why == "keyCompromise"
+        ));
+    }
+
+    #[test]
+    fn a_wrong_nonce_another_certificate_staleness_and_another_ca_are_refused() {
+        let ca = cert("ca.pem");
+        let good = cert("good.pem");
+        let body = fixture("good.resp");
+        let (nonce, t) = nonce_and_time("good.req", "good.resp");
+        let e = verify_ocsp(&body, &good, &ca, b"another nonce", t + 60).expect_err("nonce");
+        assert!(e.contains("nonce"), "{e}");
+        let e = verify_ocsp(&body, &cert("revoked.pem"), &ca, &nonce, t + 60)
+            .expect_err("other certificate");
+        assert!(e.contains("CertID"), "{e}");
+        let e = verify_ocsp(&body, &good, &ca, &nonce, t + 3 * 86_400).expect_err("stale");
+        assert!(e.contains("stale"), "{e}");
+        let e = verify_ocsp(&body, &good, &ca, &nonce, t - 86_400).expect_err("future");
+        assert!(e.contains("after now"), "{e}");
+        // Checked as if another CA (the responder's certificate) issued it:
+        // the CA's signature is no authority for it.
+        let e = verify_ocsp(&body, &good, &cert("responder.pem"), &nonce, t + 60)
+            .expect_err("no authority");
+        assert!(e.contains("authority"), "{e}");
+    }
 }
