@@ -277,7 +277,7 @@ fn check_one(
                 out.status = answer.status;
                 out.source = Some("ocsp");
                 out.url = Some(url.clone());
-                out.next_update = answer.next_update.map(crate::ctx::rfc3339);
+                out.next_update = answer.next_update.map(crate::timefmt::rfc3339);
                 return out;
             }
             Err(problem) => out.attempts.push(Attempt {
@@ -298,7 +298,7 @@ fn check_one(
                 out.status = answer.status;
                 out.source = Some("crl");
                 out.url = Some(url.clone());
-                out.next_update = answer.next_update.map(crate::ctx::rfc3339);
+                out.next_update = answer.next_update.map(crate::timefmt::rfc3339);
                 return out;
             }
             Err(problem) => out.attempts.push(Attempt {
@@ -320,7 +320,7 @@ struct Answer {
 
 fn revoked(at: i64, reason: Option<a::CrlReason>) -> Status {
     Status::Revoked {
-        revoked_at: crate::ctx::rfc3339(at),
+        revoked_at: crate::timefmt::rfc3339(at),
         reason: reason.map(|r| a::reason_name(r).to_string()),
     }
 }
@@ -330,8 +330,8 @@ fn fresh(this_update: i64, next_update: Option<i64>, now: i64, what: &str) -> Re
     if this_update > now + SKEW_SECS {
         return Err(format!(
             "the {what} is dated {} (thisUpdate), after now ({}): a wrong clock on one side",
-            crate::ctx::rfc3339(this_update),
-            crate::ctx::rfc3339(now)
+            crate::timefmt::rfc3339(this_update),
+            crate::timefmt::rfc3339(now)
         ));
     }
     if let Some(next) = next_update
@@ -340,8 +340,8 @@ fn fresh(this_update: i64, next_update: Option<i64>, now: i64, what: &str) -> Re
         return Err(format!(
             "the {what} is stale: its nextUpdate {} is before now ({}); newer data should \
              have replaced it",
-            crate::ctx::rfc3339(next),
-            crate::ctx::rfc3339(now)
+            crate::timefmt::rfc3339(next),
+            crate::timefmt::rfc3339(now)
         ));
     }
     Ok(())
@@ -506,8 +506,8 @@ fn responder(
         return Err(format!(
             "the response is signed by the delegated responder \"{subject}\", whose \
              certificate is not valid now ({} to {})",
-            crate::ctx::rfc3339(r.not_before),
-            crate::ctx::rfc3339(r.not_after)
+            crate::timefmt::rfc3339(r.not_before),
+            crate::timefmt::rfc3339(r.not_after)
         ));
     }
     Ok(r)
