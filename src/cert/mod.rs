@@ -16,7 +16,7 @@ pub mod issue;
 pub mod path;
 mod sigcheck;
 
-pub use sigcheck::{SignatureCheck, check_signature};
+pub use sigcheck::{SignatureCheck, check as check_signed_data, check_signature};
 
 /// A parse failure inside a certificate, named by the structure where it
 /// happened ("certificate 2, extension keyUsage"), not by a byte offset.

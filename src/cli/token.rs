@@ -185,6 +185,11 @@ pub struct TokenArgs {
     /// Send even when the credential check or the profile's rules say no
     #[arg(long, help_heading = "Request")]
     pub force: bool,
+    /// Before sending, ask the CA whether the certificate (and its CA certificates) is
+    /// revoked, as `check --revocation` does (goes online); a revoked certificate stops here
+    /// unless --force
+    #[arg(long, help_heading = "Request")]
+    pub revocation: bool,
 
     /// Maskinporten environment (its issuer and token endpoint)
     #[arg(long, value_enum, conflicts_with = "issuer", help_heading = "Server")]

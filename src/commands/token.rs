@@ -102,6 +102,7 @@ pub fn from_flags(a: &TokenArgs) -> Result<TokenSettings> {
         lifetime: a.lifetime,
         alg: a.alg,
         force: a.force.then_some(true),
+        revocation: a.revocation.then_some(true),
         properties: false,
         interactive: Interactive {
             redirect_port: a.interactive.redirect_port,

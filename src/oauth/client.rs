@@ -79,6 +79,8 @@ pub struct TokenSettings {
     pub properties: bool,
     /// The interactive grants' inputs (authorization code, device code).
     pub interactive: Interactive,
+    /// Ask the CA whether the certificate is revoked before sending (online).
+    pub revocation: Option<bool>,
 }
 
 impl TokenSettings {
@@ -133,6 +135,7 @@ impl TokenSettings {
             force: self.force.or(lower.force),
             properties: self.properties || lower.properties,
             interactive: self.interactive.over(lower.interactive),
+            revocation: self.revocation.or(lower.revocation),
         }
     }
 }
@@ -326,6 +329,8 @@ pub struct Session {
     refresh_token: Option<zeroize::Zeroizing<String>>,
     /// The credential check's warnings (errors stop before this).
     pub findings: Vec<Finding>,
+    /// The certificate's revocation was checked (`revocation`).
+    revocation_checked: bool,
     cert_env: Option<MaskinportenEnv>,
     /// The signing key's thumbprint and certificate, for the diagnosis.
     local_key: Option<diagnose::LocalKey>,
@@ -531,6 +536,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     let force = s.force.unwrap_or(false);
     // The credential check gates signing.
     let mut findings: Vec<Finding> = Vec::new();
+    let mut revocation_checked = false;
     let mut cert_env = None;
     let mut local_key = None;
     let mut signing = None;
@@ -593,7 +599,12 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         copts.client_org = s.client_org.clone();
         copts.target = profile;
         copts.env = s.env;
-        let check = diag::run(store, &copts, ctx.now);
+        let mut check = diag::run(store, &copts, ctx.now);
+        if s.revocation == Some(true) {
+            crate::revocation::add_to_report(&mut check, store, &[], ctx.now.unix_timestamp())
+                .map_err(ClientError::Http)?;
+            revocation_checked = true;
+        }
         if !check.fit && !force {
             let errors: Vec<&str> = check
                 .findings
@@ -727,6 +738,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         secret,
         refresh_token,
         findings,
+        revocation_checked,
         cert_env,
         local_key,
         observer,
@@ -1099,6 +1111,7 @@ impl Session {
             header: jwt.as_deref().and_then(diagnose::header_of),
             client_org: self.s.client_org.clone(),
             local_key: self.local_key.clone(),
+            revocation_checked: self.revocation_checked,
             // Not an OAuth answer: where does the metadata put the token endpoint?
             metadata: diagnose::issuer_to_ask(err, endpoint, self.known_issuer.as_deref())
                 .and_then(|i| discovery::discover(&self.http, &i).ok()),
@@ -1170,6 +1183,7 @@ mod tests {
                 redirect_port: Some(tag.len() as u16),
                 ..Interactive::default()
             },
+            revocation: Some(tag == "upper"),
         }
     }
 
@@ -1211,6 +1225,7 @@ mod tests {
         // Field by field in `interactive::tests::every_field_said_above_wins`.
         assert_eq!(merged.interactive, upper.interactive);
         assert!(merged.properties);
+        assert_eq!(merged.revocation, upper.revocation);
         assert!(
             TokenSettings::default()
                 .over(TokenSettings {

@@ -672,6 +672,9 @@ pub struct Context {
     /// Facts from the grant's earlier steps (an interactive grant's
     /// authorization request, redirect URI, PKCE challenge, polling).
     pub flow: Vec<Fact>,
+    /// The certificate's revocation status was checked before sending
+    /// (`token --revocation`).
+    pub revocation_checked: bool,
 }
 
 /// The signing key as credkit holds it.
@@ -1361,6 +1364,12 @@ fn fix_for(k: &Known, ctx: &Context) -> String {
             None => k.fix.to_string(),
         },
         ("okta-aud", _) => format!("set aud to the URL you POST to: {}", ctx.endpoint),
+        // Revocation is the one cause of MP-120 nothing local shows.
+        ("maskinporten-invalid-certificate", _) if !ctx.revocation_checked => format!(
+            "{}; a revoked certificate gets the same answer, and only the CA can tell: \
+             `credkit check KEYFILE --revocation` asks it (or token --revocation, before sending)",
+            k.fix
+        ),
         (_, Topic::Replay) if ctx.copied => "mint a new JWT with a fresh jti for every request, retries included (credkit token does)".into(),
         (_, Topic::Replay) if ctx.assertion_given => "mint a new JWT for every request: a ready-made JWT (--assertion) can be sent only once".into(),
         (_, Topic::Replay) => "credkit already mints a fresh jti for every attempt: find what replays the request (a proxy, gateway or retrying client)".into(),
@@ -1884,6 +1893,28 @@ mod tests {
         e.error_description = Some("something new".into());
         e.error_codes = vec![700024];
         assert_eq!(lookup(&e).map(|k| k.id), Some("entra-time"));
+    }
+
+    #[test]
+    fn mp120_suggests_the_revocation_check_until_it_was_made() {
+        let e = ErrorResponse {
+            status: 400,
+            error: Some("invalid_grant".into()),
+            error_description: Some("The JWT is signed with an invalid certificate".into()),
+            error_uri: None,
+            error_codes: Vec::new(),
+            body: None,
+        };
+        let d = diagnose(&e, &Context::default());
+        let fix = d.known.map(|k| k.fix).unwrap_or_default();
+        assert!(fix.contains("--revocation"), "{fix}");
+        let checked = Context {
+            revocation_checked: true,
+            ..Context::default()
+        };
+        let d = diagnose(&e, &checked);
+        let fix = d.known.map(|k| k.fix).unwrap_or_default();
+        assert!(!fix.contains("revocation"), "{fix}");
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! A refresh token that comes back is kept 0600 beside the token cache
 //! ([`RefreshStore`]), so `refresh-token` can use it later without the user
 //! handling it. Nothing here prints.
+#![cfg_attr(not(feature = "client"), allow(dead_code, unused_imports))]
 
+#[cfg(feature = "client")]
 use super::client::Session;
 use super::client::{ClientError as Error, Problem};
 use super::diagnose::Fact;
@@ -371,6 +373,7 @@ fn get<'a>(params: &'a [(String, String)], k: &str) -> Option<&'a str> {
 /// The authorization code grant with PKCE: the authorization request
 /// (pushed first when asked or required), the browser, the redirect, the
 /// code exchanged at the token endpoint.
+#[cfg(feature = "client")]
 pub fn authorization_code(session: &Session) -> Result<super::cache::Cached> {
     let s = session.settings();
     let i = &s.interactive;
@@ -583,6 +586,7 @@ fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
 }
 
 /// The device authorization grant: ask for a user code, show it, poll.
+#[cfg(feature = "client")]
 pub fn device_code(session: &Session) -> Result<super::cache::Cached> {
     let s = session.settings();
     let i = &s.interactive;

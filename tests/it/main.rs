@@ -16,6 +16,7 @@ mod keys;
 mod leaks;
 mod passwords;
 mod perf;
+mod revocation;
 mod serve;
 mod snapshots;
 mod support;
