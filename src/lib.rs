@@ -17,6 +17,7 @@ pub mod keystore;
 pub mod net;
 pub mod oauth;
 pub mod output;
+pub mod revocation;
 pub mod secret;
 pub mod serve;
 

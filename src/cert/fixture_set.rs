@@ -8,15 +8,17 @@
 use super::keygen::{
     Broken, Ca, KeySpec, KeygenError, Mode, Random, Request, Usage, WEAK, generate,
 };
+use crate::cert::extensions::Realism;
 use crate::keystore::model::{Entry, EntryKind};
 use crate::keystore::write::OutFormat;
+use crate::revocation::list::{Reason, RevocationList};
 
 /// The organisation numbers used (both pass the modulus-11 check).
 pub const ORG1: &str = "123456785";
 pub const ORG2: &str = "987654325";
 
 /// The credentials, in the order they are made and listed.
-pub const ITEMS: [&str; 11] = [
+pub const ITEMS: [&str; 13] = [
     "ca-root",
     "ca-intermediate",
     "org1-auth",
@@ -28,6 +30,8 @@ pub const ITEMS: [&str; 11] = [
     "wrong-key",
     "missing-intermediate",
     "weak-rsa1024",
+    "revoked",
+    "ocsp-responder",
 ];
 
 /// The certificate-only files.
@@ -36,6 +40,10 @@ pub const CERT_FILES: [&str; 3] = [
     "ca-intermediate.cert.pem",
     "ca-chain.pem",
 ];
+
+/// The intermediate CA's revocation list (lists `revoked`), named as
+/// `keygen --revoke --ca ca-intermediate.p12` would name it.
+pub const REVOCATION_LIST: &str = "ca-intermediate.revoked.toml";
 
 /// The clients.toml of the local Maskinporten look-alike.
 pub const MOCK_CLIENTS: &str = "mock-clients.toml";
@@ -59,6 +67,7 @@ pub fn planned_files() -> Vec<String> {
     }
     v.extend(CERT_FILES.iter().map(|s| s.to_string()));
     v.push(MOCK_CLIENTS.into());
+    v.push(REVOCATION_LIST.into());
     v.push("README.md".into());
     v
 }
@@ -108,6 +117,8 @@ pub struct FixtureSet {
     /// [`MOCK_CLIENTS`].
     pub extra_files: Vec<(String, String)>,
     pub notes: Vec<String>,
+    /// What the intermediate CA has revoked (written as [`REVOCATION_LIST`]).
+    pub revocation_list: RevocationList,
 }
 
 fn certs(chain: &[crate::cert::Certificate]) -> Entry {
@@ -183,6 +194,7 @@ pub fn build(
     now: i64,
     randomness: &Randomness,
     jobs: usize,
+    realism: &Realism,
 ) -> Result<FixtureSet, KeygenError> {
     let leaf_days = days.unwrap_or(super::keygen::LEAF_DAYS);
     let ca_days = super::keygen::CA_DAYS.max(leaf_days.saturating_add(60));
@@ -191,6 +203,7 @@ pub fn build(
     let mut ca_req = Request::new(Mode::Ca { intermediate: true }, now);
     ca_req.key = key;
     ca_req.days = Some(ca_days);
+    ca_req.realism = realism.clone();
     let cas = generate(&ca_req, None, &mut randomness.for_item("ca")?)?;
     let (root, int) = match &cas.entries[..] {
         [r, i] => (r.clone(), i.clone()),
@@ -236,6 +249,7 @@ pub fn build(
         r.usage = usage;
         r.days = days;
         r.broken = broken;
+        r.realism = realism.clone();
         r
     };
     let none = Broken::default();
@@ -298,6 +312,15 @@ pub fn build(
     for (name, b, spec, _, _) in &broken {
         requests.push((name, leaf(ORG1, Usage::Auth, *b, *spec)));
     }
+    requests.push(("revoked", leaf(ORG1, Usage::Auth, none, key)));
+    let mut responder = leaf(ORG1, Usage::Ocsp, none, key);
+    responder.org_number = None;
+    responder.subject = Some(super::keygen::Dn(vec![
+        ("2.5.4.6".into(), "NO".into()),
+        ("2.5.4.10".into(), "Credkit Test CA".into()),
+        ("2.5.4.3".into(), "Credkit Test OCSP Responder".into()),
+    ]));
+    requests.push(("ocsp-responder", responder));
     let made = par_map(jobs, &requests, |(name, req)| {
         generate(req, Some(&ca), &mut randomness.for_item(name)?)
     });
@@ -359,10 +382,31 @@ pub fn build(
             finding,
         });
     }
+    let revoked = next()?;
+    let mut list = RevocationList::default();
+    if let Some(c) = revoked.entries.first().and_then(|e| e.chain.first()) {
+        list.revoke(c, now, Reason::KeyCompromise);
+    }
+    set.items.push(Item {
+        name: "revoked",
+        entries: revoked.entries,
+        purpose: "org1 auth certificate the intermediate CA has revoked (keyCompromise, at --now): listed in ca-intermediate.revoked.toml and ca-intermediate.crl.pem",
+        finding: "revoked: `check --revocation` against `credkit serve revocation`; MP-120 from the look-alike with --revocation-list",
+    });
+    let responder = next()?;
+    set.items.push(Item {
+        name: "ocsp-responder",
+        entries: responder.entries,
+        purpose: "delegated OCSP responder of the intermediate CA (EKU OCSPSigning, ocsp-nocheck): `credkit serve revocation --responder`",
+        finding: "-",
+    });
+    set.revocation_list = list;
     set.extra_files.push((
         MOCK_CLIENTS.into(),
         mock_clients(&kid, matches!(key, KeySpec::Rsa { .. })),
     ));
+    set.extra_files
+        .push((REVOCATION_LIST.into(), set.revocation_list.to_toml()));
     Ok(set)
 }
 
@@ -567,6 +611,7 @@ mod tests {
             now,
             &Randomness::Seeded("t"),
             1,
+            &Realism::default(),
         )
         .expect("set");
         // Made on several threads: the same keys and certificates.
@@ -576,6 +621,7 @@ mod tests {
             now,
             &Randomness::Seeded("t"),
             3,
+            &Realism::default(),
         )
         .expect("set");
         let material = |s: &FixtureSet| -> Vec<Vec<u8>> {
@@ -649,6 +695,7 @@ mod tests {
             now,
             &Randomness::Seeded("mock"),
             2,
+            &Realism::default(),
         )
         .expect("set");
         let (name, text) = &set.extra_files[0];
