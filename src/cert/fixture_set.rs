@@ -45,6 +45,9 @@ pub const CERT_FILES: [&str; 3] = [
 /// `keygen --revoke --ca ca-intermediate.p12` would name it.
 pub const REVOCATION_LIST: &str = "ca-intermediate.revoked.toml";
 
+/// The intermediate CA's CRL (PEM), matching [`REVOCATION_LIST`] at `--now`.
+pub const CRL: &str = "ca-intermediate.crl.pem";
+
 /// The clients.toml of the local Maskinporten look-alike.
 pub const MOCK_CLIENTS: &str = "mock-clients.toml";
 
@@ -68,6 +71,7 @@ pub fn planned_files() -> Vec<String> {
     v.extend(CERT_FILES.iter().map(|s| s.to_string()));
     v.push(MOCK_CLIENTS.into());
     v.push(REVOCATION_LIST.into());
+    v.push(CRL.into());
     v.push("README.md".into());
     v
 }
@@ -407,6 +411,22 @@ pub fn build(
     ));
     set.extra_files
         .push((REVOCATION_LIST.into(), set.revocation_list.to_toml()));
+    // The CRL is valid as long as the end-entity certificates are.
+    let signer = crate::revocation::issue::Signer {
+        cert: ca.chain[0].clone(),
+        key: ca.key.clone(),
+    };
+    let crl = crate::revocation::issue::crl(
+        &signer,
+        &set.revocation_list,
+        now,
+        i64::from(leaf_days) * 86_400,
+    )
+    .map_err(|e| KeygenError::Sign(format!("the intermediate's CRL: {e}")))?;
+    set.extra_files.push((
+        CRL.into(),
+        crate::keystore::write::pem::pem_block("X509 CRL", &crl),
+    ));
     Ok(set)
 }
 
@@ -592,6 +612,25 @@ pub fn readme(set: &FixtureSet, info: &ReadmeInfo<'_>) -> String {
              | `{cert1}` | {ORG1} | `org1-auth` certificate (`x5c`) |\n\
              | `{key1}` | {ORG1} | `org1-auth.jwk` registered key (`kid` = its RFC 7638 thumbprint) |\n\
              | `{cert2}` | {ORG2} | `org2-auth` certificate (`x5c`) |\n"
+        ));
+    }
+    if set.extra_files.iter().any(|(n, _)| n == REVOCATION_LIST) {
+        s.push_str(&format!(
+            "\n## Revocation\n\n\
+             Certificates issued here carry certificatePolicies (Buypass's test policy \
+             2.16.578.1.26.1.0.3.2 for business certificates), a CRL distribution point and \
+             authority information access (OCSP, caIssuers) under the revocation base URL \
+             (default `http://127.0.0.1:7825`, where `credkit serve revocation` listens).\n\n\
+             - `{REVOCATION_LIST}`: the intermediate CA's revocation list; it revokes `revoked` \
+             (keyCompromise). Add more with `credkit keygen --revoke CERT --ca ca-intermediate.p12`.\n\
+             - `{CRL}`: the intermediate's CRL as of `--now`, valid as long as the end-entity \
+             certificates (`openssl crl -in {CRL} -CAfile ca-chain.pem -verify`).\n\
+             - `ocsp-responder`: a delegated OCSP responder for the intermediate.\n\n\
+             ```sh\n\
+             credkit serve revocation --ca ca-intermediate.p12 --ca ca-root.p12 --responder ocsp-responder.p12\n\
+             openssl ocsp -issuer ca-intermediate.cert.pem -cert revoked.pem -url http://127.0.0.1:7825/ocsp -CAfile ca-chain.pem\n\
+             credkit serve mock-maskinporten --ca ca-chain.pem --clients {MOCK_CLIENTS} --revocation-list {REVOCATION_LIST}\n\
+             ```\n"
         ));
     }
     s

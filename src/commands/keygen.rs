@@ -325,10 +325,10 @@ fn run_revoke(ctx: &Ctx, args: &KeygenArgs, cert_path: &Path) -> Result<u8> {
         ));
     };
     let reason = match &args.reason {
-        Some(r) => Reason::parse(r).ok_or_else(|| {
+        Some(r) => list::parse_reason(r).ok_or_else(|| {
             usage(
                 format!("--reason {r:?} is not an RFC 5280 revocation reason"),
-                format!("use one of {}", Reason::names()),
+                format!("use one of {}", list::reason_names()),
             )
         })?,
         None => Reason::Unspecified,
@@ -393,7 +393,7 @@ fn run_revoke(ctx: &Ctx, args: &KeygenArgs, cert_path: &Path) -> Result<u8> {
             issuer: c.issuer.to_display(),
             serial: c.serial_hex().to_uppercase(),
             date: rfc3339(entry.map_or(now, |e| e.date)),
-            reason: entry.map_or(reason, |e| e.reason).name().to_string(),
+            reason: list::reason_name(entry.map_or(reason, |e| e.reason)).to_string(),
             added,
         });
     }

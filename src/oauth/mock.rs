@@ -66,8 +66,9 @@
 //!    `cert::path`: every issuer is a CA (CA:TRUE, keyCertSign when keyUsage
 //!    is present) within its pathLenConstraint, every certificate on the
 //!    path is valid at `now`, and a leaf with a keyUsage extension must have
-//!    digitalSignature → MP-120. The path is at most 8 certificates long;
-//!    revocation is not checked. The leaf's organisation
+//!    digitalSignature → MP-120. The path is at most 8 certificates long.
+//!    A certificate of the x5c on the revocation list (`--revocation-list`),
+//!    from its revocation date on → MP-120. The leaf's organisation
 //!    number must be the client's `org` → MP-122. Validated chains are cached
 //!    by the SHA-256 of the x5c certificates (for the usual leaf-only x5c,
 //!    the leaf's SHA-256), with the path's validity window re-checked on
@@ -890,6 +891,8 @@ struct Verified {
     /// The validity window common to every certificate on the path.
     not_before: i64,
     not_after: i64,
+    /// From when a certificate of the x5c is revoked (the revocation list).
+    revoked_from: Option<i64>,
 }
 
 /// Replay store: jti → exp, and a heap to drop them when they expire.
@@ -992,6 +995,8 @@ pub struct Mock {
     jwk: Value,
     jtis: Mutex<JtiStore>,
     chains: Mutex<HashMap<Vec<u8>, Arc<Verified>>>,
+    /// What the test CA has revoked (see [`Mock::with_revocation_list`]).
+    revoked: crate::revocation::list::RevocationList,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -1021,6 +1026,13 @@ fn org_id(org: &str) -> Value {
 }
 
 impl Mock {
+    /// Refuse the certificates this list revokes (from their revocation
+    /// date on) with MP-120, as Maskinporten refuses a revoked certificate.
+    pub fn with_revocation_list(mut self, list: crate::revocation::list::RevocationList) -> Mock {
+        self.revoked = list;
+        self
+    }
+
     /// Build the server. `cas` are the trust anchors for business
     /// certificates; `signing_key` signs the access tokens (RSA, RS256), and
     /// with `None` a fresh RSA-2048 key is made.
@@ -1136,6 +1148,7 @@ impl Mock {
             jwk,
             jtis: Mutex::new(JtiStore::default()),
             chains: Mutex::new(HashMap::new()),
+            revoked: Default::default(),
         })
     }
 
@@ -1451,7 +1464,10 @@ impl Mock {
                 v
             }
         };
-        if now < verified.not_before || now > verified.not_after {
+        if now < verified.not_before
+            || now > verified.not_after
+            || verified.revoked_from.is_some_and(|t| t <= now)
+        {
             return Err(Case::Mp120.into());
         }
         if verified.org.as_deref() != Some(client.org.as_str()) {
@@ -1480,6 +1496,10 @@ impl Mock {
             org: leaf.org_number().map(|(o, _)| o),
             not_before: valid.not_before,
             not_after: valid.not_after,
+            revoked_from: certs
+                .iter()
+                .filter_map(|c| self.revoked.lookup(c).map(|r| r.date))
+                .min(),
         })
     }
 }

@@ -29,64 +29,37 @@ pub fn default_path(ca_file: &std::path::Path) -> std::path::PathBuf {
     ca_file.with_file_name(format!("{stem}.revoked.toml"))
 }
 
-/// RFC 5280 §5.3.1 CRLReason.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    Unspecified,
-    KeyCompromise,
-    CaCompromise,
-    AffiliationChanged,
-    Superseded,
-    CessationOfOperation,
-    CertificateHold,
-    PrivilegeWithdrawn,
-    AaCompromise,
+/// RFC 5280 §5.3.1 CRLReason (the type the CRL and OCSP structures use).
+pub use super::asn1::CrlReason as Reason;
+
+/// The reasons a list entry may give, by RFC 5280 name (removeFromCRL is
+/// for delta CRLs only, and is not one).
+pub fn reason_names() -> String {
+    [
+        Reason::Unspecified,
+        Reason::KeyCompromise,
+        Reason::CaCompromise,
+        Reason::AffiliationChanged,
+        Reason::Superseded,
+        Reason::CessationOfOperation,
+        Reason::CertificateHold,
+        Reason::PrivilegeWithdrawn,
+        Reason::AaCompromise,
+    ]
+    .map(reason_name)
+    .join(", ")
 }
 
-/// (reason, name, CRLReason value).
-const REASONS: [(Reason, &str, u8); 9] = [
-    (Reason::Unspecified, "unspecified", 0),
-    (Reason::KeyCompromise, "keyCompromise", 1),
-    (Reason::CaCompromise, "cACompromise", 2),
-    (Reason::AffiliationChanged, "affiliationChanged", 3),
-    (Reason::Superseded, "superseded", 4),
-    (Reason::CessationOfOperation, "cessationOfOperation", 5),
-    (Reason::CertificateHold, "certificateHold", 6),
-    (Reason::PrivilegeWithdrawn, "privilegeWithdrawn", 9),
-    (Reason::AaCompromise, "aACompromise", 10),
-];
+/// The RFC 5280 name of a reason (`keyCompromise`).
+pub fn reason_name(r: Reason) -> &'static str {
+    super::asn1::reason_name(r)
+}
 
-impl Reason {
-    /// The RFC 5280 name (`keyCompromise`).
-    pub fn name(self) -> &'static str {
-        REASONS
-            .iter()
-            .find(|r| r.0 == self)
-            .map_or("unspecified", |r| r.1)
-    }
-
-    /// The CRLReason ENUMERATED value.
-    pub fn code(self) -> u8 {
-        REASONS.iter().find(|r| r.0 == self).map_or(0, |r| r.2)
-    }
-
-    /// From an RFC 5280 name, any case, with or without dashes
-    /// (`key-compromise`, `keyCompromise`).
-    pub fn parse(s: &str) -> Option<Reason> {
-        let norm = |x: &str| {
-            x.chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .collect::<String>()
-                .to_ascii_lowercase()
-        };
-        let want = norm(s);
-        REASONS.iter().find(|r| norm(r.1) == want).map(|r| r.0)
-    }
-
-    /// Every name, for messages.
-    pub fn names() -> String {
-        REASONS.iter().map(|r| r.1).collect::<Vec<_>>().join(", ")
-    }
+/// A reason from its RFC 5280 name, any case, with or without dashes
+/// (`key-compromise`, `keyCompromise`); removeFromCRL is refused.
+pub fn parse_reason(s: &str) -> Option<Reason> {
+    let plain: String = s.chars().filter(|c| *c != '-' && *c != '_').collect();
+    super::asn1::reason_from_name(&plain).filter(|r| *r != Reason::RemoveFromCRL)
 }
 
 /// One revoked certificate.
@@ -209,8 +182,8 @@ impl RevocationList {
             })?;
             let reason = match &e.reason {
                 None => Reason::Unspecified,
-                Some(r) => Reason::parse(r)
-                    .ok_or_else(|| at(format!("reason {r:?} is not one of {}", Reason::names())))?,
+                Some(r) => parse_reason(r)
+                    .ok_or_else(|| at(format!("reason {r:?} is not one of {}", reason_names())))?,
             };
             entries.push(Revoked {
                 issuer: e.issuer,
@@ -241,7 +214,7 @@ impl RevocationList {
                 quote(&crate::cert::hex(&e.serial).to_uppercase())
             ));
             s.push_str(&format!("date = {}\n", quote(&crate::ctx::rfc3339(e.date))));
-            s.push_str(&format!("reason = {}\n", quote(e.reason.name())));
+            s.push_str(&format!("reason = {}\n", quote(reason_name(e.reason))));
             if let Some(subj) = &e.subject {
                 s.push_str(&format!("subject = {}\n", quote(subj)));
             }
@@ -260,6 +233,12 @@ impl RevocationList {
     /// The entry for a certificate, if it is revoked.
     pub fn lookup(&self, cert: &Certificate) -> Option<&Revoked> {
         self.find(&cert.issuer.to_display(), &cert.serial)
+    }
+
+    /// The entry for a certificate if it is revoked at `now` (entries dated
+    /// later do not count yet).
+    pub fn revoked_at(&self, cert: &Certificate, now: i64) -> Option<&Revoked> {
+        self.lookup(cert).filter(|e| e.date <= now)
     }
 
     /// The entries of one issuer, in file order.
@@ -323,8 +302,9 @@ mod tests {
             let e = RevocationList::parse(bad, "l").expect_err(bad);
             assert!(e.detail.starts_with("l:"), "{}", e.detail);
         }
-        assert_eq!(Reason::parse("CACompromise"), Some(Reason::CaCompromise));
-        assert_eq!(Reason::PrivilegeWithdrawn.code(), 9);
+        assert_eq!(parse_reason("CACompromise"), Some(Reason::CaCompromise));
+        assert_eq!(parse_reason("key-compromise"), Some(Reason::KeyCompromise));
+        assert_eq!(parse_reason("removeFromCRL"), None);
     }
 
     #[test]

@@ -6,4 +6,5 @@
 //! - [`issue`]: the CRLs and OCSP answers made from it (`serve revocation`).
 
 pub mod asn1;
+pub mod issue;
 pub mod list;

@@ -15,6 +15,7 @@ mod keys;
 mod leaks;
 mod passwords;
 mod perf;
+mod revocation_serve;
 mod serve;
 mod support;
 mod token;
