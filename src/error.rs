@@ -82,6 +82,15 @@ pub enum Error {
     /// The Maskinporten look-alike cannot start (clients file, CA, options).
     #[error(transparent)]
     Mock(#[from] crate::oauth::mock::MockError),
+    /// A revocation list, a certificate to revoke or an OCSP responder that
+    /// cannot be used (`id`: `revocation-list`, `revocation-not-issued`,
+    /// `revocation-responder`).
+    #[error("{message}")]
+    Revocation {
+        id: &'static str,
+        message: String,
+        hint: String,
+    },
 }
 
 fn refused_message(d: &crate::oauth::diagnose::Diagnosis) -> String {
@@ -124,6 +133,7 @@ impl Error {
             Error::Server { .. } => "server-error",
             Error::Url { .. } => "url-not-allowed",
             Error::Config(_) => "config",
+            Error::Revocation { id, .. } => id,
             Error::Unfit { .. } => "credential-unfit",
             Error::Mock(e) => e.id(),
         }
@@ -141,6 +151,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Usage { hint, .. } => hint.clone(),
+            Error::Revocation { hint, .. } => Some(hint.clone()),
             Error::Io { action, source, .. } => match source.kind() {
                 std::io::ErrorKind::NotFound => {
                     Some("check the path and the current directory".into())

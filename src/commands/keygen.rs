@@ -354,32 +354,25 @@ fn run_revoke(ctx: &Ctx, args: &KeygenArgs, cert_path: &Path) -> Result<u8> {
         }
     }
     if certs.is_empty() {
-        return Err(usage(
-            format!(
+        return Err(Error::Revocation {
+            id: "revocation-not-issued",
+            message: format!(
                 "{} holds no certificate issued by {} ({})",
                 cert_path.display(),
                 ca.alias,
                 issuer.subject.to_display()
             ),
-            "give the CA that issued the certificate (`credkit inspect CERT` shows its issuer)",
-        ));
+            hint:
+                "give the CA that issued the certificate (`credkit inspect CERT` shows its issuer)"
+                    .into(),
+        });
     }
     let list_path = args
         .revocation_list
         .clone()
         .unwrap_or_else(|| list::default_path(ca_path));
     let mut rl = if list_path.exists() {
-        let text = super::input::read_input(&list_path)?;
-        RevocationList::parse(
-            &String::from_utf8_lossy(&text),
-            &list_path.display().to_string(),
-        )
-        .map_err(|e| {
-            usage(
-                e.detail,
-                "fix the revocation list, or give another with --revocation-list",
-            )
-        })?
+        super::input::revocation_list(&list_path)?
     } else {
         RevocationList::default()
     };

@@ -194,19 +194,6 @@ fn emit_started(r: &out::Started, ctx: &Ctx) -> Result<()> {
     })
 }
 
-/// Read a revocation list (TOML, `keygen --revoke`).
-fn revocation_list(path: &std::path::Path) -> Result<RevocationList> {
-    let text = read_input(path)?;
-    RevocationList::parse(&String::from_utf8_lossy(&text), &path.display().to_string()).map_err(
-        |e| {
-            usage(
-                e.detail,
-                "fix the file (see `credkit keygen --help`, Revocation), or make it with `credkit keygen --revoke`",
-            )
-        },
-    )
-}
-
 fn mock(ctx: &Ctx, m: MockArgs) -> Result<u8> {
     // The CA certificates: every certificate in the file is a trust anchor.
     let cas: Vec<_> = load_store(&m.ca, &PasswordArgs::default())?
@@ -246,7 +233,7 @@ fn mock(ctx: &Ctx, m: MockArgs) -> Result<u8> {
         None => None,
     };
     let revoked = match &m.revocation_list {
-        Some(p) => revocation_list(p)?,
+        Some(p) => super::input::revocation_list(p)?,
         None => Default::default(),
     };
     let (listener, port) = listen(SocketAddr::new(m.bind, m.port))?;
@@ -369,19 +356,19 @@ fn revocation(ctx: &Ctx, r: RevocationArgs) -> Result<u8> {
             .iter_mut()
             .find(|a| a.ca.cert.subject.raw == resp.cert.issuer.raw)
         else {
-            return Err(usage(
-                format!(
+            return Err(Error::Revocation {
+                id: "revocation-responder",
+                message: format!(
                     "the responder {} was not issued by a CA served here",
                     resp.cert.subject.to_display()
                 ),
-                "give its issuing CA with --ca",
-            ));
+                hint: "give its issuing CA with --ca".into(),
+            });
         };
-        issue::check_responder(&a.ca.cert, &resp).map_err(|e| {
-            usage(
-                e.to_string(),
-                "make a responder with `credkit keygen --ca CA --usage ocsp`",
-            )
+        issue::check_responder(&a.ca.cert, &resp).map_err(|e| Error::Revocation {
+            id: "revocation-responder",
+            message: e.to_string(),
+            hint: "make a responder with `credkit keygen --ca CA --usage ocsp`".into(),
         })?;
         a.responder = Some(resp);
     }
@@ -391,12 +378,14 @@ fn revocation(ctx: &Ctx, r: RevocationArgs) -> Result<u8> {
         .unwrap_or_else(|| crate::revocation::list::default_path(&r.cas[0]));
     // Read once at start, so a broken list stops the server at once.
     let start_list = if list_path.exists() {
-        revocation_list(&list_path)?
+        super::input::revocation_list(&list_path)?
     } else if r.revocation_list.is_some() {
-        return Err(usage(
-            format!("the revocation list {} does not exist", list_path.display()),
-            "make it with `credkit keygen --revoke CERT --ca CA --revocation-list FILE`",
-        ));
+        return Err(Error::Revocation {
+            id: "revocation-list",
+            message: format!("the revocation list {} does not exist", list_path.display()),
+            hint: "make it with `credkit keygen --revoke CERT --ca CA --revocation-list FILE`"
+                .into(),
+        });
     } else {
         RevocationList::default()
     };

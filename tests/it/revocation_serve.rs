@@ -474,6 +474,7 @@ fn revoke_adds_to_the_list_next_to_the_ca() {
         "{}",
         r.stderr
     );
+    assert!(r.stderr.contains("revocation-not-issued"), "{}", r.stderr);
     let r = keygen(
         d,
         &[
@@ -501,6 +502,7 @@ fn revoke_adds_to_the_list_next_to_the_ca() {
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("broken.toml"), "{}", r.stderr);
+    assert!(r.stderr.contains("revocation-list"), "{}", r.stderr);
 }
 
 #[test]
@@ -751,6 +753,7 @@ fn a_delegated_responder_signs_ocsp_answers() {
     let r = run(c);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("OCSPSigning"), "{}", r.stderr);
+    assert!(r.stderr.contains("revocation-responder"), "{}", r.stderr);
 }
 
 #[test]
@@ -815,4 +818,5 @@ fn the_look_alike_refuses_a_revoked_certificate_with_mp_120() {
     let r = run(c);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("bad.toml"), "{}", r.stderr);
+    assert!(r.stderr.contains("revocation-list"), "{}", r.stderr);
 }
