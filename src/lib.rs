@@ -11,14 +11,18 @@ pub mod commands;
 pub mod ctx;
 pub mod diagnostics;
 pub mod error;
+pub mod error_id;
 pub mod jwt;
 pub mod key;
 pub mod keystore;
 pub mod net;
 pub mod oauth;
+pub mod orgnr;
 pub mod output;
 pub mod revocation;
 pub mod secret;
 pub mod serve;
+pub mod target;
+pub mod timefmt;
 
 pub use error::{Error, Result};

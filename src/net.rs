@@ -14,6 +14,7 @@
 //!   ([`BodyCap`]), so a server cannot make credkit use unbounded memory;
 //! - connect and total timeouts.
 
+use crate::error_id::ErrorId;
 use serde::Serialize;
 use std::io::Read;
 use std::sync::Mutex;
@@ -88,16 +89,16 @@ pub enum NetKind {
 
 impl NetKind {
     /// The stable error id.
-    pub fn id(self) -> &'static str {
+    pub fn id(self) -> ErrorId {
         match self {
-            NetKind::Dns => "network-dns",
-            NetKind::Connect => "network-connect",
-            NetKind::Tls => "network-tls",
-            NetKind::Proxy => "network-proxy",
-            NetKind::Timeout => "network-timeout",
-            NetKind::NotAllowed => "url-not-allowed",
-            NetKind::TooLarge => "response-too-large",
-            NetKind::Other => "network",
+            NetKind::Dns => ErrorId::NetworkDns,
+            NetKind::Connect => ErrorId::NetworkConnect,
+            NetKind::Tls => ErrorId::NetworkTls,
+            NetKind::Proxy => ErrorId::NetworkProxy,
+            NetKind::Timeout => ErrorId::NetworkTimeout,
+            NetKind::NotAllowed => ErrorId::UrlNotAllowed,
+            NetKind::TooLarge => ErrorId::ResponseTooLarge,
+            NetKind::Other => ErrorId::Network,
         }
     }
     /// Worth another attempt?

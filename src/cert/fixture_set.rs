@@ -5,10 +5,9 @@
 //! [`crate::oauth::mock`]). This module decides what is made and writes the
 //! README text; the command writes files.
 
-use super::keygen::{
-    Broken, Ca, KeySpec, KeygenError, Mode, Random, Request, Usage, WEAK, generate,
-};
+use super::issue::{Broken, Ca, KeygenError, Mode, Request, Usage, generate};
 use crate::cert::extensions::Realism;
+use crate::key::generate::{KeySpec, Random, WEAK};
 use crate::keystore::model::{Entry, EntryKind};
 use crate::keystore::write::OutFormat;
 use crate::revocation::list::{Reason, RevocationList};
@@ -200,8 +199,8 @@ pub fn build(
     jobs: usize,
     realism: &Realism,
 ) -> Result<FixtureSet, KeygenError> {
-    let leaf_days = days.unwrap_or(super::keygen::LEAF_DAYS);
-    let ca_days = super::keygen::CA_DAYS.max(leaf_days.saturating_add(60));
+    let leaf_days = days.unwrap_or(super::issue::LEAF_DAYS);
+    let ca_days = super::issue::CA_DAYS.max(leaf_days.saturating_add(60));
     let mut set = FixtureSet::default();
 
     let mut ca_req = Request::new(Mode::Ca { intermediate: true }, now);
@@ -319,7 +318,7 @@ pub fn build(
     requests.push(("revoked", leaf(ORG1, Usage::Auth, none, key)));
     let mut responder = leaf(ORG1, Usage::Ocsp, none, key);
     responder.org_number = None;
-    responder.subject = Some(super::keygen::Dn(vec![
+    responder.subject = Some(super::issue::Dn(vec![
         ("2.5.4.6".into(), "NO".into()),
         ("2.5.4.10".into(), "Credkit Test CA".into()),
         ("2.5.4.3".into(), "Credkit Test OCSP Responder".into()),

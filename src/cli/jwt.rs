@@ -1,9 +1,9 @@
 //! `credkit jwt mint | decode | verify`.
 
 use super::password::PasswordArgs;
-use crate::jwt::decode::Profile;
 use crate::jwt::jws::Alg;
-use crate::jwt::mint::Env;
+use crate::target::MaskinportenEnv;
+use crate::target::Target;
 use std::path::PathBuf;
 
 /// Parse `120s`, `2m`, `1h` or a plain number of seconds.
@@ -93,10 +93,10 @@ pub struct MintArgs {
     pub alias: Option<String>,
     /// The target whose rules the token follows
     #[arg(long, value_enum, default_value = "generic")]
-    pub profile: Profile,
+    pub profile: Target,
     /// Maskinporten environment: sets aud to its issuer
     #[arg(long, value_enum)]
-    pub env: Option<Env>,
+    pub env: Option<MaskinportenEnv>,
     /// Issuer: the client id
     #[arg(long, value_name = "ID")]
     pub iss: Option<String>,
@@ -178,7 +178,7 @@ pub struct DecodeArgs {
     pub token: Option<String>,
     /// Judge the token by this target's rules (default: guessed from aud)
     #[arg(long, value_enum)]
-    pub profile: Option<Profile>,
+    pub profile: Option<Target>,
     /// Exit 1 when an error-level problem is found (a lint); without it,
     /// decode exits 0 whenever the token could be read
     #[arg(long, visible_alias = "check")]

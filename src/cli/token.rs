@@ -2,10 +2,10 @@
 
 use super::jwt::{parse_claim, parse_duration};
 use super::password::PasswordArgs;
-use crate::jwt::decode::Profile;
 use crate::jwt::jws::Alg;
-use crate::jwt::mint::Env;
 use crate::oauth::exchange::{Auth, Grant};
+use crate::target::MaskinportenEnv;
+use crate::target::Target;
 use std::path::PathBuf;
 
 const AFTER_HELP: &str = "\
@@ -152,7 +152,7 @@ pub struct TokenArgs {
     pub auth: Option<Auth>,
     /// The rules the signed JWT follows (default: from the endpoint)
     #[arg(long, value_enum, help_heading = "Request")]
-    pub jwt_profile: Option<Profile>,
+    pub jwt_profile: Option<Target>,
     /// The JWT's audience (default: by --jwt-profile)
     #[arg(long, value_name = "URL", help_heading = "Request")]
     pub aud: Option<String>,
@@ -174,7 +174,7 @@ pub struct TokenArgs {
 
     /// Maskinporten environment (its issuer and token endpoint)
     #[arg(long, value_enum, conflicts_with = "issuer", help_heading = "Server")]
-    pub env: Option<Env>,
+    pub env: Option<MaskinportenEnv>,
     /// The issuer: the token endpoint is found from its metadata
     #[arg(long, value_name = "URL", help_heading = "Server")]
     pub issuer: Option<String>,

@@ -4,12 +4,13 @@ use super::convert::OutputFile;
 use super::input::{Loaded, load, out_cell};
 use crate::cert::extensions::{self, Realism};
 use crate::cert::fixture_set::{self, ReadmeInfo};
-use crate::cert::keygen::{self, Broken, Ca, Dn, KeygenError, Mode, Random, Request, Usage, WEAK};
+use crate::cert::issue::{self, Broken, Ca, Dn, KeygenError, Mode, Request, Usage};
 use crate::cli::keygen::KeygenArgs;
 use crate::ctx::Ctx;
-use crate::ctx::rfc3339;
+use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
 use crate::key::KeyDescription;
+use crate::key::generate::{self, Random, WEAK};
 use crate::keystore::model::Entry;
 use crate::keystore::pbe;
 use crate::keystore::select;
@@ -17,6 +18,7 @@ use crate::keystore::write::{self, OutFormat, Output, Parts, WriteOptions, Writt
 use crate::output::{self, Render, files};
 use crate::revocation::list::{self, Reason, RevocationList};
 use crate::secret::{SecretCell, SecretSource};
+use crate::timefmt::rfc3339;
 use serde::Serialize;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -205,7 +207,7 @@ fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
 
 fn exists_error(path: &Path) -> Error {
     Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: path.display().to_string(),
         source: std::io::Error::new(
             std::io::ErrorKind::AlreadyExists,
@@ -274,7 +276,7 @@ fn stdin_uses(args: &KeygenArgs) -> usize {
 /// Turn writer output into bytes, with seeded salts when --seed is given.
 fn render<T>(seed: Option<&str>, f: impl FnOnce() -> T) -> T {
     match seed {
-        Some(s) => pbe::with_seeded_random(keygen::derive_seed(s, "salts"), f),
+        Some(s) => pbe::with_seeded_random(generate::derive_seed(s, "salts"), f),
         None => f(),
     }
 }
@@ -339,8 +341,12 @@ fn run_revoke(ctx: &Ctx, args: &KeygenArgs, cert_path: &Path) -> Result<u8> {
     let mut store_pw =
         SecretCell::with_value(loaded.store_password.as_ref().map(|p| p.to_string()));
     let mut key_pw = SecretCell::new(SecretSource::Absent, "");
-    let store =
-        crate::keystore::load(&data, &mut store_pw, &mut key_pw).map_err(|e| e.at(cert_path))?;
+    let store = crate::keystore::load(&data, &mut store_pw, &mut key_pw).map_err(|source| {
+        Error::Input {
+            path: cert_path.display().to_string(),
+            source,
+        }
+    })?;
     let issuer = &ca.chain[0];
     let issuer_key = issuer.public_key.as_ref().ok();
     let mut certs: Vec<&crate::cert::Certificate> = Vec::new();
@@ -355,7 +361,7 @@ fn run_revoke(ctx: &Ctx, args: &KeygenArgs, cert_path: &Path) -> Result<u8> {
     }
     if certs.is_empty() {
         return Err(Error::Revocation {
-            id: "revocation-not-issued",
+            id: crate::error_id::ErrorId::RevocationNotIssued,
             message: format!(
                 "{} holds no certificate issued by {} ({})",
                 cert_path.display(),
@@ -393,7 +399,7 @@ fn run_revoke(ctx: &Ctx, args: &KeygenArgs, cert_path: &Path) -> Result<u8> {
     // Updating the list is what --revoke is for: no --force needed.
     files::write_atomic(&list_path, rl.to_toml().as_bytes(), true, false).map_err(|source| {
         Error::Io {
-            action: "write",
+            action: crate::error::IoAction::Write,
             path: list_path.display().to_string(),
             source,
         }
@@ -431,7 +437,7 @@ fn load_ca(args: &KeygenArgs, path: &Path) -> Result<(Ca, Loaded)> {
             })?
             .remove(0),
         None => {
-            let c = keygen::ca_candidates(&loaded.store.entries);
+            let c = issue::ca_candidates(&loaded.store.entries);
             match c[..] {
                 [one] => one.clone(),
                 [] => {
@@ -671,7 +677,7 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
         Some(s) => Random::from_seed(s),
         None => Random::from_os()?,
     };
-    let generated = keygen::generate(&req, ca.as_ref(), &mut rng)?;
+    let generated = issue::generate(&req, ca.as_ref(), &mut rng)?;
 
     // Make every file in memory first, so a failure writes nothing.
     let mut files: Vec<(PathBuf, Written)> = Vec::new();
@@ -719,7 +725,7 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
         }
         for (_, f) in &files {
             output::write_stdout(&f.bytes).map_err(|source| Error::Io {
-                action: "write",
+                action: IoAction::Write,
                 path: "standard output".into(),
                 source,
             })?;
@@ -762,7 +768,7 @@ fn write_together<'a>(
     force: bool,
 ) -> Result<()> {
     files::write_all_atomic(items, force).map_err(|(path, source)| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: path.display().to_string(),
         source,
     })
@@ -771,7 +777,7 @@ fn write_together<'a>(
 fn finish(ctx: &Ctx, report: &KeygenReport) -> Result<u8> {
     if ctx.json {
         output::emit(report, true).map_err(|source| Error::Io {
-            action: "write",
+            action: IoAction::Write,
             path: "standard output".into(),
             source,
         })?;
@@ -904,7 +910,7 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
     );
 
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: dir.display().to_string(),
         source,
     })?;

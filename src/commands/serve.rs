@@ -7,6 +7,7 @@ use crate::cert::extensions;
 use crate::cli::password::PasswordArgs;
 use crate::cli::serve::{BrokerArgs, MockArgs, RevocationArgs, ServeArgs, ServeCommand};
 use crate::ctx::Ctx;
+use crate::error::IoAction;
 use crate::error::{Error, Result};
 use crate::oauth::client::{self, TokenSettings};
 use crate::oauth::config;
@@ -39,7 +40,7 @@ fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
 /// Bind, and the port bound (`--port 0` picks a free one).
 fn listen(addr: SocketAddr) -> Result<(std::net::TcpListener, u16)> {
     let io = |source| Error::Io {
-        action: "listen on",
+        action: IoAction::ListenOn,
         path: addr.to_string(),
         source,
     };
@@ -108,7 +109,7 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
     // Bind first: a port in use fails before any password is asked.
     let (listener, port) = listen(SocketAddr::from(([127, 0, 0, 1], b.port)))?;
     let secret = crate::serve::random_secret().map_err(|e| Error::Io {
-        action: "make a secret with",
+        action: IoAction::MakeSecretWith,
         path: "the system's random source".into(),
         source: std::io::Error::other(e.to_string()),
     })?;
@@ -124,7 +125,7 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
             name.clone(),
             Box::new(move || {
                 session.fetch().map_err(|e| {
-                    let (status, body) = out::failure(&e);
+                    let (status, body) = out::failure(&Error::from(e));
                     Failure { status, body }
                 })
             }),
@@ -133,7 +134,7 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
     if let Some(f) = &b.secret_file {
         crate::output::files::write_atomic(f, format!("{secret}\n").as_bytes(), b.force, true)
             .map_err(|source| Error::Io {
-                action: "write",
+                action: IoAction::Write,
                 path: f.display().to_string(),
                 source,
             })?;
@@ -167,7 +168,7 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
         logger(ctx.quiet),
     )
     .map_err(|source| Error::Io {
-        action: "serve on",
+        action: IoAction::ServeOn,
         path: format!("127.0.0.1:{port}"),
         source,
     })?;
@@ -188,7 +189,7 @@ fn emit_started(r: &out::Started, ctx: &Ctx) -> Result<()> {
         output::emit(r, false)
     }
     .map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: "standard output".into(),
         source,
     })
@@ -285,7 +286,7 @@ fn mock(ctx: &Ctx, m: MockArgs) -> Result<u8> {
         logger(ctx.quiet),
     )
     .map_err(|source| Error::Io {
-        action: "serve on",
+        action: IoAction::ServeOn,
         path: format!("{}:{port}", m.bind),
         source,
     })?;
@@ -296,9 +297,9 @@ fn mock(ctx: &Ctx, m: MockArgs) -> Result<u8> {
 fn ca_signers(path: &std::path::Path, passwords: &PasswordArgs) -> Result<Vec<Signer>> {
     let store = load_store(path, passwords)?;
     let mut out = Vec::new();
-    for e in crate::cert::keygen::ca_candidates(&store.entries) {
+    for e in crate::cert::issue::ca_candidates(&store.entries) {
         let alias = e.alias.clone().unwrap_or_else(|| "ca".into());
-        let ca = crate::cert::keygen::Ca::from_entry(e, &alias)?;
+        let ca = crate::cert::issue::Ca::from_entry(e, &alias)?;
         out.push(Signer {
             cert: ca.chain[0].clone(),
             key: ca.key,
@@ -357,7 +358,7 @@ fn revocation(ctx: &Ctx, r: RevocationArgs) -> Result<u8> {
             .find(|a| a.ca.cert.subject.raw == resp.cert.issuer.raw)
         else {
             return Err(Error::Revocation {
-                id: "revocation-responder",
+                id: crate::error_id::ErrorId::RevocationResponder,
                 message: format!(
                     "the responder {} was not issued by a CA served here",
                     resp.cert.subject.to_display()
@@ -366,7 +367,7 @@ fn revocation(ctx: &Ctx, r: RevocationArgs) -> Result<u8> {
             });
         };
         issue::check_responder(&a.ca.cert, &resp).map_err(|e| Error::Revocation {
-            id: "revocation-responder",
+            id: crate::error_id::ErrorId::RevocationResponder,
             message: e.to_string(),
             hint: "make a responder with `credkit keygen --ca CA --usage ocsp`".into(),
         })?;
@@ -381,7 +382,7 @@ fn revocation(ctx: &Ctx, r: RevocationArgs) -> Result<u8> {
         super::input::revocation_list(&list_path)?
     } else if r.revocation_list.is_some() {
         return Err(Error::Revocation {
-            id: "revocation-list",
+            id: crate::error_id::ErrorId::RevocationList,
             message: format!("the revocation list {} does not exist", list_path.display()),
             hint: "make it with `credkit keygen --revoke CERT --ca CA --revocation-list FILE`"
                 .into(),
@@ -427,7 +428,7 @@ fn revocation(ctx: &Ctx, r: RevocationArgs) -> Result<u8> {
         output::emit(&report, false)
     }
     .map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: "standard output".into(),
         source,
     })?;
@@ -438,7 +439,7 @@ fn revocation(ctx: &Ctx, r: RevocationArgs) -> Result<u8> {
         logger(ctx.quiet),
     )
     .map_err(|source| Error::Io {
-        action: "serve on",
+        action: IoAction::ServeOn,
         path: format!("{}:{port}", r.bind),
         source,
     })?;

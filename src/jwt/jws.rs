@@ -97,6 +97,7 @@ impl Alg {
 
 /// Why signing or verifying failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum JwsError {
     #[error("a {key} key cannot make {alg} signatures")]
     KeyAlgMismatch { alg: &'static str, key: String },

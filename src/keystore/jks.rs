@@ -101,6 +101,7 @@ pub enum KeyProtection {
 
 /// Errors from [`parse`]. Offsets are byte offsets into the input.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum JksError {
     /// The magic number is neither JKS nor JCEKS.
     #[error(

@@ -17,7 +17,7 @@ pub use model::{Entry, EntryKind, Format, Store};
 
 use crate::asn1::Asn1Error;
 use crate::cert::CertError;
-use crate::error::Error;
+use crate::error_id::ErrorId;
 use crate::key::KeyError;
 use crate::secret::SecretCell;
 
@@ -46,6 +46,7 @@ pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
 
 /// What went wrong while reading a keystore or key file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeystoreError {
     #[error("not a keystore or key file credkit can read: {detail}")]
     UnknownFormat { detail: String },
@@ -85,108 +86,55 @@ pub enum KeystoreError {
     Cert(#[from] CertError),
     #[error(transparent)]
     Java(#[from] jks::JksError),
+    /// The password could not be read from where it was said to be.
+    #[error(transparent)]
+    Secret(#[from] crate::secret::SecretError),
 }
 
 impl KeystoreError {
     /// Stable error id.
-    pub fn id(&self) -> &'static str {
+    pub fn id(&self) -> ErrorId {
         match self {
-            KeystoreError::UnknownFormat { .. } => "input-unknown-format",
-            KeystoreError::Malformed { .. } => "input-malformed",
-            KeystoreError::Invalid { .. } => "input-invalid",
-            KeystoreError::WrongPassword { .. } => "password-wrong",
-            KeystoreError::WrongKeyPassword { .. } => "key-password-wrong",
-            KeystoreError::PasswordRequired { .. } => "password-required",
-            KeystoreError::Unsupported { .. } => "algorithm-unsupported",
-            KeystoreError::NotReadable { .. } => "input-format-unsupported",
-            KeystoreError::TooLarge { .. } => "input-too-large",
+            KeystoreError::UnknownFormat { .. } => ErrorId::InputUnknownFormat,
+            KeystoreError::Malformed { .. } => ErrorId::InputMalformed,
+            KeystoreError::Invalid { .. } => ErrorId::InputInvalid,
+            KeystoreError::WrongPassword { .. } => ErrorId::PasswordWrong,
+            KeystoreError::WrongKeyPassword { .. } => ErrorId::KeyPasswordWrong,
+            KeystoreError::PasswordRequired { .. } => ErrorId::PasswordRequired,
+            KeystoreError::Unsupported { .. } => ErrorId::AlgorithmUnsupported,
+            KeystoreError::NotReadable { .. } => ErrorId::InputFormatUnsupported,
+            KeystoreError::TooLarge { .. } => ErrorId::InputTooLarge,
             KeystoreError::InBlock { source, .. } => source.id(),
+            KeystoreError::Secret(e) => e.id(),
             KeystoreError::Key(KeyError::Unsupported { .. } | KeyError::NeedsConversion { .. }) => {
-                "algorithm-unsupported"
+                ErrorId::AlgorithmUnsupported
             }
-            KeystoreError::Key(_) => "key-invalid",
-            KeystoreError::Cert(_) => "certificate-malformed",
+            KeystoreError::Key(_) => ErrorId::KeyInvalid,
+            KeystoreError::Cert(_) => ErrorId::CertificateMalformed,
             KeystoreError::Java(e) => match e {
-                jks::JksError::IntegrityCheckFailed => "password-wrong",
-                jks::JksError::WrongKeyPassword { .. } => "key-password-wrong",
-                jks::JksError::UnsupportedKeyProtection { .. } => "algorithm-unsupported",
-                jks::JksError::UnsupportedVersion { .. } => "input-invalid",
-                jks::JksError::TooLarge { .. } => "input-too-large",
-                jks::JksError::NotJavaKeystore => "input-unknown-format",
-                _ => "input-malformed",
+                jks::JksError::IntegrityCheckFailed => ErrorId::PasswordWrong,
+                jks::JksError::WrongKeyPassword { .. } => ErrorId::KeyPasswordWrong,
+                jks::JksError::UnsupportedKeyProtection { .. } => ErrorId::AlgorithmUnsupported,
+                jks::JksError::UnsupportedVersion { .. } => ErrorId::InputInvalid,
+                jks::JksError::TooLarge { .. } => ErrorId::InputTooLarge,
+                jks::JksError::NotJavaKeystore => ErrorId::InputUnknownFormat,
+                _ => ErrorId::InputMalformed,
             },
         }
     }
 
-    /// The conversion a key needs before credkit can read it, when that is
-    /// the problem (an encrypted OpenSSH key).
-    fn way_out(&self) -> Option<&str> {
+    /// The way out when the file cannot be read as it is: the conversion a
+    /// key needs (an encrypted OpenSSH key), or what to do with a format
+    /// credkit names but does not read.
+    pub fn way_out(&self) -> Option<&str> {
         match self {
+            KeystoreError::NotReadable { way_out, .. } => Some(way_out),
             KeystoreError::Key(KeyError::NeedsConversion { way_out, .. }) => Some(way_out),
             KeystoreError::InBlock { source, .. } => source.way_out(),
             _ => None,
         }
     }
-
-    /// Advice for the user.
-    pub fn hint(&self) -> Option<String> {
-        if let Some(way_out) = self.way_out() {
-            return Some(way_out.to_string());
-        }
-        match self {
-            KeystoreError::NotReadable { way_out, .. } => return Some(way_out.clone()),
-            KeystoreError::InBlock { source, .. } => return source.hint(),
-            // A key type is not an encryption scheme: re-encrypting the file
-            // cannot help.
-            KeystoreError::Key(KeyError::Unsupported { .. }) => return Some(KEY_TYPE_HINT.into()),
-            KeystoreError::Unsupported { what, .. }
-                if what.contains("curve") || what.contains("key type") =>
-            {
-                return Some(KEY_TYPE_HINT.into());
-            }
-            _ => {}
-        }
-        let pw = "give the password with --password-file PATH, --password-env VAR or \
-                  --password-stdin, or set CREDKIT_PASSWORD";
-        Some(match self.id() {
-            "password-wrong" => format!(
-                "check the password (it is case-sensitive; a trailing newline in a password \
-                 file is ignored). If it is right, the file is damaged: get a fresh copy. \
-                 To {pw}"
-            ),
-            "password-required" => format!("{pw}; credkit prompts when run on a terminal"),
-            "key-password-wrong" => "this entry's key has its own password: give it with \
-                 --key-password-file, --key-password-env or --key-password-stdin"
-                .into(),
-            "input-unknown-format" => "credkit reads PKCS#12 (.p12/.pfx), JKS, JCEKS, PEM, \
-                 DER, PKCS#7 certificate bundles (.p7b), JWK and JWKS; check that this is the \
-                 file you meant"
-                .into(),
-            "input-invalid" => "the file is damaged or was edited by hand: get a fresh copy \
-                 from where it came from"
-                .into(),
-            "input-malformed" | "certificate-malformed" => {
-                "the file is truncated or corrupt: copy it again (binary files break when \
-                 sent as text or through e-mail)"
-                    .into()
-            }
-            "algorithm-unsupported" => "convert the file with a tool that knows this \
-                 algorithm (e.g. openssl) to PBES2/AES, or open an issue with the algorithm name"
-                .into(),
-            "input-too-large" => "this limit protects against hostile files; no real \
-                 keystore comes close to it"
-                .into(),
-            "key-invalid" => "the key is damaged or is not what its label says: copy it \
-                 again, or export it afresh from where it came from"
-                .into(),
-            _ => return None,
-        })
-    }
 }
-
-/// The hint for a key credkit cannot use (never the re-encryption one).
-const KEY_TYPE_HINT: &str = "credkit uses RSA, EC (P-256, P-384, P-521) and Ed25519 keys; \
-     this key type cannot be used here. Open an issue with the algorithm name if you need it";
 
 /// What the input starts with, for an "unknown format" message.
 fn describe_unknown(data: &[u8]) -> String {
@@ -220,14 +168,13 @@ pub fn load(
     data: &[u8],
     store_pw: &mut SecretCell,
     key_pw: &mut SecretCell,
-) -> Result<Store, Error> {
+) -> Result<Store, KeystoreError> {
     if data.len() as u64 > MAX_INPUT {
         return Err(KeystoreError::TooLarge {
             what: "file size".into(),
             value: data.len() as u64,
             max: MAX_INPUT,
-        }
-        .into());
+        });
     }
     if let Some(kind) = jks::is_java_store(data) {
         let store_password = store_pw.get()?;
@@ -261,21 +208,21 @@ pub fn load(
                 ));
                 return Ok(store);
             }
-            Err(e) => return Err(map(e).into()),
+            Err(e) => return Err(map(e)),
         }
     }
     if let Some(refusal) = named::bouncycastle(data) {
-        return Err(refusal.into());
+        return Err(refusal);
     }
     if pkcs12::looks_like(data) {
         if store_pw.has_explicit() {
             let pw = store_pw.get()?;
-            return Ok(pkcs12::read(data, pw.as_ref().map(|p| p.as_str()))?);
+            return pkcs12::read(data, pw.as_ref().map(|p| p.as_str()));
         }
         return match pkcs12::read(data, None) {
             Err(KeystoreError::PasswordRequired { format }) => match store_pw.get()? {
                 Some(pw) => Ok(pkcs12::read(data, Some(&pw))?),
-                None => Err(KeystoreError::PasswordRequired { format }.into()),
+                None => Err(KeystoreError::PasswordRequired { format }),
             },
             other => Ok(other?),
         };
@@ -285,21 +232,21 @@ pub fn load(
             format: "JWK",
             detail: format!("not UTF-8 text (byte {})", e.valid_up_to()),
         })?;
-        return Ok(jwk::read(text)?);
+        return jwk::read(text);
     }
     if pem::looks_like(data) {
         let text = String::from_utf8_lossy(data);
-        let mut ask = || store_pw.get();
+        let mut ask = || store_pw.get().map_err(KeystoreError::from);
         return pem::read(&text, &mut ask);
     }
     if pkcs7::looks_like(data) {
-        return Ok(pkcs7::read(data)?);
+        return pkcs7::read(data);
     }
     if let Some(refusal) = named::signed_object(data) {
-        return Err(refusal.into());
+        return Err(refusal);
     }
     if pem::looks_like_der(data) {
-        let mut ask = || store_pw.get();
+        let mut ask = || store_pw.get().map_err(KeystoreError::from);
         return pem::read_der(data, &mut ask);
     }
     if data.first() == Some(&0x30) {
@@ -308,14 +255,12 @@ pub fn load(
             return Err(KeystoreError::Malformed {
                 format: "DER",
                 source: e,
-            }
-            .into());
+            });
         }
     }
     Err(KeystoreError::UnknownFormat {
         detail: describe_unknown(data),
-    }
-    .into())
+    })
 }
 
 fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
@@ -441,34 +386,6 @@ mod tests {
 
     /// Regression: an unsupported key type got the "convert the file … to
     /// PBES2/AES" hint, which cannot help.
-    #[test]
-    fn unsupported_keys_never_get_the_reencryption_hint() {
-        let key = KeystoreError::Key(KeyError::Unsupported { name: "DSA".into() });
-        let in_block = KeystoreError::InBlock {
-            label: "PRIVATE KEY".into(),
-            line: 1,
-            source: Box::new(KeystoreError::Key(KeyError::Unsupported {
-                name: "X448".into(),
-            })),
-        };
-        let curve = KeystoreError::Unsupported {
-            what: "JWK curve".into(),
-            name: "\"secp256k1\"".into(),
-        };
-        for e in [key, in_block, curve] {
-            assert_eq!(e.id(), "algorithm-unsupported");
-            let hint = e.hint().unwrap_or_default();
-            assert!(!hint.contains("PBES2"), "{e}: {hint}");
-            assert!(hint.contains("Ed25519"), "{e}: {hint}");
-        }
-        // An encryption scheme still gets it.
-        let pbe = KeystoreError::Unsupported {
-            what: "encryption algorithm".into(),
-            name: "RC4".into(),
-        };
-        assert!(pbe.hint().unwrap_or_default().contains("PBES2"));
-    }
-
     #[test]
     fn duplicate_aliases_are_counted_without_case() {
         let mut entries = Vec::new();

@@ -4,48 +4,13 @@
 
 use super::client::TokenSettings;
 use super::exchange::{Auth, Grant};
-use crate::jwt::decode::Profile;
-use crate::jwt::mint::Env;
+use crate::secret::SecretSource;
+use crate::target::MaskinportenEnv;
+use crate::target::Target;
 use base64::Engine;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// Where a secret comes from. `Value` is only used for .properties files,
-/// which hold the keystore password in clear text by design; `Debug` hides
-/// it, and it is wiped from memory on drop.
-#[derive(Clone, PartialEq, Eq)]
-pub enum Secret {
-    File(PathBuf),
-    Env(String),
-    Value(String),
-    /// The first line of standard input.
-    Stdin,
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // `if let`, not `match`: a new kind of source needs no change here.
-        if let Secret::Value(_) = self {
-            return f.write_str("Value(<redacted>)");
-        }
-        if let Secret::File(p) = self {
-            return f.debug_tuple("File").field(p).finish();
-        }
-        if let Secret::Env(n) = self {
-            return f.debug_tuple("Env").field(n).finish();
-        }
-        f.write_str("Secret")
-    }
-}
-
-impl Drop for Secret {
-    fn drop(&mut self) {
-        if let Secret::Value(v) = self {
-            zeroize::Zeroize::zeroize(v);
-        }
-    }
-}
 
 /// Where the keystore comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,26 +153,27 @@ pub fn profile_from_toml(
         store_password: t
             .password_file
             .as_deref()
-            .map(|f| Secret::File(rel(f)))
-            .or(t.password_env.clone().map(Secret::Env)),
+            .map(|f| SecretSource::File(rel(f)))
+            .or(t.password_env.clone().map(SecretSource::Env)),
         key_password: t
             .key_password_file
             .as_deref()
-            .map(|f| Secret::File(rel(f)))
-            .or(t.key_password_env.clone().map(Secret::Env)),
+            .map(|f| SecretSource::File(rel(f)))
+            .or(t.key_password_env.clone().map(SecretSource::Env)),
         client_id: t.client_id.clone(),
         scope: t.scope.clone(),
         resource: t.resource.clone(),
         consumer_org: t.consumer_org.clone(),
         client_org: match &t.client_org {
-            Some(v) => {
-                Some(
-                    crate::diagnostics::check::parse_org_number(v).map_err(|m| ConfigError {
+            Some(v) => Some(
+                crate::orgnr::OrgNr::parse(v)
+                    .map(|o| o.to_string())
+                    .map_err(|e| e.to_string())
+                    .map_err(|m| ConfigError {
                         path: p.clone(),
                         message: format!("profile {name:?}: client_org: {m}"),
                     })?,
-                )
-            }
+            ),
             None => None,
         },
         claims: Vec::new(),
@@ -238,8 +204,8 @@ pub fn profile_from_toml(
         client_secret: t
             .client_secret_file
             .as_deref()
-            .map(|f| Secret::File(rel(f)))
-            .or(t.client_secret_env.clone().map(Secret::Env)),
+            .map(|f| SecretSource::File(rel(f)))
+            .or(t.client_secret_env.clone().map(SecretSource::Env)),
         ca_file: t.ca_file.as_deref().map(rel),
         ..TokenSettings::default()
     })
@@ -392,7 +358,8 @@ pub fn from_properties_bytes(bytes: &[u8], path: &Path) -> Result<TokenSettings,
     from_properties(&decode_latin1(bytes), path)
 }
 
-/// Map jwt-grant-generator's properties (token-endpoints-and-errors.md §1.6)
+/// Map jwt-grant-generator's properties (`docs/maskinporten-errors.md`,
+/// "jwt-grant-generator properties")
 /// onto settings: a Maskinporten jwt-bearer grant.
 pub fn from_properties(text: &str, path: &Path) -> Result<TokenSettings, ConfigError> {
     let p = path.display().to_string();
@@ -430,17 +397,19 @@ pub fn from_properties(text: &str, path: &Path) -> Result<TokenSettings, ConfigE
     }
     let audience = get("audience");
     let env = audience.as_deref().and_then(|a| {
-        [Env::Test, Env::Prod]
+        [MaskinportenEnv::Test, MaskinportenEnv::Prod]
             .into_iter()
-            .find(|e| e.maskinporten_issuer() == a)
+            .find(|e| e.issuer() == a)
     });
     Ok(TokenSettings {
         key,
         alias: get("keystore.alias"),
-        store_password: m.get("keystore.password").map(|v| Secret::Value(v.clone())),
+        store_password: m
+            .get("keystore.password")
+            .map(|v| SecretSource::value(v.clone())),
         key_password: m
             .get("keystore.alias.password")
-            .map(|v| Secret::Value(v.clone())),
+            .map(|v| SecretSource::value(v.clone())),
         client_id: get("issuer"),
         scope: get("scope"),
         resource: get("resource"),
@@ -454,9 +423,9 @@ pub fn from_properties(text: &str, path: &Path) -> Result<TokenSettings, ConfigE
         auth: Some(Auth::None),
         properties: true,
         jwt_profile: Some(if env.is_some() {
-            Profile::Maskinporten
+            Target::Maskinporten
         } else {
-            Profile::Generic
+            Target::Generic
         }),
         kid: get("keystore.kid"),
         client_secret: None,
@@ -502,7 +471,7 @@ mod tests {
 
     #[test]
     fn secret_values_are_redacted_in_debug() {
-        let d = format!("{:?}", Secret::Value("changeit".into()));
+        let d = format!("{:?}", SecretSource::value("changeit"));
         assert!(!d.contains("changeit"), "{d}");
     }
 
@@ -513,12 +482,12 @@ mod tests {
                     keystore.alias=auth\nkeystore.alias.password=changeit\npid=12345678901\n";
         let s = from_properties(text, Path::new("/etc/mp/client.properties")).expect("ok");
         assert_eq!(s.client_id.as_deref(), Some("my-client"));
-        assert_eq!(s.env, Some(Env::Test));
+        assert_eq!(s.env, Some(MaskinportenEnv::Test));
         assert_eq!(
             s.key,
             Some(KeySource::File(PathBuf::from("/etc/mp/ks.p12")))
         );
-        assert_eq!(s.store_password, Some(Secret::Value("changeit".into())));
+        assert_eq!(s.store_password, Some(SecretSource::value("changeit")));
         assert_eq!(s.claims.len(), 1);
     }
 
@@ -527,7 +496,7 @@ mod tests {
         let text = "default_profile = \"mp\"\n[profiles.mp]\nkey = \"k.p12\"\npassword_env = \"PW\"\nclient_id = \"c\"\nenv = \"test\"\ngrant = \"jwt-bearer\"\n";
         let s = profile_from_toml(text, Path::new("/cfg/config.toml"), None).expect("ok");
         assert_eq!(s.key, Some(KeySource::File(PathBuf::from("/cfg/k.p12"))));
-        assert_eq!(s.env, Some(Env::Test));
+        assert_eq!(s.env, Some(MaskinportenEnv::Test));
         assert_eq!(s.grant, Some(Grant::JwtBearer));
         let e =
             profile_from_toml(text, Path::new("/cfg/config.toml"), Some("nope")).expect_err("no");

@@ -117,7 +117,7 @@ struct JsonError<'a> {
 
 #[derive(Serialize)]
 struct JsonErrorBody<'a> {
-    code: &'a str,
+    code: crate::error_id::ErrorId,
     message: String,
     causes: Vec<String>,
     hints: Vec<String>,

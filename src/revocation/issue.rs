@@ -23,8 +23,9 @@ use super::asn1::{
 };
 use super::list::{Reason, RevocationList};
 use crate::cert::Certificate;
-use crate::cert::keygen::{self, KeygenError};
+use crate::cert::issue::{self as keygen, KeygenError};
 use crate::key::PrivateKey;
+use crate::key::sign::{sign, signature_algorithm};
 use der::asn1::{BitString, Null, OctetString};
 use der::{Decode, Encode};
 use x509_cert::ext::Extension;
@@ -62,7 +63,7 @@ pub enum IssueError {
 }
 
 fn algorithm(key: &PrivateKey) -> Result<AlgorithmIdentifierOwned, IssueError> {
-    let der = keygen::signature_algorithm(key)?;
+    let der = signature_algorithm(key)?;
     Ok(AlgorithmIdentifierOwned::from_der(&der)?)
 }
 
@@ -154,7 +155,7 @@ pub fn crl(
         crl_extensions: Some(exts),
     };
     let tbs_der = tbs.to_der()?;
-    let sig = keygen::sign(&ca.key, &tbs_der)?;
+    let sig = sign(&ca.key, &tbs_der)?;
     let crl = CertificateList {
         tbs_cert_list: tbs,
         signature_algorithm: alg,
@@ -274,7 +275,7 @@ fn answer_request(
         response_extensions,
     };
     let tbs = data.to_der()?;
-    let sig = keygen::sign(&signer.key, &tbs)?;
+    let sig = sign(&signer.key, &tbs)?;
     let certs = match &auth.responder {
         Some(r) => Some(vec![X509Certificate::from_der(&r.cert.der)?]),
         None => None,

@@ -213,7 +213,10 @@ impl RevocationList {
                 "serial = {}\n",
                 quote(&crate::cert::hex(&e.serial).to_uppercase())
             ));
-            s.push_str(&format!("date = {}\n", quote(&crate::ctx::rfc3339(e.date))));
+            s.push_str(&format!(
+                "date = {}\n",
+                quote(&crate::timefmt::rfc3339(e.date))
+            ));
             s.push_str(&format!("reason = {}\n", quote(reason_name(e.reason))));
             if let Some(subj) = &e.subject {
                 s.push_str(&format!("subject = {}\n", quote(subj)));

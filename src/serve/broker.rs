@@ -271,7 +271,7 @@ impl Broker {
                 "access_token": token,
                 "token_type": c.response.get("token_type").cloned().unwrap_or(json!("Bearer")),
                 "expires_in": c.expires_at.saturating_sub(now).max(0),
-                "expires_at": crate::ctx::rfc3339(c.expires_at),
+                "expires_at": crate::timefmt::rfc3339(c.expires_at),
                 "scope": c.response.get("scope").cloned().unwrap_or(Value::Null),
                 "cached": cached,
             }),

@@ -601,10 +601,12 @@ fn mock_answers_every_documented_error_to_pyjwt_grants() {
         ],
     );
     let v = json_of(&out);
-    for (id, status, error, text) in credkit::oauth::mock::CASES {
-        let got = &v[*id];
-        assert_eq!(got["status"], *status, "{id}: {got}");
-        assert_eq!(got["error"], *error, "{id}: {got}");
+    for case in credkit::oauth::mock::Case::ALL {
+        let (id, status, error, text) =
+            (case.id(), case.status(), case.error(), case.description());
+        let got = &v[id];
+        assert_eq!(got["status"], status, "{id}: {got}");
+        assert_eq!(got["error"], error, "{id}: {got}");
         let desc = got["error_description"].as_str().unwrap_or("");
         // Exactly the documented text (several are prefixes of others), then
         // the trace id; the templates (MP-250, MP-251) around their values.
@@ -620,7 +622,7 @@ fn mock_answers_every_documented_error_to_pyjwt_grants() {
                 "{id}: {said:?}"
             );
         } else {
-            assert_eq!(said, *text, "{id}");
+            assert_eq!(said, text, "{id}");
         }
     }
     assert_eq!(

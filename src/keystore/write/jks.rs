@@ -1,5 +1,5 @@
 //! JKS writer (Sun's format, written here: the `jks` crate is unsafe on
-//! hostile input, see shared/reference/crates.md). Keys use the JKS key
+//! hostile input, see `docs/dependencies.md`). Keys use the JKS key
 //! protector; the file ends with the SHA-1 "Mighty Aphrodite" digest.
 
 use super::{Output, WriteError, WriteOptions, Written, alias_or_default, key_less_certs};
