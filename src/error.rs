@@ -117,6 +117,14 @@ pub enum Error {
     /// An interactive grant (authorization code, device code) could not be completed.
     #[error(transparent)]
     Interactive(crate::oauth::interactive::InteractiveError),
+    /// A revocation list, a certificate to revoke or an OCSP responder that
+    /// cannot be used.
+    #[error("{message}")]
+    Revocation {
+        id: ErrorId,
+        message: String,
+        hint: String,
+    },
 }
 
 fn refused_message(d: &crate::oauth::diagnose::Diagnosis) -> String {
@@ -165,6 +173,7 @@ impl Error {
             Error::Unfit { .. } => ErrorId::CredentialUnfit,
             Error::Mock(e) => e.id(),
             Error::Interactive(e) => e.id(),
+            Error::Revocation { id, .. } => *id,
         }
     }
 

@@ -103,6 +103,12 @@ catalogue! {
     MockForcedError = "mock-forced-error",
     MockCa = "mock-ca",
     MockSigningKey = "mock-signing-key",
+    /// A revocation list cannot be read.
+    RevocationList = "revocation-list",
+    /// `keygen --revoke`: no certificate the CA issued.
+    RevocationNotIssued = "revocation-not-issued",
+    /// `serve revocation`: the responder cannot answer for the CA.
+    RevocationResponder = "revocation-responder",
 }
 
 impl fmt::Display for ErrorId {

@@ -136,6 +136,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Usage { hint, .. } => hint.clone(),
+            Error::Revocation { hint, .. } => Some(hint.clone()),
             Error::Io { action, source, .. } => io_hint(*action, source),
             Error::Input { source, .. } | Error::Keystore(source) => keystore_hint(source),
             Error::PasswordSource(_) => Some(PASSWORD_SOURCE_HINT.into()),

@@ -1,14 +1,18 @@
-//! Revocation: has the CA revoked a certificate?
+//! Revocation: has the CA revoked a certificate, and the test CA's side.
 //!
 //! - [`asn1`]: the OCSP (RFC 6960) and CRL (RFC 5280) structures, decoded and
 //!   encoded, shared by the client and the test CA's responder;
 //! - [`check`]: the client: OCSP first, then CRLs, each answer verified
 //!   against the issuer before it is believed;
-//! - [`findings`]: what `check` reports about it.
+//! - [`findings`]: what `check` reports about it;
+//! - [`list`]: the revocation list a user edits (`keygen --revoke`);
+//! - [`issue`]: the CRLs and OCSP answers made from it (`serve revocation`).
 
 pub mod asn1;
 pub mod check;
 pub mod findings;
+pub mod issue;
+pub mod list;
 
 #[cfg(feature = "client")]
 use crate::cert::Certificate;

@@ -17,6 +17,7 @@ mod leaks;
 mod passwords;
 mod perf;
 mod revocation;
+mod revocation_serve;
 mod serve;
 mod snapshots;
 mod support;
