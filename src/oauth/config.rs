@@ -127,6 +127,8 @@ const GRANTS: &[Grant] = &[
     Grant::JwtBearer,
     Grant::ClientCredentials,
     Grant::RefreshToken,
+    Grant::AuthorizationCode,
+    Grant::DeviceCode,
 ];
 const AUTHS: &[Auth] = &[
     Auth::PrivateKeyJwt,
