@@ -275,46 +275,28 @@ fn check_one(
         });
         return out;
     }
-    for url in &urls.ocsp {
-        match ask_ocsp(http, url, cert, issuer, now) {
-            Ok(answer) => {
-                out.attempts.push(Attempt {
-                    kind: "ocsp",
-                    url: Some(url.clone()),
-                    problem: None,
-                });
+    // OCSP first, then the CRLs; the first source that answers decides.
+    type Ask = fn(&Http, &str, &Certificate, &Certificate, i64) -> Result<Answer, String>;
+    let sources: [(&'static str, &[String], Ask); 2] = [
+        ("ocsp", &urls.ocsp, ask_ocsp),
+        ("crl", &urls.crl, check_crl),
+    ];
+    for (kind, list, ask) in sources {
+        for url in list {
+            let result = ask(http, url, cert, issuer, now);
+            let problem = result.as_ref().err().cloned();
+            out.attempts.push(Attempt {
+                kind,
+                url: Some(url.clone()),
+                problem,
+            });
+            if let Ok(answer) = result {
                 out.status = answer.status;
-                out.source = Some("ocsp");
+                out.source = Some(kind);
                 out.url = Some(url.clone());
                 out.next_update = answer.next_update.map(crate::timefmt::rfc3339);
                 return out;
             }
-            Err(problem) => out.attempts.push(Attempt {
-                kind: "ocsp",
-                url: Some(url.clone()),
-                problem: Some(problem),
-            }),
-        }
-    }
-    for url in &urls.crl {
-        match check_crl(http, url, cert, issuer, now) {
-            Ok(answer) => {
-                out.attempts.push(Attempt {
-                    kind: "crl",
-                    url: Some(url.clone()),
-                    problem: None,
-                });
-                out.status = answer.status;
-                out.source = Some("crl");
-                out.url = Some(url.clone());
-                out.next_update = answer.next_update.map(crate::timefmt::rfc3339);
-                return out;
-            }
-            Err(problem) => out.attempts.push(Attempt {
-                kind: "crl",
-                url: Some(url.clone()),
-                problem: Some(problem),
-            }),
         }
     }
     out
