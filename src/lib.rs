@@ -54,7 +54,25 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod asn1;
+#![warn(missing_docs)]
+
+/// Declares a module that is not API: `pub(crate)`, except with the
+/// `fuzzing` feature, which the fuzz crate turns on to reach the readers
+/// behind the public entry points (hidden from the docs; no stability
+/// promise).
+macro_rules! fuzz_visible {
+    ($(#[$meta:meta])* mod $name:ident;) => {
+        #[cfg(feature = "fuzzing")]
+        #[doc(hidden)]
+        $(#[$meta])*
+        pub mod $name;
+        #[cfg(not(feature = "fuzzing"))]
+        $(#[$meta])*
+        pub(crate) mod $name;
+    };
+}
+
+fuzz_visible! { mod asn1; }
 pub mod cert;
 #[cfg(feature = "cli")]
 pub(crate) mod cli;
@@ -62,19 +80,26 @@ pub(crate) mod cli;
 pub(crate) mod commands;
 pub mod ctx;
 pub mod diagnostics;
-pub mod error;
+// The application error, built by the command layer only (and rendered by
+// `output`, which is compiled without `cli` for its atomic writer).
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
+pub(crate) mod error;
 pub mod error_id;
 pub mod jwt;
 pub mod key;
 pub mod keystore;
-pub mod net;
+pub(crate) mod net;
 pub mod oauth;
 pub mod orgnr;
 // The reports' rendering; without `cli` only `output::files` (the atomic
 // writer) is used.
 #[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub(crate) mod output;
-pub mod revocation;
+// The OCSP/CRL client (`check --revocation`, feature `client`) and the test
+// CA's responder (`serve revocation`, `keygen --revoke`); without `cli` only
+// the types `diagnostics::revocation` re-exports are used.
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
+pub(crate) mod revocation;
 pub mod secret;
 // The servers are driven by the command layer only.
 #[cfg(feature = "serve")]
@@ -82,8 +107,6 @@ pub mod secret;
 pub(crate) mod serve;
 pub mod target;
 pub mod timefmt;
-
-pub use error::{Error, Result};
 
 /// The `credkit` command line: parse the arguments, run the command, report
 /// an error, and return the exit status (0 ok, 1 a negative answer, 2 could

@@ -82,7 +82,7 @@ pub fn analyse(chain: &[Certificate]) -> ChainReport {
     }
 }
 
-pub use super::path::{MAX_CHAIN_LEN, build};
+pub use super::path::build;
 
 /// Most certificates the key entries of one file hold in their chains
 /// together. Past it, further keys keep only their own certificate (with a

@@ -25,9 +25,11 @@ use crate::cert::oid as cert_oid;
 /// Buypass's policy for test business certificates (SEID 1 soft certificates).
 pub const BUYPASS_TEST_BUSINESS_POLICY: &str = "2.16.578.1.26.1.0.3.2";
 
+#[cfg(feature = "cli")]
 /// The port `credkit serve revocation` listens on by default.
 pub const DEFAULT_REVOCATION_PORT: u16 = 7825;
 
+#[cfg(feature = "cli")]
 /// The base URL a fixture set points its CDP and AIA at when no
 /// `--revocation-base` is given: where `credkit serve revocation` listens by
 /// default.
@@ -47,6 +49,7 @@ pub struct Realism {
     pub revocation_base: Option<String>,
 }
 
+#[cfg(feature = "cli")]
 /// A bad `--policy` or `--revocation-base` value.
 #[derive(Debug, thiserror::Error)]
 #[error("{what} {value:?}: {detail}")]
@@ -56,6 +59,7 @@ pub struct RealismError {
     pub detail: String,
 }
 
+#[cfg(feature = "cli")]
 /// Check a dotted policy OID (two arcs at least, the first 0, 1 or 2).
 pub fn check_policy(value: &str) -> Result<(), RealismError> {
     let err = |detail: &str| RealismError {
@@ -77,6 +81,7 @@ pub fn check_policy(value: &str) -> Result<(), RealismError> {
     Ok(())
 }
 
+#[cfg(feature = "cli")]
 /// Check a `--revocation-base` URL (http or https, no query or fragment)
 /// and return it without a trailing slash.
 pub fn check_base(value: &str) -> Result<String, RealismError> {

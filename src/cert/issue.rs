@@ -10,7 +10,7 @@
 
 use crate::asn1::{self, Reader, oid, seq, tag};
 use crate::cert::Certificate;
-use crate::cert::extensions::Realism;
+pub use crate::cert::extensions::Realism;
 use crate::error_id::ErrorId;
 use crate::key::generate::{Algorithm, KeySpec, Random, generate_key};
 use crate::key::sign::{sign, signature_algorithm};

@@ -10,13 +10,17 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-pub mod chain;
-pub mod extensions;
-pub mod fixture_set;
+pub(crate) mod chain;
+pub(crate) mod extensions;
+#[cfg(feature = "cli")]
+pub(crate) mod fixture_set;
 pub mod issue;
 pub mod path;
 mod sigcheck;
 
+/// A DER structure that failed to parse (inside [`CertError`] and
+/// [`crate::keystore::KeystoreError`]).
+pub use crate::asn1::Asn1Error;
 pub use sigcheck::{SignatureCheck, check as check_signed_data, check_signature};
 
 /// A parse failure inside a certificate, named by the structure where it
@@ -141,7 +145,7 @@ pub struct Certificate {
     pub not_der: Vec<String>,
 }
 
-pub mod oid {
+pub(crate) mod oid {
     pub const KEY_USAGE: &str = "2.5.29.15";
     pub const EXT_KEY_USAGE: &str = "2.5.29.37";
     pub const POLICIES: &str = "2.5.29.32";
@@ -219,7 +223,7 @@ pub fn signature_algorithm_name(oid: &str) -> String {
 }
 
 /// Decode an ASN.1 character string value.
-pub fn decode_string(t: &Tlv<'_>) -> (String, &'static str) {
+pub(crate) fn decode_string(t: &Tlv<'_>) -> (String, &'static str) {
     match t.tag {
         tag::UTF8_STRING => (
             String::from_utf8_lossy(t.content).into_owned(),
@@ -780,7 +784,7 @@ fn ber_in(der: &[u8]) -> Option<String> {
 }
 
 /// Split a run of concatenated DER certificates.
-pub fn read_der_sequence(data: &[u8]) -> asn1::Result<Vec<Vec<u8>>> {
+pub(crate) fn read_der_sequence(data: &[u8]) -> asn1::Result<Vec<Vec<u8>>> {
     let mut r = Reader::new(data);
     let mut out = Vec::new();
     while !r.is_empty() {

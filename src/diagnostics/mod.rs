@@ -10,5 +10,13 @@ mod rules;
 pub mod select;
 
 pub use check::{CheckOptions, CheckReport};
+
+/// What `check --revocation` found ([`CheckReport::revocation`]): the OCSP
+/// or CRL answer for each certificate of the checked entry.
+pub mod revocation {
+    pub use crate::revocation::check::{
+        Attempt, CertRevocation, FetchedIssuer, Revocation, Status,
+    };
+}
 pub use findings::{Finding, Severity};
 pub use select::signing_entry;

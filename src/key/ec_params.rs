@@ -3,7 +3,7 @@
 //! named curve's key, as openssl treats it.
 
 use super::Curve;
-use crate::asn1::{self, Tlv, tag};
+use crate::asn1::{Tlv, tag};
 
 /// The prime-field type OID of X9.62.
 const PRIME_FIELD: &str = "1.2.840.10045.1.1";
@@ -130,11 +130,6 @@ fn base_is(base: &[u8], c: &Constants) -> bool {
         }
         _ => false,
     }
-}
-
-/// DER of the named curve's OID, to rewrite a key in its named form.
-pub fn named_oid(curve: Curve) -> Vec<u8> {
-    asn1::oid(curve.oid())
 }
 
 #[cfg(test)]

@@ -7,13 +7,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-pub mod dsa;
-pub mod ec_params;
+fuzz_visible! { mod dsa; }
+pub(crate) mod ec_params;
 pub mod generate;
-pub mod openssh;
+fuzz_visible! { mod openssh; }
 pub mod sign;
 
-pub mod oid {
+pub(crate) mod oid {
     pub const RSA: &str = "1.2.840.113549.1.1.1";
     pub const RSA_PSS: &str = "1.2.840.113549.1.1.10";
     pub const EC: &str = "1.2.840.10045.2.1";
@@ -431,10 +431,12 @@ pub fn ec_coordinates(curve: Curve, point: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((&point[1..1 + l], &point[1 + l..]))
 }
 
-pub use crate::asn1::{encode_uint, oid_bytes};
+pub(crate) use crate::asn1::{encode_uint, oid_bytes};
 
 /// Read an AlgorithmIdentifier: its OID and optional parameters.
-pub fn read_algorithm<'a>(r: &mut Reader<'a>) -> asn1::Result<(String, Option<asn1::Tlv<'a>>)> {
+pub(crate) fn read_algorithm<'a>(
+    r: &mut Reader<'a>,
+) -> asn1::Result<(String, Option<asn1::Tlv<'a>>)> {
     let seq = r.expect(tag::SEQUENCE, "an AlgorithmIdentifier SEQUENCE")?;
     let mut ar = seq.reader();
     let oid = ar.expect(tag::OID, "an algorithm OID")?.oid()?;

@@ -105,11 +105,6 @@ fn key_type(blob: &[u8]) -> Option<String> {
     Wire::new(blob, "the public key").text("the key type").ok()
 }
 
-/// Is this the binary content of an OpenSSH private key?
-pub fn looks_like(data: &[u8]) -> bool {
-    data.starts_with(MAGIC)
-}
-
 /// Read an OpenSSH private key file's binary content (the base64 inside the
 /// PEM-like armour). Returns each key with its comment.
 pub fn parse(data: &[u8]) -> Result<Vec<(PrivateKey, String)>, KeyError> {

@@ -4,7 +4,7 @@
 use super::KeystoreError;
 use super::model::{Entry, EntryKind, Format, Store};
 use crate::cert::Certificate;
-use crate::key::{Curve, PrivateKey, PublicKey, RsaPrivate, ec_coordinates};
+use crate::key::{Curve, PrivateKey, PublicKey, RsaPrivate};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value};
@@ -226,9 +226,4 @@ fn read_key(k: &Map<String, Value>) -> Result<Entry, KeystoreError> {
         }
     }
     Ok(entry)
-}
-
-/// The coordinates of an EC point, for callers that write JWKs.
-pub fn ec_xy(curve: Curve, point: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
-    ec_coordinates(curve, point).map(|(x, y)| (x.to_vec(), y.to_vec()))
 }

@@ -1,19 +1,30 @@
 //! Keystore and key-file readers. The format is detected from the content,
 //! never from the file name.
 
-pub mod inspect;
-pub mod java;
-pub mod jwk;
-pub mod model;
-pub mod named;
-pub mod pbe;
-pub mod pem;
-pub mod pkcs12;
-pub mod pkcs7;
-pub mod select;
+// The `inspect` command's report (and a fuzz target's).
+fuzz_visible! {
+    #[cfg_attr(not(feature = "cli"), allow(dead_code))]
+    mod inspect;
+}
+fuzz_visible! { mod java; }
+fuzz_visible! { mod jwk; }
+pub(crate) mod model;
+pub(crate) mod named;
+fuzz_visible! { mod pbe; }
+fuzz_visible! { mod pem; }
+fuzz_visible! { mod pkcs12; }
+pub(crate) mod pkcs7;
+// Alias selection for the command layer (`--alias`).
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
+pub(crate) mod select;
 pub mod write;
 
-pub use model::{Entry, EntryKind, Format, Store};
+pub use java::JksError;
+pub use model::{
+    EmptyPasswordEncoding, EmptyPasswordReport, Entry, EntryKind, Format, MacInfo,
+    Pkcs12Protection, Store,
+};
+pub use pbe::PbeInfo;
 
 use crate::asn1::Asn1Error;
 use crate::cert::CertError;

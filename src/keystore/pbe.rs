@@ -744,6 +744,7 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
+#[cfg(feature = "cli")]
 /// Run `f` with every salt and IV drawn from a ChaCha20 generator seeded
 /// with `seed` instead of the operating system, so that what the writers
 /// produce is reproducible byte for byte (`keygen --seed`). Salts and IVs

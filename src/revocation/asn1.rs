@@ -37,8 +37,6 @@ pub mod oid {
     pub const OCSP_BASIC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.1");
     /// id-pkix-ocsp-nonce.
     pub const OCSP_NONCE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.2");
-    /// id-pkix-ocsp-nocheck (a delegated responder's certificate is not itself checked).
-    pub const OCSP_NOCHECK: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.5");
     /// id-kp-OCSPSigning: the extended key usage of a delegated responder.
     pub const KP_OCSP_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
     /// id-ad-ocsp (an AIA access method).

@@ -9,7 +9,6 @@ pub(super) const MAX_CHAIN: u32 = 100;
 pub(super) const TAG_PRIVATE_KEY: u32 = 1;
 pub(super) const TAG_TRUSTED_CERT: u32 = 2;
 pub(super) const TAG_SECRET_KEY: u32 = 3;
-pub(super) const DEFAULT_CERT_TYPE: &str = "X.509";
 
 /// One entry: tag, alias, timestamp and body; a private key's protected
 /// material is returned for decryption once the store's digest is checked.
@@ -51,35 +50,25 @@ pub(super) fn parse_entry<'a>(
                 });
             }
             let mut chain = Vec::new();
-            let mut cert_types = Vec::new();
             for _ in 0..count {
-                let (cert_type, cert) = read_cert(r, version)?;
-                cert_types.push(cert_type);
-                chain.push(cert);
+                chain.push(read_cert(r, version)?);
             }
             (
                 JavaEntryBody::PrivateKey {
                     pkcs8: None,
                     protection,
                     chain,
-                    cert_types,
                 },
                 Some(key),
             )
         }
         TAG_TRUSTED_CERT => {
-            let (cert_type, cert) = read_cert(r, version)?;
-            (JavaEntryBody::TrustedCert { cert, cert_type }, None)
+            let cert = read_cert(r, version)?;
+            (JavaEntryBody::TrustedCert { cert }, None)
         }
         _ => {
-            let (seal_algorithm, params_algorithm) = parse_sealed_object(r)?;
-            (
-                JavaEntryBody::Secret {
-                    seal_algorithm,
-                    params_algorithm,
-                },
-                None,
-            )
+            let seal_algorithm = parse_sealed_object(r)?;
+            (JavaEntryBody::Secret { seal_algorithm }, None)
         }
     };
     Ok((
@@ -92,12 +81,12 @@ pub(super) fn parse_entry<'a>(
     ))
 }
 
-fn read_cert(r: &mut Reader<'_>, version: u32) -> Result<(String, Vec<u8>), JksError> {
-    let cert_type = if version == 2 {
-        r.utf_string("certificate type")?
-    } else {
-        DEFAULT_CERT_TYPE.to_owned()
-    };
+/// One certificate: in version 2 its type string (always `X.509` in files
+/// keytool writes; the DER reader judges the bytes), then the DER blob.
+fn read_cert(r: &mut Reader<'_>, version: u32) -> Result<Vec<u8>, JksError> {
+    if version == 2 {
+        r.utf("certificate type")?;
+    }
     let (_, der) = r.blob("certificate")?;
-    Ok((cert_type, der.to_vec()))
+    Ok(der.to_vec())
 }

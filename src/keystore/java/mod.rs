@@ -49,8 +49,6 @@ pub enum JavaStoreKind {
 /// A parsed JKS or JCEKS keystore.
 #[derive(Debug, Clone)]
 pub struct JavaStore {
-    /// Format of the file.
-    pub kind: JavaStoreKind,
     /// Format version (1 or 2).
     pub version: u32,
     /// Entries in file order.
@@ -81,22 +79,16 @@ pub enum JavaEntryBody {
         protection: KeyProtection,
         /// DER certificates, leaf first.
         chain: Vec<Vec<u8>>,
-        /// Certificate type of each chain element (e.g. `X.509`).
-        cert_types: Vec<String>,
     },
     /// A trusted certificate.
     TrustedCert {
         /// Certificate DER.
         cert: Vec<u8>,
-        /// Certificate type (e.g. `X.509`).
-        cert_type: String,
     },
     /// JCEKS only: a Java-serialized `SealedObject`; listed, never decrypted.
     Secret {
         /// `sealAlg` field of the sealed object, if found.
         seal_algorithm: Option<String>,
-        /// `paramsAlg` field of the sealed object, if found.
-        params_algorithm: Option<String>,
     },
 }
 
@@ -251,7 +243,6 @@ pub fn parse(
 
     let Some(store_pw) = store_password else {
         return Ok(JavaStore {
-            kind,
             version,
             entries,
             integrity_checked: false,
@@ -261,7 +252,6 @@ pub fn parse(
     check_pbe_budget(&pending)?;
     decrypt_keys(&mut entries, pending, store_pw, key_password)?;
     Ok(JavaStore {
-        kind,
         version,
         entries,
         integrity_checked: true,

@@ -68,14 +68,11 @@ struct SerParser<'r, 'a> {
     r: &'r mut Reader<'a>,
     handles: Vec<Handle>,
     seal_alg: Option<Rc<str>>,
-    params_alg: Option<Rc<str>>,
 }
 
 /// Walks one `ObjectOutputStream` stream holding a `SealedObject` and returns
-/// its `sealAlg` and `paramsAlg` strings if present.
-pub(super) fn parse_sealed_object(
-    r: &mut Reader<'_>,
-) -> Result<(Option<String>, Option<String>), JksError> {
+/// its `sealAlg` string if present.
+pub(super) fn parse_sealed_object(r: &mut Reader<'_>) -> Result<Option<String>, JksError> {
     let magic_offset = r.pos;
     if r.u16("Java serialization stream magic")? != STREAM_MAGIC {
         return Err(JksError::Malformed {
@@ -101,13 +98,9 @@ pub(super) fn parse_sealed_object(
         r,
         handles: Vec::new(),
         seal_alg: None,
-        params_alg: None,
     };
     p.new_object(1, true)?;
-    Ok((
-        p.seal_alg.map(|s| s.to_string()),
-        p.params_alg.map(|s| s.to_string()),
-    ))
+    Ok(p.seal_alg.map(|s| s.to_string()))
 }
 
 impl SerParser<'_, '_> {
@@ -408,7 +401,6 @@ impl SerParser<'_, '_> {
                 if is_sealed && let Value::Str(s) = value {
                     match field.name.as_str() {
                         "sealAlg" => self.seal_alg = Some(s),
-                        "paramsAlg" => self.params_alg = Some(s),
                         _ => {}
                     }
                 }

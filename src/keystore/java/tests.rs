@@ -214,7 +214,6 @@ fn detects_magic() {
 fn rsa_key_decrypts_and_matches_openssl() {
     let data = fixture("jks/keytool-rsa.jks");
     let store = parse(&data, Some("changeit"), None).expect("parse");
-    assert_eq!(store.kind, JavaStoreKind::Jks);
     assert_eq!(store.version, 2);
     assert!(store.integrity_checked);
     assert_eq!(store.entries.len(), 1);
@@ -224,14 +223,12 @@ fn rsa_key_decrypts_and_matches_openssl() {
         pkcs8,
         protection,
         chain,
-        cert_types,
     } = &entry.body
     else {
         panic!("mykey is not a private key");
     };
     assert_eq!(*protection, KeyProtection::JksSunProprietary);
     assert_eq!(chain.len(), 1);
-    assert_eq!(cert_types, &["X.509".to_owned()]);
     let pkcs8 = pkcs8.as_deref().expect("decrypted");
     assert!(is_der_sequence(pkcs8));
     assert_eq!(pkcs8.first(), Some(&0x30));
@@ -324,29 +321,21 @@ fn business_pair_lists_chains_and_decrypts() {
     let store = parse(&data, Some("changeit"), None).expect("parse");
     assert!(store.integrity_checked);
     assert_eq!(store.entries.len(), 3);
-    let JavaEntryBody::TrustedCert {
-        cert: root,
-        cert_type,
-    } = &find(&store, "testroot").body
-    else {
+    let JavaEntryBody::TrustedCert { cert: root } = &find(&store, "testroot").body else {
         panic!("testroot is not a trusted cert");
     };
-    assert_eq!(cert_type, "X.509");
     for alias in ["auth", "sign"] {
         let entry = find(&store, alias);
         let JavaEntryBody::PrivateKey {
             pkcs8,
             protection,
             chain,
-            cert_types,
         } = &entry.body
         else {
             panic!("{alias} is not a key");
         };
         assert_eq!(*protection, KeyProtection::JksSunProprietary);
         assert_eq!(chain.len(), 3);
-        assert_eq!(cert_types.len(), 3);
-        assert!(cert_types.iter().all(|t| t == "X.509"));
         assert!(chain.iter().all(|c| is_der_sequence(c)));
         assert_eq!(chain.last(), Some(root), "chain ends with the root");
         assert_ne!(chain.first(), Some(root), "leaf first");
@@ -442,10 +431,9 @@ fn truststore_lists_certs() {
     assert!(store.integrity_checked);
     assert!(!store.entries.is_empty());
     for e in &store.entries {
-        let JavaEntryBody::TrustedCert { cert, cert_type } = &e.body else {
+        let JavaEntryBody::TrustedCert { cert } = &e.body else {
             panic!("{} is not a trusted cert", e.alias);
         };
-        assert_eq!(cert_type, "X.509");
         assert!(is_der_sequence(cert));
     }
 }
@@ -454,7 +442,6 @@ fn truststore_lists_certs() {
 fn jceks_mixed() {
     let data = fixture("jceks/mixed.jceks");
     let store = parse(&data, Some("changeit"), None).expect("parse");
-    assert_eq!(store.kind, JavaStoreKind::Jceks);
     assert!(store.integrity_checked);
     assert_eq!(store.entries.len(), 4);
     let key = find(&store, "mykey");
@@ -471,15 +458,11 @@ fn jceks_mixed() {
         JavaEntryBody::TrustedCert { .. }
     ));
     for alias in ["aeskey", "hmackey"] {
-        let JavaEntryBody::Secret {
-            seal_algorithm,
-            params_algorithm,
-        } = &find(&store, alias).body
+        let JavaEntryBody::Secret { seal_algorithm } = &find(&store, alias).body
         else {
             panic!("{alias} is not a secret");
         };
         assert_eq!(seal_algorithm.as_deref(), Some("PBEWithMD5AndTripleDES"));
-        assert_eq!(params_algorithm.as_deref(), Some("PBEWithMD5AndTripleDES"));
     }
     assert!(parse(&data, Some("changeit"), Some("wrong")).is_ok());
     // Non-ASCII key password cannot be a JCEKS key password; falls back to store pw.
@@ -702,11 +685,10 @@ fn v1_store_has_no_cert_type_strings() {
     body.extend_from_slice(&u32b(cert.len()));
     body.extend_from_slice(&cert);
     let store = parse(&seal(body, "pw"), Some("pw"), None).expect("v1");
-    let JavaEntryBody::TrustedCert { cert: c, cert_type } = &find(&store, "t").body else {
+    let JavaEntryBody::TrustedCert { cert: c } = &find(&store, "t").body else {
         panic!("not a cert");
     };
     assert_eq!(c, &cert);
-    assert_eq!(cert_type, "X.509");
 }
 
 #[test]

@@ -1,10 +1,12 @@
 //! Writers: PKCS#12, JKS, PEM, DER, JWK and JWKS. They turn entries into
 //! bytes; choosing entries, passwords and files is the caller's business.
 
-pub mod jks;
-pub mod jwk;
-pub mod pem;
-pub mod pkcs12;
+pub(crate) mod jks;
+pub(crate) mod jwk;
+pub(crate) mod pem;
+pub(crate) mod pkcs12;
+
+pub use crate::keystore::pbe::RandomError;
 
 use super::model::{Entry, EntryKind};
 use super::pbe::Protection;
@@ -123,7 +125,7 @@ impl Drop for WriteOptions {
 }
 
 impl WriteOptions {
-    pub fn protection(&self) -> Protection {
+    pub(crate) fn protection(&self) -> Protection {
         if self.legacy {
             Protection::Pkcs12TripleDes {
                 iterations: self.iterations.unwrap_or(2048),
