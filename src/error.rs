@@ -8,19 +8,19 @@ use crate::error_id::ErrorId;
 use crate::keystore::KeystoreError;
 
 /// Exit codes, documented in the README and the man page.
-pub mod exit {
+pub(crate) mod exit {
     /// Success.
-    pub const OK: u8 = 0;
+    pub(crate) const OK: u8 = 0;
     /// The command ran and the answer is negative (findings, bad signature, refusal).
-    pub const NEGATIVE: u8 = 1;
+    pub(crate) const NEGATIVE: u8 = 1;
     /// The command could not do its job (usage, unreadable input, wrong password, I/O).
-    pub const FAILURE: u8 = 2;
+    pub(crate) const FAILURE: u8 = 2;
 }
 
 /// What an [`Error::Io`] was doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum IoAction {
+pub(crate) enum IoAction {
     Read,
     Write,
     /// Binding a listening socket.
@@ -33,7 +33,7 @@ pub enum IoAction {
 
 impl IoAction {
     /// The verb in "cannot … PATH".
-    pub fn verb(self) -> &'static str {
+    pub(crate) fn verb(self) -> &'static str {
         match self {
             IoAction::Read => "read",
             IoAction::Write => "write",
@@ -47,7 +47,7 @@ impl IoAction {
 /// A command's error.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub(crate) enum Error {
     #[error("{message}")]
     Usage {
         message: String,
@@ -145,7 +145,7 @@ fn refused_message(d: &crate::oauth::diagnose::Diagnosis) -> String {
 
 impl Error {
     /// A stable, kebab-case identifier (also `code` in JSON errors).
-    pub fn id(&self) -> ErrorId {
+    pub(crate) fn id(&self) -> ErrorId {
         match self {
             Error::Usage { .. } => ErrorId::Usage,
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -178,7 +178,7 @@ impl Error {
     }
 
     /// The process exit code for this error.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Error::Refused(_) | Error::Unfit { .. } => exit::NEGATIVE,
             _ => exit::FAILURE,
@@ -186,7 +186,7 @@ impl Error {
     }
 
     /// The chain of causes below the message, for `caused by:` lines.
-    pub fn causes(&self) -> Vec<String> {
+    pub(crate) fn causes(&self) -> Vec<String> {
         let mut out = Vec::new();
         let mut cur: Option<&(dyn std::error::Error + 'static)> = match self {
             Error::Io { source, .. } => std::error::Error::source(source),
@@ -211,4 +211,4 @@ impl Error {
     }
 }
 
-pub type Result<T> = std::result::Result<T, Error>;
+pub(crate) type Result<T> = std::result::Result<T, Error>;

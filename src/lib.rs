@@ -2,19 +2,42 @@
 //! machine-to-machine OAuth runs on (Maskinporten, Okta, Entra ID, Keycloak).
 //!
 //! The library holds the readers and the domain logic; the `credkit` binary
-//! is a thin layer over it. The public API:
+//! is a thin layer over it. The public API is chosen, not accumulated:
+//! everything not listed here is `pub(crate)`.
 //!
-//! - [`keystore`]: read any supported file ([`keystore::load`]) into a
-//!   [`keystore::Store`] of entries, and write stores ([`keystore::write`]);
-//! - [`cert`]: X.509 certificates, signature checks and the one
-//!   certificate-path validator ([`cert::path`]);
-//! - [`key`]: private and public keys, OpenSSH and DSA readers;
-//! - [`jwt`]: mint, decode and verify JWT grants and client assertions;
+//! - [`keystore`]: read any supported file ([`keystore::load`],
+//!   [`keystore::read_file`]) into a [`keystore::Store`] of
+//!   [`keystore::Entry`]s, and write entries ([`keystore::write`]); failures
+//!   are [`keystore::KeystoreError`]s. The per-format readers stay inside:
+//!   `load` detects the format from the content.
+//! - [`cert`]: [`cert::Certificate`] (parsing, names, fingerprints, validity),
+//!   signature checks ([`cert::check_signature`]), the one path validator
+//!   ([`cert::path::validate`] under a [`cert::path::Policy`]) and the
+//!   certificate builder ([`cert::issue`]).
+//! - [`key`]: [`key::PrivateKey`] and [`key::PublicKey`] (PKCS#8, PKCS#1,
+//!   SEC1, SubjectPublicKeyInfo, RFC 7638 thumbprints), key generation
+//!   ([`key::generate`]) and signing ([`key::sign`]).
+//! - [`jwt`]: mint ([`jwt::mint`]), decode ([`jwt::decode`]) and verify
+//!   ([`jwt::verify`]) JWT grants and client assertions, on the JWS
+//!   algorithms of [`jwt::jws`].
 //! - [`diagnostics`]: whether a credential can sign, and why not
-//!   ([`diagnostics::findings::CATALOGUE`] lists every finding);
+//!   ([`diagnostics::check::run`], [`diagnostics::signing_entry`] picks the
+//!   entry; [`diagnostics::findings::CATALOGUE`] lists every finding id).
 //! - [`oauth`]: the token client ([`oauth::client`], feature `client`),
 //!   profiles, token-response parsing, the refusal explainer and the
 //!   Maskinporten look-alike's checks.
+//! - The types those signatures need: [`secret`] (where a password comes
+//!   from; zeroized), [`target`] (which authorization server, which
+//!   Maskinporten environment), [`orgnr`] (Norwegian organisation numbers),
+//!   [`error_id`] (every error's stable id), [`ctx`] (the clock and output
+//!   settings the token client takes) and [`timefmt`] (RFC 3339).
+//!
+//! Not public, on purpose: the DER reader (`asn1`), the HTTP client (`net`),
+//! the revocation client and test CA (`revocation`; its results are
+//! re-exported as [`diagnostics::revocation`]), the application error, the
+//! command line, the reports' rendering and the servers. The fuzz crate
+//! reaches the readers behind the entry points through the `fuzzing`
+//! feature, which is hidden from the docs and promises nothing.
 //!
 //! Domain modules never print and never name command-line flags.
 //!

@@ -8,20 +8,20 @@
 use std::fmt;
 
 /// Universal tags used by the readers.
-pub mod tag {
-    pub const BOOLEAN: u8 = 0x01;
-    pub const INTEGER: u8 = 0x02;
-    pub const BIT_STRING: u8 = 0x03;
-    pub const OCTET_STRING: u8 = 0x04;
-    pub const NULL: u8 = 0x05;
-    pub const OID: u8 = 0x06;
-    pub const UTF8_STRING: u8 = 0x0c;
-    pub const PRINTABLE_STRING: u8 = 0x13;
-    pub const IA5_STRING: u8 = 0x16;
-    pub const BMP_STRING: u8 = 0x1e;
-    pub const SEQUENCE: u8 = 0x30;
-    pub const SET: u8 = 0x31;
-    pub const OCTET_STRING_CONSTRUCTED: u8 = 0x24;
+pub(crate) mod tag {
+    pub(crate) const BOOLEAN: u8 = 0x01;
+    pub(crate) const INTEGER: u8 = 0x02;
+    pub(crate) const BIT_STRING: u8 = 0x03;
+    pub(crate) const OCTET_STRING: u8 = 0x04;
+    pub(crate) const NULL: u8 = 0x05;
+    pub(crate) const OID: u8 = 0x06;
+    pub(crate) const UTF8_STRING: u8 = 0x0c;
+    pub(crate) const PRINTABLE_STRING: u8 = 0x13;
+    pub(crate) const IA5_STRING: u8 = 0x16;
+    pub(crate) const BMP_STRING: u8 = 0x1e;
+    pub(crate) const SEQUENCE: u8 = 0x30;
+    pub(crate) const SET: u8 = 0x31;
+    pub(crate) const OCTET_STRING_CONSTRUCTED: u8 = 0x24;
 }
 
 /// Deepest nesting accepted; real keystores stay below 15.
@@ -42,7 +42,7 @@ impl fmt::Display for Asn1Error {
 
 impl std::error::Error for Asn1Error {}
 
-pub type Result<T> = std::result::Result<T, Asn1Error>;
+pub(crate) type Result<T> = std::result::Result<T, Asn1Error>;
 
 fn err<T>(offset: usize, expected: impl Into<String>) -> Result<T> {
     Err(Asn1Error {
@@ -65,17 +65,17 @@ pub struct Tlv<'a> {
 }
 
 impl<'a> Tlv<'a> {
-    pub fn is_constructed(&self) -> bool {
+    pub(crate) fn is_constructed(&self) -> bool {
         self.tag & 0x20 != 0
     }
 
     /// A reader over the children of a constructed value.
-    pub fn reader(&self) -> Reader<'a> {
+    pub(crate) fn reader(&self) -> Reader<'a> {
         Reader::with_offset(self.content, self.content_offset)
     }
 
     /// Require a universal tag.
-    pub fn expect(self, tag: u8, what: &str) -> Result<Self> {
+    pub(crate) fn expect(self, tag: u8, what: &str) -> Result<Self> {
         if self.tag == tag {
             Ok(self)
         } else {
@@ -115,7 +115,7 @@ impl<'a> Tlv<'a> {
     }
 
     /// An unsigned big integer's magnitude bytes (leading zeros removed).
-    pub fn uint_bytes(&self) -> Result<&'a [u8]> {
+    pub(crate) fn uint_bytes(&self) -> Result<&'a [u8]> {
         if self.tag != tag::INTEGER {
             return err(self.content_offset, "an INTEGER");
         }
@@ -137,7 +137,7 @@ impl<'a> Tlv<'a> {
     }
 
     /// BIT STRING content without the unused-bits byte.
-    pub fn bit_string(&self) -> Result<&'a [u8]> {
+    pub(crate) fn bit_string(&self) -> Result<&'a [u8]> {
         if self.tag != tag::BIT_STRING {
             return err(self.content_offset, "a BIT STRING");
         }
@@ -175,7 +175,7 @@ fn collect_octets(t: &Tlv<'_>, out: &mut Vec<u8>, depth: usize) -> Result<()> {
 }
 
 /// Dotted OID string from its DER content.
-pub fn oid_to_string(content: &[u8]) -> Option<String> {
+pub(crate) fn oid_to_string(content: &[u8]) -> Option<String> {
     if content.is_empty() || content.len() > 64 {
         return None;
     }
@@ -216,7 +216,7 @@ pub fn oid_to_string(content: &[u8]) -> Option<String> {
 
 /// Sequential reader over a run of TLVs.
 #[derive(Debug, Clone)]
-pub struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
     base: usize,
@@ -224,11 +224,11 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(data: &'a [u8]) -> Self {
+    pub(crate) fn new(data: &'a [u8]) -> Self {
         Self::with_offset(data, 0)
     }
 
-    pub fn with_offset(data: &'a [u8], base: usize) -> Self {
+    pub(crate) fn with_offset(data: &'a [u8], base: usize) -> Self {
         Reader {
             data,
             pos: 0,
@@ -237,29 +237,29 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.pos >= self.data.len()
     }
 
     /// Absolute offset of the next byte.
-    pub fn offset(&self) -> usize {
+    pub(crate) fn offset(&self) -> usize {
         self.base + self.pos
     }
 
     /// Peek at the next tag without consuming.
-    pub fn peek_tag(&self) -> Option<u8> {
+    pub(crate) fn peek_tag(&self) -> Option<u8> {
         self.data.get(self.pos).copied()
     }
 
     /// Read one TLV.
-    pub fn read(&mut self) -> Result<Tlv<'a>> {
+    pub(crate) fn read(&mut self) -> Result<Tlv<'a>> {
         let (tlv, used) = parse_tlv(&self.data[self.pos..], self.base + self.pos, self.depth)?;
         self.pos += used;
         Ok(tlv)
     }
 
     /// Read one TLV that must have `tag`.
-    pub fn expect(&mut self, tag: u8, what: &str) -> Result<Tlv<'a>> {
+    pub(crate) fn expect(&mut self, tag: u8, what: &str) -> Result<Tlv<'a>> {
         let off = self.offset();
         let t = self.read()?;
         if t.tag != tag {
@@ -272,7 +272,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Read an optional TLV if the next tag equals `tag`.
-    pub fn optional(&mut self, tag: u8) -> Result<Option<Tlv<'a>>> {
+    pub(crate) fn optional(&mut self, tag: u8) -> Result<Option<Tlv<'a>>> {
         if self.peek_tag() == Some(tag) {
             self.read().map(Some)
         } else {
@@ -281,7 +281,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Fail if bytes remain.
-    pub fn finish(&self, what: &str) -> Result<()> {
+    pub(crate) fn finish(&self, what: &str) -> Result<()> {
         if self.is_empty() {
             Ok(())
         } else {
@@ -387,7 +387,7 @@ pub fn parse_single(data: &[u8]) -> Result<Tlv<'_>> {
 }
 
 /// Encode a DER length.
-pub fn encode_len(out: &mut Vec<u8>, len: usize) {
+pub(crate) fn encode_len(out: &mut Vec<u8>, len: usize) {
     if len < 0x80 {
         out.push(len as u8);
     } else {
@@ -399,7 +399,7 @@ pub fn encode_len(out: &mut Vec<u8>, len: usize) {
 }
 
 /// Encode a TLV in DER.
-pub fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
+pub(crate) fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(content.len() + 6);
     out.push(tag);
     encode_len(&mut out, content.len());
@@ -408,7 +408,7 @@ pub fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
 }
 
 /// Encode a magnitude as a DER INTEGER.
-pub fn encode_uint(mag: &[u8]) -> Vec<u8> {
+pub(crate) fn encode_uint(mag: &[u8]) -> Vec<u8> {
     let start = mag.iter().position(|b| *b != 0).unwrap_or(mag.len());
     let mag = &mag[start..];
     let mut c = Vec::with_capacity(mag.len() + 1);
@@ -420,7 +420,7 @@ pub fn encode_uint(mag: &[u8]) -> Vec<u8> {
 }
 
 /// Encode a dotted OID's content bytes.
-pub fn oid_bytes(dotted: &str) -> Vec<u8> {
+pub(crate) fn oid_bytes(dotted: &str) -> Vec<u8> {
     let arcs: Vec<u64> = dotted.split('.').filter_map(|a| a.parse().ok()).collect();
     let mut out = Vec::new();
     if arcs.len() < 2 {
@@ -444,17 +444,17 @@ pub fn oid_bytes(dotted: &str) -> Vec<u8> {
 }
 
 /// DER OBJECT IDENTIFIER from its dotted form.
-pub fn oid(dotted: &str) -> Vec<u8> {
+pub(crate) fn oid(dotted: &str) -> Vec<u8> {
     encode(tag::OID, &oid_bytes(dotted))
 }
 
 /// DER SEQUENCE of already-encoded parts.
-pub fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
+pub(crate) fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
     encode(tag::SEQUENCE, &parts.concat())
 }
 
 /// DER INTEGER of a small non-negative number (versions, iteration counts).
-pub fn encode_u64(v: u64) -> Vec<u8> {
+pub(crate) fn encode_u64(v: u64) -> Vec<u8> {
     let bytes = v.to_be_bytes();
     let skip = bytes.iter().take_while(|b| **b == 0).count().min(7);
     encode_uint(&bytes[skip..])

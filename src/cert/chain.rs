@@ -6,27 +6,27 @@ use serde::Serialize;
 
 /// What credkit found out about a certificate chain (leaf first).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ChainReport {
+pub(crate) struct ChainReport {
     /// Number of certificates.
-    pub length: usize,
+    pub(crate) length: usize,
     /// Each certificate is issued (name and signature) by the next one. A
     /// signature credkit cannot check counts by the names alone (see
     /// `unchecked`).
-    pub in_order: bool,
+    pub(crate) in_order: bool,
     /// The last certificate is self-signed: its own signature verifies, or it
     /// is self-issued and its signature algorithm cannot be checked (see
     /// `unchecked`).
-    pub reaches_root: bool,
+    pub(crate) reaches_root: bool,
     /// Human-readable problems, empty when none.
-    pub problems: Vec<String>,
+    pub(crate) problems: Vec<String>,
     /// Signatures credkit could not check, by algorithm
     /// ("self-signature not checked: algorithm Ed448"). Nothing is concluded
     /// from them.
-    pub unchecked: Vec<String>,
+    pub(crate) unchecked: Vec<String>,
 }
 
 /// Analyse a chain in the order it is stored.
-pub fn analyse(chain: &[Certificate]) -> ChainReport {
+pub(crate) fn analyse(chain: &[Certificate]) -> ChainReport {
     let mut problems = Vec::new();
     let mut unchecked = Vec::new();
     let mut in_order = true;
@@ -82,16 +82,16 @@ pub fn analyse(chain: &[Certificate]) -> ChainReport {
     }
 }
 
-pub use super::path::build;
+pub(crate) use super::path::build;
 
 /// Most certificates the key entries of one file hold in their chains
 /// together. Past it, further keys keep only their own certificate (with a
 /// note): thousands of keys sharing a long chain would copy it thousands of
 /// times.
-pub const MAX_CHAIN_CERTS_PER_FILE: usize = 1000;
+pub(crate) const MAX_CHAIN_CERTS_PER_FILE: usize = 1000;
 
 /// The note for keys whose chains were cut to the leaf.
-pub fn chains_cut_note(keys: usize) -> String {
+pub(crate) fn chains_cut_note(keys: usize) -> String {
     format!(
         "{keys} key entries show only their own certificate: the file's chains hold more \
          than {MAX_CHAIN_CERTS_PER_FILE} certificates"

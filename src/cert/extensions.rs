@@ -23,17 +23,17 @@ use crate::asn1::{self, oid, seq, tag};
 use crate::cert::oid as cert_oid;
 
 /// Buypass's policy for test business certificates (SEID 1 soft certificates).
-pub const BUYPASS_TEST_BUSINESS_POLICY: &str = "2.16.578.1.26.1.0.3.2";
+pub(crate) const BUYPASS_TEST_BUSINESS_POLICY: &str = "2.16.578.1.26.1.0.3.2";
 
 #[cfg(feature = "cli")]
 /// The port `credkit serve revocation` listens on by default.
-pub const DEFAULT_REVOCATION_PORT: u16 = 7825;
+pub(crate) const DEFAULT_REVOCATION_PORT: u16 = 7825;
 
 #[cfg(feature = "cli")]
 /// The base URL a fixture set points its CDP and AIA at when no
 /// `--revocation-base` is given: where `credkit serve revocation` listens by
 /// default.
-pub fn default_revocation_base() -> String {
+pub(crate) fn default_revocation_base() -> String {
     format!("http://127.0.0.1:{DEFAULT_REVOCATION_PORT}")
 }
 
@@ -53,15 +53,15 @@ pub struct Realism {
 /// A bad `--policy` or `--revocation-base` value.
 #[derive(Debug, thiserror::Error)]
 #[error("{what} {value:?}: {detail}")]
-pub struct RealismError {
-    pub what: &'static str,
-    pub value: String,
-    pub detail: String,
+pub(crate) struct RealismError {
+    pub(crate) what: &'static str,
+    pub(crate) value: String,
+    pub(crate) detail: String,
 }
 
 #[cfg(feature = "cli")]
 /// Check a dotted policy OID (two arcs at least, the first 0, 1 or 2).
-pub fn check_policy(value: &str) -> Result<(), RealismError> {
+pub(crate) fn check_policy(value: &str) -> Result<(), RealismError> {
     let err = |detail: &str| RealismError {
         what: "policy OID",
         value: value.to_string(),
@@ -84,7 +84,7 @@ pub fn check_policy(value: &str) -> Result<(), RealismError> {
 #[cfg(feature = "cli")]
 /// Check a `--revocation-base` URL (http or https, no query or fragment)
 /// and return it without a trailing slash.
-pub fn check_base(value: &str) -> Result<String, RealismError> {
+pub(crate) fn check_base(value: &str) -> Result<String, RealismError> {
     let err = |detail: &str| RealismError {
         what: "revocation base URL",
         value: value.to_string(),
@@ -101,7 +101,7 @@ pub fn check_base(value: &str) -> Result<String, RealismError> {
 }
 
 /// The file-name form of a CA's common name (see the module documentation).
-pub fn ca_slug(common_name: Option<&str>) -> String {
+pub(crate) fn ca_slug(common_name: Option<&str>) -> String {
     let mut s = String::new();
     for c in common_name.unwrap_or("ca").chars() {
         if c.is_ascii_alphanumeric() {
@@ -115,17 +115,17 @@ pub fn ca_slug(common_name: Option<&str>) -> String {
 }
 
 /// The URL of a CA's CRL under `base`.
-pub fn crl_url(base: &str, slug: &str) -> String {
+pub(crate) fn crl_url(base: &str, slug: &str) -> String {
     format!("{base}/crl/{slug}.crl")
 }
 
 /// The OCSP responder's URL under `base`.
-pub fn ocsp_url(base: &str) -> String {
+pub(crate) fn ocsp_url(base: &str) -> String {
     format!("{base}/ocsp")
 }
 
 /// The URL of a CA's certificate under `base`.
-pub fn ca_issuers_url(base: &str, slug: &str) -> String {
+pub(crate) fn ca_issuers_url(base: &str, slug: &str) -> String {
     format!("{base}/ca/{slug}.crt")
 }
 
@@ -138,20 +138,20 @@ fn uri(u: &str) -> Vec<u8> {
 }
 
 /// certificatePolicies with these OIDs (no qualifiers), not critical.
-pub fn policies_extension(oids: &[String]) -> Vec<u8> {
+pub(crate) fn policies_extension(oids: &[String]) -> Vec<u8> {
     let infos: Vec<Vec<u8>> = oids.iter().map(|o| seq(&[oid(o)])).collect();
     extension(cert_oid::POLICIES, seq(&infos))
 }
 
 /// cRLDistributionPoints with one full-name URI, not critical.
-pub fn crl_distribution_points(url: &str) -> Vec<u8> {
+pub(crate) fn crl_distribution_points(url: &str) -> Vec<u8> {
     // DistributionPoint { distributionPoint [0] { fullName [0] { URI } } }
     let dp = seq(&[asn1::encode(0xa0, &asn1::encode(0xa0, &uri(url)))]);
     extension(cert_oid::CRL_DISTRIBUTION_POINTS, seq(&[dp]))
 }
 
 /// authorityInfoAccess with an OCSP and a caIssuers URI, not critical.
-pub fn authority_info_access(ocsp: &str, ca_issuers: &str) -> Vec<u8> {
+pub(crate) fn authority_info_access(ocsp: &str, ca_issuers: &str) -> Vec<u8> {
     extension(
         cert_oid::AUTHORITY_INFO_ACCESS,
         seq(&[
@@ -166,7 +166,7 @@ impl Realism {
     /// policies); `business`: it has an organisation number (gets the
     /// default policy); `issuer_cn`: the issuing CA's common name when a CA
     /// issues it (gets CDP and AIA), `None` when it is self-signed.
-    pub fn extensions(
+    pub(crate) fn extensions(
         &self,
         end_entity: bool,
         business: bool,

@@ -13,11 +13,11 @@ use crate::keystore::write::OutFormat;
 use crate::revocation::list::{Reason, RevocationList};
 
 /// The organisation numbers used (both pass the modulus-11 check).
-pub const ORG1: &str = "123456785";
-pub const ORG2: &str = "987654325";
+pub(crate) const ORG1: &str = "123456785";
+pub(crate) const ORG2: &str = "987654325";
 
 /// The credentials, in the order they are made and listed.
-pub const ITEMS: [&str; 13] = [
+pub(crate) const ITEMS: [&str; 13] = [
     "ca-root",
     "ca-intermediate",
     "org1-auth",
@@ -34,7 +34,7 @@ pub const ITEMS: [&str; 13] = [
 ];
 
 /// The certificate-only files.
-pub const CERT_FILES: [&str; 3] = [
+pub(crate) const CERT_FILES: [&str; 3] = [
     "ca-root.cert.pem",
     "ca-intermediate.cert.pem",
     "ca-chain.pem",
@@ -42,24 +42,24 @@ pub const CERT_FILES: [&str; 3] = [
 
 /// The intermediate CA's revocation list (lists `revoked`), named as
 /// `keygen --revoke --ca ca-intermediate.p12` would name it.
-pub const REVOCATION_LIST: &str = "ca-intermediate.revoked.toml";
+pub(crate) const REVOCATION_LIST: &str = "ca-intermediate.revoked.toml";
 
 /// The intermediate CA's CRL (PEM), matching [`REVOCATION_LIST`] at `--now`.
-pub const CRL: &str = "ca-intermediate.crl.pem";
+pub(crate) const CRL: &str = "ca-intermediate.crl.pem";
 
 /// The clients.toml of the local Maskinporten look-alike.
-pub const MOCK_CLIENTS: &str = "mock-clients.toml";
+pub(crate) const MOCK_CLIENTS: &str = "mock-clients.toml";
 
 /// The client ids registered in [`MOCK_CLIENTS`]: a certificate client for
 /// org1, a key client for org1, a certificate client for org2.
-pub const MOCK_CLIENT_IDS: [&str; 3] = [
+pub(crate) const MOCK_CLIENT_IDS: [&str; 3] = [
     "00000000-0000-4000-8000-000000000001",
     "00000000-0000-4000-8000-000000000002",
     "00000000-0000-4000-8000-000000000003",
 ];
 
 /// Every file a set writes, README.md last (known before any key is made).
-pub fn planned_files() -> Vec<String> {
+pub(crate) fn planned_files() -> Vec<String> {
     let mut v = Vec::new();
     for name in ITEMS {
         let jwk = if name == "org1-pair" { "jwks" } else { "jwk" };
@@ -77,18 +77,18 @@ pub fn planned_files() -> Vec<String> {
 
 /// One credential, written in every format.
 #[derive(Debug, Clone)]
-pub struct Item {
+pub(crate) struct Item {
     /// File stem: `org1-auth` gives `org1-auth.p12`, `.jks`, `.pem`, `.jwk`.
-    pub name: &'static str,
-    pub entries: Vec<Entry>,
-    pub purpose: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) purpose: &'static str,
     /// What a checker is meant to report for it (`-` for a good credential).
-    pub finding: &'static str,
+    pub(crate) finding: &'static str,
 }
 
 impl Item {
     /// The files an item becomes, in writing order.
-    pub fn files(&self) -> Vec<(String, OutFormat)> {
+    pub(crate) fn files(&self) -> Vec<(String, OutFormat)> {
         let jwk = if self.entries.len() > 1 {
             (format!("{}.jwks", self.name), OutFormat::Jwks)
         } else {
@@ -105,23 +105,23 @@ impl Item {
 
 /// A certificate-only PEM file (trust anchors and chains).
 #[derive(Debug, Clone)]
-pub struct CertFile {
-    pub name: &'static str,
-    pub entry: Entry,
-    pub purpose: &'static str,
+pub(crate) struct CertFile {
+    pub(crate) name: &'static str,
+    pub(crate) entry: Entry,
+    pub(crate) purpose: &'static str,
 }
 
 /// Everything in a fixture set.
 #[derive(Debug, Clone, Default)]
-pub struct FixtureSet {
-    pub items: Vec<Item>,
-    pub cert_files: Vec<CertFile>,
+pub(crate) struct FixtureSet {
+    pub(crate) items: Vec<Item>,
+    pub(crate) cert_files: Vec<CertFile>,
     /// Text files written as they are (name, text), before README.md:
     /// [`MOCK_CLIENTS`].
-    pub extra_files: Vec<(String, String)>,
-    pub notes: Vec<String>,
+    pub(crate) extra_files: Vec<(String, String)>,
+    pub(crate) notes: Vec<String>,
     /// What the intermediate CA has revoked (written as [`REVOCATION_LIST`]).
-    pub revocation_list: RevocationList,
+    pub(crate) revocation_list: RevocationList,
 }
 
 fn certs(chain: &[crate::cert::Certificate]) -> Entry {
@@ -132,7 +132,7 @@ fn certs(chain: &[crate::cert::Certificate]) -> Entry {
 
 /// Where each credential's randomness comes from.
 #[derive(Debug, Clone, Copy)]
-pub enum Randomness<'a> {
+pub(crate) enum Randomness<'a> {
     /// `--seed`: every credential has its own stream, derived from the seed
     /// and its name, so the set is the same whatever order they are made in.
     Seeded(&'a str),
@@ -191,7 +191,7 @@ fn par_map<T: Sync, R: Send>(
 /// end-entity lifetime (the CAs outlive every certificate in the set). The CAs
 /// come first; the end-entity credentials, independent of each other, are
 /// made on up to `jobs` threads.
-pub fn build(
+pub(crate) fn build(
     key: KeySpec,
     days: Option<u32>,
     now: i64,
@@ -432,7 +432,7 @@ pub fn build(
 /// The text of [`MOCK_CLIENTS`]. `kid` is org1-auth's RFC 7638 thumbprint
 /// (the kid its .jwk file carries); `rsa` says whether the set's keys can
 /// sign Maskinporten grants (RS256).
-pub fn mock_clients(kid: &str, rsa: bool) -> String {
+pub(crate) fn mock_clients(kid: &str, rsa: bool) -> String {
     let [cert1, key1, cert2] = MOCK_CLIENT_IDS;
     let mut s = String::from(
         "# Clients of credkit's local Maskinporten look-alike, made by\n\
@@ -479,14 +479,14 @@ pub fn mock_clients(kid: &str, rsa: bool) -> String {
 
 /// How the set was written, for the README.
 #[derive(Debug, Clone)]
-pub struct ReadmeInfo<'a> {
-    pub password: &'a str,
-    pub seed: Option<&'a str>,
+pub(crate) struct ReadmeInfo<'a> {
+    pub(crate) password: &'a str,
+    pub(crate) seed: Option<&'a str>,
     /// `--now`, RFC 3339.
-    pub now: &'a str,
-    pub clear_pem: bool,
-    pub private_jwk: bool,
-    pub legacy: bool,
+    pub(crate) now: &'a str,
+    pub(crate) clear_pem: bool,
+    pub(crate) private_jwk: bool,
+    pub(crate) legacy: bool,
 }
 
 fn cell(s: &str) -> String {
@@ -504,7 +504,7 @@ fn day(secs: i64) -> String {
 }
 
 /// README.md for the set: files, password, purpose and intended finding.
-pub fn readme(set: &FixtureSet, info: &ReadmeInfo<'_>) -> String {
+pub(crate) fn readme(set: &FixtureSet, info: &ReadmeInfo<'_>) -> String {
     let mut s = String::new();
     s.push_str("# Test credentials made by credkit\n\n");
     s.push_str(&format!(

@@ -24,7 +24,7 @@ pub enum SignatureCheck {
 }
 
 impl SignatureCheck {
-    pub fn is_valid(&self) -> bool {
+    pub(crate) fn is_valid(&self) -> bool {
         matches!(self, SignatureCheck::Valid)
     }
 }

@@ -51,13 +51,13 @@ Exit status:
 /// --for maskinporten for business certificates.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = AFTER_HELP)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// The keystore or key file to check (`-` reads standard input)
     #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// The entry to check (as keytool -list shows it); default: the one that can sign
     #[arg(long, value_name = "ALIAS")]
-    pub alias: Option<String>,
+    pub(crate) alias: Option<String>,
     /// Where the credential will be used
     #[arg(
         long = "for",
@@ -65,29 +65,29 @@ pub struct CheckArgs {
         value_name = "TARGET",
         default_value = "generic"
     )]
-    pub target: Target,
+    pub(crate) target: Target,
     /// The Maskinporten environment: a test certificate for prod (or the reverse) is an error
     #[arg(long, value_enum, value_name = "ENV")]
-    pub env: Option<MaskinportenEnv>,
+    pub(crate) env: Option<MaskinportenEnv>,
     /// The organisation number of the client's owner; the certificate must carry it, and
     /// without --alias only that organisation's keys are candidates
     #[arg(long, value_name = "ORGNO")]
-    pub client_org: Option<String>,
+    pub(crate) client_org: Option<String>,
     /// Warn when a certificate expires within this many days
     #[arg(long = "expiry-warning", value_name = "DAYS", default_value_t = 30)]
-    pub expiry_warning_days: u32,
+    pub(crate) expiry_warning_days: u32,
     /// Ask the CA whether the certificate and each CA certificate in its chain are revoked
     /// (goes online): the OCSP responder named in the certificate (authorityInfoAccess), then
     /// its CRL (cRLDistributionPoints). Answers are believed only when the CA (or a responder
     /// it authorised) signed them and they are current against --now. Plain http is used
     /// where the certificate names it: the data is signed.
     #[arg(long)]
-    pub revocation: bool,
+    pub(crate) revocation: bool,
     /// CA certificates (PEM or DER) that issued the certificate, when the file does not hold
     /// them; used with --revocation (missing ones are otherwise fetched from the
     /// certificate's caIssuers URL, and the report says so)
     #[arg(long, value_name = "FILE", requires = "revocation")]
-    pub ca_file: Option<PathBuf>,
+    pub(crate) ca_file: Option<PathBuf>,
     #[command(flatten)]
-    pub passwords: PasswordArgs,
+    pub(crate) passwords: PasswordArgs,
 }

@@ -1,6 +1,6 @@
 //! `credkit convert`.
 
-pub use super::password::OutPasswordArgs;
+pub(crate) use super::password::OutPasswordArgs;
 use super::password::PasswordArgs;
 use crate::keystore::write::OutFormat;
 use std::path::PathBuf;
@@ -43,56 +43,56 @@ Exit status:
 /// it (openssl `-passin pass:` and keytool `-storepass ''` both open it).
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = AFTER_HELP)]
-pub struct ConvertArgs {
+pub(crate) struct ConvertArgs {
     /// The file to convert (`-` reads standard input)
     #[arg(value_name = "INPUT")]
-    pub input: PathBuf,
+    pub(crate) input: PathBuf,
     /// Where to write (`-` writes a text format to standard output)
     #[arg(short, long, value_name = "OUTPUT")]
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
     /// The output format (default: from OUTPUT's extension)
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub to: Option<OutFormat>,
+    pub(crate) to: Option<OutFormat>,
     /// Convert only the entry with this alias (repeatable; default: all entries)
     #[arg(long = "alias", value_name = "ALIAS")]
-    pub aliases: Vec<String>,
+    pub(crate) aliases: Vec<String>,
     /// Give the single chosen entry this alias in the output
     #[arg(long, value_name = "NAME")]
-    pub out_alias: Option<String>,
+    pub(crate) out_alias: Option<String>,
     /// PKCS#12: write 3DES with a SHA-1 MAC, for Java 8 and Windows Server 2016
     #[arg(long)]
-    pub legacy: bool,
+    pub(crate) legacy: bool,
     /// PEM/DER: write the private key unencrypted
     #[arg(long)]
-    pub no_encrypt: bool,
+    pub(crate) no_encrypt: bool,
     /// PEM/DER: write only the key
     #[arg(long, conflicts_with = "cert_only")]
-    pub key_only: bool,
+    pub(crate) key_only: bool,
     /// PEM/DER: write only certificates
     #[arg(long)]
-    pub cert_only: bool,
+    pub(crate) cert_only: bool,
     /// Write only the leaf certificate, not the chain
     #[arg(long)]
-    pub leaf_only: bool,
+    pub(crate) leaf_only: bool,
     /// PEM: write the key, the certificate and the chain to OUTPUT.key.pem, OUTPUT.cert.pem and OUTPUT.chain.pem
     #[arg(long, conflicts_with_all = ["key_only", "cert_only", "leaf_only"])]
-    pub split: bool,
+    pub(crate) split: bool,
     /// JWK/JWKS: include the private key parameters
     #[arg(long)]
-    pub private: bool,
+    pub(crate) private: bool,
     /// JWK: use this kid instead of the RFC 7638 thumbprint
     #[arg(long, value_name = "ID")]
-    pub kid: Option<String>,
+    pub(crate) kid: Option<String>,
     /// Key-derivation iterations for what credkit encrypts (default 10000; 2048 with --legacy;
     /// fewer than 2048 is written with a warning)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
-    pub iterations: Option<u32>,
+    pub(crate) iterations: Option<u32>,
     /// Replace an existing output file (also needed when OUTPUT is INPUT); only a regular file
     /// or a link to one is replaced, never a device, FIFO, socket or directory
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     #[command(flatten)]
-    pub passwords: PasswordArgs,
+    pub(crate) passwords: PasswordArgs,
     #[command(flatten)]
-    pub out_passwords: OutPasswordArgs,
+    pub(crate) out_passwords: OutPasswordArgs,
 }

@@ -27,38 +27,38 @@ Exit status:
 /// Explain a token-endpoint error copied from a log, offline
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = AFTER_HELP)]
-pub struct ExplainArgs {
+pub(crate) struct ExplainArgs {
     /// The server's answer (`-` or nothing: standard input; `@FILE`: a file)
     #[arg(value_name = "ANSWER")]
-    pub answer: Option<String>,
+    pub(crate) answer: Option<String>,
     /// The grant or client assertion that was sent (a JWT, `@FILE` or `-`)
     #[arg(long, value_name = "JWT")]
-    pub assertion: Option<String>,
+    pub(crate) assertion: Option<String>,
     /// The keystore or key that signed (any format `inspect` reads)
     #[arg(long, value_name = "FILE")]
-    pub key: Option<PathBuf>,
+    pub(crate) key: Option<PathBuf>,
     /// The entry in --key
     #[arg(long)]
-    pub alias: Option<String>,
+    pub(crate) alias: Option<String>,
     /// The issuer the JWT was for (its aud is compared with it)
     #[arg(long, value_name = "URL")]
-    pub issuer: Option<String>,
+    pub(crate) issuer: Option<String>,
     /// The token endpoint that was called
     #[arg(long, value_name = "URL")]
-    pub token_endpoint: Option<String>,
+    pub(crate) token_endpoint: Option<String>,
     /// The provider's rules (default: from the JWT's aud, else from the answer)
     #[arg(long = "for", value_enum, value_name = "PROVIDER")]
-    pub target: Option<Target>,
+    pub(crate) target: Option<Target>,
     /// When the answer came (RFC 3339; the server's Date): the time the
     /// certificate and the JWT are judged at (default: the JWT's iat, else --now)
     #[arg(long, value_name = "RFC3339")]
-    pub at: Option<String>,
+    pub(crate) at: Option<String>,
     /// The client id that was used
     #[arg(long)]
-    pub client_id: Option<String>,
+    pub(crate) client_id: Option<String>,
     /// The organisation number (9 digits) that owns the client
     #[arg(long, value_name = "ORGNR")]
-    pub client_org: Option<String>,
+    pub(crate) client_org: Option<String>,
     #[command(flatten)]
-    pub passwords: PasswordArgs,
+    pub(crate) passwords: PasswordArgs,
 }

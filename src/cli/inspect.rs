@@ -35,10 +35,10 @@ Exit status:
 /// flagged.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = AFTER_HELP)]
-pub struct InspectArgs {
+pub(crate) struct InspectArgs {
     /// The file to inspect (`-` reads standard input)
     #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     #[command(flatten)]
-    pub passwords: PasswordArgs,
+    pub(crate) passwords: PasswordArgs,
 }

@@ -7,7 +7,7 @@ use crate::target::Target;
 use std::path::PathBuf;
 
 /// Parse `120s`, `2m`, `1h` or a plain number of seconds.
-pub fn parse_duration(s: &str) -> Result<i64, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<i64, String> {
     let s = s.trim();
     let (num, mul) = match s.char_indices().last() {
         Some((i, 's')) => (&s[..i], 1),
@@ -24,7 +24,7 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
 }
 
 /// Parse `--claim k=v`; v is JSON when it parses as JSON, else a string.
-pub fn parse_claim(s: &str) -> Result<(String, serde_json::Value), String> {
+pub(crate) fn parse_claim(s: &str) -> Result<(String, serde_json::Value), String> {
     let (k, v) = s
         .split_once('=')
         .ok_or_else(|| format!("{s:?} is not NAME=VALUE"))?;
@@ -37,13 +37,13 @@ pub fn parse_claim(s: &str) -> Result<(String, serde_json::Value), String> {
 
 /// Mint, decode and verify JWT grants and client assertions
 #[derive(Debug, clap::Args)]
-pub struct JwtArgs {
+pub(crate) struct JwtArgs {
     #[command(subcommand)]
-    pub command: JwtCommand,
+    pub(crate) command: JwtCommand,
 }
 
 #[derive(Debug, clap::Subcommand)]
-pub enum JwtCommand {
+pub(crate) enum JwtCommand {
     Mint(Box<MintArgs>),
     Decode(DecodeArgs),
     Verify(Box<VerifyArgs>),
@@ -84,72 +84,72 @@ Exit status:
 /// Mint a JWT grant or client assertion signed with a keystore entry
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = MINT_HELP)]
-pub struct MintArgs {
+pub(crate) struct MintArgs {
     /// The keystore or key file to sign with (any format `inspect` reads)
     #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub(crate) key: PathBuf,
     /// The entry to sign with (default: the only one able to sign)
     #[arg(long, value_name = "ALIAS")]
-    pub alias: Option<String>,
+    pub(crate) alias: Option<String>,
     /// The target whose rules the token follows
     #[arg(long, value_enum, default_value = "generic")]
-    pub profile: Target,
+    pub(crate) profile: Target,
     /// Maskinporten environment: sets aud to its issuer
     #[arg(long, value_enum)]
-    pub env: Option<MaskinportenEnv>,
+    pub(crate) env: Option<MaskinportenEnv>,
     /// Issuer: the client id
     #[arg(long, value_name = "ID")]
-    pub iss: Option<String>,
+    pub(crate) iss: Option<String>,
     /// Subject (okta, keycloak, entra: defaults to --iss)
     #[arg(long, value_name = "S")]
-    pub sub: Option<String>,
+    pub(crate) sub: Option<String>,
     /// Audience (okta, keycloak, entra: the token endpoint URL)
     #[arg(long, value_name = "URL")]
-    pub aud: Option<String>,
+    pub(crate) aud: Option<String>,
     /// Scopes, space-separated
     #[arg(long, value_name = "SCOPES")]
-    pub scope: Option<String>,
+    pub(crate) scope: Option<String>,
     /// Maskinporten resource (audience restriction of the access token)
     #[arg(long, value_name = "R")]
-    pub resource: Option<String>,
+    pub(crate) resource: Option<String>,
     /// Maskinporten consumer_org: the organisation a supplier acts for
     #[arg(long, value_name = "ORGNO")]
-    pub consumer_org: Option<String>,
+    pub(crate) consumer_org: Option<String>,
     /// An extra claim NAME=VALUE (VALUE is JSON if it parses as JSON); repeatable
     #[arg(long = "claim", value_name = "NAME=VALUE", value_parser = parse_claim)]
-    pub claims: Vec<(String, serde_json::Value)>,
+    pub(crate) claims: Vec<(String, serde_json::Value)>,
     /// Time from iat to exp, like 120s, 5m or 1h (default: 120s for maskinporten, else 5m)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub lifetime: Option<i64>,
+    pub(crate) lifetime: Option<i64>,
     /// Signature algorithm (default: by profile and key type)
     #[arg(long, value_enum, ignore_case = true)]
-    pub alg: Option<Alg>,
+    pub(crate) alg: Option<Alg>,
     /// Put the leaf certificate in x5c
     #[arg(long)]
-    pub x5c: bool,
+    pub(crate) x5c: bool,
     /// Put the whole certificate chain in x5c
     #[arg(long, conflicts_with = "x5c")]
-    pub x5c_chain: bool,
+    pub(crate) x5c_chain: bool,
     /// Put this key id in the header
     #[arg(long, value_name = "ID")]
-    pub kid: Option<String>,
+    pub(crate) kid: Option<String>,
     /// Put the certificate's SHA-1 thumbprint (x5t) in the header
     #[arg(long)]
-    pub x5t: bool,
+    pub(crate) x5t: bool,
     /// Put the certificate's SHA-256 thumbprint (x5t#S256) in the header
     #[arg(long)]
-    pub x5t_s256: bool,
+    pub(crate) x5t_s256: bool,
     /// How many tokens to mint, one per line (each with its own jti)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
-    pub count: u32,
+    pub(crate) count: u32,
     /// Sign on this many threads (default: one per core); the tokens keep their order
     #[arg(long, value_name = "J", value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub jobs: Option<u16>,
+    pub(crate) jobs: Option<u16>,
     /// Mint even when the credential check or the profile's rules say no
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     #[command(flatten)]
-    pub passwords: PasswordArgs,
+    pub(crate) passwords: PasswordArgs,
 }
 
 const DECODE_HELP: &str = "\
@@ -172,17 +172,17 @@ Exit status:
 /// Show a JWT's header and claims, with times as dates, and flag what is wrong
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = DECODE_HELP)]
-pub struct DecodeArgs {
+pub(crate) struct DecodeArgs {
     /// The token (`-` or nothing: standard input; `@FILE`: a file)
     #[arg(value_name = "TOKEN")]
-    pub token: Option<String>,
+    pub(crate) token: Option<String>,
     /// Judge the token by this target's rules (default: guessed from aud)
     #[arg(long, value_enum)]
-    pub profile: Option<Target>,
+    pub(crate) profile: Option<Target>,
     /// Exit 1 when an error-level problem is found (a lint); without it,
     /// decode exits 0 whenever the token could be read
     #[arg(long, visible_alias = "check")]
-    pub strict: bool,
+    pub(crate) strict: bool,
 }
 
 const VERIFY_HELP: &str = "\
@@ -201,33 +201,33 @@ Exit status:
 /// Verify a JWT's signature (and optionally aud, iss) with a key, a JWKS or its x5c
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = VERIFY_HELP)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// The token (`-` or nothing: standard input; `@FILE`: a file)
     #[arg(value_name = "TOKEN")]
-    pub token: Option<String>,
+    pub(crate) token: Option<String>,
     /// A file holding the verification key(s)
     #[arg(long, value_name = "FILE", group = "keysource")]
-    pub key: Option<PathBuf>,
+    pub(crate) key: Option<PathBuf>,
     /// A JWKS file or URL
     #[arg(long, value_name = "FILE_OR_URL", group = "keysource")]
-    pub jwks: Option<String>,
+    pub(crate) jwks: Option<String>,
     /// Use the certificate in the token's x5c header
     #[arg(long, group = "keysource")]
-    pub x5c: bool,
+    pub(crate) x5c: bool,
     /// With --x5c: CA certificate(s) the x5c chain must lead to
     #[arg(long, value_name = "FILE", requires = "x5c")]
-    pub ca: Option<PathBuf>,
+    pub(crate) ca: Option<PathBuf>,
     /// Require this audience
     #[arg(long, value_name = "AUD")]
-    pub aud: Option<String>,
+    pub(crate) aud: Option<String>,
     /// Require this issuer
     #[arg(long, value_name = "ISS")]
-    pub iss: Option<String>,
+    pub(crate) iss: Option<String>,
     /// Clock tolerance for exp and nbf, like 30s
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "0s")]
-    pub leeway: i64,
+    pub(crate) leeway: i64,
     #[command(flatten)]
-    pub passwords: PasswordArgs,
+    pub(crate) passwords: PasswordArgs,
 }
 
 #[cfg(test)]

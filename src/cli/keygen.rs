@@ -79,7 +79,7 @@ Exit status:
 /// fixture set, and writes it in any format `convert` writes.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = AFTER_HELP)]
-pub struct KeygenArgs {
+pub(crate) struct KeygenArgs {
     /// Where to write (`-` writes PEM or JWK to standard output)
     #[arg(
         short,
@@ -87,66 +87,66 @@ pub struct KeygenArgs {
         value_name = "OUTPUT",
         required_unless_present_any = ["fixture_set", "revoke"]
     )]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// The output format (default: from OUTPUT's extension)
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub to: Option<OutFormat>,
+    pub(crate) to: Option<OutFormat>,
     /// The key type
     #[arg(long, value_enum, default_value = "rsa2048")]
-    pub algorithm: Algorithm,
+    pub(crate) algorithm: Algorithm,
     /// The certificate subject, in certificate order: "C=NO, O=Example AS, CN=Example AS" or "/C=NO/O=.../CN=..."
     #[arg(long, value_name = "DN")]
-    pub subject: Option<String>,
+    pub(crate) subject: Option<String>,
     /// Make a business certificate for this Norwegian organisation number (9 digits)
     #[arg(long, value_name = "N")]
-    pub org_number: Option<String>,
+    pub(crate) org_number: Option<String>,
     /// What the certificate is for (default: auth)
     #[arg(long, value_enum)]
-    pub usage: Option<Usage>,
+    pub(crate) usage: Option<Usage>,
     /// Valid for N days from --now (default 365; 3650 for CAs)
     #[arg(long, value_name = "N", conflicts_with_all = ["not_before", "not_after"],
           value_parser = clap::value_parser!(u32).range(1..=36_525))]
-    pub days: Option<u32>,
+    pub(crate) days: Option<u32>,
     /// The start of validity (RFC 3339); needs --not-after
     #[arg(long, value_name = "RFC3339", requires = "not_after")]
-    pub not_before: Option<String>,
+    pub(crate) not_before: Option<String>,
     /// The end of validity (RFC 3339); needs --not-before
     #[arg(long, value_name = "RFC3339", requires = "not_before")]
-    pub not_after: Option<String>,
+    pub(crate) not_after: Option<String>,
     /// Have the certificate issued by the CA in this file (PKCS#12, JKS, PEM, ...)
     #[arg(long, value_name = "CA_FILE", conflicts_with = "self_signed")]
-    pub ca: Option<PathBuf>,
+    pub(crate) ca: Option<PathBuf>,
     /// The entry of the CA file that issues (when it holds more than one CA key)
     #[arg(long, value_name = "ALIAS", requires = "ca")]
-    pub ca_alias: Option<String>,
+    pub(crate) ca_alias: Option<String>,
     /// Make a self-signed certificate
     #[arg(long)]
-    pub self_signed: bool,
+    pub(crate) self_signed: bool,
     /// Make a CA: a root, or with --ca an intermediate issued by that CA
     #[arg(long, conflicts_with_all = ["self_signed", "org_number", "usage"])]
-    pub make_ca: bool,
+    pub(crate) make_ca: bool,
     /// With --make-ca: also make an intermediate CA issued by the new root, in the same output
     #[arg(long, requires = "make_ca", conflicts_with_all = ["ca", "subject"])]
-    pub intermediate: bool,
+    pub(crate) intermediate: bool,
     /// The alias of the new entry (a prefix when two are made: ALIAS-auth, ALIAS-sign)
     #[arg(long, value_name = "ALIAS")]
-    pub alias: Option<String>,
+    pub(crate) alias: Option<String>,
     /// Write each entry to its own file, OUTPUT-ALIAS.EXT (with --usage both or --intermediate)
     #[arg(long)]
-    pub split: bool,
+    pub(crate) split: bool,
     /// Make the certificate expired: its validity ends 30 days before --now
     #[arg(long, help_heading = "Broken on purpose", conflicts_with_all = ["not_yet_valid", "not_before"])]
-    pub expired: bool,
+    pub(crate) expired: bool,
     /// Make the certificate not yet valid: its validity starts 30 days after --now
     #[arg(
         long,
         help_heading = "Broken on purpose",
         conflicts_with = "not_before"
     )]
-    pub not_yet_valid: bool,
+    pub(crate) not_yet_valid: bool,
     /// Store a private key that does not belong to the certificate
     #[arg(long, help_heading = "Broken on purpose", conflicts_with = "make_ca")]
-    pub wrong_key: bool,
+    pub(crate) wrong_key: bool,
     /// Leave the issuing intermediate CA out of the chain (needs --ca with an intermediate)
     #[arg(
         long,
@@ -154,27 +154,27 @@ pub struct KeygenArgs {
         requires = "ca",
         conflicts_with = "make_ca"
     )]
-    pub missing_intermediate: bool,
+    pub(crate) missing_intermediate: bool,
     /// Make an RSA 1024-bit key, too weak for any real use (needs --insecure)
     #[arg(long, help_heading = "Broken on purpose", conflicts_with = "algorithm")]
-    pub weak: bool,
+    pub(crate) weak: bool,
     /// Allow what is unsafe on purpose (--weak)
     #[arg(long, help_heading = "Broken on purpose")]
-    pub insecure: bool,
+    pub(crate) insecure: bool,
     /// Derive every key, serial, salt and IV from this string, so output is reproducible
     #[arg(long, value_name = "SEED")]
-    pub seed: Option<String>,
+    pub(crate) seed: Option<String>,
     /// Write a complete test set (CA chain, business pair, second organisation, broken variants) into DIR
     #[arg(long, value_name = "DIR", conflicts_with_all = [
         "output", "to", "subject", "org_number", "usage", "not_before", "not_after", "ca",
         "self_signed", "make_ca", "alias", "split", "expired", "not_yet_valid", "wrong_key",
         "missing_intermediate", "weak", "kid",
     ])]
-    pub fixture_set: Option<PathBuf>,
+    pub(crate) fixture_set: Option<PathBuf>,
     /// With --fixture-set: make the independent keys on this many threads (default: one per
     /// core); seeded output is the same whatever J is
     #[arg(long, value_name = "J", requires = "fixture_set", value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub jobs: Option<u16>,
+    pub(crate) jobs: Option<u16>,
     /// The certificatePolicies OID of end-entity certificates (repeatable; `none` for no
     /// policy). Default for business certificates: Buypass's test policy 2.16.578.1.26.1.0.3.2
     #[arg(
@@ -182,16 +182,16 @@ pub struct KeygenArgs {
         value_name = "OID",
         help_heading = "Realistic extensions"
     )]
-    pub policies: Vec<String>,
+    pub(crate) policies: Vec<String>,
     /// Point CDP and AIA (OCSP, caIssuers) of CA-issued certificates at this base URL, where
     /// `credkit serve revocation` serves the CA (default: none; http://127.0.0.1:7825 with
     /// --fixture-set)
     #[arg(long, value_name = "URL", help_heading = "Realistic extensions")]
-    pub revocation_base: Option<String>,
+    pub(crate) revocation_base: Option<String>,
     /// Revoke this certificate (any file `inspect` reads): add it to the CA's revocation list
     #[arg(long, value_name = "CERT", help_heading = "Revocation", requires = "ca",
           conflicts_with_all = ["output", "fixture_set", "make_ca", "self_signed", "org_number", "subject"])]
-    pub revoke: Option<PathBuf>,
+    pub(crate) revoke: Option<PathBuf>,
     /// With --revoke: why (RFC 5280: keyCompromise, affiliationChanged, superseded,
     /// cessationOfOperation, ...; default unspecified)
     #[arg(
@@ -200,7 +200,7 @@ pub struct KeygenArgs {
         help_heading = "Revocation",
         requires = "revoke"
     )]
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
     /// The revocation list (TOML) --revoke adds to (default: CA_FILE's name with
     /// .revoked.toml, next to it)
     #[arg(
@@ -209,29 +209,29 @@ pub struct KeygenArgs {
         help_heading = "Revocation",
         requires = "revoke"
     )]
-    pub revocation_list: Option<PathBuf>,
+    pub(crate) revocation_list: Option<PathBuf>,
     /// PKCS#12: write 3DES with a SHA-1 MAC, for Java 8 and Windows Server 2016
     #[arg(long)]
-    pub legacy: bool,
+    pub(crate) legacy: bool,
     /// PEM/DER: write the private key unencrypted
     #[arg(long)]
-    pub no_encrypt: bool,
+    pub(crate) no_encrypt: bool,
     /// JWK/JWKS: include the private key parameters (in the clear, mode 0600)
     #[arg(long)]
-    pub private: bool,
+    pub(crate) private: bool,
     /// JWK: use this kid instead of the RFC 7638 thumbprint
     #[arg(long, value_name = "ID")]
-    pub kid: Option<String>,
+    pub(crate) kid: Option<String>,
     /// Key-derivation iterations for what credkit encrypts (default 10000; 2048 with --legacy;
     /// fewer than 2048 is written with a warning)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
-    pub iterations: Option<u32>,
+    pub(crate) iterations: Option<u32>,
     /// Replace existing output files (only regular files or links to them, never a device,
     /// FIFO, socket or directory)
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
     #[command(flatten)]
-    pub passwords: PasswordArgs,
+    pub(crate) passwords: PasswordArgs,
     #[command(flatten)]
-    pub out_passwords: OutPasswordArgs,
+    pub(crate) out_passwords: OutPasswordArgs,
 }

@@ -1,18 +1,18 @@
 //! Command-line definitions (clap derive only: no I/O, no crypto).
 
-pub mod check;
-pub mod convert;
-pub mod explain;
-pub mod inspect;
-pub mod jwt;
-pub mod keygen;
-pub mod password;
-pub mod serve;
-pub mod token;
+pub(crate) mod check;
+pub(crate) mod convert;
+pub(crate) mod explain;
+pub(crate) mod inspect;
+pub(crate) mod jwt;
+pub(crate) mod keygen;
+pub(crate) mod password;
+pub(crate) mod serve;
+pub(crate) mod token;
 
 use clap::{Parser, Subcommand};
 
-pub const EXIT_STATUS: &str = "\
+pub(crate) const EXIT_STATUS: &str = "\
 Exit status:
   0  success
   1  the command ran and the answer is negative (findings, bad signature, server refused)
@@ -24,29 +24,29 @@ Exit status:
 /// content) and shows what they hold, for Maskinporten, Okta, Entra ID and Keycloak users.
 #[derive(Debug, Parser)]
 #[command(name = "credkit", version, about, long_about, after_long_help = EXIT_STATUS, args_override_self = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// Options every command takes.
 #[derive(Debug, clap::Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Print machine-readable JSON (a documented, stable shape) instead of text
     #[arg(long, global = true)]
-    pub json: bool,
+    pub(crate) json: bool,
     /// Judge every date against this moment instead of the clock (RFC 3339)
     #[arg(long, global = true, value_name = "RFC3339")]
-    pub now: Option<String>,
+    pub(crate) now: Option<String>,
     /// Print no status lines on stderr
     #[arg(long, short, global = true)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     Inspect(inspect::InspectArgs),
     Check(check::CheckArgs),
     Convert(Box<convert::ConvertArgs>),
@@ -73,7 +73,7 @@ pub enum Command {
 }
 
 /// The clap command, for man pages, completions and tests.
-pub fn command() -> clap::Command {
+pub(crate) fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 /// Where the store password comes from. With none of these, credkit reads
 /// CREDKIT_PASSWORD, and if that is unset it prompts on a terminal.
 #[derive(Debug, Clone, clap::Args, Default)]
-pub struct PasswordArgs {
+pub(crate) struct PasswordArgs {
     /// Read the store password from the first line of this file
     #[arg(
         long,
@@ -13,7 +13,7 @@ pub struct PasswordArgs {
         group = "store_password",
         help_heading = "Passwords"
     )]
-    pub password_file: Option<PathBuf>,
+    pub(crate) password_file: Option<PathBuf>,
     /// Read the store password from this environment variable
     #[arg(
         long,
@@ -21,10 +21,10 @@ pub struct PasswordArgs {
         group = "store_password",
         help_heading = "Passwords"
     )]
-    pub password_env: Option<String>,
+    pub(crate) password_env: Option<String>,
     /// Read the store password from the first line of standard input
     #[arg(long, group = "store_password", help_heading = "Passwords")]
-    pub password_stdin: bool,
+    pub(crate) password_stdin: bool,
     /// Read the key password (when it differs from the store password, as JKS allows) from this file
     #[arg(
         long,
@@ -32,7 +32,7 @@ pub struct PasswordArgs {
         group = "key_password",
         help_heading = "Passwords"
     )]
-    pub key_password_file: Option<PathBuf>,
+    pub(crate) key_password_file: Option<PathBuf>,
     /// Read the key password from this environment variable
     #[arg(
         long,
@@ -40,16 +40,16 @@ pub struct PasswordArgs {
         group = "key_password",
         help_heading = "Passwords"
     )]
-    pub key_password_env: Option<String>,
+    pub(crate) key_password_env: Option<String>,
     /// Read the key password from the first line of standard input
     #[arg(long, group = "key_password", help_heading = "Passwords")]
-    pub key_password_stdin: bool,
+    pub(crate) key_password_stdin: bool,
 }
 
 /// Output passwords (convert, keygen). With none of these the output password
 /// defaults as each command describes.
 #[derive(Debug, Clone, clap::Args, Default)]
-pub struct OutPasswordArgs {
+pub(crate) struct OutPasswordArgs {
     /// Read the output password from the first line of this file
     #[arg(
         long,
@@ -57,7 +57,7 @@ pub struct OutPasswordArgs {
         group = "out_password",
         help_heading = "Output passwords"
     )]
-    pub out_password_file: Option<PathBuf>,
+    pub(crate) out_password_file: Option<PathBuf>,
     /// Read the output password from this environment variable
     #[arg(
         long,
@@ -65,10 +65,10 @@ pub struct OutPasswordArgs {
         group = "out_password",
         help_heading = "Output passwords"
     )]
-    pub out_password_env: Option<String>,
+    pub(crate) out_password_env: Option<String>,
     /// Read the output password from the first line of standard input
     #[arg(long, group = "out_password", help_heading = "Output passwords")]
-    pub out_password_stdin: bool,
+    pub(crate) out_password_stdin: bool,
     /// JKS output: read a key password that differs from the store password from this file
     #[arg(
         long,
@@ -76,7 +76,7 @@ pub struct OutPasswordArgs {
         group = "out_key_password",
         help_heading = "Output passwords"
     )]
-    pub out_key_password_file: Option<PathBuf>,
+    pub(crate) out_key_password_file: Option<PathBuf>,
     /// JKS output: read the key password from this environment variable
     #[arg(
         long,
@@ -84,8 +84,8 @@ pub struct OutPasswordArgs {
         group = "out_key_password",
         help_heading = "Output passwords"
     )]
-    pub out_key_password_env: Option<String>,
+    pub(crate) out_key_password_env: Option<String>,
     /// JKS output: read the key password from the first line of standard input
     #[arg(long, group = "out_key_password", help_heading = "Output passwords")]
-    pub out_key_password_stdin: bool,
+    pub(crate) out_key_password_stdin: bool,
 }

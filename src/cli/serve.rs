@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 /// A signed duration: `-15s`, `+2m`, `30s`.
-pub fn parse_offset(s: &str) -> Result<i64, String> {
+pub(crate) fn parse_offset(s: &str) -> Result<i64, String> {
     let t = s.trim();
     match t.strip_prefix('-') {
         Some(rest) => parse_duration(rest).map(|v| -v),
@@ -15,7 +15,7 @@ pub fn parse_offset(s: &str) -> Result<i64, String> {
 }
 
 /// `CLIENT_ID=CASE`.
-pub fn parse_forced(s: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_forced(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((c, e)) if !c.is_empty() && !e.is_empty() => Ok((c.to_string(), e.to_string())),
         _ => Err(format!("{s:?} is not CLIENT_ID=CASE (like 0b7c…=MP-250)")),
@@ -24,13 +24,13 @@ pub fn parse_forced(s: &str) -> Result<(String, String), String> {
 
 /// Local services: a token broker for Postman and curl, a Maskinporten look-alike, a test CA's revocation data
 #[derive(Debug, clap::Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     #[command(subcommand)]
-    pub command: ServeCommand,
+    pub(crate) command: ServeCommand,
 }
 
 #[derive(Debug, clap::Subcommand)]
-pub enum ServeCommand {
+pub(crate) enum ServeCommand {
     Broker(BrokerArgs),
     MockMaskinporten(MockArgs),
     Revocation(RevocationArgs),
@@ -76,33 +76,33 @@ Exit status: 2 when it cannot start (config, keystore, port in use); it runs unt
 /// Serve access tokens to Postman and curl on 127.0.0.1, fetched and cached per profile
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = BROKER_HELP)]
-pub struct BrokerArgs {
+pub(crate) struct BrokerArgs {
     /// Serve this profile (repeatable; default: every profile in the config file)
     #[arg(long = "profile", value_name = "NAME")]
-    pub profiles: Vec<String>,
+    pub(crate) profiles: Vec<String>,
     /// The config file with profiles (default: $XDG_CONFIG_HOME/credkit/config.toml)
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// The port on 127.0.0.1 (0: any free port)
     #[arg(long, value_name = "P", default_value_t = 7823)]
-    pub port: u16,
+    pub(crate) port: u16,
     /// Print a Postman pre-request script for each profile
     #[arg(long)]
-    pub postman_script: bool,
+    pub(crate) postman_script: bool,
     /// Also write this run's secret to this file (mode 0600)
     #[arg(long, value_name = "PATH")]
-    pub secret_file: Option<PathBuf>,
+    pub(crate) secret_file: Option<PathBuf>,
     /// Replace an existing --secret-file
     #[arg(long, requires = "secret_file")]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Worker threads (default: the number of cores)
     #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    pub(crate) threads: Option<usize>,
     /// Log the token requests to the authorization server on stderr (secrets redacted)
     #[arg(long, short)]
-    pub verbose: bool,
+    pub(crate) verbose: bool,
     #[command(flatten)]
-    pub passwords: PasswordArgs,
+    pub(crate) passwords: PasswordArgs,
 }
 
 const MOCK_HELP: &str = "\
@@ -145,46 +145,46 @@ Exit status: 2 when it cannot start (CA file, clients file, port in use); it run
 /// Run a local Maskinporten look-alike: metadata, /jwk and /token with its checks and errors
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = MOCK_HELP)]
-pub struct MockArgs {
+pub(crate) struct MockArgs {
     /// The CA certificates business certificates must chain to (PEM or DER; every one is trusted)
     #[arg(long, value_name = "FILE")]
-    pub ca: PathBuf,
+    pub(crate) ca: PathBuf,
     /// The registered clients (TOML; see below)
     #[arg(long, value_name = "FILE")]
-    pub clients: PathBuf,
+    pub(crate) clients: PathBuf,
     /// The port (0: any free port)
     #[arg(long, value_name = "P", default_value_t = 7824)]
-    pub port: u16,
+    pub(crate) port: u16,
     /// The address to listen on (use 0.0.0.0 inside a container)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
-    pub bind: IpAddr,
+    pub(crate) bind: IpAddr,
     /// The issuer (and grant aud) it announces (default: http://127.0.0.1:PORT/)
     #[arg(long, value_name = "URL")]
-    pub issuer: Option<String>,
+    pub(crate) issuer: Option<String>,
     /// Lifetime of the access tokens it issues, like 120s or 10m (clients may override)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "120s")]
-    pub token_lifetime: i64,
+    pub(crate) token_lifetime: i64,
     /// Run the server's clock this far ahead (or, with -, behind), like -15s
     #[arg(long, value_name = "DURATION", value_parser = parse_offset, allow_hyphen_values = true, default_value = "0s")]
-    pub clock_offset: i64,
+    pub(crate) clock_offset: i64,
     /// How far iat may be from the server's clock (Maskinporten: 10 s)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
-    pub iat_skew: i64,
+    pub(crate) iat_skew: i64,
     /// Answer every grant of this client with this documented error (CLIENT_ID=CASE; repeatable)
     #[arg(long = "force-error", value_name = "CLIENT_ID=CASE", value_parser = parse_forced)]
-    pub force_errors: Vec<(String, String)>,
+    pub(crate) force_errors: Vec<(String, String)>,
     /// Refuse certificates this revocation list (TOML, `credkit keygen --revoke`) revokes, with
     /// MP-120 as Maskinporten does
     #[arg(long, value_name = "FILE")]
-    pub revocation_list: Option<PathBuf>,
+    pub(crate) revocation_list: Option<PathBuf>,
     /// Sign tokens with this RSA key (any format `inspect` reads; default: a new key each start)
     #[arg(long, value_name = "FILE")]
-    pub signing_key: Option<PathBuf>,
+    pub(crate) signing_key: Option<PathBuf>,
     /// Worker threads (default: the number of cores)
     #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    pub(crate) threads: Option<usize>,
     #[command(flatten)]
-    pub passwords: PasswordArgs,
+    pub(crate) passwords: PasswordArgs,
 }
 
 const REVOCATION_HELP: &str = "\
@@ -217,33 +217,33 @@ Exit status: 2 when it cannot start (CA file, list, responder, port in use); it 
 /// Serve a test CA's CRL and answer OCSP requests from its revocation list
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = REVOCATION_HELP)]
-pub struct RevocationArgs {
+pub(crate) struct RevocationArgs {
     /// A CA file (PKCS#12, JKS, PEM) whose CA entries to serve: every entry with a CA
     /// certificate and its key (repeatable)
     #[arg(long = "ca", value_name = "CA_FILE", required = true)]
-    pub cas: Vec<PathBuf>,
+    pub(crate) cas: Vec<PathBuf>,
     /// The revocation list (TOML; default: the first CA file's name with .revoked.toml, next
     /// to it, as `keygen --revoke` writes it; a missing file revokes nothing)
     #[arg(long, value_name = "FILE")]
-    pub revocation_list: Option<PathBuf>,
+    pub(crate) revocation_list: Option<PathBuf>,
     /// Sign OCSP answers for its issuing CA with this delegated responder (a key and a
     /// certificate with extended key usage OCSPSigning, `keygen --usage ocsp`)
     #[arg(long, value_name = "FILE")]
-    pub responder: Option<PathBuf>,
+    pub(crate) responder: Option<PathBuf>,
     /// How long CRLs and OCSP answers are valid (nextUpdate - thisUpdate), like 1h or 24h
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "24h")]
-    pub validity: i64,
+    pub(crate) validity: i64,
     /// The port (0: any free port)
     #[arg(long, value_name = "P", default_value_t = crate::cert::extensions::DEFAULT_REVOCATION_PORT)]
-    pub port: u16,
+    pub(crate) port: u16,
     /// The address to listen on (use 0.0.0.0 inside a container)
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
-    pub bind: IpAddr,
+    pub(crate) bind: IpAddr,
     /// Worker threads (default: the number of cores)
     #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    pub(crate) threads: Option<usize>,
     #[command(flatten)]
-    pub passwords: PasswordArgs,
+    pub(crate) passwords: PasswordArgs,
 }
 
 #[cfg(test)]

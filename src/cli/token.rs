@@ -93,26 +93,26 @@ Exit status:
 /// Get an access token (JWT grant, client credentials, refresh, authorization code with PKCE, device code), cache it, and explain refusals
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = AFTER_HELP)]
-pub struct TokenArgs {
+pub(crate) struct TokenArgs {
     /// Use this profile from the config file
     #[arg(long, value_name = "NAME", conflicts_with = "properties")]
-    pub profile: Option<String>,
+    pub(crate) profile: Option<String>,
     /// The config file with profiles (default: $XDG_CONFIG_HOME/credkit/config.toml)
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Read a jwt-grant-generator .properties file (Digdir's format, unchanged)
     #[arg(long, value_name = "FILE")]
-    pub properties: Option<PathBuf>,
+    pub(crate) properties: Option<PathBuf>,
 
     /// The keystore or key file that signs (any format `inspect` reads)
     #[arg(long, value_name = "FILE", help_heading = "Credential")]
-    pub key: Option<PathBuf>,
+    pub(crate) key: Option<PathBuf>,
     /// The entry that signs (default: the only one able to sign)
     #[arg(long, value_name = "ALIAS", help_heading = "Credential")]
-    pub alias: Option<String>,
+    pub(crate) alias: Option<String>,
     /// The client id (the JWT's iss, and client_id)
     #[arg(long, value_name = "ID", help_heading = "Credential")]
-    pub client_id: Option<String>,
+    pub(crate) client_id: Option<String>,
     /// Read the client secret from the first line of this file
     #[arg(
         long,
@@ -120,7 +120,7 @@ pub struct TokenArgs {
         group = "secret",
         help_heading = "Credential"
     )]
-    pub client_secret_file: Option<PathBuf>,
+    pub(crate) client_secret_file: Option<PathBuf>,
     /// Read the client secret from this environment variable
     #[arg(
         long,
@@ -128,142 +128,142 @@ pub struct TokenArgs {
         group = "secret",
         help_heading = "Credential"
     )]
-    pub client_secret_env: Option<String>,
+    pub(crate) client_secret_env: Option<String>,
     /// Read the client secret from the first line of standard input
     #[arg(long, group = "secret", help_heading = "Credential")]
-    pub client_secret_stdin: bool,
+    pub(crate) client_secret_stdin: bool,
     /// Read the refresh token from the first line of this file
     #[arg(long, value_name = "PATH", group = "rt", help_heading = "Credential")]
-    pub refresh_token_file: Option<PathBuf>,
+    pub(crate) refresh_token_file: Option<PathBuf>,
     /// Read the refresh token from this environment variable
     #[arg(long, value_name = "VAR", group = "rt", help_heading = "Credential")]
-    pub refresh_token_env: Option<String>,
+    pub(crate) refresh_token_env: Option<String>,
     /// Read the refresh token from the first line of standard input
     #[arg(long, group = "rt", help_heading = "Credential")]
-    pub refresh_token_stdin: bool,
+    pub(crate) refresh_token_stdin: bool,
     /// Send this ready-made JWT (`@FILE`, or `-` for standard input) instead of minting one
     #[arg(long, value_name = "JWT", help_heading = "Credential")]
-    pub assertion: Option<String>,
+    pub(crate) assertion: Option<String>,
 
     /// Scopes, space-separated
     #[arg(long, value_name = "SCOPES", help_heading = "Request")]
-    pub scope: Option<String>,
+    pub(crate) scope: Option<String>,
     /// Resource (RFC 8707; Maskinporten's audience restriction)
     #[arg(long, value_name = "R", help_heading = "Request")]
-    pub resource: Option<String>,
+    pub(crate) resource: Option<String>,
     /// The organisation number (9 digits) that owns the client: only its entries may sign, and
     /// a refusal for another organisation (MP-122) is compared with it
     #[arg(long, value_name = "ORGNR", help_heading = "Request")]
-    pub client_org: Option<String>,
+    pub(crate) client_org: Option<String>,
     /// Maskinporten consumer_org: the organisation a supplier acts for
     #[arg(long, value_name = "ORGNO", help_heading = "Request")]
-    pub consumer_org: Option<String>,
+    pub(crate) consumer_org: Option<String>,
     /// The grant to ask for
     #[arg(long, value_enum, help_heading = "Request")]
-    pub grant: Option<Grant>,
+    pub(crate) grant: Option<Grant>,
     /// How the client authenticates (client-credentials and refresh-token)
     #[arg(long, value_enum, help_heading = "Request")]
-    pub auth: Option<Auth>,
+    pub(crate) auth: Option<Auth>,
     /// The rules the signed JWT follows (default: from the endpoint)
     #[arg(long, value_enum, help_heading = "Request")]
-    pub jwt_profile: Option<Target>,
+    pub(crate) jwt_profile: Option<Target>,
     /// The JWT's audience (default: by --jwt-profile)
     #[arg(long, value_name = "URL", help_heading = "Request")]
-    pub aud: Option<String>,
+    pub(crate) aud: Option<String>,
     /// Put this key id in the JWT header
     #[arg(long, value_name = "ID", help_heading = "Request")]
-    pub kid: Option<String>,
+    pub(crate) kid: Option<String>,
     /// Signature algorithm (default: by profile and key type)
     #[arg(long, value_enum, ignore_case = true, help_heading = "Request")]
-    pub alg: Option<Alg>,
+    pub(crate) alg: Option<Alg>,
     /// Time from iat to exp of the JWT, like 120s or 5m
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Request")]
-    pub lifetime: Option<i64>,
+    pub(crate) lifetime: Option<i64>,
     /// An extra JWT claim NAME=VALUE (VALUE is JSON if it parses as JSON); repeatable
     #[arg(long = "claim", value_name = "NAME=VALUE", value_parser = parse_claim, help_heading = "Request")]
-    pub claims: Vec<(String, serde_json::Value)>,
+    pub(crate) claims: Vec<(String, serde_json::Value)>,
     /// Send even when the credential check or the profile's rules say no
     #[arg(long, help_heading = "Request")]
-    pub force: bool,
+    pub(crate) force: bool,
     /// Before sending, ask the CA whether the certificate (and its CA certificates) is
     /// revoked, as `check --revocation` does (goes online); a revoked certificate stops here
     /// unless --force
     #[arg(long, help_heading = "Request")]
-    pub revocation: bool,
+    pub(crate) revocation: bool,
 
     /// Maskinporten environment (its issuer and token endpoint)
     #[arg(long, value_enum, conflicts_with = "issuer", help_heading = "Server")]
-    pub env: Option<MaskinportenEnv>,
+    pub(crate) env: Option<MaskinportenEnv>,
     /// The issuer: the token endpoint is found from its metadata
     #[arg(long, value_name = "URL", help_heading = "Server")]
-    pub issuer: Option<String>,
+    pub(crate) issuer: Option<String>,
     /// The token endpoint (overrides --env and --issuer)
     #[arg(long, value_name = "URL", help_heading = "Server")]
-    pub token_endpoint: Option<String>,
+    pub(crate) token_endpoint: Option<String>,
     /// Also trust the CA certificates in this PEM file
     #[arg(long, value_name = "FILE", help_heading = "Server")]
-    pub ca_file: Option<PathBuf>,
+    pub(crate) ca_file: Option<PathBuf>,
     /// Connect timeout, like 10s
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s", help_heading = "Server")]
-    pub connect_timeout: i64,
+    pub(crate) connect_timeout: i64,
     /// Total timeout of one request, like 30s
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "30s", help_heading = "Server")]
-    pub timeout: i64,
+    pub(crate) timeout: i64,
     /// Retries after connection errors, 5xx and 429 (0 to 10; waits double from 0.5 s, at most 30 s)
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10), help_heading = "Server")]
-    pub retries: u32,
+    pub(crate) retries: u32,
 
     /// Print `Authorization: Bearer TOKEN`
     #[arg(long, group = "format", help_heading = "Output")]
-    pub header: bool,
+    pub(crate) header: bool,
     /// Print `export VAR=TOKEN` (VAR defaults to ACCESS_TOKEN)
     #[arg(long, value_name = "VAR", num_args = 0..=1, default_missing_value = "ACCESS_TOKEN", group = "format", help_heading = "Output")]
-    pub env_export: Option<String>,
+    pub(crate) env_export: Option<String>,
     /// Also write a Postman environment file with the token and its expiry
     #[arg(long, value_name = "FILE", help_heading = "Output")]
-    pub postman_env: Option<PathBuf>,
+    pub(crate) postman_env: Option<PathBuf>,
     /// Do not read or write the token cache
     #[arg(long, help_heading = "Output")]
-    pub no_cache: bool,
+    pub(crate) no_cache: bool,
     /// Fetch a new token even if one is cached (and cache it)
     #[arg(long, conflicts_with = "no_cache", help_heading = "Output")]
-    pub refresh: bool,
+    pub(crate) refresh: bool,
     /// Show the request and the response on stderr (secrets, signatures and tokens redacted)
     #[arg(long, short, help_heading = "Output")]
-    pub verbose: bool,
+    pub(crate) verbose: bool,
 
     #[command(flatten)]
-    pub passwords: PasswordArgs,
+    pub(crate) passwords: PasswordArgs,
 
     #[command(flatten)]
-    pub interactive: InteractiveArgs,
+    pub(crate) interactive: InteractiveArgs,
 }
 
 /// The options of the interactive grants (authorization code, device code).
 #[derive(Debug, clap::Args)]
-pub struct InteractiveArgs {
+pub(crate) struct InteractiveArgs {
     /// The loopback port the browser is sent back to (default: a free one)
     #[arg(long, value_name = "PORT", help_heading = "Interactive grants")]
-    pub redirect_port: Option<u16>,
+    pub(crate) redirect_port: Option<u16>,
     /// The redirect URI, http://127.0.0.1:PORT/PATH (loopback only; default: http://127.0.0.1:PORT/callback)
     #[arg(long, value_name = "URI", help_heading = "Interactive grants")]
-    pub redirect_uri: Option<String>,
+    pub(crate) redirect_uri: Option<String>,
     /// Print the authorization URL instead of opening a browser
     #[arg(long, help_heading = "Interactive grants")]
-    pub no_browser: bool,
+    pub(crate) no_browser: bool,
     /// Push the authorization request first (PAR, RFC 9126); automatic when the metadata requires it
     #[arg(long, help_heading = "Interactive grants")]
-    pub par: bool,
+    pub(crate) par: bool,
     /// How long to wait for the user to sign in or approve, like 2m (default 5m)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Interactive grants")]
-    pub login_timeout: Option<i64>,
+    pub(crate) login_timeout: Option<i64>,
     /// The authorization endpoint (default: from the issuer's metadata)
     #[arg(long, value_name = "URL", help_heading = "Interactive grants")]
-    pub authorization_endpoint: Option<String>,
+    pub(crate) authorization_endpoint: Option<String>,
     /// The device authorization endpoint (default: from the issuer's metadata)
     #[arg(long, value_name = "URL", help_heading = "Interactive grants")]
-    pub device_authorization_endpoint: Option<String>,
+    pub(crate) device_authorization_endpoint: Option<String>,
     /// Also print the refresh token (--json: in refresh_token); it is kept 0600 either way
     #[arg(long, help_heading = "Interactive grants")]
-    pub show_refresh_token: bool,
+    pub(crate) show_refresh_token: bool,
 }

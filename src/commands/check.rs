@@ -8,7 +8,7 @@ use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
 use crate::output;
 
-pub fn run(ctx: &Ctx, args: CheckArgs) -> Result<u8> {
+pub(crate) fn run(ctx: &Ctx, args: CheckArgs) -> Result<u8> {
     let client_org = match &args.client_org {
         Some(v) => Some(
             crate::orgnr::OrgNr::parse(v)

@@ -14,28 +14,28 @@ use std::path::{Path, PathBuf};
 
 /// What `convert --json` prints (schema `credkit.convert/1`).
 #[derive(Debug, Serialize)]
-pub struct ConvertReport {
-    pub schema: &'static str,
-    pub input: String,
-    pub input_format: crate::keystore::Format,
-    pub outputs: Vec<OutputFile>,
+pub(crate) struct ConvertReport {
+    pub(crate) schema: &'static str,
+    pub(crate) input: String,
+    pub(crate) input_format: crate::keystore::Format,
+    pub(crate) outputs: Vec<OutputFile>,
     /// Remarks (renamed aliases, skipped entries).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// Weak protection that was asked for: an empty output password, fewer
     /// than 2048 key-derivation iterations. The output is still written.
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 /// One written file.
 #[derive(Debug, Serialize)]
-pub struct OutputFile {
-    pub path: String,
-    pub format: OutFormat,
+pub(crate) struct OutputFile {
+    pub(crate) path: String,
+    pub(crate) format: OutFormat,
     /// `key`, `cert` or `chain` with --split, else null.
-    pub part: Option<&'static str>,
-    pub aliases: Vec<String>,
+    pub(crate) part: Option<&'static str>,
+    pub(crate) aliases: Vec<String>,
     /// The file holds private key material (mode 0600).
-    pub private_key: bool,
+    pub(crate) private_key: bool,
 }
 
 impl Render for ConvertReport {
@@ -92,7 +92,7 @@ fn needs_password(format: OutFormat, args: &ConvertArgs) -> bool {
     }
 }
 
-pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
+pub(crate) fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
     let to_stdout = args.output == Path::new("-");
     let format = match args.to {
         Some(f) => f,

@@ -133,7 +133,7 @@ const KEY_TYPE_HINT: &str = "credkit uses RSA, EC (P-256, P-384, P-521) and Ed25
 
 impl Error {
     /// Advice, kept out of the message.
-    pub fn hint(&self) -> Option<String> {
+    pub(crate) fn hint(&self) -> Option<String> {
         match self {
             Error::Usage { hint, .. } => hint.clone(),
             Error::Revocation { hint, .. } => Some(hint.clone()),

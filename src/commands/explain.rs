@@ -73,7 +73,7 @@ fn provider(
     }
 }
 
-pub fn run(ctx: &Ctx, a: ExplainArgs) -> Result<u8> {
+pub(crate) fn run(ctx: &Ctx, a: ExplainArgs) -> Result<u8> {
     let stdin_answer = matches!(a.answer.as_deref(), None | Some("-"));
     if stdin_answer && a.assertion.as_deref() == Some("-") {
         return Err(usage(

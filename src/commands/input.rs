@@ -8,7 +8,7 @@ use crate::secret::{SecretCell, SecretSource};
 use std::path::Path;
 
 /// Read a whole input file (or stdin for `-`), with a size cap.
-pub fn read_input(path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>> {
     keystore::read_file(path).map_err(|source| Error::Io {
         action: IoAction::Read,
         path: path.display().to_string(),
@@ -17,7 +17,7 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// The store and key password cells for these options.
-pub fn secrets(args: &PasswordArgs, file: &Path) -> Result<(SecretCell, SecretCell)> {
+pub(crate) fn secrets(args: &PasswordArgs, file: &Path) -> Result<(SecretCell, SecretCell)> {
     if args.password_stdin && args.key_password_stdin {
         return Err(Error::Usage {
             message: "--password-stdin and --key-password-stdin cannot both read standard input"
@@ -59,24 +59,24 @@ pub fn secrets(args: &PasswordArgs, file: &Path) -> Result<(SecretCell, SecretCe
 /// A store with the passwords that opened it (for writers that default to
 /// the input password, and for checks that compare them).
 #[derive(Debug)]
-pub struct Loaded {
-    pub store: Store,
+pub(crate) struct Loaded {
+    pub(crate) store: Store,
     /// The store password that was used, if any was needed or given.
-    pub store_password: Option<zeroize::Zeroizing<String>>,
+    pub(crate) store_password: Option<zeroize::Zeroizing<String>>,
     /// The key password, when one was given explicitly.
-    pub key_password: Option<zeroize::Zeroizing<String>>,
+    pub(crate) key_password: Option<zeroize::Zeroizing<String>>,
     /// The store password source, for callers that need the password even
     /// when reading did not (e.g. an output password defaulting to it).
-    pub store_cell: SecretCell,
+    pub(crate) store_cell: SecretCell,
 }
 
 /// Read and parse a keystore with the password options.
-pub fn load_store(path: &Path, passwords: &PasswordArgs) -> Result<Store> {
+pub(crate) fn load_store(path: &Path, passwords: &PasswordArgs) -> Result<Store> {
     load(path, passwords).map(|l| l.store)
 }
 
 /// Read and parse a keystore, keeping the passwords that were used.
-pub fn load(path: &Path, passwords: &PasswordArgs) -> Result<Loaded> {
+pub(crate) fn load(path: &Path, passwords: &PasswordArgs) -> Result<Loaded> {
     let (mut store_pw, mut key_pw) = secrets(passwords, path)?;
     let data = read_input(path)?;
     let store =
@@ -93,7 +93,7 @@ pub fn load(path: &Path, passwords: &PasswordArgs) -> Result<Loaded> {
 }
 
 /// The cell for an output password (`key`: the JKS key password).
-pub fn out_cell(a: &OutPasswordArgs, key: bool, prompt: String) -> SecretCell {
+pub(crate) fn out_cell(a: &OutPasswordArgs, key: bool, prompt: String) -> SecretCell {
     let src = if key {
         if let Some(p) = &a.out_key_password_file {
             SecretSource::File(p.clone())
@@ -117,7 +117,7 @@ pub fn out_cell(a: &OutPasswordArgs, key: bool, prompt: String) -> SecretCell {
 }
 
 /// Read a revocation list (TOML, what `keygen --revoke` writes).
-pub fn revocation_list(path: &Path) -> Result<crate::revocation::list::RevocationList> {
+pub(crate) fn revocation_list(path: &Path) -> Result<crate::revocation::list::RevocationList> {
     let text = read_input(path)?;
     crate::revocation::list::RevocationList::parse(
         &String::from_utf8_lossy(&text),

@@ -19,7 +19,7 @@ use crate::target::Target;
 use std::io::Read;
 use std::path::Path;
 
-pub fn run(ctx: &Ctx, args: JwtArgs) -> Result<u8> {
+pub(crate) fn run(ctx: &Ctx, args: JwtArgs) -> Result<u8> {
     match args.command {
         JwtCommand::Mint(a) => run_mint(ctx, *a),
         JwtCommand::Decode(a) => run_decode(ctx, a),

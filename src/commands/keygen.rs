@@ -25,69 +25,69 @@ use std::path::{Path, PathBuf};
 
 /// What `keygen --json` prints (schema `credkit.keygen/1`).
 #[derive(Debug, Serialize)]
-pub struct KeygenReport {
-    pub schema: &'static str,
+pub(crate) struct KeygenReport {
+    pub(crate) schema: &'static str,
     /// Made from `--seed` (reproducible) rather than the operating system's randomness.
-    pub seeded: bool,
-    pub outputs: Vec<OutputFile>,
-    pub entries: Vec<EntryReport>,
+    pub(crate) seeded: bool,
+    pub(crate) outputs: Vec<OutputFile>,
+    pub(crate) entries: Vec<EntryReport>,
     /// With --fixture-set: the README's path.
-    pub readme: Option<String>,
-    pub notes: Vec<String>,
+    pub(crate) readme: Option<String>,
+    pub(crate) notes: Vec<String>,
     /// Weak protection that was asked for: an empty output password, fewer
     /// than 2048 key-derivation iterations. The files are still written.
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
     /// With --revoke: the revocation list written, else null.
-    pub revocation_list: Option<String>,
+    pub(crate) revocation_list: Option<String>,
     /// With --revoke: the certificates added to the list (or listed already).
-    pub revoked: Vec<RevokedReport>,
+    pub(crate) revoked: Vec<RevokedReport>,
 }
 
 /// A certificate `--revoke` put on the revocation list.
 #[derive(Debug, Serialize)]
-pub struct RevokedReport {
-    pub subject: String,
-    pub issuer: String,
+pub(crate) struct RevokedReport {
+    pub(crate) subject: String,
+    pub(crate) issuer: String,
     /// Uppercase hex.
-    pub serial: String,
+    pub(crate) serial: String,
     /// The revocation date (RFC 3339): --now, or the date already listed.
-    pub date: String,
+    pub(crate) date: String,
     /// RFC 5280 CRLReason name.
-    pub reason: String,
+    pub(crate) reason: String,
     /// False when the certificate was listed already (the list is unchanged for it).
-    pub added: bool,
+    pub(crate) added: bool,
 }
 
 /// One generated key (and certificate).
 #[derive(Debug, Serialize)]
-pub struct EntryReport {
+pub(crate) struct EntryReport {
     /// With --fixture-set: the credential's name (`org1-auth`), else null.
-    pub name: Option<String>,
-    pub alias: String,
-    pub key: KeyDescription,
+    pub(crate) name: Option<String>,
+    pub(crate) alias: String,
+    pub(crate) key: KeyDescription,
     /// RFC 7638 thumbprint of the stored private key's public half.
-    pub thumbprint: Option<String>,
-    pub certificate: Option<CertificateReport>,
+    pub(crate) thumbprint: Option<String>,
+    pub(crate) certificate: Option<CertificateReport>,
 }
 
 /// The end-entity (or CA) certificate of an entry.
 #[derive(Debug, Serialize)]
-pub struct CertificateReport {
-    pub subject: String,
-    pub issuer: String,
+pub(crate) struct CertificateReport {
+    pub(crate) subject: String,
+    pub(crate) issuer: String,
     /// Uppercase hex.
-    pub serial: String,
-    pub not_before: String,
-    pub not_after: String,
-    pub key_usage: Vec<String>,
-    pub extended_key_usage: Vec<String>,
-    pub ca: bool,
-    pub self_signed: bool,
+    pub(crate) serial: String,
+    pub(crate) not_before: String,
+    pub(crate) not_after: String,
+    pub(crate) key_usage: Vec<String>,
+    pub(crate) extended_key_usage: Vec<String>,
+    pub(crate) ca: bool,
+    pub(crate) self_signed: bool,
     /// Certificates stored with the key, this one included.
-    pub chain_length: usize,
+    pub(crate) chain_length: usize,
     /// Whether the stored key is the certificate's (false for --wrong-key).
-    pub key_matches: bool,
-    pub sha256: String,
+    pub(crate) key_matches: bool,
+    pub(crate) sha256: String,
 }
 
 fn entry_report(name: Option<&str>, e: &Entry) -> Option<EntryReport> {
@@ -473,7 +473,7 @@ fn load_ca(args: &KeygenArgs, path: &Path) -> Result<(Ca, Loaded)> {
     Ok((ca, loaded))
 }
 
-pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
+pub(crate) fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
     check_flags(&args)?;
     if let Some(dir) = &args.fixture_set {
         return run_fixture_set(ctx, &args, dir);

@@ -4,7 +4,7 @@ use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
 use std::path::Path;
 
-pub fn completions(shell: clap_complete::Shell) -> Result<u8> {
+pub(crate) fn completions(shell: clap_complete::Shell) -> Result<u8> {
     let mut cmd = crate::cli::command();
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "credkit", &mut buf);
@@ -17,7 +17,7 @@ pub fn completions(shell: clap_complete::Shell) -> Result<u8> {
 }
 
 /// Render every man page: `credkit.1` and `credkit-<command>.1`.
-pub fn render_man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
+pub(crate) fn render_man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
     let cmd = crate::cli::command();
     let mut pages = Vec::new();
     let mut buf = Vec::new();
@@ -36,7 +36,7 @@ pub fn render_man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
     Ok(pages)
 }
 
-pub fn man(out_dir: &Path) -> Result<u8> {
+pub(crate) fn man(out_dir: &Path) -> Result<u8> {
     let io = |source| Error::Io {
         action: IoAction::Write,
         path: out_dir.display().to_string(),

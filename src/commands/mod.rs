@@ -1,23 +1,23 @@
 //! One thin `run` per command: turn arguments into domain calls and a report.
 
-pub mod check;
-pub mod convert;
-pub mod errors;
-pub mod explain;
-pub mod input;
-pub mod inspect;
-pub mod jwt;
-pub mod keygen;
-pub mod meta;
-pub mod serve;
-pub mod token;
+pub(crate) mod check;
+pub(crate) mod convert;
+pub(crate) mod errors;
+pub(crate) mod explain;
+pub(crate) mod input;
+pub(crate) mod inspect;
+pub(crate) mod jwt;
+pub(crate) mod keygen;
+pub(crate) mod meta;
+pub(crate) mod serve;
+pub(crate) mod token;
 
 use crate::cli::{Cli, Command};
 use crate::ctx::Ctx;
 use crate::error::Result;
 
 /// Run a parsed command line; returns the exit code.
-pub fn run(cli: Cli) -> Result<u8> {
+pub(crate) fn run(cli: Cli) -> Result<u8> {
     let started = std::time::Instant::now();
     let now = match &cli.global.now {
         Some(v) => {

@@ -22,7 +22,7 @@ use crate::serve::revocation::{ListSource, RevocationServer};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub fn run(ctx: &Ctx, a: ServeArgs) -> Result<u8> {
+pub(crate) fn run(ctx: &Ctx, a: ServeArgs) -> Result<u8> {
     match a.command {
         ServeCommand::Broker(b) => broker(ctx, b),
         ServeCommand::MockMaskinporten(m) => mock(ctx, m),

@@ -41,7 +41,7 @@ fn secs(d: i64) -> Duration {
 }
 
 /// What the flags say, as settings.
-pub fn from_flags(a: &TokenArgs) -> Result<TokenSettings> {
+pub(crate) fn from_flags(a: &TokenArgs) -> Result<TokenSettings> {
     let pw = &a.passwords;
     let assertion = match &a.assertion {
         Some(arg) => Some(read_assertion(arg)?),
@@ -118,7 +118,7 @@ pub fn from_flags(a: &TokenArgs) -> Result<TokenSettings> {
 }
 
 /// Flags over the profile or the .properties file.
-pub fn settings_of(a: &TokenArgs) -> Result<TokenSettings> {
+pub(crate) fn settings_of(a: &TokenArgs) -> Result<TokenSettings> {
     Ok(from_flags(a)?.over(settings(a)?))
 }
 
@@ -132,7 +132,7 @@ pub(crate) fn show_unfit(ctx: &Ctx, e: Error) -> Error {
 }
 
 /// The verbose trace and retry notices, printed on stderr.
-pub fn observer(ctx: &Ctx, verbose: bool) -> Observer {
+pub(crate) fn observer(ctx: &Ctx, verbose: bool) -> Observer {
     let (verbose, quiet) = (verbose && !ctx.quiet, ctx.quiet);
     Box::new(move |e| out::event(e, verbose, quiet))
 }
@@ -179,7 +179,7 @@ fn read_assertion(arg: &str) -> Result<String> {
     Ok(raw.split_whitespace().next().unwrap_or("").to_string())
 }
 
-pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
+pub(crate) fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
     let plan = client::plan(settings_of(&a)?)?;
     let use_cache = !a.no_cache && plan.grant != Grant::RefreshToken && a.assertion.is_none();
     let cache_dir = if use_cache { cache::dir() } else { None };

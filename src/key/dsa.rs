@@ -11,15 +11,15 @@ const MAX_P_BITS: u32 = 8192;
 
 /// The domain parameters (p, q, g) as unsigned magnitudes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DsaParams {
-    pub p: Vec<u8>,
-    pub q: Vec<u8>,
-    pub g: Vec<u8>,
+pub(crate) struct DsaParams {
+    pub(crate) p: Vec<u8>,
+    pub(crate) q: Vec<u8>,
+    pub(crate) g: Vec<u8>,
 }
 
 impl DsaParams {
     /// Read `Dss-Parms ::= SEQUENCE { p, q, g }`.
-    pub fn from_tlv(t: &Tlv<'_>) -> Result<DsaParams, KeyError> {
+    pub(crate) fn from_tlv(t: &Tlv<'_>) -> Result<DsaParams, KeyError> {
         let m = || malformed("DSA parameters");
         let seq = t
             .expect(tag::SEQUENCE, "the DSA parameters SEQUENCE")
@@ -58,7 +58,7 @@ impl DsaParams {
     }
 
     /// Size of p in bits: what "DSA 2048" means.
-    pub fn bits(&self) -> u32 {
+    pub(crate) fn bits(&self) -> u32 {
         bit_len(&self.p)
     }
 
@@ -72,7 +72,7 @@ impl DsaParams {
 }
 
 /// The SubjectPublicKeyInfo of a DSA public value, as openssl writes it.
-pub fn spki(params: &DsaParams, y: &[u8]) -> Vec<u8> {
+pub(crate) fn spki(params: &DsaParams, y: &[u8]) -> Vec<u8> {
     let alg = asn1::seq(&[asn1::oid(oid::DSA), params.encode()]);
     let mut bits = vec![0u8];
     bits.extend_from_slice(&asn1::encode_uint(y));
@@ -81,7 +81,7 @@ pub fn spki(params: &DsaParams, y: &[u8]) -> Vec<u8> {
 
 /// The public key of a DSA SubjectPublicKeyInfo (`params` may be absent
 /// when inherited from the issuer; then the key is named without a size).
-pub fn public(params: Option<&Tlv<'_>>, spki_der: &[u8]) -> PublicKey {
+pub(crate) fn public(params: Option<&Tlv<'_>>, spki_der: &[u8]) -> PublicKey {
     let bits = params
         .filter(|p| p.tag == tag::SEQUENCE)
         .and_then(|p| DsaParams::from_tlv(p).ok())
@@ -118,7 +118,7 @@ fn unusable(params: &DsaParams, y: &[u8], x: &[u8]) -> PrivateKey {
 
 /// A PKCS#8 DSA key: the parameters are in the algorithm, the private value
 /// x is an INTEGER; the public value is g^x mod p.
-pub fn from_pkcs8(params: Option<&Tlv<'_>>, inner: &[u8]) -> Result<PrivateKey, KeyError> {
+pub(crate) fn from_pkcs8(params: Option<&Tlv<'_>>, inner: &[u8]) -> Result<PrivateKey, KeyError> {
     let params = params.ok_or(KeyError::Invalid {
         what: "DSA private key",
         detail: "no domain parameters".into(),
@@ -181,7 +181,7 @@ pub fn from_traditional(der: &[u8]) -> Result<PrivateKey, KeyError> {
 }
 
 /// Build a DSA key from its parts (OpenSSH `ssh-dss`).
-pub fn from_parts(params: DsaParams, y: &[u8], x: &[u8]) -> Result<PrivateKey, KeyError> {
+pub(crate) fn from_parts(params: DsaParams, y: &[u8], x: &[u8]) -> Result<PrivateKey, KeyError> {
     params.check()?;
     if derive_y(&params, x)? != strip(y) {
         return Err(KeyError::Invalid {
@@ -241,7 +241,7 @@ fn derive_y(params: &DsaParams, x: &[u8]) -> Result<Vec<u8>, KeyError> {
 
 /// Verify a DER `Dss-Sig-Value` over an already hashed message with the
 /// key in a DSA SubjectPublicKeyInfo. `None` when the key cannot be read.
-pub fn verify_prehashed(spki_der: &[u8], hash: &[u8], sig: &[u8]) -> Option<bool> {
+pub(crate) fn verify_prehashed(spki_der: &[u8], hash: &[u8], sig: &[u8]) -> Option<bool> {
     let outer = asn1::parse_single(spki_der).ok()?;
     let mut r = outer.reader();
     let (alg, params) = super::read_algorithm(&mut r).ok()?;

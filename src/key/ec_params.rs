@@ -68,14 +68,14 @@ fn same(a: &[u8], hex: &str) -> bool {
 /// What explicit parameters say: the named curve they are, or the field
 /// size in bits when they are some other curve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Explicit {
+pub(crate) enum Explicit {
     Named(Curve),
     Unknown { bits: u32 },
 }
 
 /// Read X9.62 `ECParameters` and compare p, a, b, G and n with the named
 /// curves. `None` when the structure cannot be read.
-pub fn recognise(t: &Tlv<'_>) -> Option<Explicit> {
+pub(crate) fn recognise(t: &Tlv<'_>) -> Option<Explicit> {
     let seq = t.expect(tag::SEQUENCE, "ECParameters").ok()?;
     let mut r = seq.reader();
     let _version = r.expect(tag::INTEGER, "the version").ok()?;

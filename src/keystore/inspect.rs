@@ -9,7 +9,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-pub const SCHEMA: &str = "credkit.inspect/1";
+pub(crate) const SCHEMA: &str = "credkit.inspect/1";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct InspectReport {
@@ -30,107 +30,107 @@ pub struct InspectReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct EntryReport {
-    pub alias: Option<String>,
-    pub kind: EntryKind,
+pub(crate) struct EntryReport {
+    pub(crate) alias: Option<String>,
+    pub(crate) kind: EntryKind,
     /// JKS/JCEKS creation date.
-    pub created: Option<String>,
-    pub kid: Option<String>,
-    pub key: Option<KeyReport>,
+    pub(crate) created: Option<String>,
+    pub(crate) kid: Option<String>,
+    pub(crate) key: Option<KeyReport>,
     /// Does the private (or JWK public) key belong to the leaf certificate?
     /// null when there is no key or no certificate.
-    pub key_matches_certificate: Option<bool>,
-    pub secret_algorithm: Option<String>,
-    pub chain: Option<ChainReport>,
-    pub certificates: Vec<CertReport>,
+    pub(crate) key_matches_certificate: Option<bool>,
+    pub(crate) secret_algorithm: Option<String>,
+    pub(crate) chain: Option<ChainReport>,
+    pub(crate) certificates: Vec<CertReport>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct KeyReport {
+pub(crate) struct KeyReport {
     #[serde(flatten)]
-    pub description: KeyDescription,
+    pub(crate) description: KeyDescription,
     /// The key holds private parameters.
-    pub private: bool,
+    pub(crate) private: bool,
     /// A private key is present but was not decrypted.
-    pub locked: bool,
+    pub(crate) locked: bool,
     /// RFC 7638 SHA-256 thumbprint.
-    pub jwk_thumbprint: Option<String>,
+    pub(crate) jwk_thumbprint: Option<String>,
     /// How the key is protected in the file.
-    pub protection: Option<String>,
+    pub(crate) protection: Option<String>,
     /// Why credkit cannot sign with a key of this type (DSA, Ed448, X25519,
     /// X448, secp256k1, unknown curves); null when it can.
-    pub cannot_sign: Option<String>,
+    pub(crate) cannot_sign: Option<String>,
     /// SHA-256 of the DER SubjectPublicKeyInfo, lowercase hex (what
     /// `openssl pkey -pubout -outform DER | sha256sum` prints); null when the
     /// public key is not known (an Ed448 or X448 private key without it).
-    pub public_key_sha256: Option<String>,
+    pub(crate) public_key_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ValidityReport {
+pub(crate) struct ValidityReport {
     /// `valid`, `expired` or `not_yet_valid`.
-    pub status: &'static str,
+    pub(crate) status: &'static str,
     /// Days left (valid), days since expiry (expired), or days until valid.
-    pub days: i64,
+    pub(crate) days: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct OrgNumber {
-    pub value: String,
+pub(crate) struct OrgNumber {
+    pub(crate) value: String,
     /// `organizationIdentifier`, `serialNumber` or `CN`.
-    pub source: &'static str,
+    pub(crate) source: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Fingerprints {
-    pub sha1: String,
-    pub sha256: String,
+pub(crate) struct Fingerprints {
+    pub(crate) sha1: String,
+    pub(crate) sha256: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct CertReport {
-    pub subject: String,
-    pub subject_attributes: Vec<NameAttribute>,
-    pub issuer: String,
+pub(crate) struct CertReport {
+    pub(crate) subject: String,
+    pub(crate) subject_attributes: Vec<NameAttribute>,
+    pub(crate) issuer: String,
     /// Serial number, lowercase hex.
-    pub serial: String,
-    pub version: u64,
-    pub signature_algorithm: String,
-    pub not_before: String,
-    pub not_after: String,
-    pub validity: ValidityReport,
+    pub(crate) serial: String,
+    pub(crate) version: u64,
+    pub(crate) signature_algorithm: String,
+    pub(crate) not_before: String,
+    pub(crate) not_after: String,
+    pub(crate) validity: ValidityReport,
     /// null when the certificate has no keyUsage extension.
-    pub key_usage: Option<Vec<String>>,
-    pub key_usage_critical: bool,
-    pub extended_key_usage: Option<Vec<String>>,
-    pub policies: Vec<String>,
-    pub is_ca: Option<bool>,
+    pub(crate) key_usage: Option<Vec<String>>,
+    pub(crate) key_usage_critical: bool,
+    pub(crate) extended_key_usage: Option<Vec<String>>,
+    pub(crate) policies: Vec<String>,
+    pub(crate) is_ca: Option<bool>,
     /// Self-issued and its own signature verifies.
-    pub self_signed: bool,
+    pub(crate) self_signed: bool,
     /// For a self-issued certificate: `valid`, `invalid`, or `not checked:
     /// algorithm X` when credkit cannot check that algorithm; null when the
     /// certificate is not self-issued.
-    pub self_signature: Option<String>,
+    pub(crate) self_signature: Option<String>,
     /// Why the certificate is not strict DER (it was read leniently, as
     /// openssl reads it); empty for DER.
-    pub not_der: Vec<String>,
-    pub subject_alt_names: Vec<String>,
+    pub(crate) not_der: Vec<String>,
+    pub(crate) subject_alt_names: Vec<String>,
     /// cRLDistributionPoints URIs (where the issuer's CRL is).
-    pub crl_urls: Vec<String>,
+    pub(crate) crl_urls: Vec<String>,
     /// authorityInfoAccess OCSP responder URIs.
-    pub ocsp_urls: Vec<String>,
+    pub(crate) ocsp_urls: Vec<String>,
     /// authorityInfoAccess caIssuers URIs (where the issuer's certificate is).
-    pub ca_issuers_urls: Vec<String>,
-    pub org_number: Option<OrgNumber>,
-    pub public_key: Option<KeyDescription>,
-    pub jwk_thumbprint: Option<String>,
-    pub fingerprints: Fingerprints,
-    pub x5t: String,
+    pub(crate) ca_issuers_urls: Vec<String>,
+    pub(crate) org_number: Option<OrgNumber>,
+    pub(crate) public_key: Option<KeyDescription>,
+    pub(crate) jwk_thumbprint: Option<String>,
+    pub(crate) fingerprints: Fingerprints,
+    pub(crate) x5t: String,
     #[serde(rename = "x5t#S256")]
-    pub x5t_s256: String,
+    pub(crate) x5t_s256: String,
 }
 
-pub fn cert_report(c: &Certificate, now: OffsetDateTime) -> CertReport {
+pub(crate) fn cert_report(c: &Certificate, now: OffsetDateTime) -> CertReport {
     let validity = match c.validity_at(now) {
         Validity::Valid { days_left } => ValidityReport {
             status: "valid",

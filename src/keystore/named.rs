@@ -39,7 +39,7 @@ fn bks_body(rest: &[u8]) -> bool {
 
 /// A BouncyCastle BKS or UBER keystore: version 1 or 2, a salt, an
 /// iteration count, then entries (BKS) or Twofish-encrypted entries (UBER).
-pub fn bouncycastle(data: &[u8]) -> Option<KeystoreError> {
+pub(crate) fn bouncycastle(data: &[u8]) -> Option<KeystoreError> {
     let version = u32_at(data, 0)?;
     let salt_len = u32_at(data, 4)?;
     if !(1..=2).contains(&version) || !(1..=255).contains(&salt_len) {
@@ -104,7 +104,7 @@ fn name_of(t: &Tlv<'_>) -> String {
 
 /// A CRL or a CSR in DER: `SEQUENCE { tbs, algorithm, BIT STRING }` like a
 /// certificate, told apart by what the signed part holds.
-pub fn signed_object(der: &[u8]) -> Option<KeystoreError> {
+pub(crate) fn signed_object(der: &[u8]) -> Option<KeystoreError> {
     let outer = asn1::parse_single(der).ok()?;
     let top = children(&outer)?;
     let [tbs, alg, sig] = top.as_slice() else {
@@ -163,7 +163,7 @@ fn crl(issuer: &str, revoked: usize) -> KeystoreError {
 }
 
 /// A PEM file whose blocks are only CSRs or CRLs: refuse it by the first.
-pub fn pem_blocks(blocks: &[super::pem::Block]) -> Option<KeystoreError> {
+pub(crate) fn pem_blocks(blocks: &[super::pem::Block]) -> Option<KeystoreError> {
     blocks.iter().find_map(|b| match b.label.as_str() {
         "CERTIFICATE REQUEST" | "NEW CERTIFICATE REQUEST" | "X509 CRL" => signed_object(&b.der)
             .map(|e| KeystoreError::InBlock {

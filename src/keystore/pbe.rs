@@ -13,42 +13,42 @@ use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 use zeroize::Zeroizing;
 
 /// Highest PBKDF2 / PKCS#12 KDF iteration count accepted from a file.
-pub const MAX_ITERATIONS: u64 = 10_000_000;
+pub(crate) const MAX_ITERATIONS: u64 = 10_000_000;
 
-pub mod oid {
-    pub const PBES2: &str = "1.2.840.113549.1.5.13";
-    pub const PBKDF2: &str = "1.2.840.113549.1.5.12";
-    pub const PBMAC1: &str = "1.2.840.113549.1.5.14";
-    pub const SCRYPT: &str = "1.3.6.1.4.1.11591.4.11";
-    pub const PBE_SHA1_RC4_128: &str = "1.2.840.113549.1.12.1.1";
-    pub const PBE_SHA1_RC4_40: &str = "1.2.840.113549.1.12.1.2";
-    pub const PBE_SHA1_3DES: &str = "1.2.840.113549.1.12.1.3";
-    pub const PBE_SHA1_2DES: &str = "1.2.840.113549.1.12.1.4";
-    pub const PBE_SHA1_RC2_128: &str = "1.2.840.113549.1.12.1.5";
-    pub const PBE_SHA1_RC2_40: &str = "1.2.840.113549.1.12.1.6";
-    pub const PBE_MD5_DES: &str = "1.2.840.113549.1.5.3";
-    pub const PBE_SHA1_DES: &str = "1.2.840.113549.1.5.10";
-    pub const AES128_CBC: &str = "2.16.840.1.101.3.4.1.2";
-    pub const AES192_CBC: &str = "2.16.840.1.101.3.4.1.22";
-    pub const AES256_CBC: &str = "2.16.840.1.101.3.4.1.42";
-    pub const DES_EDE3_CBC: &str = "1.2.840.113549.3.7";
-    pub const DES_CBC: &str = "1.3.14.3.2.7";
-    pub const HMAC_SHA1: &str = "1.2.840.113549.2.7";
-    pub const HMAC_SHA224: &str = "1.2.840.113549.2.8";
-    pub const HMAC_SHA256: &str = "1.2.840.113549.2.9";
-    pub const HMAC_SHA384: &str = "1.2.840.113549.2.10";
-    pub const HMAC_SHA512: &str = "1.2.840.113549.2.11";
-    pub const SHA1: &str = "1.3.14.3.2.26";
-    pub const SHA224: &str = "2.16.840.1.101.3.4.2.4";
-    pub const SHA256: &str = "2.16.840.1.101.3.4.2.1";
-    pub const SHA384: &str = "2.16.840.1.101.3.4.2.2";
-    pub const SHA512: &str = "2.16.840.1.101.3.4.2.3";
+pub(crate) mod oid {
+    pub(crate) const PBES2: &str = "1.2.840.113549.1.5.13";
+    pub(crate) const PBKDF2: &str = "1.2.840.113549.1.5.12";
+    pub(crate) const PBMAC1: &str = "1.2.840.113549.1.5.14";
+    pub(crate) const SCRYPT: &str = "1.3.6.1.4.1.11591.4.11";
+    pub(crate) const PBE_SHA1_RC4_128: &str = "1.2.840.113549.1.12.1.1";
+    pub(crate) const PBE_SHA1_RC4_40: &str = "1.2.840.113549.1.12.1.2";
+    pub(crate) const PBE_SHA1_3DES: &str = "1.2.840.113549.1.12.1.3";
+    pub(crate) const PBE_SHA1_2DES: &str = "1.2.840.113549.1.12.1.4";
+    pub(crate) const PBE_SHA1_RC2_128: &str = "1.2.840.113549.1.12.1.5";
+    pub(crate) const PBE_SHA1_RC2_40: &str = "1.2.840.113549.1.12.1.6";
+    pub(crate) const PBE_MD5_DES: &str = "1.2.840.113549.1.5.3";
+    pub(crate) const PBE_SHA1_DES: &str = "1.2.840.113549.1.5.10";
+    pub(crate) const AES128_CBC: &str = "2.16.840.1.101.3.4.1.2";
+    pub(crate) const AES192_CBC: &str = "2.16.840.1.101.3.4.1.22";
+    pub(crate) const AES256_CBC: &str = "2.16.840.1.101.3.4.1.42";
+    pub(crate) const DES_EDE3_CBC: &str = "1.2.840.113549.3.7";
+    pub(crate) const DES_CBC: &str = "1.3.14.3.2.7";
+    pub(crate) const HMAC_SHA1: &str = "1.2.840.113549.2.7";
+    pub(crate) const HMAC_SHA224: &str = "1.2.840.113549.2.8";
+    pub(crate) const HMAC_SHA256: &str = "1.2.840.113549.2.9";
+    pub(crate) const HMAC_SHA384: &str = "1.2.840.113549.2.10";
+    pub(crate) const HMAC_SHA512: &str = "1.2.840.113549.2.11";
+    pub(crate) const SHA1: &str = "1.3.14.3.2.26";
+    pub(crate) const SHA224: &str = "2.16.840.1.101.3.4.2.4";
+    pub(crate) const SHA256: &str = "2.16.840.1.101.3.4.2.1";
+    pub(crate) const SHA384: &str = "2.16.840.1.101.3.4.2.2";
+    pub(crate) const SHA512: &str = "2.16.840.1.101.3.4.2.3";
 }
 
 /// Why decryption or key derivation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum PbeError {
+pub(crate) enum PbeError {
     #[error("unsupported {what}: {name}")]
     Unsupported { what: &'static str, name: String },
     #[error("malformed encryption parameters: {0}")]
@@ -100,7 +100,7 @@ fn check_iterations(count: u64) -> Result<u32, PbeError> {
 
 /// Hash functions usable in the PKCS#12 KDF and HMAC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HashAlg {
+pub(crate) enum HashAlg {
     Sha1,
     Sha224,
     Sha256,
@@ -109,7 +109,7 @@ pub enum HashAlg {
 }
 
 impl HashAlg {
-    pub fn from_digest_oid(oid: &str) -> Option<HashAlg> {
+    pub(crate) fn from_digest_oid(oid: &str) -> Option<HashAlg> {
         Some(match oid {
             oid::SHA1 => HashAlg::Sha1,
             oid::SHA224 => HashAlg::Sha224,
@@ -119,7 +119,7 @@ impl HashAlg {
             _ => return None,
         })
     }
-    pub fn from_hmac_oid(oid: &str) -> Option<HashAlg> {
+    pub(crate) fn from_hmac_oid(oid: &str) -> Option<HashAlg> {
         Some(match oid {
             oid::HMAC_SHA1 => HashAlg::Sha1,
             oid::HMAC_SHA224 => HashAlg::Sha224,
@@ -129,7 +129,7 @@ impl HashAlg {
             _ => return None,
         })
     }
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             HashAlg::Sha1 => "sha1",
             HashAlg::Sha224 => "sha224",
@@ -138,7 +138,7 @@ impl HashAlg {
             HashAlg::Sha512 => "sha512",
         }
     }
-    pub fn hmac_name(self) -> &'static str {
+    pub(crate) fn hmac_name(self) -> &'static str {
         match self {
             HashAlg::Sha1 => "hmacWithSHA1",
             HashAlg::Sha224 => "hmacWithSHA224",
@@ -147,7 +147,7 @@ impl HashAlg {
             HashAlg::Sha512 => "hmacWithSHA512",
         }
     }
-    pub fn output_len(self) -> usize {
+    pub(crate) fn output_len(self) -> usize {
         match self {
             HashAlg::Sha1 => 20,
             HashAlg::Sha224 => 28,
@@ -162,7 +162,7 @@ impl HashAlg {
             _ => 64,
         }
     }
-    pub fn digest(self, parts: &[&[u8]]) -> Vec<u8> {
+    pub(crate) fn digest(self, parts: &[&[u8]]) -> Vec<u8> {
         fn run<D: Digest>(parts: &[&[u8]]) -> Vec<u8> {
             let mut h = D::new();
             for p in parts {
@@ -178,7 +178,7 @@ impl HashAlg {
             HashAlg::Sha512 => run::<Sha512>(parts),
         }
     }
-    pub fn hmac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
+    pub(crate) fn hmac(self, key: &[u8], data: &[u8]) -> Vec<u8> {
         fn run<M: Mac + KeyInit>(key: &[u8], data: &[u8]) -> Vec<u8> {
             match <M as KeyInit>::new_from_slice(key) {
                 Ok(mut m) => {
@@ -196,7 +196,7 @@ impl HashAlg {
             HashAlg::Sha512 => run::<Hmac<Sha512>>(key, data),
         }
     }
-    pub fn pbkdf2(self, password: &[u8], salt: &[u8], rounds: u32, out: &mut [u8]) {
+    pub(crate) fn pbkdf2(self, password: &[u8], salt: &[u8], rounds: u32, out: &mut [u8]) {
         match self {
             HashAlg::Sha1 => pbkdf2::pbkdf2_hmac::<Sha1>(password, salt, rounds, out),
             HashAlg::Sha224 => pbkdf2::pbkdf2_hmac::<Sha224>(password, salt, rounds, out),
@@ -208,14 +208,14 @@ impl HashAlg {
 }
 
 /// The password as PKCS#12 wants it for its KDF: UTF-16BE plus two zero bytes.
-pub fn bmp_password(password: &str) -> Vec<u8> {
+pub(crate) fn bmp_password(password: &str) -> Vec<u8> {
     let mut v: Vec<u8> = password.encode_utf16().flat_map(u16::to_be_bytes).collect();
     v.extend_from_slice(&[0, 0]);
     v
 }
 
 /// RFC 7292 appendix B.2 key derivation.
-pub fn pkcs12_kdf(
+pub(crate) fn pkcs12_kdf(
     hash: HashAlg,
     id: u8,
     password_bmp: &[u8],
@@ -361,7 +361,7 @@ fn pkcs12_pbe_cipher(oid: &str) -> Result<(Cipher, &'static str), PbeError> {
 }
 
 /// A readable name for an encryption OID.
-pub fn pbe_name(oid: &str) -> String {
+pub(crate) fn pbe_name(oid: &str) -> String {
     match oid {
         oid::SCRYPT => "scrypt".into(),
         oid::PBMAC1 => "PBMAC1".into(),
@@ -487,7 +487,7 @@ fn simple_pbe_params(params: Option<&Tlv<'_>>) -> Result<(Vec<u8>, u64), PbeErro
 }
 
 /// Describe an encryption AlgorithmIdentifier without decrypting anything.
-pub fn describe(alg: &str, params: Option<&Tlv<'_>>) -> Result<PbeInfo, PbeError> {
+pub(crate) fn describe(alg: &str, params: Option<&Tlv<'_>>) -> Result<PbeInfo, PbeError> {
     match alg {
         oid::PBES2 => {
             let p = parse_pbes2(params)?;
@@ -532,7 +532,7 @@ pub fn describe(alg: &str, params: Option<&Tlv<'_>>) -> Result<PbeInfo, PbeError
 /// `password` is the UTF-8 password; PKCS#12 schemes use its BMP form.
 /// `bmp_override` lets the caller force the PKCS#12 KDF input (used for the
 /// empty-password ambiguity, where OpenSSL may have used no bytes at all).
-pub fn decrypt(
+pub(crate) fn decrypt(
     alg: &str,
     params: Option<&Tlv<'_>>,
     password: &str,
@@ -603,7 +603,7 @@ pub fn decrypt_pkcs8(der: &[u8], password: &str) -> Result<Vec<u8>, PbeError> {
 /// [`decrypt_pkcs8`] with the PKCS#12 KDF input forced (see [`decrypt`]).
 /// The result must parse as one DER SEQUENCE: a wrong password that
 /// survives the padding check by chance gives garbage, refused here.
-pub fn decrypt_pkcs8_with(
+pub(crate) fn decrypt_pkcs8_with(
     der: &[u8],
     password: &str,
     bmp_override: Option<&[u8]>,
@@ -620,7 +620,7 @@ pub fn decrypt_pkcs8_with(
 }
 
 /// The algorithm an EncryptedPrivateKeyInfo is protected with (its OID).
-pub fn pkcs8_algorithm(der: &[u8]) -> Result<String, PbeError> {
+pub(crate) fn pkcs8_algorithm(der: &[u8]) -> Result<String, PbeError> {
     let outer = asn1::parse_single(der)?.expect(tag::SEQUENCE, "an EncryptedPrivateKeyInfo")?;
     let mut r = outer.reader();
     Ok(read_algorithm(&mut r)?.0)
@@ -629,7 +629,7 @@ pub fn pkcs8_algorithm(der: &[u8]) -> Result<String, PbeError> {
 /// Does this encryption algorithm derive its key with the PKCS#12 KDF
 /// (RFC 7292 appendix B)? Only those read the password as a BMPString, and
 /// so only those tell the empty password (`00 00`) from a NULL one (no bytes).
-pub fn uses_pkcs12_kdf(alg: &str) -> bool {
+pub(crate) fn uses_pkcs12_kdf(alg: &str) -> bool {
     alg.starts_with("1.2.840.113549.1.12.1.")
 }
 
@@ -643,7 +643,7 @@ pub fn describe_pkcs8(der: &[u8]) -> Result<PbeInfo, PbeError> {
 
 /// OpenSSL's legacy PEM encryption (`Proc-Type: 4,ENCRYPTED` / `DEK-Info`):
 /// key = EVP_BytesToKey(MD5, salt = first 8 bytes of the IV, 1 round).
-pub fn decrypt_legacy_pem(
+pub(crate) fn decrypt_legacy_pem(
     dek_cipher: &str,
     iv_hex: &str,
     password: &str,
@@ -721,7 +721,7 @@ mod tests {
 
 /// How to protect what credkit writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protection {
+pub(crate) enum Protection {
     /// PBES2: PBKDF2-HMAC-SHA256 and AES-256-CBC.
     Pbes2Aes256 { iterations: u32 },
     /// PKCS#12 PBE with SHA-1 and 3-key triple DES (Java 8, Windows Server 2016).
@@ -729,7 +729,7 @@ pub enum Protection {
 }
 
 impl Protection {
-    pub fn iterations(self) -> u32 {
+    pub(crate) fn iterations(self) -> u32 {
         match self {
             Protection::Pbes2Aes256 { iterations } | Protection::Pkcs12TripleDes { iterations } => {
                 iterations
@@ -750,7 +750,7 @@ thread_local! {
 /// produce is reproducible byte for byte (`keygen --seed`). Salts and IVs
 /// are public anyway; the password still protects the keys. The previous
 /// state is restored when `f` returns or panics.
-pub fn with_seeded_random<T>(seed: [u8; 32], f: impl FnOnce() -> T) -> T {
+pub(crate) fn with_seeded_random<T>(seed: [u8; 32], f: impl FnOnce() -> T) -> T {
     use rand_core::SeedableRng;
     struct Restore(Option<chacha20::ChaCha20Rng>);
     impl Drop for Restore {
@@ -772,7 +772,7 @@ pub fn with_seeded_random<T>(seed: [u8; 32], f: impl FnOnce() -> T) -> T {
 ///
 /// The OS source (getrandom(2)) is used directly: aws-lc's DRBG costs about
 /// 30 ms to seed on first use, more than everything else `convert` does.
-pub fn random_bytes(n: usize) -> Result<Vec<u8>, RandomError> {
+pub(crate) fn random_bytes(n: usize) -> Result<Vec<u8>, RandomError> {
     let mut v = vec![0u8; n];
     let seeded = SEEDED.with(|s| match s.borrow_mut().as_mut() {
         Some(rng) => {
@@ -807,7 +807,7 @@ fn encrypt_cbc<C: KeyIvInit + cbc::cipher::BlockModeEncrypt>(
 ///
 /// `password` is used as UTF-8 for PBES2 and as a BMPString for PKCS#12 PBE,
 /// the way OpenSSL and Java do.
-pub fn encrypt(
+pub(crate) fn encrypt(
     protection: Protection,
     password: &str,
     data: &[u8],
@@ -877,7 +877,7 @@ pub fn encrypt(
 }
 
 /// Encrypt a PKCS#8 PrivateKeyInfo into an EncryptedPrivateKeyInfo.
-pub fn encrypt_pkcs8(
+pub(crate) fn encrypt_pkcs8(
     protection: Protection,
     password: &str,
     pkcs8: &[u8],

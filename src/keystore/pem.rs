@@ -28,7 +28,7 @@ pub struct Block {
 }
 
 /// Is there at least one PEM BEGIN line?
-pub fn looks_like(data: &[u8]) -> bool {
+pub(crate) fn looks_like(data: &[u8]) -> bool {
     let head = &data[..data.len().min(64 * 1024)];
     head.windows(11).any(|w| w == b"-----BEGIN ")
 }
@@ -329,7 +329,7 @@ fn pem_pbe_err(e: pbe::PbeError) -> KeystoreError {
 }
 
 /// Pair keys with certificates (by public key), build chains, and list the rest.
-pub fn assemble(
+pub(crate) fn assemble(
     format: Format,
     keys: Vec<(PrivateKey, String)>,
     certs: Vec<Certificate>,
@@ -555,7 +555,7 @@ fn classify_der(data: &[u8]) -> DerKind {
 }
 
 /// Is this binary data a single DER structure credkit could read?
-pub fn looks_like_der(data: &[u8]) -> bool {
+pub(crate) fn looks_like_der(data: &[u8]) -> bool {
     data.first() == Some(&tag::SEQUENCE) && asn1::Reader::new(data).read().is_ok()
 }
 

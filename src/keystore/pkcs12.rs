@@ -23,19 +23,19 @@ const MAX_BAGS: usize = 10_000;
 const MAX_TOTAL_ITERATIONS: u64 = 10_000_000;
 
 mod oid {
-    pub const DATA: &str = "1.2.840.113549.1.7.1";
-    pub const ENCRYPTED_DATA: &str = "1.2.840.113549.1.7.6";
-    pub const ENVELOPED_DATA: &str = "1.2.840.113549.1.7.3";
-    pub const KEY_BAG: &str = "1.2.840.113549.1.12.10.1.1";
-    pub const SHROUDED_KEY_BAG: &str = "1.2.840.113549.1.12.10.1.2";
-    pub const CERT_BAG: &str = "1.2.840.113549.1.12.10.1.3";
-    pub const CRL_BAG: &str = "1.2.840.113549.1.12.10.1.4";
-    pub const SECRET_BAG: &str = "1.2.840.113549.1.12.10.1.5";
-    pub const SAFE_CONTENTS_BAG: &str = "1.2.840.113549.1.12.10.1.6";
-    pub const X509_CERT: &str = "1.2.840.113549.1.9.22.1";
-    pub const FRIENDLY_NAME: &str = "1.2.840.113549.1.9.20";
-    pub const LOCAL_KEY_ID: &str = "1.2.840.113549.1.9.21";
-    pub const ORACLE_TRUSTED_KEY_USAGE: &str = "2.16.840.1.113894.746875.1.1";
+    pub(crate) const DATA: &str = "1.2.840.113549.1.7.1";
+    pub(crate) const ENCRYPTED_DATA: &str = "1.2.840.113549.1.7.6";
+    pub(crate) const ENVELOPED_DATA: &str = "1.2.840.113549.1.7.3";
+    pub(crate) const KEY_BAG: &str = "1.2.840.113549.1.12.10.1.1";
+    pub(crate) const SHROUDED_KEY_BAG: &str = "1.2.840.113549.1.12.10.1.2";
+    pub(crate) const CERT_BAG: &str = "1.2.840.113549.1.12.10.1.3";
+    pub(crate) const CRL_BAG: &str = "1.2.840.113549.1.12.10.1.4";
+    pub(crate) const SECRET_BAG: &str = "1.2.840.113549.1.12.10.1.5";
+    pub(crate) const SAFE_CONTENTS_BAG: &str = "1.2.840.113549.1.12.10.1.6";
+    pub(crate) const X509_CERT: &str = "1.2.840.113549.1.9.22.1";
+    pub(crate) const FRIENDLY_NAME: &str = "1.2.840.113549.1.9.20";
+    pub(crate) const LOCAL_KEY_ID: &str = "1.2.840.113549.1.9.21";
+    pub(crate) const ORACLE_TRUSTED_KEY_USAGE: &str = "2.16.840.1.113894.746875.1.1";
 }
 
 /// Does this look like a PKCS#12 PFX (SEQUENCE { INTEGER 3, SEQUENCE { OID pkcs7-data ...}})?

@@ -15,19 +15,19 @@ use std::collections::HashSet;
 const MAX_CERTS: usize = 10_000;
 
 mod oid {
-    pub const PKCS7_PREFIX: &str = "1.2.840.113549.1.7.";
-    pub const SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
-    pub const ENVELOPED_DATA: &str = "1.2.840.113549.1.7.3";
-    pub const ENCRYPTED_DATA: &str = "1.2.840.113549.1.7.6";
-    pub const AUTH_ENVELOPED_DATA: &str = "1.2.840.113549.1.9.16.1.23";
+    pub(crate) const PKCS7_PREFIX: &str = "1.2.840.113549.1.7.";
+    pub(crate) const SIGNED_DATA: &str = "1.2.840.113549.1.7.2";
+    pub(crate) const ENVELOPED_DATA: &str = "1.2.840.113549.1.7.3";
+    pub(crate) const ENCRYPTED_DATA: &str = "1.2.840.113549.1.7.6";
+    pub(crate) const AUTH_ENVELOPED_DATA: &str = "1.2.840.113549.1.9.16.1.23";
 }
 
 /// The certificates of a bundle, in file order without duplicates, and what
 /// the reader wants the user to know.
 #[derive(Debug, Clone)]
-pub struct Bundle {
-    pub certificates: Vec<Certificate>,
-    pub notes: Vec<String>,
+pub(crate) struct Bundle {
+    pub(crate) certificates: Vec<Certificate>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// The content type of a CMS ContentInfo (`SEQUENCE { OID, [0] ... }`),
@@ -43,7 +43,7 @@ fn content_type(data: &[u8]) -> Option<String> {
 }
 
 /// Does this look like a PKCS#7 / CMS message (any content type)?
-pub fn looks_like(data: &[u8]) -> bool {
+pub(crate) fn looks_like(data: &[u8]) -> bool {
     content_type(data)
         .is_some_and(|ct| ct.starts_with(oid::PKCS7_PREFIX) || ct == oid::AUTH_ENVELOPED_DATA)
 }
@@ -65,7 +65,7 @@ fn refused(detail: String, way_out: &str) -> KeystoreError {
 }
 
 /// Read the certificates of a bundle (DER or BER).
-pub fn read_bundle(data: &[u8]) -> Result<Bundle, KeystoreError> {
+pub(crate) fn read_bundle(data: &[u8]) -> Result<Bundle, KeystoreError> {
     let outer = asn1::parse_single(data).map_err(malformed)?;
     let mut notes = Vec::new();
     let der_owned;
@@ -212,7 +212,7 @@ fn read_certificates(set: &Tlv<'_>) -> Result<(Vec<Certificate>, usize, usize), 
 }
 
 /// Read a bundle (DER or BER) into a store of certificate chains.
-pub fn read(data: &[u8]) -> Result<Store, KeystoreError> {
+pub(crate) fn read(data: &[u8]) -> Result<Store, KeystoreError> {
     let bundle = read_bundle(data)?;
     Ok(store_from(bundle))
 }
@@ -221,7 +221,7 @@ pub fn read(data: &[u8]) -> Result<Store, KeystoreError> {
 /// that issued none of the others (a leaf, or a lone CA), holding its chain
 /// as far as the bundle goes (leaf first, then each issuer). Certificates no
 /// chain reaches get an entry each.
-pub fn store_from(bundle: Bundle) -> Store {
+pub(crate) fn store_from(bundle: Bundle) -> Store {
     let certs = bundle.certificates;
     let mut store = Store::new(Format::Pkcs7);
     store.notes = bundle.notes;

@@ -5,12 +5,12 @@ use super::model::Entry;
 /// An alias that is not in the store.
 #[derive(Debug, thiserror::Error)]
 #[error("no entry called \"{alias}\"{suggestion}; the store holds: {available}")]
-pub struct AliasNotFound {
-    pub alias: String,
+pub(crate) struct AliasNotFound {
+    pub(crate) alias: String,
     /// `, did you mean "x"?` or empty.
-    pub suggestion: String,
-    pub available: String,
-    pub closest: Option<String>,
+    pub(crate) suggestion: String,
+    pub(crate) available: String,
+    pub(crate) closest: Option<String>,
 }
 
 fn normalize(s: &str) -> String {
@@ -22,7 +22,7 @@ fn normalize(s: &str) -> String {
 
 /// The closest alias: same after trimming, case folding and keytool's
 /// lowercasing, else the one with the smallest edit distance (if close).
-pub fn closest<'a>(
+pub(crate) fn closest<'a>(
     wanted: &str,
     aliases: impl Iterator<Item = &'a str> + Clone,
 ) -> Option<&'a str> {
@@ -38,7 +38,7 @@ pub fn closest<'a>(
 }
 
 /// The edit distance between two strings, over chars (aliases are short).
-pub fn levenshtein(a: &str, b: &str) -> usize {
+pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -54,7 +54,7 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
 
 /// Pick entries by alias (all when `wanted` is empty). An exact match wins;
 /// otherwise a match that differs only in case or spacing is accepted.
-pub fn select(entries: &[Entry], wanted: &[String]) -> Result<Vec<Entry>, AliasNotFound> {
+pub(crate) fn select(entries: &[Entry], wanted: &[String]) -> Result<Vec<Entry>, AliasNotFound> {
     if wanted.is_empty() {
         return Ok(entries.to_vec());
     }

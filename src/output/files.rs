@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 /// A file written and synced to a temporary name next to its destination,
 /// not yet visible under its real name. Dropping it removes the temporary file.
 #[derive(Debug)]
-pub struct Staged {
+pub(crate) struct Staged {
     tmp: tempfile::NamedTempFile,
     path: PathBuf,
     force: bool,
@@ -48,7 +48,7 @@ fn kind_name(t: std::fs::FileType) -> &'static str {
 /// link to one (or to nothing), is replaced: never a device, a FIFO, a
 /// socket, a directory, or a link to any of those (such as
 /// `/proc/self/fd/1`). The error's kind is `InvalidInput`.
-pub fn check_replaceable(path: &Path) -> std::io::Result<()> {
+pub(crate) fn check_replaceable(path: &Path) -> std::io::Result<()> {
     let refuse = |what: String| {
         Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -80,7 +80,12 @@ pub fn check_replaceable(path: &Path) -> std::io::Result<()> {
 }
 
 /// Write `bytes` to a temporary file next to `path` (see [`Staged`]).
-pub fn stage(path: &Path, bytes: &[u8], force: bool, private: bool) -> std::io::Result<Staged> {
+pub(crate) fn stage(
+    path: &Path,
+    bytes: &[u8],
+    force: bool,
+    private: bool,
+) -> std::io::Result<Staged> {
     if !force && path.exists() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::AlreadyExists,
@@ -121,13 +126,13 @@ pub fn stage(path: &Path, bytes: &[u8], force: bool, private: bool) -> std::io::
 
 impl Staged {
     /// The destination.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Rename the temporary file into place (never over an existing file
     /// without `force`).
-    pub fn commit(self) -> std::io::Result<()> {
+    pub(crate) fn commit(self) -> std::io::Result<()> {
         if self.force {
             self.tmp.persist(&self.path).map_err(|e| e.error)?;
         } else {
@@ -140,7 +145,7 @@ impl Staged {
 }
 
 /// Are two paths the same existing file (after resolving links)?
-pub fn same_file(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(x), Ok(y)) => x == y,
         _ => false,
@@ -151,7 +156,7 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 /// one is written and synced under a temporary name first, and only then are
 /// they renamed into place, so a failed write leaves none of them and changes
 /// no existing file. The error names the file that failed.
-pub fn write_all_atomic<'a>(
+pub(crate) fn write_all_atomic<'a>(
     items: impl IntoIterator<Item = (&'a Path, &'a [u8], bool)>,
     force: bool,
 ) -> Result<(), (PathBuf, std::io::Error)> {
@@ -167,6 +172,11 @@ pub fn write_all_atomic<'a>(
 }
 
 /// Write `bytes` to `path` atomically.
-pub fn write_atomic(path: &Path, bytes: &[u8], force: bool, private: bool) -> std::io::Result<()> {
+pub(crate) fn write_atomic(
+    path: &Path,
+    bytes: &[u8],
+    force: bool,
+    private: bool,
+) -> std::io::Result<()> {
     stage(path, bytes, force, private)?.commit()
 }

@@ -14,16 +14,16 @@ use time::OffsetDateTime;
 
 /// `jwt mint --json` (schema `credkit.jwt.mint/1`).
 #[derive(Debug, Serialize)]
-pub struct MintReport {
-    pub schema: &'static str,
-    pub profile: Target,
-    pub alg: &'static str,
+pub(crate) struct MintReport {
+    pub(crate) schema: &'static str,
+    pub(crate) profile: Target,
+    pub(crate) alg: &'static str,
     /// The keystore entry that signed.
-    pub entry: Option<String>,
-    pub header: Map<String, Value>,
-    pub tokens: Vec<String>,
+    pub(crate) entry: Option<String>,
+    pub(crate) header: Map<String, Value>,
+    pub(crate) tokens: Vec<String>,
     /// The credential check's findings.
-    pub findings: Vec<Finding>,
+    pub(crate) findings: Vec<Finding>,
 }
 
 impl Render for MintReport {
@@ -37,33 +37,33 @@ impl Render for MintReport {
 
 /// A time claim shown as a date and relative to --now.
 #[derive(Debug, Serialize)]
-pub struct TimeClaim {
-    pub claim: String,
-    pub value: i64,
-    pub date: String,
+pub(crate) struct TimeClaim {
+    pub(crate) claim: String,
+    pub(crate) value: i64,
+    pub(crate) date: String,
     /// Seconds from --now (negative: in the past).
-    pub from_now: i64,
+    pub(crate) from_now: i64,
 }
 
 /// `jwt decode` (schema `credkit.jwt.decode/1`).
 #[derive(Debug, Serialize)]
-pub struct DecodeReport {
-    pub schema: &'static str,
+pub(crate) struct DecodeReport {
+    pub(crate) schema: &'static str,
     /// Always false: decode does not check the signature.
-    pub verified: bool,
+    pub(crate) verified: bool,
     /// The rules the token was judged by (given or guessed from aud).
-    pub profile: Target,
+    pub(crate) profile: Target,
     /// What the token is: `grant` (or client assertion), `access-token`,
     /// `id-token` or `unknown`; the target's rules apply to grants.
-    pub kind: crate::jwt::decode::Kind,
-    pub header: Map<String, Value>,
-    pub claims: Map<String, Value>,
-    pub times: Vec<TimeClaim>,
-    pub problems: Vec<Problem>,
+    pub(crate) kind: crate::jwt::decode::Kind,
+    pub(crate) header: Map<String, Value>,
+    pub(crate) claims: Map<String, Value>,
+    pub(crate) times: Vec<TimeClaim>,
+    pub(crate) problems: Vec<Problem>,
 }
 
 impl DecodeReport {
-    pub fn new(
+    pub(crate) fn new(
         d: &Decoded,
         profile: Target,
         problems: Vec<Problem>,

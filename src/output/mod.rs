@@ -3,14 +3,14 @@
 //! stdout (`| head`) is not an error.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-pub mod check;
-pub mod files;
-pub mod inspect;
-pub mod jwt;
-pub mod sanitize;
+pub(crate) mod check;
+pub(crate) mod files;
+pub(crate) mod inspect;
+pub(crate) mod jwt;
+pub(crate) mod sanitize;
 #[cfg(feature = "cli")]
-pub mod serve;
-pub mod token;
+pub(crate) mod serve;
+pub(crate) mod token;
 
 #[cfg(feature = "cli")]
 use crate::error::Error;
@@ -18,12 +18,12 @@ use serde::Serialize;
 use std::io::Write;
 
 /// A command result that can be shown as text and as JSON.
-pub trait Render: Serialize {
+pub(crate) trait Render: Serialize {
     fn render_text(&self, out: &mut String);
 }
 
 /// Write bytes to stdout; a broken pipe is a quiet success.
-pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -32,20 +32,20 @@ pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Lines to stdout through a buffer; a closed pipe ends the output quietly.
-pub struct TokenWriter {
+pub(crate) struct TokenWriter {
     out: std::io::BufWriter<std::io::StdoutLock<'static>>,
     closed: bool,
 }
 
 impl TokenWriter {
-    pub fn new() -> TokenWriter {
+    pub(crate) fn new() -> TokenWriter {
         TokenWriter {
             out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock()),
             closed: false,
         }
     }
 
-    pub fn line(&mut self, s: &str) -> std::io::Result<()> {
+    pub(crate) fn line(&mut self, s: &str) -> std::io::Result<()> {
         if self.closed {
             return Ok(());
         }
@@ -63,11 +63,11 @@ impl TokenWriter {
     }
 
     /// Has the reader gone away (a broken pipe)? Nothing more is written then.
-    pub fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         self.closed
     }
 
-    pub fn finish(mut self) -> std::io::Result<()> {
+    pub(crate) fn finish(mut self) -> std::io::Result<()> {
         match self.out.flush() {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
             other => other,
@@ -82,7 +82,7 @@ impl Default for TokenWriter {
 }
 
 /// Print a report in the chosen format.
-pub fn emit<R: Render>(report: &R, json: bool) -> std::io::Result<()> {
+pub(crate) fn emit<R: Render>(report: &R, json: bool) -> std::io::Result<()> {
     let mut s = String::new();
     if json {
         s = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
@@ -94,7 +94,7 @@ pub fn emit<R: Render>(report: &R, json: bool) -> std::io::Result<()> {
 }
 
 /// Print a report on stderr (diagnostics that accompany data on stdout).
-pub fn emit_stderr<R: Render>(report: &R, json: bool) {
+pub(crate) fn emit_stderr<R: Render>(report: &R, json: bool) {
     let mut s = String::new();
     if json {
         s = serde_json::to_string(report).unwrap_or_default();
@@ -106,7 +106,7 @@ pub fn emit_stderr<R: Render>(report: &R, json: bool) {
 }
 
 /// A status line on stderr (suppressed by `--quiet`).
-pub fn status(quiet: bool, msg: &str) {
+pub(crate) fn status(quiet: bool, msg: &str) {
     if !quiet {
         let _ = writeln!(std::io::stderr().lock(), "{msg}");
     }
@@ -131,7 +131,7 @@ struct JsonErrorBody<'a> {
 
 /// Report an error on stderr (with the hints the command layer adds).
 #[cfg(feature = "cli")]
-pub fn report_error(e: &Error, json: bool) {
+pub(crate) fn report_error(e: &Error, json: bool) {
     let mut s = String::new();
     if json {
         let body = JsonError {

@@ -2,7 +2,7 @@
 //! characters that would rewrite the terminal. Text output escapes them.
 
 /// Escape control characters (including ESC and newlines) in untrusted text.
-pub fn line(s: &str) -> String {
+pub(crate) fn line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {

@@ -12,30 +12,30 @@ use std::fmt::Write;
 /// What a service prints on stdout once it listens (one JSON line with --json).
 /// Its `Debug` leaves out the secret and the Postman scripts (which hold it).
 #[derive(Serialize)]
-pub struct Started {
-    pub schema: &'static str,
-    pub url: String,
-    pub port: u16,
+pub(crate) struct Started {
+    pub(crate) schema: &'static str,
+    pub(crate) url: String,
+    pub(crate) port: u16,
     /// Broker: the per-run secret and the header that carries it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
+    pub(crate) secret: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub secret_header: Option<&'static str>,
+    pub(crate) secret_header: Option<&'static str>,
     /// Broker: the profiles served.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub profiles: Vec<String>,
+    pub(crate) profiles: Vec<String>,
     /// Broker with --postman-script: one script per profile.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub postman_scripts: Vec<(String, String)>,
+    pub(crate) postman_scripts: Vec<(String, String)>,
     /// Mock: the issuer (the grant's aud), token endpoint and JWKS.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
+    pub(crate) issuer: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_endpoint: Option<String>,
+    pub(crate) token_endpoint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub jwks_uri: Option<String>,
+    pub(crate) jwks_uri: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub clients: Vec<String>,
+    pub(crate) clients: Vec<String>,
 }
 
 impl std::fmt::Debug for Started {
@@ -90,28 +90,28 @@ impl Render for Started {
 /// What `serve revocation` prints once it listens (schema
 /// `credkit.serve.revocation/1`; one JSON line with --json).
 #[derive(Debug, Serialize)]
-pub struct RevocationStarted {
-    pub schema: &'static str,
-    pub url: String,
-    pub port: u16,
+pub(crate) struct RevocationStarted {
+    pub(crate) schema: &'static str,
+    pub(crate) url: String,
+    pub(crate) port: u16,
     /// The OCSP responder's URL.
-    pub ocsp_url: String,
+    pub(crate) ocsp_url: String,
     /// The revocation list read (it may not exist yet: nothing is revoked).
-    pub revocation_list: Option<String>,
+    pub(crate) revocation_list: Option<String>,
     /// Entries in the list at start.
-    pub revoked: usize,
-    pub cas: Vec<ServedCa>,
+    pub(crate) revoked: usize,
+    pub(crate) cas: Vec<ServedCa>,
 }
 
 /// One CA `serve revocation` serves.
 #[derive(Debug, Serialize)]
-pub struct ServedCa {
-    pub subject: String,
-    pub crl_url: String,
-    pub certificate_url: String,
+pub(crate) struct ServedCa {
+    pub(crate) subject: String,
+    pub(crate) crl_url: String,
+    pub(crate) certificate_url: String,
     /// The subject of the delegated responder that signs its OCSP answers,
     /// null when the CA signs them.
-    pub ocsp_responder: Option<String>,
+    pub(crate) ocsp_responder: Option<String>,
 }
 
 impl Render for RevocationStarted {
@@ -143,7 +143,7 @@ impl Render for RevocationStarted {
 }
 
 /// One access-log line (method, path, status, time; never headers or bodies).
-pub fn log_line(method: &str, path: &str, status: u16, micros: u128) -> String {
+pub(crate) fn log_line(method: &str, path: &str, status: u16, micros: u128) -> String {
     format!(
         "credkit: {} {} {status} {:.1} ms",
         sanitize::line(method),
@@ -155,7 +155,7 @@ pub fn log_line(method: &str, path: &str, status: u16, micros: u128) -> String {
 /// The broker's answer when a token could not be had. Every text in it
 /// passes [`redact::text`]: what a server said (a refusal, an error page)
 /// goes to whoever asked the broker, and no token or secret may go with it.
-pub fn failure(e: &Error) -> (u16, Value) {
+pub(crate) fn failure(e: &Error) -> (u16, Value) {
     let shown = |t: &str| sanitize::line(&redact::text(t));
     let message = shown(&e.to_string());
     let hint = e.hint().map(|h| shown(&h));

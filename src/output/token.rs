@@ -21,18 +21,18 @@ use std::path::Path;
 /// (RFC 3339, null when the server gave no `expires_in`), `cached` and
 /// `schema` = `credkit.token/1`.
 #[derive(Debug)]
-pub struct TokenReport {
-    pub response: Map<String, Value>,
-    pub expires_at: Option<String>,
-    pub cached: bool,
-    pub token_type: Option<String>,
+pub(crate) struct TokenReport {
+    pub(crate) response: Map<String, Value>,
+    pub(crate) expires_at: Option<String>,
+    pub(crate) cached: bool,
+    pub(crate) token_type: Option<String>,
     /// Text form: `Authorization: Bearer ...`.
-    pub header: bool,
+    pub(crate) header: bool,
     /// Text form: `export VAR=...`.
-    pub env_export: Option<String>,
+    pub(crate) env_export: Option<String>,
     /// Where the refresh token was kept (0600), when it was; JSON
     /// `refresh_token_file` (absent otherwise).
-    pub refresh_token_file: Option<String>,
+    pub(crate) refresh_token_file: Option<String>,
 }
 
 impl Serialize for TokenReport {
@@ -93,7 +93,7 @@ impl Render for TokenReport {
 }
 
 /// Warning and error findings of the credential check, as status lines.
-pub fn findings(findings: &[Finding], quiet: bool) {
+pub(crate) fn findings(findings: &[Finding], quiet: bool) {
     for f in findings {
         super::status(
             quiet,
@@ -103,7 +103,7 @@ pub fn findings(findings: &[Finding], quiet: bool) {
 }
 
 /// `--verbose` transcript and retry notices, on stderr.
-pub fn event(e: &Event, verbose: bool, quiet: bool) {
+pub(crate) fn event(e: &Event, verbose: bool, quiet: bool) {
     let mut s = String::new();
     match e {
         Event::Request {
@@ -220,7 +220,7 @@ pub fn event(e: &Event, verbose: bool, quiet: bool) {
 }
 
 /// The text explanation of a refusal (after the `error:` line).
-pub fn render_diagnosis(d: &Diagnosis, out: &mut String) {
+pub(crate) fn render_diagnosis(d: &Diagnosis, out: &mut String) {
     let s = &d.server;
     if !d.endpoint.is_empty() {
         let _ = writeln!(out, "  endpoint:          {}", safe(&d.endpoint));
@@ -276,7 +276,12 @@ pub fn render_diagnosis(d: &Diagnosis, out: &mut String) {
 
 impl TokenReport {
     /// The report of a token response (`header`, `env_export`: the text form).
-    pub fn of(c: &Cached, cached: bool, header: bool, env_export: Option<String>) -> TokenReport {
+    pub(crate) fn of(
+        c: &Cached,
+        cached: bool,
+        header: bool,
+        env_export: Option<String>,
+    ) -> TokenReport {
         TokenReport {
             response: c.response.clone(),
             expires_at: c.expires_at_rfc3339(),
@@ -293,7 +298,7 @@ impl TokenReport {
     }
 
     /// With the file the refresh token was kept in (announced on stderr).
-    pub fn kept(mut self, file: Option<&std::path::Path>, quiet: bool) -> TokenReport {
+    pub(crate) fn kept(mut self, file: Option<&std::path::Path>, quiet: bool) -> TokenReport {
         if let Some(f) = file {
             let f = f.display().to_string();
             super::status(quiet, &format!("credkit: refresh token kept in {f}"));
@@ -305,7 +310,7 @@ impl TokenReport {
 
 /// What happened with the token cache, on stderr (`quiet` silences the
 /// warnings; `quiet_status` also the "from the cache" line, as with --json).
-pub fn cache_notice(n: &CacheNotice<'_>, quiet: bool, quiet_status: bool) {
+pub(crate) fn cache_notice(n: &CacheNotice<'_>, quiet: bool, quiet_status: bool) {
     match n {
         CacheNotice::Skipped(r) => super::status(
             quiet,
@@ -332,7 +337,12 @@ pub fn cache_notice(n: &CacheNotice<'_>, quiet: bool, quiet_status: bool) {
 /// obtained with settings `s`. An existing Postman environment keeps its
 /// other variables; any other existing file is left alone (an
 /// `AlreadyExists` error).
-pub fn write_postman(path: &Path, now: i64, s: &TokenSettings, c: &Cached) -> std::io::Result<()> {
+pub(crate) fn write_postman(
+    path: &Path,
+    now: i64,
+    s: &TokenSettings,
+    c: &Cached,
+) -> std::io::Result<()> {
     let existing = match std::fs::read(path) {
         Ok(b) => match serde_json::from_slice::<Value>(&b) {
             Ok(v) if v.get("_postman_variable_scope").is_some() => Some(v),
@@ -367,7 +377,7 @@ pub fn write_postman(path: &Path, now: i64, s: &TokenSettings, c: &Cached) -> st
 }
 
 /// The variables credkit writes into a Postman environment.
-pub fn postman_values(
+pub(crate) fn postman_values(
     token: &str,
     expires_at: Option<&str>,
     endpoint: &str,
@@ -394,7 +404,12 @@ pub fn postman_values(
 
 /// A Postman environment document: a new one, or `existing` with credkit's
 /// variables replaced and the others kept.
-pub fn postman_env(existing: Option<Value>, values: Vec<Value>, now: &str, id: &str) -> Value {
+pub(crate) fn postman_env(
+    existing: Option<Value>,
+    values: Vec<Value>,
+    now: &str,
+    id: &str,
+) -> Value {
     let mut doc = existing.unwrap_or_else(|| {
         json!({"id": id, "name": "credkit token", "values": [], "_postman_variable_scope": "environment"})
     });
@@ -483,15 +498,15 @@ mod tests {
 /// `credkit explain` (schema `credkit.explain/1`): the diagnosis object a
 /// refusal of `credkit token` carries, for an answer copied from elsewhere.
 #[derive(Debug, Serialize)]
-pub struct ExplainReport {
-    pub schema: &'static str,
+pub(crate) struct ExplainReport {
+    pub(crate) schema: &'static str,
     /// `trace_id` (or correlation id) found in the text, for the provider's support.
-    pub trace_id: Option<String>,
-    pub diagnosis: Diagnosis,
+    pub(crate) trace_id: Option<String>,
+    pub(crate) diagnosis: Diagnosis,
 }
 
 impl ExplainReport {
-    pub fn new(trace_id: Option<String>, diagnosis: Diagnosis) -> ExplainReport {
+    pub(crate) fn new(trace_id: Option<String>, diagnosis: Diagnosis) -> ExplainReport {
         ExplainReport {
             schema: "credkit.explain/1",
             trace_id,

@@ -24,46 +24,51 @@ use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
-pub use x509_cert::Certificate as X509Certificate;
-pub use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
-pub use x509_cert::ext::Extensions;
-pub use x509_cert::ext::pkix::CrlReason;
-pub use x509_cert::time::Time;
+pub(crate) use x509_cert::Certificate as X509Certificate;
+pub(crate) use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
+pub(crate) use x509_cert::ext::Extensions;
+pub(crate) use x509_cert::ext::pkix::CrlReason;
+pub(crate) use x509_cert::time::Time;
 
 /// Object identifiers used by OCSP and CRLs.
-pub mod oid {
+pub(crate) mod oid {
     use der::asn1::ObjectIdentifier;
     /// id-pkix-ocsp-basic: the only response type credkit reads and writes.
-    pub const OCSP_BASIC: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.1");
+    pub(crate) const OCSP_BASIC: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.1");
     /// id-pkix-ocsp-nonce.
-    pub const OCSP_NONCE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.2");
+    pub(crate) const OCSP_NONCE: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1.2");
     /// id-kp-OCSPSigning: the extended key usage of a delegated responder.
-    pub const KP_OCSP_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
+    pub(crate) const KP_OCSP_SIGNING: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9");
     /// id-ad-ocsp (an AIA access method).
-    pub const AD_OCSP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
+    pub(crate) const AD_OCSP: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.1");
     /// id-ad-caIssuers (an AIA access method).
-    pub const AD_CA_ISSUERS: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.2");
+    pub(crate) const AD_CA_ISSUERS: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.48.2");
     /// authorityInfoAccess.
-    pub const AIA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
+    pub(crate) const AIA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
     /// cRLDistributionPoints.
-    pub const CDP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.31");
+    pub(crate) const CDP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.31");
     /// extKeyUsage.
-    pub const EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+    pub(crate) const EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
     /// cRLReason (a CRL entry extension).
-    pub const CRL_REASON: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.21");
+    pub(crate) const CRL_REASON: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.21");
     /// cRLNumber (a CRL extension).
-    pub const CRL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.20");
+    pub(crate) const CRL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.20");
     /// SHA-1 (the CertID hash every responder understands).
-    pub const SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
+    pub(crate) const SHA1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.14.3.2.26");
     /// SHA-256.
-    pub const SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+    pub(crate) const SHA256: ObjectIdentifier =
+        ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 }
 
 /// OCSP's Version (only v1 exists).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Enumerated)]
 #[asn1(type = "INTEGER")]
 #[repr(u8)]
-pub enum OcspVersion {
+pub(crate) enum OcspVersion {
     #[default]
     V1 = 0,
 }
@@ -71,16 +76,16 @@ pub enum OcspVersion {
 /// `CertID`: which certificate a request or answer is about, by its
 /// issuer's name and key hashes and its serial number.
 #[derive(Clone, Debug, PartialEq, Eq, Sequence)]
-pub struct CertId {
-    pub hash_algorithm: AlgorithmIdentifierOwned,
-    pub issuer_name_hash: OctetString,
-    pub issuer_key_hash: OctetString,
-    pub serial_number: SerialNumber,
+pub(crate) struct CertId {
+    pub(crate) hash_algorithm: AlgorithmIdentifierOwned,
+    pub(crate) issuer_name_hash: OctetString,
+    pub(crate) issuer_key_hash: OctetString,
+    pub(crate) serial_number: SerialNumber,
 }
 
 /// The CertID hash algorithms credkit computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CertIdHash {
+pub(crate) enum CertIdHash {
     Sha1,
     Sha256,
 }
@@ -111,13 +116,13 @@ impl CertIdHash {
 
 /// The bits of a SubjectPublicKeyInfo's subjectPublicKey (what the CertID's
 /// key hash and the byKey responder id hash).
-pub fn public_key_bits(spki_der: &[u8]) -> der::Result<Vec<u8>> {
+pub(crate) fn public_key_bits(spki_der: &[u8]) -> der::Result<Vec<u8>> {
     let spki = SubjectPublicKeyInfoOwned::from_der(spki_der)?;
     Ok(spki.subject_public_key.raw_bytes().to_vec())
 }
 
 /// SHA-1 of the subjectPublicKey bits: a `ResponderID` byKey.
-pub fn key_hash(spki_der: &[u8]) -> der::Result<Vec<u8>> {
+pub(crate) fn key_hash(spki_der: &[u8]) -> der::Result<Vec<u8>> {
     Ok(Sha1::digest(public_key_bits(spki_der)?).to_vec())
 }
 
@@ -125,7 +130,7 @@ impl CertId {
     /// The CertID of the certificate with serial `serial` (the INTEGER's
     /// content bytes, as in a certificate) issued by the CA whose subject
     /// name is `issuer_name_der` and key `issuer_spki_der`.
-    pub fn new(
+    pub(crate) fn new(
         hash: CertIdHash,
         issuer_name_der: &[u8],
         issuer_spki_der: &[u8],
@@ -146,7 +151,12 @@ impl CertId {
 
     /// Is this the CertID of that certificate (whatever hash it uses among
     /// SHA-1 and SHA-256)? False for hashes credkit does not compute.
-    pub fn matches(&self, issuer_name_der: &[u8], issuer_spki_der: &[u8], serial: &[u8]) -> bool {
+    pub(crate) fn matches(
+        &self,
+        issuer_name_der: &[u8],
+        issuer_spki_der: &[u8],
+        serial: &[u8],
+    ) -> bool {
         let Some(hash) = CertIdHash::from_oid(&self.hash_algorithm.oid) else {
             return false;
         };
@@ -163,55 +173,55 @@ impl CertId {
 
 /// A serial number from the content bytes of its INTEGER (two's complement,
 /// as stored in a certificate).
-pub fn serial_from_content(content: &[u8]) -> der::Result<SerialNumber> {
+pub(crate) fn serial_from_content(content: &[u8]) -> der::Result<SerialNumber> {
     let tlv = der::asn1::Int::new(content)?.to_der()?;
     SerialNumber::from_der(&tlv)
 }
 
 /// `Request`: one certificate asked about.
 #[derive(Clone, Debug, PartialEq, Eq, Sequence)]
-pub struct Request {
-    pub req_cert: CertId,
+pub(crate) struct Request {
+    pub(crate) req_cert: CertId,
     #[asn1(context_specific = "0", optional = "true", tag_mode = "EXPLICIT")]
-    pub single_request_extensions: Option<Extensions>,
+    pub(crate) single_request_extensions: Option<Extensions>,
 }
 
 /// `Signature` of a signed request (credkit never signs requests, but reads them).
 #[derive(Clone, Debug, PartialEq, Eq, Sequence)]
-pub struct RequestSignature {
-    pub signature_algorithm: AlgorithmIdentifierOwned,
-    pub signature: BitString,
+pub(crate) struct RequestSignature {
+    pub(crate) signature_algorithm: AlgorithmIdentifierOwned,
+    pub(crate) signature: BitString,
     #[asn1(context_specific = "0", optional = "true", tag_mode = "EXPLICIT")]
-    pub certs: Option<Vec<X509Certificate>>,
+    pub(crate) certs: Option<Vec<X509Certificate>>,
 }
 
 /// `TBSRequest`.
 #[derive(Clone, Debug, PartialEq, Eq, Sequence)]
-pub struct TbsRequest {
+pub(crate) struct TbsRequest {
     #[asn1(
         context_specific = "0",
         default = "Default::default",
         tag_mode = "EXPLICIT"
     )]
-    pub version: OcspVersion,
+    pub(crate) version: OcspVersion,
     #[asn1(context_specific = "1", optional = "true", tag_mode = "EXPLICIT")]
-    pub requestor_name: Option<GeneralName>,
-    pub request_list: Vec<Request>,
+    pub(crate) requestor_name: Option<GeneralName>,
+    pub(crate) request_list: Vec<Request>,
     #[asn1(context_specific = "2", optional = "true", tag_mode = "EXPLICIT")]
-    pub request_extensions: Option<Extensions>,
+    pub(crate) request_extensions: Option<Extensions>,
 }
 
 /// `OCSPRequest`.
 #[derive(Clone, Debug, PartialEq, Eq, Sequence)]
-pub struct OcspRequest {
-    pub tbs_request: TbsRequest,
+pub(crate) struct OcspRequest {
+    pub(crate) tbs_request: TbsRequest,
     #[asn1(context_specific = "0", optional = "true", tag_mode = "EXPLICIT")]
-    pub optional_signature: Option<RequestSignature>,
+    pub(crate) optional_signature: Option<RequestSignature>,
 }
 
 impl OcspRequest {
     /// An unsigned request for these certificates, with a nonce when given.
-    pub fn new(certs: Vec<CertId>, nonce: Option<&[u8]>) -> der::Result<OcspRequest> {
+    pub(crate) fn new(certs: Vec<CertId>, nonce: Option<&[u8]>) -> der::Result<OcspRequest> {
         let request_extensions = match nonce {
             Some(n) => Some(vec![nonce_extension(n)?]),
             None => None,
@@ -234,14 +244,14 @@ impl OcspRequest {
     }
 
     /// The request's nonce, if it has one.
-    pub fn nonce(&self) -> Option<Vec<u8>> {
+    pub(crate) fn nonce(&self) -> Option<Vec<u8>> {
         find_nonce(self.tbs_request.request_extensions.as_deref())
     }
 }
 
 /// The nonce extension (RFC 8954: the value is an OCTET STRING holding the
 /// nonce, as openssl writes it).
-pub fn nonce_extension(nonce: &[u8]) -> der::Result<Extension> {
+pub(crate) fn nonce_extension(nonce: &[u8]) -> der::Result<Extension> {
     Ok(Extension {
         extn_id: oid::OCSP_NONCE,
         critical: false,
@@ -251,7 +261,7 @@ pub fn nonce_extension(nonce: &[u8]) -> der::Result<Extension> {
 
 /// The nonce in a list of extensions. An extension value that is not an
 /// OCTET STRING (some old responders put the bare bytes) is taken as it is.
-pub fn find_nonce(exts: Option<&[Extension]>) -> Option<Vec<u8>> {
+pub(crate) fn find_nonce(exts: Option<&[Extension]>) -> Option<Vec<u8>> {
     let e = exts?.iter().find(|e| e.extn_id == oid::OCSP_NONCE)?;
     let raw = e.extn_value.as_bytes();
     Some(match OctetString::from_der(raw) {
@@ -263,7 +273,7 @@ pub fn find_nonce(exts: Option<&[Extension]>) -> Option<Vec<u8>> {
 /// `OCSPResponseStatus`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Enumerated)]
 #[repr(u8)]
-pub enum OcspResponseStatus {
+pub(crate) enum OcspResponseStatus {
     Successful = 0,
     MalformedRequest = 1,
     InternalError = 2,
@@ -274,7 +284,7 @@ pub enum OcspResponseStatus {
 
 impl OcspResponseStatus {
     /// The RFC's name for it.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             OcspResponseStatus::Successful => "successful",
             OcspResponseStatus::MalformedRequest => "malformedRequest",
@@ -288,22 +298,22 @@ impl OcspResponseStatus {
 
 /// `ResponseBytes`.
 #[derive(Clone, Debug, PartialEq, Eq, Sequence)]
-pub struct ResponseBytes {
-    pub response_type: ObjectIdentifier,
-    pub response: OctetString,
+pub(crate) struct ResponseBytes {
+    pub(crate) response_type: ObjectIdentifier,
+    pub(crate) response: OctetString,
 }
 
 /// `OCSPResponse`.
 #[derive(Clone, Debug, PartialEq, Eq, Sequence)]
-pub struct OcspResponse {
-    pub response_status: OcspResponseStatus,
+pub(crate) struct OcspResponse {
+    pub(crate) response_status: OcspResponseStatus,
     #[asn1(context_specific = "0", optional = "true", tag_mode = "EXPLICIT")]
-    pub response_bytes: Option<ResponseBytes>,
+    pub(crate) response_bytes: Option<ResponseBytes>,
 }
 
 impl OcspResponse {
     /// A successful response carrying this basic response (DER).
-    pub fn successful(basic_der: Vec<u8>) -> der::Result<OcspResponse> {
+    pub(crate) fn successful(basic_der: Vec<u8>) -> der::Result<OcspResponse> {
         Ok(OcspResponse {
             response_status: OcspResponseStatus::Successful,
             response_bytes: Some(ResponseBytes {
@@ -314,7 +324,7 @@ impl OcspResponse {
     }
 
     /// An error response (no response bytes).
-    pub fn error(status: OcspResponseStatus) -> OcspResponse {
+    pub(crate) fn error(status: OcspResponseStatus) -> OcspResponse {
         OcspResponse {
             response_status: status,
             response_bytes: None,
@@ -324,7 +334,7 @@ impl OcspResponse {
 
 /// `ResponderID`.
 #[derive(Clone, Debug, PartialEq, Eq, Choice)]
-pub enum ResponderId {
+pub(crate) enum ResponderId {
     #[asn1(context_specific = "1", tag_mode = "EXPLICIT", constructed = "true")]
     ByName(Name),
     #[asn1(context_specific = "2", tag_mode = "EXPLICIT", constructed = "true")]
@@ -333,15 +343,15 @@ pub enum ResponderId {
 
 /// `RevokedInfo`.
 #[derive(Clone, Debug, PartialEq, Eq, Sequence)]
-pub struct RevokedInfo {
-    pub revocation_time: GeneralizedTime,
+pub(crate) struct RevokedInfo {
+    pub(crate) revocation_time: GeneralizedTime,
     #[asn1(context_specific = "0", optional = "true", tag_mode = "EXPLICIT")]
-    pub revocation_reason: Option<CrlReason>,
+    pub(crate) revocation_reason: Option<CrlReason>,
 }
 
 /// `CertStatus`.
 #[derive(Clone, Debug, PartialEq, Eq, Choice)]
-pub enum CertStatus {
+pub(crate) enum CertStatus {
     #[asn1(context_specific = "0", tag_mode = "IMPLICIT")]
     Good(Null),
     #[asn1(context_specific = "1", tag_mode = "IMPLICIT", constructed = "true")]
@@ -352,53 +362,53 @@ pub enum CertStatus {
 
 /// `SingleResponse`.
 #[derive(Clone, Debug, PartialEq, Eq, Sequence)]
-pub struct SingleResponse {
-    pub cert_id: CertId,
-    pub cert_status: CertStatus,
-    pub this_update: GeneralizedTime,
+pub(crate) struct SingleResponse {
+    pub(crate) cert_id: CertId,
+    pub(crate) cert_status: CertStatus,
+    pub(crate) this_update: GeneralizedTime,
     #[asn1(context_specific = "0", optional = "true", tag_mode = "EXPLICIT")]
-    pub next_update: Option<GeneralizedTime>,
+    pub(crate) next_update: Option<GeneralizedTime>,
     #[asn1(context_specific = "1", optional = "true", tag_mode = "EXPLICIT")]
-    pub single_extensions: Option<Extensions>,
+    pub(crate) single_extensions: Option<Extensions>,
 }
 
 /// `ResponseData`: what the responder signs.
 #[derive(Clone, Debug, PartialEq, Eq, Sequence)]
-pub struct ResponseData {
+pub(crate) struct ResponseData {
     #[asn1(
         context_specific = "0",
         default = "Default::default",
         tag_mode = "EXPLICIT"
     )]
-    pub version: OcspVersion,
-    pub responder_id: ResponderId,
-    pub produced_at: GeneralizedTime,
-    pub responses: Vec<SingleResponse>,
+    pub(crate) version: OcspVersion,
+    pub(crate) responder_id: ResponderId,
+    pub(crate) produced_at: GeneralizedTime,
+    pub(crate) responses: Vec<SingleResponse>,
     #[asn1(context_specific = "1", optional = "true", tag_mode = "EXPLICIT")]
-    pub response_extensions: Option<Extensions>,
+    pub(crate) response_extensions: Option<Extensions>,
 }
 
 impl ResponseData {
     /// The response's nonce, if it has one.
-    pub fn nonce(&self) -> Option<Vec<u8>> {
+    pub(crate) fn nonce(&self) -> Option<Vec<u8>> {
         find_nonce(self.response_extensions.as_deref())
     }
 }
 
 /// `BasicOCSPResponse`.
 #[derive(Clone, Debug, PartialEq, Eq, Sequence)]
-pub struct BasicOcspResponse {
-    pub tbs_response_data: ResponseData,
-    pub signature_algorithm: AlgorithmIdentifierOwned,
-    pub signature: BitString,
+pub(crate) struct BasicOcspResponse {
+    pub(crate) tbs_response_data: ResponseData,
+    pub(crate) signature_algorithm: AlgorithmIdentifierOwned,
+    pub(crate) signature: BitString,
     #[asn1(context_specific = "0", optional = "true", tag_mode = "EXPLICIT")]
-    pub certs: Option<Vec<X509Certificate>>,
+    pub(crate) certs: Option<Vec<X509Certificate>>,
 }
 
 /// Why an OCSP answer could not be read as a basic response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum OcspDecodeError {
+pub(crate) enum OcspDecodeError {
     /// Not DER of an OCSPResponse (or of a BasicOCSPResponse inside it).
     #[error("not an OCSP response: {0}")]
     Malformed(String),
@@ -416,14 +426,14 @@ pub enum OcspDecodeError {
 /// A decoded OCSP answer: the basic response and the exact bytes its
 /// signature covers.
 #[derive(Clone, Debug)]
-pub struct DecodedOcsp {
-    pub basic: BasicOcspResponse,
+pub(crate) struct DecodedOcsp {
+    pub(crate) basic: BasicOcspResponse,
     /// The DER of `tbsResponseData` as it came (the signed bytes).
-    pub tbs: Vec<u8>,
+    pub(crate) tbs: Vec<u8>,
 }
 
 /// Decode an HTTP body as an `OCSPResponse` holding a basic response.
-pub fn decode_ocsp_response(body: &[u8]) -> Result<DecodedOcsp, OcspDecodeError> {
+pub(crate) fn decode_ocsp_response(body: &[u8]) -> Result<DecodedOcsp, OcspDecodeError> {
     let resp =
         OcspResponse::from_der(body).map_err(|e| OcspDecodeError::Malformed(e.to_string()))?;
     if resp.response_status != OcspResponseStatus::Successful {
@@ -444,14 +454,14 @@ pub fn decode_ocsp_response(body: &[u8]) -> Result<DecodedOcsp, OcspDecodeError>
 
 /// The first element of a signed SEQUENCE (a BasicOCSPResponse's
 /// tbsResponseData, a CertificateList's tbsCertList), byte for byte as it came.
-pub fn tbs_bytes(signed_der: &[u8]) -> Result<Vec<u8>, crate::asn1::Asn1Error> {
+pub(crate) fn tbs_bytes(signed_der: &[u8]) -> Result<Vec<u8>, crate::asn1::Asn1Error> {
     let outer = crate::asn1::parse_single(signed_der)?
         .expect(crate::asn1::tag::SEQUENCE, "a signed SEQUENCE")?;
     Ok(outer.reader().read()?.raw.to_vec())
 }
 
 /// A CRL entry's reason code (the cRLReason entry extension), if it has one.
-pub fn entry_reason(entry: &RevokedCert) -> Option<CrlReason> {
+pub(crate) fn entry_reason(entry: &RevokedCert) -> Option<CrlReason> {
     let e = entry
         .crl_entry_extensions
         .as_deref()?
@@ -461,7 +471,7 @@ pub fn entry_reason(entry: &RevokedCert) -> Option<CrlReason> {
 }
 
 /// The cRLReason entry extension for `reason`.
-pub fn reason_extension(reason: CrlReason) -> der::Result<Extension> {
+pub(crate) fn reason_extension(reason: CrlReason) -> der::Result<Extension> {
     Ok(Extension {
         extn_id: oid::CRL_REASON,
         critical: false,
@@ -470,7 +480,7 @@ pub fn reason_extension(reason: CrlReason) -> der::Result<Extension> {
 }
 
 /// The RFC 5280 name of a reason code (`keyCompromise`, ...).
-pub fn reason_name(r: CrlReason) -> &'static str {
+pub(crate) fn reason_name(r: CrlReason) -> &'static str {
     match r {
         CrlReason::Unspecified => "unspecified",
         CrlReason::KeyCompromise => "keyCompromise",
@@ -486,7 +496,7 @@ pub fn reason_name(r: CrlReason) -> &'static str {
 }
 
 /// A reason code by its RFC 5280 name (case-insensitive), for lists users edit.
-pub fn reason_from_name(name: &str) -> Option<CrlReason> {
+pub(crate) fn reason_from_name(name: &str) -> Option<CrlReason> {
     const ALL: [CrlReason; 10] = [
         CrlReason::Unspecified,
         CrlReason::KeyCompromise,
@@ -504,17 +514,17 @@ pub fn reason_from_name(name: &str) -> Option<CrlReason> {
 }
 
 /// Unix seconds of a GeneralizedTime.
-pub fn unix(t: &GeneralizedTime) -> i64 {
+pub(crate) fn unix(t: &GeneralizedTime) -> i64 {
     i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
 }
 
 /// Unix seconds of an X.509 Time (UTCTime or GeneralizedTime).
-pub fn unix_time(t: &Time) -> i64 {
+pub(crate) fn unix_time(t: &Time) -> i64 {
     i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
 }
 
 /// A GeneralizedTime at `unix` seconds (whole seconds, as DER requires).
-pub fn generalized_time(unix: i64) -> der::Result<GeneralizedTime> {
+pub(crate) fn generalized_time(unix: i64) -> der::Result<GeneralizedTime> {
     let secs = u64::try_from(unix).map_err(|_| der::ErrorKind::DateTime)?;
     GeneralizedTime::from_unix_duration(std::time::Duration::from_secs(secs))
 }
@@ -523,10 +533,10 @@ pub fn generalized_time(unix: i64) -> der::Result<GeneralizedTime> {
 /// CA issuers of its authorityInfoAccess, the URLs of its CRL distribution
 /// points. Only URI names are kept.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RevocationUrls {
-    pub ocsp: Vec<String>,
-    pub ca_issuers: Vec<String>,
-    pub crl: Vec<String>,
+pub(crate) struct RevocationUrls {
+    pub(crate) ocsp: Vec<String>,
+    pub(crate) ca_issuers: Vec<String>,
+    pub(crate) crl: Vec<String>,
 }
 
 /// Read a certificate's extensions with the `x509-cert` decoder.
@@ -540,7 +550,7 @@ fn extensions(cert_der: &[u8]) -> der::Result<Vec<Extension>> {
 
 /// The revocation URLs a certificate names. A malformed extension yields no
 /// URL from it (the certificate parser reports malformed certificates).
-pub fn revocation_urls(cert_der: &[u8]) -> der::Result<RevocationUrls> {
+pub(crate) fn revocation_urls(cert_der: &[u8]) -> der::Result<RevocationUrls> {
     let mut out = RevocationUrls::default();
     for e in extensions(cert_der)? {
         if e.extn_id == oid::AIA {
@@ -575,7 +585,7 @@ pub fn revocation_urls(cert_der: &[u8]) -> der::Result<RevocationUrls> {
 }
 
 /// Does the certificate's extended key usage include id-kp-OCSPSigning?
-pub fn has_ocsp_signing(cert_der: &[u8]) -> bool {
+pub(crate) fn has_ocsp_signing(cert_der: &[u8]) -> bool {
     extensions(cert_der).is_ok_and(|exts| {
         exts.iter().any(|e| {
             e.extn_id == oid::EXT_KEY_USAGE

@@ -104,7 +104,7 @@ pub struct Revocation {
 /// The HTTP client for revocation data: the one client, with shorter
 /// timeouts (a responder that does not answer in 10 s is down for users too).
 #[cfg(feature = "client")]
-pub fn http() -> Result<Http, String> {
+pub(crate) fn http() -> Result<Http, String> {
     Http::new(crate::net::HttpOptions {
         connect_timeout: std::time::Duration::from_secs(5),
         timeout: std::time::Duration::from_secs(10),
@@ -116,7 +116,7 @@ pub fn http() -> Result<Http, String> {
 /// certificates; the store's other certificates and `extra` (given CA
 /// certificates) may be its issuers. None when the entry has no certificate.
 #[cfg(feature = "client")]
-pub fn check_entry(
+pub(crate) fn check_entry(
     store: &crate::keystore::Store,
     index: usize,
     extra: &[Certificate],
@@ -139,7 +139,12 @@ pub fn check_entry(
 /// may be its issuers (the file's chain, given CA certificates); missing
 /// issuers are fetched from caIssuers.
 #[cfg(feature = "client")]
-pub fn check_chain(leaf: &Certificate, pool: &[Certificate], http: &Http, now: i64) -> Revocation {
+pub(crate) fn check_chain(
+    leaf: &Certificate,
+    pool: &[Certificate],
+    http: &Http,
+    now: i64,
+) -> Revocation {
     let (chain, fetched) = complete_chain(leaf, pool, http);
     let mut certificates = Vec::new();
     for (i, cert) in chain.iter().enumerate() {

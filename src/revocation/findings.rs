@@ -5,7 +5,7 @@ use super::check::{CertRevocation, Revocation, Status};
 use crate::diagnostics::findings::{Finding, Severity};
 
 /// Findings for a revocation report, about the entry `entry`.
-pub fn findings(rev: &Revocation, entry: Option<&str>) -> Vec<Finding> {
+pub(crate) fn findings(rev: &Revocation, entry: Option<&str>) -> Vec<Finding> {
     let mut out = Vec::new();
     for c in &rev.certificates {
         let f = match &c.status {

@@ -33,27 +33,27 @@ use x509_cert::spki::AlgorithmIdentifierOwned;
 
 /// A request body larger than this is refused as malformed: an OCSP request
 /// for a few certificates is a few hundred bytes.
-pub const MAX_OCSP_REQUEST: usize = 16 * 1024;
+pub(crate) const MAX_OCSP_REQUEST: usize = 16 * 1024;
 
 /// Who signs: a key and its certificate.
 #[derive(Debug, Clone)]
-pub struct Signer {
-    pub cert: Certificate,
-    pub key: PrivateKey,
+pub(crate) struct Signer {
+    pub(crate) cert: Certificate,
+    pub(crate) key: PrivateKey,
 }
 
 /// A CA whose revocation data is served.
 #[derive(Debug, Clone)]
-pub struct Authority {
+pub(crate) struct Authority {
     /// The CA itself: signs its CRLs, and OCSP answers without a responder.
-    pub ca: Signer,
+    pub(crate) ca: Signer,
     /// A delegated OCSP responder the CA issued.
-    pub responder: Option<Signer>,
+    pub(crate) responder: Option<Signer>,
 }
 
 /// What went wrong making revocation data.
 #[derive(Debug, thiserror::Error)]
-pub enum IssueError {
+pub(crate) enum IssueError {
     #[error("encoding: {0}")]
     Der(#[from] der::Error),
     #[error(transparent)]
@@ -75,7 +75,7 @@ fn time(unix: i64) -> Result<Time, IssueError> {
 
 /// Check that `responder` may answer for `ca`: issued by it (name and
 /// signature) with id-kp-OCSPSigning, and the key is its certificate's.
-pub fn check_responder(ca: &Certificate, responder: &Signer) -> Result<(), IssueError> {
+pub(crate) fn check_responder(ca: &Certificate, responder: &Signer) -> Result<(), IssueError> {
     let r = &responder.cert;
     let ca_key = ca
         .public_key
@@ -107,7 +107,7 @@ pub fn check_responder(ca: &Certificate, responder: &Signer) -> Result<(), Issue
 }
 
 /// The CA's CRL (DER) at `now`, valid for `validity` seconds.
-pub fn crl(
+pub(crate) fn crl(
     ca: &Signer,
     list: &RevocationList,
     now: i64,
@@ -206,7 +206,7 @@ fn status_of<'a>(
 /// The DER OCSPResponse for a DER OCSPRequest at `now`, with answers valid
 /// for `validity` seconds. A request that cannot be read gets
 /// malformedRequest; every answer is an OCSPResponse.
-pub fn ocsp(
+pub(crate) fn ocsp(
     request: &[u8],
     authorities: &[Authority],
     list: &RevocationList,

@@ -20,7 +20,7 @@ use crate::cert::Certificate;
 use serde::Deserialize;
 
 /// The default file name next to a CA file: `ca.p12` → `ca.revoked.toml`.
-pub fn default_path(ca_file: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn default_path(ca_file: &std::path::Path) -> std::path::PathBuf {
     let stem = ca_file
         .file_stem()
         .and_then(|s| s.to_str())
@@ -30,11 +30,11 @@ pub fn default_path(ca_file: &std::path::Path) -> std::path::PathBuf {
 }
 
 /// RFC 5280 §5.3.1 CRLReason (the type the CRL and OCSP structures use).
-pub use super::asn1::CrlReason as Reason;
+pub(crate) use super::asn1::CrlReason as Reason;
 
 /// The reasons a list entry may give, by RFC 5280 name (removeFromCRL is
 /// for delta CRLs only, and is not one).
-pub fn reason_names() -> String {
+pub(crate) fn reason_names() -> String {
     [
         Reason::Unspecified,
         Reason::KeyCompromise,
@@ -51,42 +51,42 @@ pub fn reason_names() -> String {
 }
 
 /// The RFC 5280 name of a reason (`keyCompromise`).
-pub fn reason_name(r: Reason) -> &'static str {
+pub(crate) fn reason_name(r: Reason) -> &'static str {
     super::asn1::reason_name(r)
 }
 
 /// A reason from its RFC 5280 name, any case, with or without dashes
 /// (`key-compromise`, `keyCompromise`); removeFromCRL is refused.
-pub fn parse_reason(s: &str) -> Option<Reason> {
+pub(crate) fn parse_reason(s: &str) -> Option<Reason> {
     let plain: String = s.chars().filter(|c| *c != '-' && *c != '_').collect();
     super::asn1::reason_from_name(&plain).filter(|r| *r != Reason::RemoveFromCRL)
 }
 
 /// One revoked certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Revoked {
+pub(crate) struct Revoked {
     /// The issuer's name, display form.
-    pub issuer: String,
+    pub(crate) issuer: String,
     /// The serial's magnitude, big-endian, without leading zero bytes.
-    pub serial: Vec<u8>,
+    pub(crate) serial: Vec<u8>,
     /// The revocation date, Unix seconds.
-    pub date: i64,
-    pub reason: Reason,
+    pub(crate) date: i64,
+    pub(crate) reason: Reason,
     /// A note for people (the subject), not used.
-    pub subject: Option<String>,
+    pub(crate) subject: Option<String>,
 }
 
 /// A revocation list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RevocationList {
-    pub entries: Vec<Revoked>,
+pub(crate) struct RevocationList {
+    pub(crate) entries: Vec<Revoked>,
 }
 
 /// A list that could not be read.
 #[derive(Debug, thiserror::Error)]
 #[error("{detail}")]
-pub struct ListError {
-    pub detail: String,
+pub(crate) struct ListError {
+    pub(crate) detail: String,
 }
 
 #[derive(Deserialize)]
@@ -107,7 +107,7 @@ struct EntryToml {
 }
 
 /// The serial's magnitude without leading zeros (at least one byte).
-pub fn trim_serial(serial: &[u8]) -> Vec<u8> {
+pub(crate) fn trim_serial(serial: &[u8]) -> Vec<u8> {
     let start = serial
         .iter()
         .position(|b| *b != 0)
@@ -163,7 +163,7 @@ fn quote(s: &str) -> String {
 
 impl RevocationList {
     /// Parse the TOML text (`name` is for messages).
-    pub fn parse(text: &str, name: &str) -> Result<RevocationList, ListError> {
+    pub(crate) fn parse(text: &str, name: &str) -> Result<RevocationList, ListError> {
         let f: FileToml = toml::from_str(text).map_err(|e| ListError {
             detail: format!("{name}: {}", e.to_string().trim()),
         })?;
@@ -197,7 +197,7 @@ impl RevocationList {
     }
 
     /// The TOML text (what [`RevocationList::parse`] reads back).
-    pub fn to_toml(&self) -> String {
+    pub(crate) fn to_toml(&self) -> String {
         let mut s = String::from(
             "# Certificates revoked by credkit test CAs: `credkit keygen --revoke CERT --ca CA`\n\
              # adds to this file, and it may be edited by hand. `credkit serve revocation`\n\
@@ -226,7 +226,7 @@ impl RevocationList {
     }
 
     /// The entry for a certificate (issuer name and serial), if revoked.
-    pub fn find(&self, issuer: &str, serial: &[u8]) -> Option<&Revoked> {
+    pub(crate) fn find(&self, issuer: &str, serial: &[u8]) -> Option<&Revoked> {
         let serial = trim_serial(serial);
         self.entries
             .iter()
@@ -234,23 +234,20 @@ impl RevocationList {
     }
 
     /// The entry for a certificate, if it is revoked.
-    pub fn lookup(&self, cert: &Certificate) -> Option<&Revoked> {
+    pub(crate) fn lookup(&self, cert: &Certificate) -> Option<&Revoked> {
         self.find(&cert.issuer.to_display(), &cert.serial)
     }
 
-    /// The entry for a certificate if it is revoked at `now` (entries dated
-    /// later do not count yet).
-    pub fn revoked_at(&self, cert: &Certificate, now: i64) -> Option<&Revoked> {
-        self.lookup(cert).filter(|e| e.date <= now)
-    }
-
     /// The entries of one issuer, in file order.
-    pub fn of_issuer<'a>(&'a self, issuer: &'a str) -> impl Iterator<Item = &'a Revoked> + 'a {
+    pub(crate) fn of_issuer<'a>(
+        &'a self,
+        issuer: &'a str,
+    ) -> impl Iterator<Item = &'a Revoked> + 'a {
         self.entries.iter().filter(move |e| e.issuer == issuer)
     }
 
     /// Add a certificate; false when it is listed already (nothing changes).
-    pub fn revoke(&mut self, cert: &Certificate, date: i64, reason: Reason) -> bool {
+    pub(crate) fn revoke(&mut self, cert: &Certificate, date: i64, reason: Reason) -> bool {
         if self.lookup(cert).is_some() {
             return false;
         }

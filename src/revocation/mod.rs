@@ -8,11 +8,11 @@
 //! - [`list`]: the revocation list a user edits (`keygen --revoke`);
 //! - [`issue`]: the CRLs and OCSP answers made from it (`serve revocation`).
 
-pub mod asn1;
-pub mod check;
-pub mod findings;
-pub mod issue;
-pub mod list;
+pub(crate) mod asn1;
+pub(crate) mod check;
+pub(crate) mod findings;
+pub(crate) mod issue;
+pub(crate) mod list;
 
 #[cfg(feature = "client")]
 use crate::cert::Certificate;
@@ -27,7 +27,7 @@ use crate::keystore::Store;
 /// what `check --revocation` and `token --revocation` do. `extra` holds CA
 /// certificates given besides the store. Fails only when no HTTP client can
 /// be made.
-pub fn add_to_report(
+pub(crate) fn add_to_report(
     report: &mut CheckReport,
     store: &Store,
     extra: &[Certificate],

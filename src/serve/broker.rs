@@ -16,20 +16,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// The header that carries the per-run secret.
-pub const SECRET_HEADER: &str = "x-credkit-secret";
+pub(crate) const SECRET_HEADER: &str = "x-credkit-secret";
 
 /// Why a fetch failed, as the broker answers it.
 #[derive(Debug, Clone)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// 502: the server refused; 504: it could not be reached or answered badly;
     /// 500: the credential could not be used.
-    pub status: u16,
+    pub(crate) status: u16,
     /// A JSON object with at least `error` and `message`.
-    pub body: Value,
+    pub(crate) body: Value,
 }
 
-pub type Fetch = Box<dyn Fn() -> Result<Cached, Failure> + Send + Sync>;
-pub type Clock = Box<dyn Fn() -> i64 + Send + Sync>;
+pub(crate) type Fetch = Box<dyn Fn() -> Result<Cached, Failure> + Send + Sync>;
+pub(crate) type Clock = Box<dyn Fn() -> i64 + Send + Sync>;
 
 /// How long a failed fetch is answered from memory: the requests that
 /// queued behind it get its answer instead of each trying again.
@@ -49,7 +49,7 @@ struct Slot {
 }
 
 /// The broker's state.
-pub struct Broker {
+pub(crate) struct Broker {
     port: u16,
     /// The per-run secret, wiped when the broker is dropped.
     secret: zeroize::Zeroizing<String>,
@@ -58,7 +58,7 @@ pub struct Broker {
 }
 
 impl Broker {
-    pub fn new(port: u16, secret: String, clock: Clock) -> Broker {
+    pub(crate) fn new(port: u16, secret: String, clock: Clock) -> Broker {
         Broker {
             port,
             secret: zeroize::Zeroizing::new(secret),
@@ -67,7 +67,7 @@ impl Broker {
         }
     }
 
-    pub fn add_profile(&mut self, name: String, fetch: Fetch) {
+    pub(crate) fn add_profile(&mut self, name: String, fetch: Fetch) {
         self.slots.insert(
             name,
             Slot {
@@ -81,18 +81,18 @@ impl Broker {
 
     /// Start a profile with a token fetched already (an interactive grant
     /// signed in on the console at start); later ones come from its fetch.
-    pub fn seed(&self, name: &str, token: Cached) {
+    pub(crate) fn seed(&self, name: &str, token: Cached) {
         if let Some(slot) = self.slots.get(name) {
             slot.token.lock().unwrap_or_else(|e| e.into_inner()).token = Some(token);
         }
     }
 
-    pub fn profiles(&self) -> Vec<String> {
+    pub(crate) fn profiles(&self) -> Vec<String> {
         self.slots.keys().cloned().collect()
     }
 
     /// Is this `Host` header the broker's own loopback address?
-    pub fn host_allowed(&self, host: Option<&str>) -> bool {
+    pub(crate) fn host_allowed(&self, host: Option<&str>) -> bool {
         let Some(h) = host else { return false };
         let h = h.to_ascii_lowercase();
         let port = self.port.to_string();
@@ -349,7 +349,7 @@ impl Handler for Broker {
 
 /// A Postman pre-request script that puts a fresh token into the variable
 /// `token` (small on purpose; it runs before every request).
-pub fn postman_script(port: u16, profile: &str, secret: &str) -> String {
+pub(crate) fn postman_script(port: u16, profile: &str, secret: &str) -> String {
     // JSON string literals are JavaScript string literals; the profile name
     // is form-encoded in the path, as the broker decodes it.
     let enc: String = url::form_urlencoded::byte_serialize(profile.as_bytes()).collect();

@@ -29,35 +29,35 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// The largest request body read (a token request is a few KiB).
-pub const MAX_BODY: usize = 64 * 1024;
+pub(crate) const MAX_BODY: usize = 64 * 1024;
 
 /// Open connections at most; a connection past it is closed at once.
-pub const MAX_CONNECTIONS: usize = 1024;
+pub(crate) const MAX_CONNECTIONS: usize = 1024;
 
 /// Open connections at most from one address (IPv4, or IPv6 with an
 /// IPv4-mapped address counted as IPv4); a connection past it is closed at
 /// once. Postman, curl and a load test with 32 connections stay far below.
-pub const MAX_PER_PEER: usize = 64;
+pub(crate) const MAX_PER_PEER: usize = 64;
 
 /// Time allowed for a request's head (from the connection's start, or from
 /// the previous answer on a kept-alive one), and then for its body.
-pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A request, read whole.
 #[derive(Debug, Clone)]
-pub struct Request {
-    pub method: String,
+pub(crate) struct Request {
+    pub(crate) method: String,
     /// The path without the query, percent-encoding kept.
-    pub path: String,
-    pub query: Option<String>,
+    pub(crate) path: String,
+    pub(crate) query: Option<String>,
     /// Header names in lower case, in the order received.
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Request {
     /// The first header of this (lower-case) name whose value is text.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k == name)
@@ -65,7 +65,7 @@ impl Request {
     }
 
     /// A query parameter, decoded.
-    pub fn query_param(&self, name: &str) -> Option<String> {
+    pub(crate) fn query_param(&self, name: &str) -> Option<String> {
         let q = self.query.as_deref()?;
         url::form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == name)
@@ -75,16 +75,16 @@ impl Request {
 
 /// An answer.
 #[derive(Debug, Clone)]
-pub struct Response {
-    pub status: u16,
-    pub content_type: &'static str,
-    pub headers: Vec<(&'static str, String)>,
-    pub body: Vec<u8>,
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) content_type: &'static str,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Response {
     /// A JSON answer (pretty only when it is small enough not to matter).
-    pub fn json(status: u16, body: &serde_json::Value) -> Response {
+    pub(crate) fn json(status: u16, body: &serde_json::Value) -> Response {
         Response {
             status,
             content_type: "application/json",
@@ -94,7 +94,7 @@ impl Response {
     }
 
     /// A plain-text answer.
-    pub fn text(status: u16, body: impl Into<String>) -> Response {
+    pub(crate) fn text(status: u16, body: impl Into<String>) -> Response {
         Response {
             status,
             content_type: "text/plain; charset=utf-8",
@@ -103,14 +103,14 @@ impl Response {
         }
     }
 
-    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
+    pub(crate) fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Response {
         self.headers.push((name, value.into()));
         self
     }
 }
 
 /// What serves the requests.
-pub trait Handler: Send + Sync + 'static {
+pub(crate) trait Handler: Send + Sync + 'static {
     /// Answer a request; may block (it runs on tokio's blocking pool).
     fn handle(&self, req: Request) -> Response;
 
@@ -122,14 +122,14 @@ pub trait Handler: Send + Sync + 'static {
 
 /// One served request, for the access log (never the body or headers).
 #[derive(Debug, Clone)]
-pub struct LogLine {
-    pub method: String,
-    pub path: String,
-    pub status: u16,
-    pub elapsed: Duration,
+pub(crate) struct LogLine {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) status: u16,
+    pub(crate) elapsed: Duration,
 }
 
-pub type Logger = Arc<dyn Fn(&LogLine) + Send + Sync>;
+pub(crate) type Logger = Arc<dyn Fn(&LogLine) + Send + Sync>;
 
 /// Open connections by peer address, with the caps.
 struct Peers {
@@ -187,10 +187,10 @@ impl Drop for Admitted {
 /// The listen backlog: room for a burst of connections while the accept
 /// loop closes those past a cap (the standard library's 128 overflows under
 /// a flood, and an overflowed handshake waits a second or more).
-pub const BACKLOG: u32 = 1024;
+pub(crate) const BACKLOG: u32 = 1024;
 
 /// Bind a TCP listener (port 0: a free port), with [`BACKLOG`].
-pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+pub(crate) fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     // tokio's socket sets the backlog; it needs a reactor only while it is
     // made, and leaves it as a plain listener.
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -213,7 +213,7 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 }
 
 /// Serve forever (until the process ends), on `workers` threads.
-pub fn serve(
+pub(crate) fn serve(
     listener: TcpListener,
     handler: Arc<dyn Handler>,
     workers: usize,
@@ -406,7 +406,7 @@ fn to_hyper(r: Response) -> hyper::Response<Full<Bytes>> {
 }
 
 /// An HTTP date (RFC 9110 IMF-fixdate) for a unix time.
-pub fn http_date(ts: i64) -> String {
+pub(crate) fn http_date(ts: i64) -> String {
     use time::format_description::well_known::Rfc2822;
     let t =
         time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
@@ -417,7 +417,7 @@ pub fn http_date(ts: i64) -> String {
 }
 
 /// Compare two secrets in time that does not depend on where they differ.
-pub fn same_secret(a: &str, b: &str) -> bool {
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
         return false;

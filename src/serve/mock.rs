@@ -7,12 +7,12 @@ use super::http::{Handler, Request, Response, http_date};
 use crate::oauth::mock::Mock;
 use serde_json::json;
 
-pub type Clock = Box<dyn Fn() -> i64 + Send + Sync>;
+pub(crate) type Clock = Box<dyn Fn() -> i64 + Send + Sync>;
 
-pub struct MockServer {
-    pub mock: Mock,
+pub(crate) struct MockServer {
+    pub(crate) mock: Mock,
     /// The mock's clock (offset included).
-    pub clock: Clock,
+    pub(crate) clock: Clock,
 }
 
 impl Handler for MockServer {

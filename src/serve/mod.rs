@@ -3,13 +3,13 @@
 //! the Maskinporten look-alike in [`crate::oauth::mock`]. Nothing here prints:
 //! the command reports the address and writes the access log.
 
-pub mod broker;
-pub mod http;
-pub mod mock;
-pub mod revocation;
+pub(crate) mod broker;
+pub(crate) mod http;
+pub(crate) mod mock;
+pub(crate) mod revocation;
 
 /// A fresh random secret: 32 bytes, base64url.
-pub fn random_secret() -> Result<String, getrandom::Error> {
+pub(crate) fn random_secret() -> Result<String, getrandom::Error> {
     use base64::Engine;
     let mut b = [0u8; 32];
     getrandom::fill(&mut b)?;

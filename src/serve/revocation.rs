@@ -22,10 +22,10 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-pub type Clock = Box<dyn Fn() -> i64 + Send + Sync>;
+pub(crate) type Clock = Box<dyn Fn() -> i64 + Send + Sync>;
 
 /// Where the list comes from.
-pub enum ListSource {
+pub(crate) enum ListSource {
     /// A file, read again when it changes; a missing file is an empty list.
     File(PathBuf),
 }
@@ -36,12 +36,12 @@ struct Loaded {
     problem: Option<String>,
 }
 
-pub struct RevocationServer {
-    pub authorities: Vec<Authority>,
-    pub source: ListSource,
+pub(crate) struct RevocationServer {
+    pub(crate) authorities: Vec<Authority>,
+    pub(crate) source: ListSource,
     /// nextUpdate - thisUpdate of CRLs and OCSP answers, seconds.
-    pub validity: i64,
-    pub clock: Clock,
+    pub(crate) validity: i64,
+    pub(crate) clock: Clock,
     loaded: Mutex<Loaded>,
 }
 
@@ -49,7 +49,7 @@ pub struct RevocationServer {
 const MAX_LIST: u64 = 4 * 1024 * 1024;
 
 impl RevocationServer {
-    pub fn new(
+    pub(crate) fn new(
         authorities: Vec<Authority>,
         source: ListSource,
         validity: i64,

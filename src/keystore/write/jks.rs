@@ -50,7 +50,7 @@ fn write_cert(out: &mut Vec<u8>, der: &[u8]) -> Result<(), WriteError> {
 }
 
 /// Sun's key protector: salt ‖ (key XOR SHA-1 keystream) ‖ SHA-1(pw ‖ key).
-pub fn protect_key(pkcs8: &[u8], password: &str) -> Result<Vec<u8>, pbe::RandomError> {
+pub(crate) fn protect_key(pkcs8: &[u8], password: &str) -> Result<Vec<u8>, pbe::RandomError> {
     let pw = utf16be(password);
     let salt = pbe::random_bytes(20)?;
     let mut stream = Vec::with_capacity(pkcs8.len() + 20);
@@ -77,12 +77,12 @@ pub fn protect_key(pkcs8: &[u8], password: &str) -> Result<Vec<u8>, pbe::RandomE
 }
 
 /// keytool's rule: JKS aliases are case-insensitive and stored in lower case.
-pub fn jks_alias(alias: &str) -> String {
+pub(crate) fn jks_alias(alias: &str) -> String {
     alias.to_lowercase()
 }
 
 /// Write the entries as a JKS file.
-pub fn write(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteError> {
+pub(crate) fn write(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteError> {
     let password = opts.password.clone().ok_or(WriteError::NeedsPassword {
         format: "JKS",
         detail: "the input had none to reuse".into(),

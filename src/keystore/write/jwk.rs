@@ -23,7 +23,7 @@ fn pad(v: &[u8], len: usize) -> Vec<u8> {
 }
 
 /// The JWS algorithm a key is used with by default.
-pub fn default_alg(p: &PublicKey) -> Option<&'static str> {
+pub(crate) fn default_alg(p: &PublicKey) -> Option<&'static str> {
     Some(match p {
         PublicKey::Rsa { .. } => "RS256",
         PublicKey::Ec {
@@ -41,7 +41,7 @@ pub fn default_alg(p: &PublicKey) -> Option<&'static str> {
 }
 
 /// Build the JWK object for one entry.
-pub fn entry_jwk(
+pub(crate) fn entry_jwk(
     e: &Entry,
     alias: &str,
     private: bool,
@@ -160,7 +160,11 @@ fn dedup_by_thumbprint<'a>(
 }
 
 /// Write one JWK (exactly one entry) or a JWKS (all entries with a key).
-pub fn write(entries: &[Entry], opts: &WriteOptions, set: bool) -> Result<Output, WriteError> {
+pub(crate) fn write(
+    entries: &[Entry],
+    opts: &WriteOptions,
+    set: bool,
+) -> Result<Output, WriteError> {
     let mut notes = Vec::new();
     let mut keys = Vec::new();
     let mut aliases = Vec::new();

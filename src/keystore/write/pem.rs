@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 /// Encode DER as a PEM block with 64-column lines.
-pub fn pem_block(label: &str, der: &[u8]) -> String {
+pub(crate) fn pem_block(label: &str, der: &[u8]) -> String {
     let b64 = STANDARD.encode(der);
     let mut s = format!("-----BEGIN {label}-----\n");
     for chunk in b64.as_bytes().chunks(64) {
@@ -58,7 +58,7 @@ fn public_der(e: &Entry) -> Option<Vec<u8>> {
 }
 
 /// PEM output: for each entry its key, then its certificate(s).
-pub fn write_pem(
+pub(crate) fn write_pem(
     entries: &[Entry],
     opts: &WriteOptions,
     split: bool,
@@ -177,7 +177,7 @@ pub fn write_pem(
 }
 
 /// DER output: exactly one object (a certificate or a key).
-pub fn write_der(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteError> {
+pub(crate) fn write_der(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteError> {
     let [e] = entries else {
         return Err(WriteError::Ambiguous {
             detail: format!(

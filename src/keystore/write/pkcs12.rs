@@ -62,7 +62,7 @@ fn cert_bag(der: &[u8], attrs: Vec<Vec<u8>>) -> Vec<u8> {
 }
 
 /// Write the entries as a PKCS#12 file.
-pub fn write(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteError> {
+pub(crate) fn write(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteError> {
     let password = opts.password.clone().ok_or(WriteError::NeedsPassword {
         format: "PKCS#12",
         detail: "the input had none to reuse".into(),
