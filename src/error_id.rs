@@ -13,7 +13,7 @@ macro_rules! catalogue {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum ErrorId {
-            $($(#[$doc])* $variant,)*
+            $($(#[$doc])* #[doc = concat!("The id `", $id, "`.")] $variant,)*
         }
 
         impl ErrorId {

@@ -52,12 +52,26 @@ pub fn has_valid_check_digit(digits: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum OrgNrError {
+    /// Not nine digits.
     #[error("{value:?} is not an organisation number (9 digits, like 123456785)")]
-    Shape { value: String },
+    Shape {
+        /// The input.
+        value: String,
+    },
+    /// Nine digits for which no check digit exists (mod 11 gives 10).
     #[error("{value:?} is not a valid organisation number")]
-    NoCheckDigit { value: String },
+    NoCheckDigit {
+        /// The input.
+        value: String,
+    },
+    /// The check digit is wrong.
     #[error("{value:?} is not a valid organisation number (its check digit should be {expected})")]
-    CheckDigit { value: String, expected: u32 },
+    CheckDigit {
+        /// The input.
+        value: String,
+        /// The right check digit.
+        expected: u32,
+    },
 }
 
 /// A valid organisation number: nine digits with a correct check digit.

@@ -116,6 +116,7 @@ fn strip_newline(mut s: String) -> String {
 }
 
 impl SecretCell {
+    /// A cell that reads `source` once, when first asked (`prompt` is shown for an interactive source).
     pub fn new(source: SecretSource, prompt: impl Into<String>) -> SecretCell {
         // A value needs no reading: the cell holds it from the start.
         let value = match &source {

@@ -30,7 +30,9 @@ const MAX_DEPTH: usize = 64;
 /// A reading failure, with the absolute byte offset where it happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Asn1Error {
+    /// Byte offset of the failure, relative to the start of the input.
     pub offset: usize,
+    /// What the reader expected there ("a SEQUENCE", "a length").
     pub expected: String,
 }
 

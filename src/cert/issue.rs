@@ -28,6 +28,7 @@ const DAY: i64 = 86_400;
 pub const BROKEN_SHIFT_DAYS: i64 = 30;
 /// Default lifetimes.
 pub const LEAF_DAYS: u32 = 365;
+/// Default lifetime of CA certificates, in days.
 pub const CA_DAYS: u32 = 3650;
 /// The longest `--days` accepted (100 years).
 pub const MAX_DAYS: u32 = 36_525;
@@ -55,25 +56,53 @@ mod oids {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeygenError {
+    /// The subject does not parse.
     #[error("invalid subject {input:?}: {detail}")]
-    Subject { input: String, detail: String },
+    Subject {
+        /// The subject as given.
+        input: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The organisation number is not valid.
     #[error("invalid organisation number {value:?}: {detail}")]
-    OrgNumber { value: String, detail: String },
+    OrgNumber {
+        /// The number as given.
+        value: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The validity period is impossible.
     #[error("invalid validity: {detail}")]
-    Validity { detail: String },
+    Validity {
+        /// What is wrong.
+        detail: String,
+    },
+    /// The CA given cannot issue.
     #[error("the CA {detail}")]
-    Ca { detail: String },
+    Ca {
+        /// Why, completing "the CA ...".
+        detail: String,
+    },
+    /// The issuing key's type cannot sign certificates here.
     #[error("credkit cannot sign with {what} keys")]
-    UnsupportedSigner { what: String },
+    UnsupportedSigner {
+        /// The key type.
+        what: String,
+    },
+    /// Key generation failed; why.
     #[error("key generation failed: {0}")]
     KeyGen(String),
+    /// Signing failed; why.
     #[error("signing failed: {0}")]
     Sign(String),
+    /// The operating system gave no random bytes; why.
     #[error("the operating system's random source failed: {0}")]
     Random(String),
 }
 
 impl KeygenError {
+    /// The error's stable id.
     pub fn id(&self) -> ErrorId {
         match self {
             KeygenError::Subject { .. } => ErrorId::KeygenSubject,
@@ -211,6 +240,7 @@ impl Dn {
         Ok(dn)
     }
 
+    /// The first value of an attribute type (dotted OID).
     pub fn get(&self, oid: &str) -> Option<&str> {
         self.0
             .iter()
@@ -370,6 +400,7 @@ pub fn default_root_subject() -> Dn {
     ])
 }
 
+/// The subject of a test intermediate CA.
 pub fn default_intermediate_subject() -> Dn {
     Dn(vec![
         (oids::COUNTRY.into(), "NO".into()),
@@ -381,6 +412,7 @@ pub fn default_intermediate_subject() -> Dn {
     ])
 }
 
+/// The subject of a test end-entity certificate without an organisation number.
 pub fn default_leaf_subject() -> Dn {
     Dn(vec![
         (oids::ORGANIZATION.into(), "Credkit test".into()),
@@ -425,6 +457,7 @@ pub enum Usage {
 }
 
 impl Usage {
+    /// The certificate kinds this usage makes, in order.
     pub fn kinds(self) -> Vec<CertKind> {
         match self {
             Usage::Auth => vec![CertKind::Auth],
@@ -484,6 +517,7 @@ pub fn subject_key_identifier(cert: &Certificate) -> Option<Vec<u8>> {
 pub struct Issuer<'a> {
     /// The issuer's subject Name, DER, copied byte for byte.
     pub name: Vec<u8>,
+    /// The issuer's private key, which signs.
     pub key: &'a PrivateKey,
     /// Goes into the authorityKeyIdentifier.
     pub key_id: Vec<u8>,
@@ -505,10 +539,15 @@ impl<'a> Issuer<'a> {
 
 /// What goes into one certificate.
 pub struct CertSpec<'a> {
+    /// The subject Name.
     pub subject: &'a Dn,
+    /// The subject's public key.
     pub public_key: &'a PublicKey,
+    /// Start of validity, Unix seconds.
     pub not_before: i64,
+    /// End of validity, Unix seconds.
     pub not_after: i64,
+    /// Which profile of extensions it gets.
     pub kind: CertKind,
 }
 
@@ -696,7 +735,10 @@ pub enum Mode {
     /// A CA: with no CA passed, a self-signed root (and, with
     /// `intermediate`, an intermediate issued by it in the same store);
     /// with a CA passed, an intermediate issued by that CA.
-    Ca { intermediate: bool },
+    Ca {
+        /// Also issue an intermediate CA under the new root.
+        intermediate: bool,
+    },
 }
 
 /// Defects made on purpose. `wrong_key` and `missing_intermediate` apply to
@@ -716,16 +758,21 @@ pub struct Broken {
 /// Everything one `keygen` run asks for.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// The key to generate for each certificate.
     pub key: KeySpec,
+    /// What to make: end-entity certificates or a CA.
     pub mode: Mode,
     /// The subject; with `org_number`, attributes that override the business subject.
     pub subject: Option<Dn>,
+    /// The Norwegian organisation number (9 digits) for a business subject.
     pub org_number: Option<String>,
+    /// Which certificates (auth, sign, both, an OCSP responder).
     pub usage: Usage,
     /// Lifetime in days from `now` (default [`LEAF_DAYS`], or [`CA_DAYS`] for CAs).
     pub days: Option<u32>,
     /// Explicit notBefore and notAfter (Unix seconds); wins over `days`.
     pub range: Option<(i64, i64)>,
+    /// Defects to build in on purpose (expired, wrong key usage, ...).
     pub broken: Broken,
     /// The alias; with two entries it becomes a prefix (`A-auth`, `A-sign`).
     pub alias: Option<String>,
@@ -818,8 +865,11 @@ impl Request {
 /// A CA that can issue: its key and its chain (its own certificate first).
 #[derive(Debug, Clone)]
 pub struct Ca {
+    /// The CA's alias in its store.
     pub alias: String,
+    /// The CA's private key.
     pub key: PrivateKey,
+    /// Its chain, its own certificate first.
     pub chain: Vec<Certificate>,
 }
 
@@ -878,7 +928,9 @@ impl Ca {
 /// What a request produced: entries ready for the writers, and remarks.
 #[derive(Debug, Clone, Default)]
 pub struct Generated {
+    /// The entries made, ready for [`crate::keystore::write`].
     pub entries: Vec<Entry>,
+    /// Remarks for the user.
     pub notes: Vec<String>,
 }
 

@@ -63,7 +63,9 @@ fn at(place: impl Into<String>) -> impl FnOnce(asn1::Asn1Error) -> CertError {
 pub struct NameAttribute {
     /// Short name (`CN`, `O`, `organizationIdentifier`) or the dotted OID.
     pub name: String,
+    /// The attribute type, dotted OID.
     pub oid: String,
+    /// Its value, decoded to text.
     pub value: String,
     /// The ASN.1 string type: `PrintableString`, `UTF8String`, ...
     pub string_type: String,
@@ -72,7 +74,9 @@ pub struct NameAttribute {
 /// A distinguished name, in certificate order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Name {
+    /// The attributes in order (one per RDN, multi-valued RDNs flattened).
     pub attributes: Vec<NameAttribute>,
+    /// The Name's DER, byte for byte (names are compared as bytes).
     pub raw: Vec<u8>,
 }
 
@@ -86,6 +90,7 @@ impl Name {
             .join(", ")
     }
 
+    /// The first value of an attribute type (dotted OID).
     pub fn get(&self, oid: &str) -> Option<&str> {
         self.attributes
             .iter()
@@ -110,26 +115,42 @@ pub const KEY_USAGE_NAMES: [&str; 9] = [
 /// A parsed certificate.
 #[derive(Debug, Clone)]
 pub struct Certificate {
+    /// The whole certificate, DER.
     pub der: Vec<u8>,
+    /// The X.509 version as encoded: 0 for v1, 2 for v3.
     pub version: u64,
+    /// The serial number's content bytes, big-endian.
     pub serial: Vec<u8>,
+    /// The signature algorithm's name (`sha256WithRSAEncryption`), or its OID.
     pub signature_algorithm: String,
     /// The DER parameters of the signature algorithm (RSASSA-PSS needs them).
     pub signature_params: Option<Vec<u8>>,
+    /// Who issued it.
     pub issuer: Name,
+    /// Whom it is for.
     pub subject: Name,
+    /// Start of validity, Unix seconds.
     pub not_before: i64,
+    /// End of validity, Unix seconds.
     pub not_after: i64,
+    /// The SubjectPublicKeyInfo, DER.
     pub spki: Vec<u8>,
+    /// The subject's key, or why it could not be read.
     pub public_key: Result<PublicKey, String>,
+    /// keyUsage bit names (`digitalSignature`, ...); `None` without the extension.
     pub key_usage: Option<Vec<String>>,
+    /// keyUsage is marked critical.
     pub key_usage_critical: bool,
+    /// extendedKeyUsage names or OIDs; `None` without the extension.
     pub extended_key_usage: Option<Vec<String>>,
+    /// certificatePolicies OIDs.
     pub policies: Vec<String>,
+    /// basicConstraints cA; `None` without the extension.
     pub is_ca: Option<bool>,
     /// basicConstraints pathLenConstraint: how many intermediate CA
     /// certificates may follow this one on a path.
     pub path_len: Option<u64>,
+    /// subjectAltName entries, as `DNS:...`, `email:...`, `URI:...`.
     pub subject_alt_names: Vec<String>,
     /// cRLDistributionPoints: the URIs of the full names (other names skipped).
     pub crl_urls: Vec<String>,
@@ -137,7 +158,9 @@ pub struct Certificate {
     pub ocsp_urls: Vec<String>,
     /// authorityInfoAccess id-ad-caIssuers URIs: where the issuer's certificate is.
     pub ca_issuers_urls: Vec<String>,
+    /// The TBSCertificate DER: what the signature covers.
     pub tbs: Vec<u8>,
+    /// The signature value.
     pub signature: Vec<u8>,
     /// Why the certificate is not strict DER, when it is not ("extension
     /// keyUsage: 3 bytes after the value"). Such certificates are read, as
@@ -610,10 +633,12 @@ impl Certificate {
         Ok(())
     }
 
+    /// SHA-1 of the DER (the classic fingerprint).
     pub fn sha1(&self) -> Vec<u8> {
         Sha1::digest(&self.der).to_vec()
     }
 
+    /// SHA-256 of the DER.
     pub fn sha256(&self) -> Vec<u8> {
         Sha256::digest(&self.der).to_vec()
     }
@@ -628,6 +653,7 @@ impl Certificate {
         URL_SAFE_NO_PAD.encode(self.sha256())
     }
 
+    /// Issuer and subject are the same Name (a root, or self-issued).
     pub fn is_self_issued(&self) -> bool {
         self.subject.raw == self.issuer.raw
     }
@@ -648,6 +674,7 @@ impl Certificate {
         }
     }
 
+    /// keyUsage allows `name` (`digitalSignature`, ...); true without the extension.
     pub fn has_key_usage(&self, name: &str) -> bool {
         self.key_usage
             .as_ref()
@@ -688,9 +715,21 @@ fn ip_text(b: &[u8]) -> String {
 /// Validity state at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Validity {
-    Valid { days_left: i64 },
-    Expired { days: i64 },
-    NotYetValid { days: i64 },
+    /// Within its validity.
+    Valid {
+        /// Whole days until notAfter.
+        days_left: i64,
+    },
+    /// Past notAfter.
+    Expired {
+        /// Whole days since notAfter.
+        days: i64,
+    },
+    /// Before notBefore.
+    NotYetValid {
+        /// Whole days until notBefore.
+        days: i64,
+    },
 }
 
 /// Find a Norwegian organisation number in a subject: `organizationIdentifier`

@@ -88,22 +88,31 @@ pub enum PathError {
          cannot sign"
     )]
     LeafKeyUsage {
+        /// Position on the path, 1 for the leaf.
         index: usize,
+        /// The certificate's subject, as printed.
         subject: String,
+        /// The key usages the leaf does have.
         usage: String,
     },
     /// A certificate on the path has expired.
     #[error("certificate {index} (\"{subject}\") expired {days} days ago")]
     Expired {
+        /// Position on the path, 1 for the leaf.
         index: usize,
+        /// The certificate's subject, as printed.
         subject: String,
+        /// Whole days since notAfter.
         days: i64,
     },
     /// A certificate on the path is not valid yet.
     #[error("certificate {index} (\"{subject}\") is valid only in {days} days")]
     NotYetValid {
+        /// Position on the path, 1 for the leaf.
         index: usize,
+        /// The certificate's subject, as printed.
         subject: String,
+        /// Whole days until notBefore.
         days: i64,
     },
     /// A certificate that signs another one is not a CA.
@@ -112,8 +121,11 @@ pub enum PathError {
          holding one certificate could issue others this way"
     )]
     NotCa {
+        /// Subject of the certificate that signed but is no CA.
         issuer: String,
+        /// Subject of the certificate it signed.
         subject: String,
+        /// Why it is no CA: no basicConstraints CA:TRUE, or no keyCertSign.
         why: &'static str,
     },
     /// A CA's pathLenConstraint is exceeded.
@@ -122,19 +134,35 @@ pub enum PathError {
          (pathLenConstraint), and this path has {found}"
     )]
     PathLen {
+        /// Subject of the CA whose constraint is exceeded.
         issuer: String,
+        /// Its pathLenConstraint.
         path_len: u64,
+        /// Intermediate CA certificates below it on this path.
         found: u64,
     },
     /// A certificate names an issuer that is there, but the signature does not verify.
     #[error("the signature on \"{subject}\" does not verify with the key of \"{issuer}\"")]
-    BadSignature { subject: String, issuer: String },
+    BadSignature {
+        /// Subject of the certificate whose signature fails.
+        subject: String,
+        /// Subject of the issuer whose key was tried.
+        issuer: String,
+    },
     /// Nothing given (chain or anchors) issued this certificate.
     #[error("nothing trusted issued \"{subject}\" (its issuer is \"{issuer}\")")]
-    NoIssuer { subject: String, issuer: String },
+    NoIssuer {
+        /// Subject of the certificate without an issuer.
+        subject: String,
+        /// The issuer name it carries.
+        issuer: String,
+    },
     /// The path would be longer than the policy allows.
     #[error("the path is longer than {max} certificates")]
-    TooLong { max: usize },
+    TooLong {
+        /// The policy's largest number of certificates on a path.
+        max: usize,
+    },
 }
 
 impl PathError {

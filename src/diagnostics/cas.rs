@@ -44,11 +44,14 @@ use crate::target::MaskinportenEnv;
 /// The CA vendor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Vendor {
+    /// Buypass AS.
     Buypass,
+    /// Commfides Norge AS.
     Commfides,
 }
 
 impl Vendor {
+    /// The vendor's name as reports print it.
     pub fn name(self) -> &'static str {
         match self {
             Vendor::Buypass => "Buypass",
@@ -62,7 +65,9 @@ impl Vendor {
 pub struct IssuingCa {
     /// The issuer's common name, exactly as in the certificate.
     pub common_name: &'static str,
+    /// Who runs the CA.
     pub vendor: Vendor,
+    /// The Maskinporten environment its certificates are accepted in.
     pub env: MaskinportenEnv,
 }
 

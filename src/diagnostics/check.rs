@@ -17,6 +17,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+/// The JSON schema name of a check report.
 pub const SCHEMA: &str = "credkit.check/1";
 
 /// Days before expiry that `certificate-expiring` warns by default.
@@ -29,7 +30,9 @@ pub struct CheckOptions {
     pub file: String,
     /// The entry to check (`--alias`); `None` lets credkit choose.
     pub alias: Option<String>,
+    /// The authorization server the credential must work with.
     pub target: Target,
+    /// For Maskinporten: test or production (`None`: judged from the issuing CA).
     pub env: Option<MaskinportenEnv>,
     /// The client's organisation number, 9 digits (see [`crate::orgnr::OrgNr`]).
     pub client_org: Option<String>,
@@ -40,6 +43,7 @@ pub struct CheckOptions {
 }
 
 impl CheckOptions {
+    /// Options for checking `file` with the defaults: Maskinporten, any entry, 30 days of expiry warning.
     pub fn new(file: impl Into<String>) -> CheckOptions {
         CheckOptions {
             file: file.into(),
@@ -73,6 +77,7 @@ pub struct CheckReport {
     pub checked: Option<Checked>,
     /// Errors first, then warnings, then infos.
     pub findings: Vec<Finding>,
+    /// How many findings of each severity.
     pub summary: Summary,
     /// No errors: the credential can sign for the target.
     pub fit: bool,
@@ -107,6 +112,7 @@ pub struct Checked {
     pub key: Option<String>,
     /// The certificate's subject; null when the entry has no certificate.
     pub subject: Option<String>,
+    /// The certificate's issuer; null when the entry has no certificate.
     pub issuer: Option<String>,
     /// End of validity (RFC 3339).
     pub not_after: Option<String>,
@@ -117,8 +123,11 @@ pub struct Checked {
 /// How many findings of each severity.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
 pub struct Summary {
+    /// Findings of severity error.
     pub errors: usize,
+    /// Findings of severity warning.
     pub warnings: usize,
+    /// Findings of severity info.
     pub infos: usize,
 }
 

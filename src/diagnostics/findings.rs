@@ -17,6 +17,7 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The lower-case name reports print (`error`, `warning`, `info`).
     pub fn label(self) -> &'static str {
         match self {
             Severity::Error => "error",
@@ -47,6 +48,7 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding with its catalogue id, severity, message and fix (the id must be in [`CATALOGUE`]).
     pub fn new(
         severity: Severity,
         id: &'static str,
@@ -69,11 +71,13 @@ impl Finding {
         }
     }
 
+    /// Name the entry the finding is about.
     pub fn entry(mut self, alias: Option<&str>) -> Finding {
         self.entry = alias.map(str::to_owned);
         self
     }
 
+    /// Add a command that fixes it.
     pub fn command(mut self, command: impl Into<String>) -> Finding {
         self.command = Some(command.into());
         self

@@ -42,12 +42,16 @@ pub enum CannotSign {
     /// The client's organisation was given and the certificate is another's
     /// (`found`), or names none.
     OtherOrganisation {
+        /// The audience or target the entry's certificate was made for, if known.
         found: Option<String>,
+        /// The target that was asked for.
         wanted: String,
     },
     /// The certificate comes from a CA of the other environment.
     OtherEnvironment {
+        /// The environment whose CA issued the certificate.
         issued_for: MaskinportenEnv,
+        /// The environment that was asked for.
         wanted: MaskinportenEnv,
     },
 }
@@ -92,7 +96,9 @@ impl CannotSign {
 /// What makes a candidate worse than another without ruling it out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Drawback {
+    /// The certificate has expired.
     Expired,
+    /// The certificate is not valid yet.
     NotYetValid,
     /// Maskinporten: the certificate names no organisation.
     NoOrgNumber,
@@ -132,6 +138,7 @@ impl Drawback {
 pub struct Candidate {
     /// Index in `Store::entries`.
     pub index: usize,
+    /// What speaks against this entry, worst first.
     pub drawbacks: Vec<Drawback>,
 }
 
@@ -370,7 +377,9 @@ fn give_alias(e: &Entry, otherwise: &str) -> String {
 /// vendor and environment, any other by its issuer name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaFamily {
+    /// A CA credkit knows: its vendor and environment.
     Known(cas::Vendor, MaskinportenEnv),
+    /// Another CA, by its key identifier (or subject DER when it has none).
     Issuer(Vec<u8>),
 }
 

@@ -15,18 +15,34 @@ pub const MAX_TOKEN: usize = 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DecodeError {
+    /// The input held no token (only whitespace, or what the string says).
     #[error("no token found: {0}")]
     Empty(String),
+    /// A JWE (five parts): encrypted tokens are not read.
     #[error(
         "this is an encrypted JWT (JWE, 5 parts): it cannot be read without the decryption key"
     )]
     Encrypted,
+    /// Not three dot-separated parts; the number found.
     #[error("a JWT has 3 parts separated by dots, and this has {0}")]
     Parts(usize),
+    /// A part is not base64url.
     #[error("the {part} is not valid base64url: {detail}")]
-    Base64 { part: &'static str, detail: String },
+    Base64 {
+        /// `header`, `payload` or `signature`.
+        part: &'static str,
+        /// What the decoder said.
+        detail: String,
+    },
+    /// A part is not a JSON object.
     #[error("the {part} is not a JSON object: {detail}")]
-    Json { part: &'static str, detail: String },
+    Json {
+        /// `header` or `payload`.
+        part: &'static str,
+        /// What the JSON parser said.
+        detail: String,
+    },
+    /// The token is longer than [`MAX_TOKEN`]; its length in bytes.
     #[error("the token is {0} bytes long, more than credkit accepts")]
     TooLong(usize),
 }
@@ -34,23 +50,31 @@ pub enum DecodeError {
 /// A decoded (not verified) JWT.
 #[derive(Debug, Clone)]
 pub struct Decoded {
+    /// The token as read (whitespace and a `Bearer ` prefix removed).
     pub token: String,
+    /// The JOSE header.
     pub header: Map<String, Value>,
+    /// The claims (payload).
     pub claims: Map<String, Value>,
+    /// `header.payload` as sent: the bytes the signature covers.
     pub signing_input: String,
+    /// The signature, base64url-decoded.
     pub signature: Vec<u8>,
 }
 
 impl Decoded {
+    /// The header's `alg`, if it is a string.
     pub fn alg(&self) -> Option<&str> {
         self.header.get("alg").and_then(Value::as_str)
     }
+    /// A numeric claim (`exp`, `iat`, ...) as whole seconds, if it is a number.
     pub fn num(&self, claim: &str) -> Option<i64> {
         self.claims.get(claim).and_then(|v| {
             v.as_i64()
                 .or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
         })
     }
+    /// A string claim, if present and a string.
     pub fn str_claim(&self, claim: &str) -> Option<&str> {
         self.claims.get(claim).and_then(Value::as_str)
     }
@@ -217,6 +241,7 @@ impl Kind {
         }
     }
 
+    /// The kind's name as reports print it.
     pub fn name(self) -> &'static str {
         match self {
             Kind::Grant => "grant or client assertion",
@@ -249,6 +274,7 @@ pub struct Problem {
     pub severity: &'static str,
     /// Stable id, e.g. `jwt-expired`.
     pub id: &'static str,
+    /// What is wrong, in one sentence.
     pub message: String,
 }
 

@@ -11,7 +11,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
-/// JWS algorithms credkit signs and verifies.
+/// JWS algorithms credkit signs and verifies: RSASSA-PKCS1-v1_5 (`RS*`),
+/// RSASSA-PSS (`PS*`) with SHA-256/384/512, ECDSA on P-256 and P-384, and
+/// Ed25519 (`EdDSA`).
+// Variants: clap prints a variant's doc comment in `--help`, so they are
+// named by their value alone (the doc above says what they mean).
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[cfg_attr(feature = "cli", value(rename_all = "verbatim"))]
@@ -28,6 +33,7 @@ pub enum Alg {
 }
 
 impl Alg {
+    /// The JWS `alg` name (`RS256`, ...).
     pub fn name(self) -> &'static str {
         match self {
             Alg::RS256 => "RS256",
@@ -42,6 +48,7 @@ impl Alg {
         }
     }
 
+    /// The algorithm a JWS `alg` name stands for (exact, case-sensitive).
     pub fn from_name(s: &str) -> Option<Alg> {
         Some(match s {
             "RS256" => Alg::RS256,
@@ -100,10 +107,18 @@ impl Alg {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum JwsError {
+    /// The key cannot sign with this algorithm.
     #[error("a {key} key cannot make {alg} signatures")]
-    KeyAlgMismatch { alg: &'static str, key: String },
+    KeyAlgMismatch {
+        /// The algorithm asked for.
+        alg: &'static str,
+        /// The key, described (`EC P-384`).
+        key: String,
+    },
+    /// The crypto library refused the key; its reason.
     #[error("the key was refused by the signing library: {0}")]
     KeyRejected(String),
+    /// Signing failed inside the crypto library.
     #[error("signing failed")]
     Sign,
 }
@@ -117,11 +132,13 @@ enum Inner {
 /// A key ready to sign many tokens.
 pub struct Signer {
     inner: Inner,
+    /// The algorithm every signature is made with.
     pub alg: Alg,
     rng: SystemRandom,
 }
 
 impl Signer {
+    /// A signer for `key` with `alg`; fails when the key does not fit the algorithm.
     pub fn new(key: &PrivateKey, alg: Alg) -> Result<Signer, JwsError> {
         if !alg.fits(&key.public) {
             return Err(JwsError::KeyAlgMismatch {

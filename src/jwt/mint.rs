@@ -15,10 +15,15 @@ use serde_json::{Map, Value, json};
 /// What to put in the JOSE header to identify the key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HeaderChoice {
+    /// Put the leaf certificate in `x5c`.
     pub x5c: bool,
+    /// Put the whole chain in `x5c` (leaf first).
     pub x5c_chain: bool,
+    /// The `kid` header.
     pub kid: Option<String>,
+    /// Put the SHA-1 certificate thumbprint in `x5t`.
     pub x5t: bool,
+    /// Put the SHA-256 certificate thumbprint in `x5t#S256`.
     pub x5t_s256: bool,
     /// Leave `typ` out of the header (as jwt-grant-generator does).
     pub no_typ: bool,
@@ -67,19 +72,29 @@ pub fn grant_header(rules: GrantRules, kid: Option<String>, entry: &Entry) -> He
 /// Everything `jwt mint` takes.
 #[derive(Debug, Clone)]
 pub struct MintOptions {
+    /// Which authorization server's rules the token follows.
     pub profile: Target,
+    /// For Maskinporten: test or production (its issuer becomes `aud`).
     pub env: Option<MaskinportenEnv>,
+    /// The `iss` claim (the client id).
     pub iss: Option<String>,
+    /// The `sub` claim.
     pub sub: Option<String>,
+    /// The `aud` claim.
     pub aud: Option<String>,
+    /// The `scope` claim (space-separated).
     pub scope: Option<String>,
+    /// The `resource` claim (audience-restricted tokens).
     pub resource: Option<String>,
+    /// The `consumer_org` claim: the organisation a supplier acts for (9 digits).
     pub consumer_org: Option<String>,
     /// Extra claims (`--claim k=v`; v is JSON when it parses as JSON).
     pub claims: Vec<(String, Value)>,
     /// Seconds between iat and exp.
     pub lifetime: Option<i64>,
+    /// The signing algorithm; `None` picks the key's default.
     pub alg: Option<Alg>,
+    /// How the header names the key.
     pub header: HeaderChoice,
     /// Break the target's rules anyway (tests of error handling).
     pub force: bool,
@@ -96,19 +111,30 @@ pub struct MintOptions {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MintError {
+    /// A required input is missing; which, and why.
     #[error("{0}")]
     Missing(String),
+    /// The token would break a rule of the target.
     #[error("{message}")]
-    Rule { message: String, fix: String },
+    Rule {
+        /// The rule that would be broken.
+        message: String,
+        /// What to change.
+        fix: String,
+    },
+    /// Signing failed.
     #[error(transparent)]
     Jws(#[from] JwsError),
+    /// The entry has no private key; which entry.
     #[error("{0}")]
     NoKey(String),
+    /// Writing the tokens failed; why.
     #[error("cannot write the tokens: {0}")]
     Output(String),
 }
 
 impl MintError {
+    /// The error's stable id.
     pub fn id(&self) -> ErrorId {
         match self {
             MintError::Missing(_) => ErrorId::JwtMissingOption,
@@ -124,13 +150,19 @@ impl MintError {
 /// A ready-to-sign template: header, claims without the per-token parts.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
+    /// Whose rules the token follows.
     pub profile: Target,
+    /// The signing algorithm.
     pub alg: Alg,
+    /// The JOSE header, complete.
     pub header: Map<String, Value>,
     /// Claims except iat/nbf/exp/jti, which are set per token.
     pub claims: Map<String, Value>,
+    /// Seconds from `iat` to `exp`.
     pub lifetime: i64,
+    /// Set `nbf` (to `iat`) in each token.
     pub set_nbf: bool,
+    /// Set a fresh random `jti` in each token.
     pub set_jti: bool,
 }
 

@@ -19,6 +19,7 @@ pub struct Candidate {
     pub kid: Option<String>,
     /// Its RFC 7638 thumbprint, which a token's `kid` may also name.
     pub thumbprint: Option<String>,
+    /// The key.
     pub key: PublicKey,
     /// Where it came from, for the report (`key.pem`, `jwks.json#1`).
     pub label: String,
@@ -27,33 +28,44 @@ pub struct Candidate {
 /// Where verification keys come from.
 #[derive(Debug, Clone)]
 pub enum Keys {
+    /// Keys given (files, a JWKS); the token's `kid` picks among them.
     Given(Vec<Candidate>),
     /// The token's own `x5c`, optionally chained to these CA certificates.
     X5c {
+        /// CA certificates the x5c chain must lead to; `None`: the signature alone is checked.
         ca: Option<Vec<Certificate>>,
     },
 }
 
+/// What a valid token must also satisfy.
 #[derive(Debug, Clone, Default)]
 pub struct VerifyOptions {
+    /// The `aud` the token must carry.
     pub aud: Option<String>,
+    /// The `iss` the token must carry.
     pub iss: Option<String>,
+    /// Seconds of clock skew allowed on `exp`, `nbf` and `iat`.
     pub leeway: i64,
 }
 
 /// The verdict (schema `credkit.jwt.verify/1`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
+    /// `credkit.jwt.verify/1`.
     pub schema: &'static str,
+    /// Signature and every claim check passed.
     pub valid: bool,
     /// Why the token is invalid (null when valid).
     pub reason: Option<String>,
     /// Stable id of the reason, e.g. `jwt-bad-signature`.
     pub reason_id: Option<&'static str>,
+    /// The header's `alg`.
     pub alg: Option<String>,
     /// The key that verified the signature.
     pub key: Option<String>,
+    /// The JOSE header.
     pub header: serde_json::Map<String, Value>,
+    /// The claims.
     pub claims: serde_json::Map<String, Value>,
 }
 

@@ -52,6 +52,7 @@ impl Random {
         )))
     }
 
+    /// `n` bytes from the stream.
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
         let mut v = vec![0u8; n];
         rand_core::Rng::fill_bytes(&mut self.0, &mut v);
@@ -59,7 +60,11 @@ impl Random {
     }
 }
 
-/// The key types `--algorithm` offers.
+/// The key types `--algorithm` offers: RSA of 2048, 3072 or 4096 bits, EC on
+/// P-256 or P-384, Ed25519.
+// Variants: clap prints a variant's doc comment in `--help`, so they are
+// named by their value alone (the doc above says what they mean).
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
@@ -73,6 +78,7 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
+    /// The key this choice generates.
     pub fn spec(self) -> KeySpec {
         match self {
             Algorithm::Rsa2048 => KeySpec::Rsa { bits: 2048 },
@@ -88,8 +94,14 @@ impl Algorithm {
 /// A key to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeySpec {
-    Rsa { bits: usize },
+    /// An RSA key.
+    Rsa {
+        /// The modulus size.
+        bits: usize,
+    },
+    /// An EC key on this curve.
     Ec(Curve),
+    /// An Ed25519 key.
     Ed25519,
 }
 

@@ -32,19 +32,37 @@ pub(crate) mod oid {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
+    /// The DER structure of a key did not parse.
     #[error("malformed {what}: {source}")]
     Malformed {
+        /// Which structure (`PKCS#8 PrivateKeyInfo`, ...).
         what: &'static str,
+        /// The reader's failure.
         source: asn1::Asn1Error,
     },
+    /// The key algorithm (OID or name) is not one credkit reads.
     #[error("unsupported key algorithm {name}")]
-    Unsupported { name: String },
+    Unsupported {
+        /// The algorithm's name or OID.
+        name: String,
+    },
+    /// The key parsed but its values are wrong.
     #[error("invalid {what}: {detail}")]
-    Invalid { what: &'static str, detail: String },
+    Invalid {
+        /// Which value.
+        what: &'static str,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// The key is there but protected in a way credkit does not open;
     /// `way_out` is the command that makes it readable.
     #[error("{what}: credkit cannot decrypt it; {way_out}")]
-    NeedsConversion { what: String, way_out: String },
+    NeedsConversion {
+        /// The key, named.
+        what: String,
+        /// The command that converts it.
+        way_out: String,
+    },
 }
 
 fn malformed(what: &'static str) -> impl FnOnce(asn1::Asn1Error) -> KeyError {
@@ -54,15 +72,19 @@ fn malformed(what: &'static str) -> impl FnOnce(asn1::Asn1Error) -> KeyError {
 /// The named elliptic curves credkit knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Curve {
+    /// NIST P-256 (secp256r1).
     #[serde(rename = "P-256")]
     P256,
+    /// NIST P-384 (secp384r1).
     #[serde(rename = "P-384")]
     P384,
+    /// NIST P-521 (secp521r1).
     #[serde(rename = "P-521")]
     P521,
 }
 
 impl Curve {
+    /// The curve a named-curve OID stands for.
     pub fn from_oid(oid: &str) -> Option<Curve> {
         match oid {
             oid::P256 => Some(Curve::P256),
@@ -71,6 +93,7 @@ impl Curve {
             _ => None,
         }
     }
+    /// The curve a JWK `crv` names (`P-256`, ...).
     pub fn from_jwk(crv: &str) -> Option<Curve> {
         match crv {
             "P-256" => Some(Curve::P256),
@@ -79,6 +102,7 @@ impl Curve {
             _ => None,
         }
     }
+    /// The curve's OID, dotted.
     pub fn oid(self) -> &'static str {
         match self {
             Curve::P256 => oid::P256,
@@ -86,6 +110,7 @@ impl Curve {
             Curve::P521 => oid::P521,
         }
     }
+    /// The curve's JWK `crv` name.
     pub fn jwk_name(self) -> &'static str {
         match self {
             Curve::P256 => "P-256",
@@ -93,6 +118,7 @@ impl Curve {
             Curve::P521 => "P-521",
         }
     }
+    /// The curve's size in bits.
     pub fn bits(self) -> u32 {
         match self {
             Curve::P256 => 256,
@@ -109,15 +135,23 @@ impl Curve {
 /// A public key, reduced to what identifies it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublicKey {
+    /// An RSA public key.
     Rsa {
+        /// The modulus, big-endian without leading zeros.
         n: Vec<u8>,
+        /// The public exponent, big-endian.
         e: Vec<u8>,
     },
+    /// An EC public key on a curve credkit signs with.
     Ec {
+        /// The curve.
         curve: Curve,
+        /// The uncompressed point (`04 || x || y`).
         point: Vec<u8>,
     },
+    /// An Ed25519 public key.
     Ed25519 {
+        /// The 32-byte public key.
         key: Vec<u8>,
     },
     /// A key type credkit can show but not use (DSA, Ed448, X25519, X448,
@@ -125,6 +159,7 @@ pub enum PublicKey {
     Other {
         /// `DSA`, `Ed448`, `X25519`, `X448`, `EC`, or `OID ...`.
         algorithm: String,
+        /// The key size, when known.
         bits: Option<u32>,
         /// For EC keys: `secp256k1`, `explicit parameters`, `curve OID`.
         curve: Option<String>,
@@ -138,17 +173,24 @@ pub enum PublicKey {
 /// values are wiped from memory on drop.
 #[derive(Clone)]
 pub enum PrivateParams {
+    /// An RSA key.
     Rsa(RsaPrivate),
+    /// An EC key on a curve credkit signs with.
     Ec {
+        /// The curve.
         curve: Curve,
+        /// The private scalar, big-endian, padded to the curve's size.
         d: Vec<u8>,
     },
+    /// An Ed25519 key.
     Ed25519 {
+        /// The 32-byte seed.
         seed: Vec<u8>,
     },
     /// A key credkit shows but cannot sign with (DSA, Ed448, X25519, X448,
     /// secp256k1, unknown curves); no private value is kept.
     Unusable {
+        /// The algorithm's name, for reports.
         algorithm: String,
     },
 }
@@ -157,13 +199,21 @@ pub enum PrivateParams {
 /// public half; every value is wiped from memory on drop.
 #[derive(Clone)]
 pub struct RsaPrivate {
+    /// Modulus.
     pub n: Vec<u8>,
+    /// Public exponent.
     pub e: Vec<u8>,
+    /// Private exponent.
     pub d: Vec<u8>,
+    /// First prime.
     pub p: Vec<u8>,
+    /// Second prime.
     pub q: Vec<u8>,
+    /// d mod (p-1).
     pub dp: Vec<u8>,
+    /// d mod (q-1).
     pub dq: Vec<u8>,
+    /// q^-1 mod p.
     pub qi: Vec<u8>,
 }
 
@@ -173,7 +223,9 @@ pub struct RsaPrivate {
 pub struct PrivateKey {
     /// Canonical PKCS#8 PrivateKeyInfo (unencrypted) DER.
     pub pkcs8: Vec<u8>,
+    /// The private values, by algorithm.
     pub params: PrivateParams,
+    /// The public half, derived from the private key.
     pub public: PublicKey,
 }
 
@@ -281,6 +333,7 @@ pub(crate) fn bit_len(magnitude: &[u8]) -> u32 {
 }
 
 impl PublicKey {
+    /// Type and size for reports (`RSA 2048`, `EC P-256`).
     pub fn describe(&self) -> KeyDescription {
         match self {
             PublicKey::Rsa { n, .. } => KeyDescription {
@@ -581,6 +634,7 @@ fn unsupported(oid: &str) -> KeyError {
 }
 
 impl PrivateKey {
+    /// Type and size of the key, for reports (those of its public half).
     pub fn describe(&self) -> KeyDescription {
         self.public.describe()
     }

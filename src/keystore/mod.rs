@@ -59,42 +59,90 @@ pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeystoreError {
+    /// The content matches no format credkit reads.
     #[error("not a keystore or key file credkit can read: {detail}")]
-    UnknownFormat { detail: String },
-    #[error("malformed {format} data: {source}")]
-    Malformed {
-        format: &'static str,
-        source: Asn1Error,
-    },
-    #[error("invalid {format} data: {detail}")]
-    Invalid {
-        format: &'static str,
+    UnknownFormat {
+        /// What it looked like.
         detail: String,
     },
+    /// A DER structure did not parse.
+    #[error("malformed {format} data: {source}")]
+    Malformed {
+        /// The format being read (`PKCS#12`, ...).
+        format: &'static str,
+        /// The reader's failure.
+        source: Asn1Error,
+    },
+    /// The structure parsed but its content is wrong.
+    #[error("invalid {format} data: {detail}")]
+    Invalid {
+        /// The format being read.
+        format: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The password did not open the file.
     #[error("wrong password, or the file was changed after it was protected ({what})")]
-    WrongPassword { what: String },
+    WrongPassword {
+        /// What failed to open (`the MAC`, ...).
+        what: String,
+    },
+    /// The key password did not open an entry.
     #[error("wrong key password for entry \"{alias}\" (the store password was right)")]
-    WrongKeyPassword { alias: String },
+    WrongKeyPassword {
+        /// The entry.
+        alias: String,
+    },
+    /// The file is protected and no password was given.
     #[error("a password is needed to open this {format} file, and none was given")]
-    PasswordRequired { format: &'static str },
+    PasswordRequired {
+        /// The format.
+        format: &'static str,
+    },
+    /// An algorithm or structure credkit does not read.
     #[error("unsupported {what}: {name}")]
-    Unsupported { what: String, name: String },
+    Unsupported {
+        /// What kind of thing (`PBE scheme`, ...).
+        what: String,
+        /// Its name or OID.
+        name: String,
+    },
     /// A format credkit recognises but does not read (BKS, UBER, a CRL, a
     /// CSR, a PKCS#7 message with no certificates): named, with the way out.
     #[error("{detail}")]
-    NotReadable { detail: String, way_out: String },
+    NotReadable {
+        /// What the file is.
+        detail: String,
+        /// The command that makes it readable.
+        way_out: String,
+    },
+    /// A size is over credkit's limit.
     #[error("{what} {value} is larger than credkit accepts ({max})")]
-    TooLarge { what: String, value: u64, max: u64 },
+    TooLarge {
+        /// What is too large.
+        what: String,
+        /// Its size.
+        value: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// An error inside one PEM block.
     #[error("{source} (in the \"{label}\" block on line {line})")]
     InBlock {
+        /// The block's label (`PRIVATE KEY`, ...).
         label: String,
+        /// Line of the block's BEGIN, 1-based.
         line: usize,
+        /// The error inside it.
         source: Box<KeystoreError>,
     },
+    /// A key did not parse.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// A certificate did not parse.
     #[error(transparent)]
     Cert(#[from] CertError),
+    /// The JKS or JCEKS reader failed.
     #[error(transparent)]
     Java(#[from] java::JksError),
     /// The password could not be read from where it was said to be.

@@ -9,18 +9,26 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
+    /// A PKCS#12 file (`.p12`, `.pfx`).
     Pkcs12,
+    /// A Sun JKS keystore.
     Jks,
+    /// A SunJCE JCEKS keystore.
     Jceks,
+    /// PEM text (certificates and keys, possibly several).
     Pem,
+    /// A single DER certificate or key.
     Der,
+    /// A JSON Web Key.
     Jwk,
+    /// A JWK Set.
     Jwks,
     /// A PKCS#7 / CMS certificate bundle (.p7b, .p7c; DER, BER or PEM).
     Pkcs7,
 }
 
 impl Format {
+    /// The format's name as reports print it.
     pub fn label(self) -> &'static str {
         match self {
             Format::Pkcs12 => "PKCS#12",
@@ -52,6 +60,7 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
+    /// The kind's name as reports print it.
     pub fn label(self) -> &'static str {
         match self {
             EntryKind::PrivateKey => "private key",
@@ -66,7 +75,9 @@ impl EntryKind {
 /// One entry of a store.
 #[derive(Debug, Clone)]
 pub struct Entry {
+    /// The alias; `None` for formats without aliases (PEM, DER).
     pub alias: Option<String>,
+    /// What the entry holds.
     pub kind: EntryKind,
     /// The decrypted private key, when there is one and it could be opened.
     pub private_key: Option<PrivateKey>,
@@ -90,6 +101,7 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// An empty entry of `kind`.
     pub fn new(kind: EntryKind) -> Entry {
         Entry {
             alias: None,
@@ -148,6 +160,7 @@ pub enum EmptyPasswordEncoding {
 }
 
 impl EmptyPasswordEncoding {
+    /// A short description for reports.
     pub fn label(self) -> &'static str {
         match self {
             EmptyPasswordEncoding::EmptyString => "empty string (00 00)",
@@ -165,7 +178,9 @@ impl EmptyPasswordEncoding {
 pub struct EmptyPasswordReport {
     /// `null` when the file has no MAC.
     pub mac: Option<EmptyPasswordEncoding>,
+    /// One per encrypted certificate content; `None` for PBES2.
     pub certificates: Vec<Option<EmptyPasswordEncoding>>,
+    /// One per shrouded key bag; `None` for PBES2.
     pub keys: Vec<Option<EmptyPasswordEncoding>>,
 }
 
@@ -174,16 +189,22 @@ pub struct EmptyPasswordReport {
 pub struct MacInfo {
     /// `sha1`, `sha256`, ...
     pub algorithm: String,
+    /// PBKDF iteration count.
     pub iterations: u64,
+    /// Salt length in bytes.
     pub salt_length: usize,
+    /// The MAC checked out with the password given.
     pub verified: bool,
 }
 
 /// A loaded store.
 #[derive(Debug, Clone)]
 pub struct Store {
+    /// The file's format.
     pub format: Format,
+    /// The entries in file order.
     pub entries: Vec<Entry>,
+    /// PKCS#12 protection details; `None` for other formats.
     pub pkcs12: Option<Pkcs12Protection>,
     /// Whether the store-level integrity check (MAC, JKS digest) passed.
     /// `None` when the format has none, or no password was given.
@@ -195,6 +216,7 @@ pub struct Store {
 }
 
 impl Store {
+    /// An empty store of `format`.
     pub fn new(format: Format) -> Store {
         Store {
             format,

@@ -71,6 +71,7 @@ pub struct PbeInfo {
     pub prf: Option<String>,
     /// `AES-256-CBC`, `DES-EDE3-CBC`, `RC2-40-CBC`, ...
     pub cipher: String,
+    /// KDF iteration count.
     pub iterations: u64,
 }
 

@@ -45,7 +45,9 @@ pub enum Status {
     Good,
     /// Revoked at `revoked_at` (RFC 3339), for `reason` (RFC 5280's name) if given.
     Revoked {
+        /// When, RFC 3339.
         revoked_at: String,
+        /// RFC 5280's reason name (`keyCompromise`, ...), if given.
         reason: Option<String>,
     },
     /// The CA's OCSP responder does not know the certificate.
@@ -70,9 +72,11 @@ pub struct Attempt {
 pub struct CertRevocation {
     /// 0 for the checked certificate, then its CA certificates upwards.
     pub index: usize,
+    /// The certificate's subject.
     pub subject: String,
     /// The serial number in hex.
     pub serial: String,
+    /// Good, revoked, unknown or unavailable.
     #[serde(flatten)]
     pub status: Status,
     /// `ocsp` or `crl`: where the answer came from; null when unavailable.
@@ -88,7 +92,9 @@ pub struct CertRevocation {
 /// A CA certificate fetched from a caIssuers URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FetchedIssuer {
+    /// The caIssuers URL it came from.
     pub url: String,
+    /// Its subject.
     pub subject: String,
 }
 

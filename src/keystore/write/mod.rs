@@ -13,7 +13,10 @@ use super::pbe::Protection;
 use crate::error_id::ErrorId;
 use serde::Serialize;
 
-/// Output formats.
+/// Output formats: PKCS#12, JKS, PEM, DER, a JWK or a JWK Set.
+// Variants: clap prints a variant's doc comment in `--help`, so they are
+// named by their value alone (the doc above says what they mean).
+#[allow(missing_docs)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
@@ -48,6 +51,7 @@ impl OutFormat {
         })
     }
 
+    /// The format's name as reports print it.
     pub fn label(self) -> &'static str {
         match self {
             OutFormat::Pkcs12 => "PKCS#12",
@@ -68,8 +72,11 @@ impl OutFormat {
 /// Which parts of an entry a PEM or DER file gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parts {
+    /// Keys and certificates.
     All,
+    /// Private keys only.
     KeyOnly,
+    /// Certificates only.
     CertOnly,
 }
 
@@ -85,6 +92,7 @@ pub struct WriteOptions {
     pub legacy: bool,
     /// PEM/DER: encrypt private keys (PKCS#8 PBES2/AES-256).
     pub encrypt_keys: bool,
+    /// Which parts of each entry to write.
     pub parts: Parts,
     /// Only the leaf certificate, not the chain.
     pub leaf_only: bool,
@@ -143,6 +151,7 @@ impl WriteOptions {
 pub struct Written {
     /// `None` for the main output; `Some("key")`, `Some("cert")`, `Some("chain")` with --split.
     pub part: Option<&'static str>,
+    /// The file's content.
     pub bytes: Vec<u8>,
     /// It holds private key material (created 0600, never sent to a terminal).
     pub private: bool,
@@ -154,29 +163,55 @@ pub struct Written {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WriteError {
+    /// There is nothing of the kind asked for.
     #[error("nothing to write: {detail}")]
-    Nothing { detail: String },
+    Nothing {
+        /// What was missing.
+        detail: String,
+    },
+    /// The format needs a password and none was given.
     #[error("{format} output needs a password: {detail}")]
     NeedsPassword {
+        /// The output format.
         format: &'static str,
+        /// Why it needs one.
         detail: String,
     },
+    /// More than one entry fits and the format holds one.
     #[error("{detail}")]
-    Ambiguous { detail: String },
+    Ambiguous {
+        /// Which entries.
+        detail: String,
+    },
+    /// The format cannot hold what would be written.
     #[error("{format} cannot hold {detail}")]
     CannotHold {
+        /// The output format.
         format: &'static str,
+        /// What it cannot hold.
         detail: String,
     },
+    /// Two entries would get the same alias.
     #[error("two entries would both be called \"{alias}\" in the {format} output")]
-    DuplicateAlias { format: &'static str, alias: String },
+    DuplicateAlias {
+        /// The output format.
+        format: &'static str,
+        /// The alias.
+        alias: String,
+    },
+    /// An entry's private key was not decrypted (no key password).
     #[error("the private key of entry \"{alias}\" was not decrypted, so it cannot be written")]
-    KeyLocked { alias: String },
+    KeyLocked {
+        /// The entry.
+        alias: String,
+    },
+    /// No random bytes for salts and IVs.
     #[error(transparent)]
     Random(#[from] crate::keystore::pbe::RandomError),
 }
 
 impl WriteError {
+    /// The error's stable id.
     pub fn id(&self) -> ErrorId {
         match self {
             WriteError::Nothing { .. } => ErrorId::ConvertNothingToWrite,
@@ -231,7 +266,9 @@ pub fn key_less_certs<'a>(
 /// The result of a write: files and remarks for the user.
 #[derive(Debug, Clone, Default)]
 pub struct Output {
+    /// The files, main output first.
     pub files: Vec<Written>,
+    /// Remarks for the user.
     pub notes: Vec<String>,
 }
 
