@@ -82,6 +82,15 @@ pub enum Error {
     /// The Maskinporten look-alike cannot start (clients file, CA, options).
     #[error(transparent)]
     Mock(#[from] crate::oauth::mock::MockError),
+    /// A DPoP proof could not be made (its key file, its key).
+    #[error(transparent)]
+    Dpop(#[from] crate::oauth::dpop::DpopError),
+    /// authorization_details that are not usable (RFC 9396).
+    #[error(transparent)]
+    Rar(#[from] crate::oauth::grants::RarError),
+    /// Mutual TLS without a usable client certificate.
+    #[error("{file} cannot be the TLS client certificate: {detail}")]
+    Mtls { file: String, detail: String },
 }
 
 fn refused_message(d: &crate::oauth::diagnose::Diagnosis) -> String {
@@ -126,6 +135,9 @@ impl Error {
             Error::Config(_) => "config",
             Error::Unfit { .. } => "credential-unfit",
             Error::Mock(e) => e.id(),
+            Error::Dpop(e) => e.id(),
+            Error::Rar(e) => e.id(),
+            Error::Mtls { .. } => "mtls-certificate",
         }
     }
 
@@ -209,6 +221,21 @@ impl Error {
                 "fix the findings above (`credkit check` shows them too), or add --force to send anyway".into(),
             ),
             Error::Mock(e) => e.hint(),
+            Error::Dpop(_) => Some(
+                "check the cache directory's owner and permissions; a key file that is not a \
+                 PKCS#8 PEM key can be removed and a new key is made"
+                    .into(),
+            ),
+            Error::Rar(_) => Some(
+                "give a JSON array of objects, each with a \"type\" the server supports \
+                 (its metadata lists authorization_details_types_supported)"
+                    .into(),
+            ),
+            Error::Mtls { .. } => Some(
+                "mutual TLS needs a keystore entry with its private key and certificate \
+                 (`credkit inspect` shows them; --alias picks the entry)"
+                    .into(),
+            ),
         }
     }
 

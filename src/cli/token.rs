@@ -5,6 +5,8 @@ use super::password::PasswordArgs;
 use crate::jwt::decode::Profile;
 use crate::jwt::jws::Alg;
 use crate::jwt::mint::Env;
+use crate::oauth::config::Secret;
+use crate::oauth::dpop::DpopKeyChoice;
 use crate::oauth::exchange::{Auth, Grant};
 use std::path::PathBuf;
 
@@ -15,6 +17,16 @@ Grants and client authentication:
                       client-secret-basic / client-secret-post (the secret from
                       --client-secret-file, --client-secret-env or --client-secret-stdin)
   refresh-token       the refresh token from --refresh-token-file/-env/-stdin
+  token-exchange      RFC 8693: --subject-token (and --actor-token, --requested-token-type,
+                      --audience, --resource), with the client auth chosen
+  on-behalf-of        Entra ID's on-behalf-of: the jwt-bearer grant with --subject-token as
+                      the assertion and requested_token_use=on_behalf_of, with client auth
+Client auth also: client-secret-jwt (an HS256 assertion made with the secret),
+tls-client-auth and self-signed-tls-client-auth (RFC 8705: the --key entry's certificate
+in the TLS handshake, to the metadata's mtls_endpoint_aliases when it lists them).
+Proofs: --dpop sends a DPoP proof (RFC 9449) with each request and answers a server's
+use_dpop_nonce once with its DPoP-Nonce; --authorization-details (RFC 9396) goes in the
+form, or for jwt-bearer in the JWT grant, as does --systemuser-org (Maskinporten).
 Defaults: jwt-bearer with --env or --properties; otherwise client-credentials, with
 private-key-jwt when --key is given and client-secret-basic when a secret is.
 
@@ -213,6 +225,55 @@ pub struct TokenArgs {
     #[arg(long, short, help_heading = "Output")]
     pub verbose: bool,
 
+    /// Send a DPoP proof (RFC 9449) with each request, signed by a key kept 0600 beside the
+    /// cache (`generated`, the default) or by the credential's own key (`credential`)
+    #[arg(long, value_enum, value_name = "KEY", num_args = 0..=1, default_missing_value = "generated", help_heading = "Proofs and token exchange")]
+    pub dpop: Option<DpopKeyChoice>,
+    /// RFC 9396 authorization_details: a JSON array (or `@FILE`, `-` for standard input),
+    /// checked against the server's authorization_details_types_supported
+    #[arg(long, value_name = "JSON", help_heading = "Proofs and token exchange")]
+    pub authorization_details: Option<String>,
+    /// Maskinporten system user: ask for the urn:altinn:systemuser of this customer
+    /// (organisation number, 9 digits)
+    #[arg(long, value_name = "ORGNO", help_heading = "Proofs and token exchange")]
+    pub systemuser_org: Option<String>,
+    /// The subject token (token exchange; on-behalf-of's assertion): `@FILE`, `-` (standard
+    /// input) or `env:VAR`, never the token itself
+    #[arg(long, value_name = "@FILE|-|env:VAR", value_parser = parse_token_source, help_heading = "Proofs and token exchange")]
+    pub subject_token: Option<Secret>,
+    /// Its type: access_token (default), refresh_token, id_token, jwt, saml1, saml2 or a URI
+    #[arg(long, value_name = "TYPE", help_heading = "Proofs and token exchange")]
+    pub subject_token_type: Option<String>,
+    /// The actor token (RFC 8693 delegation): `@FILE`, `-` or `env:VAR`
+    #[arg(long, value_name = "@FILE|-|env:VAR", value_parser = parse_token_source, help_heading = "Proofs and token exchange")]
+    pub actor_token: Option<Secret>,
+    /// The actor token's type (default access_token)
+    #[arg(long, value_name = "TYPE", help_heading = "Proofs and token exchange")]
+    pub actor_token_type: Option<String>,
+    /// The token type to ask for (RFC 8693 requested_token_type)
+    #[arg(long, value_name = "TYPE", help_heading = "Proofs and token exchange")]
+    pub requested_token_type: Option<String>,
+    /// The service the exchanged token is for (RFC 8693 audience)
+    #[arg(long, value_name = "NAME", help_heading = "Proofs and token exchange")]
+    pub audience: Option<String>,
+
     #[command(flatten)]
     pub passwords: PasswordArgs,
+}
+
+/// A token's source: `@FILE`, `-` or `env:VAR` (a token is never an argument).
+pub fn parse_token_source(s: &str) -> Result<Secret, String> {
+    if s == "-" {
+        Ok(Secret::Stdin)
+    } else if let Some(f) = s.strip_prefix('@').filter(|f| !f.is_empty()) {
+        Ok(Secret::File(PathBuf::from(f)))
+    } else if let Some(v) = s.strip_prefix("env:").filter(|v| !v.is_empty()) {
+        Ok(Secret::Env(v.to_string()))
+    } else {
+        Err(
+            "give @FILE, - (standard input) or env:VAR; a token on the command line would be \
+             visible to other users (ps) and kept in shell history"
+                .into(),
+        )
+    }
 }

@@ -9,7 +9,6 @@ use crate::error::{Error, Result, exit};
 use crate::oauth::cache::{self, Cached};
 use crate::oauth::client::{self, Observer, Problem, TokenSettings};
 use crate::oauth::config::{self, KeySource, Secret};
-use crate::oauth::exchange::Grant;
 use crate::output::{self, token as out};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -57,6 +56,12 @@ impl From<Problem> for Error {
                 "read the others from a file or an environment variable",
             ),
             Problem::Url(message) => Error::Url { message },
+            Problem::NeedsSubjectToken(_) => usage(
+                message,
+                "give --subject-token @FILE, - (standard input) or env:VAR",
+            ),
+            Problem::NeedsKeystore(_) => usage(message, "give --key FILE (and --alias)"),
+            Problem::Rar(e) => e.into(),
             Problem::Other(e) => *e,
         }
     }
@@ -136,6 +141,19 @@ pub fn from_flags(a: &TokenArgs) -> Result<TokenSettings> {
         alg: a.alg,
         force: a.force.then_some(true),
         properties: false,
+        dpop: a.dpop,
+        authorization_details: a
+            .authorization_details
+            .as_deref()
+            .map(arg_text)
+            .transpose()?,
+        systemuser_org: a.systemuser_org.clone(),
+        subject_token: a.subject_token.clone(),
+        subject_token_type: a.subject_token_type.clone(),
+        actor_token: a.actor_token.clone(),
+        actor_token_type: a.actor_token_type.clone(),
+        requested_token_type: a.requested_token_type.clone(),
+        audience: a.audience.clone(),
     })
 }
 
@@ -201,6 +219,15 @@ fn read_assertion(arg: &str) -> Result<String> {
     Ok(raw.split_whitespace().next().unwrap_or("").to_string())
 }
 
+/// A value given inline, as `@FILE`, or `-` for standard input.
+fn arg_text(arg: &str) -> Result<String> {
+    Ok(match arg.strip_prefix('@') {
+        Some(f) => String::from_utf8_lossy(&read_input(Path::new(f))?).into_owned(),
+        None if arg == "-" => String::from_utf8_lossy(&read_input(Path::new("-"))?).into_owned(),
+        None => arg.to_string(),
+    })
+}
+
 fn rfc3339(ts: i64) -> Option<String> {
     time::OffsetDateTime::from_unix_timestamp(ts)
         .ok()?
@@ -210,7 +237,7 @@ fn rfc3339(ts: i64) -> Option<String> {
 
 pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
     let plan = client::plan(settings_of(&a)?)?;
-    let use_cache = !a.no_cache && plan.grant != Grant::RefreshToken && a.assertion.is_none();
+    let use_cache = !a.no_cache && plan.cacheable();
     let cache_dir = if use_cache { cache::dir() } else { None };
     let found = match &cache_dir {
         Some(dir) if !a.refresh => cache::lookup(dir, &plan.key, ctx.clock()).unwrap_or_else(|r| {
@@ -297,7 +324,19 @@ fn finish(ctx: &Ctx, a: &TokenArgs, s: &TokenSettings, c: &Cached, cached: bool)
             .map(str::to_string),
         header: a.header,
         env_export: a.env_export.clone(),
+        binding: client::binding_report(c),
     };
+    if report
+        .binding
+        .as_ref()
+        .and_then(|b| b["cnf_matches"].as_bool())
+        == Some(false)
+    {
+        output::status(
+            ctx.quiet,
+            "credkit: warning: the token's cnf names another key or certificate than the one credkit holds",
+        );
+    }
     output::emit(&report, ctx.json).map_err(|source| Error::Io {
         action: "write",
         path: "standard output".into(),

@@ -23,7 +23,9 @@ use crate::oauth::cache::{self, CacheKey, Cached};
 use crate::oauth::config::{KeySource, Secret};
 use crate::oauth::diagnose::{self, Context};
 use crate::oauth::discovery;
+use crate::oauth::dpop::{DpopKey, DpopKeyChoice};
 use crate::oauth::exchange::{self, Auth, Event, Grant, RetryPolicy, TokenRequest};
+use crate::oauth::grants;
 use crate::secret::{SecretCell, SecretSource};
 use base64::Engine;
 use serde_json::{Map, Value};
@@ -72,6 +74,27 @@ pub struct TokenSettings {
     /// The settings come from a jwt-grant-generator `.properties` file:
     /// its header rule applies (x5c unless a kid is given).
     pub properties: bool,
+
+    // Proofs and the unattended grants beyond RFC 6749 (src/oauth/dpop.rs,
+    // src/oauth/grants.rs).
+    /// DPoP (RFC 9449): a proof with each request, signed by this key.
+    pub dpop: Option<DpopKeyChoice>,
+    /// RFC 9396 `authorization_details` (JSON text; checked by [`plan`]).
+    pub authorization_details: Option<String>,
+    /// Maskinporten's system user: the customer's organisation number.
+    pub systemuser_org: Option<String>,
+    /// RFC 8693 (and on-behalf-of's assertion): the subject token.
+    pub subject_token: Option<Secret>,
+    /// RFC 8693 `subject_token_type` (a short name or a URI).
+    pub subject_token_type: Option<String>,
+    /// RFC 8693 `actor_token`.
+    pub actor_token: Option<Secret>,
+    /// RFC 8693 `actor_token_type`.
+    pub actor_token_type: Option<String>,
+    /// RFC 8693 `requested_token_type`.
+    pub requested_token_type: Option<String>,
+    /// RFC 8693 `audience`: the logical name of the target service.
+    pub audience: Option<String>,
 }
 
 impl TokenSettings {
@@ -125,6 +148,15 @@ impl TokenSettings {
             alg: self.alg.or(lower.alg),
             force: self.force.or(lower.force),
             properties: self.properties || lower.properties,
+            dpop: self.dpop.or(lower.dpop),
+            authorization_details: self.authorization_details.or(lower.authorization_details),
+            systemuser_org: self.systemuser_org.or(lower.systemuser_org),
+            subject_token: self.subject_token.or(lower.subject_token),
+            subject_token_type: self.subject_token_type.or(lower.subject_token_type),
+            actor_token: self.actor_token.or(lower.actor_token),
+            actor_token_type: self.actor_token_type.or(lower.actor_token_type),
+            requested_token_type: self.requested_token_type.or(lower.requested_token_type),
+            audience: self.audience.or(lower.audience),
         }
     }
 }
@@ -150,6 +182,12 @@ pub enum Problem {
     OneStdin,
     #[error("{0}")]
     Url(String),
+    #[error("the {} grant needs the subject token", .0.name())]
+    NeedsSubjectToken(Grant),
+    #[error("{0} needs a keystore entry (its key and certificate)")]
+    NeedsKeystore(&'static str),
+    #[error(transparent)]
+    Rar(grants::RarError),
     #[error(transparent)]
     Other(Box<Error>),
 }
@@ -157,7 +195,8 @@ pub enum Problem {
 /// Sees the trace of a session: requests, answers, retries, discovery.
 pub type Observer = Box<dyn Fn(&Event) + Send + Sync>;
 
-fn secret_cell(s: Option<&Secret>, prompt: &str) -> SecretCell {
+/// The secret cell that reads a [`Secret`] (once, when asked).
+pub(crate) fn secret_cell(s: Option<&Secret>, prompt: &str) -> SecretCell {
     match s {
         Some(Secret::Stdin) => SecretCell::new(SecretSource::Stdin, prompt),
         Some(Secret::File(p)) => SecretCell::new(SecretSource::File(p.clone()), prompt),
@@ -263,6 +302,8 @@ pub struct Plan {
     /// The keystore's bytes and label (opened by `session`, not before).
     pub(crate) keystore: Option<(Vec<u8>, String)>,
     pub(crate) key: CacheKey,
+    /// RFC 9396 authorization details (checked JSON).
+    pub(crate) rar: Option<Vec<Value>>,
 }
 
 /// Ready to fetch tokens: the endpoint is known, the credential checked, the
@@ -292,6 +333,20 @@ pub struct Session {
     pub key: CacheKey,
     /// The clock (`Ctx::clock`), --quiet and whether --now pinned the clock.
     ctx: Ctx,
+    /// DPoP, mutual TLS, RAR and token exchange.
+    extra: Proofs,
+}
+
+/// A session's proofs and the inputs of the grants beyond RFC 6749.
+struct Proofs {
+    dpop: Option<DpopKey>,
+    /// The last `DPoP-Nonce` the server gave (RFC 9449 §8).
+    dpop_nonce: std::sync::Mutex<Option<String>>,
+    /// The TLS client certificate's thumbprint (mutual TLS).
+    tls_x5t: Option<String>,
+    rar: Option<Vec<Value>>,
+    subject_token: Option<zeroize::Zeroizing<String>>,
+    actor_token: Option<zeroize::Zeroizing<String>>,
 }
 
 impl Session {
@@ -335,9 +390,29 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
     if signs && s.key.is_none() && s.assertion.is_none() {
         return Err(Problem::NeedsKey(grant));
     }
-    if matches!(auth, Auth::ClientSecretBasic | Auth::ClientSecretPost) && !secret_given {
+    if matches!(
+        auth,
+        Auth::ClientSecretBasic | Auth::ClientSecretPost | Auth::ClientSecretJwt
+    ) && !secret_given
+    {
         return Err(Problem::NeedsSecret(auth));
     }
+    // The keystore is opened for signing, for mutual TLS and for DPoP proofs
+    // made with the credential's key.
+    let needs_keystore = (signs && s.assertion.is_none())
+        || auth.is_mtls()
+        || s.dpop == Some(DpopKeyChoice::Credential);
+    if needs_keystore && s.key.is_none() {
+        return Err(Problem::NeedsKeystore(if auth.is_mtls() {
+            auth.name()
+        } else {
+            "DPoP with the credential's key"
+        }));
+    }
+    if matches!(grant, Grant::TokenExchange | Grant::OnBehalfOf) && s.subject_token.is_none() {
+        return Err(Problem::NeedsSubjectToken(grant));
+    }
+    let rar = grants_rar(&s).map_err(Problem::Rar)?;
     if grant == Grant::RefreshToken && !rt_given {
         return Err(Problem::NeedsRefreshToken);
     }
@@ -346,6 +421,8 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
         s.refresh_token.as_ref(),
         s.store_password.as_ref(),
         s.key_password.as_ref(),
+        s.subject_token.as_ref(),
+        s.actor_token.as_ref(),
     ]
     .into_iter()
     .filter(|x| matches!(x, Some(Secret::Stdin)))
@@ -376,7 +453,7 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
 
     // The keystore's bytes: their SHA-256 is part of the cache key, so a
     // cached token is found without decrypting anything.
-    let keystore = match (&s.key, signs) {
+    let keystore = match (&s.key, signs || needs_keystore) {
         (Some(src), true) => Some(read_key(src).map_err(|e| Problem::Other(Box::new(e)))?),
         _ => None,
     };
@@ -397,6 +474,7 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
         auth: auth.name().into(),
         consumer_org: s.consumer_org.clone().unwrap_or_default(),
         aud: s.aud.clone().unwrap_or_default(),
+        proofs: proofs_key(&s, rar.as_deref()),
     };
     Ok(Plan {
         s,
@@ -407,7 +485,46 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
         client_id,
         keystore,
         key,
+        rar,
     })
+}
+
+/// The authorization details asked for: the given JSON, checked, plus the
+/// system-user entry.
+fn grants_rar(s: &TokenSettings) -> std::result::Result<Option<Vec<Value>>, grants::RarError> {
+    let mut list = match &s.authorization_details {
+        Some(t) => grants::parse_details(t)?,
+        None => Vec::new(),
+    };
+    if let Some(org) = &s.systemuser_org {
+        list.push(grants::systemuser(org)?);
+    }
+    Ok((!list.is_empty()).then_some(list))
+}
+
+/// The part of the cache key for proofs and RAR (empty without them, so
+/// other keys keep their digests).
+fn proofs_key(s: &TokenSettings, rar: Option<&[Value]>) -> String {
+    let mut k = String::new();
+    if let Some(d) = s.dpop {
+        k.push_str(&format!("dpop={d:?};"));
+    }
+    if let Some(r) = rar {
+        k.push_str(&format!("rar={};", Value::Array(r.to_vec())));
+    }
+    k
+}
+
+impl Plan {
+    /// Whether a token from this plan may come from, and go to, the cache:
+    /// not for one-off grants (refresh, token exchange, on-behalf-of: each
+    /// answer depends on a token given this time) nor for a given assertion.
+    pub fn cacheable(&self) -> bool {
+        !matches!(
+            self.grant,
+            Grant::RefreshToken | Grant::TokenExchange | Grant::OnBehalfOf
+        ) && self.s.assertion.is_none()
+    }
 }
 
 /// Plan and open a session in one step (the broker's way).
@@ -430,6 +547,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         client_id,
         keystore,
         key,
+        rar,
     } = plan;
     // Open the keystore now that a token must be fetched.
     let loaded = match keystore {
@@ -442,7 +560,9 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     let mut cert_env = None;
     let mut local_key = None;
     let mut signing = None;
-    let http = Http::new(HttpOptions {
+    let mut tls_x5t = None;
+    let mut dpop = None;
+    let http_opts = HttpOptions {
         connect_timeout: s.connect_timeout.unwrap_or(Duration::from_secs(10)),
         timeout: s.timeout.unwrap_or(Duration::from_secs(30)),
         ca_pem: match &s.ca_file {
@@ -453,8 +573,9 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             })?),
             None => None,
         },
-    })
-    .map_err(|message| Error::Url { message })?;
+        identity: None,
+    };
+    let mut http = Http::new(http_opts.clone()).map_err(|message| Error::Url { message })?;
     let retry = RetryPolicy {
         retries: s.retries.unwrap_or(2).min(exchange::MAX_RETRIES),
         ..RetryPolicy::default()
@@ -464,7 +585,8 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     // The issuer is the server's own word only when its metadata said so.
     let mut issuer_from_metadata = false;
     let mut recognised = None;
-    let (endpoint, known_issuer) = match (&s.token_endpoint, s.env, &s.issuer) {
+    let mut discovered = None;
+    let (mut endpoint, known_issuer) = match (&s.token_endpoint, s.env, &s.issuer) {
         (Some(te), env, iss) => (
             te.clone(),
             iss.clone()
@@ -484,11 +606,26 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             }
             issuer_from_metadata = d.metadata_url.is_some();
             recognised = crate::oauth::recognize::maskinporten_style(&d);
+            discovered = Some(d.clone());
             (d.token_endpoint, Some(d.issuer))
         }
         // Refused above already; an error here, never a panic.
         (None, None, None) => return Err(Problem::NoDestination.into()),
     };
+    // Mutual TLS goes to the metadata's mtls_endpoint_aliases (RFC 8705 §5).
+    if auth.is_mtls()
+        && s.token_endpoint.is_none()
+        && let Some(alias) = discovered
+            .as_ref()
+            .and_then(|d| d.mtls_token_endpoint.clone())
+    {
+        crate::net::check_url(&alias).map_err(|message| Error::Url { message })?;
+        endpoint = alias;
+    }
+    // RFC 9396 §10: only the types the server lists, when it lists them.
+    if let (Some(list), Some(d)) = (&rar, &discovered) {
+        grants::check_types(list, &d.authorization_details_types_supported)?;
+    }
     let profile = s.jwt_profile.unwrap_or_else(|| match recognised {
         Some(_) if grant == Grant::JwtBearer => Profile::Maskinporten,
         _ => guess_profile(Some(&endpoint), s.env),
@@ -526,6 +663,22 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             )))
         })?;
         local_key = Some(diagnose::LocalKey::of(entry));
+        if auth.is_mtls() {
+            let id = mtls_identity(entry, label)?;
+            tls_x5t = Some(id.x5t_s256.clone());
+            http = Http::new(HttpOptions {
+                identity: Some(id),
+                ..http_opts.clone()
+            })
+            .map_err(|message| Error::Url { message })?;
+        }
+        if s.dpop == Some(DpopKeyChoice::Credential) {
+            let pk = entry.private_key.as_ref().ok_or_else(|| Error::Mtls {
+                file: label.clone(),
+                detail: "the entry has no private key to sign DPoP proofs".into(),
+            })?;
+            dpop = Some(DpopKey::from_private(pk, None)?);
+        }
         cert_env = entry
             .chain
             .first()
@@ -539,6 +692,12 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             }
             _ => Some(endpoint.clone()),
         });
+        let signs = grant == Grant::JwtBearer || auth == Auth::PrivateKeyJwt;
+        let mut claims = s.claims.clone();
+        // Maskinporten takes authorization_details as a claim of the JWT grant.
+        if let (Grant::JwtBearer, Some(list)) = (grant, &rar) {
+            claims.push(("authorization_details".into(), Value::Array(list.clone())));
+        }
         let opts = MintOptions {
             profile,
             env: s.env,
@@ -558,7 +717,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
                 None
             },
             consumer_org: s.consumer_org.clone(),
-            claims: s.claims.clone(),
+            claims,
             lifetime: s.lifetime.or(if grant == Grant::JwtBearer {
                 Some(120)
             } else {
@@ -582,13 +741,20 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             aud_from_issuer: s.aud.is_none() && issuer_from_metadata,
             known_issuer: known_issuer.clone().filter(|_| issuer_from_metadata),
         };
-        let plan = mint::plan(entry, &opts)?;
-        let pk = entry
-            .private_key
-            .as_ref()
-            .ok_or_else(|| Error::Mint(mint::MintError::NoKey("no private key".into())))?;
-        let signer = Signer::new(pk, plan.alg).map_err(mint::MintError::from)?;
-        signing = Some((plan, signer));
+        if signs {
+            let plan = mint::plan(entry, &opts)?;
+            let pk = entry
+                .private_key
+                .as_ref()
+                .ok_or_else(|| Error::Mint(mint::MintError::NoKey("no private key".into())))?;
+            let signer = Signer::new(pk, plan.alg).map_err(mint::MintError::from)?;
+            signing = Some((plan, signer));
+        }
+    }
+    if s.dpop == Some(DpopKeyChoice::Generated) {
+        let path = crate::oauth::dpop::default_key_path()
+            .ok_or(crate::oauth::dpop::DpopError::NoCacheDir)?;
+        dpop = Some(DpopKey::load_or_create(&path)?);
     }
     let given_assertion = s.assertion.clone();
 
@@ -606,6 +772,14 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         secret_cell(s.refresh_token.as_ref(), "Refresh token").get()?
     } else {
         None
+    };
+    let subject_token = match &s.subject_token {
+        Some(src) => secret_cell(Some(src), "Subject token").get()?,
+        None => None,
+    };
+    let actor_token = match &s.actor_token {
+        Some(src) => secret_cell(Some(src), "Actor token").get()?,
+        None => None,
     };
     Ok(Session {
         s,
@@ -627,7 +801,35 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         observer,
         key,
         ctx: ctx.clone(),
+        extra: Proofs {
+            dpop,
+            dpop_nonce: std::sync::Mutex::new(None),
+            tls_x5t,
+            rar,
+            subject_token,
+            actor_token,
+        },
     })
+}
+
+/// The TLS client identity of a keystore entry: its key and its chain.
+fn mtls_identity(
+    entry: &keystore::model::Entry,
+    label: &str,
+) -> Result<crate::net::ClientIdentity> {
+    let fail = |detail: &str| Error::Mtls {
+        file: label.to_string(),
+        detail: detail.to_string(),
+    };
+    let pk = entry
+        .private_key
+        .as_ref()
+        .ok_or_else(|| fail("the entry has no private key"))?;
+    if entry.chain.is_empty() {
+        return Err(fail("the entry has no certificate"));
+    }
+    let chain: Vec<&[u8]> = entry.chain.iter().map(|c| c.der.as_slice()).collect();
+    crate::net::ClientIdentity::new(&pk.pkcs8, &chain).map_err(|d| fail(&d))
 }
 
 impl Session {
@@ -636,8 +838,15 @@ impl Session {
     pub fn fetch(&self) -> Result<Cached> {
         let (s, grant, auth) = (&self.s, self.grant, self.auth);
         let cid = self.client_id.clone().unwrap_or_default();
-        // Each attempt mints a fresh JWT (new jti, iat now).
-        let mut make = |_attempt: u32| -> Result<TokenRequest> {
+        let x = &self.extra;
+        let nonce = || {
+            x.dpop_nonce
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone()
+        };
+        // Each attempt mints a fresh JWT (new jti, iat now) and a fresh proof.
+        let make = |_attempt: u32| -> Result<TokenRequest> {
             let jwt = match (&self.given_assertion, &self.signing) {
                 (Some(j), _) => Some(j.clone()),
                 (None, Some((plan, signer))) => {
@@ -648,16 +857,48 @@ impl Session {
             let mut form: Vec<(String, String)> =
                 vec![("grant_type".into(), grant.grant_type().into())];
             let mut basic = None;
+            let secret = || self.secret.as_deref().cloned().unwrap_or_default();
+            let given =
+                |t: &Option<zeroize::Zeroizing<String>>| t.as_deref().cloned().unwrap_or_default();
             match grant {
                 Grant::JwtBearer => {
                     form.push(("assertion".into(), jwt.clone().unwrap_or_default()));
                 }
-                Grant::ClientCredentials | Grant::RefreshToken => {
-                    if grant == Grant::RefreshToken {
-                        form.push((
+                _ => {
+                    match grant {
+                        Grant::RefreshToken => form.push((
                             "refresh_token".into(),
                             self.refresh_token.as_deref().cloned().unwrap_or_default(),
-                        ));
+                        )),
+                        Grant::TokenExchange => {
+                            form.push(("subject_token".into(), given(&x.subject_token)));
+                            form.push((
+                                "subject_token_type".into(),
+                                grants::token_type(
+                                    s.subject_token_type.as_deref().unwrap_or("access_token"),
+                                ),
+                            ));
+                            if x.actor_token.is_some() {
+                                form.push(("actor_token".into(), given(&x.actor_token)));
+                                form.push((
+                                    "actor_token_type".into(),
+                                    grants::token_type(
+                                        s.actor_token_type.as_deref().unwrap_or("access_token"),
+                                    ),
+                                ));
+                            }
+                            if let Some(t) = &s.requested_token_type {
+                                form.push(("requested_token_type".into(), grants::token_type(t)));
+                            }
+                            if let Some(a) = &s.audience {
+                                form.push(("audience".into(), a.clone()));
+                            }
+                        }
+                        Grant::OnBehalfOf => {
+                            form.push(("assertion".into(), given(&x.subject_token)));
+                            form.push(("requested_token_use".into(), "on_behalf_of".into()));
+                        }
+                        _ => {}
                     }
                     if let Some(sc) = &s.scope {
                         form.push(("scope".into(), sc.clone()));
@@ -665,42 +906,99 @@ impl Session {
                     if let Some(r) = &s.resource {
                         form.push(("resource".into(), r.clone()));
                     }
+                    if let Some(list) = &x.rar {
+                        form.push((
+                            "authorization_details".into(),
+                            Value::Array(list.clone()).to_string(),
+                        ));
+                    }
                     match auth {
-                        Auth::PrivateKeyJwt => {
+                        Auth::PrivateKeyJwt | Auth::ClientSecretJwt => {
                             if !cid.is_empty() {
                                 form.push(("client_id".into(), cid.clone()));
                             }
+                            let assertion = if auth == Auth::ClientSecretJwt {
+                                let aud = s.aud.clone().unwrap_or_else(|| self.endpoint.clone());
+                                let key = zeroize::Zeroizing::new(secret());
+                                grants::client_secret_jwt(key.as_bytes(), &cid, &aud, self.clock())
+                                    .map_err(|detail| Error::PasswordSource {
+                                        source_name: "the client secret".into(),
+                                        detail,
+                                    })?
+                            } else {
+                                jwt.clone().unwrap_or_default()
+                            };
                             form.push((
                                 "client_assertion_type".into(),
                                 exchange::CLIENT_ASSERTION_TYPE.into(),
                             ));
-                            form.push(("client_assertion".into(), jwt.clone().unwrap_or_default()));
+                            form.push(("client_assertion".into(), assertion));
                         }
                         Auth::ClientSecretBasic => {
-                            basic = Some((
-                                cid.clone(),
-                                self.secret.as_deref().cloned().unwrap_or_default(),
-                            ));
+                            basic = Some((cid.clone(), secret()));
                         }
                         Auth::ClientSecretPost => {
                             form.push(("client_id".into(), cid.clone()));
-                            form.push((
-                                "client_secret".into(),
-                                self.secret.as_deref().cloned().unwrap_or_default(),
-                            ));
+                            form.push(("client_secret".into(), secret()));
                         }
-                        Auth::None => form.push(("client_id".into(), cid.clone())),
+                        // Mutual TLS authenticates in the handshake; the
+                        // client_id says which client (RFC 8705 §2).
+                        Auth::TlsClientAuth | Auth::SelfSignedTlsClientAuth | Auth::None => {
+                            form.push(("client_id".into(), cid.clone()))
+                        }
                     }
                 }
+            }
+            let mut headers = Vec::new();
+            if let Some(k) = &x.dpop {
+                let proof = k.proof(
+                    "POST",
+                    &self.endpoint,
+                    nonce().as_deref(),
+                    None,
+                    self.clock(),
+                )?;
+                headers.push(("DPoP".to_string(), proof));
             }
             Ok(TokenRequest {
                 endpoint: self.endpoint.clone(),
                 form,
                 basic,
+                headers,
             })
         };
         let mut on_event = |e: exchange::Event| (self.observer)(&e);
-        let outcome = exchange::send(&self.http, &self.retry, &mut make, &mut on_event)?;
+        let mut make = make;
+        let mut outcome = exchange::send(&self.http, &self.retry, &mut make, &mut on_event)?;
+        let mut nonce_retried = false;
+        // RFC 9449 §8: a server that wants a nonce says use_dpop_nonce and
+        // gives one in DPoP-Nonce; the request is sent once more with it.
+        if x.dpop.is_some()
+            && let Ok(r) = &outcome.result
+        {
+            let fresh = r.dpop_nonce.clone();
+            let asks = r.status == 400 || r.status == 401;
+            let wants_nonce = asks
+                && exchange::parse(r)
+                    .err()
+                    .is_some_and(|e| e.error.as_deref() == Some("use_dpop_nonce"));
+            if let Some(n) = fresh {
+                *x.dpop_nonce
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(n);
+                if wants_nonce {
+                    nonce_retried = true;
+                    outcome = exchange::send(&self.http, &self.retry, &mut make, &mut on_event)?;
+                    if let Ok(r) = &outcome.result
+                        && let Some(n) = &r.dpop_nonce
+                    {
+                        *x.dpop_nonce
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(n.clone());
+                    }
+                }
+            }
+        }
         let resp = outcome.result.map_err(Error::Network)?;
         match exchange::parse(&resp) {
             Ok(tok) => {
@@ -712,6 +1010,10 @@ impl Session {
                     response: tok.raw.clone(),
                     obtained_at: now,
                     expires_at: now.saturating_add(life),
+                    binding: cache::Binding {
+                        dpop_jkt: x.dpop.as_ref().map(|k| k.thumbprint.clone()),
+                        x5t_s256: x.tls_x5t.clone(),
+                    },
                 })
             }
             Err(err) => {
@@ -761,12 +1063,61 @@ impl Session {
                         self.known_issuer.as_deref(),
                     )
                     .and_then(|i| discovery::discover(&self.http, &i).ok()),
+                    proofs: diagnose::SentProofs {
+                        dpop_proof: outcome
+                            .request
+                            .headers
+                            .iter()
+                            .find(|(k, _)| k == "DPoP")
+                            .map(|(_, v)| v.clone()),
+                        server_nonce: resp.dpop_nonce.clone(),
+                        nonce_retried,
+                        tls_x5t: x.tls_x5t.clone(),
+                    },
                     ..Context::default()
                 };
                 Err(Error::Refused(Box::new(diagnose::diagnose(&err, &dctx))))
             }
         }
     }
+}
+
+/// What a sender-constrained token is bound to (the DPoP key's thumbprint,
+/// the TLS client certificate's `x5t#S256`), the token's own `cnf` when
+/// it is a JWT, and whether the two agree. None for a bearer token.
+pub fn binding_report(c: &Cached) -> Option<Value> {
+    let b = &c.binding;
+    if b.is_empty() {
+        return None;
+    }
+    let cnf = c
+        .response
+        .get("access_token")
+        .and_then(Value::as_str)
+        .and_then(claims_of)
+        .and_then(|m| m.get("cnf").cloned());
+    let said = |k: &str| cnf.as_ref().and_then(|v| v.get(k)).and_then(Value::as_str);
+    let mut checks = Vec::new();
+    if let Some(j) = &b.dpop_jkt {
+        checks.push(said("jkt").map(|t| t == j));
+    }
+    if let Some(x) = &b.x5t_s256 {
+        checks.push(said("x5t#S256").map(|t| t == x));
+    }
+    // null when the token is opaque or has no cnf member to compare.
+    let matches = if checks.contains(&Some(false)) {
+        Some(false)
+    } else if !checks.is_empty() && checks.iter().all(Option::is_some) {
+        Some(true)
+    } else {
+        None
+    };
+    Some(serde_json::json!({
+        "dpop_jkt": b.dpop_jkt,
+        "x5t#S256": b.x5t_s256,
+        "token_cnf": cnf,
+        "cnf_matches": matches,
+    }))
 }
 
 #[cfg(test)]
@@ -822,6 +1173,19 @@ mod tests {
             }),
             force: Some(tag == "upper"),
             properties: true,
+            dpop: Some(if tag == "upper" {
+                DpopKeyChoice::Generated
+            } else {
+                DpopKeyChoice::Credential
+            }),
+            authorization_details: Some(format!(r#"[{{"type":"{tag}"}}]"#)),
+            systemuser_org: Some(format!("{tag}-customer")),
+            subject_token: Some(Secret::Env(format!("{tag}_SUBJECT"))),
+            subject_token_type: Some(format!("{tag}-subject-type")),
+            actor_token: Some(Secret::File(PathBuf::from(format!("{tag}.actor")))),
+            actor_token_type: Some(format!("{tag}-actor-type")),
+            requested_token_type: Some(format!("{tag}-requested")),
+            audience: Some(format!("{tag}-service")),
         }
     }
 
@@ -861,6 +1225,15 @@ mod tests {
         assert_eq!(merged.alg, upper.alg);
         assert_eq!(merged.force, upper.force);
         assert!(merged.properties);
+        assert_eq!(merged.dpop, upper.dpop);
+        assert_eq!(merged.authorization_details, upper.authorization_details);
+        assert_eq!(merged.systemuser_org, upper.systemuser_org);
+        assert_eq!(merged.subject_token, upper.subject_token);
+        assert_eq!(merged.subject_token_type, upper.subject_token_type);
+        assert_eq!(merged.actor_token, upper.actor_token);
+        assert_eq!(merged.actor_token_type, upper.actor_token_type);
+        assert_eq!(merged.requested_token_type, upper.requested_token_type);
+        assert_eq!(merged.audience, upper.audience);
         assert!(
             TokenSettings::default()
                 .over(TokenSettings {

@@ -104,6 +104,21 @@ pub struct ProfileToml {
     pub client_secret_file: Option<PathBuf>,
     pub client_secret_env: Option<String>,
     pub ca_file: Option<PathBuf>,
+    // Proofs and the unattended grants (src/oauth/dpop.rs, src/oauth/grants.rs).
+    /// DPoP proofs: `generated` (a key kept beside the cache) or `credential`.
+    pub dpop: Option<String>,
+    /// RFC 9396 authorization_details, as JSON text.
+    pub authorization_details: Option<String>,
+    /// Maskinporten system user: the customer's organisation number.
+    pub systemuser_org: Option<String>,
+    pub subject_token_file: Option<PathBuf>,
+    pub subject_token_env: Option<String>,
+    pub subject_token_type: Option<String>,
+    pub actor_token_file: Option<PathBuf>,
+    pub actor_token_env: Option<String>,
+    pub actor_token_type: Option<String>,
+    pub requested_token_type: Option<String>,
+    pub audience: Option<String>,
 }
 
 /// The default config file: `$XDG_CONFIG_HOME/credkit/config.toml`, else the
@@ -241,6 +256,27 @@ pub fn profile_from_toml(
             .map(|f| Secret::File(rel(f)))
             .or(t.client_secret_env.clone().map(Secret::Env)),
         ca_file: t.ca_file.as_deref().map(rel),
+        dpop: t
+            .dpop
+            .as_deref()
+            .map(|v| value_enum(&p, "dpop", v))
+            .transpose()?,
+        authorization_details: t.authorization_details.clone(),
+        systemuser_org: t.systemuser_org.clone(),
+        subject_token: t
+            .subject_token_file
+            .as_deref()
+            .map(|f| Secret::File(rel(f)))
+            .or(t.subject_token_env.clone().map(Secret::Env)),
+        subject_token_type: t.subject_token_type.clone(),
+        actor_token: t
+            .actor_token_file
+            .as_deref()
+            .map(|f| Secret::File(rel(f)))
+            .or(t.actor_token_env.clone().map(Secret::Env)),
+        actor_token_type: t.actor_token_type.clone(),
+        requested_token_type: t.requested_token_type.clone(),
+        audience: t.audience.clone(),
         ..TokenSettings::default()
     })
 }

@@ -666,6 +666,21 @@ pub struct Context {
     pub metadata: Option<Discovered>,
     /// The answer was copied from elsewhere (`explain`): credkit sent nothing.
     pub copied: bool,
+    /// DPoP and mutual TLS as sent.
+    pub proofs: SentProofs,
+}
+
+/// The proofs a request carried, for the diagnosis.
+#[derive(Debug, Clone, Default)]
+pub struct SentProofs {
+    /// The `DPoP` header sent (a proof JWT).
+    pub dpop_proof: Option<String>,
+    /// The `DPoP-Nonce` the refusal carried.
+    pub server_nonce: Option<String>,
+    /// The request was the retry with the server's nonce.
+    pub nonce_retried: bool,
+    /// The TLS client certificate presented: its `x5t#S256`.
+    pub tls_x5t: Option<String>,
 }
 
 /// The signing key as credkit holds it.
@@ -737,6 +752,8 @@ impl Diagnosis {
             Some("invalid_scope") => "oauth-invalid-scope",
             Some("access_denied") => "oauth-access-denied",
             Some("forbidden") => "oauth-forbidden",
+            Some("invalid_dpop_proof") => "oauth-invalid-dpop-proof",
+            Some("use_dpop_nonce") => "oauth-use-dpop-nonce",
             _ => "oauth-refused",
         }
     }
@@ -777,6 +794,12 @@ fn general(error: &str) -> Option<&'static str> {
         "invalid_scope" => "a scope asked for is invalid, unknown, or not allowed for this client",
         "access_denied" => "the server's policy denies this client or scope",
         "forbidden" => "the client is authenticated but has no access to what it asked for",
+        "invalid_dpop_proof" => {
+            "the DPoP proof was not accepted (RFC 9449 §7.1): its signature, typ, alg, htm, htu, iat or jti, or the key, is not what the server checks for"
+        }
+        "use_dpop_nonce" => {
+            "the server wants a nonce it issued in the DPoP proof (RFC 9449 §8); it gives the nonce in the DPoP-Nonce header"
+        }
         _ => return None,
     })
 }
@@ -1347,6 +1370,143 @@ fn fix_for(k: &Known, ctx: &Context) -> String {
 }
 
 /// Which facts are worth showing for a topic (problems always are).
+/// RFC 7638 thumbprint of a public JWK (its required members, in order).
+fn jwk_thumbprint(j: &Map<String, Value>) -> Option<String> {
+    use base64::Engine;
+    let members: &[&str] = match j.get("kty")?.as_str()? {
+        "RSA" => &["e", "kty", "n"],
+        "EC" => &["crv", "kty", "x", "y"],
+        "OKP" => &["crv", "kty", "x"],
+        _ => return None,
+    };
+    let mut canon = serde_json::Map::new();
+    for m in members {
+        canon.insert(
+            (*m).to_string(),
+            Value::String(j.get(*m)?.as_str()?.to_string()),
+        );
+    }
+    let text = Value::Object(canon).to_string();
+    Some(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(crate::key::sha256(text.as_bytes())),
+    )
+}
+
+/// Facts about DPoP and mutual TLS, read from the request actually sent.
+fn proof_facts(e: &ErrorResponse, ctx: &Context) -> Vec<Fact> {
+    let p = &ctx.proofs;
+    let mut out = Vec::new();
+    let error = e.error.as_deref();
+    let desc = e.error_description.as_deref().unwrap_or("").to_lowercase();
+    let fact = |id, message: String, problem| Fact {
+        id,
+        message,
+        problem,
+    };
+    if let Some(proof) = &p.dpop_proof
+        && matches!(error, Some("invalid_dpop_proof" | "use_dpop_nonce"))
+    {
+        let h = header_of(proof).unwrap_or_default();
+        let c = crate::jwt::decode::decode(proof)
+            .map(|d| d.claims)
+            .unwrap_or_default();
+        let s = |m: &Map<String, Value>, k: &str| {
+            m.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or("(none)")
+                .to_string()
+        };
+        let jkt = h
+            .get("jwk")
+            .and_then(Value::as_object)
+            .and_then(jwk_thumbprint)
+            .unwrap_or_else(|| "(unreadable)".into());
+        out.push(fact(
+            "dpop-sent",
+            format!(
+                "the DPoP proof sent: typ {}, alg {}, key thumbprint {jkt}, htm {}, htu {}, iat {}, nonce {}",
+                s(&h, "typ"),
+                s(&h, "alg"),
+                s(&c, "htm"),
+                s(&c, "htu"),
+                num(&c, "iat").map_or("(none)".into(), |v| v.to_string()),
+                s(&c, "nonce"),
+            ),
+            false,
+        ));
+        if let (Some(iat), Some(date)) = (num(&c, "iat"), ctx.server_date) {
+            let skew = iat - date;
+            if skew.abs() > 60 {
+                out.push(fact(
+                    "dpop-iat-skew",
+                    format!(
+                        "the proof's iat is {skew} s from the server's Date: without a nonce, servers accept only a recent iat"
+                    ),
+                    true,
+                ));
+            }
+        }
+        if error == Some("use_dpop_nonce") {
+            out.push(match (&p.server_nonce, p.nonce_retried) {
+                (None, _) => fact(
+                    "dpop-nonce",
+                    "the server asked for a DPoP nonce but gave no DPoP-Nonce header to use".into(),
+                    true,
+                ),
+                (Some(n), true) => fact(
+                    "dpop-nonce",
+                    format!(
+                        "credkit sent the request again with the server's nonce and was refused again; the server now offers nonce {n}: its nonces may expire faster than a request takes, or differ per server instance"
+                    ),
+                    true,
+                ),
+                (Some(n), false) => fact(
+                    "dpop-nonce",
+                    format!("the server offers nonce {n} in DPoP-Nonce"),
+                    false,
+                ),
+            });
+        }
+    }
+    let mtls = matches!(
+        ctx.auth,
+        Some(Auth::TlsClientAuth | Auth::SelfSignedTlsClientAuth)
+    );
+    let cert_talk = desc.contains("certificate");
+    if (mtls || cert_talk)
+        && matches!(
+            error,
+            Some("invalid_client" | "invalid_grant" | "invalid_request")
+        )
+    {
+        let plain = ctx.endpoint.starts_with("http://");
+        out.push(match (&p.tls_x5t, plain) {
+            (_, true) => fact(
+                "tls-client-certificate",
+                format!(
+                    "{} is plain http: no TLS client certificate can be presented there (use the https endpoint, or the metadata's mtls_endpoint_aliases)",
+                    ctx.endpoint
+                ),
+                true,
+            ),
+            (None, false) => fact(
+                "tls-client-certificate",
+                "no TLS client certificate was presented: mutual TLS needs --auth tls-client-auth or self-signed-tls-client-auth with a --key entry that has a certificate".into(),
+                true,
+            ),
+            (Some(x5t), false) => fact(
+                "tls-client-certificate",
+                format!(
+                    "the TLS client certificate presented has x5t#S256 {x5t}; if the server says none arrived, a TLS-terminating proxy in between may drop it, or the server did not ask for one on this endpoint (see mtls_endpoint_aliases)"
+                ),
+                desc.contains("not provided"),
+            ),
+        });
+    }
+    out
+}
+
 fn relevant(f: &Fact, topic: Option<Topic>, error: Option<&str>) -> bool {
     if f.problem {
         return true;
@@ -1387,6 +1547,7 @@ pub fn diagnose(e: &ErrorResponse, ctx: &Context) -> Diagnosis {
         .filter(|f| !(topic == Some(Topic::Replay) && f.id == "assertion-given"))
         .collect();
     facts.extend(sent_facts(e, known, ctx));
+    facts.extend(proof_facts(e, ctx));
     let mut candidates = Vec::new();
     if known.is_none() {
         let signed = ctx.claims.is_some();

@@ -22,6 +22,8 @@ pub struct Discovered {
     pub signing_algs_supported: Vec<String>,
     /// `authorization_details_types_supported` (RFC 9396), when listed.
     pub authorization_details_types_supported: Vec<String>,
+    /// `mtls_endpoint_aliases.token_endpoint` (RFC 8705 §5), when listed.
+    pub mtls_token_endpoint: Option<String>,
 }
 
 /// The metadata URLs to try, in order.
@@ -78,6 +80,11 @@ pub fn from_metadata(body: &[u8], url: &str, issuer: &str) -> Option<Discovered>
         auth_methods_supported: list("token_endpoint_auth_methods_supported"),
         signing_algs_supported: list("token_endpoint_auth_signing_alg_values_supported"),
         authorization_details_types_supported: list("authorization_details_types_supported"),
+        mtls_token_endpoint: m
+            .get("mtls_endpoint_aliases")
+            .and_then(|a| a.get("token_endpoint"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
     })
 }
 
@@ -116,6 +123,7 @@ pub fn discover(http: &Http, issuer: &str) -> Result<Discovered, NetError> {
         auth_methods_supported: Vec::new(),
         signing_algs_supported: Vec::new(),
         authorization_details_types_supported: Vec::new(),
+        mtls_token_endpoint: None,
     })
 }
 

@@ -26,6 +26,11 @@ pub struct TokenReport {
     pub header: bool,
     /// Text form: `export VAR=...`.
     pub env_export: Option<String>,
+    /// `binding` (sender-constrained tokens): `dpop_jkt`, `x5t#S256` (the
+    /// TLS client certificate's thumbprint), `token_cnf` (the token's own
+    /// `cnf`, when it is a JWT) and `cnf_matches` (true, false, or null when
+    /// there is nothing to compare).
+    pub binding: Option<Value>,
 }
 
 impl Serialize for TokenReport {
@@ -39,6 +44,9 @@ impl Serialize for TokenReport {
         }
         m.serialize_entry("expires_at", &self.expires_at)?;
         m.serialize_entry("cached", &self.cached)?;
+        if let Some(b) = &self.binding {
+            m.serialize_entry("binding", b)?;
+        }
         m.end()
     }
 }
@@ -278,6 +286,7 @@ mod tests {
             token_type: Some("Bearer".into()),
             header: false,
             env_export: None,
+            binding: None,
         };
         let mut s = String::new();
         r.render_text(&mut s);

@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod containers;
 mod convert;
+mod grants_proofs;
 mod hostile;
 mod hygiene;
 mod inspect_errors;

@@ -27,7 +27,7 @@ impl Peer {
     pub fn start(script: &str) -> Peer {
         Peer::start_with(script, &[])
     }
-    fn start_with(script: &str, envs: &[(&str, String)]) -> Peer {
+    pub fn start_with(script: &str, envs: &[(&str, String)]) -> Peer {
         let dir = root().join("tests/peer");
         assert!(
             dir.join("node_modules/oidc-provider").exists(),
@@ -76,7 +76,7 @@ impl Peer {
     pub fn token_endpoint(&self) -> String {
         format!("{}/token", self.base)
     }
-    fn log(&self) -> String {
+    pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
