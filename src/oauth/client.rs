@@ -1036,7 +1036,10 @@ impl Session {
                     .request
                     .form
                     .iter()
-                    .find(|(k, _)| k == "assertion" || k == "client_assertion")
+                    // On-behalf-of's assertion is the user's token, not credkit's JWT.
+                    .find(|(k, _)| {
+                        k == "client_assertion" || k == "assertion" && grant != Grant::OnBehalfOf
+                    })
                     .map(|(_, v)| v.clone());
                 let dctx = Context {
                     endpoint: self.endpoint.clone(),

@@ -380,6 +380,67 @@ fn token_exchange_swaps_a_token_for_another_audience() {
     assert!(r.stderr.contains("@FILE"), "{}", r.stderr);
 }
 
+#[test]
+fn on_behalf_of_sends_the_users_token_as_the_assertion() {
+    let peer = Peer::start("proofs-server.mjs");
+    let home = tempfile::tempdir().expect("tmp");
+    let te = peer.token_endpoint();
+    // The "user's" token: one this server issued (to another client).
+    let first = json(
+        &token(
+            home.path(),
+            "exchange-client",
+            &[
+                "--client-secret-env",
+                "S",
+                "--token-endpoint",
+                &te,
+                "--no-cache",
+                "--json",
+            ],
+        ),
+        &peer,
+    );
+    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
+    c.env("NO_PROXY", "*")
+        .env("S", secret("obo-client"))
+        .env("USER_TOKEN", first["access_token"].as_str().expect("at"))
+        .args([
+            "token",
+            "--client-id",
+            "obo-client",
+            "--client-secret-env",
+            "S",
+            "--auth",
+            "client-secret-post",
+            "--token-endpoint",
+            &te,
+            "--grant",
+            "on-behalf-of",
+            "--subject-token",
+            "env:USER_TOKEN",
+            "--scope",
+            "api:read",
+            "--json",
+            "--verbose",
+        ]);
+    let r = run(c);
+    let v = json(&r, &peer);
+    assert_eq!(v["obo_of"], "exchange-client", "{v}");
+    assert!(
+        r.stderr.contains("requested_token_use=on_behalf_of"),
+        "{}",
+        r.stderr
+    );
+    // The user's token is shown without its signature, the secret not at all.
+    let user_sig = first["access_token"]
+        .as_str()
+        .and_then(|t| t.rsplit('.').next())
+        .expect("sig");
+    assert!(!r.stderr.contains(user_sig), "{}", r.stderr);
+    assert!(!r.stderr.contains(&secret("obo-client")), "{}", r.stderr);
+}
+
 fn openssl(args: &[&str]) {
     let out = Command::new("openssl")
         .args(args)
@@ -624,4 +685,170 @@ fn mutual_tls_over_plain_http_is_diagnosed() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn broker_serves_profiles_with_dpop_rar_and_token_exchange() {
+    use crate::serve::{Service, http};
+    let peer = Peer::start_with("proofs-server.mjs", &[("DPOP_REQUIRE_NONCE", "1".into())]);
+    let dir = tempfile::tempdir().expect("tmp");
+    let te = peer.token_endpoint();
+    // The subject token the exchange profile reads from a file (as a mounted token would be).
+    let home = tempfile::tempdir().expect("tmp");
+    let first = json(
+        &token(
+            home.path(),
+            "exchange-client",
+            &[
+                "--client-secret-env",
+                "S",
+                "--token-endpoint",
+                &te,
+                "--no-cache",
+                "--json",
+            ],
+        ),
+        &peer,
+    );
+    std::fs::write(
+        dir.path().join("subject.jwt"),
+        first["access_token"].as_str().expect("at"),
+    )
+    .expect("write");
+    let cfg = dir.path().join("config.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[profiles.bound]\nclient_id = \"dpop-client\"\nclient_secret_env = \"DPOP_S\"\n\
+             token_endpoint = {te:?}\ndpop = \"generated\"\n\n\
+             [profiles.rar]\nclient_id = \"rar-client\"\nclient_secret_env = \"RAR_S\"\n\
+             token_endpoint = {te:?}\n\
+             authorization_details = '[{{\"type\":\"urn:test:payment\",\"amount\":7}}]'\n\n\
+             [profiles.exchanged]\nclient_id = \"exchange-client\"\nclient_secret_env = \"EX_S\"\n\
+             token_endpoint = {te:?}\ngrant = \"token-exchange\"\nsubject_token_file = \"subject.jwt\"\n\
+             audience = \"https://other.example.test\"\n"
+        ),
+    )
+    .expect("write");
+    let b = Service::start(
+        &[
+            "broker".into(),
+            "--config".into(),
+            path_str(&cfg),
+            "--port".into(),
+            "0".into(),
+        ],
+        &[
+            ("DPOP_S", &secret("dpop-client")),
+            ("RAR_S", &secret("rar-client")),
+            ("EX_S", &secret("exchange-client")),
+        ],
+    );
+    let s = b.secret();
+    let get = |name: &str| {
+        let (st, body) = http(
+            b.port,
+            "GET",
+            &format!("/token/{name}"),
+            &[("X-Credkit-Secret", &s)],
+            "",
+        );
+        assert_eq!(st, 200, "{name}: {body}\n{}\n{}", b.stderr(), peer.log());
+        serde_json::from_str::<Value>(&body).expect("json")
+    };
+    let v = get("bound");
+    assert_eq!(v["token_type"], "DPoP", "{v}");
+    assert!(claims(v["access_token"].as_str().expect("at"))["cnf"]["jkt"].is_string());
+    let v = get("rar");
+    let c = claims(v["access_token"].as_str().expect("at"));
+    assert_eq!(c["authorization_details"][0]["amount"], 7, "{c}");
+    let v = get("exchanged");
+    assert_eq!(
+        claims(v["access_token"].as_str().expect("at"))["aud"],
+        "https://other.example.test"
+    );
+}
+
+#[test]
+fn systemuser_org_goes_in_the_jwt_grant_and_maskinporten_refusals_are_explained() {
+    use crate::serve::{ORG1, mock_fixtures, start_mock};
+    let dir = mock_fixtures();
+    let m = start_mock(dir.path(), &[]);
+    let issuer = m.started["issuer"].as_str().expect("issuer").to_string();
+    let cmd = |extra: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
+        c.current_dir(dir.path())
+            .env("CREDKIT_PASSWORD", "changeit")
+            .env("RUST_BACKTRACE", "0")
+            .env("NO_PROXY", "*")
+            .stdin(Stdio::null())
+            .args(["token", "--no-cache", "--jwt-profile", "maskinporten"])
+            .args([
+                "--key",
+                "fx/org1-auth.p12",
+                "--client-id",
+                ORG1,
+                "--scope",
+                "test:read",
+            ])
+            .args(extra);
+        let r = run(c);
+        r.assert_no_panic();
+        r
+    };
+    let r = cmd(&[
+        "--issuer",
+        &issuer,
+        "--systemuser-org",
+        "987654325",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).expect("json");
+    let c = claims(v["access_token"].as_str().expect("at"));
+    assert_eq!(
+        c["authorization_details"][0],
+        serde_json::json!({"type": "urn:altinn:systemuser",
+            "systemuser_org": {"authority": "iso6523-actorid-upis", "ID": "0192:987654325"}}),
+        "{c}"
+    );
+    // Not an organisation number: refused before anything is sent.
+    let r = cmd(&["--issuer", &issuer, "--systemuser-org", "12345"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("9 digits"), "{}", r.stderr);
+    // Maskinporten's own answers, explained (the token endpoint given: no metadata check
+    // first; --force: the look-alike's issuer is not one of Maskinporten's).
+    let te = format!("{issuer}token");
+    for (details, code) in [
+        (r#"[{"type":"urn:other"}]"#, "MP-301"),
+        (
+            r#"[{"type":"urn:altinn:systemuser","extra":1,"systemuser_org":{"authority":"iso6523-actorid-upis","ID":"0192:987654325"}}]"#,
+            "MP-302",
+        ),
+        (
+            r#"[{"type":"urn:altinn:systemuser","systemuser_org":{"authority":"x","ID":"1"}}]"#,
+            "MP-303",
+        ),
+    ] {
+        let r = cmd(&[
+            "--issuer",
+            &issuer,
+            "--token-endpoint",
+            &te,
+            "--authorization-details",
+            details,
+            "--force",
+        ]);
+        assert_eq!(r.code, 1, "{code}: {}", r.stderr);
+        assert!(r.stderr.contains(code), "{code}: {}", r.stderr);
+    }
+    // With the metadata, a type it does not list is caught locally.
+    let r = cmd(&[
+        "--issuer",
+        &issuer,
+        "--authorization-details",
+        r#"[{"type":"urn:other"}]"#,
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("urn:altinn:systemuser"), "{}", r.stderr);
 }

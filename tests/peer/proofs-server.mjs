@@ -31,6 +31,7 @@ const ISSUER = `${tls ? 'https' : 'http'}://127.0.0.1:${PORT}`;
 const API = 'https://api.example.test';
 const SCOPES = 'api:read api:write';
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const { privateKey, publicKey } = await jose.generateKeyPair('RS256', { extractable: true });
 const sigJwk = { ...(await jose.exportJWK(privateKey)), kid: 'as-key-1', use: 'sig', alg: 'RS256' };
 const ownKeys = jose.createLocalJWKSet({ keys: [{ ...(await jose.exportJWK(publicKey)), kid: 'as-key-1', alg: 'RS256' }] });
@@ -62,6 +63,8 @@ const provider = new Provider(ISSUER, {
       authorization_details_types: ['urn:test:payment'], ...cc },
     { client_id: 'exchange-client', client_secret: secret('exchange-client'), token_endpoint_auth_method: 'client_secret_basic',
       ...cc, grant_types: ['client_credentials', TOKEN_EXCHANGE] },
+    { client_id: 'obo-client', client_secret: secret('obo-client'), token_endpoint_auth_method: 'client_secret_post',
+      ...cc, grant_types: ['client_credentials', JWT_BEARER] },
     ...selfSigned,
   ],
   scopes: ['api:read', 'api:write'],
@@ -111,10 +114,26 @@ provider.registerGrantType(TOKEN_EXCHANGE, async (ctx) => {
   const token = new provider.ClientCredentials({ client, scope: subject.scope });
   const aud = params.audience ?? API;
   token.resourceServer = new provider.ResourceServer(aud, { scope: SCOPES, audience: aud, accessTokenFormat: 'jwt', accessTokenTTL: 120 });
-  token.extra = { act: { sub: subject.client_id ?? subject.sub } };
   ctx.body = { access_token: await token.save(), issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
     token_type: 'Bearer', expires_in: token.expiration, scope: token.scope };
 }, ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'audience', 'resource', 'scope']);
+
+// Entra ID's on-behalf-of: the jwt-bearer grant with the user's token as the
+// assertion, requested_token_use=on_behalf_of, and the client's own authentication.
+provider.registerGrantType(JWT_BEARER, async (ctx) => {
+  const { client, params } = ctx.oidc;
+  if (params.requested_token_use !== 'on_behalf_of')
+    throw new errors.InvalidRequest('requested_token_use must be on_behalf_of');
+  let subject;
+  try {
+    ({ payload: subject } = await jose.jwtVerify(params.assertion ?? '', ownKeys, { issuer: ISSUER }));
+  } catch (e) { throw new errors.InvalidGrant(`assertion is not valid: ${e.code}`); }
+  const token = new provider.ClientCredentials({ client, scope: params.scope ?? subject.scope });
+  token.resourceServer = new provider.ResourceServer(API, { scope: SCOPES, audience: API, accessTokenFormat: 'jwt', accessTokenTTL: 120 });
+  // Whose token it acted on, in the answer (the test's check that the assertion arrived).
+  ctx.body = { access_token: await token.save(), token_type: 'Bearer', expires_in: token.expiration, scope: token.scope,
+    obo_of: subject.client_id ?? subject.sub };
+}, ['assertion', 'scope', 'requested_token_use']);
 
 for (const ev of ['grant.error', 'server_error'])
   provider.on(ev, (ctx, err) => console.error(ev, err.error, '|', err.error_description, '|', err.error_detail ?? ''));
