@@ -1289,6 +1289,99 @@ mod tests {
     }
 
     #[test]
+    fn binding_is_compared_with_the_tokens_cnf() {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let jwt = |cnf: Value| {
+            let p = URL_SAFE_NO_PAD.encode(serde_json::json!({ "cnf": cnf }).to_string());
+            format!("e30.{p}.sig")
+        };
+        let cached = |token: String, binding: cache::Binding| Cached {
+            endpoint: "e".into(),
+            client_id: "c".into(),
+            response: serde_json::json!({ "access_token": token })
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            obtained_at: 0,
+            expires_at: 1,
+            binding,
+        };
+        let bound = cache::Binding {
+            dpop_jkt: Some("J".into()),
+            x5t_s256: None,
+        };
+        assert_eq!(
+            binding_report(&cached("x".into(), Default::default())),
+            None
+        );
+        let r = binding_report(&cached(jwt(serde_json::json!({"jkt": "J"})), bound.clone()));
+        assert_eq!(r.expect("report")["cnf_matches"], true);
+        let r = binding_report(&cached(jwt(serde_json::json!({"jkt": "K"})), bound.clone()));
+        assert_eq!(r.expect("report")["cnf_matches"], false);
+        // An opaque token: nothing to compare.
+        let r = binding_report(&cached("opaque".into(), bound));
+        assert_eq!(r.expect("report")["cnf_matches"], Value::Null);
+    }
+
+    #[test]
+    fn proofs_need_their_inputs() {
+        let base = TokenSettings {
+            client_id: Some("c".into()),
+            token_endpoint: Some("https://idp.example/token".into()),
+            ..TokenSettings::default()
+        };
+        assert!(matches!(
+            plan(TokenSettings {
+                auth: Some(Auth::TlsClientAuth),
+                ..base.clone()
+            }),
+            Err(Problem::NeedsKeystore(_))
+        ));
+        assert!(matches!(
+            plan(TokenSettings {
+                grant: Some(Grant::TokenExchange),
+                client_secret: Some(Secret::Env("S".into())),
+                ..base.clone()
+            }),
+            Err(Problem::NeedsSubjectToken(Grant::TokenExchange))
+        ));
+        assert!(matches!(
+            plan(TokenSettings {
+                auth: Some(Auth::ClientSecretJwt),
+                ..base.clone()
+            }),
+            Err(Problem::NeedsSecret(Auth::ClientSecretJwt))
+        ));
+        assert!(matches!(
+            plan(TokenSettings {
+                authorization_details: Some("{".into()),
+                ..base.clone()
+            }),
+            Err(Problem::Rar(_))
+        ));
+        // Token exchange is never cached; DPoP and RAR change the cache key.
+        let Ok(te) = plan(TokenSettings {
+            grant: Some(Grant::TokenExchange),
+            subject_token: Some(Secret::Env("T".into())),
+            ..base.clone()
+        }) else {
+            panic!("plan")
+        };
+        assert!(!te.cacheable());
+        let Ok(plain) = plan(base.clone()) else {
+            panic!("plan")
+        };
+        let Ok(dpop) = plan(TokenSettings {
+            dpop: Some(DpopKeyChoice::Generated),
+            ..base.clone()
+        }) else {
+            panic!("plan")
+        };
+        assert!(plain.cacheable());
+        assert_ne!(plain.key.digest(), dpop.key.digest());
+    }
+
+    #[test]
     fn plan_refusals_are_typed() {
         let base = TokenSettings {
             client_id: Some("c".into()),

@@ -1932,6 +1932,47 @@ mod tests {
     }
 
     #[test]
+    fn dpop_nonce_refused_twice_is_named() {
+        // A proof as credkit sends it (header and claims; the signature is not read).
+        use base64::Engine;
+        let b = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        let proof = format!(
+            "{}.{}.c2ln",
+            b(serde_json::json!({"typ": "dpop+jwt", "alg": "ES256",
+                "jwk": {"kty": "EC", "crv": "P-256", "x": "AQ", "y": "Ag"}})),
+            b(
+                serde_json::json!({"htm": "POST", "htu": "https://as/token", "iat": 1000, "jti": "j", "nonce": "n1"})
+            )
+        );
+        let ctx = Context {
+            endpoint: "https://as/token".into(),
+            server_date: Some(1000),
+            proofs: SentProofs {
+                dpop_proof: Some(proof),
+                server_nonce: Some("n2".into()),
+                nonce_retried: true,
+                tls_x5t: None,
+            },
+            ..Context::default()
+        };
+        let d = diagnose(&err("use_dpop_nonce", "invalid nonce in DPoP proof"), &ctx);
+        assert_eq!(d.error_id(), "oauth-use-dpop-nonce");
+        let sent = d.facts.iter().find(|f| f.id == "dpop-sent").expect("sent");
+        assert!(
+            sent.message.contains("nonce n1") && sent.message.contains("alg ES256"),
+            "{}",
+            sent.message
+        );
+        let n = d
+            .facts
+            .iter()
+            .find(|f| f.id == "dpop-nonce")
+            .expect("nonce");
+        assert!(n.problem && n.message.contains("n2"), "{}", n.message);
+        assert!(!d.facts.iter().any(|f| f.id == "dpop-iat-skew"));
+    }
+
+    #[test]
     fn maskinporten_texts_match_the_specific_entry() {
         let cases = [
             (

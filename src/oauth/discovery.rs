@@ -132,6 +132,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn mtls_endpoint_alias_is_read() {
+        let d = from_metadata(
+            br#"{"token_endpoint":"https://as/token","mtls_endpoint_aliases":{"token_endpoint":"https://mtls.as/token"}}"#,
+            "https://as/.well-known/oauth-authorization-server",
+            "https://as",
+        )
+        .expect("metadata");
+        assert_eq!(
+            d.mtls_token_endpoint.as_deref(),
+            Some("https://mtls.as/token")
+        );
+    }
+
+    #[test]
     fn well_known_urls() {
         assert_eq!(
             metadata_urls("https://test.maskinporten.no/"),

@@ -441,18 +441,6 @@ fn on_behalf_of_sends_the_users_token_as_the_assertion() {
     assert!(!r.stderr.contains(&secret("obo-client")), "{}", r.stderr);
 }
 
-fn openssl(args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("openssl");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn keygen(args: &[&str]) {
     let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
     c.arg("keygen").args(args);
@@ -492,11 +480,11 @@ fn tls_client_auth_with_a_keygen_ca_binds_the_token_to_the_certificate() {
         "pem",
         "--no-encrypt",
         "-o",
-        &p("ca.pem"),
+        &p("client-ca.pem"),
     ]);
     keygen(&[
         "--ca",
-        &p("ca.pem"),
+        &p("client-ca.pem"),
         "--subject",
         "CN=mtls-client",
         "--to",
@@ -516,70 +504,18 @@ fn tls_client_auth_with_a_keygen_ca_binds_the_token_to_the_certificate() {
         &p("self.pem"),
     ]);
     std::fs::write(
-        dir.path().join("ca-cert.pem"),
-        certs_only(&std::fs::read_to_string(dir.path().join("ca.pem")).expect("read")),
+        dir.path().join("client-ca-cert.pem"),
+        certs_only(&std::fs::read_to_string(dir.path().join("client-ca.pem")).expect("read")),
     )
     .expect("write");
     // The server's certificate: openssl, from its own CA, for 127.0.0.1.
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=Server CA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign",
-        "-keyout",
-        &p("srv-ca.key"),
-        "-out",
-        &p("srv-ca.pem"),
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=127.0.0.1",
-        "-keyout",
-        &p("srv.key"),
-        "-out",
-        &p("srv.csr"),
-    ]);
-    std::fs::write(
-        dir.path().join("ext.cnf"),
-        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
-    )
-    .expect("write");
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        &p("srv.csr"),
-        "-CA",
-        &p("srv-ca.pem"),
-        "-CAkey",
-        &p("srv-ca.key"),
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-extfile",
-        &p("ext.cnf"),
-        "-out",
-        &p("srv.pem"),
-    ]);
+    crate::token::loopback_server_cert(dir.path());
     let peer = Peer::start_with(
         "proofs-server.mjs",
         &[
             ("TLS_CERT", p("srv.pem")),
             ("TLS_KEY", p("srv.key")),
-            ("CLIENT_CA", p("ca-cert.pem")),
+            ("CLIENT_CA", p("client-ca-cert.pem")),
             ("SELF_SIGNED_CERT", p("self.pem")),
         ],
     );
@@ -597,7 +533,7 @@ fn tls_client_auth_with_a_keygen_ca_binds_the_token_to_the_certificate() {
                 "--token-endpoint",
                 &te,
                 "--ca-file",
-                &p("srv-ca.pem"),
+                &p("ca.pem"),
                 "--no-cache",
                 "--json",
             ],
@@ -631,7 +567,7 @@ fn tls_client_auth_with_a_keygen_ca_binds_the_token_to_the_certificate() {
                 "--token-endpoint",
                 &te,
                 "--ca-file",
-                &p("srv-ca.pem"),
+                &p("ca.pem"),
                 "--no-cache",
                 "--json",
             ],
@@ -650,7 +586,7 @@ fn tls_client_auth_with_a_keygen_ca_binds_the_token_to_the_certificate() {
             "--token-endpoint",
             &te,
             "--ca-file",
-            &p("srv-ca.pem"),
+            &p("ca.pem"),
             "--no-cache",
         ],
     );
