@@ -58,4 +58,9 @@ case "$(openssl version)" in
     *) echo "scripts/test.sh: openssl 3 is required, found: $(openssl version)" >&2; exit 2 ;;
 esac
 
+# The library without its default features (no clap, reqwest, tokio or
+# hyper), as the fuzz crate builds it.
+cargo build --locked --no-default-features --lib
 cargo test --locked --all-targets "$@"
+# The crate-level example (src/lib.rs) and other doc examples.
+cargo test --locked --doc

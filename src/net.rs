@@ -13,7 +13,11 @@
 //! - every answer's body is read up to a cap that depends on what it is
 //!   ([`BodyCap`]), so a server cannot make credkit use unbounded memory;
 //! - connect and total timeouts.
+// Without the `client` feature only the rules (URLs, proxies, caps, errors)
+// are built, not the client.
+#![cfg_attr(not(feature = "client"), allow(dead_code, unused_imports))]
 
+use crate::error_id::ErrorId;
 use serde::Serialize;
 use std::io::Read;
 use std::sync::Mutex;
@@ -101,6 +105,7 @@ impl ClientIdentity {
         for c in chain {
             pem.extend_from_slice(block("CERTIFICATE", c).as_bytes());
         }
+        #[cfg(feature = "client")]
         reqwest::Identity::from_pem(&pem)
             .map_err(|e| format!("the client certificate cannot be used: {e}"))?;
         Ok(ClientIdentity {
@@ -141,16 +146,16 @@ pub enum NetKind {
 
 impl NetKind {
     /// The stable error id.
-    pub fn id(self) -> &'static str {
+    pub fn id(self) -> ErrorId {
         match self {
-            NetKind::Dns => "network-dns",
-            NetKind::Connect => "network-connect",
-            NetKind::Tls => "network-tls",
-            NetKind::Proxy => "network-proxy",
-            NetKind::Timeout => "network-timeout",
-            NetKind::NotAllowed => "url-not-allowed",
-            NetKind::TooLarge => "response-too-large",
-            NetKind::Other => "network",
+            NetKind::Dns => ErrorId::NetworkDns,
+            NetKind::Connect => ErrorId::NetworkConnect,
+            NetKind::Tls => ErrorId::NetworkTls,
+            NetKind::Proxy => ErrorId::NetworkProxy,
+            NetKind::Timeout => ErrorId::NetworkTimeout,
+            NetKind::NotAllowed => ErrorId::UrlNotAllowed,
+            NetKind::TooLarge => ErrorId::ResponseTooLarge,
+            NetKind::Other => ErrorId::Network,
         }
     }
     /// Worth another attempt?
@@ -330,6 +335,7 @@ pub fn proxy_for(url: &url::Url) -> Option<String> {
     })
 }
 
+#[cfg(feature = "client")]
 /// Which underlying client serves a URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route {
@@ -344,12 +350,14 @@ enum Route {
 /// The HTTP client. Cheap to make: the underlying clients (and the
 /// platform's trust store, which costs tens of milliseconds to load) are
 /// built on first use, per route.
+#[cfg(feature = "client")]
 #[derive(Debug)]
 pub struct Http {
     opts: HttpOptions,
     clients: Mutex<Vec<(Route, reqwest::blocking::Client)>>,
 }
 
+#[cfg(feature = "client")]
 fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
@@ -364,6 +372,7 @@ fn chain_text(e: &(dyn std::error::Error + 'static)) -> String {
     s
 }
 
+#[cfg(feature = "client")]
 /// Sort a reqwest error into a [`NetKind`].
 fn classify(e: &reqwest::Error, url: &str, proxy: Option<String>) -> NetError {
     let detail = chain_text(e);
@@ -397,6 +406,7 @@ fn classify(e: &reqwest::Error, url: &str, proxy: Option<String>) -> NetError {
     }
 }
 
+#[cfg(feature = "client")]
 impl Http {
     /// A client with these options. Fails when the CA bundle is not PEM
     /// certificates.
@@ -527,6 +537,7 @@ impl Http {
     }
 }
 
+#[cfg(feature = "client")]
 fn send(
     rb: reqwest::blocking::RequestBuilder,
     url: &str,
@@ -568,6 +579,7 @@ fn send(
     })
 }
 
+#[cfg(feature = "client")]
 fn too_large(url: &str, proxy: Option<String>, cap: BodyCap) -> NetError {
     NetError {
         kind: NetKind::TooLarge,

@@ -2,7 +2,7 @@
 //! without a password (listing only).
 #![no_main]
 
-use credkit::keystore::jks;
+use credkit::keystore::java as jks;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,8 @@
 //! JWT decoding (no key) and the checks run on a decoded token.
 #![no_main]
 
-use credkit::jwt::decode::{self, Profile};
+use credkit::jwt::decode;
+use credkit::target::Target;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -13,17 +14,17 @@ fuzz_target!(|data: &[u8]| {
     };
     let now = time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
     for p in [
-        Profile::Maskinporten,
-        Profile::Okta,
-        Profile::Entra,
-        Profile::Keycloak,
-        Profile::Generic,
+        Target::Maskinporten,
+        Target::Okta,
+        Target::Entra,
+        Target::Keycloak,
+        Target::Generic,
     ] {
         let _ = decode::problems(&d, p, now);
     }
     for claim in ["exp", "iat", "nbf"] {
         if let Some(t) = d.num(claim) {
-            let _ = credkit::ctx::rfc3339(t);
+            let _ = credkit::timefmt::rfc3339(t);
             let _ = decode::human_span(t);
         }
     }

@@ -5,9 +5,8 @@
 //! [`crate::oauth::mock`]). This module decides what is made and writes the
 //! README text; the command writes files.
 
-use super::keygen::{
-    Broken, Ca, KeySpec, KeygenError, Mode, Random, Request, Usage, WEAK, generate,
-};
+use super::issue::{Broken, Ca, KeygenError, Mode, Request, Usage, generate};
+use crate::key::generate::{KeySpec, Random, WEAK};
 use crate::keystore::model::{Entry, EntryKind};
 use crate::keystore::write::OutFormat;
 
@@ -184,8 +183,8 @@ pub fn build(
     randomness: &Randomness,
     jobs: usize,
 ) -> Result<FixtureSet, KeygenError> {
-    let leaf_days = days.unwrap_or(super::keygen::LEAF_DAYS);
-    let ca_days = super::keygen::CA_DAYS.max(leaf_days.saturating_add(60));
+    let leaf_days = days.unwrap_or(super::issue::LEAF_DAYS);
+    let ca_days = super::issue::CA_DAYS.max(leaf_days.saturating_add(60));
     let mut set = FixtureSet::default();
 
     let mut ca_req = Request::new(Mode::Ca { intermediate: true }, now);

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 pub mod chain;
 pub mod fixture_set;
-pub mod keygen;
+pub mod issue;
 pub mod path;
 mod sigcheck;
 
@@ -630,9 +630,9 @@ pub enum Validity {
 /// Find a Norwegian organisation number in a subject: `organizationIdentifier`
 /// NTRNO-<9 digits>, a 9-digit `serialNumber`, or a CN that starts with 9 digits.
 pub fn org_number(name: &Name) -> Option<(String, &'static str)> {
-    let nine = |s: &str| s.len() == 9 && s.bytes().all(|b| b.is_ascii_digit());
+    let nine = crate::orgnr::is_nine_digits;
     if let Some(v) = name.get(oid::ORGANIZATION_IDENTIFIER)
-        && let Some(n) = v.strip_prefix("NTRNO-")
+        && let Some(n) = v.strip_prefix(crate::orgnr::NTRNO_PREFIX)
         && nine(n)
     {
         return Some((n.to_string(), "organizationIdentifier"));

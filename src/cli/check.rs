@@ -1,6 +1,7 @@
 //! `credkit check`.
 
 use super::password::PasswordArgs;
+use crate::target::{MaskinportenEnv, Target};
 use std::path::PathBuf;
 
 const AFTER_HELP: &str = "\
@@ -28,30 +29,6 @@ Exit status:
   1  at least one error: not fit to sign; each error says what to do
   2  the file could not be read (missing, corrupt, unknown format, wrong password), or a
      usage error such as an invalid --client-org";
-
-/// Where the credential will be used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TargetArg {
-    /// Any token endpoint that takes signed JWTs (only the checks that hold everywhere)
-    Generic,
-    /// Digdir's Maskinporten: business certificate, RS256/384/512, organisation number
-    Maskinporten,
-    /// Okta private_key_jwt: RSA or EC keys
-    Okta,
-    /// Microsoft Entra ID certificate credentials: RSA keys with a certificate
-    Entra,
-    /// Keycloak signed-JWT client authentication
-    Keycloak,
-}
-
-/// The Maskinporten environment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum EnvArg {
-    /// test.maskinporten.no: test certificates only
-    Test,
-    /// maskinporten.no: production certificates only
-    Prod,
-}
 
 /// Tell whether a credential can sign grants or client assertions, and if not, why
 ///
@@ -85,10 +62,10 @@ pub struct CheckArgs {
         value_name = "TARGET",
         default_value = "generic"
     )]
-    pub target: TargetArg,
+    pub target: Target,
     /// The Maskinporten environment: a test certificate for prod (or the reverse) is an error
     #[arg(long, value_enum, value_name = "ENV")]
-    pub env: Option<EnvArg>,
+    pub env: Option<MaskinportenEnv>,
     /// The organisation number of the client's owner; the certificate must carry it, and
     /// without --alias only that organisation's keys are candidates
     #[arg(long, value_name = "ORGNO")]

@@ -1,7 +1,7 @@
 //! `credkit explain`.
 
 use super::password::PasswordArgs;
-use crate::jwt::decode::Profile;
+use crate::target::Target;
 use std::path::PathBuf;
 
 const AFTER_HELP: &str = "\
@@ -48,7 +48,7 @@ pub struct ExplainArgs {
     pub token_endpoint: Option<String>,
     /// The provider's rules (default: from the JWT's aud, else from the answer)
     #[arg(long = "for", value_enum, value_name = "PROVIDER")]
-    pub target: Option<Profile>,
+    pub target: Option<Target>,
     /// When the answer came (RFC 3339; the server's Date): the time the
     /// certificate and the JWT are judged at (default: the JWT's iat, else --now)
     #[arg(long, value_name = "RFC3339")]

@@ -1,9 +1,9 @@
 //! `credkit jwt mint | decode | verify`.
 
 use super::password::PasswordArgs;
-use crate::jwt::decode::Profile;
 use crate::jwt::jws::Alg;
-use crate::jwt::mint::Env;
+use crate::target::MaskinportenEnv;
+use crate::target::Target;
 use std::path::PathBuf;
 
 /// Parse `120s`, `2m`, `1h` or a plain number of seconds.
@@ -94,10 +94,10 @@ pub struct MintArgs {
     pub alias: Option<String>,
     /// The target whose rules the token follows
     #[arg(long, value_enum, default_value = "generic")]
-    pub profile: Profile,
+    pub profile: Target,
     /// Maskinporten environment: sets aud to its issuer
     #[arg(long, value_enum)]
-    pub env: Option<Env>,
+    pub env: Option<MaskinportenEnv>,
     /// Issuer: the client id
     #[arg(long, value_name = "ID")]
     pub iss: Option<String>,
@@ -171,7 +171,7 @@ pub struct MintArgs {
     pub htu: Option<String>,
     /// The access token the request carries, for ath: `@FILE`, `-` or `env:VAR`
     #[arg(long, value_name = "@FILE|-|env:VAR", requires = "dpop_proof", value_parser = super::token::parse_token_source, help_heading = "DPoP")]
-    pub ath: Option<crate::oauth::config::Secret>,
+    pub ath: Option<crate::secret::SecretSource>,
     /// The server's DPoP-Nonce to put in the proof
     #[arg(
         long,
@@ -210,7 +210,7 @@ pub struct DecodeArgs {
     pub token: Option<String>,
     /// Judge the token by this target's rules (default: guessed from aud)
     #[arg(long, value_enum)]
-    pub profile: Option<Profile>,
+    pub profile: Option<Target>,
     /// Exit 1 when an error-level problem is found (a lint); without it,
     /// decode exits 0 whenever the token could be read
     #[arg(long, visible_alias = "check")]

@@ -1,7 +1,8 @@
 //! `credkit keygen`.
 
 use super::password::{OutPasswordArgs, PasswordArgs};
-use crate::cert::keygen::{Algorithm, Usage};
+use crate::cert::issue::Usage;
+use crate::key::generate::Algorithm;
 use crate::keystore::write::OutFormat;
 use std::path::PathBuf;
 

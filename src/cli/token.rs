@@ -2,12 +2,12 @@
 
 use super::jwt::{parse_claim, parse_duration};
 use super::password::PasswordArgs;
-use crate::jwt::decode::Profile;
 use crate::jwt::jws::Alg;
-use crate::jwt::mint::Env;
-use crate::oauth::config::Secret;
 use crate::oauth::dpop::DpopKeyChoice;
 use crate::oauth::exchange::{Auth, Grant};
+use crate::secret::SecretSource;
+use crate::target::MaskinportenEnv;
+use crate::target::Target;
 use std::path::PathBuf;
 
 const AFTER_HELP: &str = "\
@@ -164,7 +164,7 @@ pub struct TokenArgs {
     pub auth: Option<Auth>,
     /// The rules the signed JWT follows (default: from the endpoint)
     #[arg(long, value_enum, help_heading = "Request")]
-    pub jwt_profile: Option<Profile>,
+    pub jwt_profile: Option<Target>,
     /// The JWT's audience (default: by --jwt-profile)
     #[arg(long, value_name = "URL", help_heading = "Request")]
     pub aud: Option<String>,
@@ -186,7 +186,7 @@ pub struct TokenArgs {
 
     /// Maskinporten environment (its issuer and token endpoint)
     #[arg(long, value_enum, conflicts_with = "issuer", help_heading = "Server")]
-    pub env: Option<Env>,
+    pub env: Option<MaskinportenEnv>,
     /// The issuer: the token endpoint is found from its metadata
     #[arg(long, value_name = "URL", help_heading = "Server")]
     pub issuer: Option<String>,
@@ -240,13 +240,13 @@ pub struct TokenArgs {
     /// The subject token (token exchange; on-behalf-of's assertion): `@FILE`, `-` (standard
     /// input) or `env:VAR`, never the token itself
     #[arg(long, value_name = "@FILE|-|env:VAR", value_parser = parse_token_source, help_heading = "Proofs and token exchange")]
-    pub subject_token: Option<Secret>,
+    pub subject_token: Option<SecretSource>,
     /// Its type: access_token (default), refresh_token, id_token, jwt, saml1, saml2 or a URI
     #[arg(long, value_name = "TYPE", help_heading = "Proofs and token exchange")]
     pub subject_token_type: Option<String>,
     /// The actor token (RFC 8693 delegation): `@FILE`, `-` or `env:VAR`
     #[arg(long, value_name = "@FILE|-|env:VAR", value_parser = parse_token_source, help_heading = "Proofs and token exchange")]
-    pub actor_token: Option<Secret>,
+    pub actor_token: Option<SecretSource>,
     /// The actor token's type (default access_token)
     #[arg(long, value_name = "TYPE", help_heading = "Proofs and token exchange")]
     pub actor_token_type: Option<String>,
@@ -262,13 +262,13 @@ pub struct TokenArgs {
 }
 
 /// A token's source: `@FILE`, `-` or `env:VAR` (a token is never an argument).
-pub fn parse_token_source(s: &str) -> Result<Secret, String> {
+pub fn parse_token_source(s: &str) -> Result<SecretSource, String> {
     if s == "-" {
-        Ok(Secret::Stdin)
+        Ok(SecretSource::Stdin)
     } else if let Some(f) = s.strip_prefix('@').filter(|f| !f.is_empty()) {
-        Ok(Secret::File(PathBuf::from(f)))
+        Ok(SecretSource::File(PathBuf::from(f)))
     } else if let Some(v) = s.strip_prefix("env:").filter(|v| !v.is_empty()) {
-        Ok(Secret::Env(v.to_string()))
+        Ok(SecretSource::Env(v.to_string()))
     } else {
         Err(
             "give @FILE, - (standard input) or env:VAR; a token on the command line would be \

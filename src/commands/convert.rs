@@ -3,6 +3,7 @@
 use super::input::{load, out_cell};
 use crate::cli::convert::ConvertArgs;
 use crate::ctx::Ctx;
+use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
 use crate::keystore::select;
 use crate::keystore::write::{self, OutFormat, Parts, WriteOptions};
@@ -166,7 +167,7 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
         for t in targets {
             if t.exists() {
                 return Err(Error::Io {
-                    action: "write",
+                    action: IoAction::Write,
                     path: t.display().to_string(),
                     source: std::io::Error::new(
                         std::io::ErrorKind::AlreadyExists,
@@ -260,7 +261,7 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
         }
         for f in &written.files {
             output::write_stdout(&f.bytes).map_err(|source| Error::Io {
-                action: "write",
+                action: IoAction::Write,
                 path: "standard output".into(),
                 source,
             })?;
@@ -287,7 +288,7 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
             None => args.output.clone(),
         };
         let io = |source| Error::Io {
-            action: "write",
+            action: IoAction::Write,
             path: path.display().to_string(),
             source,
         };
@@ -296,7 +297,7 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
     for (s, f) in staged.into_iter().zip(&written.files) {
         let path = s.path().to_path_buf();
         s.commit().map_err(|source| Error::Io {
-            action: "write",
+            action: IoAction::Write,
             path: path.display().to_string(),
             source,
         })?;
@@ -310,7 +311,7 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
     }
     if ctx.json {
         output::emit(&report, true).map_err(|source| Error::Io {
-            action: "write",
+            action: IoAction::Write,
             path: "standard output".into(),
             source,
         })?;

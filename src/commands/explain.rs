@@ -2,16 +2,17 @@
 //! elsewhere, with the facts the JWT and key given show. Nothing is sent.
 
 use super::input::{load, read_input};
-use super::jwt::target_of;
 use crate::cli::explain::ExplainArgs;
 use crate::ctx::Ctx;
 use crate::diagnostics::check::{self as diag, CheckOptions};
 use crate::diagnostics::{Severity, cas};
+use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
-use crate::jwt::decode::{self, Profile};
+use crate::jwt::decode;
 use crate::keystore::{EntryKind, Store};
 use crate::oauth::diagnose::{self, Context, LocalKey};
 use crate::output::{self, token::ExplainReport};
+use crate::target::Target;
 use std::path::Path;
 
 fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
@@ -53,22 +54,22 @@ fn provider(
     a: &ExplainArgs,
     jwt: Option<&decode::Decoded>,
     e: &crate::oauth::exchange::ErrorResponse,
-) -> Profile {
+) -> Target {
     if let Some(p) = a.target {
         return p;
     }
     if let Some(d) = jwt {
-        let p = Profile::detect(d);
-        if p != Profile::Generic {
+        let p = Target::detect(&d.audiences());
+        if p != Target::Generic {
             return p;
         }
     }
     match diagnose::lookup(e).map(|k| k.provider) {
-        Some("Maskinporten") => Profile::Maskinporten,
-        Some("Okta") => Profile::Okta,
-        Some("Entra ID") => Profile::Entra,
-        Some("Keycloak") => Profile::Keycloak,
-        _ => Profile::Generic,
+        Some("Maskinporten") => Target::Maskinporten,
+        Some("Okta") => Target::Okta,
+        Some("Entra ID") => Target::Entra,
+        Some("Keycloak") => Target::Keycloak,
+        _ => Target::Generic,
     }
 }
 
@@ -92,17 +93,22 @@ pub fn run(ctx: &Ctx, a: ExplainArgs) -> Result<u8> {
         None => None,
     };
     let client_org = match &a.client_org {
-        Some(v) => Some(diag::parse_org_number(v).map_err(|m| {
-            usage(
-                m,
-                "give the 9-digit organisation number that owns the client",
-            )
-        })?),
+        Some(v) => Some(
+            crate::orgnr::OrgNr::parse(v)
+                .map(|o| o.to_string())
+                .map_err(|e| e.to_string())
+                .map_err(|m| {
+                    usage(
+                        m,
+                        "give the 9-digit organisation number that owns the client",
+                    )
+                })?,
+        ),
         None => None,
     };
     let at = match &a.at {
         Some(v) => Some(
-            Ctx::parse_now(v)
+            crate::timefmt::parse_rfc3339(v)
                 .map_err(|_| {
                     usage(
                         format!("--at {v:?} is not an RFC 3339 time"),
@@ -138,7 +144,7 @@ pub fn run(ctx: &Ctx, a: ExplainArgs) -> Result<u8> {
             .map(|ca| ca.env);
         let mut copts = CheckOptions::new(path.display().to_string());
         copts.alias = entry.alias.clone();
-        copts.target = target_of(profile);
+        copts.target = profile;
         copts.client_org = client_org.clone();
         let when = time::OffsetDateTime::from_unix_timestamp(moment).unwrap_or(ctx.now);
         findings = diag::run(&loaded.store, &copts, when)
@@ -172,7 +178,7 @@ pub fn run(ctx: &Ctx, a: ExplainArgs) -> Result<u8> {
     let d = diagnose::explain(&copied.response, &dctx, moment);
     let report = ExplainReport::new(copied.trace_id, d);
     output::emit(&report, ctx.json).map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: "standard output".into(),
         source,
     })?;

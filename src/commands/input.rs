@@ -1,6 +1,7 @@
 //! Reading input files and building password sources from options.
 
 use crate::cli::password::{OutPasswordArgs, PasswordArgs};
+use crate::error::IoAction;
 use crate::error::{Error, Result};
 use crate::keystore::{self, Store};
 use crate::secret::{SecretCell, SecretSource};
@@ -9,7 +10,7 @@ use std::path::Path;
 /// Read a whole input file (or stdin for `-`), with a size cap.
 pub fn read_input(path: &Path) -> Result<Vec<u8>> {
     keystore::read_file(path).map_err(|source| Error::Io {
-        action: "read",
+        action: IoAction::Read,
         path: path.display().to_string(),
         source,
     })
@@ -78,7 +79,11 @@ pub fn load_store(path: &Path, passwords: &PasswordArgs) -> Result<Store> {
 pub fn load(path: &Path, passwords: &PasswordArgs) -> Result<Loaded> {
     let (mut store_pw, mut key_pw) = secrets(passwords, path)?;
     let data = read_input(path)?;
-    let store = keystore::load(&data, &mut store_pw, &mut key_pw).map_err(|e| e.at(path))?;
+    let store =
+        keystore::load(&data, &mut store_pw, &mut key_pw).map_err(|source| Error::Input {
+            path: path.display().to_string(),
+            source,
+        })?;
     Ok(Loaded {
         store,
         store_password: store_pw.peek(),

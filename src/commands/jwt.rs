@@ -3,17 +3,19 @@
 use super::input::{load, load_store, read_input};
 use crate::cli::jwt::{DecodeArgs, JwtArgs, JwtCommand, MintArgs, VerifyArgs};
 use crate::ctx::Ctx;
-use crate::diagnostics::check::{self as diag, CheckOptions, Target};
+use crate::diagnostics::check::{self as diag, CheckOptions};
+use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
-use crate::jwt::decode::{self, Profile};
+use crate::jwt::decode;
 use crate::jwt::jws::Signer;
-use crate::jwt::mint::{self, Env, HeaderChoice, MintOptions};
+use crate::jwt::mint::{self, HeaderChoice, MintOptions};
 use crate::jwt::verify::{self, Candidate, Keys, VerifyOptions};
 use crate::net::{BodyCap, Http, HttpOptions};
 use crate::output::{
     self,
     jwt::{DecodeReport, MintReport},
 };
+use crate::target::Target;
 use std::io::Read;
 use std::path::Path;
 
@@ -22,16 +24,6 @@ pub fn run(ctx: &Ctx, args: JwtArgs) -> Result<u8> {
         JwtCommand::Mint(a) => run_mint(ctx, *a),
         JwtCommand::Decode(a) => run_decode(ctx, a),
         JwtCommand::Verify(a) => run_verify(ctx, *a),
-    }
-}
-
-pub(crate) fn target_of(p: Profile) -> Target {
-    match p {
-        Profile::Maskinporten => Target::Maskinporten,
-        Profile::Okta => Target::Okta,
-        Profile::Entra => Target::Entra,
-        Profile::Keycloak => Target::Keycloak,
-        Profile::Generic => Target::Generic,
     }
 }
 
@@ -58,7 +50,7 @@ fn run_dpop_proof(ctx: &Ctx, a: &MintArgs) -> Result<u8> {
         }
     };
     let ath = match &a.ath {
-        Some(src) => crate::oauth::client::secret_cell(Some(src), "Access token").get()?,
+        Some(src) => crate::secret::SecretCell::new(src.clone(), "Access token").get()?,
         None => None,
     };
     let htm = a.htm.clone().unwrap_or_default().to_ascii_uppercase();
@@ -80,7 +72,7 @@ fn run_dpop_proof(ctx: &Ctx, a: &MintArgs) -> Result<u8> {
         htu,
     };
     output::emit(&report, ctx.json).map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: "standard output".into(),
         source,
     })?;
@@ -97,11 +89,8 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
     // The credential checks run first.
     let mut copts = CheckOptions::new(key_path.display().to_string());
     copts.alias = a.alias.clone();
-    copts.target = target_of(a.profile);
-    copts.env = a.env.map(|e| match e {
-        Env::Test => diag::Env::Test,
-        Env::Prod => diag::Env::Prod,
-    });
+    copts.target = a.profile;
+    copts.env = a.env;
     let check = diag::run(store, &copts, ctx.now);
     if !check.fit && !a.force {
         output::emit_stderr(&check, ctx.json);
@@ -188,7 +177,7 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
             findings: check.findings.clone(),
         };
         output::emit(&report, true).map_err(|source| Error::Io {
-            action: "write",
+            action: IoAction::Write,
             path: "standard output".into(),
             source,
         })?;
@@ -225,7 +214,7 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
         },
     )?;
     out.finish().map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: "standard output".into(),
         source,
     })?;
@@ -242,7 +231,7 @@ fn read_token(arg: Option<&str>) -> Result<String> {
                 .take(decode::MAX_TOKEN as u64 + 1)
                 .read_to_string(&mut s)
                 .map_err(|source| Error::Io {
-                    action: "read",
+                    action: IoAction::Read,
                     path: "standard input".into(),
                     source,
                 })?;
@@ -259,7 +248,7 @@ fn read_token(arg: Option<&str>) -> Result<String> {
 fn run_decode(ctx: &Ctx, a: DecodeArgs) -> Result<u8> {
     let raw = read_token(a.token.as_deref())?;
     let d = decode::decode(&raw)?;
-    let profile = a.profile.unwrap_or_else(|| Profile::detect(&d));
+    let profile = a.profile.unwrap_or_else(|| Target::detect(&d.audiences()));
     let problems = decode::problems(&d, profile, ctx.now);
     let report = DecodeReport::new(&d, profile, problems, ctx.now);
     let errors = report.problems.iter().any(|p| p.severity == "error");
@@ -270,7 +259,7 @@ fn run_decode(ctx: &Ctx, a: DecodeArgs) -> Result<u8> {
         );
     }
     output::emit(&report, ctx.json).map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: "standard output".into(),
         source,
     })?;
@@ -391,7 +380,7 @@ fn run_verify(ctx: &Ctx, a: VerifyArgs) -> Result<u8> {
         ctx.now,
     );
     output::emit(&verdict, ctx.json).map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: "standard output".into(),
         source,
     })?;

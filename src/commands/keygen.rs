@@ -3,18 +3,20 @@
 use super::convert::OutputFile;
 use super::input::{Loaded, load, out_cell};
 use crate::cert::fixture_set::{self, ReadmeInfo};
-use crate::cert::keygen::{self, Broken, Ca, Dn, KeygenError, Mode, Random, Request, Usage, WEAK};
+use crate::cert::issue::{self, Broken, Ca, Dn, Generated, KeygenError, Mode, Request, Usage};
 use crate::cli::keygen::KeygenArgs;
 use crate::ctx::Ctx;
-use crate::ctx::rfc3339;
+use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
 use crate::key::KeyDescription;
+use crate::key::generate::{self, Random, WEAK};
 use crate::keystore::model::Entry;
 use crate::keystore::pbe;
 use crate::keystore::select;
 use crate::keystore::write::{self, OutFormat, Output, Parts, WriteOptions, Written};
 use crate::output::{self, Render, files};
 use crate::secret::{SecretCell, SecretSource};
+use crate::timefmt::rfc3339;
 use serde::Serialize;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -165,7 +167,7 @@ fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
 
 fn exists_error(path: &Path) -> Error {
     Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: path.display().to_string(),
         source: std::io::Error::new(
             std::io::ErrorKind::AlreadyExists,
@@ -234,7 +236,7 @@ fn stdin_uses(args: &KeygenArgs) -> usize {
 /// Turn writer output into bytes, with seeded salts when --seed is given.
 fn render<T>(seed: Option<&str>, f: impl FnOnce() -> T) -> T {
     match seed {
-        Some(s) => pbe::with_seeded_random(keygen::derive_seed(s, "salts"), f),
+        Some(s) => pbe::with_seeded_random(generate::derive_seed(s, "salts"), f),
         None => f(),
     }
 }
@@ -258,7 +260,7 @@ fn load_ca(args: &KeygenArgs, path: &Path) -> Result<(Ca, Loaded)> {
             })?
             .remove(0),
         None => {
-            let c = keygen::ca_candidates(&loaded.store.entries);
+            let c = issue::ca_candidates(&loaded.store.entries);
             match c[..] {
                 [one] => one.clone(),
                 [] => {
@@ -295,13 +297,90 @@ fn load_ca(args: &KeygenArgs, path: &Path) -> Result<(Ca, Loaded)> {
 }
 
 pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
+    check_flags(&args)?;
+    if let Some(dir) = &args.fixture_set {
+        return run_fixture_set(ctx, &args, dir);
+    }
+    let Some(output) = args.output.clone() else {
+        return Err(usage(
+            "keygen needs -o OUTPUT or --fixture-set DIR",
+            "add -o client.p12",
+        ));
+    };
+    let to_stdout = output == Path::new("-");
+    let format = output_format(ctx, &args, &output, to_stdout)?;
+    let mode = mode_of(&args);
+    check_mode_fits(&args, mode, format)?;
+    let req = request(ctx, &args, mode)?;
+    let targets = targets(&args, &req, &output, to_stdout)?;
+
+    let (ca, loaded) = match &args.ca {
+        Some(path) => {
+            let (ca, loaded) = load_ca(&args, path)?;
+            (Some(ca), Some(loaded))
+        }
+        None => (None, None),
+    };
+    // Passwords before the (slow) key generation, so a prompt comes first.
+    let needs_password = match format {
+        OutFormat::Pkcs12 | OutFormat::Jks => true,
+        OutFormat::Pem | OutFormat::Der => !args.no_encrypt,
+        OutFormat::Jwk | OutFormat::Jwks => false,
+    };
+    let prompt = format!("Password for {}", output.display());
+    let password = output_password(&args, loaded.as_ref(), needs_password, &prompt)?;
+    let opts = write_options(ctx, &args, password)?;
+    let mut rng = match &args.seed {
+        Some(s) => Random::from_seed(s),
+        None => Random::from_os()?,
+    };
+    let generated = issue::generate(&req, ca.as_ref(), &mut rng)?;
+
+    let (files, notes, warnings) = render_files(&args, format, &opts, &targets, &generated)?;
+
+    let mut report = KeygenReport {
+        schema: "credkit.keygen/1",
+        seeded: args.seed.is_some(),
+        outputs: Vec::new(),
+        entries: generated
+            .entries
+            .iter()
+            .filter_map(|e| entry_report(None, e))
+            .collect(),
+        readme: None,
+        notes,
+        warnings,
+    };
+    if to_stdout {
+        return print_files(ctx, &files, &report);
+    }
+    write_together(
+        files
+            .iter()
+            .map(|(p, f)| (p.as_path(), f.bytes.as_slice(), f.private)),
+        args.force,
+    )?;
+    for (path, f) in &files {
+        report.outputs.push(OutputFile {
+            path: path.display().to_string(),
+            format,
+            part: None,
+            aliases: f.aliases.clone(),
+            private_key: f.private,
+        });
+    }
+    finish(ctx, &report)
+}
+
+/// Flags that cannot go together, whatever is made.
+fn check_flags(args: &KeygenArgs) -> Result<()> {
     if args.weak && !args.insecure {
         return Err(usage(
             "--weak makes an RSA 1024-bit key, which anyone can factor with enough effort",
             "add --insecure to make it anyway (for testing that weak keys are refused)",
         ));
     }
-    if stdin_uses(&args) > 1 {
+    if stdin_uses(args) > 1 {
         return Err(usage(
             "only one thing can be read from standard input",
             "give the other passwords with --*-password-file or --*-password-env",
@@ -322,16 +401,16 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
              --out-password-env or --out-password-stdin",
         ));
     }
-    if let Some(dir) = &args.fixture_set {
-        return run_fixture_set(ctx, &args, dir);
-    }
-    let Some(output) = args.output.clone() else {
-        return Err(usage(
-            "keygen needs -o OUTPUT or --fixture-set DIR",
-            "add -o client.p12",
-        ));
-    };
-    let to_stdout = output == Path::new("-");
+    Ok(())
+}
+
+/// `--to`, else the format the output's name says.
+fn output_format(
+    ctx: &Ctx,
+    args: &KeygenArgs,
+    output: &Path,
+    to_stdout: bool,
+) -> Result<OutFormat> {
     let format = match args.to {
         Some(f) => f,
         None if to_stdout => {
@@ -340,7 +419,7 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
                 "add --to pem or --to jwk",
             ));
         }
-        None => OutFormat::from_path(&output).ok_or_else(|| {
+        None => OutFormat::from_path(output).ok_or_else(|| {
             usage(
                 format!(
                     "cannot tell the output format from the name {}",
@@ -365,8 +444,12 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
             "give a file name with -o",
         ));
     }
+    Ok(format)
+}
 
-    let mode = if args.make_ca {
+/// What is made: a CA, an issued certificate, a self-signed one or a bare key.
+fn mode_of(args: &KeygenArgs) -> Mode {
+    if args.make_ca {
         Mode::Ca {
             intermediate: args.intermediate,
         }
@@ -376,7 +459,11 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
         Mode::SelfSigned
     } else {
         Mode::KeyOnly
-    };
+    }
+}
+
+/// The certificate flags and the format fit what is made.
+fn check_mode_fits(args: &KeygenArgs, mode: Mode, format: OutFormat) -> Result<()> {
     if mode == Mode::KeyOnly {
         let cert_options = [
             (args.subject.is_some(), "--subject"),
@@ -415,7 +502,11 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
              or write PKCS#12 or PEM and run `credkit convert` for the public JWK",
         ));
     }
+    Ok(())
+}
 
+/// The domain's request: key, mode, subject, validity and broken variants.
+fn request(ctx: &Ctx, args: &KeygenArgs, mode: Mode) -> Result<Request> {
     let subject = args.subject.as_deref().map(Dn::parse).transpose()?;
     let range = match (&args.not_before, &args.not_after) {
         (Some(a), Some(b)) => Some((
@@ -424,7 +515,7 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
         )),
         _ => None,
     };
-    let req = Request {
+    Ok(Request {
         key: if args.weak {
             WEAK
         } else {
@@ -444,7 +535,17 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
         },
         alias: args.alias.clone(),
         now: ctx.now.unix_timestamp(),
-    };
+    })
+}
+
+/// The files written (one per entry with `--split`), none of them there
+/// already (without `--force`) or the CA file.
+fn targets(
+    args: &KeygenArgs,
+    req: &Request,
+    output: &Path,
+    to_stdout: bool,
+) -> Result<Vec<(PathBuf, Option<String>)>> {
     let aliases = req.planned_aliases(args.ca.is_some());
     if args.split && aliases.len() < 2 {
         return Err(usage(
@@ -455,10 +556,10 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
     let targets: Vec<(PathBuf, Option<String>)> = if args.split {
         aliases
             .iter()
-            .map(|a| (split_path(&output, a), Some(a.clone())))
+            .map(|a| (split_path(output, a), Some(a.clone())))
             .collect()
     } else {
-        vec![(output.clone(), None)]
+        vec![(output.to_path_buf(), None)]
     };
     if !to_stdout && !args.force {
         if let Some((t, _)) = targets.iter().find(|(t, _)| t.exists()) {
@@ -473,43 +574,34 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
             ));
         }
     }
+    Ok(targets)
+}
 
-    let (ca, loaded) = match &args.ca {
-        Some(path) => {
-            let (ca, loaded) = load_ca(&args, path)?;
-            (Some(ca), Some(loaded))
-        }
-        None => (None, None),
-    };
-    // Passwords before the (slow) key generation, so a prompt comes first.
-    let needs_password = match format {
-        OutFormat::Pkcs12 | OutFormat::Jks => true,
-        OutFormat::Pem | OutFormat::Der => !args.no_encrypt,
-        OutFormat::Jwk | OutFormat::Jwks => false,
-    };
-    let prompt = format!("Password for {}", output.display());
-    let password = output_password(&args, loaded.as_ref(), needs_password, &prompt)?;
-    let opts = write_options(ctx, &args, password)?;
-    let mut rng = match &args.seed {
-        Some(s) => Random::from_seed(s),
-        None => Random::from_os()?,
-    };
-    let generated = keygen::generate(&req, ca.as_ref(), &mut rng)?;
+/// The rendered files (path and contents), notes and warnings.
+type Rendered = (Vec<(PathBuf, Written)>, Vec<String>, Vec<String>);
 
-    // Make every file in memory first, so a failure writes nothing.
+/// Every file made in memory first, so a failure writes nothing; with the
+/// writers' notes and warnings.
+fn render_files(
+    args: &KeygenArgs,
+    format: OutFormat,
+    opts: &WriteOptions,
+    targets: &[(PathBuf, Option<String>)],
+    generated: &Generated,
+) -> Result<Rendered> {
     let mut files: Vec<(PathBuf, Written)> = Vec::new();
     let mut notes = generated.notes.clone();
     let mut warnings = Vec::new();
     render(args.seed.as_deref(), || -> Result<()> {
-        for (path, alias) in &targets {
+        for (path, alias) in targets {
             let chosen: Vec<Entry> = generated
                 .entries
                 .iter()
                 .filter(|e| alias.is_none() || e.alias == *alias)
                 .cloned()
                 .collect();
-            let out = write::write(&chosen, format, &opts, false).map_err(write_error(path))?;
-            add_warnings(&mut warnings, format, &opts, &out);
+            let out = write::write(&chosen, format, opts, false).map_err(write_error(path))?;
+            add_warnings(&mut warnings, format, opts, &out);
             notes.extend(out.notes);
             for f in out.files {
                 files.push((path.clone(), f));
@@ -517,55 +609,29 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
         }
         Ok(())
     })?;
+    Ok((files, notes, warnings))
+}
 
-    let mut report = KeygenReport {
-        schema: "credkit.keygen/1",
-        seeded: args.seed.is_some(),
-        outputs: Vec::new(),
-        entries: generated
-            .entries
-            .iter()
-            .filter_map(|e| entry_report(None, e))
-            .collect(),
-        readme: None,
-        notes,
-        warnings,
-    };
-    if to_stdout {
-        if files.iter().any(|(_, f)| f.private) && std::io::stdout().is_terminal() {
-            return Err(usage(
-                "refusing to print a private key to the terminal",
-                "redirect standard output to a file, or use -o FILE",
-            ));
-        }
-        for (_, f) in &files {
-            output::write_stdout(&f.bytes).map_err(|source| Error::Io {
-                action: "write",
-                path: "standard output".into(),
-                source,
-            })?;
-        }
-        let mut s = String::new();
-        report.render_text(&mut s);
-        output::status(ctx.quiet, s.trim_end());
-        return Ok(exit::OK);
+/// `-o -`: the files to standard output (never a private key to a
+/// terminal), the report to standard error.
+fn print_files(ctx: &Ctx, files: &[(PathBuf, Written)], report: &KeygenReport) -> Result<u8> {
+    if files.iter().any(|(_, f)| f.private) && std::io::stdout().is_terminal() {
+        return Err(usage(
+            "refusing to print a private key to the terminal",
+            "redirect standard output to a file, or use -o FILE",
+        ));
     }
-    write_together(
-        files
-            .iter()
-            .map(|(p, f)| (p.as_path(), f.bytes.as_slice(), f.private)),
-        args.force,
-    )?;
-    for (path, f) in &files {
-        report.outputs.push(OutputFile {
-            path: path.display().to_string(),
-            format,
-            part: None,
-            aliases: f.aliases.clone(),
-            private_key: f.private,
-        });
+    for (_, f) in files {
+        output::write_stdout(&f.bytes).map_err(|source| Error::Io {
+            action: IoAction::Write,
+            path: "standard output".into(),
+            source,
+        })?;
     }
-    finish(ctx, &report)
+    let mut s = String::new();
+    report.render_text(&mut s);
+    output::status(ctx.quiet, s.trim_end());
+    Ok(exit::OK)
 }
 
 /// Add the weak-protection warnings of one written output, once each.
@@ -583,7 +649,7 @@ fn write_together<'a>(
     force: bool,
 ) -> Result<()> {
     files::write_all_atomic(items, force).map_err(|(path, source)| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: path.display().to_string(),
         source,
     })
@@ -592,7 +658,7 @@ fn write_together<'a>(
 fn finish(ctx: &Ctx, report: &KeygenReport) -> Result<u8> {
     if ctx.json {
         output::emit(report, true).map_err(|source| Error::Io {
-            action: "write",
+            action: IoAction::Write,
             path: "standard output".into(),
             source,
         })?;
@@ -717,7 +783,7 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
     );
 
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: dir.display().to_string(),
         source,
     })?;

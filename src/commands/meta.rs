@@ -1,5 +1,6 @@
 //! `completions` and the hidden `man` generator.
 
+use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
 use std::path::Path;
 
@@ -8,7 +9,7 @@ pub fn completions(shell: clap_complete::Shell) -> Result<u8> {
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "credkit", &mut buf);
     crate::output::write_stdout(&buf).map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: "standard output".into(),
         source,
     })?;
@@ -37,7 +38,7 @@ pub fn render_man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
 
 pub fn man(out_dir: &Path) -> Result<u8> {
     let io = |source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: out_dir.display().to_string(),
         source,
     };

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod convert;
+pub mod errors;
 pub mod explain;
 pub mod input;
 pub mod inspect;
@@ -19,7 +20,12 @@ use crate::error::Result;
 pub fn run(cli: Cli) -> Result<u8> {
     let started = std::time::Instant::now();
     let now = match &cli.global.now {
-        Some(v) => Ctx::parse_now(v)?,
+        Some(v) => {
+            crate::timefmt::parse_rfc3339(v).map_err(|e| crate::error::Error::InvalidNow {
+                value: v.clone(),
+                detail: e.to_string(),
+            })?
+        }
         None => time::OffsetDateTime::now_utc(),
     };
     let ctx = Ctx {

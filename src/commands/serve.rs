@@ -6,6 +6,7 @@ use super::token;
 use crate::cli::password::PasswordArgs;
 use crate::cli::serve::{BrokerArgs, MockArgs, ServeArgs, ServeCommand};
 use crate::ctx::Ctx;
+use crate::error::IoAction;
 use crate::error::{Error, Result};
 use crate::oauth::client::{self, TokenSettings};
 use crate::oauth::config;
@@ -34,7 +35,7 @@ fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
 /// Bind, and the port bound (`--port 0` picks a free one).
 fn listen(addr: SocketAddr) -> Result<(std::net::TcpListener, u16)> {
     let io = |source| Error::Io {
-        action: "listen on",
+        action: IoAction::ListenOn,
         path: addr.to_string(),
         source,
     };
@@ -103,7 +104,7 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
     // Bind first: a port in use fails before any password is asked.
     let (listener, port) = listen(SocketAddr::from(([127, 0, 0, 1], b.port)))?;
     let secret = crate::serve::random_secret().map_err(|e| Error::Io {
-        action: "make a secret with",
+        action: IoAction::MakeSecretWith,
         path: "the system's random source".into(),
         source: std::io::Error::other(e.to_string()),
     })?;
@@ -119,7 +120,7 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
             name.clone(),
             Box::new(move || {
                 session.fetch().map_err(|e| {
-                    let (status, body) = out::failure(&e);
+                    let (status, body) = out::failure(&Error::from(e));
                     Failure { status, body }
                 })
             }),
@@ -128,7 +129,7 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
     if let Some(f) = &b.secret_file {
         crate::output::files::write_atomic(f, format!("{secret}\n").as_bytes(), b.force, true)
             .map_err(|source| Error::Io {
-                action: "write",
+                action: IoAction::Write,
                 path: f.display().to_string(),
                 source,
             })?;
@@ -162,7 +163,7 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
         logger(ctx.quiet),
     )
     .map_err(|source| Error::Io {
-        action: "serve on",
+        action: IoAction::ServeOn,
         path: format!("127.0.0.1:{port}"),
         source,
     })?;
@@ -183,7 +184,7 @@ fn emit_started(r: &out::Started, ctx: &Ctx) -> Result<()> {
         output::emit(r, false)
     }
     .map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: "standard output".into(),
         source,
     })
@@ -275,7 +276,7 @@ fn mock(ctx: &Ctx, m: MockArgs) -> Result<u8> {
         logger(ctx.quiet),
     )
     .map_err(|source| Error::Io {
-        action: "serve on",
+        action: IoAction::ServeOn,
         path: format!("{}:{port}", m.bind),
         source,
     })?;

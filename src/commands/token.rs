@@ -5,12 +5,13 @@
 use super::input::read_input;
 use crate::cli::token::TokenArgs;
 use crate::ctx::Ctx;
+use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
-use crate::oauth::cache::{self, Cached};
-use crate::oauth::client::{self, Observer, Problem, TokenSettings};
-use crate::oauth::config::{self, KeySource, Secret};
+use crate::oauth::cache;
+use crate::oauth::client::{self, CacheNotice, Observer, TokenSettings};
+use crate::oauth::config::{self, KeySource};
 use crate::output::{self, token as out};
-use serde_json::Value;
+use crate::secret::SecretSource;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -21,62 +22,16 @@ fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
     }
 }
 
-/// A settings problem, with the hint in terms of `token`'s flags.
-impl From<Problem> for Error {
-    fn from(p: Problem) -> Error {
-        let message = p.to_string();
-        match p {
-            Problem::NoDestination => usage(
-                message,
-                "give --env test|prod (Maskinporten), --issuer URL or --token-endpoint URL",
-            ),
-            Problem::JwtBearerWithAuth => {
-                usage(message, "drop --auth, or use --grant client-credentials")
-            }
-            Problem::NeedsKey(_) => usage(
-                message,
-                "give --key FILE (and --alias), or a profile that has one",
-            ),
-            Problem::NeedsSecret(_) => usage(
-                message,
-                "give --client-secret-file PATH, --client-secret-env VAR or \
-                 --client-secret-stdin (never on the command line)",
-            ),
-            Problem::NeedsRefreshToken => usage(
-                message,
-                "give --refresh-token-file PATH, --refresh-token-env VAR or \
-                 --refresh-token-stdin",
-            ),
-            Problem::NeedsClientId => usage(
-                "--client-id is required",
-                "give the client id the server knows (Maskinporten: from Samarbeidsportalen)",
-            ),
-            Problem::OneStdin => usage(
-                message,
-                "read the others from a file or an environment variable",
-            ),
-            Problem::Url(message) => Error::Url { message },
-            Problem::NeedsSubjectToken(_) => usage(
-                message,
-                "give --subject-token @FILE, - (standard input) or env:VAR",
-            ),
-            Problem::NeedsKeystore(_) => usage(message, "give --key FILE (and --alias)"),
-            Problem::Rar(e) => e.into(),
-            Problem::Other(e) => *e,
-        }
-    }
-}
-
 /// Where a secret comes from, by its file, environment and stdin options.
 pub(crate) fn flag_secret(
     file: &Option<PathBuf>,
     env: &Option<String>,
     stdin: bool,
-) -> Option<Secret> {
+) -> Option<SecretSource> {
     file.clone()
-        .map(Secret::File)
-        .or(env.clone().map(Secret::Env))
-        .or(stdin.then_some(Secret::Stdin))
+        .map(SecretSource::File)
+        .or(env.clone().map(SecretSource::Env))
+        .or(stdin.then_some(SecretSource::Stdin))
 }
 
 fn secs(d: i64) -> Duration {
@@ -104,12 +59,17 @@ pub fn from_flags(a: &TokenArgs) -> Result<TokenSettings> {
         resource: a.resource.clone(),
         consumer_org: a.consumer_org.clone(),
         client_org: match &a.client_org {
-            Some(v) => Some(crate::diagnostics::check::parse_org_number(v).map_err(|m| {
-                usage(
-                    m,
-                    "give the 9-digit organisation number that owns the client",
-                )
-            })?),
+            Some(v) => Some(
+                crate::orgnr::OrgNr::parse(v)
+                    .map(|o| o.to_string())
+                    .map_err(|e| e.to_string())
+                    .map_err(|m| {
+                        usage(
+                            m,
+                            "give the 9-digit organisation number that owns the client",
+                        )
+                    })?,
+            ),
             None => None,
         },
         claims: a.claims.clone(),
@@ -209,13 +169,7 @@ fn settings(a: &TokenArgs) -> Result<TokenSettings> {
 }
 
 fn read_assertion(arg: &str) -> Result<String> {
-    let raw = if arg == "-" {
-        String::from_utf8_lossy(&read_input(Path::new("-"))?).into_owned()
-    } else if let Some(f) = arg.strip_prefix('@') {
-        String::from_utf8_lossy(&read_input(Path::new(f))?).into_owned()
-    } else {
-        arg.to_string()
-    };
+    let raw = arg_text(arg)?;
     Ok(raw.split_whitespace().next().unwrap_or("").to_string())
 }
 
@@ -228,168 +182,41 @@ fn arg_text(arg: &str) -> Result<String> {
     })
 }
 
-fn rfc3339(ts: i64) -> Option<String> {
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .ok()?
-        .format(&time::format_description::well_known::Rfc3339)
-        .ok()
-}
-
 pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
     let plan = client::plan(settings_of(&a)?)?;
     let use_cache = !a.no_cache && plan.cacheable();
     let cache_dir = if use_cache { cache::dir() } else { None };
-    let found = match &cache_dir {
-        Some(dir) if !a.refresh => cache::lookup(dir, &plan.key, ctx.clock()).unwrap_or_else(|r| {
-            output::status(
-                ctx.quiet,
-                &format!(
-                    "credkit: warning: not using the token cache: {r} ({}); fetching a new token",
-                    r.hint()
-                ),
-            );
-            None
-        }),
-        _ => None,
-    };
-    if let Some(c) = found {
-        output::status(
-            ctx.quiet || ctx.json,
-            &format!(
-                "credkit: token from the cache (expires in {} s)",
-                c.expires_at - ctx.clock()
-            ),
-        );
-        return finish(ctx, &a, &plan.s, &c, true);
-    }
-    let session =
-        client::session(ctx, plan, observer(ctx, a.verbose)).map_err(|e| show_unfit(ctx, e))?;
-    match session.fetch() {
-        Ok(c) => {
-            if let Some(dir) = &cache_dir
-                && c.expires_at > c.obtained_at
-                && let Err(e) = cache::put(dir, &session.key, &c)
-            {
-                output::status(
-                    ctx.quiet,
-                    &format!(
-                        "credkit: warning: cannot write the cache in {}: {e}",
-                        dir.display()
-                    ),
-                );
-            }
-            // Warnings of the credential check (on a refusal they are part of the diagnosis).
-            out::findings(&session.findings, ctx.quiet || ctx.json);
-            finish(ctx, &a, session.settings(), &c, false)
-        }
-        Err(e) => {
-            // The server answered, and not with a token: forget the cached one
-            // (an unreachable server says nothing about it).
-            if let Some(dir) = &cache_dir
-                && matches!(e, Error::Refused(_) | Error::Server { .. })
-            {
-                cache::remove(dir, &session.key);
-            }
-            Err(e)
-        }
-    }
-}
-
-/// Print the token in the chosen form; write the Postman environment.
-fn finish(ctx: &Ctx, a: &TokenArgs, s: &TokenSettings, c: &Cached, cached: bool) -> Result<u8> {
-    let token = c
-        .response
-        .get("access_token")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let expires_at = (c.expires_at > c.obtained_at)
-        .then(|| rfc3339(c.expires_at))
-        .flatten();
+    let mut notice = |n: CacheNotice<'_>| out::cache_notice(&n, ctx.quiet, ctx.quiet || ctx.json);
+    let got = client::obtain(
+        ctx,
+        plan,
+        cache_dir.as_deref(),
+        a.refresh,
+        observer(ctx, a.verbose),
+        &mut notice,
+    )
+    .map_err(|e| show_unfit(ctx, e.into()))?;
+    // Warnings of the credential check (on a refusal they are part of the diagnosis).
+    out::findings(&got.findings, ctx.quiet || ctx.json);
     if let Some(p) = &a.postman_env {
-        write_postman(p, ctx, s, &token, expires_at.as_deref(), &c.endpoint)?;
+        out::write_postman(p, ctx.now.unix_timestamp(), &got.settings, &got.token).map_err(
+            |source| Error::Io {
+                action: IoAction::Write,
+                path: p.display().to_string(),
+                source,
+            },
+        )?;
         output::status(
             ctx.quiet || ctx.json,
             &format!("credkit: wrote the Postman environment {}", p.display()),
         );
     }
-    let report = out::TokenReport {
-        response: c.response.clone(),
-        expires_at,
-        cached,
-        token_type: c
-            .response
-            .get("token_type")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        header: a.header,
-        env_export: a.env_export.clone(),
-        binding: client::binding_report(c),
-    };
-    if report
-        .binding
-        .as_ref()
-        .and_then(|b| b["cnf_matches"].as_bool())
-        == Some(false)
-    {
-        output::status(
-            ctx.quiet,
-            "credkit: warning: the token's cnf names another key or certificate than the one credkit holds",
-        );
-    }
+    let report = out::TokenReport::of(&got.token, got.from_cache, a.header, a.env_export.clone());
+    report.warn_binding(ctx.quiet);
     output::emit(&report, ctx.json).map_err(|source| Error::Io {
-        action: "write",
+        action: IoAction::Write,
         path: "standard output".into(),
         source,
     })?;
     Ok(exit::OK)
-}
-
-fn write_postman(
-    path: &PathBuf,
-    ctx: &Ctx,
-    s: &TokenSettings,
-    token: &str,
-    expires_at: Option<&str>,
-    endpoint: &str,
-) -> Result<()> {
-    let io = |source| Error::Io {
-        action: "write",
-        path: path.display().to_string(),
-        source,
-    };
-    // An existing Postman environment is updated (its other variables kept);
-    // any other file is left alone.
-    let existing = match std::fs::read(path) {
-        Ok(b) => match serde_json::from_slice::<Value>(&b) {
-            Ok(v) if v.get("_postman_variable_scope").is_some() => Some(v),
-            _ => {
-                return Err(io(std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    "the file exists and is not a Postman environment",
-                )));
-            }
-        },
-        Err(_) => None,
-    };
-    let now = rfc3339(ctx.now.unix_timestamp()).unwrap_or_default();
-    let vars = out::postman_values(
-        token,
-        expires_at,
-        endpoint,
-        s.client_id.as_deref(),
-        s.scope.as_deref(),
-        s.issuer
-            .as_deref()
-            .or(s.env.map(|e| e.maskinporten_issuer())),
-    );
-    let doc = out::postman_env(existing, vars, &now, &mint_uuid());
-    let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| io(std::io::Error::other(e)))?;
-    crate::output::files::write_atomic(path, &bytes, true, true).map_err(io)
-}
-
-fn mint_uuid() -> String {
-    let mut r = [0u8; 16];
-    let _ = getrandom::fill(&mut r);
-    crate::jwt::mint::uuid_v4(&r)
 }

@@ -3,7 +3,8 @@
 //! place the names live.
 //!
 //! Maskinporten accepts production certificates only in production and test
-//! certificates only in test (token-endpoints-and-errors.md §1.2, §1.5).
+//! certificates only in test (`docs/maskinporten-errors.md`, "Certificates and
+//! organisation numbers").
 //!
 //! Sources (public material, read 2026-11; names verified, nothing copied):
 //!
@@ -37,8 +38,8 @@
 //! "Buypass Class 3 Test4 CA 2"); an issuer not in this table gives the
 //! `env-unknown-issuer` warning, never a guess.
 
-use super::check::Env;
 use crate::cert::{Name, oid};
+use crate::target::MaskinportenEnv;
 
 /// The CA vendor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,10 +63,10 @@ pub struct IssuingCa {
     /// The issuer's common name, exactly as in the certificate.
     pub common_name: &'static str,
     pub vendor: Vendor,
-    pub env: Env,
+    pub env: MaskinportenEnv,
 }
 
-const fn ca(common_name: &'static str, vendor: Vendor, env: Env) -> IssuingCa {
+const fn ca(common_name: &'static str, vendor: Vendor, env: MaskinportenEnv) -> IssuingCa {
     IssuingCa {
         common_name,
         vendor,
@@ -75,50 +76,70 @@ const fn ca(common_name: &'static str, vendor: Vendor, env: Env) -> IssuingCa {
 
 /// The table (see the module documentation for the sources).
 pub const ISSUING_CAS: &[IssuingCa] = &[
-    ca("Buypass Class 3 CA 1", Vendor::Buypass, Env::Prod),
-    ca("Buypass Class 3 CA 3", Vendor::Buypass, Env::Prod),
+    ca(
+        "Buypass Class 3 CA 1",
+        Vendor::Buypass,
+        MaskinportenEnv::Prod,
+    ),
+    ca(
+        "Buypass Class 3 CA 3",
+        Vendor::Buypass,
+        MaskinportenEnv::Prod,
+    ),
     ca(
         "Buypass Class 3 CA G2 ST Business",
         Vendor::Buypass,
-        Env::Prod,
+        MaskinportenEnv::Prod,
     ),
     ca(
         "Buypass Class 3 CA G2 HT Business",
         Vendor::Buypass,
-        Env::Prod,
+        MaskinportenEnv::Prod,
     ),
-    ca("Buypass Class 3 Test4 CA 1", Vendor::Buypass, Env::Test),
-    ca("Buypass Class 3 Test4 CA 3", Vendor::Buypass, Env::Test),
+    ca(
+        "Buypass Class 3 Test4 CA 1",
+        Vendor::Buypass,
+        MaskinportenEnv::Test,
+    ),
+    ca(
+        "Buypass Class 3 Test4 CA 3",
+        Vendor::Buypass,
+        MaskinportenEnv::Test,
+    ),
     ca(
         "Buypass Class 3 Test4 CA G2 ST Business",
         Vendor::Buypass,
-        Env::Test,
+        MaskinportenEnv::Test,
     ),
     ca(
         "Buypass Class 3 Test4 CA G2 HT Business",
         Vendor::Buypass,
-        Env::Test,
+        MaskinportenEnv::Test,
     ),
     ca(
         "CPN Enterprise SHA256 CLASS 3",
         Vendor::Commfides,
-        Env::Prod,
+        MaskinportenEnv::Prod,
     ),
-    ca("Commfides Legal Person - G3", Vendor::Commfides, Env::Prod),
+    ca(
+        "Commfides Legal Person - G3",
+        Vendor::Commfides,
+        MaskinportenEnv::Prod,
+    ),
     ca(
         "Commfides CPN Enterprise-Norwegian SHA256 CA - TEST",
         Vendor::Commfides,
-        Env::Test,
+        MaskinportenEnv::Test,
     ),
     ca(
         "Commfides CPN Enterprise-Norwegian SHA256 CA - TEST2",
         Vendor::Commfides,
-        Env::Test,
+        MaskinportenEnv::Test,
     ),
     ca(
         "Commfides Legal Person - G3 - TEST",
         Vendor::Commfides,
-        Env::Test,
+        MaskinportenEnv::Test,
     ),
 ];
 
@@ -166,14 +187,14 @@ mod tests {
             (oid::COMMON_NAME, "Buypass Class 3 Test4 CA G2 ST Business"),
         ]);
         let found = lookup(&bp_test).expect("known");
-        assert_eq!(found.env, Env::Test);
+        assert_eq!(found.env, MaskinportenEnv::Test);
         assert_eq!(found.vendor, Vendor::Buypass);
 
         let cf_prod = name(&[
             (ORGANIZATION_NAME, "Commfides Norge AS - 988 312 495"),
             (oid::COMMON_NAME, "CPN Enterprise SHA256 CLASS 3"),
         ]);
-        assert_eq!(lookup(&cf_prod).map(|c| c.env), Some(Env::Prod));
+        assert_eq!(lookup(&cf_prod).map(|c| c.env), Some(MaskinportenEnv::Prod));
     }
 
     #[test]
@@ -199,7 +220,12 @@ mod tests {
                 .count();
             assert_eq!(n, 1, "{} is listed twice", a.common_name);
             let looks_test = a.common_name.contains("Test") || a.common_name.contains("TEST");
-            assert_eq!(looks_test, a.env == Env::Test, "{}", a.common_name);
+            assert_eq!(
+                looks_test,
+                a.env == MaskinportenEnv::Test,
+                "{}",
+                a.common_name
+            );
         }
     }
 }

@@ -12,6 +12,7 @@ use super::findings::{Finding, Severity};
 use crate::cert::Certificate;
 use crate::key::{Curve, PublicKey};
 use crate::keystore::{Entry, EntryKind, Store};
+use crate::target::{MaskinportenEnv, Target};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -21,111 +22,6 @@ pub const SCHEMA: &str = "credkit.check/1";
 /// Days before expiry that `certificate-expiring` warns by default.
 pub const DEFAULT_EXPIRY_WARNING_DAYS: u32 = 30;
 
-/// Who the credential is for. The default is `generic`: only checks that hold
-/// for every token endpoint; `maskinporten` adds the business-certificate rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Target {
-    /// Any OAuth token endpoint taking signed JWTs (RFC 7523).
-    #[default]
-    Generic,
-    /// Digdir's Maskinporten (JWT grants signed with a business certificate or a registered key).
-    Maskinporten,
-    /// Okta (`private_key_jwt`).
-    Okta,
-    /// Microsoft Entra ID (certificate credentials).
-    Entra,
-    /// Keycloak ("Signed JWT" client authentication).
-    Keycloak,
-}
-
-impl Target {
-    /// The value of `--for`.
-    pub fn arg(self) -> &'static str {
-        match self {
-            Target::Generic => "generic",
-            Target::Maskinporten => "maskinporten",
-            Target::Okta => "okta",
-            Target::Entra => "entra",
-            Target::Keycloak => "keycloak",
-        }
-    }
-
-    /// The server, in a sentence.
-    pub fn server(self) -> &'static str {
-        match self {
-            Target::Generic => "the token endpoint",
-            Target::Maskinporten => "Maskinporten",
-            Target::Okta => "Okta",
-            Target::Entra => "Entra ID",
-            Target::Keycloak => "Keycloak",
-        }
-    }
-
-    /// What the credential signs for this target.
-    pub fn purpose(self) -> &'static str {
-        match self {
-            Target::Generic => "JWT client assertions and grants",
-            Target::Maskinporten => "Maskinporten grants",
-            Target::Okta => "Okta client assertions",
-            Target::Entra => "Entra ID client assertions",
-            Target::Keycloak => "Keycloak client assertions",
-        }
-    }
-
-    /// JWS algorithms the target accepts for a signed client JWT, or `None`
-    /// for any. Maskinporten: RS256/384/512 (Digdir's JWT-grant page); Entra
-    /// ID: RS256/384/512 (its AADSTS5002738 message) and PS256 (its
-    /// certificate-credentials page); Okta: RSA and EC keys; Keycloak: RSA,
-    /// RSA-PSS, EC and EdDSA signature providers.
-    pub fn accepted_algorithms(self) -> Option<&'static [&'static str]> {
-        match self {
-            Target::Generic => None,
-            Target::Maskinporten => Some(&["RS256", "RS384", "RS512"]),
-            Target::Entra => Some(&["RS256", "RS384", "RS512", "PS256"]),
-            Target::Okta => Some(&["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]),
-            Target::Keycloak => Some(&[
-                "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
-                "EdDSA",
-            ]),
-        }
-    }
-}
-
-/// The Maskinporten environment the credential is meant for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Env {
-    Test,
-    Prod,
-}
-
-impl Env {
-    /// The value of `--env`.
-    pub fn arg(self) -> &'static str {
-        match self {
-            Env::Test => "test",
-            Env::Prod => "prod",
-        }
-    }
-
-    /// `TEST` or `production`, for messages.
-    pub fn label(self) -> &'static str {
-        match self {
-            Env::Test => "TEST",
-            Env::Prod => "production",
-        }
-    }
-
-    /// The Maskinporten host of this environment.
-    pub fn maskinporten(self) -> &'static str {
-        match self {
-            Env::Test => "test.maskinporten.no",
-            Env::Prod => "maskinporten.no",
-        }
-    }
-}
-
 /// What to check, and how.
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
@@ -134,8 +30,8 @@ pub struct CheckOptions {
     /// The entry to check (`--alias`); `None` lets credkit choose.
     pub alias: Option<String>,
     pub target: Target,
-    pub env: Option<Env>,
-    /// The client's organisation number, 9 digits (see [`parse_org_number`]).
+    pub env: Option<MaskinportenEnv>,
+    /// The client's organisation number, 9 digits (see [`crate::orgnr::OrgNr`]).
     pub client_org: Option<String>,
     /// Warn when a certificate expires within this many days.
     pub expiry_warning_days: u32,
@@ -169,7 +65,7 @@ pub struct CheckReport {
     /// `generic`, `maskinporten`, `okta`, `entra` or `keycloak` (`--for`).
     pub target: Target,
     /// `test`, `prod`, or null when `--env` was not given.
-    pub env: Option<Env>,
+    pub env: Option<MaskinportenEnv>,
     /// The alias of the entry that was checked; null when no entry could be
     /// chosen, or when the checked entry has no alias (PEM, DER).
     pub entry: Option<String>,
@@ -203,39 +99,6 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
-}
-
-/// Normalise an organisation number given by a user: spaces, an `NTRNO-` or
-/// `0192:` prefix are accepted; the result is 9 digits with a valid MOD11
-/// check digit (the rule of the Norwegian Register of Legal Entities).
-pub fn parse_org_number(value: &str) -> Result<String, String> {
-    let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
-    let digits = compact
-        .strip_prefix("NTRNO-")
-        .or_else(|| compact.strip_prefix("0192:"))
-        .unwrap_or(&compact);
-    if digits.len() != 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "{value:?} is not an organisation number (9 digits, like 123456785)"
-        ));
-    }
-    let d: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
-    let sum: u32 = [3, 2, 7, 6, 5, 4, 3, 2]
-        .iter()
-        .zip(&d)
-        .map(|(w, x)| w * x)
-        .sum();
-    let check = match 11 - sum % 11 {
-        11 => 0,
-        10 => return Err(format!("{value:?} is not a valid organisation number")),
-        c => c,
-    };
-    if d[8] != check {
-        return Err(format!(
-            "{value:?} is not a valid organisation number (its check digit should be {check})"
-        ));
-    }
-    Ok(digits.to_string())
 }
 
 /// Run every check on a store.
@@ -444,10 +307,10 @@ impl Checker<'_> {
             s.push_str(&format!(" --alias {}", always_quote(a)));
         }
         if self.opts.target != Target::Generic {
-            s.push_str(&format!(" --for {}", self.opts.target.arg()));
+            s.push_str(&format!(" --for {}", self.opts.target.name()));
         }
         if let Some(env) = self.opts.env {
-            s.push_str(&format!(" --env {}", env.arg()));
+            s.push_str(&format!(" --env {}", env.name()));
         }
         if let Some(org) = &self.opts.client_org {
             s.push_str(&format!(" --client-org {org}"));
@@ -504,29 +367,6 @@ pub(super) fn subject_cn(c: &Certificate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn org_numbers() {
-        assert_eq!(parse_org_number("123456785").as_deref(), Ok("123456785"));
-        assert_eq!(parse_org_number("123 456 785").as_deref(), Ok("123456785"));
-        assert_eq!(
-            parse_org_number("NTRNO-987654325").as_deref(),
-            Ok("987654325")
-        );
-        assert_eq!(
-            parse_org_number("0192:987654325").as_deref(),
-            Ok("987654325")
-        );
-        // Digdir's own number, a real one.
-        assert_eq!(parse_org_number("991825827").as_deref(), Ok("991825827"));
-        assert!(
-            parse_org_number("123456789")
-                .expect_err("a wrong check digit")
-                .contains("check digit should be 5")
-        );
-        assert!(parse_org_number("12345678").is_err());
-        assert!(parse_org_number("12345678x").is_err());
-    }
 
     #[test]
     fn alias_suggestions() {

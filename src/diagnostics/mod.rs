@@ -9,6 +9,6 @@ pub mod findings;
 mod rules;
 pub mod select;
 
-pub use check::{CheckOptions, CheckReport, Env, Target};
+pub use check::{CheckOptions, CheckReport};
 pub use findings::{Finding, Severity};
 pub use select::signing_entry;

@@ -6,9 +6,10 @@ use super::check::*;
 use super::findings::{Finding, Severity};
 use super::select;
 use crate::cert::{Certificate, Validity, chain};
-use crate::ctx::rfc3339;
 use crate::key::PublicKey;
 use crate::keystore::{Entry, Format};
+use crate::target::{MaskinportenEnv, Target};
+use crate::timefmt::rfc3339;
 
 impl Checker<'_> {
     pub(super) fn checked(&self, e: &Entry) -> Checked {
@@ -815,8 +816,8 @@ impl Checker<'_> {
         match (self.opts.env, known) {
             (Some(env), Some(ca)) if ca.env != env => {
                 let id = match ca.env {
-                    Env::Test => "env-test-cert-in-prod",
-                    Env::Prod => "env-prod-cert-in-test",
+                    MaskinportenEnv::Test => "env-test-cert-in-prod",
+                    MaskinportenEnv::Prod => "env-prod-cert-in-test",
                 };
                 self.push(
                     Finding::new(
@@ -828,20 +829,20 @@ impl Checker<'_> {
                             ca.common_name,
                             ca.vendor.name(),
                             ca.env.label(),
-                            env.arg()
+                            env.name()
                         ),
                         format!(
                             "Maskinporten accepts test certificates only in test and production \
                              certificates only in production; {} refuses this one (\"The JWT is \
                              signed with an invalid certificate.\", MP-120).",
-                            env.maskinporten()
+                            env.host()
                         ),
                         format!(
                             "Use your {} certificate for {}, and this one against {} (--env {}).",
                             env.label(),
-                            env.maskinporten(),
-                            ca.env.maskinporten(),
-                            ca.env.arg()
+                            env.host(),
+                            ca.env.host(),
+                            ca.env.name()
                         ),
                     )
                     .entry(alias),
@@ -866,7 +867,7 @@ impl Checker<'_> {
                             "Check with the vendor that this certificate is for {} ({}). If the \
                              issuer is a Buypass or Commfides CA, please report its name.",
                             env.label(),
-                            env.maskinporten()
+                            env.host()
                         ),
                     )
                     .entry(alias),
@@ -882,21 +883,21 @@ impl Checker<'_> {
                             ca.common_name,
                             ca.vendor.name(),
                             ca.env.label(),
-                            ca.env.maskinporten()
+                            ca.env.host()
                         ),
                         "Maskinporten accepts test certificates only in test and production \
                          certificates only in production.",
                         format!(
                             "Add --env {} (or the environment you deploy to) to have credkit \
                              confirm it.",
-                            ca.env.arg()
+                            ca.env.name()
                         ),
                     )
                     .entry(alias)
                     .command(format!(
                         "{} --env {}",
                         self.check_command(self.opts.alias.as_deref()),
-                        ca.env.arg()
+                        ca.env.name()
                     )),
                 );
             }

@@ -23,6 +23,7 @@ use super::check::*;
 use super::findings::{Finding, Severity};
 use crate::cert::Certificate;
 use crate::keystore::{Entry, EntryKind, Format, Store};
+use crate::target::{MaskinportenEnv, Target};
 use time::OffsetDateTime;
 
 /// Why a private-key entry can never sign for the target.
@@ -45,7 +46,10 @@ pub enum CannotSign {
         wanted: String,
     },
     /// The certificate comes from a CA of the other environment.
-    OtherEnvironment { issued_for: Env, wanted: Env },
+    OtherEnvironment {
+        issued_for: MaskinportenEnv,
+        wanted: MaskinportenEnv,
+    },
 }
 
 impl CannotSign {
@@ -193,7 +197,7 @@ pub fn cannot_sign(
     e: &Entry,
     target: Target,
     client_org: Option<&str>,
-    env: Option<Env>,
+    env: Option<MaskinportenEnv>,
 ) -> Vec<CannotSign> {
     let mut out = Vec::new();
     let leaf = e.chain.first();
@@ -366,7 +370,7 @@ fn give_alias(e: &Entry, otherwise: &str) -> String {
 /// vendor and environment, any other by its issuer name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaFamily {
-    Known(cas::Vendor, Env),
+    Known(cas::Vendor, MaskinportenEnv),
     Issuer(Vec<u8>),
 }
 

@@ -1,6 +1,7 @@
 //! Taking a JWT apart without a key, and flagging what is wrong with it.
 
-use crate::ctx::rfc3339;
+use crate::target::Target;
+use crate::timefmt::rfc3339;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -12,6 +13,7 @@ pub const MAX_TOKEN: usize = 1024 * 1024;
 
 /// Why a token could not be taken apart.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     #[error("no token found: {0}")]
     Empty(String),
@@ -170,55 +172,6 @@ pub fn decode(input: &str) -> Result<Decoded, DecodeError> {
     })
 }
 
-/// The target a token was made for, which sets the rules it is judged by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Profile {
-    Maskinporten,
-    Okta,
-    Entra,
-    Keycloak,
-    Generic,
-}
-
-impl Profile {
-    pub fn name(self) -> &'static str {
-        match self {
-            Profile::Maskinporten => "maskinporten",
-            Profile::Okta => "okta",
-            Profile::Entra => "entra",
-            Profile::Keycloak => "keycloak",
-            Profile::Generic => "generic",
-        }
-    }
-
-    /// Longest lifetime (exp − iat) the target accepts, in seconds.
-    pub fn max_lifetime(self) -> Option<i64> {
-        match self {
-            Profile::Maskinporten => Some(120),
-            Profile::Okta => Some(3600),
-            Profile::Entra => Some(600),
-            Profile::Keycloak | Profile::Generic => None,
-        }
-    }
-
-    /// Guess the target from the audience.
-    pub fn detect(d: &Decoded) -> Profile {
-        let auds = d.audiences().join(" ");
-        if auds.contains("maskinporten.no") {
-            Profile::Maskinporten
-        } else if auds.contains("login.microsoftonline.com") {
-            Profile::Entra
-        } else if auds.contains("/realms/") {
-            Profile::Keycloak
-        } else if auds.contains("okta") || auds.contains("/oauth2/") && auds.contains("/v1/token") {
-            Profile::Okta
-        } else {
-            Profile::Generic
-        }
-    }
-}
-
 /// What a token is, judged from its claims; it decides which problems count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -310,11 +263,11 @@ fn problem(severity: &'static str, id: &'static str, message: String) -> Problem
 /// Everything a reader should worry about, judged at `now`. The target's
 /// rules (lifetime, claims, header) apply to grants and client assertions;
 /// a token of another kind is judged only by what holds for every JWT.
-pub fn problems(d: &Decoded, profile: Profile, now: OffsetDateTime) -> Vec<Problem> {
+pub fn problems(d: &Decoded, profile: Target, now: OffsetDateTime) -> Vec<Problem> {
     let now = now.unix_timestamp();
     let kind = Kind::of(d);
     let grant = matches!(kind, Kind::Grant | Kind::Unknown);
-    let profile = if grant { profile } else { Profile::Generic };
+    let profile = if grant { profile } else { Target::Generic };
     let mut out = Vec::new();
     match d.alg() {
         Some(a) if a.eq_ignore_ascii_case("none") => out.push(problem(
@@ -368,7 +321,7 @@ pub fn problems(d: &Decoded, profile: Profile, now: OffsetDateTime) -> Vec<Probl
                 "issued {} in the future (iat {}): the signer's clock is ahead, or local time was used as UTC{}",
                 human_span(iat - now),
                 rfc3339(iat),
-                if profile == Profile::Maskinporten {
+                if profile == Target::Maskinporten {
                     "; Maskinporten refuses iat more than 10 s away from its clock (\"Issue time is after now\")"
                 } else {
                     ""
@@ -406,7 +359,7 @@ pub fn problems(d: &Decoded, profile: Profile, now: OffsetDateTime) -> Vec<Probl
             // Keycloak requires jti; elsewhere it is recommended (replay protection).
             // A missing aud is an error only in a grant or client assertion.
             let sev = match (claim, kind) {
-                ("jti", Kind::Grant) if profile == Profile::Keycloak => "error",
+                ("jti", Kind::Grant) if profile == Target::Keycloak => "error",
                 ("jti", Kind::Grant | Kind::Unknown) => "warning",
                 ("jti", _) => continue,
                 ("aud", Kind::Grant) => "error",
@@ -418,7 +371,7 @@ pub fn problems(d: &Decoded, profile: Profile, now: OffsetDateTime) -> Vec<Probl
             out.push(problem(sev, id, format!("there is no {claim} claim")));
         }
     }
-    if profile == Profile::Maskinporten {
+    if profile == Target::Maskinporten {
         let extra: Vec<&str> = d
             .claims
             .keys()
@@ -530,7 +483,7 @@ mod tests {
         for (claims, kind) in cases {
             let d = token(r#"{"alg":"RS256"}"#, claims);
             assert_eq!(Kind::of(&d), kind, "{claims}");
-            let aud = problems(&d, Profile::Generic, now)
+            let aud = problems(&d, Target::Generic, now)
                 .into_iter()
                 .find(|p| p.id == "jwt-aud-missing")
                 .map(|p| p.severity);

@@ -12,8 +12,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
 /// JWS algorithms credkit signs and verifies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[value(rename_all = "verbatim")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+#[cfg_attr(feature = "cli", value(rename_all = "verbatim"))]
 pub enum Alg {
     RS256,
     RS384,
@@ -97,6 +98,7 @@ impl Alg {
 
 /// Why signing or verifying failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum JwsError {
     #[error("a {key} key cannot make {alg} signatures")]
     KeyAlgMismatch { alg: &'static str, key: String },

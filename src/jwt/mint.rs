@@ -1,36 +1,16 @@
 //! Minting JWT grants (RFC 7523) and client assertions (`private_key_jwt`)
 //! with each target's rules built in.
 
-use super::decode::{MASKINPORTEN_CLAIMS, Profile};
+use super::decode::MASKINPORTEN_CLAIMS;
 use super::jws::{Alg, JwsError, Signer};
+use crate::error_id::ErrorId;
+use crate::key::PrivateKey;
 use crate::keystore::model::Entry;
+use crate::target::{MaskinportenEnv, Target};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-
-/// Maskinporten environments and their issuers (the grant's `aud`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Env {
-    Test,
-    Prod,
-}
-
-impl Env {
-    pub fn maskinporten_issuer(self) -> &'static str {
-        match self {
-            Env::Test => "https://test.maskinporten.no/",
-            Env::Prod => "https://maskinporten.no/",
-        }
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            Env::Test => "test",
-            Env::Prod => "prod",
-        }
-    }
-}
 
 /// What to put in the JOSE header to identify the key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -87,8 +67,8 @@ pub fn grant_header(rules: GrantRules, kid: Option<String>, entry: &Entry) -> He
 /// Everything `jwt mint` takes.
 #[derive(Debug, Clone)]
 pub struct MintOptions {
-    pub profile: Profile,
-    pub env: Option<Env>,
+    pub profile: Target,
+    pub env: Option<MaskinportenEnv>,
     pub iss: Option<String>,
     pub sub: Option<String>,
     pub aud: Option<String>,
@@ -114,6 +94,7 @@ pub struct MintOptions {
 
 /// Why a token cannot be minted as asked.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum MintError {
     #[error("{0}")]
     Missing(String),
@@ -128,24 +109,14 @@ pub enum MintError {
 }
 
 impl MintError {
-    pub fn id(&self) -> &'static str {
+    pub fn id(&self) -> ErrorId {
         match self {
-            MintError::Missing(_) => "jwt-missing-option",
-            MintError::Rule { .. } => "jwt-profile-rule",
-            MintError::Jws(JwsError::KeyAlgMismatch { .. }) => "jwt-alg-key-mismatch",
-            MintError::Jws(_) => "jwt-sign-failed",
-            MintError::NoKey(_) => "alias-no-private-key",
-            MintError::Output(_) => "io-write",
-        }
-    }
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            MintError::Missing(_) => Some("see `credkit jwt mint --help` for the options each profile needs".into()),
-            MintError::Rule { fix, .. } => Some(format!("{fix} (or --force to break the rule on purpose)")),
-            MintError::Jws(JwsError::KeyAlgMismatch { .. }) => Some("choose --alg to fit the key: RS*/PS* for RSA, ES256 for P-256, ES384 for P-384, EdDSA for Ed25519".into()),
-            MintError::Jws(_) => None,
-            MintError::Output(_) => None,
-            MintError::NoKey(_) => Some("pick an entry that holds a private key with --alias (see `credkit inspect`)".into()),
+            MintError::Missing(_) => ErrorId::JwtMissingOption,
+            MintError::Rule { .. } => ErrorId::JwtProfileRule,
+            MintError::Jws(JwsError::KeyAlgMismatch { .. }) => ErrorId::JwtAlgKeyMismatch,
+            MintError::Jws(_) => ErrorId::JwtSignFailed,
+            MintError::NoKey(_) => ErrorId::AliasNoPrivateKey,
+            MintError::Output(_) => ErrorId::IoWrite,
         }
     }
 }
@@ -153,7 +124,7 @@ impl MintError {
 /// A ready-to-sign template: header, claims without the per-token parts.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
-    pub profile: Profile,
+    pub profile: Target,
     pub alg: Alg,
     pub header: Map<String, Value>,
     /// Claims except iat/nbf/exp/jti, which are set per token.
@@ -176,7 +147,30 @@ fn rule(force: bool, message: String, fix: &str) -> Result<(), MintError> {
 
 /// Work out header and claims for a key entry under a profile.
 pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
-    let key = entry.private_key.as_ref().ok_or_else(|| {
+    let key = signing_key(entry)?;
+    let p = o.profile;
+    let alg = algorithm(key, o)?;
+    check_algorithm(alg, o)?;
+    let iss = issuer(o)?;
+    let aud = audience(o)?;
+    let lifetime = lifetime(o)?;
+    let claims = claims(o, iss, aud)?;
+    let header = header(entry, key, alg, o)?;
+    check_header(&header, o)?;
+    Ok(Plan {
+        profile: p,
+        alg,
+        header,
+        claims,
+        lifetime,
+        set_nbf: p == Target::Entra,
+        set_jti: true,
+    })
+}
+
+/// The entry's private key.
+fn signing_key(entry: &Entry) -> Result<&PrivateKey, MintError> {
+    entry.private_key.as_ref().ok_or_else(|| {
         MintError::NoKey(format!(
             "entry {} holds no private key{}",
             entry
@@ -190,13 +184,17 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
                 ""
             }
         ))
-    })?;
+    })
+}
+
+/// `--alg`, else the profile's algorithm, else the key's usual one.
+fn algorithm(key: &PrivateKey, o: &MintOptions) -> Result<Alg, MintError> {
     let p = o.profile;
-    let alg = match o.alg {
+    Ok(match o.alg {
         Some(a) => a,
         None => match p {
-            Profile::Maskinporten => Alg::RS256,
-            Profile::Entra if matches!(key.public, crate::key::PublicKey::Rsa { .. }) => Alg::PS256,
+            Target::Maskinporten => Alg::RS256,
+            Target::Entra if matches!(key.public, crate::key::PublicKey::Rsa { .. }) => Alg::PS256,
             _ => Alg::default_for(&key.public).ok_or_else(|| {
                 MintError::Missing(format!(
                     "no JWS algorithm fits a {} key{}",
@@ -208,9 +206,14 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
                 ))
             })?,
         },
-    };
+    })
+}
+
+/// The algorithm is one the profile's server takes.
+fn check_algorithm(alg: Alg, o: &MintOptions) -> Result<(), MintError> {
+    let p = o.profile;
     match p {
-        Profile::Maskinporten if !matches!(alg, Alg::RS256 | Alg::RS384 | Alg::RS512) => rule(
+        Target::Maskinporten if !matches!(alg, Alg::RS256 | Alg::RS384 | Alg::RS512) => rule(
             o.force,
             format!(
                 "Maskinporten accepts RS256, RS384 and RS512, not {} (and so only RSA keys)",
@@ -218,29 +221,41 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
             ),
             "use --alg RS256 with the RSA key of your business certificate",
         )?,
-        Profile::Entra if !matches!(alg, Alg::PS256 | Alg::RS256) => rule(
+        Target::Entra if !matches!(alg, Alg::PS256 | Alg::RS256) => rule(
             o.force,
             format!("Entra ID expects PS256 (or RS256), not {}", alg.name()),
             "use --alg PS256",
         )?,
         _ => {}
     }
-    let iss = o.iss.clone().ok_or_else(|| {
+    Ok(())
+}
+
+/// `iss`, which every profile needs.
+fn issuer(o: &MintOptions) -> Result<String, MintError> {
+    let p = o.profile;
+    o.iss.clone().ok_or_else(|| {
         MintError::Missing(match p {
-            Profile::Maskinporten => "--iss is required: Maskinporten's grant has iss = your client id (from Samarbeidsportalen)".into(),
-            Profile::Generic => "--iss is required".into(),
+            Target::Maskinporten => "--iss is required: Maskinporten's grant has iss = your client id (from Samarbeidsportalen)".into(),
+            Target::Generic => "--iss is required".into(),
             _ => format!("--iss is required: {} wants iss = sub = the client id", p.name()),
         })
-    })?;
-    let aud = match (&o.aud, p, o.env) {
-        (Some(a), Profile::Maskinporten, env) => {
-            let known = [Env::Test, Env::Prod].map(Env::maskinporten_issuer);
+    })
+}
+
+/// `aud`: `--aud` (checked against Maskinporten's issuers), else the
+/// Maskinporten environment's issuer.
+fn audience(o: &MintOptions) -> Result<String, MintError> {
+    let p = o.profile;
+    Ok(match (&o.aud, p, o.env) {
+        (Some(a), Target::Maskinporten, env) => {
+            let known = [MaskinportenEnv::Test, MaskinportenEnv::Prod].map(MaskinportenEnv::issuer);
             let custom = o.known_issuer.as_deref().filter(|i| !known.contains(i));
             if !known.contains(&a.as_str()) && !o.aud_from_issuer && custom != Some(a.as_str()) {
                 let fix = match (custom, env) {
                     (Some(i), _) => format!("set aud to this server's issuer exactly: {i}"),
                     (None, Some(e)) => {
-                        format!("use --env {} (aud {})", e.name(), e.maskinporten_issuer())
+                        format!("use --env {} (aud {})", e.name(), e.issuer())
                     }
                     (None, None) => "use --env test or --env prod instead of --aud".into(),
                 };
@@ -265,8 +280,8 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
             a.clone()
         }
         (Some(a), _, _) => a.clone(),
-        (None, Profile::Maskinporten, Some(env)) => env.maskinporten_issuer().to_string(),
-        (None, Profile::Maskinporten, None) => {
+        (None, Target::Maskinporten, Some(env)) => env.issuer().to_string(),
+        (None, Target::Maskinporten, None) => {
             return Err(MintError::Missing(
                 "--env test|prod (or --aud) is required: the grant's aud is the Maskinporten environment's issuer".into(),
             ));
@@ -277,9 +292,14 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
                 p.name()
             )));
         }
-    };
+    })
+}
+
+/// The grant's lifetime in seconds, within the profile's maximum.
+fn lifetime(o: &MintOptions) -> Result<i64, MintError> {
+    let p = o.profile;
     let lifetime = o.lifetime.unwrap_or(match p {
-        Profile::Maskinporten => 120,
+        Target::Maskinporten => 120,
         _ => 300,
     });
     if lifetime <= 0 {
@@ -297,12 +317,17 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
             &format!("use --lifetime {max}s or less"),
         )?;
     }
+    Ok(lifetime)
+}
 
+/// The claims except iat/nbf/exp/jti, under the profile's rules.
+fn claims(o: &MintOptions, iss: String, aud: String) -> Result<Map<String, Value>, MintError> {
+    let p = o.profile;
     let mut claims = Map::new();
     claims.insert("aud".into(), json!(aud));
     claims.insert("iss".into(), json!(iss));
     match p {
-        Profile::Maskinporten => {
+        Target::Maskinporten => {
             if let Some(s) = &o.sub {
                 rule(
                     o.force,
@@ -322,7 +347,7 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
                 )?,
             }
         }
-        Profile::Okta | Profile::Keycloak | Profile::Entra => {
+        Target::Okta | Target::Keycloak | Target::Entra => {
             let sub = o.sub.clone().unwrap_or_else(|| iss.clone());
             if sub != iss {
                 rule(
@@ -339,7 +364,7 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
                 claims.insert("scope".into(), json!(s));
             }
         }
-        Profile::Generic => {
+        Target::Generic => {
             if let Some(s) = &o.sub {
                 claims.insert("sub".into(), json!(s));
             }
@@ -362,7 +387,7 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
         claims.insert("consumer_org".into(), json!(c));
     }
     for (k, v) in &o.claims {
-        if p == Profile::Maskinporten && !MASKINPORTEN_CLAIMS.contains(&k.as_str()) {
+        if p == Target::Maskinporten && !MASKINPORTEN_CLAIMS.contains(&k.as_str()) {
             rule(
                 o.force,
                 format!(
@@ -380,17 +405,27 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
         }
         claims.insert(k.clone(), v.clone());
     }
+    Ok(claims)
+}
 
-    // Header.
+/// The JOSE header: alg, typ, and the key or certificate references the
+/// options (or the profile's defaults) ask for.
+fn header(
+    entry: &Entry,
+    key: &PrivateKey,
+    alg: Alg,
+    o: &MintOptions,
+) -> Result<Map<String, Value>, MintError> {
+    let p = o.profile;
     let mut header = Map::new();
     header.insert("alg".into(), json!(alg.name()));
     let choice = if o.header.is_empty() {
         match p {
-            Profile::Maskinporten => HeaderChoice {
+            Target::Maskinporten => HeaderChoice {
                 x5c: true,
                 ..Default::default()
             },
-            Profile::Entra => HeaderChoice {
+            Target::Entra => HeaderChoice {
                 x5t_s256: true,
                 ..Default::default()
             },
@@ -402,7 +437,7 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
     } else {
         o.header.clone()
     };
-    if p != Profile::Maskinporten && !choice.no_typ {
+    if p != Target::Maskinporten && !choice.no_typ {
         header.insert("typ".into(), json!("JWT"));
     }
     if let Some(k) = &choice.kid {
@@ -444,7 +479,13 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
             header.insert("x5t#S256".into(), json!(leaf.x5t_s256()));
         }
     }
-    if p == Profile::Maskinporten && header.get("x5c").is_none() && header.get("kid").is_none() {
+    Ok(header)
+}
+
+/// The header identifies the key the way the profile's server needs.
+fn check_header(header: &Map<String, Value>, o: &MintOptions) -> Result<(), MintError> {
+    let p = o.profile;
+    if p == Target::Maskinporten && header.get("x5c").is_none() && header.get("kid").is_none() {
         rule(
             o.force,
             "Maskinporten needs x5c (business certificate) or kid (registered key) in the header"
@@ -452,7 +493,7 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
             "add --x5c or --kid ID",
         )?;
     }
-    if p == Profile::Entra
+    if p == Target::Entra
         && ["x5t", "x5t#S256", "kid"]
             .iter()
             .all(|h| header.get(*h).is_none())
@@ -463,15 +504,7 @@ pub fn plan(entry: &Entry, o: &MintOptions) -> Result<Plan, MintError> {
             "add --x5t-s256",
         )?;
     }
-    Ok(Plan {
-        profile: p,
-        alg,
-        header,
-        claims,
-        lifetime,
-        set_nbf: p == Profile::Entra,
-        set_jti: true,
-    })
+    Ok(())
 }
 
 /// A random (version 4) UUID.

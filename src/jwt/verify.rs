@@ -189,7 +189,7 @@ pub fn verify(d: &Decoded, keys: &Keys, o: &VerifyOptions, now: OffsetDateTime) 
             "jwt-expired",
             format!(
                 "expired at {} ({} ago)",
-                crate::ctx::rfc3339(exp),
+                crate::timefmt::rfc3339(exp),
                 super::decode::human_span(t - exp)
             ),
         );
@@ -201,7 +201,7 @@ pub fn verify(d: &Decoded, keys: &Keys, o: &VerifyOptions, now: OffsetDateTime) 
         fail(
             &mut v,
             "jwt-not-yet-valid",
-            format!("not valid before {}", crate::ctx::rfc3339(nbf)),
+            format!("not valid before {}", crate::timefmt::rfc3339(nbf)),
         );
         return v;
     }

@@ -9,7 +9,9 @@ use sha2::{Digest, Sha256};
 
 pub mod dsa;
 pub mod ec_params;
+pub mod generate;
 pub mod openssh;
+pub mod sign;
 
 pub mod oid {
     pub const RSA: &str = "1.2.840.113549.1.1.1";
@@ -28,6 +30,7 @@ pub mod oid {
 
 /// Errors from key parsing.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyError {
     #[error("malformed {what}: {source}")]
     Malformed {

@@ -3,8 +3,8 @@
 
 use super::model::{EntryKind, Format, Pkcs12Protection, Store};
 use crate::cert::{self, Certificate, NameAttribute, Validity, chain::ChainReport};
-use crate::ctx::rfc3339;
 use crate::key::KeyDescription;
+use crate::timefmt::rfc3339;
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;

@@ -2,7 +2,7 @@
 //! never from the file name.
 
 pub mod inspect;
-pub mod jks;
+pub mod java;
 pub mod jwk;
 pub mod model;
 pub mod named;
@@ -17,7 +17,7 @@ pub use model::{Entry, EntryKind, Format, Store};
 
 use crate::asn1::Asn1Error;
 use crate::cert::CertError;
-use crate::error::Error;
+use crate::error_id::ErrorId;
 use crate::key::KeyError;
 use crate::secret::SecretCell;
 
@@ -46,6 +46,7 @@ pub fn read_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
 
 /// What went wrong while reading a keystore or key file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeystoreError {
     #[error("not a keystore or key file credkit can read: {detail}")]
     UnknownFormat { detail: String },
@@ -84,109 +85,56 @@ pub enum KeystoreError {
     #[error(transparent)]
     Cert(#[from] CertError),
     #[error(transparent)]
-    Java(#[from] jks::JksError),
+    Java(#[from] java::JksError),
+    /// The password could not be read from where it was said to be.
+    #[error(transparent)]
+    Secret(#[from] crate::secret::SecretError),
 }
 
 impl KeystoreError {
     /// Stable error id.
-    pub fn id(&self) -> &'static str {
+    pub fn id(&self) -> ErrorId {
         match self {
-            KeystoreError::UnknownFormat { .. } => "input-unknown-format",
-            KeystoreError::Malformed { .. } => "input-malformed",
-            KeystoreError::Invalid { .. } => "input-invalid",
-            KeystoreError::WrongPassword { .. } => "password-wrong",
-            KeystoreError::WrongKeyPassword { .. } => "key-password-wrong",
-            KeystoreError::PasswordRequired { .. } => "password-required",
-            KeystoreError::Unsupported { .. } => "algorithm-unsupported",
-            KeystoreError::NotReadable { .. } => "input-format-unsupported",
-            KeystoreError::TooLarge { .. } => "input-too-large",
+            KeystoreError::UnknownFormat { .. } => ErrorId::InputUnknownFormat,
+            KeystoreError::Malformed { .. } => ErrorId::InputMalformed,
+            KeystoreError::Invalid { .. } => ErrorId::InputInvalid,
+            KeystoreError::WrongPassword { .. } => ErrorId::PasswordWrong,
+            KeystoreError::WrongKeyPassword { .. } => ErrorId::KeyPasswordWrong,
+            KeystoreError::PasswordRequired { .. } => ErrorId::PasswordRequired,
+            KeystoreError::Unsupported { .. } => ErrorId::AlgorithmUnsupported,
+            KeystoreError::NotReadable { .. } => ErrorId::InputFormatUnsupported,
+            KeystoreError::TooLarge { .. } => ErrorId::InputTooLarge,
             KeystoreError::InBlock { source, .. } => source.id(),
+            KeystoreError::Secret(e) => e.id(),
             KeystoreError::Key(KeyError::Unsupported { .. } | KeyError::NeedsConversion { .. }) => {
-                "algorithm-unsupported"
+                ErrorId::AlgorithmUnsupported
             }
-            KeystoreError::Key(_) => "key-invalid",
-            KeystoreError::Cert(_) => "certificate-malformed",
+            KeystoreError::Key(_) => ErrorId::KeyInvalid,
+            KeystoreError::Cert(_) => ErrorId::CertificateMalformed,
             KeystoreError::Java(e) => match e {
-                jks::JksError::IntegrityCheckFailed => "password-wrong",
-                jks::JksError::WrongKeyPassword { .. } => "key-password-wrong",
-                jks::JksError::UnsupportedKeyProtection { .. } => "algorithm-unsupported",
-                jks::JksError::UnsupportedVersion { .. } => "input-invalid",
-                jks::JksError::TooLarge { .. } => "input-too-large",
-                jks::JksError::NotJavaKeystore => "input-unknown-format",
-                _ => "input-malformed",
+                java::JksError::IntegrityCheckFailed => ErrorId::PasswordWrong,
+                java::JksError::WrongKeyPassword { .. } => ErrorId::KeyPasswordWrong,
+                java::JksError::UnsupportedKeyProtection { .. } => ErrorId::AlgorithmUnsupported,
+                java::JksError::UnsupportedVersion { .. } => ErrorId::InputInvalid,
+                java::JksError::TooLarge { .. } => ErrorId::InputTooLarge,
+                java::JksError::NotJavaKeystore => ErrorId::InputUnknownFormat,
+                _ => ErrorId::InputMalformed,
             },
         }
     }
 
-    /// The conversion a key needs before credkit can read it, when that is
-    /// the problem (an encrypted OpenSSH key).
-    fn way_out(&self) -> Option<&str> {
+    /// The way out when the file cannot be read as it is: the conversion a
+    /// key needs (an encrypted OpenSSH key), or what to do with a format
+    /// credkit names but does not read.
+    pub fn way_out(&self) -> Option<&str> {
         match self {
+            KeystoreError::NotReadable { way_out, .. } => Some(way_out),
             KeystoreError::Key(KeyError::NeedsConversion { way_out, .. }) => Some(way_out),
             KeystoreError::InBlock { source, .. } => source.way_out(),
             _ => None,
         }
     }
-
-    /// Advice for the user.
-    pub fn hint(&self) -> Option<String> {
-        if let Some(way_out) = self.way_out() {
-            return Some(way_out.to_string());
-        }
-        match self {
-            KeystoreError::NotReadable { way_out, .. } => return Some(way_out.clone()),
-            KeystoreError::InBlock { source, .. } => return source.hint(),
-            // A key type is not an encryption scheme: re-encrypting the file
-            // cannot help.
-            KeystoreError::Key(KeyError::Unsupported { .. }) => return Some(KEY_TYPE_HINT.into()),
-            KeystoreError::Unsupported { what, .. }
-                if what.contains("curve") || what.contains("key type") =>
-            {
-                return Some(KEY_TYPE_HINT.into());
-            }
-            _ => {}
-        }
-        let pw = "give the password with --password-file PATH, --password-env VAR or \
-                  --password-stdin, or set CREDKIT_PASSWORD";
-        Some(match self.id() {
-            "password-wrong" => format!(
-                "check the password (it is case-sensitive; a trailing newline in a password \
-                 file is ignored). If it is right, the file is damaged: get a fresh copy. \
-                 To {pw}"
-            ),
-            "password-required" => format!("{pw}; credkit prompts when run on a terminal"),
-            "key-password-wrong" => "this entry's key has its own password: give it with \
-                 --key-password-file, --key-password-env or --key-password-stdin"
-                .into(),
-            "input-unknown-format" => "credkit reads PKCS#12 (.p12/.pfx), JKS, JCEKS, PEM, \
-                 DER, PKCS#7 certificate bundles (.p7b), JWK and JWKS; check that this is the \
-                 file you meant"
-                .into(),
-            "input-invalid" => "the file is damaged or was edited by hand: get a fresh copy \
-                 from where it came from"
-                .into(),
-            "input-malformed" | "certificate-malformed" => {
-                "the file is truncated or corrupt: copy it again (binary files break when \
-                 sent as text or through e-mail)"
-                    .into()
-            }
-            "algorithm-unsupported" => "convert the file with a tool that knows this \
-                 algorithm (e.g. openssl) to PBES2/AES, or open an issue with the algorithm name"
-                .into(),
-            "input-too-large" => "this limit protects against hostile files; no real \
-                 keystore comes close to it"
-                .into(),
-            "key-invalid" => "the key is damaged or is not what its label says: copy it \
-                 again, or export it afresh from where it came from"
-                .into(),
-            _ => return None,
-        })
-    }
 }
-
-/// The hint for a key credkit cannot use (never the re-encryption one).
-const KEY_TYPE_HINT: &str = "credkit uses RSA, EC (P-256, P-384, P-521) and Ed25519 keys; \
-     this key type cannot be used here. Open an issue with the algorithm name if you need it";
 
 /// What the input starts with, for an "unknown format" message.
 fn describe_unknown(data: &[u8]) -> String {
@@ -220,27 +168,26 @@ pub fn load(
     data: &[u8],
     store_pw: &mut SecretCell,
     key_pw: &mut SecretCell,
-) -> Result<Store, Error> {
+) -> Result<Store, KeystoreError> {
     if data.len() as u64 > MAX_INPUT {
         return Err(KeystoreError::TooLarge {
             what: "file size".into(),
             value: data.len() as u64,
             max: MAX_INPUT,
-        }
-        .into());
+        });
     }
-    if let Some(kind) = jks::is_java_store(data) {
+    if let Some(kind) = java::is_java_store(data) {
         let store_password = store_pw.get()?;
         let key_password = key_pw.get_explicit()?;
         let label = label(kind);
-        let map = |e: jks::JksError| match e {
-            jks::JksError::IntegrityCheckFailed => KeystoreError::WrongPassword {
+        let map = |e: java::JksError| match e {
+            java::JksError::IntegrityCheckFailed => KeystoreError::WrongPassword {
                 what: format!("{label} integrity check"),
             },
-            jks::JksError::WrongKeyPassword { alias } => KeystoreError::WrongKeyPassword { alias },
+            java::JksError::WrongKeyPassword { alias } => KeystoreError::WrongKeyPassword { alias },
             other => KeystoreError::Java(other),
         };
-        match jks::parse(
+        match java::parse(
             data,
             store_password.as_ref().map(|p| p.as_str()),
             key_password.as_ref().map(|p| p.as_str()),
@@ -249,8 +196,8 @@ pub fn load(
             // The store password was right (the integrity check comes first),
             // but a key has a password of its own and none was given: list the
             // store as keytool -list does, with that key left locked.
-            Err(jks::JksError::WrongKeyPassword { alias }) if key_password.is_none() => {
-                let js = jks::parse(data, None, None).map_err(map)?;
+            Err(java::JksError::WrongKeyPassword { alias }) if key_password.is_none() => {
+                let js = java::parse(data, None, None).map_err(map)?;
                 let mut store = from_java(js, kind);
                 store.integrity_verified = Some(true);
                 store.notes.retain(|n| !n.starts_with("no password given"));
@@ -261,21 +208,21 @@ pub fn load(
                 ));
                 return Ok(store);
             }
-            Err(e) => return Err(map(e).into()),
+            Err(e) => return Err(map(e)),
         }
     }
     if let Some(refusal) = named::bouncycastle(data) {
-        return Err(refusal.into());
+        return Err(refusal);
     }
     if pkcs12::looks_like(data) {
         if store_pw.has_explicit() {
             let pw = store_pw.get()?;
-            return Ok(pkcs12::read(data, pw.as_ref().map(|p| p.as_str()))?);
+            return pkcs12::read(data, pw.as_ref().map(|p| p.as_str()));
         }
         return match pkcs12::read(data, None) {
             Err(KeystoreError::PasswordRequired { format }) => match store_pw.get()? {
                 Some(pw) => Ok(pkcs12::read(data, Some(&pw))?),
-                None => Err(KeystoreError::PasswordRequired { format }.into()),
+                None => Err(KeystoreError::PasswordRequired { format }),
             },
             other => Ok(other?),
         };
@@ -285,21 +232,21 @@ pub fn load(
             format: "JWK",
             detail: format!("not UTF-8 text (byte {})", e.valid_up_to()),
         })?;
-        return Ok(jwk::read(text)?);
+        return jwk::read(text);
     }
     if pem::looks_like(data) {
         let text = String::from_utf8_lossy(data);
-        let mut ask = || store_pw.get();
+        let mut ask = || store_pw.get().map_err(KeystoreError::from);
         return pem::read(&text, &mut ask);
     }
     if pkcs7::looks_like(data) {
-        return Ok(pkcs7::read(data)?);
+        return pkcs7::read(data);
     }
     if let Some(refusal) = named::signed_object(data) {
-        return Err(refusal.into());
+        return Err(refusal);
     }
     if pem::looks_like_der(data) {
-        let mut ask = || store_pw.get();
+        let mut ask = || store_pw.get().map_err(KeystoreError::from);
         return pem::read_der(data, &mut ask);
     }
     if data.first() == Some(&0x30) {
@@ -308,20 +255,18 @@ pub fn load(
             return Err(KeystoreError::Malformed {
                 format: "DER",
                 source: e,
-            }
-            .into());
+            });
         }
     }
     Err(KeystoreError::UnknownFormat {
         detail: describe_unknown(data),
-    }
-    .into())
+    })
 }
 
-fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
+fn from_java(js: java::JavaStore, kind: java::JavaStoreKind) -> Store {
     let format = match kind {
-        jks::JavaStoreKind::Jks => Format::Jks,
-        jks::JavaStoreKind::Jceks => Format::Jceks,
+        java::JavaStoreKind::Jks => Format::Jks,
+        java::JavaStoreKind::Jceks => Format::Jceks,
     };
     let mut store = Store::new(format);
     store.version = Some(js.version);
@@ -340,7 +285,7 @@ fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
     for je in js.entries {
         let mut e;
         match je.body {
-            jks::JavaEntryBody::PrivateKey {
+            java::JavaEntryBody::PrivateKey {
                 pkcs8,
                 protection,
                 chain,
@@ -349,8 +294,10 @@ fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
                 e = Entry::new(EntryKind::PrivateKey);
                 e.key_protection = Some(
                     match protection {
-                        jks::KeyProtection::JksSunProprietary => "JKS key protector (SHA-1 stream)",
-                        jks::KeyProtection::JcePbeWithMd5AndTripleDes => {
+                        java::KeyProtection::JksSunProprietary => {
+                            "JKS key protector (SHA-1 stream)"
+                        }
+                        java::KeyProtection::JcePbeWithMd5AndTripleDes => {
                             "PBEWithMD5AndTripleDES (JCEKS)"
                         }
                     }
@@ -376,7 +323,7 @@ fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
                     }
                 }
             }
-            jks::JavaEntryBody::TrustedCert { cert, .. } => {
+            java::JavaEntryBody::TrustedCert { cert, .. } => {
                 e = Entry::new(EntryKind::TrustedCertificate);
                 match crate::cert::Certificate::from_der(&cert) {
                     Ok(c) => e.chain.push(c),
@@ -386,7 +333,7 @@ fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
                     )),
                 }
             }
-            jks::JavaEntryBody::Secret { seal_algorithm, .. } => {
+            java::JavaEntryBody::Secret { seal_algorithm, .. } => {
                 e = Entry::new(EntryKind::Secret);
                 e.key_protection = seal_algorithm;
             }
@@ -401,10 +348,10 @@ fn from_java(js: jks::JavaStore, kind: jks::JavaStoreKind) -> Store {
     store
 }
 
-fn label(kind: jks::JavaStoreKind) -> &'static str {
+fn label(kind: java::JavaStoreKind) -> &'static str {
     match kind {
-        jks::JavaStoreKind::Jks => "JKS",
-        jks::JavaStoreKind::Jceks => "JCEKS",
+        java::JavaStoreKind::Jks => "JKS",
+        java::JavaStoreKind::Jceks => "JCEKS",
     }
 }
 
@@ -441,34 +388,6 @@ mod tests {
 
     /// Regression: an unsupported key type got the "convert the file … to
     /// PBES2/AES" hint, which cannot help.
-    #[test]
-    fn unsupported_keys_never_get_the_reencryption_hint() {
-        let key = KeystoreError::Key(KeyError::Unsupported { name: "DSA".into() });
-        let in_block = KeystoreError::InBlock {
-            label: "PRIVATE KEY".into(),
-            line: 1,
-            source: Box::new(KeystoreError::Key(KeyError::Unsupported {
-                name: "X448".into(),
-            })),
-        };
-        let curve = KeystoreError::Unsupported {
-            what: "JWK curve".into(),
-            name: "\"secp256k1\"".into(),
-        };
-        for e in [key, in_block, curve] {
-            assert_eq!(e.id(), "algorithm-unsupported");
-            let hint = e.hint().unwrap_or_default();
-            assert!(!hint.contains("PBES2"), "{e}: {hint}");
-            assert!(hint.contains("Ed25519"), "{e}: {hint}");
-        }
-        // An encryption scheme still gets it.
-        let pbe = KeystoreError::Unsupported {
-            what: "encryption algorithm".into(),
-            name: "RC4".into(),
-        };
-        assert!(pbe.hint().unwrap_or_default().contains("PBES2"));
-    }
-
     #[test]
     fn duplicate_aliases_are_counted_without_case() {
         let mut entries = Vec::new();

@@ -47,6 +47,7 @@ pub mod oid {
 
 /// Why decryption or key derivation failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PbeError {
     #[error("unsupported {what}: {name}")]
     Unsupported { what: &'static str, name: String },

@@ -110,12 +110,12 @@ fn header<'a>(b: &'a Block, name: &str) -> Option<&'a str> {
 
 /// Ask for a password lazily: returns None when none is available.
 pub type PasswordFn<'a> =
-    dyn FnMut() -> Result<Option<zeroize::Zeroizing<String>>, crate::error::Error> + 'a;
+    dyn FnMut() -> Result<Option<zeroize::Zeroizing<String>>, KeystoreError> + 'a;
 
 fn need_password(
     password: &mut PasswordFn<'_>,
     what: &str,
-) -> Result<zeroize::Zeroizing<String>, crate::error::Error> {
+) -> Result<zeroize::Zeroizing<String>, KeystoreError> {
     match password()? {
         Some(p) => Ok(p),
         None => Err(KeystoreError::PasswordRequired {
@@ -124,19 +124,17 @@ fn need_password(
             } else {
                 "encrypted PEM"
             },
-        }
-        .into()),
+        }),
     }
 }
 
 /// Read PEM text into a store.
-pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, crate::error::Error> {
+pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, KeystoreError> {
     let blocks = parse_blocks(text)?;
     if blocks.is_empty() {
         return Err(KeystoreError::UnknownFormat {
             detail: "the text holds no PEM block (-----BEGIN ...-----)".into(),
-        }
-        .into());
+        });
     }
     let mut keys: Vec<(PrivateKey, String)> = Vec::new();
     let mut certs: Vec<Certificate> = Vec::new();
@@ -158,17 +156,15 @@ pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, crate::e
             what: "sum of the key-derivation iteration counts in the file".into(),
             value: declared,
             max: MAX_TOTAL_ITERATIONS,
-        }
-        .into());
+        });
     }
     for b in &blocks {
-        let at = |e: KeystoreError| -> crate::error::Error {
+        let at = |e: KeystoreError| -> KeystoreError {
             KeystoreError::InBlock {
                 label: b.label.clone(),
                 line: b.line,
                 source: Box::new(e),
             }
-            .into()
         };
         match b.label.as_str() {
             "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
@@ -260,7 +256,7 @@ pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, crate::e
         && publics.is_empty()
         && let Some(refusal) = super::named::pem_blocks(&blocks)
     {
-        return Err(refusal.into());
+        return Err(refusal);
     }
     if blocks
         .iter()
@@ -282,8 +278,8 @@ pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, crate::e
 fn open_pkcs8(
     der: &[u8],
     password: &mut PasswordFn<'_>,
-    at: impl Fn(KeystoreError) -> crate::error::Error,
-) -> Result<(PrivateKey, String), crate::error::Error> {
+    at: impl Fn(KeystoreError) -> KeystoreError,
+) -> Result<(PrivateKey, String), KeystoreError> {
     let info = pbe::describe_pkcs8(der).map_err(|e| at(pem_pbe_err(e)))?;
     let (plain, how) = match password()? {
         Some(pw) => (
@@ -433,7 +429,7 @@ pub fn assemble(
 
 /// Read one DER object: a certificate, a PKCS#8/PKCS#1/SEC1 key, an encrypted
 /// PKCS#8 key, a public key, or a run of concatenated certificates.
-pub fn read_der(data: &[u8], password: &mut PasswordFn<'_>) -> Result<Store, crate::error::Error> {
+pub fn read_der(data: &[u8], password: &mut PasswordFn<'_>) -> Result<Store, KeystoreError> {
     let first = asn1::Reader::new(data)
         .read()
         .map_err(|e| KeystoreError::Malformed {
@@ -470,7 +466,7 @@ pub fn read_der(data: &[u8], password: &mut PasswordFn<'_>) -> Result<Store, cra
             ))
         }
         DerKind::EncryptedPkcs8 => {
-            let key = open_pkcs8(data, password, crate::error::Error::from)?;
+            let key = open_pkcs8(data, password, std::convert::identity)?;
             Ok(assemble(Format::Der, vec![key], vec![], vec![]))
         }
         DerKind::Pkcs1 => {
@@ -510,8 +506,7 @@ pub fn read_der(data: &[u8], password: &mut PasswordFn<'_>) -> Result<Store, cra
         }
         DerKind::Unknown => Err(KeystoreError::UnknownFormat {
             detail: "a DER SEQUENCE that is not a certificate, key or keystore".into(),
-        }
-        .into()),
+        }),
     }
 }
 

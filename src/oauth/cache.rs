@@ -122,6 +122,22 @@ impl Binding {
     }
 }
 
+impl Cached {
+    /// The access token (empty when the response has none).
+    pub fn access_token(&self) -> &str {
+        self.response
+            .get("access_token")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// When the token expires (RFC 3339), or `None` when the server gave
+    /// no lifetime.
+    pub fn expires_at_rfc3339(&self) -> Option<String> {
+        (self.expires_at > self.obtained_at).then(|| crate::timefmt::rfc3339(self.expires_at))
+    }
+}
+
 /// A cache file: the format version, the key digest it was stored under, the token.
 #[derive(Debug, Serialize, Deserialize)]
 struct Stored {

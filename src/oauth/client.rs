@@ -9,24 +9,28 @@
 //! defaults, [`TokenSettings::over`]); the broker maps each profile onto it
 //! directly. Nothing here prints: the trace goes to the session's
 //! [`Observer`].
+// Without the `client` feature only the settings (and `plan`) are built:
+// the helpers of the session are unused then.
+#![cfg_attr(not(feature = "client"), allow(dead_code, unused_imports))]
 
 use crate::ctx::Ctx;
-use crate::diagnostics::check::{self as diag, CheckOptions, Target};
+use crate::diagnostics::check::{self as diag, CheckOptions};
 use crate::diagnostics::{Finding, Severity};
-use crate::error::{Error, Result};
-use crate::jwt::decode::Profile;
 use crate::jwt::jws::{Alg, Signer};
-use crate::jwt::mint::{self, Env, HeaderChoice, MintOptions};
-use crate::keystore::{self, Store};
+use crate::jwt::mint::{self, HeaderChoice, MintOptions};
+use crate::keystore::{self, KeystoreError, Store};
+use crate::net::NetError;
+#[cfg(feature = "client")]
 use crate::net::{Http, HttpOptions};
 use crate::oauth::cache::{self, CacheKey, Cached};
-use crate::oauth::config::{KeySource, Secret};
+use crate::oauth::config::KeySource;
 use crate::oauth::diagnose::{self, Context};
 use crate::oauth::discovery;
 use crate::oauth::dpop::{DpopKey, DpopKeyChoice};
 use crate::oauth::exchange::{self, Auth, Event, Grant, RetryPolicy, TokenRequest};
 use crate::oauth::grants;
-use crate::secret::{SecretCell, SecretSource};
+use crate::secret::{SecretCell, SecretError, SecretSource};
+use crate::target::{MaskinportenEnv, Target};
 use base64::Engine;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
@@ -38,8 +42,8 @@ use std::time::Duration;
 pub struct TokenSettings {
     pub key: Option<KeySource>,
     pub alias: Option<String>,
-    pub store_password: Option<Secret>,
-    pub key_password: Option<Secret>,
+    pub store_password: Option<SecretSource>,
+    pub key_password: Option<SecretSource>,
     pub client_id: Option<String>,
     pub scope: Option<String>,
     pub resource: Option<String>,
@@ -48,16 +52,16 @@ pub struct TokenSettings {
     pub client_org: Option<String>,
     /// Extra claims (pid from .properties, `--claim`); lower layers' first.
     pub claims: Vec<(String, serde_json::Value)>,
-    pub env: Option<Env>,
+    pub env: Option<MaskinportenEnv>,
     pub issuer: Option<String>,
     pub token_endpoint: Option<String>,
     pub aud: Option<String>,
     pub grant: Option<Grant>,
     pub auth: Option<Auth>,
-    pub jwt_profile: Option<Profile>,
+    pub jwt_profile: Option<Target>,
     pub kid: Option<String>,
-    pub client_secret: Option<Secret>,
-    pub refresh_token: Option<Secret>,
+    pub client_secret: Option<SecretSource>,
+    pub refresh_token: Option<SecretSource>,
     pub ca_file: Option<PathBuf>,
     /// A ready-made JWT to send instead of minting one.
     pub assertion: Option<String>,
@@ -84,11 +88,11 @@ pub struct TokenSettings {
     /// Maskinporten's system user: the customer's organisation number.
     pub systemuser_org: Option<String>,
     /// RFC 8693 (and on-behalf-of's assertion): the subject token.
-    pub subject_token: Option<Secret>,
+    pub subject_token: Option<SecretSource>,
     /// RFC 8693 `subject_token_type` (a short name or a URI).
     pub subject_token_type: Option<String>,
     /// RFC 8693 `actor_token`.
-    pub actor_token: Option<Secret>,
+    pub actor_token: Option<SecretSource>,
     /// RFC 8693 `actor_token_type`.
     pub actor_token_type: Option<String>,
     /// RFC 8693 `requested_token_type`.
@@ -188,22 +192,70 @@ pub enum Problem {
     NeedsKeystore(&'static str),
     #[error(transparent)]
     Rar(grants::RarError),
-    #[error(transparent)]
-    Other(Box<Error>),
 }
+
+/// Why no session could be prepared, or no token fetched. The command layer
+/// turns it into its error (with hints that name its flags).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The settings cannot make a request.
+    #[error(transparent)]
+    Settings(#[from] Problem),
+    /// A file the settings name (the keystore, the CA file) cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    /// The keystore cannot be opened.
+    #[error("{path}: {source}")]
+    Keystore { path: String, source: KeystoreError },
+    /// A password, client secret or refresh token cannot be read.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// The HTTP client cannot be made (the CA file holds no usable certificate).
+    #[error("{0}")]
+    Http(String),
+    /// No HTTP answer: DNS, connection, TLS, proxy, timeout, a refused URL.
+    #[error("cannot reach {}: {}", .0.url, .0.explain().0)]
+    Network(NetError),
+    /// An answer that is not a token and not an OAuth refusal (5xx, HTML, ...).
+    #[error("{endpoint} answered HTTP {status}{}", .detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Server {
+        endpoint: String,
+        status: u16,
+        detail: Option<String>,
+    },
+    /// The token endpoint refused; the diagnosis says why.
+    #[error("the token endpoint refused (HTTP {})", .0.server.status)]
+    Refused(Box<diagnose::Diagnosis>),
+    /// The credential failed its checks; nothing was sent.
+    #[error("not sending: the credential in {file} failed its checks ({errors})")]
+    Unfit {
+        file: String,
+        errors: String,
+        /// The check that failed.
+        report: Box<diag::CheckReport>,
+    },
+    /// The grant or client assertion cannot be made.
+    #[error(transparent)]
+    Mint(#[from] mint::MintError),
+    /// A DPoP proof cannot be made (its key file, its key).
+    #[error(transparent)]
+    Dpop(#[from] crate::oauth::dpop::DpopError),
+    /// Mutual TLS without a usable client certificate.
+    #[error("{file} cannot be the TLS client certificate: {detail}")]
+    Mtls { file: String, detail: String },
+}
+
+type Result<T, E = ClientError> = std::result::Result<T, E>;
 
 /// Sees the trace of a session: requests, answers, retries, discovery.
 pub type Observer = Box<dyn Fn(&Event) + Send + Sync>;
 
-/// The secret cell that reads a [`Secret`] (once, when asked).
-pub(crate) fn secret_cell(s: Option<&Secret>, prompt: &str) -> SecretCell {
-    match s {
-        Some(Secret::Stdin) => SecretCell::new(SecretSource::Stdin, prompt),
-        Some(Secret::File(p)) => SecretCell::new(SecretSource::File(p.clone()), prompt),
-        Some(Secret::Env(v)) => SecretCell::new(SecretSource::Env(v.clone()), prompt),
-        Some(Secret::Value(v)) => SecretCell::with_value(Some(v.clone())),
-        None => SecretCell::new(SecretSource::Absent, prompt),
-    }
+fn secret_cell(s: Option<&SecretSource>, prompt: &str) -> SecretCell {
+    SecretCell::new(s.cloned().unwrap_or(SecretSource::Absent), prompt)
 }
 
 /// The keystore's bytes and its label, read once: hashed for the cache key,
@@ -211,8 +263,7 @@ pub(crate) fn secret_cell(s: Option<&Secret>, prompt: &str) -> SecretCell {
 fn read_key(src: &KeySource) -> Result<(Vec<u8>, String)> {
     Ok(match src {
         KeySource::File(p) => (
-            keystore::read_file(p).map_err(|source| Error::Io {
-                action: "read",
+            keystore::read_file(p).map_err(|source| ClientError::Read {
                 path: p.display().to_string(),
                 source,
             })?,
@@ -232,51 +283,38 @@ fn load_key(data: &[u8], label: String, s: &TokenSettings) -> Result<(Store, Str
         s.key_password.as_ref(),
         &format!("Key password for {label}"),
     );
-    let store =
-        keystore::load(data, &mut store_pw, &mut key_pw).map_err(|e| e.at(Path::new(&label)))?;
+    let store = keystore::load(data, &mut store_pw, &mut key_pw).map_err(|source| {
+        ClientError::Keystore {
+            path: label.clone(),
+            source,
+        }
+    })?;
     Ok((store, label))
 }
 
-fn target_of(p: Profile) -> Target {
-    match p {
-        Profile::Maskinporten => Target::Maskinporten,
-        Profile::Okta => Target::Okta,
-        Profile::Entra => Target::Entra,
-        Profile::Keycloak => Target::Keycloak,
-        Profile::Generic => Target::Generic,
-    }
-}
-
-fn diag_env(e: Env) -> diag::Env {
-    match e {
-        Env::Test => diag::Env::Test,
-        Env::Prod => diag::Env::Prod,
-    }
-}
-
 /// The JWT rules by endpoint host, when not given.
-fn guess_profile(endpoint: Option<&str>, env: Option<Env>) -> Profile {
+fn guess_profile(endpoint: Option<&str>, env: Option<MaskinportenEnv>) -> Target {
     if env.is_some() {
-        return Profile::Maskinporten;
+        return Target::Maskinporten;
     }
     let Some(ep) = endpoint else {
-        return Profile::Generic;
+        return Target::Generic;
     };
     if diagnose::endpoint_env(ep).is_some() {
-        return Profile::Maskinporten;
+        return Target::Maskinporten;
     }
     let host = url::Url::parse(ep)
         .ok()
         .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
         .unwrap_or_default();
     if host.ends_with(".okta.com") || host.ends_with(".oktapreview.com") {
-        Profile::Okta
+        Target::Okta
     } else if host == "login.microsoftonline.com" || host.ends_with(".microsoftonline.us") {
-        Profile::Entra
+        Target::Entra
     } else if ep.contains("/realms/") {
-        Profile::Keycloak
+        Target::Keycloak
     } else {
-        Profile::Generic
+        Target::Generic
     }
 }
 
@@ -306,6 +344,7 @@ pub struct Plan {
     pub(crate) rar: Option<Vec<Value>>,
 }
 
+#[cfg(feature = "client")]
 /// Ready to fetch tokens: the endpoint is known, the credential checked, the
 /// signer made and the secrets read. `fetch` mints a fresh JWT every time.
 pub struct Session {
@@ -315,7 +354,7 @@ pub struct Session {
     client_id: Option<String>,
     endpoint: String,
     known_issuer: Option<String>,
-    profile: Profile,
+    profile: Target,
     http: Http,
     retry: RetryPolicy,
     signing: Option<(mint::Plan, Signer)>,
@@ -324,7 +363,7 @@ pub struct Session {
     refresh_token: Option<zeroize::Zeroizing<String>>,
     /// The credential check's warnings (errors stop before this).
     pub findings: Vec<Finding>,
-    cert_env: Option<diag::Env>,
+    cert_env: Option<MaskinportenEnv>,
     /// The signing key's thumbprint and certificate, for the diagnosis.
     local_key: Option<diagnose::LocalKey>,
     /// Sees every request, answer, retry and discovery (the --verbose trace).
@@ -349,6 +388,7 @@ struct Proofs {
     actor_token: Option<zeroize::Zeroizing<String>>,
 }
 
+#[cfg(feature = "client")]
 impl Session {
     /// The settings this session was made from.
     pub fn settings(&self) -> &TokenSettings {
@@ -362,13 +402,13 @@ impl Session {
 }
 
 /// Check the settings, load the key and make the cache key (no network).
-pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
+pub fn plan(s: TokenSettings) -> Result<Plan> {
     // Which grant and which client authentication.
     let rt_given = s.refresh_token.is_some();
     let secret_given = s.client_secret.is_some();
     let grant = s.grant.unwrap_or(if rt_given {
         Grant::RefreshToken
-    } else if s.env.is_some() || s.jwt_profile == Some(Profile::Maskinporten) {
+    } else if s.env.is_some() || s.jwt_profile == Some(Target::Maskinporten) {
         Grant::JwtBearer
     } else {
         Grant::ClientCredentials
@@ -384,18 +424,18 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
         }),
     };
     if grant == Grant::JwtBearer && s.auth.is_some_and(|x| x != Auth::None) {
-        return Err(Problem::JwtBearerWithAuth);
+        return Err(ClientError::Settings(Problem::JwtBearerWithAuth));
     }
     let signs = grant == Grant::JwtBearer || auth == Auth::PrivateKeyJwt;
     if signs && s.key.is_none() && s.assertion.is_none() {
-        return Err(Problem::NeedsKey(grant));
+        return Err(ClientError::Settings(Problem::NeedsKey(grant)));
     }
     if matches!(
         auth,
         Auth::ClientSecretBasic | Auth::ClientSecretPost | Auth::ClientSecretJwt
     ) && !secret_given
     {
-        return Err(Problem::NeedsSecret(auth));
+        return Err(ClientError::Settings(Problem::NeedsSecret(auth)));
     }
     // The keystore is opened for signing, for mutual TLS and for DPoP proofs
     // made with the credential's key.
@@ -407,14 +447,15 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
             auth.name()
         } else {
             "DPoP with the credential's key"
-        }));
+        })
+        .into());
     }
     if matches!(grant, Grant::TokenExchange | Grant::OnBehalfOf) && s.subject_token.is_none() {
-        return Err(Problem::NeedsSubjectToken(grant));
+        return Err(Problem::NeedsSubjectToken(grant).into());
     }
     let rar = grants_rar(&s).map_err(Problem::Rar)?;
     if grant == Grant::RefreshToken && !rt_given {
-        return Err(Problem::NeedsRefreshToken);
+        return Err(ClientError::Settings(Problem::NeedsRefreshToken));
     }
     let stdin_readers = [
         s.client_secret.as_ref(),
@@ -425,24 +466,21 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
         s.actor_token.as_ref(),
     ]
     .into_iter()
-    .filter(|x| matches!(x, Some(Secret::Stdin)))
+    .filter(|x| matches!(x, Some(SecretSource::Stdin)))
     .count()
         + usize::from(s.assertion_from_stdin);
     if stdin_readers > 1 {
-        return Err(Problem::OneStdin);
+        return Err(ClientError::Settings(Problem::OneStdin));
     }
     let client_id = s.client_id.clone();
     if client_id.is_none() && s.assertion.is_none() {
-        return Err(Problem::NeedsClientId);
+        return Err(ClientError::Settings(Problem::NeedsClientId));
     }
 
     // Where to send it (without network yet, for the cache key).
-    let issuer = s
-        .issuer
-        .clone()
-        .or(s.env.map(|e| e.maskinporten_issuer().to_string()));
+    let issuer = s.issuer.clone().or(s.env.map(|e| e.issuer().to_string()));
     if s.token_endpoint.is_none() && issuer.is_none() {
-        return Err(Problem::NoDestination);
+        return Err(ClientError::Settings(Problem::NoDestination));
     }
     for u in [s.token_endpoint.as_deref(), issuer.as_deref()]
         .into_iter()
@@ -454,7 +492,7 @@ pub fn plan(s: TokenSettings) -> std::result::Result<Plan, Problem> {
     // The keystore's bytes: their SHA-256 is part of the cache key, so a
     // cached token is found without decrypting anything.
     let keystore = match (&s.key, signs || needs_keystore) {
-        (Some(src), true) => Some(read_key(src).map_err(|e| Problem::Other(Box::new(e)))?),
+        (Some(src), true) => Some(read_key(src)?),
         _ => None,
     };
     let key = CacheKey {
@@ -527,15 +565,13 @@ impl Plan {
     }
 }
 
+#[cfg(feature = "client")]
 /// Plan and open a session in one step (the broker's way).
-pub fn prepare(
-    ctx: &Ctx,
-    s: TokenSettings,
-    observer: Observer,
-) -> std::result::Result<Session, Problem> {
-    session(ctx, plan(s)?, observer).map_err(|e| Problem::Other(Box::new(e)))
+pub fn prepare(ctx: &Ctx, s: TokenSettings, observer: Observer) -> Result<Session> {
+    session(ctx, plan(s)?, observer)
 }
 
+#[cfg(feature = "client")]
 /// Find the endpoint, check the credential, make the signer, read the secrets.
 pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     let Plan {
@@ -566,8 +602,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         connect_timeout: s.connect_timeout.unwrap_or(Duration::from_secs(10)),
         timeout: s.timeout.unwrap_or(Duration::from_secs(30)),
         ca_pem: match &s.ca_file {
-            Some(p) => Some(keystore::read_file(p).map_err(|source| Error::Io {
-                action: "read",
+            Some(p) => Some(keystore::read_file(p).map_err(|source| ClientError::Read {
                 path: p.display().to_string(),
                 source,
             })?),
@@ -575,7 +610,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         },
         identity: None,
     };
-    let mut http = Http::new(http_opts.clone()).map_err(|message| Error::Url { message })?;
+    let mut http = Http::new(http_opts.clone()).map_err(ClientError::Http)?;
     let retry = RetryPolicy {
         retries: s.retries.unwrap_or(2).min(exchange::MAX_RETRIES),
         ..RetryPolicy::default()
@@ -589,15 +624,14 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     let (mut endpoint, known_issuer) = match (&s.token_endpoint, s.env, &s.issuer) {
         (Some(te), env, iss) => (
             te.clone(),
-            iss.clone()
-                .or(env.map(|e| e.maskinporten_issuer().to_string())),
+            iss.clone().or(env.map(|e| e.issuer().to_string())),
         ),
         (None, Some(env), _) => (
-            discovery::fallback_endpoint(env.maskinporten_issuer()),
-            Some(env.maskinporten_issuer().to_string()),
+            discovery::fallback_endpoint(env.issuer()),
+            Some(env.issuer().to_string()),
         ),
         (None, None, Some(iss)) => {
-            let d = discovery::discover(&http, iss).map_err(Error::Network)?;
+            let d = discovery::discover(&http, iss).map_err(ClientError::Network)?;
             if let Some(m) = &d.metadata_url {
                 observer(&Event::Discovered {
                     token_endpoint: d.token_endpoint.clone(),
@@ -619,15 +653,16 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             .as_ref()
             .and_then(|d| d.mtls_token_endpoint.clone())
     {
-        crate::net::check_url(&alias).map_err(|message| Error::Url { message })?;
+        crate::net::check_url(&alias).map_err(ClientError::Http)?;
         endpoint = alias;
     }
     // RFC 9396 §10: only the types the server lists, when it lists them.
     if let (Some(list), Some(d)) = (&rar, &discovered) {
-        grants::check_types(list, &d.authorization_details_types_supported)?;
+        grants::check_types(list, &d.authorization_details_types_supported)
+            .map_err(Problem::Rar)?;
     }
     let profile = s.jwt_profile.unwrap_or_else(|| match recognised {
-        Some(_) if grant == Grant::JwtBearer => Profile::Maskinporten,
+        Some(_) if grant == Grant::JwtBearer => Target::Maskinporten,
         _ => guess_profile(Some(&endpoint), s.env),
     });
 
@@ -635,8 +670,8 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         let mut copts = CheckOptions::new(label.clone());
         copts.alias = s.alias.clone();
         copts.client_org = s.client_org.clone();
-        copts.target = target_of(profile);
-        copts.env = s.env.map(diag_env);
+        copts.target = profile;
+        copts.env = s.env;
         let check = diag::run(store, &copts, ctx.now);
         if !check.fit && !force {
             let errors: Vec<&str> = check
@@ -645,7 +680,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
                 .filter(|f| f.severity == Severity::Error)
                 .map(|f| f.id)
                 .collect();
-            return Err(Error::Unfit {
+            return Err(ClientError::Unfit {
                 file: label.clone(),
                 errors: errors.join(", "),
                 report: Box::new(check),
@@ -658,8 +693,8 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             .cloned()
             .collect();
         let entry = crate::diagnostics::signing_entry(store, &copts).ok_or_else(|| {
-            Error::Mint(mint::MintError::NoKey(format!(
-                "{label} has no private key credkit can choose (add --alias)"
+            ClientError::Mint(mint::MintError::NoKey(format!(
+                "{label} has no private key credkit can choose"
             )))
         })?;
         local_key = Some(diagnose::LocalKey::of(entry));
@@ -670,13 +705,16 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
                 identity: Some(id),
                 ..http_opts.clone()
             })
-            .map_err(|message| Error::Url { message })?;
+            .map_err(ClientError::Http)?;
         }
         if s.dpop == Some(DpopKeyChoice::Credential) {
-            let pk = entry.private_key.as_ref().ok_or_else(|| Error::Mtls {
-                file: label.clone(),
-                detail: "the entry has no private key to sign DPoP proofs".into(),
-            })?;
+            let pk = entry
+                .private_key
+                .as_ref()
+                .ok_or_else(|| ClientError::Mtls {
+                    file: label.clone(),
+                    detail: "the entry has no private key to sign DPoP proofs".into(),
+                })?;
             dpop = Some(DpopKey::from_private(pk, None)?);
         }
         cert_env = entry
@@ -686,8 +724,8 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             .map(|ca| ca.env);
         // aud by the profile's rules.
         let aud = s.aud.clone().or_else(|| match (grant, profile) {
-            (_, Profile::Maskinporten) if s.env.is_some() => None,
-            (Grant::JwtBearer, _) | (_, Profile::Keycloak) => {
+            (_, Target::Maskinporten) if s.env.is_some() => None,
+            (Grant::JwtBearer, _) | (_, Target::Keycloak) => {
                 Some(known_issuer.clone().unwrap_or_else(|| endpoint.clone()))
             }
             _ => Some(endpoint.clone()),
@@ -702,7 +740,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             profile,
             env: s.env,
             iss: client_id.clone(),
-            sub: (auth == Auth::PrivateKeyJwt && profile == Profile::Generic)
+            sub: (auth == Auth::PrivateKeyJwt && profile == Target::Generic)
                 .then(|| client_id.clone())
                 .flatten(),
             aud,
@@ -725,7 +763,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             }),
             alg: s.alg,
             header: match (grant, profile, s.properties) {
-                (Grant::JwtBearer, Profile::Maskinporten, _) | (Grant::JwtBearer, _, true) => {
+                (Grant::JwtBearer, Target::Maskinporten, _) | (Grant::JwtBearer, _, true) => {
                     mint::grant_header(mint::GrantRules::Maskinporten, s.kid.clone(), entry)
                 }
                 (Grant::JwtBearer, _, false) => {
@@ -733,7 +771,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
                 }
                 _ => HeaderChoice {
                     kid: s.kid.clone(),
-                    x5c: s.kid.is_none() && profile == Profile::Maskinporten,
+                    x5c: s.kid.is_none() && profile == Target::Maskinporten,
                     ..HeaderChoice::default()
                 },
             },
@@ -743,10 +781,9 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         };
         if signs {
             let plan = mint::plan(entry, &opts)?;
-            let pk = entry
-                .private_key
-                .as_ref()
-                .ok_or_else(|| Error::Mint(mint::MintError::NoKey("no private key".into())))?;
+            let pk = entry.private_key.as_ref().ok_or_else(|| {
+                ClientError::Mint(mint::MintError::NoKey("no private key".into()))
+            })?;
             let signer = Signer::new(pk, plan.alg).map_err(mint::MintError::from)?;
             signing = Some((plan, signer));
         }
@@ -761,10 +798,11 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     // Secrets (read once).
     let mut secret = secret_cell(s.client_secret.as_ref(), "Client secret");
     let secret = if secret_given {
-        Some(secret.get()?.ok_or_else(|| Error::PasswordSource {
-            source_name: "the client secret option".into(),
-            detail: "no value".into(),
-        })?)
+        Some(
+            secret
+                .get()?
+                .ok_or_else(|| SecretError::new("the client secret option", "no value"))?,
+        )
     } else {
         None
     };
@@ -817,7 +855,7 @@ fn mtls_identity(
     entry: &keystore::model::Entry,
     label: &str,
 ) -> Result<crate::net::ClientIdentity> {
-    let fail = |detail: &str| Error::Mtls {
+    let fail = |detail: &str| ClientError::Mtls {
         file: label.to_string(),
         detail: detail.to_string(),
     };
@@ -832,6 +870,93 @@ fn mtls_identity(
     crate::net::ClientIdentity::new(&pk.pkcs8, &chain).map_err(|d| fail(&d))
 }
 
+/// What happened with the token cache, for the caller to report (this
+/// module never prints).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CacheNotice<'a> {
+    /// The cache was not used (unsafe permissions, a broken file, ...); a
+    /// new token is fetched.
+    Skipped(&'a cache::Refusal),
+    /// A cached token is still good for this many seconds.
+    Hit { expires_in: i64 },
+    /// The new token could not be stored.
+    NotWritten {
+        dir: &'a Path,
+        error: &'a std::io::Error,
+    },
+}
+
+/// A token and where it came from.
+#[derive(Debug)]
+pub struct Obtained {
+    pub token: Cached,
+    /// From the cache: nothing was sent.
+    pub from_cache: bool,
+    /// The settings the token was obtained with.
+    pub settings: TokenSettings,
+    /// The credential check's warnings (none for a cached token).
+    pub findings: Vec<Finding>,
+}
+
+#[cfg(feature = "client")]
+/// A token for `plan`, through the cache in `cache_dir` when one is given:
+/// a cached token that is still good (unless `refresh`), else a new one,
+/// stored afterwards. A refusal or a server error forgets the cached token
+/// (an unreachable server says nothing about it).
+pub fn obtain(
+    ctx: &Ctx,
+    plan: Plan,
+    cache_dir: Option<&Path>,
+    refresh: bool,
+    observer: Observer,
+    notice: &mut dyn FnMut(CacheNotice<'_>),
+) -> Result<Obtained> {
+    if let Some(dir) = cache_dir.filter(|_| !refresh) {
+        let found = cache::lookup(dir, &plan.key, ctx.clock()).unwrap_or_else(|r| {
+            notice(CacheNotice::Skipped(&r));
+            None
+        });
+        if let Some(c) = found {
+            notice(CacheNotice::Hit {
+                expires_in: c.expires_at - ctx.clock(),
+            });
+            return Ok(Obtained {
+                token: c,
+                from_cache: true,
+                settings: plan.s,
+                findings: Vec::new(),
+            });
+        }
+    }
+    let session = session(ctx, plan, observer)?;
+    match session.fetch() {
+        Ok(c) => {
+            if let Some(dir) = cache_dir
+                && c.expires_at > c.obtained_at
+                && let Err(error) = cache::put(dir, &session.key, &c)
+            {
+                notice(CacheNotice::NotWritten { dir, error: &error });
+            }
+            Ok(Obtained {
+                token: c,
+                from_cache: false,
+                settings: session.s,
+                findings: session.findings,
+            })
+        }
+        Err(e) => {
+            if let Some(dir) = cache_dir
+                && matches!(e, ClientError::Refused(_) | ClientError::Server { .. })
+            {
+                cache::remove(dir, &session.key);
+            }
+            Err(e)
+        }
+    }
+}
+
+#[cfg(feature = "client")]
 impl Session {
     /// One request (with its retries): a token, or why not. Prints only the
     /// --verbose trace and retry notices; caches nothing.
@@ -921,9 +1046,8 @@ impl Session {
                                 let aud = s.aud.clone().unwrap_or_else(|| self.endpoint.clone());
                                 let key = zeroize::Zeroizing::new(secret());
                                 grants::client_secret_jwt(key.as_bytes(), &cid, &aud, self.clock())
-                                    .map_err(|detail| Error::PasswordSource {
-                                        source_name: "the client secret".into(),
-                                        detail,
+                                    .map_err(|detail| {
+                                        SecretError::new("the client secret", detail)
                                     })?
                             } else {
                                 jwt.clone().unwrap_or_default()
@@ -999,7 +1123,7 @@ impl Session {
                 }
             }
         }
-        let resp = outcome.result.map_err(Error::Network)?;
+        let resp = outcome.result.map_err(ClientError::Network)?;
         match exchange::parse(&resp) {
             Ok(tok) => {
                 let now = self.clock();
@@ -1026,7 +1150,7 @@ impl Session {
                         (Some(e), None, _) => Some(e.clone()),
                         (None, _, b) => b.clone(),
                     };
-                    return Err(Error::Server {
+                    return Err(ClientError::Server {
                         endpoint: self.endpoint.clone(),
                         status: resp.status,
                         detail,
@@ -1079,7 +1203,9 @@ impl Session {
                     },
                     ..Context::default()
                 };
-                Err(Error::Refused(Box::new(diagnose::diagnose(&err, &dctx))))
+                Err(ClientError::Refused(Box::new(diagnose::diagnose(
+                    &err, &dctx,
+                ))))
             }
         }
     }
@@ -1132,15 +1258,19 @@ mod tests {
         TokenSettings {
             key: Some(KeySource::File(PathBuf::from(format!("{tag}.p12")))),
             alias: Some(format!("{tag}-alias")),
-            store_password: Some(Secret::Env(format!("{tag}_PW"))),
-            key_password: Some(Secret::File(PathBuf::from(format!("{tag}.kpw")))),
+            store_password: Some(SecretSource::Env(format!("{tag}_PW"))),
+            key_password: Some(SecretSource::File(PathBuf::from(format!("{tag}.kpw")))),
             client_id: Some(format!("{tag}-client")),
             scope: Some(format!("{tag}:scope")),
             resource: Some(format!("https://{tag}.example/api")),
             consumer_org: Some(format!("{tag}-org")),
             client_org: Some(format!("{tag}-owner")),
             claims: vec![(format!("{tag}_claim"), Value::String(tag.into()))],
-            env: Some(if tag == "upper" { Env::Prod } else { Env::Test }),
+            env: Some(if tag == "upper" {
+                MaskinportenEnv::Prod
+            } else {
+                MaskinportenEnv::Test
+            }),
             issuer: Some(format!("https://{tag}.example/")),
             token_endpoint: Some(format!("https://{tag}.example/token")),
             aud: Some(format!("https://{tag}.example/aud")),
@@ -1155,13 +1285,13 @@ mod tests {
                 Auth::PrivateKeyJwt
             }),
             jwt_profile: Some(if tag == "upper" {
-                Profile::Okta
+                Target::Okta
             } else {
-                Profile::Maskinporten
+                Target::Maskinporten
             }),
             kid: Some(format!("{tag}-kid")),
-            client_secret: Some(Secret::Env(format!("{tag}_SECRET"))),
-            refresh_token: Some(Secret::Env(format!("{tag}_RT"))),
+            client_secret: Some(SecretSource::Env(format!("{tag}_SECRET"))),
+            refresh_token: Some(SecretSource::Env(format!("{tag}_RT"))),
             ca_file: Some(PathBuf::from(format!("{tag}-ca.pem"))),
             assertion: Some(format!("{tag}.jwt.sig")),
             assertion_from_stdin: tag == "upper",
@@ -1183,9 +1313,9 @@ mod tests {
             }),
             authorization_details: Some(format!(r#"[{{"type":"{tag}"}}]"#)),
             systemuser_org: Some(format!("{tag}-customer")),
-            subject_token: Some(Secret::Env(format!("{tag}_SUBJECT"))),
+            subject_token: Some(SecretSource::Env(format!("{tag}_SUBJECT"))),
             subject_token_type: Some(format!("{tag}-subject-type")),
-            actor_token: Some(Secret::File(PathBuf::from(format!("{tag}.actor")))),
+            actor_token: Some(SecretSource::File(PathBuf::from(format!("{tag}.actor")))),
             actor_token_type: Some(format!("{tag}-actor-type")),
             requested_token_type: Some(format!("{tag}-requested")),
             audience: Some(format!("{tag}-service")),
@@ -1265,7 +1395,7 @@ mod tests {
     #[test]
     fn a_destination_replaces_the_lower_one_whole() {
         let lower = TokenSettings {
-            env: Some(Env::Test),
+            env: Some(MaskinportenEnv::Test),
             ..TokenSettings::default()
         };
         let upper = TokenSettings {
@@ -1280,11 +1410,11 @@ mod tests {
             ..TokenSettings::default()
         };
         let upper = TokenSettings {
-            env: Some(Env::Prod),
+            env: Some(MaskinportenEnv::Prod),
             ..TokenSettings::default()
         };
         let m = upper.over(lower);
-        assert_eq!(m.env, Some(Env::Prod));
+        assert_eq!(m.env, Some(MaskinportenEnv::Prod));
         assert_eq!(m.issuer, None);
     }
 
@@ -1335,34 +1465,38 @@ mod tests {
                 auth: Some(Auth::TlsClientAuth),
                 ..base.clone()
             }),
-            Err(Problem::NeedsKeystore(_))
+            Err(ClientError::Settings(Problem::NeedsKeystore(_)))
         ));
         assert!(matches!(
             plan(TokenSettings {
                 grant: Some(Grant::TokenExchange),
-                client_secret: Some(Secret::Env("S".into())),
+                client_secret: Some(SecretSource::Env("S".into())),
                 ..base.clone()
             }),
-            Err(Problem::NeedsSubjectToken(Grant::TokenExchange))
+            Err(ClientError::Settings(Problem::NeedsSubjectToken(
+                Grant::TokenExchange
+            )))
         ));
         assert!(matches!(
             plan(TokenSettings {
                 auth: Some(Auth::ClientSecretJwt),
                 ..base.clone()
             }),
-            Err(Problem::NeedsSecret(Auth::ClientSecretJwt))
+            Err(ClientError::Settings(Problem::NeedsSecret(
+                Auth::ClientSecretJwt
+            )))
         ));
         assert!(matches!(
             plan(TokenSettings {
                 authorization_details: Some("{".into()),
                 ..base.clone()
             }),
-            Err(Problem::Rar(_))
+            Err(ClientError::Settings(Problem::Rar(_)))
         ));
         // Token exchange is never cached; DPoP and RAR change the cache key.
         let Ok(te) = plan(TokenSettings {
             grant: Some(Grant::TokenExchange),
-            subject_token: Some(Secret::Env("T".into())),
+            subject_token: Some(SecretSource::Env("T".into())),
             ..base.clone()
         }) else {
             panic!("plan")
@@ -1394,29 +1528,29 @@ mod tests {
                 token_endpoint: None,
                 ..base.clone()
             }),
-            Err(Problem::NoDestination)
+            Err(ClientError::Settings(Problem::NoDestination))
         ));
         assert!(matches!(
             plan(TokenSettings {
                 grant: Some(Grant::JwtBearer),
                 ..base.clone()
             }),
-            Err(Problem::NeedsKey(Grant::JwtBearer))
+            Err(ClientError::Settings(Problem::NeedsKey(Grant::JwtBearer)))
         ));
         assert!(matches!(
             plan(TokenSettings {
-                client_secret: Some(Secret::Stdin),
-                refresh_token: Some(Secret::Stdin),
+                client_secret: Some(SecretSource::Stdin),
+                refresh_token: Some(SecretSource::Stdin),
                 ..base.clone()
             }),
-            Err(Problem::OneStdin)
+            Err(ClientError::Settings(Problem::OneStdin))
         ));
         assert!(matches!(
             plan(TokenSettings {
                 token_endpoint: Some("http://idp.example/token".into()),
                 ..base.clone()
             }),
-            Err(Problem::Url(_))
+            Err(ClientError::Settings(Problem::Url(_)))
         ));
         assert_eq!(
             p(TokenSettings {

@@ -3,49 +3,15 @@
 //! unchanged). Flags given on the command line win over both.
 
 use super::client::TokenSettings;
+use super::dpop::DpopKeyChoice;
 use super::exchange::{Auth, Grant};
-use crate::jwt::decode::Profile;
-use crate::jwt::mint::Env;
+use crate::secret::SecretSource;
+use crate::target::MaskinportenEnv;
+use crate::target::Target;
 use base64::Engine;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// Where a secret comes from. `Value` is only used for .properties files,
-/// which hold the keystore password in clear text by design; `Debug` hides
-/// it, and it is wiped from memory on drop.
-#[derive(Clone, PartialEq, Eq)]
-pub enum Secret {
-    File(PathBuf),
-    Env(String),
-    Value(String),
-    /// The first line of standard input.
-    Stdin,
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // `if let`, not `match`: a new kind of source needs no change here.
-        if let Secret::Value(_) = self {
-            return f.write_str("Value(<redacted>)");
-        }
-        if let Secret::File(p) = self {
-            return f.debug_tuple("File").field(p).finish();
-        }
-        if let Secret::Env(n) = self {
-            return f.debug_tuple("Env").field(n).finish();
-        }
-        f.write_str("Secret")
-    }
-}
-
-impl Drop for Secret {
-    fn drop(&mut self) {
-        if let Secret::Value(v) = self {
-            zeroize::Zeroize::zeroize(v);
-        }
-    }
-}
 
 /// Where the keystore comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,18 +107,45 @@ pub fn default_path() -> Option<PathBuf> {
     Some(base.join("credkit").join("config.toml"))
 }
 
-fn value_enum<T: clap::ValueEnum>(path: &str, field: &str, v: &str) -> Result<T, ConfigError> {
-    T::from_str(v, true).map_err(|_| {
-        let names: Vec<String> = T::value_variants()
-            .iter()
-            .filter_map(|x| x.to_possible_value().map(|p| p.get_name().to_string()))
-            .collect();
-        ConfigError {
-            path: path.into(),
-            message: format!("{field} = {v:?} is not one of {}", names.join(", ")),
-        }
-    })
+/// One of the names an enum setting takes (as on the command line, ASCII
+/// case ignored). Without clap: the library reads profiles without the `cli`
+/// feature; `value_names_match_the_command_line` keeps the two equal.
+fn value_enum<T: Copy>(
+    path: &str,
+    field: &str,
+    v: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<T, ConfigError> {
+    all.iter()
+        .copied()
+        .find(|x| name(*x).eq_ignore_ascii_case(v))
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|x| name(*x)).collect();
+            ConfigError {
+                path: path.into(),
+                message: format!("{field} = {v:?} is not one of {}", names.join(", ")),
+            }
+        })
 }
+
+const GRANTS: &[Grant] = &[
+    Grant::JwtBearer,
+    Grant::ClientCredentials,
+    Grant::RefreshToken,
+    Grant::TokenExchange,
+    Grant::OnBehalfOf,
+];
+const AUTHS: &[Auth] = &[
+    Auth::PrivateKeyJwt,
+    Auth::ClientSecretBasic,
+    Auth::ClientSecretPost,
+    Auth::ClientSecretJwt,
+    Auth::TlsClientAuth,
+    Auth::SelfSignedTlsClientAuth,
+    Auth::None,
+];
+const DPOP_KEYS: &[DpopKeyChoice] = &[DpopKeyChoice::Generated, DpopKeyChoice::Credential];
 
 /// The names of the profiles in the TOML text, in file order of their keys (sorted).
 pub fn profile_names(text: &str, path: &Path) -> Result<Vec<String>, ConfigError> {
@@ -203,33 +196,34 @@ pub fn profile_from_toml(
         store_password: t
             .password_file
             .as_deref()
-            .map(|f| Secret::File(rel(f)))
-            .or(t.password_env.clone().map(Secret::Env)),
+            .map(|f| SecretSource::File(rel(f)))
+            .or(t.password_env.clone().map(SecretSource::Env)),
         key_password: t
             .key_password_file
             .as_deref()
-            .map(|f| Secret::File(rel(f)))
-            .or(t.key_password_env.clone().map(Secret::Env)),
+            .map(|f| SecretSource::File(rel(f)))
+            .or(t.key_password_env.clone().map(SecretSource::Env)),
         client_id: t.client_id.clone(),
         scope: t.scope.clone(),
         resource: t.resource.clone(),
         consumer_org: t.consumer_org.clone(),
         client_org: match &t.client_org {
-            Some(v) => {
-                Some(
-                    crate::diagnostics::check::parse_org_number(v).map_err(|m| ConfigError {
+            Some(v) => Some(
+                crate::orgnr::OrgNr::parse(v)
+                    .map(|o| o.to_string())
+                    .map_err(|e| e.to_string())
+                    .map_err(|m| ConfigError {
                         path: p.clone(),
                         message: format!("profile {name:?}: client_org: {m}"),
                     })?,
-                )
-            }
+            ),
             None => None,
         },
         claims: Vec::new(),
         env: t
             .env
             .as_deref()
-            .map(|v| value_enum(&p, "env", v))
+            .map(|v| value_enum(&p, "env", v, &MaskinportenEnv::ALL, MaskinportenEnv::name))
             .transpose()?,
         issuer: t.issuer.clone(),
         token_endpoint: t.token_endpoint.clone(),
@@ -237,43 +231,43 @@ pub fn profile_from_toml(
         grant: t
             .grant
             .as_deref()
-            .map(|v| value_enum(&p, "grant", v))
+            .map(|v| value_enum(&p, "grant", v, GRANTS, Grant::name))
             .transpose()?,
         auth: t
             .auth
             .as_deref()
-            .map(|v| value_enum(&p, "auth", v))
+            .map(|v| value_enum(&p, "auth", v, AUTHS, Auth::name))
             .transpose()?,
         jwt_profile: t
             .jwt_profile
             .as_deref()
-            .map(|v| value_enum(&p, "jwt_profile", v))
+            .map(|v| value_enum(&p, "jwt_profile", v, &Target::ALL, Target::name))
             .transpose()?,
         kid: t.kid.clone(),
         client_secret: t
             .client_secret_file
             .as_deref()
-            .map(|f| Secret::File(rel(f)))
-            .or(t.client_secret_env.clone().map(Secret::Env)),
+            .map(|f| SecretSource::File(rel(f)))
+            .or(t.client_secret_env.clone().map(SecretSource::Env)),
         ca_file: t.ca_file.as_deref().map(rel),
         dpop: t
             .dpop
             .as_deref()
-            .map(|v| value_enum(&p, "dpop", v))
+            .map(|v| value_enum(&p, "dpop", v, DPOP_KEYS, DpopKeyChoice::name))
             .transpose()?,
         authorization_details: t.authorization_details.clone(),
         systemuser_org: t.systemuser_org.clone(),
         subject_token: t
             .subject_token_file
             .as_deref()
-            .map(|f| Secret::File(rel(f)))
-            .or(t.subject_token_env.clone().map(Secret::Env)),
+            .map(|f| SecretSource::File(rel(f)))
+            .or(t.subject_token_env.clone().map(SecretSource::Env)),
         subject_token_type: t.subject_token_type.clone(),
         actor_token: t
             .actor_token_file
             .as_deref()
-            .map(|f| Secret::File(rel(f)))
-            .or(t.actor_token_env.clone().map(Secret::Env)),
+            .map(|f| SecretSource::File(rel(f)))
+            .or(t.actor_token_env.clone().map(SecretSource::Env)),
         actor_token_type: t.actor_token_type.clone(),
         requested_token_type: t.requested_token_type.clone(),
         audience: t.audience.clone(),
@@ -428,7 +422,8 @@ pub fn from_properties_bytes(bytes: &[u8], path: &Path) -> Result<TokenSettings,
     from_properties(&decode_latin1(bytes), path)
 }
 
-/// Map jwt-grant-generator's properties (token-endpoints-and-errors.md §1.6)
+/// Map jwt-grant-generator's properties (`docs/maskinporten-errors.md`,
+/// "jwt-grant-generator properties")
 /// onto settings: a Maskinporten jwt-bearer grant.
 pub fn from_properties(text: &str, path: &Path) -> Result<TokenSettings, ConfigError> {
     let p = path.display().to_string();
@@ -466,17 +461,19 @@ pub fn from_properties(text: &str, path: &Path) -> Result<TokenSettings, ConfigE
     }
     let audience = get("audience");
     let env = audience.as_deref().and_then(|a| {
-        [Env::Test, Env::Prod]
+        [MaskinportenEnv::Test, MaskinportenEnv::Prod]
             .into_iter()
-            .find(|e| e.maskinporten_issuer() == a)
+            .find(|e| e.issuer() == a)
     });
     Ok(TokenSettings {
         key,
         alias: get("keystore.alias"),
-        store_password: m.get("keystore.password").map(|v| Secret::Value(v.clone())),
+        store_password: m
+            .get("keystore.password")
+            .map(|v| SecretSource::value(v.clone())),
         key_password: m
             .get("keystore.alias.password")
-            .map(|v| Secret::Value(v.clone())),
+            .map(|v| SecretSource::value(v.clone())),
         client_id: get("issuer"),
         scope: get("scope"),
         resource: get("resource"),
@@ -490,9 +487,9 @@ pub fn from_properties(text: &str, path: &Path) -> Result<TokenSettings, ConfigE
         auth: Some(Auth::None),
         properties: true,
         jwt_profile: Some(if env.is_some() {
-            Profile::Maskinporten
+            Target::Maskinporten
         } else {
-            Profile::Generic
+            Target::Generic
         }),
         kid: get("keystore.kid"),
         client_secret: None,
@@ -504,6 +501,34 @@ pub fn from_properties(text: &str, path: &Path) -> Result<TokenSettings, ConfigE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The names a profile takes are the names the command line takes, in
+    /// the same order (the lists above are written out, clap's are derived).
+    #[cfg(feature = "cli")]
+    #[test]
+    fn value_names_match_the_command_line() {
+        fn clap_names<T: clap::ValueEnum>() -> Vec<String> {
+            T::value_variants()
+                .iter()
+                .filter_map(|v| v.to_possible_value())
+                .map(|p| p.get_name().to_string())
+                .collect()
+        }
+        fn ours<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<String> {
+            all.iter().map(|x| name(*x).to_string()).collect()
+        }
+        assert_eq!(
+            ours(&MaskinportenEnv::ALL, MaskinportenEnv::name),
+            clap_names::<MaskinportenEnv>()
+        );
+        assert_eq!(ours(GRANTS, Grant::name), clap_names::<Grant>());
+        assert_eq!(ours(AUTHS, Auth::name), clap_names::<Auth>());
+        assert_eq!(ours(&Target::ALL, Target::name), clap_names::<Target>());
+        assert_eq!(
+            ours(DPOP_KEYS, DpopKeyChoice::name),
+            clap_names::<DpopKeyChoice>()
+        );
+    }
 
     #[test]
     fn properties_as_java_reads_them() {
@@ -538,7 +563,7 @@ mod tests {
 
     #[test]
     fn secret_values_are_redacted_in_debug() {
-        let d = format!("{:?}", Secret::Value("changeit".into()));
+        let d = format!("{:?}", SecretSource::value("changeit"));
         assert!(!d.contains("changeit"), "{d}");
     }
 
@@ -549,12 +574,12 @@ mod tests {
                     keystore.alias=auth\nkeystore.alias.password=changeit\npid=12345678901\n";
         let s = from_properties(text, Path::new("/etc/mp/client.properties")).expect("ok");
         assert_eq!(s.client_id.as_deref(), Some("my-client"));
-        assert_eq!(s.env, Some(Env::Test));
+        assert_eq!(s.env, Some(MaskinportenEnv::Test));
         assert_eq!(
             s.key,
             Some(KeySource::File(PathBuf::from("/etc/mp/ks.p12")))
         );
-        assert_eq!(s.store_password, Some(Secret::Value("changeit".into())));
+        assert_eq!(s.store_password, Some(SecretSource::value("changeit")));
         assert_eq!(s.claims.len(), 1);
     }
 
@@ -563,7 +588,7 @@ mod tests {
         let text = "default_profile = \"mp\"\n[profiles.mp]\nkey = \"k.p12\"\npassword_env = \"PW\"\nclient_id = \"c\"\nenv = \"test\"\ngrant = \"jwt-bearer\"\n";
         let s = profile_from_toml(text, Path::new("/cfg/config.toml"), None).expect("ok");
         assert_eq!(s.key, Some(KeySource::File(PathBuf::from("/cfg/k.p12"))));
-        assert_eq!(s.env, Some(Env::Test));
+        assert_eq!(s.env, Some(MaskinportenEnv::Test));
         assert_eq!(s.grant, Some(Grant::JwtBearer));
         let e =
             profile_from_toml(text, Path::new("/cfg/config.toml"), Some("nope")).expect_err("no");

@@ -8,9 +8,11 @@
 use super::discovery::Discovered;
 use super::exchange::{Auth, ErrorResponse, Grant};
 use crate::cert::Certificate;
-use crate::diagnostics::{Env, Finding};
-use crate::jwt::decode::Profile;
+use crate::diagnostics::Finding;
+use crate::error_id::ErrorId;
 use crate::keystore::model::Entry;
+use crate::target::MaskinportenEnv;
+use crate::target::Target;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
@@ -53,9 +55,10 @@ pub struct Known {
 const MP: &str = "Maskinporten";
 
 /// Known answers, most specific first. Texts are from Digdir's trouble-shooting
-/// page and the vendors' documentation (see token-endpoints-and-errors.md).
+/// page and the vendors' documentation; where each comes from is in
+/// `docs/maskinporten-errors.md`.
 pub const CATALOGUE: &[Known] = &[
-    // Maskinporten (§2).
+    // Maskinporten (docs/maskinporten-errors.md, "Error answers").
     Known {
         id: "maskinporten-aud",
         provider: MP,
@@ -290,7 +293,7 @@ pub const CATALOGUE: &[Known] = &[
         cause: "the grant carries something Maskinporten does not accept, often a claim it does not document",
         fix: "remove extra claims (--claim); keep to aud, iss, iat, exp, jti, scope, resource, consumer_org, pid",
     },
-    // Okta (§3.2).
+    // Okta (docs/maskinporten-errors.md, "Okta").
     Known {
         id: "okta-signature",
         provider: "Okta",
@@ -390,7 +393,7 @@ pub const CATALOGUE: &[Known] = &[
         cause: "the org authorization server accepts client credentials only with private_key_jwt",
         fix: "use --auth private-key-jwt with the app's key",
     },
-    // Entra ID (§3.3): the AADSTS number is the key.
+    // Entra ID (docs/maskinporten-errors.md, "Microsoft Entra ID"): the AADSTS number is the key.
     Known {
         id: "entra-signature",
         provider: "Entra ID",
@@ -517,7 +520,7 @@ pub const CATALOGUE: &[Known] = &[
         cause: "the tenant does not exist (or is in another cloud)",
         fix: "fix the tenant in the token URL",
     },
-    // Keycloak (§3.4).
+    // Keycloak (docs/maskinporten-errors.md, "Keycloak").
     Known {
         id: "keycloak-aud",
         provider: "Keycloak",
@@ -640,7 +643,7 @@ pub struct Context {
     pub issuer: Option<String>,
     pub grant: Option<Grant>,
     pub auth: Option<Auth>,
-    pub profile: Option<Profile>,
+    pub profile: Option<Target>,
     pub client_id: Option<String>,
     pub scope: Option<String>,
     /// The signed JWT's claims as sent.
@@ -654,7 +657,7 @@ pub struct Context {
     pub server_date: Option<i64>,
     pub local_received: i64,
     /// The environment of the certificate's CA (known Buypass/Commfides CAs).
-    pub cert_env: Option<Env>,
+    pub cert_env: Option<MaskinportenEnv>,
     pub findings: Vec<Finding>,
     /// The signed JWT's JOSE header as sent.
     pub header: Option<Map<String, Value>>,
@@ -719,7 +722,7 @@ pub fn issuer_to_ask(e: &ErrorResponse, endpoint: &str, issuer: Option<&str>) ->
         return None;
     }
     issuer.map(str::to_string).or_else(|| {
-        let u = reqwest::Url::parse(endpoint).ok()?;
+        let u = url::Url::parse(endpoint).ok()?;
         Some(format!("{}/", u.origin().ascii_serialization()))
     })
 }
@@ -742,19 +745,19 @@ pub struct Diagnosis {
 
 impl Diagnosis {
     /// Stable error id: `oauth-invalid-grant` etc.
-    pub fn error_id(&self) -> &'static str {
+    pub fn error_id(&self) -> ErrorId {
         match self.server.error.as_deref() {
-            Some("invalid_request") => "oauth-invalid-request",
-            Some("invalid_client") => "oauth-invalid-client",
-            Some("invalid_grant") => "oauth-invalid-grant",
-            Some("unauthorized_client") => "oauth-unauthorized-client",
-            Some("unsupported_grant_type") => "oauth-unsupported-grant-type",
-            Some("invalid_scope") => "oauth-invalid-scope",
-            Some("access_denied") => "oauth-access-denied",
-            Some("forbidden") => "oauth-forbidden",
-            Some("invalid_dpop_proof") => "oauth-invalid-dpop-proof",
-            Some("use_dpop_nonce") => "oauth-use-dpop-nonce",
-            _ => "oauth-refused",
+            Some("invalid_request") => ErrorId::OauthInvalidRequest,
+            Some("invalid_client") => ErrorId::OauthInvalidClient,
+            Some("invalid_grant") => ErrorId::OauthInvalidGrant,
+            Some("unauthorized_client") => ErrorId::OauthUnauthorizedClient,
+            Some("unsupported_grant_type") => ErrorId::OauthUnsupportedGrantType,
+            Some("invalid_scope") => ErrorId::OauthInvalidScope,
+            Some("access_denied") => ErrorId::OauthAccessDenied,
+            Some("forbidden") => ErrorId::OauthForbidden,
+            Some("invalid_dpop_proof") => ErrorId::OauthInvalidDpopProof,
+            Some("use_dpop_nonce") => ErrorId::OauthUseDpopNonce,
+            _ => ErrorId::OauthRefused,
         }
     }
 }
@@ -821,11 +824,11 @@ fn aud_values(m: &Map<String, Value>) -> Vec<String> {
 }
 
 /// The Maskinporten environment of an endpoint URL, by host.
-pub fn endpoint_env(url: &str) -> Option<Env> {
+pub fn endpoint_env(url: &str) -> Option<MaskinportenEnv> {
     let host = url::Url::parse(url).ok()?.host_str()?.to_ascii_lowercase();
     match host.as_str() {
-        "test.maskinporten.no" | "test.sky.maskinporten.no" => Some(Env::Test),
-        "maskinporten.no" | "sky.maskinporten.no" => Some(Env::Prod),
+        "test.maskinporten.no" | "test.sky.maskinporten.no" => Some(MaskinportenEnv::Test),
+        "maskinporten.no" | "sky.maskinporten.no" => Some(MaskinportenEnv::Prod),
         _ => None,
     }
 }
@@ -838,7 +841,7 @@ pub fn facts(ctx: &Context) -> Vec<Fact> {
         let auds = aud_values(c);
         let shown = auds.join(", ");
         let trim = |s: &str| s.trim_end_matches('/').to_string();
-        let maskinporten = ctx.profile == Some(Profile::Maskinporten);
+        let maskinporten = ctx.profile == Some(Target::Maskinporten);
         let matches_issuer = ctx.issuer.as_deref().map(|i| auds.iter().any(|a| a == i));
         let matches_endpoint = auds.contains(&ctx.endpoint);
         if auds.len() > 1 && maskinporten {
@@ -885,7 +888,7 @@ pub fn facts(ctx: &Context) -> Vec<Fact> {
         }
         if let (Some(iat), Some(exp)) = (num(c, "iat"), num(c, "exp")) {
             let life = exp - iat;
-            let max = ctx.profile.and_then(Profile::max_lifetime);
+            let max = ctx.profile.and_then(Target::max_lifetime);
             out.push(Fact {
                 id: "lifetime",
                 message: match max {
@@ -1223,8 +1226,8 @@ pub fn sent_facts(e: &ErrorResponse, known: Option<&Known>, ctx: &Context) -> Ve
                         "{what}: {}, issued by {}, valid {} to {}",
                         c.subject.to_display(),
                         c.issuer.to_display(),
-                        crate::ctx::rfc3339(c.not_before),
-                        crate::ctx::rfc3339(c.not_after)
+                        crate::timefmt::rfc3339(c.not_before),
+                        crate::timefmt::rfc3339(c.not_after)
                     ),
                 ));
                 let at = ctx.server_date.unwrap_or(ctx.local_received);
@@ -1232,7 +1235,7 @@ pub fn sent_facts(e: &ErrorResponse, known: Option<&Known>, ctx: &Context) -> Ve
                     out.push(fact(
                         "certificate-not-valid",
                         true,
-                        format!("{what} is not valid at {}", crate::ctx::rfc3339(at)),
+                        format!("{what} is not valid at {}", crate::timefmt::rfc3339(at)),
                     ));
                 }
                 if c.key_usage.is_some() && !c.has_key_usage("digitalSignature") {
@@ -1846,10 +1849,10 @@ pub fn local_facts(ctx: &Context, at: i64) -> Vec<Fact> {
             !valid,
             format!(
                 "{what} is valid {} to {}: {} at {}",
-                crate::ctx::rfc3339(c.not_before),
-                crate::ctx::rfc3339(c.not_after),
+                crate::timefmt::rfc3339(c.not_before),
+                crate::timefmt::rfc3339(c.not_after),
                 if valid { "valid" } else { "NOT valid" },
-                crate::ctx::rfc3339(at)
+                crate::timefmt::rfc3339(at)
             ),
         ));
         if let Some(ku) = &c.key_usage {
@@ -2029,7 +2032,7 @@ mod tests {
         let ctx = Context {
             endpoint: "https://test.maskinporten.no/token".into(),
             issuer: Some("https://test.maskinporten.no/".into()),
-            profile: Some(Profile::Maskinporten),
+            profile: Some(Target::Maskinporten),
             claims: Some(claims),
             ..Default::default()
         };
@@ -2050,11 +2053,11 @@ mod tests {
         let ctx = Context {
             endpoint: "https://maskinporten.no/token".into(),
             issuer: Some("https://maskinporten.no/".into()),
-            profile: Some(Profile::Maskinporten),
+            profile: Some(Target::Maskinporten),
             claims: Some(claims),
             server_date: Some(1300),
             local_received: 1001,
-            cert_env: Some(Env::Test),
+            cert_env: Some(MaskinportenEnv::Test),
             ..Default::default()
         };
         let f = facts(&ctx);

@@ -2,6 +2,7 @@
 //! (`/.well-known/oauth-authorization-server`), then OpenID Connect
 //! Discovery (`/.well-known/openid-configuration`), then `{issuer}token`.
 
+#[cfg(feature = "client")]
 use crate::net::{BodyCap, Http, NetError, NetKind};
 use serde::Serialize;
 use serde_json::Value;
@@ -92,6 +93,7 @@ pub fn from_metadata(body: &[u8], url: &str, issuer: &str) -> Option<Discovered>
 /// missing (404, not JSON, no token_endpoint) falls back to `{issuer}token`.
 /// Every URL goes through the one HTTP client (its URL rules, no redirects,
 /// the metadata body cap).
+#[cfg(feature = "client")]
 pub fn discover(http: &Http, issuer: &str) -> Result<Discovered, NetError> {
     crate::net::check_url(issuer).map_err(|detail| NetError {
         kind: NetKind::NotAllowed,

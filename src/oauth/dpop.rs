@@ -7,6 +7,7 @@
 //! credential's own, or a P-256 key credkit generates once and keeps
 //! (mode 0600) beside the token cache, so tokens stay bound across runs.
 
+use crate::error_id::ErrorId;
 use crate::jwt::jws::{Alg, JwsError, Signer};
 use crate::key::PrivateKey;
 use base64::Engine;
@@ -16,13 +17,24 @@ use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 
 /// Which key signs the proofs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum DpopKeyChoice {
     /// A P-256 key generated once and kept 0600 beside the token cache.
     Generated,
     /// The credential's own key (the keystore entry that signs).
     Credential,
+}
+
+impl DpopKeyChoice {
+    /// The name on the command line and in config files.
+    pub fn name(self) -> &'static str {
+        match self {
+            DpopKeyChoice::Generated => "generated",
+            DpopKeyChoice::Credential => "credential",
+        }
+    }
 }
 
 /// Why no proof could be made.
@@ -41,10 +53,10 @@ pub enum DpopError {
 
 impl DpopError {
     /// The stable error id.
-    pub fn id(&self) -> &'static str {
+    pub fn id(&self) -> ErrorId {
         match self {
-            DpopError::KeyFile { .. } | DpopError::NoCacheDir => "dpop-key",
-            DpopError::Key(_) | DpopError::Sign(_) => "dpop-sign",
+            DpopError::KeyFile { .. } | DpopError::NoCacheDir => ErrorId::DpopKey,
+            DpopError::Key(_) | DpopError::Sign(_) => ErrorId::DpopSign,
         }
     }
 }
@@ -115,9 +127,9 @@ impl DpopKey {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(fail(e.to_string())),
         }
-        let mut rng = crate::cert::keygen::Random::from_os().map_err(|e| fail(e.to_string()))?;
-        let pk = crate::cert::keygen::generate_key(
-            crate::cert::keygen::KeySpec::Ec(crate::key::Curve::P256),
+        let mut rng = crate::key::generate::Random::from_os().map_err(|e| fail(e.to_string()))?;
+        let pk = crate::key::generate::generate_key(
+            crate::key::generate::KeySpec::Ec(crate::key::Curve::P256),
             &mut rng,
         )
         .map_err(|e| fail(e.to_string()))?;

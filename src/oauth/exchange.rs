@@ -4,6 +4,7 @@
 //! caller sees what happens through [`Event`]s.
 
 use super::redact;
+#[cfg(feature = "client")]
 use crate::net::{BodyCap, Http};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -18,7 +19,8 @@ pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-
 pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
 /// Which grant is asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Grant {
     /// RFC 7523 JWT grant (Maskinporten).
@@ -57,7 +59,8 @@ impl Grant {
 }
 
 /// How the client authenticates (RFC 6749 §2.3, OIDC Core §9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum Auth {
     /// A signed client assertion (RFC 7523 §2.2).
@@ -192,6 +195,7 @@ pub use crate::net::check_url;
 pub use super::redact::{body as redact_body, form as redact_form, jwt as redact_jwt};
 
 /// Send one request.
+#[cfg(feature = "client")]
 pub fn send_once(
     http: &Http,
     req: &TokenRequest,
@@ -284,6 +288,7 @@ pub struct Outcome {
 /// Send, retrying with backoff on connection errors, 5xx and 429 (honouring
 /// Retry-After). `make` builds each attempt's request, so a signed grant is
 /// minted fresh (new jti) every time. 4xx is never retried.
+#[cfg(feature = "client")]
 pub fn send<E>(
     http: &Http,
     policy: &RetryPolicy,

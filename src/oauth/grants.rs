@@ -3,6 +3,7 @@
 //! requests (RFC 9396, with Maskinporten's system-user shortcut) and the
 //! `client_secret_jwt` assertion (HS256 with the client secret).
 
+use crate::error_id::ErrorId;
 use serde_json::{Map, Value, json};
 
 /// RFC 8693 §3 token type identifiers, by short name.
@@ -55,8 +56,8 @@ pub enum RarError {
 
 impl RarError {
     /// The stable error id.
-    pub fn id(&self) -> &'static str {
-        "authorization-details"
+    pub fn id(&self) -> ErrorId {
+        ErrorId::AuthorizationDetails
     }
 }
 
@@ -106,8 +107,7 @@ pub fn check_types(details: &[Value], supported: &[String]) -> Result<(), RarErr
 /// organisation-number scheme `0192` followed by a colon and the number.
 /// The look-alike (`oauth::mock`, MP-301..303) checks the same shape.
 pub fn systemuser(org: &str) -> Result<Value, RarError> {
-    let org = crate::diagnostics::check::parse_org_number(org)
-        .map_err(|_| RarError::OrgNumber(org.to_string()))?;
+    let org = crate::orgnr::OrgNr::parse(org).map_err(|_| RarError::OrgNumber(org.to_string()))?;
     Ok(json!({
         "type": "urn:altinn:systemuser",
         "systemuser_org": {"authority": "iso6523-actorid-upis", "ID": format!("0192:{org}")},

@@ -3,7 +3,8 @@
 
 use super::Render;
 use super::sanitize::line as safe;
-use crate::diagnostics::check::{CheckReport, Target};
+use crate::diagnostics::check::CheckReport;
+use crate::target::Target;
 use std::fmt::Write;
 
 /// Text wider than this is wrapped (commands never are).
@@ -17,7 +18,7 @@ impl Render for CheckReport {
         };
         let env = self
             .env
-            .map(|e| format!(", --env {}", e.arg()))
+            .map(|e| format!(", --env {}", e.name()))
             .unwrap_or_default();
         let what = match (&self.checked, &self.entry) {
             (Some(_), Some(alias)) => format!("checked entry \"{}\"", safe(alias)),

@@ -2,10 +2,11 @@
 
 use super::Render;
 use super::sanitize::line as safe;
-use crate::ctx::rfc3339;
 use crate::diagnostics::findings::Finding;
-use crate::jwt::decode::{Decoded, Problem, Profile, human_span};
+use crate::jwt::decode::{Decoded, Problem, human_span};
 use crate::jwt::verify::Verdict;
+use crate::target::Target;
+use crate::timefmt::rfc3339;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::fmt::Write;
@@ -15,7 +16,7 @@ use time::OffsetDateTime;
 #[derive(Debug, Serialize)]
 pub struct MintReport {
     pub schema: &'static str,
-    pub profile: Profile,
+    pub profile: Target,
     pub alg: &'static str,
     /// The keystore entry that signed.
     pub entry: Option<String>,
@@ -70,7 +71,7 @@ pub struct DecodeReport {
     /// Always false: decode does not check the signature.
     pub verified: bool,
     /// The rules the token was judged by (given or guessed from aud).
-    pub profile: Profile,
+    pub profile: Target,
     /// What the token is: `grant` (or client assertion), `access-token`,
     /// `id-token` or `unknown`; the target's rules apply to grants.
     pub kind: crate::jwt::decode::Kind,
@@ -83,7 +84,7 @@ pub struct DecodeReport {
 impl DecodeReport {
     pub fn new(
         d: &Decoded,
-        profile: Profile,
+        profile: Target,
         problems: Vec<Problem>,
         now: OffsetDateTime,
     ) -> DecodeReport {

@@ -8,9 +8,11 @@ pub mod files;
 pub mod inspect;
 pub mod jwt;
 pub mod sanitize;
+#[cfg(feature = "cli")]
 pub mod serve;
 pub mod token;
 
+#[cfg(feature = "cli")]
 use crate::error::Error;
 use serde::Serialize;
 use std::io::Write;
@@ -117,7 +119,7 @@ struct JsonError<'a> {
 
 #[derive(Serialize)]
 struct JsonErrorBody<'a> {
-    code: &'a str,
+    code: crate::error_id::ErrorId,
     message: String,
     causes: Vec<String>,
     hints: Vec<String>,
@@ -127,7 +129,8 @@ struct JsonErrorBody<'a> {
     diagnosis: Option<&'a crate::oauth::diagnose::Diagnosis>,
 }
 
-/// Report an error on stderr.
+/// Report an error on stderr (with the hints the command layer adds).
+#[cfg(feature = "cli")]
 pub fn report_error(e: &Error, json: bool) {
     let mut s = String::new();
     if json {

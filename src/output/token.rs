@@ -4,14 +4,18 @@
 use super::Render;
 use super::sanitize::line as safe;
 use crate::diagnostics::Finding;
+use crate::oauth::cache::Cached;
+use crate::oauth::client::{CacheNotice, TokenSettings};
 use crate::oauth::diagnose::Diagnosis;
 use crate::oauth::exchange::Event;
 use crate::oauth::redact;
+use crate::timefmt::rfc3339;
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::{Map, Value, json};
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::path::Path;
 
 /// A token. JSON: the server's response members, plus `expires_at`
 /// (RFC 3339, null when the server gave no `expires_in`), `cached` and
@@ -215,6 +219,104 @@ pub fn render_diagnosis(d: &Diagnosis, out: &mut String) {
             safe(&f.fix)
         );
     }
+}
+
+impl TokenReport {
+    /// The report of a token response (`header`, `env_export`: the text form).
+    pub fn of(c: &Cached, cached: bool, header: bool, env_export: Option<String>) -> TokenReport {
+        TokenReport {
+            response: c.response.clone(),
+            expires_at: c.expires_at_rfc3339(),
+            cached,
+            token_type: c
+                .response
+                .get("token_type")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            header,
+            env_export,
+            binding: crate::oauth::client::binding_report(c),
+        }
+    }
+
+    /// Warn on stderr when the token's `cnf` names another key or
+    /// certificate than the one credkit holds.
+    pub fn warn_binding(&self, quiet: bool) {
+        let matches = self
+            .binding
+            .as_ref()
+            .and_then(|b| b["cnf_matches"].as_bool());
+        if matches == Some(false) {
+            super::status(
+                quiet,
+                "credkit: warning: the token's cnf names another key or certificate than the one \
+                 credkit holds",
+            );
+        }
+    }
+}
+
+/// What happened with the token cache, on stderr (`quiet` silences the
+/// warnings; `quiet_status` also the "from the cache" line, as with --json).
+pub fn cache_notice(n: &CacheNotice<'_>, quiet: bool, quiet_status: bool) {
+    match n {
+        CacheNotice::Skipped(r) => super::status(
+            quiet,
+            &format!(
+                "credkit: warning: not using the token cache: {r} ({}); fetching a new token",
+                r.hint()
+            ),
+        ),
+        CacheNotice::Hit { expires_in } => super::status(
+            quiet_status,
+            &format!("credkit: token from the cache (expires in {expires_in} s)"),
+        ),
+        CacheNotice::NotWritten { dir, error } => super::status(
+            quiet,
+            &format!(
+                "credkit: warning: cannot write the cache in {}: {error}",
+                dir.display()
+            ),
+        ),
+    }
+}
+
+/// Write (or update) the Postman environment `path` with the token `c`
+/// obtained with settings `s`. An existing Postman environment keeps its
+/// other variables; any other existing file is left alone (an
+/// `AlreadyExists` error).
+pub fn write_postman(path: &Path, now: i64, s: &TokenSettings, c: &Cached) -> std::io::Result<()> {
+    let existing = match std::fs::read(path) {
+        Ok(b) => match serde_json::from_slice::<Value>(&b) {
+            Ok(v) if v.get("_postman_variable_scope").is_some() => Some(v),
+            _ => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "the file exists and is not a Postman environment",
+                ));
+            }
+        },
+        Err(_) => None,
+    };
+    let expires_at = c.expires_at_rfc3339();
+    let vars = postman_values(
+        c.access_token(),
+        expires_at.as_deref(),
+        &c.endpoint,
+        s.client_id.as_deref(),
+        s.scope.as_deref(),
+        s.issuer.as_deref().or(s.env.map(|e| e.issuer())),
+    );
+    let mut r = [0u8; 16];
+    let _ = getrandom::fill(&mut r);
+    let doc = postman_env(
+        existing,
+        vars,
+        &rfc3339(now),
+        &crate::jwt::mint::uuid_v4(&r),
+    );
+    let bytes = serde_json::to_vec_pretty(&doc).map_err(std::io::Error::other)?;
+    super::files::write_atomic(path, &bytes, true, true)
 }
 
 /// The variables credkit writes into a Postman environment.

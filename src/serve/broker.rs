@@ -271,7 +271,7 @@ impl Broker {
                 "access_token": token,
                 "token_type": c.response.get("token_type").cloned().unwrap_or(json!("Bearer")),
                 "expires_in": c.expires_at.saturating_sub(now).max(0),
-                "expires_at": crate::ctx::rfc3339(c.expires_at),
+                "expires_at": crate::timefmt::rfc3339(c.expires_at),
                 "scope": c.response.get("scope").cloned().unwrap_or(Value::Null),
                 "cached": cached,
             }),
@@ -427,7 +427,6 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             body: Vec::new(),
-            peer: "127.0.0.1:9".parse().expect("addr"),
         })
     }
 
@@ -531,7 +530,6 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             body: Vec::new(),
-            peer: "127.0.0.1:9".parse().expect("addr"),
         });
         assert_eq!(req_post.status, 405);
     }

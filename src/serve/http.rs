@@ -53,7 +53,6 @@ pub struct Request {
     /// Header names in lower case, in the order received.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-    pub peer: SocketAddr,
 }
 
 impl Request {
@@ -252,7 +251,7 @@ pub fn serve(
                 let service = service_fn(move |req| {
                     let handler = handler.clone();
                     let log = log.clone();
-                    async move { Ok::<_, Infallible>(answer(req, peer, local, handler, log).await) }
+                    async move { Ok::<_, Infallible>(answer(req, local, handler, log).await) }
                 });
                 let _ = http1::Builder::new()
                     .timer(TokioTimer::new())
@@ -327,7 +326,6 @@ fn target_headers(
 
 async fn answer(
     req: hyper::Request<Incoming>,
-    peer: SocketAddr,
     local: SocketAddr,
     handler: Arc<dyn Handler>,
     log: Option<Logger>,
@@ -358,7 +356,6 @@ async fn answer(
                 query: parts.uri.query().map(str::to_string),
                 headers,
                 body: b.to_vec(),
-                peer,
             };
             match handler.handle_now(&r) {
                 Some(quick) => quick,
@@ -560,7 +557,6 @@ mod tests {
             query: Some("format=plain&refresh=1&a=%20b".into()),
             headers: vec![("host".into(), "127.0.0.1:1".into())],
             body: Vec::new(),
-            peer: "127.0.0.1:2".parse().expect("addr"),
         };
         assert_eq!(r.query_param("format").as_deref(), Some("plain"));
         assert_eq!(r.query_param("a").as_deref(), Some(" b"));

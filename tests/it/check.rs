@@ -4,7 +4,7 @@
 
 use crate::support::*;
 use credkit::diagnostics::cas;
-use credkit::diagnostics::check::Env;
+use credkit::target::MaskinportenEnv;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -968,10 +968,10 @@ fn issuer_cn(rel: &str) -> String {
 #[test]
 fn look_alike_cas_are_in_the_table() {
     for (rel, env) in [
-        ("check/buypass-test-auth.p12", Env::Test),
-        ("check/buypass-prod-auth.p12", Env::Prod),
-        ("check/commfides-test-auth.p12", Env::Test),
-        ("check/commfides-prod-auth.p12", Env::Prod),
+        ("check/buypass-test-auth.p12", MaskinportenEnv::Test),
+        ("check/buypass-prod-auth.p12", MaskinportenEnv::Prod),
+        ("check/commfides-test-auth.p12", MaskinportenEnv::Test),
+        ("check/commfides-prod-auth.p12", MaskinportenEnv::Prod),
     ] {
         let cn = issuer_cn(rel);
         let known = cas::ISSUING_CAS

@@ -4,21 +4,34 @@ use crate::support::*;
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 
+/// `credkit man --out-dir DIR` writes exactly the committed `man/` pages.
 #[test]
 fn man_pages_are_current() {
-    let pages = credkit::commands::meta::render_man_pages().expect("render");
-    let overwrite = std::env::var_os("SNAPSHOTS").is_some_and(|v| v == "overwrite");
-    for (name, bytes) in pages {
-        let path = root().join("man").join(&name);
-        if overwrite {
-            std::fs::create_dir_all(root().join("man")).expect("mkdir");
-            std::fs::write(&path, &bytes).expect("write");
-            continue;
-        }
-        let committed = std::fs::read(&path).unwrap_or_default();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut c = credkit();
+    c.arg("man").arg("--out-dir").arg(dir.path());
+    run(c).assert_ok();
+    let list = |d: &std::path::Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .expect("read man dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let made = list(dir.path());
+    assert!(made.contains(&"credkit.1".to_string()), "{made:?}");
+    assert_eq!(
+        made,
+        list(&root().join("man")),
+        "man/ has other pages than `credkit man` writes: run `cargo run -- man`"
+    );
+    for name in made {
+        let fresh = std::fs::read(dir.path().join(&name)).expect("read");
+        let committed = std::fs::read(root().join("man").join(&name)).expect("read");
         assert!(
-            committed == bytes,
-            "man/{name} is stale: run `cargo run -- man` (or SNAPSHOTS=overwrite cargo test)"
+            committed == fresh,
+            "man/{name} is stale: run `cargo run -- man`"
         );
     }
 }
@@ -100,55 +113,150 @@ fn usage_errors_exit_2_and_help_exits_0() {
 
 #[test]
 fn json_shape_is_stable() {
+    // Every field of credkit.inspect/1, with its type and value, for the
+    // baseline PKCS#12 file (fixtures/README.md says how it was made).
+    use serde_json::json;
     let v = inspect_json("p12/openssl3-aes-auth.p12");
-    assert_eq!(v["schema"], "credkit.inspect/1");
-    for key in [
-        "file",
-        "format",
-        "now",
-        "integrity_verified",
-        "pkcs12",
-        "version",
-        "notes",
-        "entries",
+    let pbes2 = json!({
+        "scheme": "PBES2", "kdf": "PBKDF2", "prf": "hmacWithSHA256",
+        "cipher": "AES-256-CBC", "iterations": 2048
+    });
+    let mut top = v.clone();
+    let entries = top["entries"].take();
+    assert_eq!(
+        top,
+        json!({
+            "schema": "credkit.inspect/1",
+            "file": path_str(&fixture("p12/openssl3-aes-auth.p12")),
+            "format": "pkcs12",
+            "now": NOW,
+            "integrity_verified": true,
+            "pkcs12": {
+                "mac": {"algorithm": "sha256", "iterations": 2048, "salt_length": 8, "verified": true},
+                "certificates": [pbes2.clone()],
+                "keys": [pbes2],
+                "unencrypted_content": false,
+                "ber": false,
+                "empty_password": null
+            },
+            "version": null,
+            "notes": [],
+            "entries": null
+        })
+    );
+    let entries = entries.as_array().expect("entries is an array");
+    assert_eq!(entries.len(), 1);
+    let mut e = entries[0].clone();
+    let certs = e["certificates"].take();
+    let thumbprint = e["key"]["jwk_thumbprint"].clone();
+    assert!(
+        thumbprint.as_str().is_some_and(|t| t.len() == 43),
+        "jwk_thumbprint is 43 base64url characters: {thumbprint}"
+    );
+    let spki_sha256 = e["key"]["public_key_sha256"].clone();
+    assert!(
+        spki_sha256
+            .as_str()
+            .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())),
+        "public_key_sha256 is 64 hex digits: {spki_sha256}"
+    );
+    assert_eq!(
+        e,
+        json!({
+            "alias": "auth",
+            "kind": "private_key",
+            "created": null,
+            "kid": null,
+            "key": {
+                "algorithm": "RSA", "bits": 2048, "curve": null, "private": true,
+                "locked": false, "jwk_thumbprint": thumbprint,
+                "protection": "PBES2, PBKDF2, hmacWithSHA256, AES-256-CBC, 2048 iterations",
+                "cannot_sign": null, "public_key_sha256": spki_sha256
+            },
+            "key_matches_certificate": true,
+            "secret_algorithm": null,
+            "chain": {"length": 3, "in_order": true, "reaches_root": true, "problems": [], "unchecked": []},
+            "certificates": null
+        })
+    );
+    let certs = certs.as_array().expect("certificates is an array");
+    assert_eq!(certs.len(), 3);
+    // The fingerprints are openssl's; x5t and x5t#S256 are the same digests
+    // in base64url.
+    let leaf_pem = std::fs::read_to_string(fixture("business/auth.cert.pem")).expect("read");
+    let sha1 = openssl_fingerprint(&leaf_pem, "sha1");
+    let sha256 = openssl_fingerprint(&leaf_pem, "sha256");
+    let b64 = |colon_hex: &str| {
+        use base64::Engine;
+        let bytes: Vec<u8> = colon_hex
+            .split(':')
+            .map(|h| u8::from_str_radix(h, 16).expect("hex"))
+            .collect();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    };
+    let attr = |name: &str, oid: &str, value: &str, ty: &str| json!({"name": name, "oid": oid, "value": value, "string_type": ty});
+    assert_eq!(
+        certs[0],
+        json!({
+            "subject": "C=NO, O=TESTORGANISASJON AS, organizationIdentifier=NTRNO-123456785, serialNumber=123456785, CN=TESTORGANISASJON AS",
+            "subject_attributes": [
+                attr("C", "2.5.4.6", "NO", "PrintableString"),
+                attr("O", "2.5.4.10", "TESTORGANISASJON AS", "UTF8String"),
+                attr("organizationIdentifier", "2.5.4.97", "NTRNO-123456785", "UTF8String"),
+                attr("serialNumber", "2.5.4.5", "123456785", "PrintableString"),
+                attr("CN", "2.5.4.3", "TESTORGANISASJON AS", "UTF8String")
+            ],
+            "issuer": "C=NO, O=Credkit Test CA, CN=Credkit Test Intermediate CA",
+            "serial": "1001",
+            "version": 3,
+            "signature_algorithm": "sha256WithRSAEncryption",
+            "not_before": "2025-01-01T00:00:00Z",
+            "not_after": "2045-01-01T00:00:00Z",
+            // 2026-11-23T12:00Z to 2045-01-01T00:00Z: 6613 whole days.
+            "validity": {"status": "valid", "days": 6613},
+            "key_usage": ["digitalSignature", "keyEncipherment"],
+            "key_usage_critical": true,
+            "extended_key_usage": ["clientAuth"],
+            "policies": ["2.16.578.1.26.1.3.5"],
+            "is_ca": false,
+            "self_signed": false,
+            "self_signature": null,
+            "not_der": [],
+            "subject_alt_names": [],
+            "org_number": {"value": "123456785", "source": "organizationIdentifier"},
+            "public_key": {"algorithm": "RSA", "bits": 2048, "curve": null},
+            "jwk_thumbprint": e["key"]["jwk_thumbprint"],
+            "fingerprints": {"sha1": sha1, "sha256": sha256},
+            "x5t": b64(&sha1),
+            "x5t#S256": b64(&sha256)
+        })
+    );
+    // The CA certificates: the same fields, with the CA's values.
+    for (c, subject, is_ca_root) in [
+        (
+            &certs[1],
+            "C=NO, O=Credkit Test CA, CN=Credkit Test Intermediate CA",
+            false,
+        ),
+        (
+            &certs[2],
+            "C=NO, O=Credkit Test CA, CN=Credkit Test Root CA",
+            true,
+        ),
     ] {
-        assert!(v.get(key).is_some(), "missing top-level {key}");
+        assert_eq!(c["subject"], subject);
+        assert_eq!(c["is_ca"], true);
+        assert_eq!(c["self_signed"], is_ca_root);
+        assert_eq!(c["key_usage"], json!(["keyCertSign", "cRLSign"]));
+        assert_eq!(c["validity"]["status"], "valid");
+        assert!(c["validity"]["days"].is_u64(), "{c}");
+        assert_eq!(c["org_number"], serde_json::Value::Null);
+        assert_eq!(
+            c.as_object().map(|o| o.len()),
+            certs[0].as_object().map(|o| o.len()),
+            "every certificate has the same fields"
+        );
     }
-    let e = &v["entries"][0];
-    for key in [
-        "alias",
-        "kind",
-        "created",
-        "kid",
-        "key",
-        "key_matches_certificate",
-        "secret_algorithm",
-        "chain",
-        "certificates",
-    ] {
-        assert!(e.get(key).is_some(), "missing entry {key}");
-    }
-    let c = &e["certificates"][0];
-    for key in [
-        "subject",
-        "issuer",
-        "serial",
-        "not_before",
-        "not_after",
-        "validity",
-        "key_usage",
-        "extended_key_usage",
-        "policies",
-        "org_number",
-        "fingerprints",
-        "x5t",
-        "x5t#S256",
-        "jwk_thumbprint",
-        "public_key",
-    ] {
-        assert!(c.get(key).is_some(), "missing certificate {key}");
-    }
-    assert_eq!(v["now"], NOW);
 }
 
 #[test]

@@ -544,17 +544,8 @@ fn properties_are_read_as_latin1_with_unicode_escapes() {
     text.extend_from_slice(b"keystore.alias.password=p\\u00e4ssw\\u00F6rd\n");
     let props = d.join("client.properties");
     std::fs::write(&props, &text).expect("write");
-    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
-    c.env_remove("CREDKIT_PASSWORD")
-        .env("RUST_BACKTRACE", "0")
-        .env("XDG_CACHE_HOME", d.join("cache"))
-        .env("XDG_CONFIG_HOME", d.join("config"))
-        .env("NO_PROXY", "*")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("HTTP_PROXY")
-        .env_remove("ALL_PROXY")
-        .stdin(std::process::Stdio::null())
-        .args(["token", "--properties", &path_str(&props), "--no-cache"]);
+    let mut c = credkit_with(Clock::Real);
+    isolated(&mut c, d).args(["token", "--properties", &path_str(&props), "--no-cache"]);
     let r = run(c);
     r.assert_no_panic();
     assert_eq!(r.code, 0, "{}\n{}", r.stderr, r.stdout);

@@ -24,17 +24,8 @@ const MP_CLIENT: &str = "0b7c5c8e-1111-2222-3333-444455556666";
 /// `credkit token` with the real clock (real servers judge exp), a private
 /// cache and config directory, and no proxy.
 fn token(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
-    c.env_remove("CREDKIT_PASSWORD")
-        .env("RUST_BACKTRACE", "0")
-        .env("XDG_CACHE_HOME", home.join("cache"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("NO_PROXY", "*")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("HTTP_PROXY")
-        .env_remove("ALL_PROXY")
-        .stdin(Stdio::null())
-        .arg("token");
+    let mut c = credkit_with(Clock::Real);
+    isolated(&mut c, home).arg("token");
     c
 }
 

@@ -17,6 +17,7 @@ mod leaks;
 mod passwords;
 mod perf;
 mod serve;
+mod snapshots;
 mod support;
 mod token;
 mod verifier;

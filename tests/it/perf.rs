@@ -162,16 +162,9 @@ impl Cache {
         self.home.path().join("cache/credkit/tokens")
     }
     fn cmd(&self, peer: &Peer, password: &str) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
-        c.env("CREDKIT_PASSWORD", password)
-            .env("RUST_BACKTRACE", "0")
-            .env("XDG_CACHE_HOME", self.home.path().join("cache"))
-            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
-            .env("NO_PROXY", "*")
-            .env_remove("HTTPS_PROXY")
-            .env_remove("HTTP_PROXY")
-            .env_remove("ALL_PROXY")
-            .stdin(Stdio::null())
+        let mut c = credkit_with(Clock::Real);
+        isolated(&mut c, self.home.path())
+            .env("CREDKIT_PASSWORD", password)
             .arg("token")
             .arg("--key")
             .arg(&self.keystore)

@@ -29,12 +29,10 @@ impl Service {
     pub fn start(args: &[String], envs: &[(&str, &str)]) -> Service {
         let dir = tempfile::tempdir().expect("tmp");
         let stderr = dir.path().join("stderr.log");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_credkit"))
+        let mut child = credkit_with(Clock::Real)
             .arg("--json")
             .arg("serve")
             .args(args)
-            .env_remove("CREDKIT_PASSWORD")
-            .env("RUST_BACKTRACE", "0")
             .env("XDG_CACHE_HOME", dir.path().join("cache"))
             .env("NO_PROXY", "*")
             .envs(envs.iter().copied())
@@ -490,12 +488,11 @@ const SUPP: &str = "00000000-0000-4000-8000-0000000000c3";
 /// org1 (kid k1, and an expired old-key), and org2 as a supplier for org1.
 pub(crate) fn mock_fixtures() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tmp");
-    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
+    let mut c = credkit_with(Clock::Real);
     c.args(["keygen", "--fixture-set"])
         .arg(dir.path().join("fx"))
         .args(["--seed", "serve-tests"])
-        .env("CREDKIT_PASSWORD", "changeit")
-        .stdin(Stdio::null());
+        .env("CREDKIT_PASSWORD", "changeit");
     let r = run(c);
     r.assert_ok();
     write(
@@ -546,12 +543,10 @@ pub(crate) fn start_mock(dir: &Path, extra: &[&str]) -> Service {
 
 /// `credkit token` against the mock, with the real clock.
 fn token_cmd(dir: &Path, issuer: &str, client: &str, key: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
+    let mut c = credkit_with(Clock::Real);
     c.current_dir(dir)
         .env("CREDKIT_PASSWORD", "changeit")
-        .env("RUST_BACKTRACE", "0")
         .env("NO_PROXY", "*")
-        .stdin(Stdio::null())
         .args(["token", "--no-cache", "--issuer", issuer])
         .args([
             "--jwt-profile",
@@ -601,10 +596,12 @@ fn mock_answers_every_documented_error_to_pyjwt_grants() {
         ],
     );
     let v = json_of(&out);
-    for (id, status, error, text) in credkit::oauth::mock::CASES {
-        let got = &v[*id];
-        assert_eq!(got["status"], *status, "{id}: {got}");
-        assert_eq!(got["error"], *error, "{id}: {got}");
+    for case in credkit::oauth::mock::Case::ALL {
+        let (id, status, error, text) =
+            (case.id(), case.status(), case.error(), case.description());
+        let got = &v[id];
+        assert_eq!(got["status"], status, "{id}: {got}");
+        assert_eq!(got["error"], error, "{id}: {got}");
         let desc = got["error_description"].as_str().unwrap_or("");
         // Exactly the documented text (several are prefixes of others), then
         // the trace id; the templates (MP-250, MP-251) around their values.
@@ -620,7 +617,7 @@ fn mock_answers_every_documented_error_to_pyjwt_grants() {
                 "{id}: {said:?}"
             );
         } else {
-            assert_eq!(said, *text, "{id}");
+            assert_eq!(said, text, "{id}");
         }
     }
     assert_eq!(
@@ -683,7 +680,7 @@ fn mock_serves_credkit_token_and_the_broker_end_to_end() {
     let token = resp["access_token"].as_str().expect("token").to_string();
 
     // credkit verifies it with the mock's JWKS, fetched from /jwk.
-    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
+    let mut c = credkit_with(Clock::Real);
     c.args([
         "jwt",
         "verify",
@@ -692,7 +689,6 @@ fn mock_serves_credkit_token_and_the_broker_end_to_end() {
         &format!("{issuer}jwk"),
         "-",
     ])
-    .env("RUST_BACKTRACE", "0")
     .env("NO_PROXY", "*");
     let r = with_stdin(c, &token);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);

@@ -70,15 +70,43 @@ impl Run {
     }
 }
 
-/// A credkit invocation with a pinned clock and no inherited password.
-pub fn credkit() -> Command {
+/// Which clock a credkit run judges dates by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Clock {
+    /// `--now NOW`, before the command.
+    Pinned,
+    /// The system clock (real servers judge `exp` and `iat` by it).
+    Real,
+}
+
+/// The one way the tests start credkit: no inherited password, no
+/// backtrace, standard input closed, and the clock as asked. Add
+/// [`isolated`] for runs that touch the cache, config or network.
+pub fn credkit_with(clock: Clock) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
     c.env_remove("CREDKIT_PASSWORD")
         .env("RUST_BACKTRACE", "0")
-        .arg("--now")
-        .arg(NOW)
         .stdin(Stdio::null());
+    if clock == Clock::Pinned {
+        c.arg("--now").arg(NOW);
+    }
     c
+}
+
+/// A credkit invocation with a pinned clock and no inherited password.
+pub fn credkit() -> Command {
+    credkit_with(Clock::Pinned)
+}
+
+/// A private token cache and config directory under `home`, and no proxy
+/// from the environment (tests talk to 127.0.0.1 only).
+pub fn isolated<'a>(c: &'a mut Command, home: &Path) -> &'a mut Command {
+    c.env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("NO_PROXY", "*")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("HTTP_PROXY")
+        .env_remove("ALL_PROXY")
 }
 
 pub fn run(mut c: Command) -> Run {

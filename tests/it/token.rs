@@ -110,18 +110,9 @@ impl Env {
     }
     /// With global options before `token` (such as --now).
     fn cmd_with(&self, global: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
+        let mut c = credkit_with(Clock::Real);
         c.args(global);
-        c.env_remove("CREDKIT_PASSWORD")
-            .env("RUST_BACKTRACE", "0")
-            .env("XDG_CACHE_HOME", self.home.path().join("cache"))
-            .env("XDG_CONFIG_HOME", self.config_dir())
-            .env("NO_PROXY", "*")
-            .env_remove("HTTPS_PROXY")
-            .env_remove("HTTP_PROXY")
-            .env_remove("ALL_PROXY")
-            .stdin(Stdio::null())
-            .arg("token");
+        isolated(&mut c, self.home.path()).arg("token");
         c
     }
     fn run(&self, args: &[&str]) -> Run {
@@ -545,11 +536,7 @@ fn failure_modes_are_refused_and_explained() {
 }
 
 fn credkit_real_clock() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
-    c.env_remove("CREDKIT_PASSWORD")
-        .env("RUST_BACKTRACE", "0")
-        .stdin(Stdio::null());
-    c
+    credkit_with(Clock::Real)
 }
 
 fn peer_tool(args: &[&str]) {

@@ -1,6 +1,6 @@
 // A Maskinporten-compatible test server for credkit's diagnosis tests: it
 // answers the RFC 7523 jwt-bearer grant the way Maskinporten does, with the
-// error texts Digdir documents (token-endpoints-and-errors.md §2). It does NOT
+// error texts Digdir documents (docs/maskinporten-errors.md, "Error answers"). It does NOT
 // verify signatures; it only plays back known answers:
 //
 //   scope "case:<name>"  -> the error answer <name> below

@@ -1,5 +1,5 @@
 //! JKS writer (Sun's format, written here: the `jks` crate is unsafe on
-//! hostile input, see shared/reference/crates.md). Keys use the JKS key
+//! hostile input, see `docs/dependencies.md`). Keys use the JKS key
 //! protector; the file ends with the SHA-1 "Mighty Aphrodite" digest.
 
 use super::{Output, WriteError, WriteOptions, Written, alias_or_default, key_less_certs};
@@ -207,7 +207,7 @@ pub fn write(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keystore::jks as reader;
+    use crate::keystore::java as reader;
 
     #[test]
     fn modified_utf8_matches_java() {

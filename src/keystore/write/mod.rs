@@ -8,10 +8,12 @@ pub mod pkcs12;
 
 use super::model::{Entry, EntryKind};
 use super::pbe::Protection;
+use crate::error_id::ErrorId;
 use serde::Serialize;
 
 /// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum OutFormat {
     Pkcs12,
@@ -148,6 +150,7 @@ pub struct Written {
 
 /// What went wrong while writing.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum WriteError {
     #[error("nothing to write: {detail}")]
     Nothing { detail: String },
@@ -172,46 +175,16 @@ pub enum WriteError {
 }
 
 impl WriteError {
-    pub fn id(&self) -> &'static str {
+    pub fn id(&self) -> ErrorId {
         match self {
-            WriteError::Nothing { .. } => "convert-nothing-to-write",
-            WriteError::NeedsPassword { .. } => "password-required",
-            WriteError::Ambiguous { .. } => "convert-ambiguous",
-            WriteError::CannotHold { .. } => "convert-unsupported",
-            WriteError::DuplicateAlias { .. } => "convert-duplicate-alias",
-            WriteError::KeyLocked { .. } => "key-password-wrong",
-            WriteError::Random(_) => "io-random",
+            WriteError::Nothing { .. } => ErrorId::ConvertNothingToWrite,
+            WriteError::NeedsPassword { .. } => ErrorId::PasswordRequired,
+            WriteError::Ambiguous { .. } => ErrorId::ConvertAmbiguous,
+            WriteError::CannotHold { .. } => ErrorId::ConvertUnsupported,
+            WriteError::DuplicateAlias { .. } => ErrorId::ConvertDuplicateAlias,
+            WriteError::KeyLocked { .. } => ErrorId::KeyPasswordWrong,
+            WriteError::Random(_) => ErrorId::IoRandom,
         }
-    }
-
-    pub fn hint(&self) -> Option<String> {
-        Some(match self {
-            WriteError::Nothing { .. } => {
-                "run `credkit inspect` on the input to see what it holds, and check --alias".into()
-            }
-            WriteError::NeedsPassword { .. } => "give one with --out-password-file, \
-                 --out-password-env or --out-password-stdin (or --no-encrypt for PEM/DER)"
-                .into(),
-            WriteError::Ambiguous { detail } => {
-                if detail.contains("DER") {
-                    "add --key-only or --cert-only".into()
-                } else {
-                    "pick one entry with --alias, or write a JWKS (--to jwks)".into()
-                }
-            }
-            WriteError::CannotHold { .. } => {
-                "choose another output format (PKCS#12 or PEM hold everything)".into()
-            }
-            WriteError::DuplicateAlias { .. } => {
-                "rename with --out-alias, or pick entries with --alias".into()
-            }
-            WriteError::Random(_) => {
-                "the system has no working random source (/dev/urandom)".into()
-            }
-            WriteError::KeyLocked { .. } => "give the input password (--password-*) and, if \
-                 the key has its own, --key-password-*"
-                .into(),
-        })
     }
 }
 

@@ -1,11 +1,7 @@
-//! Key pairs and X.509 v3 certificates for `credkit keygen`.
-//!
-//! Keys come from a ChaCha20 generator seeded from the operating system or,
-//! for reproducible fixtures, from a `--seed` string. RSA keys are generated
-//! by the `rsa` crate (it takes any generator, so a seed works; aws-lc cannot
-//! be seeded), EC scalars by `p256`/`p384`, Ed25519 seeds are 32 random bytes.
-//! Every signature is deterministic (RSA PKCS#1 v1.5, ECDSA with RFC 6979
-//! nonces, Ed25519), so the same seed and clock give the same bytes.
+//! X.509 v3 certificates for `credkit keygen`: subjects, extensions, the
+//! TBS encoding and the chains `keygen` issues. The keys come from
+//! [`crate::key::generate`] and are signed by [`crate::key::sign`]; every
+//! signature is deterministic, so the same seed and clock give the same bytes.
 //!
 //! Certificates are DER written here, as the rest of credkit's writers are:
 //! countryName and serialNumber are PrintableString, validity is always set,
@@ -14,14 +10,16 @@
 
 use crate::asn1::{self, Reader, oid, seq, tag};
 use crate::cert::Certificate;
-use crate::ctx::rfc3339;
-use crate::key::{self, Curve, PrivateKey, PrivateParams, PublicKey, RsaPrivate};
+use crate::error_id::ErrorId;
+use crate::key::generate::{Algorithm, KeySpec, Random, generate_key};
+use crate::key::sign::{sign, signature_algorithm};
+use crate::key::{self, PrivateKey, PublicKey};
 use crate::keystore::model::{Entry, EntryKind};
-use chacha20::ChaCha20Rng;
-use rand_core::SeedableRng;
+use crate::orgnr;
+use crate::timefmt::rfc3339;
 use serde::Serialize;
 use sha1::Sha1;
-use sha2::{Digest, Sha256};
+use sha2::Digest;
 
 /// Seconds in a day.
 const DAY: i64 = 86_400;
@@ -34,10 +32,6 @@ pub const CA_DAYS: u32 = 3650;
 pub const MAX_DAYS: u32 = 36_525;
 
 mod oids {
-    pub const SHA256_WITH_RSA: &str = "1.2.840.113549.1.1.11";
-    pub const ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
-    pub const ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
-    pub const ED25519: &str = "1.3.101.112";
     pub const BASIC_CONSTRAINTS: &str = "2.5.29.19";
     pub const KEY_USAGE: &str = "2.5.29.15";
     pub const EXT_KEY_USAGE: &str = "2.5.29.37";
@@ -56,6 +50,7 @@ mod oids {
 
 /// What went wrong while making keys or certificates.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeygenError {
     #[error("invalid subject {input:?}: {detail}")]
     Subject { input: String, detail: String },
@@ -76,267 +71,16 @@ pub enum KeygenError {
 }
 
 impl KeygenError {
-    pub fn id(&self) -> &'static str {
+    pub fn id(&self) -> ErrorId {
         match self {
-            KeygenError::Subject { .. } => "keygen-subject",
-            KeygenError::OrgNumber { .. } => "keygen-org-number",
-            KeygenError::Validity { .. } => "keygen-validity",
-            KeygenError::Ca { .. } => "keygen-ca-unusable",
-            KeygenError::UnsupportedSigner { .. } => "algorithm-unsupported",
-            KeygenError::KeyGen(_) | KeygenError::Sign(_) => "keygen-failed",
-            KeygenError::Random(_) => "io-random",
+            KeygenError::Subject { .. } => ErrorId::KeygenSubject,
+            KeygenError::OrgNumber { .. } => ErrorId::KeygenOrgNumber,
+            KeygenError::Validity { .. } => ErrorId::KeygenValidity,
+            KeygenError::Ca { .. } => ErrorId::KeygenCaUnusable,
+            KeygenError::UnsupportedSigner { .. } => ErrorId::AlgorithmUnsupported,
+            KeygenError::KeyGen(_) | KeygenError::Sign(_) => ErrorId::KeygenFailed,
+            KeygenError::Random(_) => ErrorId::IoRandom,
         }
-    }
-
-    pub fn hint(&self) -> Option<String> {
-        Some(match self {
-            KeygenError::Subject { .. } => format!(
-                "write the subject in certificate order, e.g. \"C=NO, O=Example AS, CN=Example AS\" \
-                 or \"/C=NO/O=Example AS/CN=Example AS\"; known names: {}",
-                DN_NAMES
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            KeygenError::OrgNumber { .. } => {
-                "a Norwegian organisation number has 9 digits, e.g. 123456785".into()
-            }
-            KeygenError::Validity { .. } => {
-                "use --days N, or --not-before and --not-after in RFC 3339 (2026-01-31T12:00:00Z)"
-                    .into()
-            }
-            KeygenError::Ca { .. } => {
-                "run `credkit inspect` on the CA file; make a CA with `credkit keygen --make-ca`"
-                    .into()
-            }
-            KeygenError::UnsupportedSigner { .. } => {
-                "use a CA with an RSA, P-256, P-384 or Ed25519 key".into()
-            }
-            KeygenError::Random(_) => {
-                "the system has no working random source (/dev/urandom)".into()
-            }
-            KeygenError::KeyGen(_) | KeygenError::Sign(_) => return None,
-        })
-    }
-}
-
-/// A ChaCha20 generator, seeded from the operating system or a `--seed`.
-pub struct Random(ChaCha20Rng);
-
-impl std::fmt::Debug for Random {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Random")
-    }
-}
-
-/// A 32-byte seed for one purpose (`keys`, `salts`) derived from `--seed`.
-/// Separate streams keep the keys the same whatever format they are written in.
-pub fn derive_seed(seed: &str, purpose: &str) -> [u8; 32] {
-    let d = Sha256::digest(format!("credkit keygen v1\0{purpose}\0{seed}").as_bytes());
-    let mut out = [0u8; 32];
-    out.copy_from_slice(&d);
-    out
-}
-
-impl Random {
-    /// Real randomness: 256 bits from getrandom(2).
-    pub fn from_os() -> Result<Random, KeygenError> {
-        let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).map_err(|e| KeygenError::Random(e.to_string()))?;
-        Ok(Random(ChaCha20Rng::from_seed(seed)))
-    }
-
-    /// Reproducible randomness for keys and serials from a `--seed` string.
-    pub fn from_seed(seed: &str) -> Random {
-        Random(ChaCha20Rng::from_seed(derive_seed(seed, "keys")))
-    }
-
-    /// Reproducible randomness for one named credential of a set: its own
-    /// stream, so credentials can be made in any order or in parallel.
-    pub fn from_seed_for(seed: &str, name: &str) -> Random {
-        Random(ChaCha20Rng::from_seed(derive_seed(
-            seed,
-            &format!("keys:{name}"),
-        )))
-    }
-
-    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
-        let mut v = vec![0u8; n];
-        rand_core::Rng::fill_bytes(&mut self.0, &mut v);
-        v
-    }
-}
-
-/// The key types `--algorithm` offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Algorithm {
-    Rsa2048,
-    Rsa3072,
-    Rsa4096,
-    P256,
-    P384,
-    Ed25519,
-}
-
-impl Algorithm {
-    pub fn spec(self) -> KeySpec {
-        match self {
-            Algorithm::Rsa2048 => KeySpec::Rsa { bits: 2048 },
-            Algorithm::Rsa3072 => KeySpec::Rsa { bits: 3072 },
-            Algorithm::Rsa4096 => KeySpec::Rsa { bits: 4096 },
-            Algorithm::P256 => KeySpec::Ec(Curve::P256),
-            Algorithm::P384 => KeySpec::Ec(Curve::P384),
-            Algorithm::Ed25519 => KeySpec::Ed25519,
-        }
-    }
-}
-
-/// A key to generate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeySpec {
-    Rsa { bits: usize },
-    Ec(Curve),
-    Ed25519,
-}
-
-/// The broken RSA size `--weak` makes.
-pub const WEAK: KeySpec = KeySpec::Rsa { bits: 1024 };
-
-fn be(u: &rsa::BoxedUint) -> Vec<u8> {
-    u.to_be_bytes_trimmed_vartime().to_vec()
-}
-
-/// Generate a key pair.
-pub fn generate_key(spec: KeySpec, rng: &mut Random) -> Result<PrivateKey, KeygenError> {
-    let invalid = |e: key::KeyError| KeygenError::KeyGen(e.to_string());
-    match spec {
-        KeySpec::Rsa { bits } => {
-            use rsa::traits::{PrivateKeyParts, PublicKeyParts};
-            let k = rsa::PrivateKey::new(&mut rng.0, bits)
-                .map_err(|e| KeygenError::KeyGen(format!("RSA {bits}: {e}")))?;
-            let missing = || KeygenError::KeyGen("RSA key without CRT parameters".into());
-            let [p, q] = k.primes() else {
-                return Err(KeygenError::KeyGen("RSA key without two primes".into()));
-            };
-            let r = RsaPrivate {
-                n: be(k.n().as_ref()),
-                e: be(k.e()),
-                d: be(k.d()),
-                p: be(p.as_ref()),
-                q: be(q.as_ref()),
-                dp: be(k.dp().ok_or_else(missing)?),
-                dq: be(k.dq().ok_or_else(missing)?),
-                qi: be(&k.crt_coefficient().ok_or_else(missing)?),
-            };
-            PrivateKey::from_rsa_private(&r).map_err(invalid)
-        }
-        KeySpec::Ec(curve) => {
-            use p256::elliptic_curve::Generate;
-            let d = match curve {
-                Curve::P256 => p256::SecretKey::generate_from_rng(&mut rng.0)
-                    .to_bytes()
-                    .to_vec(),
-                Curve::P384 => p384::SecretKey::generate_from_rng(&mut rng.0)
-                    .to_bytes()
-                    .to_vec(),
-                Curve::P521 => {
-                    return Err(KeygenError::KeyGen("P-521 keys are not offered".into()));
-                }
-            };
-            PrivateKey::from_ec_private(curve, &d).map_err(invalid)
-        }
-        KeySpec::Ed25519 => PrivateKey::from_ed25519_seed(&rng.bytes(32)).map_err(invalid),
-    }
-}
-
-fn rsa_signer(r: &RsaPrivate) -> Result<rsa::PrivateKey, KeygenError> {
-    let n = |b: &[u8]| rsa::BoxedUint::from_be_slice_vartime(b);
-    rsa::PrivateKey::from_components(n(&r.n), n(&r.e), n(&r.d), vec![n(&r.p), n(&r.q)])
-        .map_err(|e| KeygenError::Sign(format!("RSA key: {e}")))
-}
-
-fn left_pad(v: &[u8], len: usize) -> Vec<u8> {
-    let start = v.iter().position(|b| *b != 0).unwrap_or(v.len());
-    let v = &v[start..];
-    let mut out = vec![0u8; len.saturating_sub(v.len())];
-    out.extend_from_slice(v);
-    out
-}
-
-/// The DER AlgorithmIdentifier of the signatures `key` makes.
-pub fn signature_algorithm(key: &PrivateKey) -> Result<Vec<u8>, KeygenError> {
-    Ok(match &key.params {
-        PrivateParams::Rsa(_) => seq(&[oid(oids::SHA256_WITH_RSA), asn1::encode(tag::NULL, &[])]),
-        PrivateParams::Ec {
-            curve: Curve::P256, ..
-        } => seq(&[oid(oids::ECDSA_SHA256)]),
-        PrivateParams::Ec {
-            curve: Curve::P384, ..
-        } => seq(&[oid(oids::ECDSA_SHA384)]),
-        PrivateParams::Ec {
-            curve: Curve::P521, ..
-        } => {
-            return Err(KeygenError::UnsupportedSigner {
-                what: "EC P-521".into(),
-            });
-        }
-        PrivateParams::Ed25519 { .. } => seq(&[oid(oids::ED25519)]),
-        PrivateParams::Unusable { algorithm } => {
-            return Err(KeygenError::UnsupportedSigner {
-                what: algorithm.clone(),
-            });
-        }
-    })
-}
-
-/// Sign `data` with `key`: RSA PKCS#1 v1.5 with SHA-256, ECDSA with SHA-256
-/// (P-256) or SHA-384 (P-384) and RFC 6979 nonces, or Ed25519. All three are
-/// deterministic.
-pub fn sign(key: &PrivateKey, data: &[u8]) -> Result<Vec<u8>, KeygenError> {
-    use p256::ecdsa::signature::Signer;
-    let failed = |e: &dyn std::fmt::Display| KeygenError::Sign(e.to_string());
-    match &key.params {
-        PrivateParams::Rsa(r) => {
-            let k = rsa_signer(r)?;
-            let digest = Sha256::digest(data);
-            // Blinding uses fresh OS randomness; PKCS#1 v1.5 output does not depend on it.
-            let mut blind = Random::from_os()?;
-            k.sign_with_rng(&mut blind.0, rsa::Pkcs1v15Sign::new::<Sha256>(), &digest)
-                .map_err(|e| failed(&e))
-        }
-        PrivateParams::Ec {
-            curve: Curve::P256,
-            d,
-        } => {
-            let k =
-                p256::ecdsa::SigningKey::from_slice(&left_pad(d, 32)).map_err(|e| failed(&e))?;
-            let sig: p256::ecdsa::DerSignature = k.try_sign(data).map_err(|e| failed(&e))?;
-            Ok(sig.as_bytes().to_vec())
-        }
-        PrivateParams::Ec {
-            curve: Curve::P384,
-            d,
-        } => {
-            let k =
-                p384::ecdsa::SigningKey::from_slice(&left_pad(d, 48)).map_err(|e| failed(&e))?;
-            let sig: p384::ecdsa::DerSignature = k.try_sign(data).map_err(|e| failed(&e))?;
-            Ok(sig.as_bytes().to_vec())
-        }
-        PrivateParams::Ec {
-            curve: Curve::P521, ..
-        } => Err(KeygenError::UnsupportedSigner {
-            what: "EC P-521".into(),
-        }),
-        PrivateParams::Ed25519 { seed } => {
-            let kp = aws_lc_rs::signature::Ed25519KeyPair::from_seed_unchecked(seed)
-                .map_err(|e| failed(&e))?;
-            Ok(kp.sign(data).as_ref().to_vec())
-        }
-        PrivateParams::Unusable { algorithm } => Err(KeygenError::UnsupportedSigner {
-            what: algorithm.clone(),
-        }),
     }
 }
 
@@ -572,30 +316,17 @@ fn unescape(s: &str) -> String {
 /// Check a Norwegian organisation number: 9 digits. Returns a remark when
 /// the modulus-11 check digit is wrong (allowed: tests may want that).
 pub fn check_org_number(value: &str) -> Result<Option<String>, KeygenError> {
-    if value.len() != 9 || !value.bytes().all(|b| b.is_ascii_digit()) {
+    if !orgnr::is_nine_digits(value) {
         return Err(KeygenError::OrgNumber {
             value: value.to_string(),
             detail: "it must be exactly 9 digits".into(),
         });
     }
-    let d: Vec<u32> = value.bytes().map(|b| u32::from(b - b'0')).collect();
-    let sum: u32 = [3, 2, 7, 6, 5, 4, 3, 2]
-        .iter()
-        .zip(&d)
-        .map(|(w, x)| w * x)
-        .sum();
-    let check = match 11 - sum % 11 {
-        11 => Some(0),
-        10 => None,
-        c => Some(c),
-    };
-    Ok(if check == Some(d[8]) {
-        None
-    } else {
-        Some(format!(
+    Ok((!orgnr::has_valid_check_digit(value)).then(|| {
+        format!(
             "organisation number {value} fails the modulus-11 check (Enhetsregisteret would not issue it)"
-        ))
-    })
+        )
+    }))
 }
 
 /// The subject a Norwegian business certificate (virksomhetssertifikat)
@@ -609,7 +340,7 @@ pub fn business_subject(org_number: &str, overrides: Option<&Dn>) -> Dn {
         (oids::ORGANIZATION.into(), name.clone()),
         (
             oids::ORGANIZATION_IDENTIFIER.into(),
-            format!("NTRNO-{org_number}"),
+            format!("{}{org_number}", orgnr::NTRNO_PREFIX),
         ),
         (oids::SERIAL_NUMBER.into(), org_number.into()),
         (oids::COMMON_NAME.into(), name),
@@ -661,7 +392,7 @@ pub fn default_leaf_subject() -> Dn {
 /// What a certificate is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Profile {
+pub enum CertKind {
     /// Self-signed CA: CA:TRUE, keyCertSign and cRLSign.
     RootCa,
     /// CA issued by another CA: CA:TRUE with pathLen 0.
@@ -673,7 +404,8 @@ pub enum Profile {
 }
 
 /// `--usage`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum Usage {
     /// digitalSignature + keyEncipherment, extended key usage clientAuth
@@ -685,11 +417,11 @@ pub enum Usage {
 }
 
 impl Usage {
-    pub fn profiles(self) -> Vec<Profile> {
+    pub fn kinds(self) -> Vec<CertKind> {
         match self {
-            Usage::Auth => vec![Profile::Auth],
-            Usage::Sign => vec![Profile::Sign],
-            Usage::Both => vec![Profile::Auth, Profile::Sign],
+            Usage::Auth => vec![CertKind::Auth],
+            Usage::Sign => vec![CertKind::Sign],
+            Usage::Both => vec![CertKind::Auth, CertKind::Sign],
         }
     }
 }
@@ -759,7 +491,7 @@ pub struct CertSpec<'a> {
     pub public_key: &'a PublicKey,
     pub not_before: i64,
     pub not_after: i64,
-    pub profile: Profile,
+    pub kind: CertKind,
 }
 
 fn encode_time(secs: i64) -> Result<Vec<u8>, KeygenError> {
@@ -842,8 +574,8 @@ pub fn issue(
     let ski = key_identifier(spec.public_key)
         .ok_or_else(|| KeygenError::KeyGen("a public key credkit cannot encode".into()))?;
     let mut exts = Vec::new();
-    match spec.profile {
-        Profile::RootCa => {
+    match spec.kind {
+        CertKind::RootCa => {
             exts.push(extension(
                 oids::BASIC_CONSTRAINTS,
                 true,
@@ -851,7 +583,7 @@ pub fn issue(
             ));
             exts.push(extension(oids::KEY_USAGE, true, key_usage_bits(&[5, 6])));
         }
-        Profile::IntermediateCa => {
+        CertKind::IntermediateCa => {
             exts.push(extension(
                 oids::BASIC_CONSTRAINTS,
                 true,
@@ -862,7 +594,7 @@ pub fn issue(
             ));
             exts.push(extension(oids::KEY_USAGE, true, key_usage_bits(&[5, 6])));
         }
-        Profile::Auth => {
+        CertKind::Auth => {
             exts.push(extension(oids::BASIC_CONSTRAINTS, false, seq(&[])));
             exts.push(extension(oids::KEY_USAGE, true, key_usage_bits(&[0, 2])));
             exts.push(extension(
@@ -871,7 +603,7 @@ pub fn issue(
                 seq(&[oid(oids::CLIENT_AUTH)]),
             ));
         }
-        Profile::Sign => {
+        CertKind::Sign => {
             exts.push(extension(oids::BASIC_CONSTRAINTS, false, seq(&[])));
             exts.push(extension(oids::KEY_USAGE, true, key_usage_bits(&[1])));
         }
@@ -1017,11 +749,13 @@ impl Request {
             }
             Mode::Ca { .. } => vec![self.alias("intermediate", false)],
             Mode::SelfSigned | Mode::Issued => {
-                let profiles = self.usage.profiles();
-                let several = profiles.len() > 1;
-                profiles
+                let kinds = self.usage.kinds();
+                let several = kinds.len() > 1;
+                kinds
                     .iter()
-                    .map(|p| self.alias(if *p == Profile::Sign { "sign" } else { "auth" }, several))
+                    .map(|p| {
+                        self.alias(if *p == CertKind::Sign { "sign" } else { "auth" }, several)
+                    })
                     .collect()
             }
         }
@@ -1161,7 +895,7 @@ pub fn generate(
                     public_key: &key.public,
                     not_before: nb,
                     not_after: na,
-                    profile: Profile::RootCa,
+                    kind: CertKind::RootCa,
                 };
                 let root = issue(&spec, &self_issuer(&subject, &key)?, rng)?;
                 let root_alias = req.alias("root", intermediate);
@@ -1173,7 +907,7 @@ pub fn generate(
                         public_key: &int_key.public,
                         not_before: nb,
                         not_after: na,
-                        profile: Profile::IntermediateCa,
+                        kind: CertKind::IntermediateCa,
                     };
                     let int = issue(&spec, &Issuer::from_ca(&root, &key), rng)?;
                     out.entries
@@ -1201,7 +935,7 @@ pub fn generate(
                     public_key: &key.public,
                     not_before: nb,
                     not_after: na,
-                    profile: Profile::IntermediateCa,
+                    kind: CertKind::IntermediateCa,
                 };
                 let cert = issue(&spec, &Issuer::from_ca(&ca.chain[0], &ca.key), rng)?;
                 issuer_notes(ca, na, req.now, &mut out.notes);
@@ -1241,13 +975,13 @@ pub fn generate(
                 Some(n) => business_subject(n, req.subject.as_ref()),
                 None => req.subject.clone().unwrap_or_else(default_leaf_subject),
             };
-            let profiles = req.usage.profiles();
-            let several = profiles.len() > 1;
+            let kinds = req.usage.kinds();
+            let several = kinds.len() > 1;
             let (nb, na) = req.window(LEAF_DAYS)?;
             if let Some(ca) = ca {
                 issuer_notes(ca, na, req.now, &mut out.notes);
             }
-            for profile in profiles {
+            for kind in kinds {
                 let key = generate_key(req.key, rng)?;
                 let other = if req.broken.wrong_key {
                     Some(generate_key(req.key, rng)?)
@@ -1260,7 +994,7 @@ pub fn generate(
                     public_key: &named.public,
                     not_before: nb,
                     not_after: na,
-                    profile,
+                    kind,
                 };
                 let chain = match ca {
                     None => vec![issue(&spec, &self_issuer(&subject, named)?, rng)?],
@@ -1272,8 +1006,8 @@ pub fn generate(
                             .collect()
                     }
                 };
-                let default = match profile {
-                    Profile::Sign => "sign",
+                let default = match kind {
+                    CertKind::Sign => "sign",
                     _ => "auth",
                 };
                 out.entries
@@ -1287,6 +1021,7 @@ pub fn generate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::Curve;
 
     fn hex(b: &[u8]) -> String {
         crate::cert::hex(b)
@@ -1352,7 +1087,7 @@ mod tests {
             public_key: &key.public,
             not_before: 0,
             not_after: 86_400,
-            profile: Profile::Auth,
+            kind: CertKind::Auth,
         };
         issue(&spec, &self_issuer(dn, &key).expect("issuer"), &mut rng)
             .expect("issue")
