@@ -123,11 +123,26 @@ pub enum Error {
     /// Mutual TLS without a usable client certificate.
     #[error("{file} cannot be the TLS client certificate: {detail}")]
     Mtls { file: String, detail: String },
+    /// An interactive grant (authorization code, device code) could not be completed.
+    #[error(transparent)]
+    Interactive(crate::oauth::interactive::InteractiveError),
+    /// A revocation list, a certificate to revoke or an OCSP responder that
+    /// cannot be used.
+    #[error("{message}")]
+    Revocation {
+        id: ErrorId,
+        message: String,
+        hint: String,
+    },
 }
 
 fn refused_message(d: &crate::oauth::diagnose::Diagnosis) -> String {
     let s = &d.server;
-    let mut m = format!("the token endpoint refused (HTTP {})", s.status);
+    let mut m = if s.status == 0 {
+        "the authorization server refused the sign-in".to_string()
+    } else {
+        format!("the token endpoint refused (HTTP {})", s.status)
+    };
     if let Some(e) = &s.error {
         m.push_str(&format!(": {e}"));
     }
@@ -169,6 +184,8 @@ impl Error {
             Error::Dpop(e) => e.id(),
             Error::Rar(e) => e.id(),
             Error::Mtls { .. } => ErrorId::MtlsCertificate,
+            Error::Interactive(e) => e.id(),
+            Error::Revocation { id, .. } => *id,
         }
     }
 
@@ -187,6 +204,13 @@ impl Error {
             Error::Io { source, .. } => std::error::Error::source(source),
             Error::Network(n) => {
                 out.push(n.detail.clone());
+                None
+            }
+            Error::Interactive(crate::oauth::interactive::InteractiveError::Timeout {
+                facts,
+                ..
+            }) => {
+                out.extend(facts.iter().map(|f| f.message.clone()));
                 None
             }
             _ => None,

@@ -87,6 +87,10 @@ catalogue! {
     OauthForbidden = "oauth-forbidden",
     OauthInvalidDpopProof = "oauth-invalid-dpop-proof",
     OauthUseDpopNonce = "oauth-use-dpop-nonce",
+    OauthAuthorizationPending = "oauth-authorization-pending",
+    OauthSlowDown = "oauth-slow-down",
+    OauthExpiredToken = "oauth-expired-token",
+    OauthInvalidRedirectUri = "oauth-invalid-redirect-uri",
     OauthRefused = "oauth-refused",
     /// The DPoP key file cannot be read or written.
     DpopKey = "dpop-key",
@@ -96,6 +100,12 @@ catalogue! {
     AuthorizationDetails = "authorization-details",
     /// Mutual TLS without a usable client certificate.
     MtlsCertificate = "mtls-certificate",
+    LoginTimeout = "login-timeout",
+    OauthStateMismatch = "oauth-state-mismatch",
+    OauthNonceMismatch = "oauth-nonce-mismatch",
+    RedirectUri = "redirect-uri",
+    RedirectListen = "redirect-listen",
+    InteractiveNoEndpoint = "interactive-no-endpoint",
     AlgorithmUnsupported = "algorithm-unsupported",
     MockClientsToml = "mock-clients-toml",
     MockClientInvalid = "mock-client-invalid",
@@ -103,6 +113,12 @@ catalogue! {
     MockForcedError = "mock-forced-error",
     MockCa = "mock-ca",
     MockSigningKey = "mock-signing-key",
+    /// A revocation list cannot be read.
+    RevocationList = "revocation-list",
+    /// `keygen --revoke`: no certificate the CA issued.
+    RevocationNotIssued = "revocation-not-issued",
+    /// `serve revocation`: the responder cannot answer for the CA.
+    RevocationResponder = "revocation-responder",
 }
 
 impl fmt::Display for ErrorId {

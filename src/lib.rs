@@ -74,6 +74,7 @@ pub mod orgnr;
 // writer) is used.
 #[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub(crate) mod output;
+pub mod revocation;
 pub mod secret;
 // The servers are driven by the command layer only.
 #[cfg(feature = "serve")]

@@ -3,7 +3,11 @@
 //! fetches. Its rules hold for all of them:
 //!
 //! - https only, except plain http to a loopback address (tests, local
-//!   look-alikes): [`check_url`];
+//!   look-alikes): [`check_url`]; one deliberate allowance: revocation data
+//!   (OCSP, CRLs, caIssuers certificates) may come over plain http anywhere,
+//!   because RFC 5280 and RFC 6960 publish it there and its own signatures
+//!   protect it ([`check_signed_data_url`], used only by
+//!   [`Http::get_signed_data`] and [`Http::post_ocsp`]);
 //! - TLS always verified (the platform's roots, plus a given CA bundle);
 //! - redirects are never followed (a 3xx comes back as it is, so an https URL
 //!   can never turn into plain http, and credentials never move host);
@@ -33,14 +37,19 @@ pub enum BodyCap {
     Metadata,
     /// A JWK Set (large multi-tenant sets reach hundreds of keys).
     Jwks,
+    /// An OCSP response or a CA certificate from caIssuers.
+    Ocsp,
+    /// A certificate revocation list (a large CA's CRL reaches megabytes).
+    Crl,
 }
 
 impl BodyCap {
     /// The cap in bytes.
     pub fn bytes(self) -> usize {
         match self {
-            BodyCap::Token | BodyCap::Metadata => 1 << 20,
+            BodyCap::Token | BodyCap::Metadata | BodyCap::Ocsp => 1 << 20,
             BodyCap::Jwks => 16 << 20,
+            BodyCap::Crl => 32 << 20,
         }
     }
     fn what(self) -> &'static str {
@@ -48,6 +57,8 @@ impl BodyCap {
             BodyCap::Token => "token endpoint answer",
             BodyCap::Metadata => "metadata document",
             BodyCap::Jwks => "JWK Set",
+            BodyCap::Ocsp => "OCSP response or certificate",
+            BodyCap::Crl => "CRL",
         }
     }
 }
@@ -291,6 +302,20 @@ pub fn check_url(url: &str) -> Result<url::Url, String> {
     }
 }
 
+/// The allowance for revocation data (OCSP requests, CRLs, caIssuers
+/// certificates): https, or plain http to any host. That data is signed by
+/// the CA, and credkit checks the signature before believing it; RFC 5280
+/// and RFC 6960 publish it over http, and real CAs name http URLs.
+/// Nothing secret is ever sent this way.
+pub fn check_signed_data_url(url: &str) -> Result<url::Url, String> {
+    let u = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+    match u.scheme() {
+        "https" | "http" if u.host().is_some() => Ok(u),
+        "https" | "http" => Err(format!("{url} names no host")),
+        s => Err(format!("{url}: the scheme {s:?} is not http or https")),
+    }
+}
+
 fn env_var(names: &[&str]) -> Option<String> {
     names
         .iter()
@@ -476,13 +501,22 @@ impl Http {
         &self,
         url: &str,
     ) -> Result<(reqwest::blocking::Client, url::Url, Option<String>), NetError> {
+        self.prepare_with(url, check_url)
+    }
+
+    /// [`Http::prepare`] with another URL rule.
+    fn prepare_with(
+        &self,
+        url: &str,
+        allowed: fn(&str) -> Result<url::Url, String>,
+    ) -> Result<(reqwest::blocking::Client, url::Url, Option<String>), NetError> {
         let fail = |kind, detail| NetError {
             kind,
             url: url.to_string(),
             detail,
             proxy: None,
         };
-        let u = check_url(url).map_err(|d| fail(NetKind::NotAllowed, d))?;
+        let u = allowed(url).map_err(|d| fail(NetKind::NotAllowed, d))?;
         let route = match (is_loopback_host(u.host()), u.scheme()) {
             (true, "http") => Route::LoopbackPlain,
             (true, _) => Route::LoopbackTls,
@@ -500,6 +534,25 @@ impl Http {
             .get(u)
             .header(reqwest::header::ACCEPT, accept.to_string());
         send(rb, url, proxy, cap)
+    }
+
+    /// GET signed revocation data (a CRL, a caIssuers certificate): plain
+    /// http is allowed to any host ([`check_signed_data_url`]).
+    pub fn get_signed_data(&self, url: &str, cap: BodyCap) -> Result<Answer, NetError> {
+        let (client, u, proxy) = self.prepare_with(url, check_signed_data_url)?;
+        send(client.get(u), url, proxy, cap)
+    }
+
+    /// POST a DER OCSP request (RFC 6960 appendix A.1); plain http is allowed
+    /// to any host ([`check_signed_data_url`]): the answer is signed.
+    pub fn post_ocsp(&self, url: &str, request_der: Vec<u8>) -> Result<Answer, NetError> {
+        let (client, u, proxy) = self.prepare_with(url, check_signed_data_url)?;
+        let rb = client
+            .post(u)
+            .header(reqwest::header::CONTENT_TYPE, "application/ocsp-request")
+            .header(reqwest::header::ACCEPT, "application/ocsp-response")
+            .body(request_der);
+        send(rb, url, proxy, BodyCap::Ocsp)
     }
 
     /// POST a form to `url` (`basic`: HTTP Basic credentials).
@@ -615,6 +668,16 @@ mod tests {
         assert_eq!(proxy_for(&u), None);
         let u = url::Url::parse("https://localhost/token").expect("url");
         assert_eq!(proxy_for(&u), None);
+    }
+
+    #[test]
+    fn signed_data_may_use_plain_http_anywhere() {
+        assert!(check_signed_data_url("http://crl.test4.buypass.no/crl/BPClass3T4CA3.crl").is_ok());
+        assert!(check_signed_data_url("https://ocsp.example/").is_ok());
+        assert!(check_signed_data_url("ldap://example.com/cn=CA").is_err());
+        assert!(check_signed_data_url("file:///etc/passwd").is_err());
+        // The general rule is unchanged.
+        assert!(check_url("http://crl.test4.buypass.no/crl/BPClass3T4CA3.crl").is_err());
     }
 
     #[test]

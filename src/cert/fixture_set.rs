@@ -6,16 +6,18 @@
 //! README text; the command writes files.
 
 use super::issue::{Broken, Ca, KeygenError, Mode, Request, Usage, generate};
+use crate::cert::extensions::Realism;
 use crate::key::generate::{KeySpec, Random, WEAK};
 use crate::keystore::model::{Entry, EntryKind};
 use crate::keystore::write::OutFormat;
+use crate::revocation::list::{Reason, RevocationList};
 
 /// The organisation numbers used (both pass the modulus-11 check).
 pub const ORG1: &str = "123456785";
 pub const ORG2: &str = "987654325";
 
 /// The credentials, in the order they are made and listed.
-pub const ITEMS: [&str; 11] = [
+pub const ITEMS: [&str; 13] = [
     "ca-root",
     "ca-intermediate",
     "org1-auth",
@@ -27,6 +29,8 @@ pub const ITEMS: [&str; 11] = [
     "wrong-key",
     "missing-intermediate",
     "weak-rsa1024",
+    "revoked",
+    "ocsp-responder",
 ];
 
 /// The certificate-only files.
@@ -35,6 +39,13 @@ pub const CERT_FILES: [&str; 3] = [
     "ca-intermediate.cert.pem",
     "ca-chain.pem",
 ];
+
+/// The intermediate CA's revocation list (lists `revoked`), named as
+/// `keygen --revoke --ca ca-intermediate.p12` would name it.
+pub const REVOCATION_LIST: &str = "ca-intermediate.revoked.toml";
+
+/// The intermediate CA's CRL (PEM), matching [`REVOCATION_LIST`] at `--now`.
+pub const CRL: &str = "ca-intermediate.crl.pem";
 
 /// The clients.toml of the local Maskinporten look-alike.
 pub const MOCK_CLIENTS: &str = "mock-clients.toml";
@@ -58,6 +69,8 @@ pub fn planned_files() -> Vec<String> {
     }
     v.extend(CERT_FILES.iter().map(|s| s.to_string()));
     v.push(MOCK_CLIENTS.into());
+    v.push(REVOCATION_LIST.into());
+    v.push(CRL.into());
     v.push("README.md".into());
     v
 }
@@ -107,6 +120,8 @@ pub struct FixtureSet {
     /// [`MOCK_CLIENTS`].
     pub extra_files: Vec<(String, String)>,
     pub notes: Vec<String>,
+    /// What the intermediate CA has revoked (written as [`REVOCATION_LIST`]).
+    pub revocation_list: RevocationList,
 }
 
 fn certs(chain: &[crate::cert::Certificate]) -> Entry {
@@ -182,6 +197,7 @@ pub fn build(
     now: i64,
     randomness: &Randomness,
     jobs: usize,
+    realism: &Realism,
 ) -> Result<FixtureSet, KeygenError> {
     let leaf_days = days.unwrap_or(super::issue::LEAF_DAYS);
     let ca_days = super::issue::CA_DAYS.max(leaf_days.saturating_add(60));
@@ -190,6 +206,7 @@ pub fn build(
     let mut ca_req = Request::new(Mode::Ca { intermediate: true }, now);
     ca_req.key = key;
     ca_req.days = Some(ca_days);
+    ca_req.realism = realism.clone();
     let cas = generate(&ca_req, None, &mut randomness.for_item("ca")?)?;
     let (root, int) = match &cas.entries[..] {
         [r, i] => (r.clone(), i.clone()),
@@ -235,6 +252,7 @@ pub fn build(
         r.usage = usage;
         r.days = days;
         r.broken = broken;
+        r.realism = realism.clone();
         r
     };
     let none = Broken::default();
@@ -297,6 +315,15 @@ pub fn build(
     for (name, b, spec, _, _) in &broken {
         requests.push((name, leaf(ORG1, Usage::Auth, *b, *spec)));
     }
+    requests.push(("revoked", leaf(ORG1, Usage::Auth, none, key)));
+    let mut responder = leaf(ORG1, Usage::Ocsp, none, key);
+    responder.org_number = None;
+    responder.subject = Some(super::issue::Dn(vec![
+        ("2.5.4.6".into(), "NO".into()),
+        ("2.5.4.10".into(), "Credkit Test CA".into()),
+        ("2.5.4.3".into(), "Credkit Test OCSP Responder".into()),
+    ]));
+    requests.push(("ocsp-responder", responder));
     let made = par_map(jobs, &requests, |(name, req)| {
         generate(req, Some(&ca), &mut randomness.for_item(name)?)
     });
@@ -358,9 +385,46 @@ pub fn build(
             finding,
         });
     }
+    let revoked = next()?;
+    let mut list = RevocationList::default();
+    if let Some(c) = revoked.entries.first().and_then(|e| e.chain.first()) {
+        list.revoke(c, now, Reason::KeyCompromise);
+    }
+    set.items.push(Item {
+        name: "revoked",
+        entries: revoked.entries,
+        purpose: "org1 auth certificate the intermediate CA has revoked (keyCompromise, at --now): listed in ca-intermediate.revoked.toml and ca-intermediate.crl.pem",
+        finding: "revoked: `check --revocation` against `credkit serve revocation`; MP-120 from the look-alike with --revocation-list",
+    });
+    let responder = next()?;
+    set.items.push(Item {
+        name: "ocsp-responder",
+        entries: responder.entries,
+        purpose: "delegated OCSP responder of the intermediate CA (EKU OCSPSigning, ocsp-nocheck): `credkit serve revocation --responder`",
+        finding: "-",
+    });
+    set.revocation_list = list;
     set.extra_files.push((
         MOCK_CLIENTS.into(),
         mock_clients(&kid, matches!(key, KeySpec::Rsa { .. })),
+    ));
+    set.extra_files
+        .push((REVOCATION_LIST.into(), set.revocation_list.to_toml()));
+    // The CRL is valid as long as the end-entity certificates are.
+    let signer = crate::revocation::issue::Signer {
+        cert: ca.chain[0].clone(),
+        key: ca.key.clone(),
+    };
+    let crl = crate::revocation::issue::crl(
+        &signer,
+        &set.revocation_list,
+        now,
+        i64::from(leaf_days) * 86_400,
+    )
+    .map_err(|e| KeygenError::Sign(format!("the intermediate's CRL: {e}")))?;
+    set.extra_files.push((
+        CRL.into(),
+        crate::keystore::write::pem::pem_block("X509 CRL", &crl),
     ));
     Ok(set)
 }
@@ -549,6 +613,25 @@ pub fn readme(set: &FixtureSet, info: &ReadmeInfo<'_>) -> String {
              | `{cert2}` | {ORG2} | `org2-auth` certificate (`x5c`) |\n"
         ));
     }
+    if set.extra_files.iter().any(|(n, _)| n == REVOCATION_LIST) {
+        s.push_str(&format!(
+            "\n## Revocation\n\n\
+             Certificates issued here carry certificatePolicies (Buypass's test policy \
+             2.16.578.1.26.1.0.3.2 for business certificates), a CRL distribution point and \
+             authority information access (OCSP, caIssuers) under the revocation base URL \
+             (default `http://127.0.0.1:7825`, where `credkit serve revocation` listens).\n\n\
+             - `{REVOCATION_LIST}`: the intermediate CA's revocation list; it revokes `revoked` \
+             (keyCompromise). Add more with `credkit keygen --revoke CERT --ca ca-intermediate.p12`.\n\
+             - `{CRL}`: the intermediate's CRL as of `--now`, valid as long as the end-entity \
+             certificates (`openssl crl -in {CRL} -CAfile ca-chain.pem -verify`).\n\
+             - `ocsp-responder`: a delegated OCSP responder for the intermediate.\n\n\
+             ```sh\n\
+             credkit serve revocation --ca ca-intermediate.p12 --ca ca-root.p12 --responder ocsp-responder.p12\n\
+             openssl ocsp -issuer ca-intermediate.cert.pem -cert revoked.pem -url http://127.0.0.1:7825/ocsp -CAfile ca-chain.pem\n\
+             credkit serve mock-maskinporten --ca ca-chain.pem --clients {MOCK_CLIENTS} --revocation-list {REVOCATION_LIST}\n\
+             ```\n"
+        ));
+    }
     s
 }
 
@@ -566,6 +649,7 @@ mod tests {
             now,
             &Randomness::Seeded("t"),
             1,
+            &Realism::default(),
         )
         .expect("set");
         // Made on several threads: the same keys and certificates.
@@ -575,6 +659,7 @@ mod tests {
             now,
             &Randomness::Seeded("t"),
             3,
+            &Realism::default(),
         )
         .expect("set");
         let material = |s: &FixtureSet| -> Vec<Vec<u8>> {
@@ -648,6 +733,7 @@ mod tests {
             now,
             &Randomness::Seeded("mock"),
             2,
+            &Realism::default(),
         )
         .expect("set");
         let (name, text) = &set.extra_files[0];

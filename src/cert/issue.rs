@@ -10,6 +10,7 @@
 
 use crate::asn1::{self, Reader, oid, seq, tag};
 use crate::cert::Certificate;
+use crate::cert::extensions::Realism;
 use crate::error_id::ErrorId;
 use crate::key::generate::{Algorithm, KeySpec, Random, generate_key};
 use crate::key::sign::{sign, signature_algorithm};
@@ -38,6 +39,8 @@ mod oids {
     pub const SUBJECT_KEY_ID: &str = "2.5.29.14";
     pub const AUTHORITY_KEY_ID: &str = "2.5.29.35";
     pub const CLIENT_AUTH: &str = "1.3.6.1.5.5.7.3.2";
+    pub const OCSP_SIGNING: &str = "1.3.6.1.5.5.7.3.9";
+    pub const OCSP_NOCHECK: &str = "1.3.6.1.5.5.7.48.1.5";
     pub const COUNTRY: &str = "2.5.4.6";
     pub const SERIAL_NUMBER: &str = "2.5.4.5";
     pub const DN_QUALIFIER: &str = "2.5.4.46";
@@ -401,6 +404,9 @@ pub enum CertKind {
     Auth,
     /// Signing (the business certificate's "signering" half): nonRepudiation only.
     Sign,
+    /// A delegated OCSP responder (RFC 6960 §4.2.2.2): digitalSignature, EKU
+    /// OCSPSigning, and id-pkix-ocsp-nocheck.
+    OcspSigning,
 }
 
 /// `--usage`.
@@ -414,6 +420,8 @@ pub enum Usage {
     Sign,
     /// both certificates, with separate keys, under the aliases auth and sign
     Both,
+    /// a delegated OCSP responder for the CA: digitalSignature, EKU OCSPSigning, ocsp-nocheck
+    Ocsp,
 }
 
 impl Usage {
@@ -422,7 +430,17 @@ impl Usage {
             Usage::Auth => vec![CertKind::Auth],
             Usage::Sign => vec![CertKind::Sign],
             Usage::Both => vec![CertKind::Auth, CertKind::Sign],
+            Usage::Ocsp => vec![CertKind::OcspSigning],
         }
+    }
+}
+
+/// The default alias of an end-entity certificate of this profile.
+fn kind_alias(p: CertKind) -> &'static str {
+    match p {
+        CertKind::Sign => "sign",
+        CertKind::OcspSigning => "ocsp",
+        _ => "auth",
     }
 }
 
@@ -562,6 +580,17 @@ pub fn issue(
     issuer: &Issuer<'_>,
     rng: &mut Random,
 ) -> Result<Certificate, KeygenError> {
+    issue_with(spec, issuer, rng, &[])
+}
+
+/// [`issue`] with `extra` DER extensions (see [`super::extensions`]) after
+/// the profile's own and before the key identifiers.
+pub fn issue_with(
+    spec: &CertSpec<'_>,
+    issuer: &Issuer<'_>,
+    rng: &mut Random,
+    extra: &[Vec<u8>],
+) -> Result<Certificate, KeygenError> {
     if spec.not_after <= spec.not_before {
         return Err(KeygenError::Validity {
             detail: "notAfter must be later than notBefore".into(),
@@ -607,7 +636,22 @@ pub fn issue(
             exts.push(extension(oids::BASIC_CONSTRAINTS, false, seq(&[])));
             exts.push(extension(oids::KEY_USAGE, true, key_usage_bits(&[1])));
         }
+        CertKind::OcspSigning => {
+            exts.push(extension(oids::BASIC_CONSTRAINTS, false, seq(&[])));
+            exts.push(extension(oids::KEY_USAGE, true, key_usage_bits(&[0])));
+            exts.push(extension(
+                oids::EXT_KEY_USAGE,
+                false,
+                seq(&[oid(oids::OCSP_SIGNING)]),
+            ));
+            exts.push(extension(
+                oids::OCSP_NOCHECK,
+                false,
+                asn1::encode(tag::NULL, &[]),
+            ));
+        }
     }
+    exts.extend(extra.iter().cloned());
     exts.push(extension(
         oids::SUBJECT_KEY_ID,
         false,
@@ -687,6 +731,8 @@ pub struct Request {
     pub alias: Option<String>,
     /// The moment validity is counted from (`--now`), Unix seconds.
     pub now: i64,
+    /// Policies, CDP and AIA (see [`super::extensions`]).
+    pub realism: Realism,
 }
 
 impl Request {
@@ -703,6 +749,7 @@ impl Request {
             broken: Broken::default(),
             alias: None,
             now,
+            realism: Realism::default(),
         }
     }
 
@@ -753,9 +800,7 @@ impl Request {
                 let several = kinds.len() > 1;
                 kinds
                     .iter()
-                    .map(|p| {
-                        self.alias(if *p == CertKind::Sign { "sign" } else { "auth" }, several)
-                    })
+                    .map(|p| self.alias(kind_alias(*p), several))
                     .collect()
             }
         }
@@ -776,6 +821,13 @@ pub struct Ca {
     pub alias: String,
     pub key: PrivateKey,
     pub chain: Vec<Certificate>,
+}
+
+/// The common name of a CA's certificate (names its CRL and certificate URLs).
+fn ca_common_name(ca: &Ca) -> Option<&str> {
+    ca.chain
+        .first()
+        .and_then(|c| c.subject.get(crate::cert::oid::COMMON_NAME))
 }
 
 /// The entries of a store that can act as a CA.
@@ -909,7 +961,10 @@ pub fn generate(
                         not_after: na,
                         kind: CertKind::IntermediateCa,
                     };
-                    let int = issue(&spec, &Issuer::from_ca(&root, &key), rng)?;
+                    let extra =
+                        req.realism
+                            .extensions(false, false, Some(subject.get(oids::COMMON_NAME)));
+                    let int = issue_with(&spec, &Issuer::from_ca(&root, &key), rng, &extra)?;
                     out.entries
                         .push(key_entry(root_alias, key, vec![root.clone()], req.now));
                     out.entries.push(key_entry(
@@ -937,7 +992,10 @@ pub fn generate(
                     not_after: na,
                     kind: CertKind::IntermediateCa,
                 };
-                let cert = issue(&spec, &Issuer::from_ca(&ca.chain[0], &ca.key), rng)?;
+                let extra = req
+                    .realism
+                    .extensions(false, false, Some(ca_common_name(ca)));
+                let cert = issue_with(&spec, &Issuer::from_ca(&ca.chain[0], &ca.key), rng, &extra)?;
                 issuer_notes(ca, na, req.now, &mut out.notes);
                 let mut chain = vec![cert];
                 chain.extend(ca.chain.iter().cloned());
@@ -996,20 +1054,34 @@ pub fn generate(
                     not_after: na,
                     kind,
                 };
+                let business = req.org_number.is_some();
                 let chain = match ca {
-                    None => vec![issue(&spec, &self_issuer(&subject, named)?, rng)?],
+                    None => {
+                        let extra = req.realism.extensions(true, business, None);
+                        vec![issue_with(
+                            &spec,
+                            &self_issuer(&subject, named)?,
+                            rng,
+                            &extra,
+                        )?]
+                    }
                     Some(ca) => {
-                        let cert = issue(&spec, &Issuer::from_ca(&ca.chain[0], &ca.key), rng)?;
+                        // A responder with ocsp-nocheck is not itself checked.
+                        let issuer_cn = (kind != CertKind::OcspSigning).then(|| ca_common_name(ca));
+                        let extra = req.realism.extensions(true, business, issuer_cn);
+                        let cert = issue_with(
+                            &spec,
+                            &Issuer::from_ca(&ca.chain[0], &ca.key),
+                            rng,
+                            &extra,
+                        )?;
                         let skip = usize::from(req.broken.missing_intermediate);
                         std::iter::once(cert)
                             .chain(ca.chain.iter().skip(skip).cloned())
                             .collect()
                     }
                 };
-                let default = match kind {
-                    CertKind::Sign => "sign",
-                    _ => "auth",
-                };
+                let default = kind_alias(kind);
                 out.entries
                     .push(key_entry(req.alias(default, several), key, chain, req.now));
             }

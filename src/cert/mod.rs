@@ -11,12 +11,13 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 pub mod chain;
+pub mod extensions;
 pub mod fixture_set;
 pub mod issue;
 pub mod path;
 mod sigcheck;
 
-pub use sigcheck::{SignatureCheck, check_signature};
+pub use sigcheck::{SignatureCheck, check as check_signed_data, check_signature};
 
 /// A parse failure inside a certificate, named by the structure where it
 /// happened ("certificate 2, extension keyUsage"), not by a byte offset.
@@ -126,6 +127,12 @@ pub struct Certificate {
     /// certificates may follow this one on a path.
     pub path_len: Option<u64>,
     pub subject_alt_names: Vec<String>,
+    /// cRLDistributionPoints: the URIs of the full names (other names skipped).
+    pub crl_urls: Vec<String>,
+    /// authorityInfoAccess id-ad-ocsp URIs: where the OCSP responder is.
+    pub ocsp_urls: Vec<String>,
+    /// authorityInfoAccess id-ad-caIssuers URIs: where the issuer's certificate is.
+    pub ca_issuers_urls: Vec<String>,
     pub tbs: Vec<u8>,
     pub signature: Vec<u8>,
     /// Why the certificate is not strict DER, when it is not ("extension
@@ -140,6 +147,10 @@ pub mod oid {
     pub const POLICIES: &str = "2.5.29.32";
     pub const BASIC_CONSTRAINTS: &str = "2.5.29.19";
     pub const SAN: &str = "2.5.29.17";
+    pub const CRL_DISTRIBUTION_POINTS: &str = "2.5.29.31";
+    pub const AUTHORITY_INFO_ACCESS: &str = "1.3.6.1.5.5.7.1.1";
+    pub const AD_OCSP: &str = "1.3.6.1.5.5.7.48.1";
+    pub const AD_CA_ISSUERS: &str = "1.3.6.1.5.5.7.48.2";
     pub const SERIAL_NUMBER: &str = "2.5.4.5";
     pub const ORGANIZATION_IDENTIFIER: &str = "2.5.4.97";
     pub const COMMON_NAME: &str = "2.5.4.3";
@@ -408,6 +419,9 @@ impl Certificate {
             is_ca: None,
             path_len: None,
             subject_alt_names: Vec::new(),
+            crl_urls: Vec::new(),
+            ocsp_urls: Vec::new(),
+            ca_issuers_urls: Vec::new(),
             tbs: tbs.raw.to_vec(),
             signature: signature.to_vec(),
             not_der: Vec::new(),
@@ -469,7 +483,13 @@ impl Certificate {
             .content;
         let known = matches!(
             oid.as_str(),
-            oid::KEY_USAGE | oid::EXT_KEY_USAGE | oid::POLICIES | oid::BASIC_CONSTRAINTS | oid::SAN
+            oid::KEY_USAGE
+                | oid::EXT_KEY_USAGE
+                | oid::POLICIES
+                | oid::BASIC_CONSTRAINTS
+                | oid::SAN
+                | oid::CRL_DISTRIBUTION_POINTS
+                | oid::AUTHORITY_INFO_ACCESS
         );
         if !known {
             return Ok(());
@@ -535,6 +555,48 @@ impl Certificate {
                         0x87 => self
                             .subject_alt_names
                             .push(format!("IP:{}", ip_text(g.content))),
+                        _ => {}
+                    }
+                }
+            }
+            oid::CRL_DISTRIBUTION_POINTS => {
+                // SEQUENCE OF DistributionPoint { [0] { [0] fullName GeneralNames } ... }
+                let seq = v.expect(tag::SEQUENCE, "CRLDistributionPoints")?;
+                let mut sr = seq.reader();
+                while !sr.is_empty() {
+                    let dp = sr.expect(tag::SEQUENCE, "a DistributionPoint")?;
+                    let mut dr = dp.reader();
+                    let Some(name) = dr.optional(0xa0)? else {
+                        continue;
+                    };
+                    let mut nr = name.reader();
+                    if let Some(full) = nr.optional(0xa0)? {
+                        let mut fr = full.reader();
+                        while !fr.is_empty() {
+                            let g = fr.read()?;
+                            if g.tag == 0x86 {
+                                self.crl_urls
+                                    .push(String::from_utf8_lossy(g.content).into_owned());
+                            }
+                        }
+                    }
+                }
+            }
+            oid::AUTHORITY_INFO_ACCESS => {
+                let seq = v.expect(tag::SEQUENCE, "AuthorityInfoAccessSyntax")?;
+                let mut sr = seq.reader();
+                while !sr.is_empty() {
+                    let ad = sr.expect(tag::SEQUENCE, "an AccessDescription")?;
+                    let mut ar = ad.reader();
+                    let method = ar.expect(tag::OID, "an access method")?.oid()?;
+                    let g = ar.read()?;
+                    if g.tag != 0x86 {
+                        continue;
+                    }
+                    let url = String::from_utf8_lossy(g.content).into_owned();
+                    match method.as_str() {
+                        oid::AD_OCSP => self.ocsp_urls.push(url),
+                        oid::AD_CA_ISSUERS => self.ca_issuers_urls.push(url),
                         _ => {}
                     }
                 }
@@ -667,6 +729,8 @@ fn extension_name(oid: &str) -> String {
         oid::POLICIES => "certificatePolicies".into(),
         oid::BASIC_CONSTRAINTS => "basicConstraints".into(),
         oid::SAN => "subjectAltName".into(),
+        oid::CRL_DISTRIBUTION_POINTS => "cRLDistributionPoints".into(),
+        oid::AUTHORITY_INFO_ACCESS => "authorityInfoAccess".into(),
         other => other.into(),
     }
 }

@@ -10,6 +10,7 @@ Examples:
   credkit check keystore.jks --alias 'auth' --for maskinporten
   CREDKIT_PASSWORD=changeit credkit check keystore.p12 --json
   credkit check client-key.pem --for okta --expiry-warning 60
+  credkit check virksomhetssertifikat.p12 --for maskinporten --revocation
 
 What it checks (each finding has a stable id; the README lists them all):
   entry        which entry signs: --alias missing (with suggestions), a trusted-certificate
@@ -21,6 +22,8 @@ What it checks (each finding has a stable id; the README lists them all):
   chain        stored in order, no missing intermediate CA
   organisation a Norwegian organisation number (Maskinporten), equal to --client-org
   environment  a Buypass/Commfides test certificate used for prod, or the other way round
+  revocation   with --revocation: revoked (date, reason), unknown to the CA's responder, or
+               no verified answer to be had (each URL and why)
   file         PKCS#12 encryption old Java/Windows or OpenSSL 3 cannot read; JKS key
                password different from the store password
 
@@ -73,6 +76,18 @@ pub struct CheckArgs {
     /// Warn when a certificate expires within this many days
     #[arg(long = "expiry-warning", value_name = "DAYS", default_value_t = 30)]
     pub expiry_warning_days: u32,
+    /// Ask the CA whether the certificate and each CA certificate in its chain are revoked
+    /// (goes online): the OCSP responder named in the certificate (authorityInfoAccess), then
+    /// its CRL (cRLDistributionPoints). Answers are believed only when the CA (or a responder
+    /// it authorised) signed them and they are current against --now. Plain http is used
+    /// where the certificate names it: the data is signed.
+    #[arg(long)]
+    pub revocation: bool,
+    /// CA certificates (PEM or DER) that issued the certificate, when the file does not hold
+    /// them; used with --revocation (missing ones are otherwise fetched from the
+    /// certificate's caIssuers URL, and the report says so)
+    #[arg(long, value_name = "FILE", requires = "revocation")]
+    pub ca_file: Option<PathBuf>,
     #[command(flatten)]
     pub passwords: PasswordArgs,
 }

@@ -25,6 +25,18 @@ validity 30 days before or after --now; --wrong-key stores a key the certificate
 --missing-intermediate leaves the issuing CA out of the chain (needs an intermediate as --ca);
 --weak makes an RSA 1024-bit key and needs --insecure.
 
+Realistic extensions: business certificates carry certificatePolicies (Buypass's test policy
+2.16.578.1.26.1.0.3.2 unless --policy is given; Commfides G3 test uses 2.16.578.1.29.913.210.1.0
+for authentication and 2.16.578.1.29.913.200.1.0 for signing). With --revocation-base URL,
+certificates a CA issues carry a CRL distribution point URL/crl/SLUG.crl and AIA with OCSP
+URL/ocsp and caIssuers URL/ca/SLUG.crt (SLUG: the CA's CN in lower case, e.g.
+credkit-test-intermediate-ca): where `credkit serve revocation` serves them.
+
+Revocation: --revoke CERT --ca CA adds CERT (issued by CA) to CA's revocation list, a TOML file
+(CA.revoked.toml next to the CA file, or --revocation-list FILE) that may be edited by hand;
+`credkit serve revocation` serves a CRL and OCSP answers from it, and `credkit serve
+mock-maskinporten --revocation-list FILE` refuses what it lists with MP-120.
+
 Dates are counted from the global --now (default: the clock). --seed makes keys, serials,
 salts and IVs reproducible: the same seed and --now give byte-identical files. Anyone who
 knows the seed can recreate the keys, so use it for test fixtures only.
@@ -39,9 +51,12 @@ keys get mode 0600.
 --fixture-set DIR writes a whole test set: a root and an intermediate CA, auth and sign
 certificates for organisation 123456785 (also as a pair in one store), one for 987654325,
 and each broken variant (expired, not-yet-valid, wrong-key, missing-intermediate,
-weak-rsa1024), each as .p12, .jks, .pem and .jwk, plus DIR/README.md listing files,
+weak-rsa1024, revoked), each as .p12, .jks, .pem and .jwk, plus DIR/README.md listing files,
 password, purpose and the finding each broken file is meant to produce, and
-DIR/mock-clients.toml for `credkit serve mock-maskinporten`. The README records the
+DIR/mock-clients.toml for `credkit serve mock-maskinporten`. Revocation data to match: the
+intermediate's revocation list (ca-intermediate.revoked.toml, listing revoked), its CRL
+(ca-intermediate.crl) and an OCSP responder certificate (ocsp-responder.p12) for
+`credkit serve revocation`. The README records the
 password: use a test password. All files are written, or none.
 
 Examples:
@@ -51,6 +66,8 @@ Examples:
   credkit keygen --self-signed --subject \"CN=okta-client\" --days 30 -o client.pem
   credkit keygen --ca ca.p12 --ca-alias intermediate --org-number 123456785 --expired -o expired.p12
   credkit keygen --fixture-set fixtures/credkit --seed ci --out-password-env FIXTURE_PASSWORD
+  credkit keygen --ca ca.p12 --org-number 123456785 --revocation-base http://127.0.0.1:7825 -o v.p12
+  credkit keygen --revoke v.p12 --ca ca.p12 --reason keyCompromise
 
 Exit status:
   0  everything was written
@@ -68,7 +85,7 @@ pub struct KeygenArgs {
         short,
         long,
         value_name = "OUTPUT",
-        required_unless_present = "fixture_set"
+        required_unless_present_any = ["fixture_set", "revoke"]
     )]
     pub output: Option<PathBuf>,
     /// The output format (default: from OUTPUT's extension)
@@ -158,6 +175,41 @@ pub struct KeygenArgs {
     /// core); seeded output is the same whatever J is
     #[arg(long, value_name = "J", requires = "fixture_set", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub jobs: Option<u16>,
+    /// The certificatePolicies OID of end-entity certificates (repeatable; `none` for no
+    /// policy). Default for business certificates: Buypass's test policy 2.16.578.1.26.1.0.3.2
+    #[arg(
+        long = "policy",
+        value_name = "OID",
+        help_heading = "Realistic extensions"
+    )]
+    pub policies: Vec<String>,
+    /// Point CDP and AIA (OCSP, caIssuers) of CA-issued certificates at this base URL, where
+    /// `credkit serve revocation` serves the CA (default: none; http://127.0.0.1:7825 with
+    /// --fixture-set)
+    #[arg(long, value_name = "URL", help_heading = "Realistic extensions")]
+    pub revocation_base: Option<String>,
+    /// Revoke this certificate (any file `inspect` reads): add it to the CA's revocation list
+    #[arg(long, value_name = "CERT", help_heading = "Revocation", requires = "ca",
+          conflicts_with_all = ["output", "fixture_set", "make_ca", "self_signed", "org_number", "subject"])]
+    pub revoke: Option<PathBuf>,
+    /// With --revoke: why (RFC 5280: keyCompromise, affiliationChanged, superseded,
+    /// cessationOfOperation, ...; default unspecified)
+    #[arg(
+        long,
+        value_name = "REASON",
+        help_heading = "Revocation",
+        requires = "revoke"
+    )]
+    pub reason: Option<String>,
+    /// The revocation list (TOML) --revoke adds to (default: CA_FILE's name with
+    /// .revoked.toml, next to it)
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Revocation",
+        requires = "revoke"
+    )]
+    pub revocation_list: Option<PathBuf>,
     /// PKCS#12: write 3DES with a SHA-1 MAC, for Java 8 and Windows Server 2016
     #[arg(long)]
     pub legacy: bool,

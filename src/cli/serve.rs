@@ -22,7 +22,7 @@ pub fn parse_forced(s: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Local token services: a broker for Postman and curl, a Maskinporten look-alike
+/// Local services: a token broker for Postman and curl, a Maskinporten look-alike, a test CA's revocation data
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
     #[command(subcommand)]
@@ -33,6 +33,7 @@ pub struct ServeArgs {
 pub enum ServeCommand {
     Broker(BrokerArgs),
     MockMaskinporten(MockArgs),
+    Revocation(RevocationArgs),
 }
 
 const BROKER_HELP: &str = "\
@@ -61,6 +62,9 @@ connection past a cap is closed at once); 10 s to send a request's head; 64 KiB 
 Profiles come from the config file `credkit token --profile` reads; their passwords from the
 variables or files the profile names (CREDKIT_PASSWORD, else a prompt at start on a terminal).
 Every profile is loaded and checked at start, so a broken one stops the broker at once.
+A profile of an interactive grant (grant = \"authorization-code\" or \"device-code\") signs in
+once at start, on this console (the URL or user code is printed here; a refresh token kept by an
+earlier sign-in is used instead while the server takes it); its kept refresh token renews it after.
 
 Examples:
   credkit serve broker --profile mp-test --postman-script
@@ -108,7 +112,8 @@ jwt-bearer grant only), and checks a grant as Maskinporten does: the x5c certifi
 --ca (chain, validity, digitalSignature) or a registered key by kid, the RS256/384/512
 signature, aud = its issuer, iss = a known client, the certificate's organisation number
 against the client's, exp - iat <= 120 s, iat within --iat-skew of its clock, jti not reused,
-only documented claims, consumer_org and its delegations, authorization_details, and the
+only documented claims, consumer_org and its delegations, with --revocation-list a revoked
+certificate (MP-120, as Maskinporten refuses one), authorization_details, and the
 scopes granted to the client. Each failure gets Maskinporten's documented error and text.
 Tokens are RS256 JWTs with Maskinporten's claims (client_id, consumer, scope, client_amr,
 aud from resource), verifiable with GET /jwk.
@@ -168,9 +173,72 @@ pub struct MockArgs {
     /// Answer every grant of this client with this documented error (CLIENT_ID=CASE; repeatable)
     #[arg(long = "force-error", value_name = "CLIENT_ID=CASE", value_parser = parse_forced)]
     pub force_errors: Vec<(String, String)>,
+    /// Refuse certificates this revocation list (TOML, `credkit keygen --revoke`) revokes, with
+    /// MP-120 as Maskinporten does
+    #[arg(long, value_name = "FILE")]
+    pub revocation_list: Option<PathBuf>,
     /// Sign tokens with this RSA key (any format `inspect` reads; default: a new key each start)
     #[arg(long, value_name = "FILE")]
     pub signing_key: Option<PathBuf>,
+    /// Worker threads (default: the number of cores)
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub passwords: PasswordArgs,
+}
+
+const REVOCATION_HELP: &str = "\
+Serves a test CA's revocation data, made at each request from the revocation list:
+  GET  /crl/SLUG.crl    the CA's CRL, DER, signed by the CA (thisUpdate = the clock, nextUpdate =
+                        thisUpdate + --validity, every certificate listed with its date and reason)
+  GET  /ca/SLUG.crt     the CA certificate, DER (the caIssuers URL)
+  POST /ocsp            OCSP (RFC 6960): good, revoked (time and reason) or unknown, the nonce
+  GET  /ocsp/BASE64     echoed, signed by the CA or by --responder; the same by GET
+  GET  /                what is served (JSON)
+SLUG is the CA's common name in lower case with other characters made '-'
+(credkit-test-intermediate-ca): the URLs `credkit keygen --revocation-base` puts in CDP and AIA.
+A certificate of a served CA that the list does not revoke is good; a CertID of another issuer is
+unknown. Entries dated after the clock do not count yet. The list file is read again when it
+changes: `credkit keygen --revoke CERT --ca CA` or an edit shows at the next request.
+
+Limits: OCSP requests up to 16 KiB; otherwise as mock-maskinporten (64 open connections per
+peer, 1024 in all, 10 s for a request head, 64 KiB of body).
+
+Examples:
+  credkit keygen --fixture-set fx --seed demo
+  credkit serve revocation --ca fx/ca-intermediate.p12 --ca fx/ca-root.p12
+  credkit serve revocation --ca fx/ca-intermediate.p12 --responder fx/ocsp-responder.p12
+  openssl ocsp -issuer fx/ca-intermediate.cert.pem -cert fx/revoked.pem \\
+      -url http://127.0.0.1:7825/ocsp -CAfile fx/ca-chain.pem
+  curl -s http://127.0.0.1:7825/crl/credkit-test-intermediate-ca.crl | openssl crl -inform DER -text
+
+Exit status: 2 when it cannot start (CA file, list, responder, port in use); it runs until stopped.";
+
+/// Serve a test CA's CRL and answer OCSP requests from its revocation list
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = REVOCATION_HELP)]
+pub struct RevocationArgs {
+    /// A CA file (PKCS#12, JKS, PEM) whose CA entries to serve: every entry with a CA
+    /// certificate and its key (repeatable)
+    #[arg(long = "ca", value_name = "CA_FILE", required = true)]
+    pub cas: Vec<PathBuf>,
+    /// The revocation list (TOML; default: the first CA file's name with .revoked.toml, next
+    /// to it, as `keygen --revoke` writes it; a missing file revokes nothing)
+    #[arg(long, value_name = "FILE")]
+    pub revocation_list: Option<PathBuf>,
+    /// Sign OCSP answers for its issuing CA with this delegated responder (a key and a
+    /// certificate with extended key usage OCSPSigning, `keygen --usage ocsp`)
+    #[arg(long, value_name = "FILE")]
+    pub responder: Option<PathBuf>,
+    /// How long CRLs and OCSP answers are valid (nextUpdate - thisUpdate), like 1h or 24h
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "24h")]
+    pub validity: i64,
+    /// The port (0: any free port)
+    #[arg(long, value_name = "P", default_value_t = crate::cert::extensions::DEFAULT_REVOCATION_PORT)]
+    pub port: u16,
+    /// The address to listen on (use 0.0.0.0 inside a container)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
     /// Worker threads (default: the number of cores)
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

@@ -16,11 +16,25 @@ Grants and client authentication:
   client-credentials  with --auth private-key-jwt (Okta, Entra ID, Keycloak: --key), or
                       client-secret-basic / client-secret-post (the secret from
                       --client-secret-file, --client-secret-env or --client-secret-stdin)
-  refresh-token       the refresh token from --refresh-token-file/-env/-stdin
+  refresh-token       the refresh token from --refresh-token-file/-env/-stdin, else the one an
+                      interactive grant kept for this endpoint and client
+  authorization-code  a user signs in in a browser: PKCE (S256) always, state and nonce
+                      checked, the redirect to a listener on 127.0.0.1 (RFC 8252; a free port,
+                      or --redirect-port / --redirect-uri); the browser is opened (xdg-open,
+                      open) unless --no-browser, else the URL is printed on stderr. Pushed
+                      first (PAR, RFC 9126) with --par or when the metadata requires it.
+  device-code         RFC 8628: the user code and the verification URL are printed on stderr;
+                      credkit polls at the server's interval (5 s more after slow_down)
   token-exchange      RFC 8693: --subject-token (and --actor-token, --requested-token-type,
                       --audience, --resource), with the client auth chosen
   on-behalf-of        Entra ID's on-behalf-of: the jwt-bearer grant with --subject-token as
                       the assertion and requested_token_use=on_behalf_of, with client auth
+  The interactive grants wait --login-timeout (default 5m); they need --issuer (or
+  --authorization-endpoint / --device-authorization-endpoint), and the code is exchanged
+  with the client authentication chosen (none for a public client). A refresh token that
+  comes back is kept 0600 in $XDG_CACHE_HOME/credkit/refresh-tokens (never printed unless
+  --show-refresh-token; --json names the file in refresh_token_file), and
+  `--grant refresh-token` without a refresh token option uses it (and keeps the rotated one).
 Client auth also: client-secret-jwt (an HS256 assertion made with the secret),
 tls-client-auth and self-signed-tls-client-auth (RFC 8705: the --key entry's certificate
 in the TLS handshake, to the metadata's mtls_endpoint_aliases when it lists them).
@@ -88,7 +102,7 @@ Exit status:
   2  the server could not be reached or gave no usable answer, or the input was unusable
      (options, keystore, password)";
 
-/// Get an access token (JWT grant, client credentials or refresh), cache it, and explain refusals
+/// Get an access token (JWT grant, client credentials, refresh, authorization code with PKCE, device code), cache it, and explain refusals
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = AFTER_HELP)]
 pub struct TokenArgs {
@@ -183,6 +197,11 @@ pub struct TokenArgs {
     /// Send even when the credential check or the profile's rules say no
     #[arg(long, help_heading = "Request")]
     pub force: bool,
+    /// Before sending, ask the CA whether the certificate (and its CA certificates) is
+    /// revoked, as `check --revocation` does (goes online); a revoked certificate stops here
+    /// unless --force
+    #[arg(long, help_heading = "Request")]
+    pub revocation: bool,
 
     /// Maskinporten environment (its issuer and token endpoint)
     #[arg(long, value_enum, conflicts_with = "issuer", help_heading = "Server")]
@@ -259,6 +278,38 @@ pub struct TokenArgs {
 
     #[command(flatten)]
     pub passwords: PasswordArgs,
+
+    #[command(flatten)]
+    pub interactive: InteractiveArgs,
+}
+
+/// The options of the interactive grants (authorization code, device code).
+#[derive(Debug, clap::Args)]
+pub struct InteractiveArgs {
+    /// The loopback port the browser is sent back to (default: a free one)
+    #[arg(long, value_name = "PORT", help_heading = "Interactive grants")]
+    pub redirect_port: Option<u16>,
+    /// The redirect URI, http://127.0.0.1:PORT/PATH (loopback only; default: http://127.0.0.1:PORT/callback)
+    #[arg(long, value_name = "URI", help_heading = "Interactive grants")]
+    pub redirect_uri: Option<String>,
+    /// Print the authorization URL instead of opening a browser
+    #[arg(long, help_heading = "Interactive grants")]
+    pub no_browser: bool,
+    /// Push the authorization request first (PAR, RFC 9126); automatic when the metadata requires it
+    #[arg(long, help_heading = "Interactive grants")]
+    pub par: bool,
+    /// How long to wait for the user to sign in or approve, like 2m (default 5m)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Interactive grants")]
+    pub login_timeout: Option<i64>,
+    /// The authorization endpoint (default: from the issuer's metadata)
+    #[arg(long, value_name = "URL", help_heading = "Interactive grants")]
+    pub authorization_endpoint: Option<String>,
+    /// The device authorization endpoint (default: from the issuer's metadata)
+    #[arg(long, value_name = "URL", help_heading = "Interactive grants")]
+    pub device_authorization_endpoint: Option<String>,
+    /// Also print the refresh token (--json: in refresh_token); it is kept 0600 either way
+    #[arg(long, help_heading = "Interactive grants")]
+    pub show_refresh_token: bool,
 }
 
 /// A token's source: `@FILE`, `-` or `env:VAR` (a token is never an argument).

@@ -34,11 +34,50 @@ pub fn run(ctx: &Ctx, args: CheckArgs) -> Result<u8> {
     opts.expiry_warning_days = args.expiry_warning_days;
     opts.key_password_differs =
         loaded.key_password.is_some() && loaded.key_password != loaded.store_password;
-    let report = check::run(&loaded.store, &opts, ctx.now);
+    let mut report = check::run(&loaded.store, &opts, ctx.now);
+    if args.revocation {
+        revocation(ctx, &mut report, &loaded.store, args.ca_file.as_deref())?;
+    }
     output::emit(&report, ctx.json).map_err(|source| Error::Io {
         action: IoAction::Write,
         path: "standard output".into(),
         source,
     })?;
     Ok(if report.fit { exit::OK } else { exit::NEGATIVE })
+}
+
+/// `--revocation`: ask the CA about the checked entry's certificate and its
+/// CA certificates, and add what it says to the report.
+fn revocation(
+    ctx: &Ctx,
+    report: &mut check::CheckReport,
+    store: &crate::keystore::Store,
+    ca_file: Option<&std::path::Path>,
+) -> Result<()> {
+    let extra = match ca_file {
+        Some(p) => ca_certificates(p)?,
+        None => Vec::new(),
+    };
+    crate::revocation::add_to_report(report, store, &extra, ctx.now.unix_timestamp()).map_err(
+        |message| Error::Usage {
+            message,
+            hint: None,
+        },
+    )
+}
+
+/// Every certificate in a file (PEM, DER, or any store `inspect` reads).
+pub(crate) fn ca_certificates(path: &std::path::Path) -> Result<Vec<crate::cert::Certificate>> {
+    let store = super::input::load_store(path, &Default::default())?;
+    let certs: Vec<_> = store.entries.into_iter().flat_map(|e| e.chain).collect();
+    if certs.is_empty() {
+        return Err(Error::Usage {
+            message: format!(
+                "--ca-file {}: the file holds no certificate",
+                path.display()
+            ),
+            hint: Some("give the issuing CA's certificate, PEM or DER".into()),
+        });
+    }
+    Ok(certs)
 }

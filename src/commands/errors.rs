@@ -34,6 +34,7 @@ wrap! {
     crate::oauth::mock::MockError => Mock,
     crate::oauth::dpop::DpopError => Dpop,
     crate::oauth::grants::RarError => Rar,
+    crate::oauth::interactive::InteractiveError => Interactive,
 }
 
 fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
@@ -68,7 +69,8 @@ impl From<Problem> for Error {
             Problem::NeedsRefreshToken => usage(
                 message,
                 "give --refresh-token-file PATH, --refresh-token-env VAR or \
-                 --refresh-token-stdin",
+                 --refresh-token-stdin, or sign in once with --grant authorization-code or \
+                 device-code (the refresh token is kept)",
             ),
             Problem::NeedsClientId => usage(
                 "--client-id is required",
@@ -124,6 +126,7 @@ impl From<ClientError> for Error {
             ClientError::Mint(m) => Error::Mint(m),
             ClientError::Dpop(e) => Error::Dpop(e),
             ClientError::Mtls { file, detail } => Error::Mtls { file, detail },
+            ClientError::Interactive(e) => Error::Interactive(e),
         }
     }
 }
@@ -143,6 +146,7 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         match self {
             Error::Usage { hint, .. } => hint.clone(),
+            Error::Revocation { hint, .. } => Some(hint.clone()),
             Error::Io { action, source, .. } => io_hint(*action, source),
             Error::Input { source, .. } | Error::Keystore(source) => keystore_hint(source),
             Error::PasswordSource(_) => Some(PASSWORD_SOURCE_HINT.into()),
@@ -209,7 +213,29 @@ impl Error {
                  (`credkit inspect` shows them; --alias picks the entry)"
                     .into(),
             ),
+            Error::Interactive(e) => Some(interactive_hint(e)),
         }
+    }
+}
+
+fn interactive_hint(e: &crate::oauth::interactive::InteractiveError) -> String {
+    use crate::oauth::interactive::InteractiveError as I;
+    match e {
+        I::NoEndpoint { .. } => "give --issuer (its metadata names the endpoints), or \
+             --authorization-endpoint / --device-authorization-endpoint"
+            .into(),
+        I::RedirectUri { .. } => {
+            "give --redirect-uri http://127.0.0.1:PORT/PATH (or only --redirect-port PORT)".into()
+        }
+        I::Listen { .. } => {
+            "choose another --redirect-port (0 or none: any free one), or stop what listens there"
+                .into()
+        }
+        I::Timeout { .. } => "finish the sign-in sooner, or give a longer --login-timeout".into(),
+        I::StateMismatch { .. } | I::NonceMismatch => {
+            "start again, and use the URL credkit printed for this run".into()
+        }
+        I::BadAnswer { .. } => "check --issuer: the server does not follow the RFC here".into(),
     }
 }
 

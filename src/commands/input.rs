@@ -115,3 +115,19 @@ pub fn out_cell(a: &OutPasswordArgs, key: bool, prompt: String) -> SecretCell {
     };
     SecretCell::new(src, prompt)
 }
+
+/// Read a revocation list (TOML, what `keygen --revoke` writes).
+pub fn revocation_list(path: &Path) -> Result<crate::revocation::list::RevocationList> {
+    let text = read_input(path)?;
+    crate::revocation::list::RevocationList::parse(
+        &String::from_utf8_lossy(&text),
+        &path.display().to_string(),
+    )
+    .map_err(|e| Error::Revocation {
+        id: crate::error_id::ErrorId::RevocationList,
+        message: e.detail,
+        hint: "fix the list (see `credkit keygen --help`, Revocation), or make one with \
+               `credkit keygen --revoke CERT --ca CA`"
+            .into(),
+    })
+}

@@ -2,6 +2,7 @@
 
 use super::convert::OutputFile;
 use super::input::{Loaded, load, out_cell};
+use crate::cert::extensions::{self, Realism};
 use crate::cert::fixture_set::{self, ReadmeInfo};
 use crate::cert::issue::{self, Broken, Ca, Dn, Generated, KeygenError, Mode, Request, Usage};
 use crate::cli::keygen::KeygenArgs;
@@ -15,6 +16,7 @@ use crate::keystore::pbe;
 use crate::keystore::select;
 use crate::keystore::write::{self, OutFormat, Output, Parts, WriteOptions, Written};
 use crate::output::{self, Render, files};
+use crate::revocation::list::{self, Reason, RevocationList};
 use crate::secret::{SecretCell, SecretSource};
 use crate::timefmt::rfc3339;
 use serde::Serialize;
@@ -35,6 +37,25 @@ pub struct KeygenReport {
     /// Weak protection that was asked for: an empty output password, fewer
     /// than 2048 key-derivation iterations. The files are still written.
     pub warnings: Vec<String>,
+    /// With --revoke: the revocation list written, else null.
+    pub revocation_list: Option<String>,
+    /// With --revoke: the certificates added to the list (or listed already).
+    pub revoked: Vec<RevokedReport>,
+}
+
+/// A certificate `--revoke` put on the revocation list.
+#[derive(Debug, Serialize)]
+pub struct RevokedReport {
+    pub subject: String,
+    pub issuer: String,
+    /// Uppercase hex.
+    pub serial: String,
+    /// The revocation date (RFC 3339): --now, or the date already listed.
+    pub date: String,
+    /// RFC 5280 CRLReason name.
+    pub reason: String,
+    /// False when the certificate was listed already (the list is unchanged for it).
+    pub added: bool,
 }
 
 /// One generated key (and certificate).
@@ -102,6 +123,25 @@ impl Render for KeygenReport {
         }
         for n in &self.notes {
             out.push_str(&format!("note: {}\n", line(n)));
+        }
+        if let Some(list) = &self.revocation_list {
+            for r in &self.revoked {
+                out.push_str(&format!(
+                    "{} {} (serial {}, {}, {}){}\n",
+                    if r.added {
+                        "revoked"
+                    } else {
+                        "already revoked:"
+                    },
+                    line(&r.subject),
+                    r.serial,
+                    r.date,
+                    r.reason,
+                    if r.added { "" } else { "; left as it was" }
+                ));
+            }
+            out.push_str(&format!("revocation list: {}\n", line(list)));
+            return;
         }
         if let Some(readme) = &self.readme {
             out.push_str(&format!(
@@ -241,6 +281,143 @@ fn render<T>(seed: Option<&str>, f: impl FnOnce() -> T) -> T {
     }
 }
 
+/// --policy and --revocation-base (`default_base` when the flag is absent).
+fn realism(args: &KeygenArgs, default_base: Option<String>) -> Result<Realism> {
+    let bad = |e: extensions::RealismError, hint: &str| usage(e.to_string(), hint);
+    let policies = if args.policies.is_empty() {
+        None
+    } else if args.policies.iter().any(|p| p == "none") {
+        if args.policies.len() > 1 {
+            return Err(usage(
+                "--policy none cannot be combined with policy OIDs",
+                "give either --policy none or one --policy OID per policy",
+            ));
+        }
+        Some(Vec::new())
+    } else {
+        for p in &args.policies {
+            extensions::check_policy(p).map_err(|e| {
+                bad(
+                    e,
+                    "give a dotted OID, e.g. --policy 2.16.578.1.26.1.0.3.2, or --policy none",
+                )
+            })?;
+        }
+        Some(args.policies.clone())
+    };
+    let revocation_base = match &args.revocation_base {
+        Some(b) => Some(extensions::check_base(b).map_err(|e| {
+            bad(e, "give the base URL `credkit serve revocation` is reached at, e.g. http://127.0.0.1:7825")
+        })?),
+        None => default_base,
+    };
+    Ok(Realism {
+        policies,
+        revocation_base,
+    })
+}
+
+/// `keygen --revoke CERT --ca CA`: add CERT's certificates issued by CA to
+/// CA's revocation list.
+fn run_revoke(ctx: &Ctx, args: &KeygenArgs, cert_path: &Path) -> Result<u8> {
+    let Some(ca_path) = &args.ca else {
+        return Err(usage(
+            "--revoke needs --ca",
+            "add --ca CA_FILE: the CA that issued CERT",
+        ));
+    };
+    let reason = match &args.reason {
+        Some(r) => list::parse_reason(r).ok_or_else(|| {
+            usage(
+                format!("--reason {r:?} is not an RFC 5280 revocation reason"),
+                format!("use one of {}", list::reason_names()),
+            )
+        })?,
+        None => Reason::Unspecified,
+    };
+    let (ca, loaded) = load_ca(args, ca_path)?;
+    // CERT opens with the CA file's password (a fixture set has one), else none.
+    let data = super::input::read_input(cert_path)?;
+    let mut store_pw =
+        SecretCell::with_value(loaded.store_password.as_ref().map(|p| p.to_string()));
+    let mut key_pw = SecretCell::new(SecretSource::Absent, "");
+    let store = crate::keystore::load(&data, &mut store_pw, &mut key_pw).map_err(|source| {
+        Error::Input {
+            path: cert_path.display().to_string(),
+            source,
+        }
+    })?;
+    let issuer = &ca.chain[0];
+    let issuer_key = issuer.public_key.as_ref().ok();
+    let mut certs: Vec<&crate::cert::Certificate> = Vec::new();
+    for e in &store.entries {
+        for c in &e.chain {
+            let issued = c.issuer.raw == issuer.subject.raw
+                && issuer_key.is_some_and(|k| crate::cert::verify_signature(c, k));
+            if issued && !certs.iter().any(|x| x.der == c.der) {
+                certs.push(c);
+            }
+        }
+    }
+    if certs.is_empty() {
+        return Err(Error::Revocation {
+            id: crate::error_id::ErrorId::RevocationNotIssued,
+            message: format!(
+                "{} holds no certificate issued by {} ({})",
+                cert_path.display(),
+                ca.alias,
+                issuer.subject.to_display()
+            ),
+            hint:
+                "give the CA that issued the certificate (`credkit inspect CERT` shows its issuer)"
+                    .into(),
+        });
+    }
+    let list_path = args
+        .revocation_list
+        .clone()
+        .unwrap_or_else(|| list::default_path(ca_path));
+    let mut rl = if list_path.exists() {
+        super::input::revocation_list(&list_path)?
+    } else {
+        RevocationList::default()
+    };
+    let now = ctx.now.unix_timestamp();
+    let mut revoked = Vec::new();
+    for c in certs {
+        let added = rl.revoke(c, now, reason);
+        let entry = rl.lookup(c);
+        revoked.push(RevokedReport {
+            subject: c.subject.to_display(),
+            issuer: c.issuer.to_display(),
+            serial: c.serial_hex().to_uppercase(),
+            date: rfc3339(entry.map_or(now, |e| e.date)),
+            reason: list::reason_name(entry.map_or(reason, |e| e.reason)).to_string(),
+            added,
+        });
+    }
+    // Updating the list is what --revoke is for: no --force needed.
+    files::write_atomic(&list_path, rl.to_toml().as_bytes(), true, false).map_err(|source| {
+        Error::Io {
+            action: crate::error::IoAction::Write,
+            path: list_path.display().to_string(),
+            source,
+        }
+    })?;
+    let report = KeygenReport {
+        schema: "credkit.keygen/1",
+        seeded: false,
+        outputs: Vec::new(),
+        entries: Vec::new(),
+        readme: None,
+        notes: Vec::new(),
+        warnings: Vec::new(),
+        revocation_list: Some(list_path.display().to_string()),
+        revoked,
+    };
+    finish(ctx, &report)
+}
+
 fn write_error(output: &Path) -> impl Fn(write::WriteError) -> Error + '_ {
     move |source| Error::Write {
         output: output.display().to_string(),
@@ -301,6 +478,9 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
     if let Some(dir) = &args.fixture_set {
         return run_fixture_set(ctx, &args, dir);
     }
+    if let Some(cert) = &args.revoke {
+        return run_revoke(ctx, &args, cert);
+    }
     let Some(output) = args.output.clone() else {
         return Err(usage(
             "keygen needs -o OUTPUT or --fixture-set DIR",
@@ -350,6 +530,8 @@ pub fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
         readme: None,
         notes,
         warnings,
+        revocation_list: None,
+        revoked: Vec::new(),
     };
     if to_stdout {
         return print_files(ctx, &files, &report);
@@ -535,6 +717,7 @@ fn request(ctx: &Ctx, args: &KeygenArgs, mode: Mode) -> Result<Request> {
         },
         alias: args.alias.clone(),
         now: ctx.now.unix_timestamp(),
+        realism: realism(args, None)?,
     })
 }
 
@@ -744,7 +927,15 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
     {
         return Err(exists_error(&t));
     }
-    let set = fixture_set::build(args.algorithm.spec(), args.days, now, &randomness, jobs)?;
+    let realism = realism(args, Some(extensions::default_revocation_base()))?;
+    let set = fixture_set::build(
+        args.algorithm.spec(),
+        args.days,
+        now,
+        &randomness,
+        jobs,
+        &realism,
+    )?;
     let mut targets: Vec<(PathBuf, OutFormat, Vec<Entry>)> = Vec::new();
     for item in &set.items {
         for (name, format) in item.files() {
@@ -803,6 +994,8 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
         readme: Some(readme_path.display().to_string()),
         notes,
         warnings,
+        revocation_list: None,
+        revoked: Vec::new(),
     };
     let extra: Vec<(PathBuf, &[u8])> = set
         .extra_files

@@ -3,8 +3,9 @@
 
 use super::input::{load_store, read_input};
 use super::token;
+use crate::cert::extensions;
 use crate::cli::password::PasswordArgs;
-use crate::cli::serve::{BrokerArgs, MockArgs, ServeArgs, ServeCommand};
+use crate::cli::serve::{BrokerArgs, MockArgs, RevocationArgs, ServeArgs, ServeCommand};
 use crate::ctx::Ctx;
 use crate::error::IoAction;
 use crate::error::{Error, Result};
@@ -12,9 +13,12 @@ use crate::oauth::client::{self, TokenSettings};
 use crate::oauth::config;
 use crate::oauth::mock::{self, Mock, MockOptions};
 use crate::output::{self, serve as out};
+use crate::revocation::issue::{self, Authority, Signer};
+use crate::revocation::list::RevocationList;
 use crate::serve::broker::{Broker, Failure, SECRET_HEADER, postman_script};
 use crate::serve::http::{self, LogLine, Logger};
 use crate::serve::mock::MockServer;
+use crate::serve::revocation::{ListSource, RevocationServer};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -22,6 +26,7 @@ pub fn run(ctx: &Ctx, a: ServeArgs) -> Result<u8> {
     match a.command {
         ServeCommand::Broker(b) => broker(ctx, b),
         ServeCommand::MockMaskinporten(m) => mock(ctx, m),
+        ServeCommand::Revocation(r) => revocation(ctx, r),
     }
 }
 
@@ -116,6 +121,13 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
         let session = client::prepare(ctx, settings, token::observer(ctx, b.verbose))
             .map_err(|p| token::show_unfit(ctx, Error::from(p)))?;
         out_findings(&session, ctx);
+        // An interactive grant signs in here, on the console, once; its kept
+        // refresh token renews the profile's token from then on.
+        let first = if session.is_interactive() {
+            Some(session.fetch()?)
+        } else {
+            None
+        };
         broker.add_profile(
             name.clone(),
             Box::new(move || {
@@ -125,6 +137,9 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
                 })
             }),
         );
+        if let Some(c) = first {
+            broker.seed(name, c);
+        }
     }
     if let Some(f) = &b.secret_file {
         crate::output::files::write_atomic(f, format!("{secret}\n").as_bytes(), b.force, true)
@@ -228,6 +243,10 @@ fn mock(ctx: &Ctx, m: MockArgs) -> Result<u8> {
         }
         None => None,
     };
+    let revoked = match &m.revocation_list {
+        Some(p) => super::input::revocation_list(p)?,
+        None => Default::default(),
+    };
     let (listener, port) = listen(SocketAddr::new(m.bind, m.port))?;
     let issuer = m
         .issuer
@@ -248,7 +267,8 @@ fn mock(ctx: &Ctx, m: MockArgs) -> Result<u8> {
             forced: m.force_errors.clone(),
         },
         signing_key,
-    )?;
+    )?
+    .with_revocation_list(revoked);
     let (clock, offset) = (ctx.clone(), m.clock_offset);
     let server = MockServer {
         mock,
@@ -278,6 +298,159 @@ fn mock(ctx: &Ctx, m: MockArgs) -> Result<u8> {
     .map_err(|source| Error::Io {
         action: IoAction::ServeOn,
         path: format!("{}:{port}", m.bind),
+        source,
+    })?;
+    Ok(0)
+}
+
+/// The CA entries of a file: every entry with a CA certificate and its key.
+fn ca_signers(path: &std::path::Path, passwords: &PasswordArgs) -> Result<Vec<Signer>> {
+    let store = load_store(path, passwords)?;
+    let mut out = Vec::new();
+    for e in crate::cert::issue::ca_candidates(&store.entries) {
+        let alias = e.alias.clone().unwrap_or_else(|| "ca".into());
+        let ca = crate::cert::issue::Ca::from_entry(e, &alias)?;
+        out.push(Signer {
+            cert: ca.chain[0].clone(),
+            key: ca.key,
+        });
+    }
+    if out.is_empty() {
+        return Err(usage(
+            format!(
+                "{} holds no CA certificate with its private key",
+                path.display()
+            ),
+            "give the CA's key store, e.g. ca-intermediate.p12 from `credkit keygen --fixture-set`",
+        ));
+    }
+    Ok(out)
+}
+
+fn revocation(ctx: &Ctx, r: RevocationArgs) -> Result<u8> {
+    let mut signers: Vec<Signer> = Vec::new();
+    for path in &r.cas {
+        for s in ca_signers(path, &r.passwords)? {
+            if !signers.iter().any(|x| x.cert.der == s.cert.der) {
+                signers.push(s);
+            }
+        }
+    }
+    let responder = match &r.responder {
+        Some(p) => {
+            let store = load_store(p, &r.passwords)?;
+            let found = store.entries.into_iter().find_map(|e| {
+                let cert = e.chain.first()?.clone();
+                Some(Signer {
+                    cert,
+                    key: e.private_key?,
+                })
+            });
+            Some(found.ok_or_else(|| {
+                usage(
+                    format!("{} holds no private key with a certificate", p.display()),
+                    "make a responder with `credkit keygen --ca CA --usage ocsp`",
+                )
+            })?)
+        }
+        None => None,
+    };
+    let mut authorities: Vec<Authority> = signers
+        .into_iter()
+        .map(|ca| Authority {
+            ca,
+            responder: None,
+        })
+        .collect();
+    if let Some(resp) = responder {
+        let Some(a) = authorities
+            .iter_mut()
+            .find(|a| a.ca.cert.subject.raw == resp.cert.issuer.raw)
+        else {
+            return Err(Error::Revocation {
+                id: crate::error_id::ErrorId::RevocationResponder,
+                message: format!(
+                    "the responder {} was not issued by a CA served here",
+                    resp.cert.subject.to_display()
+                ),
+                hint: "give its issuing CA with --ca".into(),
+            });
+        };
+        issue::check_responder(&a.ca.cert, &resp).map_err(|e| Error::Revocation {
+            id: crate::error_id::ErrorId::RevocationResponder,
+            message: e.to_string(),
+            hint: "make a responder with `credkit keygen --ca CA --usage ocsp`".into(),
+        })?;
+        a.responder = Some(resp);
+    }
+    let list_path = r
+        .revocation_list
+        .clone()
+        .unwrap_or_else(|| crate::revocation::list::default_path(&r.cas[0]));
+    // Read once at start, so a broken list stops the server at once.
+    let start_list = if list_path.exists() {
+        super::input::revocation_list(&list_path)?
+    } else if r.revocation_list.is_some() {
+        return Err(Error::Revocation {
+            id: crate::error_id::ErrorId::RevocationList,
+            message: format!("the revocation list {} does not exist", list_path.display()),
+            hint: "make it with `credkit keygen --revoke CERT --ca CA --revocation-list FILE`"
+                .into(),
+        });
+    } else {
+        RevocationList::default()
+    };
+    let (listener, port) = listen(SocketAddr::new(r.bind, r.port))?;
+    let url = format!("http://{}", SocketAddr::new(r.bind, port));
+    let cas = authorities
+        .iter()
+        .map(|a| {
+            let slug = extensions::ca_slug(a.ca.cert.subject.get(crate::cert::oid::COMMON_NAME));
+            out::ServedCa {
+                subject: a.ca.cert.subject.to_display(),
+                crl_url: extensions::crl_url(&url, &slug),
+                certificate_url: extensions::ca_issuers_url(&url, &slug),
+                ocsp_responder: a.responder.as_ref().map(|s| s.cert.subject.to_display()),
+            }
+        })
+        .collect();
+    let report = out::RevocationStarted {
+        schema: "credkit.serve.revocation/1",
+        url: url.clone(),
+        port,
+        ocsp_url: extensions::ocsp_url(&url),
+        revocation_list: Some(list_path.display().to_string()),
+        revoked: start_list.entries.len(),
+        cas,
+    };
+    let clock = ctx.clone();
+    let server = RevocationServer::new(
+        authorities,
+        ListSource::File(list_path),
+        r.validity.max(1),
+        Box::new(move || clock.clock()),
+    );
+    if ctx.json {
+        let mut s = serde_json::to_string(&report).unwrap_or_default();
+        s.push('\n');
+        output::write_stdout(s.as_bytes())
+    } else {
+        output::emit(&report, false)
+    }
+    .map_err(|source| Error::Io {
+        action: IoAction::Write,
+        path: "standard output".into(),
+        source,
+    })?;
+    http::serve(
+        listener,
+        Arc::new(server),
+        workers(r.threads),
+        logger(ctx.quiet),
+    )
+    .map_err(|source| Error::Io {
+        action: IoAction::ServeOn,
+        path: format!("{}:{port}", r.bind),
         source,
     })?;
     Ok(0)

@@ -10,6 +10,7 @@ use crate::error::{Error, Result, exit};
 use crate::oauth::cache;
 use crate::oauth::client::{self, CacheNotice, Observer, TokenSettings};
 use crate::oauth::config::{self, KeySource};
+use crate::oauth::interactive::Interactive;
 use crate::output::{self, token as out};
 use crate::secret::SecretSource;
 use std::path::{Path, PathBuf};
@@ -100,6 +101,7 @@ pub fn from_flags(a: &TokenArgs) -> Result<TokenSettings> {
         lifetime: a.lifetime,
         alg: a.alg,
         force: a.force.then_some(true),
+        revocation: a.revocation.then_some(true),
         properties: false,
         dpop: a.dpop,
         authorization_details: a
@@ -114,6 +116,16 @@ pub fn from_flags(a: &TokenArgs) -> Result<TokenSettings> {
         actor_token_type: a.actor_token_type.clone(),
         requested_token_type: a.requested_token_type.clone(),
         audience: a.audience.clone(),
+        interactive: Interactive {
+            redirect_port: a.interactive.redirect_port,
+            redirect_uri: a.interactive.redirect_uri.clone(),
+            no_browser: a.interactive.no_browser.then_some(true),
+            par: a.interactive.par.then_some(true),
+            login_timeout: a.interactive.login_timeout.map(secs),
+            authorization_endpoint: a.interactive.authorization_endpoint.clone(),
+            device_authorization_endpoint: a.interactive.device_authorization_endpoint.clone(),
+            show_refresh_token: a.interactive.show_refresh_token.then_some(true),
+        },
     })
 }
 
@@ -211,7 +223,8 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
             &format!("credkit: wrote the Postman environment {}", p.display()),
         );
     }
-    let report = out::TokenReport::of(&got.token, got.from_cache, a.header, a.env_export.clone());
+    let report = out::TokenReport::of(&got.token, got.from_cache, a.header, a.env_export.clone())
+        .kept(got.refresh_token_file.as_deref(), ctx.quiet || ctx.json);
     report.warn_binding(ctx.quiet);
     output::emit(&report, ctx.json).map_err(|source| Error::Io {
         action: IoAction::Write,

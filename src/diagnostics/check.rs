@@ -76,6 +76,27 @@ pub struct CheckReport {
     pub summary: Summary,
     /// No errors: the credential can sign for the target.
     pub fit: bool,
+    /// With `--revocation`: the revocation status of the checked certificate
+    /// and of each CA certificate in its chain; null without it.
+    pub revocation: Option<crate::revocation::check::Revocation>,
+    /// Which entry of the store was checked (its index), for later checks.
+    #[serde(skip)]
+    pub checked_index: Option<usize>,
+}
+
+impl CheckReport {
+    /// Add findings made after [`run`] (the revocation check), keeping the
+    /// order (errors, warnings, infos), the summary and the verdict right.
+    pub fn add_findings(&mut self, more: Vec<Finding>) {
+        self.findings.extend(more);
+        self.findings.sort_by_key(|f| f.severity);
+        self.summary = Summary {
+            errors: count(&self.findings, Severity::Error),
+            warnings: count(&self.findings, Severity::Warning),
+            infos: count(&self.findings, Severity::Info),
+        };
+        self.fit = self.summary.errors == 0;
+    }
 }
 
 /// What the checked entry holds.
@@ -139,6 +160,8 @@ pub fn run(store: &Store, opts: &CheckOptions, now: OffsetDateTime) -> CheckRepo
         fit: summary.errors == 0,
         findings,
         summary,
+        revocation: None,
+        checked_index: selected,
     }
 }
 

@@ -169,6 +169,26 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "a certificate is not strict DER (BER inside it, bytes after an extension's value); read as openssl reads it",
     ),
     (
+        "certificate-revoked",
+        "error",
+        "with --revocation: the CA revoked the certificate or a CA certificate in its chain (date and reason)",
+    ),
+    (
+        "revocation-unknown",
+        "warning",
+        "with --revocation: the CA's OCSP responder does not know the certificate",
+    ),
+    (
+        "revocation-unavailable",
+        "warning",
+        "with --revocation: no current, verified OCSP answer or CRL could be had (each URL and why)",
+    ),
+    (
+        "revocation-issuer-fetched",
+        "info",
+        "with --revocation: a CA certificate missing from the file was fetched from its caIssuers URL",
+    ),
+    (
         "chain-order",
         "warning",
         "the chain is not stored leaf first, then each issuer",

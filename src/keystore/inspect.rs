@@ -115,6 +115,12 @@ pub struct CertReport {
     /// openssl reads it); empty for DER.
     pub not_der: Vec<String>,
     pub subject_alt_names: Vec<String>,
+    /// cRLDistributionPoints URIs (where the issuer's CRL is).
+    pub crl_urls: Vec<String>,
+    /// authorityInfoAccess OCSP responder URIs.
+    pub ocsp_urls: Vec<String>,
+    /// authorityInfoAccess caIssuers URIs (where the issuer's certificate is).
+    pub ca_issuers_urls: Vec<String>,
     pub org_number: Option<OrgNumber>,
     pub public_key: Option<KeyDescription>,
     pub jwk_thumbprint: Option<String>,
@@ -170,6 +176,9 @@ pub fn cert_report(c: &Certificate, now: OffsetDateTime) -> CertReport {
         }),
         not_der: c.not_der.clone(),
         subject_alt_names: c.subject_alt_names.clone(),
+        crl_urls: c.crl_urls.clone(),
+        ocsp_urls: c.ocsp_urls.clone(),
+        ca_issuers_urls: c.ca_issuers_urls.clone(),
         org_number: c
             .org_number()
             .map(|(value, source)| OrgNumber { value, source }),

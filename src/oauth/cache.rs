@@ -336,10 +336,20 @@ mod unix {
 /// expired); `Err`: the directory or the entry is refused, and a fresh token
 /// must be fetched (the caller warns).
 pub fn lookup(dir: &Path, key: &CacheKey, now: i64) -> Result<Option<Cached>, Refusal> {
+    let Some(bytes) = read_private(dir, &format!("{}.json", key.digest()))? else {
+        return Ok(None);
+    };
+    Ok(read_entry(&bytes, key, now))
+}
+
+/// Read the file `name` in a private directory of the user's (the cache's
+/// rules: the directory and the file the user's own, no symlink, no group
+/// or other access, at most [`MAX_ENTRY`] bytes). `Ok(None)`: there is none.
+pub fn read_private(dir: &Path, name: &str) -> Result<Option<Vec<u8>>, Refusal> {
     if !unix::check_dir(dir)? {
         return Ok(None);
     }
-    let p = path(dir, key);
+    let p = dir.join(name);
     let Some(file) = unix::open_entry(&p)? else {
         return Ok(None);
     };
@@ -353,7 +363,7 @@ pub fn lookup(dir: &Path, key: &CacheKey, now: i64) -> Result<Option<Cached>, Re
     if bytes.len() as u64 > MAX_ENTRY {
         return Err(Refusal::TooLarge { path: p });
     }
-    Ok(read_entry(&bytes, key, now))
+    Ok(Some(bytes))
 }
 
 /// A token still good at `now`, if one is cached (refusals count as none).
@@ -394,6 +404,21 @@ pub fn is_fresh(c: &Cached, now: i64) -> bool {
 /// Store a token (0600, atomically). The directory is made 0700, or checked
 /// as [`lookup`] checks it.
 pub fn put(dir: &Path, key: &CacheKey, c: &Cached) -> std::io::Result<()> {
+    let mut c = c.clone();
+    c.response.remove("refresh_token");
+    c.response.remove("id_token");
+    let stored = Stored {
+        format: FORMAT,
+        key: key.digest(),
+        token: c,
+    };
+    let bytes = serde_json::to_vec_pretty(&stored).map_err(std::io::Error::other)?;
+    write_private(dir, &format!("{}.json", key.digest()), &bytes)
+}
+
+/// Write the file `name` (0600, atomically) in a private directory, made
+/// 0700 when missing, or checked as [`read_private`] checks it.
+pub fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     let exists = unix::check_dir(dir).map_err(std::io::Error::other)?;
     if !exists {
         if let Some(parent) = dir.parent() {
@@ -413,16 +438,7 @@ pub fn put(dir: &Path, key: &CacheKey, c: &Cached) -> std::io::Result<()> {
         // Made by us now (umask may have narrowed the mode), or by a racer: check again.
         unix::check_dir(dir).map_err(std::io::Error::other)?;
     }
-    let mut c = c.clone();
-    c.response.remove("refresh_token");
-    c.response.remove("id_token");
-    let stored = Stored {
-        format: FORMAT,
-        key: key.digest(),
-        token: c,
-    };
-    let bytes = serde_json::to_vec_pretty(&stored).map_err(std::io::Error::other)?;
-    crate::output::files::write_atomic(&path(dir, key), &bytes, true, true)
+    crate::output::files::write_atomic(&dir.join(name), bytes, true, true)
 }
 
 /// Forget a token (for --refresh after a failure, or a refused cached token).

@@ -24,11 +24,12 @@ use crate::net::NetError;
 use crate::net::{Http, HttpOptions};
 use crate::oauth::cache::{self, CacheKey, Cached};
 use crate::oauth::config::KeySource;
-use crate::oauth::diagnose::{self, Context};
+use crate::oauth::diagnose::{self, Context, Fact};
 use crate::oauth::discovery;
 use crate::oauth::dpop::{DpopKey, DpopKeyChoice};
 use crate::oauth::exchange::{self, Auth, Event, Grant, RetryPolicy, TokenRequest};
 use crate::oauth::grants;
+use crate::oauth::interactive::{self, Interactive, InteractiveError, RefreshStore};
 use crate::secret::{SecretCell, SecretError, SecretSource};
 use crate::target::{MaskinportenEnv, Target};
 use base64::Engine;
@@ -99,6 +100,10 @@ pub struct TokenSettings {
     pub requested_token_type: Option<String>,
     /// RFC 8693 `audience`: the logical name of the target service.
     pub audience: Option<String>,
+    /// The interactive grants' inputs (authorization code, device code).
+    pub interactive: Interactive,
+    /// Ask the CA whether the certificate is revoked before sending (online).
+    pub revocation: Option<bool>,
 }
 
 impl TokenSettings {
@@ -161,6 +166,8 @@ impl TokenSettings {
             actor_token_type: self.actor_token_type.or(lower.actor_token_type),
             requested_token_type: self.requested_token_type.or(lower.requested_token_type),
             audience: self.audience.or(lower.audience),
+            interactive: self.interactive.over(lower.interactive),
+            revocation: self.revocation.or(lower.revocation),
         }
     }
 }
@@ -247,6 +254,9 @@ pub enum ClientError {
     /// Mutual TLS without a usable client certificate.
     #[error("{file} cannot be the TLS client certificate: {detail}")]
     Mtls { file: String, detail: String },
+    /// An interactive grant could not be completed.
+    #[error(transparent)]
+    Interactive(#[from] InteractiveError),
 }
 
 type Result<T, E = ClientError> = std::result::Result<T, E>;
@@ -342,6 +352,8 @@ pub struct Plan {
     pub(crate) key: CacheKey,
     /// RFC 9396 authorization details (checked JSON).
     pub(crate) rar: Option<Vec<Value>>,
+    /// The refresh token kept by an earlier interactive grant (when none was given).
+    pub(crate) stored_refresh_token: Option<zeroize::Zeroizing<String>>,
 }
 
 #[cfg(feature = "client")]
@@ -363,6 +375,8 @@ pub struct Session {
     refresh_token: Option<zeroize::Zeroizing<String>>,
     /// The credential check's warnings (errors stop before this).
     pub findings: Vec<Finding>,
+    /// The certificate's revocation was checked (`revocation`).
+    revocation_checked: bool,
     cert_env: Option<MaskinportenEnv>,
     /// The signing key's thumbprint and certificate, for the diagnosis.
     local_key: Option<diagnose::LocalKey>,
@@ -372,6 +386,12 @@ pub struct Session {
     pub key: CacheKey,
     /// The clock (`Ctx::clock`), --quiet and whether --now pinned the clock.
     ctx: Ctx,
+    /// The issuer's metadata, when it was read.
+    metadata: Option<discovery::Discovered>,
+    /// The refresh token came from the store (a rotated one goes back there).
+    rt_from_store: bool,
+    /// Where the last refresh token received was kept.
+    rt_file: std::sync::Mutex<Option<PathBuf>>,
     /// DPoP, mutual TLS, RAR and token exchange.
     extra: Proofs,
 }
@@ -398,6 +418,39 @@ impl Session {
     /// The clock credkit judges with: --now (then moving with real time) or the real clock.
     pub fn clock(&self) -> i64 {
         self.ctx.clock()
+    }
+
+    /// The issuer's metadata, when it was read.
+    pub fn metadata(&self) -> Option<&discovery::Discovered> {
+        self.metadata.as_ref()
+    }
+
+    /// The client id sent.
+    pub fn client_id(&self) -> Option<&str> {
+        self.client_id.as_deref()
+    }
+
+    /// The token endpoint.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The issuer, when known.
+    pub fn issuer(&self) -> Option<&str> {
+        self.known_issuer.as_deref()
+    }
+
+    /// Where the refresh token of the last answer was kept (0600), if it was.
+    pub fn refresh_token_file(&self) -> Option<PathBuf> {
+        self.rt_file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Tell the observer.
+    pub(crate) fn observe(&self, e: &Event) {
+        (self.observer)(e)
     }
 }
 
@@ -454,9 +507,6 @@ pub fn plan(s: TokenSettings) -> Result<Plan> {
         return Err(Problem::NeedsSubjectToken(grant).into());
     }
     let rar = grants_rar(&s).map_err(Problem::Rar)?;
-    if grant == Grant::RefreshToken && !rt_given {
-        return Err(ClientError::Settings(Problem::NeedsRefreshToken));
-    }
     let stdin_readers = [
         s.client_secret.as_ref(),
         s.refresh_token.as_ref(),
@@ -514,6 +564,21 @@ pub fn plan(s: TokenSettings) -> Result<Plan> {
         aud: s.aud.clone().unwrap_or_default(),
         proofs: proofs_key(&s, rar.as_deref()),
     };
+    // A refresh grant without a refresh token uses the one an interactive
+    // grant kept beside the cache.
+    let stored_refresh_token = if grant == Grant::RefreshToken && !rt_given {
+        let found = RefreshStore::default_store()
+            .map(|st| st.load(&key.endpoint, &key.client_id))
+            .transpose()
+            .map_err(|r| ClientError::Read {
+                path: r.to_string(),
+                source: std::io::Error::other(r.hint()),
+            })?
+            .flatten();
+        Some(found.ok_or(ClientError::Settings(Problem::NeedsRefreshToken))?)
+    } else {
+        None
+    };
     Ok(Plan {
         s,
         grant,
@@ -524,6 +589,7 @@ pub fn plan(s: TokenSettings) -> Result<Plan> {
         keystore,
         key,
         rar,
+        stored_refresh_token,
     })
 }
 
@@ -584,6 +650,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         keystore,
         key,
         rar,
+        stored_refresh_token,
     } = plan;
     // Open the keystore now that a token must be fetched.
     let loaded = match keystore {
@@ -593,6 +660,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     let force = s.force.unwrap_or(false);
     // The credential check gates signing.
     let mut findings: Vec<Finding> = Vec::new();
+    let mut revocation_checked = false;
     let mut cert_env = None;
     let mut local_key = None;
     let mut signing = None;
@@ -620,7 +688,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     // The issuer is the server's own word only when its metadata said so.
     let mut issuer_from_metadata = false;
     let mut recognised = None;
-    let mut discovered = None;
+    let mut metadata = None;
     let (mut endpoint, known_issuer) = match (&s.token_endpoint, s.env, &s.issuer) {
         (Some(te), env, iss) => (
             te.clone(),
@@ -640,8 +708,9 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             }
             issuer_from_metadata = d.metadata_url.is_some();
             recognised = crate::oauth::recognize::maskinporten_style(&d);
-            discovered = Some(d.clone());
-            (d.token_endpoint, Some(d.issuer))
+            let out = (d.token_endpoint.clone(), Some(d.issuer.clone()));
+            metadata = Some(d);
+            out
         }
         // Refused above already; an error here, never a panic.
         (None, None, None) => return Err(Problem::NoDestination.into()),
@@ -649,7 +718,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     // Mutual TLS goes to the metadata's mtls_endpoint_aliases (RFC 8705 §5).
     if auth.is_mtls()
         && s.token_endpoint.is_none()
-        && let Some(alias) = discovered
+        && let Some(alias) = metadata
             .as_ref()
             .and_then(|d| d.mtls_token_endpoint.clone())
     {
@@ -657,7 +726,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         endpoint = alias;
     }
     // RFC 9396 §10: only the types the server lists, when it lists them.
-    if let (Some(list), Some(d)) = (&rar, &discovered) {
+    if let (Some(list), Some(d)) = (&rar, &metadata) {
         grants::check_types(list, &d.authorization_details_types_supported)
             .map_err(Problem::Rar)?;
     }
@@ -672,7 +741,12 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         copts.client_org = s.client_org.clone();
         copts.target = profile;
         copts.env = s.env;
-        let check = diag::run(store, &copts, ctx.now);
+        let mut check = diag::run(store, &copts, ctx.now);
+        if s.revocation == Some(true) {
+            crate::revocation::add_to_report(&mut check, store, &[], ctx.now.unix_timestamp())
+                .map_err(ClientError::Http)?;
+            revocation_checked = true;
+        }
         if !check.fit && !force {
             let errors: Vec<&str> = check
                 .findings
@@ -806,10 +880,11 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     } else {
         None
     };
+    let rt_from_store = stored_refresh_token.is_some();
     let refresh_token = if rt_given {
         secret_cell(s.refresh_token.as_ref(), "Refresh token").get()?
     } else {
-        None
+        stored_refresh_token
     };
     let subject_token = match &s.subject_token {
         Some(src) => secret_cell(Some(src), "Subject token").get()?,
@@ -819,6 +894,16 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         Some(src) => secret_cell(Some(src), "Actor token").get()?,
         None => None,
     };
+    // The interactive grants need the metadata's other endpoints, even when
+    // the token endpoint was given.
+    if metadata.is_none()
+        && matches!(grant, Grant::AuthorizationCode | Grant::DeviceCode)
+        && let Some(iss) = known_issuer.as_deref().filter(|_| s.issuer.is_some())
+        && let Ok(d) = discovery::discover(&http, iss)
+        && d.metadata_url.is_some()
+    {
+        metadata = Some(d);
+    }
     Ok(Session {
         s,
         grant,
@@ -834,6 +919,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         secret,
         refresh_token,
         findings,
+        revocation_checked,
         cert_env,
         local_key,
         observer,
@@ -847,6 +933,9 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             subject_token,
             actor_token,
         },
+        metadata,
+        rt_from_store,
+        rt_file: std::sync::Mutex::new(None),
     })
 }
 
@@ -897,6 +986,8 @@ pub struct Obtained {
     pub settings: TokenSettings,
     /// The credential check's warnings (none for a cached token).
     pub findings: Vec<Finding>,
+    /// Where the refresh token that came with it was kept (0600), if it was.
+    pub refresh_token_file: Option<PathBuf>,
 }
 
 #[cfg(feature = "client")]
@@ -926,6 +1017,7 @@ pub fn obtain(
                 from_cache: true,
                 settings: plan.s,
                 findings: Vec::new(),
+                refresh_token_file: None,
             });
         }
     }
@@ -938,11 +1030,13 @@ pub fn obtain(
             {
                 notice(CacheNotice::NotWritten { dir, error: &error });
             }
+            let refresh_token_file = session.refresh_token_file();
             Ok(Obtained {
                 token: c,
                 from_cache: false,
                 settings: session.s,
                 findings: session.findings,
+                refresh_token_file,
             })
         }
         Err(e) => {
@@ -958,256 +1052,402 @@ pub fn obtain(
 
 #[cfg(feature = "client")]
 impl Session {
-    /// One request (with its retries): a token, or why not. Prints only the
-    /// --verbose trace and retry notices; caches nothing.
+    /// A token, or why not: one request with its retries for the machine
+    /// grants; for the interactive ones, the user's part first (through
+    /// the observer), then the token request. Caches nothing; a refresh
+    /// token from an interactive grant (or a rotated stored one) is kept
+    /// beside the cache.
     pub fn fetch(&self) -> Result<Cached> {
-        let (s, grant, auth) = (&self.s, self.grant, self.auth);
-        let cid = self.client_id.clone().unwrap_or_default();
-        let x = &self.extra;
-        let nonce = || {
-            x.dpop_nonce
+        // A refresh token kept by an earlier sign-in spares the user
+        // another one (and keeps the broker's profile warm).
+        let kept = if self.is_interactive() {
+            self.refresh_kept()?
+        } else {
+            None
+        };
+        let mut c = match (kept, self.grant) {
+            (Some(c), _) => c,
+            (None, Grant::AuthorizationCode) => interactive::authorization_code(self)?,
+            (None, Grant::DeviceCode) => interactive::device_code(self)?,
+            (
+                None,
+                Grant::JwtBearer
+                | Grant::ClientCredentials
+                | Grant::RefreshToken
+                | Grant::TokenExchange
+                | Grant::OnBehalfOf,
+            ) => {
+                let outcome = self.send(&self.endpoint, &self.grant_form())?;
+                self.conclude(outcome, Vec::new())?
+            }
+        };
+        self.keep_refresh_token(&mut c);
+        Ok(c)
+    }
+
+    /// The form of a machine grant's token request, before the client's
+    /// authentication: the grant's own members, then scope, resource and
+    /// authorization_details (the jwt-bearer grant carries those in its JWT).
+    fn grant_form(&self) -> Vec<(String, String)> {
+        let (s, x) = (&self.s, &self.extra);
+        let given =
+            |t: &Option<zeroize::Zeroizing<String>>| t.as_deref().cloned().unwrap_or_default();
+        let mut form: Vec<(String, String)> =
+            vec![("grant_type".into(), self.grant.grant_type().into())];
+        match self.grant {
+            Grant::JwtBearer => return form,
+            Grant::RefreshToken => form.push(("refresh_token".into(), given(&self.refresh_token))),
+            Grant::TokenExchange => {
+                form.push(("subject_token".into(), given(&x.subject_token)));
+                form.push((
+                    "subject_token_type".into(),
+                    grants::token_type(s.subject_token_type.as_deref().unwrap_or("access_token")),
+                ));
+                if x.actor_token.is_some() {
+                    form.push(("actor_token".into(), given(&x.actor_token)));
+                    form.push((
+                        "actor_token_type".into(),
+                        grants::token_type(s.actor_token_type.as_deref().unwrap_or("access_token")),
+                    ));
+                }
+                if let Some(t) = &s.requested_token_type {
+                    form.push(("requested_token_type".into(), grants::token_type(t)));
+                }
+                if let Some(a) = &s.audience {
+                    form.push(("audience".into(), a.clone()));
+                }
+            }
+            Grant::OnBehalfOf => {
+                form.push(("assertion".into(), given(&x.subject_token)));
+                form.push(("requested_token_use".into(), "on_behalf_of".into()));
+            }
+            _ => {}
+        }
+        if let Some(sc) = &s.scope {
+            form.push(("scope".into(), sc.clone()));
+        }
+        if let Some(r) = &s.resource {
+            form.push(("resource".into(), r.clone()));
+        }
+        if let Some(list) = &x.rar {
+            form.push((
+                "authorization_details".into(),
+                Value::Array(list.clone()).to_string(),
+            ));
+        }
+        form
+    }
+
+    /// Is this an interactive grant (a user signs in or approves)?
+    pub fn is_interactive(&self) -> bool {
+        matches!(self.grant, Grant::AuthorizationCode | Grant::DeviceCode)
+    }
+
+    /// A token from the refresh token an earlier sign-in kept, if there is
+    /// one and the server still takes it; None: the user must sign in.
+    fn refresh_kept(&self) -> Result<Option<Cached>> {
+        let Some(store) = RefreshStore::default_store() else {
+            return Ok(None);
+        };
+        let Ok(Some(rt)) = store.load(&self.key.endpoint, &self.key.client_id) else {
+            return Ok(None);
+        };
+        let mut form: Vec<(String, String)> = vec![
+            ("grant_type".into(), Grant::RefreshToken.grant_type().into()),
+            ("refresh_token".into(), rt.to_string()),
+        ];
+        if let Some(sc) = &self.s.scope {
+            form.push(("scope".into(), sc.clone()));
+        }
+        if let Some(r) = &self.s.resource {
+            form.push(("resource".into(), r.clone()));
+        }
+        let outcome = self.send(&self.endpoint, &form)?;
+        match self.conclude(outcome, Vec::new()) {
+            Ok(c) => Ok(Some(c)),
+            // Refused (expired, revoked, another scope): sign in again.
+            Err(ClientError::Refused(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Keep the answer's refresh token (interactive grants, or a rotation of
+    /// a stored one) 0600 beside the cache; it leaves the answer unless the
+    /// settings ask to show it.
+    fn keep_refresh_token(&self, c: &mut Cached) {
+        if !(self.is_interactive() || self.rt_from_store) {
+            return;
+        }
+        let Some(rt) = c.response.get("refresh_token").and_then(Value::as_str) else {
+            return;
+        };
+        let Some(store) = RefreshStore::default_store() else {
+            return;
+        };
+        if let Ok(path) = store.save(&self.key.endpoint, &self.key.client_id, rt, self.clock()) {
+            *self
+                .rt_file
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone()
-        };
-        // Each attempt mints a fresh JWT (new jti, iat now) and a fresh proof.
-        let make = |_attempt: u32| -> Result<TokenRequest> {
-            let jwt = match (&self.given_assertion, &self.signing) {
-                (Some(j), _) => Some(j.clone()),
-                (None, Some((plan, signer))) => {
-                    Some(mint::mint(plan, signer, self.clock(), 1)?.remove(0))
-                }
-                (None, None) => None,
-            };
-            let mut form: Vec<(String, String)> =
-                vec![("grant_type".into(), grant.grant_type().into())];
-            let mut basic = None;
-            let secret = || self.secret.as_deref().cloned().unwrap_or_default();
-            let given =
-                |t: &Option<zeroize::Zeroizing<String>>| t.as_deref().cloned().unwrap_or_default();
-            match grant {
-                Grant::JwtBearer => {
-                    form.push(("assertion".into(), jwt.clone().unwrap_or_default()));
-                }
-                _ => {
-                    match grant {
-                        Grant::RefreshToken => form.push((
-                            "refresh_token".into(),
-                            self.refresh_token.as_deref().cloned().unwrap_or_default(),
-                        )),
-                        Grant::TokenExchange => {
-                            form.push(("subject_token".into(), given(&x.subject_token)));
-                            form.push((
-                                "subject_token_type".into(),
-                                grants::token_type(
-                                    s.subject_token_type.as_deref().unwrap_or("access_token"),
-                                ),
-                            ));
-                            if x.actor_token.is_some() {
-                                form.push(("actor_token".into(), given(&x.actor_token)));
-                                form.push((
-                                    "actor_token_type".into(),
-                                    grants::token_type(
-                                        s.actor_token_type.as_deref().unwrap_or("access_token"),
-                                    ),
-                                ));
-                            }
-                            if let Some(t) = &s.requested_token_type {
-                                form.push(("requested_token_type".into(), grants::token_type(t)));
-                            }
-                            if let Some(a) = &s.audience {
-                                form.push(("audience".into(), a.clone()));
-                            }
-                        }
-                        Grant::OnBehalfOf => {
-                            form.push(("assertion".into(), given(&x.subject_token)));
-                            form.push(("requested_token_use".into(), "on_behalf_of".into()));
-                        }
-                        _ => {}
-                    }
-                    if let Some(sc) = &s.scope {
-                        form.push(("scope".into(), sc.clone()));
-                    }
-                    if let Some(r) = &s.resource {
-                        form.push(("resource".into(), r.clone()));
-                    }
-                    if let Some(list) = &x.rar {
-                        form.push((
-                            "authorization_details".into(),
-                            Value::Array(list.clone()).to_string(),
-                        ));
-                    }
-                    match auth {
-                        Auth::PrivateKeyJwt | Auth::ClientSecretJwt => {
-                            if !cid.is_empty() {
-                                form.push(("client_id".into(), cid.clone()));
-                            }
-                            let assertion = if auth == Auth::ClientSecretJwt {
-                                let aud = s.aud.clone().unwrap_or_else(|| self.endpoint.clone());
-                                let key = zeroize::Zeroizing::new(secret());
-                                grants::client_secret_jwt(key.as_bytes(), &cid, &aud, self.clock())
-                                    .map_err(|detail| {
-                                        SecretError::new("the client secret", detail)
-                                    })?
-                            } else {
-                                jwt.clone().unwrap_or_default()
-                            };
-                            form.push((
-                                "client_assertion_type".into(),
-                                exchange::CLIENT_ASSERTION_TYPE.into(),
-                            ));
-                            form.push(("client_assertion".into(), assertion));
-                        }
-                        Auth::ClientSecretBasic => {
-                            basic = Some((cid.clone(), secret()));
-                        }
-                        Auth::ClientSecretPost => {
-                            form.push(("client_id".into(), cid.clone()));
-                            form.push(("client_secret".into(), secret()));
-                        }
-                        // Mutual TLS authenticates in the handshake; the
-                        // client_id says which client (RFC 8705 §2).
-                        Auth::TlsClientAuth | Auth::SelfSignedTlsClientAuth | Auth::None => {
-                            form.push(("client_id".into(), cid.clone()))
-                        }
-                    }
-                }
-            }
-            let mut headers = Vec::new();
-            if let Some(k) = &x.dpop {
-                let proof = k.proof(
-                    "POST",
-                    &self.endpoint,
-                    nonce().as_deref(),
-                    None,
-                    self.clock(),
-                )?;
-                headers.push(("DPoP".to_string(), proof));
-            }
-            Ok(TokenRequest {
-                endpoint: self.endpoint.clone(),
-                form,
-                basic,
-                headers,
-            })
-        };
-        let mut on_event = |e: exchange::Event| (self.observer)(&e);
-        let mut make = make;
-        let mut outcome = exchange::send(&self.http, &self.retry, &mut make, &mut on_event)?;
-        let mut nonce_retried = false;
-        // RFC 9449 §8: a server that wants a nonce says use_dpop_nonce and
-        // gives one in DPoP-Nonce; the request is sent once more with it.
-        if x.dpop.is_some()
-            && let Ok(r) = &outcome.result
-        {
-            let fresh = r.dpop_nonce.clone();
-            let asks = r.status == 400 || r.status == 401;
-            let wants_nonce = asks
-                && exchange::parse(r)
-                    .err()
-                    .is_some_and(|e| e.error.as_deref() == Some("use_dpop_nonce"));
-            if let Some(n) = fresh {
-                *x.dpop_nonce
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(n);
-                if wants_nonce {
-                    nonce_retried = true;
-                    outcome = exchange::send(&self.http, &self.retry, &mut make, &mut on_event)?;
-                    if let Ok(r) = &outcome.result
-                        && let Some(n) = &r.dpop_nonce
-                    {
-                        *x.dpop_nonce
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(n.clone());
-                    }
-                }
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(path);
+            if !self.s.interactive.show_refresh_token.unwrap_or(false) {
+                c.response.remove("refresh_token");
             }
         }
-        let resp = outcome.result.map_err(ClientError::Network)?;
-        match exchange::parse(&resp) {
+    }
+
+    /// The signed JWT of one attempt: the given one, or a fresh one.
+    fn assertion(&self) -> Result<Option<String>> {
+        Ok(match (&self.given_assertion, &self.signing) {
+            (Some(j), _) => Some(j.clone()),
+            (None, Some((plan, signer))) => {
+                Some(mint::mint(plan, signer, self.clock(), 1)?.remove(0))
+            }
+            (None, None) => None,
+        })
+    }
+
+    /// The last `DPoP-Nonce` the server gave.
+    fn dpop_nonce(&self) -> Option<String> {
+        self.extra
+            .dpop_nonce
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_dpop_nonce(&self, n: &str) {
+        *self
+            .extra
+            .dpop_nonce
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(n.to_string());
+    }
+
+    /// One attempt's request: `params` with the client's authentication
+    /// (the jwt-bearer grant's assertion instead) and a DPoP proof; a fresh
+    /// JWT and a fresh proof per attempt.
+    fn request(&self, endpoint: &str, params: &[(String, String)]) -> Result<TokenRequest> {
+        let cid = self.client_id.clone().unwrap_or_default();
+        let secret = || self.secret.as_deref().cloned().unwrap_or_default();
+        let jwt = self.assertion()?;
+        let mut form = params.to_vec();
+        let mut basic = None;
+        // Once only (an authorization request already carries it).
+        let has_id = form.iter().any(|(k, _)| k == "client_id");
+        // A client assertion names the client itself; the other ways need
+        // the client_id in the form.
+        let add_id = |form: &mut Vec<(String, String)>, even_empty: bool| {
+            if !has_id && (even_empty || !cid.is_empty()) {
+                form.push(("client_id".into(), cid.clone()));
+            }
+        };
+        match (self.grant, self.auth) {
+            (Grant::JwtBearer, _) => {
+                form.push(("assertion".into(), jwt.unwrap_or_default()));
+            }
+            (_, Auth::PrivateKeyJwt | Auth::ClientSecretJwt) => {
+                add_id(&mut form, false);
+                let assertion = if self.auth == Auth::ClientSecretJwt {
+                    let aud = self.s.aud.clone().unwrap_or_else(|| endpoint.to_string());
+                    let key = zeroize::Zeroizing::new(secret());
+                    grants::client_secret_jwt(key.as_bytes(), &cid, &aud, self.clock())
+                        .map_err(|detail| SecretError::new("the client secret", detail))?
+                } else {
+                    jwt.unwrap_or_default()
+                };
+                form.push((
+                    "client_assertion_type".into(),
+                    exchange::CLIENT_ASSERTION_TYPE.into(),
+                ));
+                form.push(("client_assertion".into(), assertion));
+            }
+            (_, Auth::ClientSecretBasic) => basic = Some((cid.clone(), secret())),
+            (_, Auth::ClientSecretPost) => {
+                add_id(&mut form, true);
+                form.push(("client_secret".into(), secret()));
+            }
+            // Mutual TLS authenticates in the handshake; the client_id says
+            // which client (RFC 8705 §2).
+            (_, Auth::TlsClientAuth | Auth::SelfSignedTlsClientAuth | Auth::None) => {
+                add_id(&mut form, true)
+            }
+        }
+        let mut headers = Vec::new();
+        if let Some(k) = &self.extra.dpop {
+            let nonce = self.dpop_nonce();
+            let proof = k.proof("POST", endpoint, nonce.as_deref(), None, self.clock())?;
+            headers.push(("DPoP".to_string(), proof));
+        }
+        Ok(TokenRequest {
+            endpoint: endpoint.to_string(),
+            form,
+            basic,
+            headers,
+        })
+    }
+
+    /// POST `params` to `endpoint` with the client's authentication, with
+    /// the retries; with DPoP, once more with the server's nonce when it
+    /// answers use_dpop_nonce (RFC 9449 §8).
+    pub(crate) fn send(
+        &self,
+        endpoint: &str,
+        params: &[(String, String)],
+    ) -> Result<exchange::Outcome> {
+        let mut make = |_attempt: u32| self.request(endpoint, params);
+        let mut on_event = |e: exchange::Event| (self.observer)(&e);
+        let mut outcome = exchange::send(&self.http, &self.retry, &mut make, &mut on_event)?;
+        if self.extra.dpop.is_none() {
+            return Ok(outcome);
+        }
+        let Ok(r) = &outcome.result else {
+            return Ok(outcome);
+        };
+        let wants_nonce = (r.status == 400 || r.status == 401)
+            && exchange::parse(r)
+                .err()
+                .is_some_and(|e| e.error.as_deref() == Some("use_dpop_nonce"));
+        let Some(n) = r.dpop_nonce.clone() else {
+            return Ok(outcome);
+        };
+        self.set_dpop_nonce(&n);
+        if wants_nonce {
+            outcome = exchange::send(&self.http, &self.retry, &mut make, &mut on_event)?;
+            outcome.nonce_retried = true;
+            if let Ok(r) = &outcome.result
+                && let Some(n) = &r.dpop_nonce
+            {
+                self.set_dpop_nonce(n);
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// A token from the answer, or why not (`flow` adds what the grant's
+    /// earlier steps sent to the diagnosis).
+    pub(crate) fn conclude(&self, outcome: exchange::Outcome, flow: Vec<Fact>) -> Result<Cached> {
+        let resp = outcome
+            .result
+            .as_ref()
+            .map_err(|e| ClientError::Network(e.clone()))?;
+        match exchange::parse(resp) {
             Ok(tok) => {
                 let now = self.clock();
                 let life = tok.expires_in.unwrap_or(0).max(0);
                 Ok(Cached {
                     endpoint: self.key.endpoint.clone(),
-                    client_id: cid,
+                    client_id: self.client_id.clone().unwrap_or_default(),
                     response: tok.raw.clone(),
                     obtained_at: now,
                     expires_at: now.saturating_add(life),
                     binding: cache::Binding {
-                        dpop_jkt: x.dpop.as_ref().map(|k| k.thumbprint.clone()),
-                        x5t_s256: x.tls_x5t.clone(),
+                        dpop_jkt: self.extra.dpop.as_ref().map(|k| k.thumbprint.clone()),
+                        x5t_s256: self.extra.tls_x5t.clone(),
                     },
                 })
             }
-            Err(err) => {
-                // 5xx and 429 (after the retries), and answers that are not OAuth
-                // at all, mean no usable answer (exit 2), not a refusal.
-                let looks_oauth = err.error.is_some();
-                if resp.status >= 500 || resp.status == 429 || !looks_oauth && resp.status < 400 {
-                    let detail = match (&err.error, &err.error_description, &err.body) {
-                        (Some(e), Some(d), _) => Some(format!("{e}: {d}")),
-                        (Some(e), None, _) => Some(e.clone()),
-                        (None, _, b) => b.clone(),
-                    };
-                    return Err(ClientError::Server {
-                        endpoint: self.endpoint.clone(),
-                        status: resp.status,
-                        detail,
-                    });
-                }
-                let jwt = outcome
-                    .request
-                    .form
-                    .iter()
-                    // On-behalf-of's assertion is the user's token, not credkit's JWT.
-                    .find(|(k, _)| {
-                        k == "client_assertion" || k == "assertion" && grant != Grant::OnBehalfOf
-                    })
-                    .map(|(_, v)| v.clone());
-                let dctx = Context {
-                    endpoint: self.endpoint.clone(),
-                    issuer: self.known_issuer.clone(),
-                    grant: Some(grant),
-                    auth: Some(auth),
-                    profile: Some(self.profile),
-                    client_id: self.client_id.clone(),
-                    scope: s.scope.clone(),
-                    claims: jwt.as_deref().and_then(claims_of),
-                    assertion_given: self.given_assertion.is_some(),
-                    now_pinned: self.ctx.now_pinned,
-                    server_date: resp.date.as_deref().and_then(exchange::parse_http_date),
-                    local_received: self.clock(),
-                    cert_env: self.cert_env,
-                    findings: self.findings.clone(),
-                    header: jwt.as_deref().and_then(diagnose::header_of),
-                    client_org: s.client_org.clone(),
-                    local_key: self.local_key.clone(),
-                    // Not an OAuth answer: where does the metadata put the token endpoint?
-                    metadata: diagnose::issuer_to_ask(
-                        &err,
-                        &self.endpoint,
-                        self.known_issuer.as_deref(),
-                    )
-                    .and_then(|i| discovery::discover(&self.http, &i).ok()),
-                    proofs: diagnose::SentProofs {
-                        dpop_proof: outcome
-                            .request
-                            .headers
-                            .iter()
-                            .find(|(k, _)| k == "DPoP")
-                            .map(|(_, v)| v.clone()),
-                        server_nonce: resp.dpop_nonce.clone(),
-                        nonce_retried,
-                        tls_x5t: x.tls_x5t.clone(),
-                    },
-                    ..Context::default()
-                };
-                Err(ClientError::Refused(Box::new(diagnose::diagnose(
-                    &err, &dctx,
-                ))))
-            }
+            Err(_) => Err(self.refusal(&outcome, resp, flow)),
         }
+    }
+
+    /// The error for an answer that is not what was asked for: no usable
+    /// answer (5xx, 429, not OAuth), or a refusal with its diagnosis.
+    pub(crate) fn refusal(
+        &self,
+        outcome: &exchange::Outcome,
+        resp: &exchange::HttpResponse,
+        flow: Vec<Fact>,
+    ) -> ClientError {
+        let endpoint = outcome.request.endpoint.clone();
+        let err = match exchange::parse(resp) {
+            Ok(_) => Box::new(exchange::ErrorResponse {
+                status: resp.status,
+                error: None,
+                error_description: None,
+                error_uri: None,
+                error_codes: Vec::new(),
+                body: Some(exchange::redact_body(&resp.body)),
+            }),
+            Err(e) => e,
+        };
+        // 5xx and 429 (after the retries), and answers that are not OAuth
+        // at all, mean no usable answer (exit 2), not a refusal.
+        let looks_oauth = err.error.is_some();
+        if resp.status >= 500 || resp.status == 429 || !looks_oauth && resp.status < 400 {
+            let detail = match (&err.error, &err.error_description, &err.body) {
+                (Some(e), Some(d), _) => Some(format!("{e}: {d}")),
+                (Some(e), None, _) => Some(e.clone()),
+                (None, _, b) => b.clone(),
+            };
+            return ClientError::Server {
+                endpoint,
+                status: resp.status,
+                detail,
+            };
+        }
+        self.diagnosis(&err, &endpoint, Some(outcome), flow)
+    }
+
+    /// A refusal explained: the catalogue, and facts from the request
+    /// actually sent (`outcome`, when one was sent) and the grant's steps.
+    pub(crate) fn diagnosis(
+        &self,
+        err: &exchange::ErrorResponse,
+        endpoint: &str,
+        outcome: Option<&exchange::Outcome>,
+        flow: Vec<Fact>,
+    ) -> ClientError {
+        let jwt = outcome.and_then(|o| {
+            o.request
+                .form
+                .iter()
+                // On-behalf-of's assertion is the user's token, not credkit's JWT.
+                .find(|(k, _)| {
+                    k == "client_assertion" || k == "assertion" && self.grant != Grant::OnBehalfOf
+                })
+                .map(|(_, v)| v.clone())
+        });
+        let resp = outcome.and_then(|o| o.result.as_ref().ok());
+        let dctx = Context {
+            endpoint: endpoint.to_string(),
+            issuer: self.known_issuer.clone(),
+            grant: Some(self.grant),
+            auth: Some(self.auth),
+            profile: Some(self.profile),
+            client_id: self.client_id.clone(),
+            scope: self.s.scope.clone(),
+            claims: jwt.as_deref().and_then(claims_of),
+            assertion_given: self.given_assertion.is_some(),
+            now_pinned: self.ctx.now_pinned,
+            server_date: resp
+                .and_then(|r| r.date.as_deref())
+                .and_then(exchange::parse_http_date),
+            local_received: self.clock(),
+            cert_env: self.cert_env,
+            findings: self.findings.clone(),
+            header: jwt.as_deref().and_then(diagnose::header_of),
+            client_org: self.s.client_org.clone(),
+            local_key: self.local_key.clone(),
+            revocation_checked: self.revocation_checked,
+            // Not an OAuth answer: where does the metadata put the token endpoint?
+            metadata: diagnose::issuer_to_ask(err, endpoint, self.known_issuer.as_deref())
+                .and_then(|i| discovery::discover(&self.http, &i).ok()),
+            flow,
+            proofs: diagnose::SentProofs {
+                dpop_proof: outcome.and_then(|o| {
+                    o.request
+                        .headers
+                        .iter()
+                        .find(|(k, _)| k == "DPoP")
+                        .map(|(_, v)| v.clone())
+                }),
+                server_nonce: resp.and_then(|r| r.dpop_nonce.clone()),
+                nonce_retried: outcome.is_some_and(|o| o.nonce_retried),
+                tls_x5t: self.extra.tls_x5t.clone(),
+            },
+            ..Context::default()
+        };
+        ClientError::Refused(Box::new(diagnose::diagnose(err, &dctx)))
     }
 }
 
@@ -1319,6 +1559,11 @@ mod tests {
             actor_token_type: Some(format!("{tag}-actor-type")),
             requested_token_type: Some(format!("{tag}-requested")),
             audience: Some(format!("{tag}-service")),
+            interactive: Interactive {
+                redirect_port: Some(tag.len() as u16),
+                ..Interactive::default()
+            },
+            revocation: Some(tag == "upper"),
         }
     }
 
@@ -1357,6 +1602,8 @@ mod tests {
         assert_eq!(merged.lifetime, upper.lifetime);
         assert_eq!(merged.alg, upper.alg);
         assert_eq!(merged.force, upper.force);
+        // Field by field in `interactive::tests::every_field_said_above_wins`.
+        assert_eq!(merged.interactive, upper.interactive);
         assert!(merged.properties);
         assert_eq!(merged.dpop, upper.dpop);
         assert_eq!(merged.authorization_details, upper.authorization_details);
@@ -1367,6 +1614,7 @@ mod tests {
         assert_eq!(merged.actor_token_type, upper.actor_token_type);
         assert_eq!(merged.requested_token_type, upper.requested_token_type);
         assert_eq!(merged.audience, upper.audience);
+        assert_eq!(merged.revocation, upper.revocation);
         assert!(
             TokenSettings::default()
                 .over(TokenSettings {

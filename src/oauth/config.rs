@@ -85,6 +85,16 @@ pub struct ProfileToml {
     pub actor_token_type: Option<String>,
     pub requested_token_type: Option<String>,
     pub audience: Option<String>,
+    // The interactive grants (authorization code, device code).
+    pub redirect_port: Option<u16>,
+    pub redirect_uri: Option<String>,
+    pub no_browser: Option<bool>,
+    pub par: Option<bool>,
+    /// Seconds.
+    pub login_timeout: Option<u64>,
+    pub authorization_endpoint: Option<String>,
+    pub device_authorization_endpoint: Option<String>,
+    pub show_refresh_token: Option<bool>,
 }
 
 /// The default config file: `$XDG_CONFIG_HOME/credkit/config.toml`, else the
@@ -135,6 +145,8 @@ const GRANTS: &[Grant] = &[
     Grant::RefreshToken,
     Grant::TokenExchange,
     Grant::OnBehalfOf,
+    Grant::AuthorizationCode,
+    Grant::DeviceCode,
 ];
 const AUTHS: &[Auth] = &[
     Auth::PrivateKeyJwt,
@@ -271,6 +283,16 @@ pub fn profile_from_toml(
         actor_token_type: t.actor_token_type.clone(),
         requested_token_type: t.requested_token_type.clone(),
         audience: t.audience.clone(),
+        interactive: crate::oauth::interactive::Interactive {
+            redirect_port: t.redirect_port,
+            redirect_uri: t.redirect_uri.clone(),
+            no_browser: t.no_browser,
+            par: t.par,
+            login_timeout: t.login_timeout.map(std::time::Duration::from_secs),
+            authorization_endpoint: t.authorization_endpoint.clone(),
+            device_authorization_endpoint: t.device_authorization_endpoint.clone(),
+            show_refresh_token: t.show_refresh_token,
+        },
         ..TokenSettings::default()
     })
 }

@@ -669,6 +669,12 @@ pub struct Context {
     pub metadata: Option<Discovered>,
     /// The answer was copied from elsewhere (`explain`): credkit sent nothing.
     pub copied: bool,
+    /// Facts from the grant's earlier steps (an interactive grant's
+    /// authorization request, redirect URI, PKCE challenge, polling).
+    pub flow: Vec<Fact>,
+    /// The certificate's revocation status was checked before sending
+    /// (`token --revocation`).
+    pub revocation_checked: bool,
     /// DPoP and mutual TLS as sent.
     pub proofs: SentProofs,
 }
@@ -757,6 +763,10 @@ impl Diagnosis {
             Some("forbidden") => ErrorId::OauthForbidden,
             Some("invalid_dpop_proof") => ErrorId::OauthInvalidDpopProof,
             Some("use_dpop_nonce") => ErrorId::OauthUseDpopNonce,
+            Some("authorization_pending") => ErrorId::OauthAuthorizationPending,
+            Some("slow_down") => ErrorId::OauthSlowDown,
+            Some("expired_token") => ErrorId::OauthExpiredToken,
+            Some("invalid_redirect_uri") => ErrorId::OauthInvalidRedirectUri,
             _ => ErrorId::OauthRefused,
         }
     }
@@ -795,7 +805,19 @@ fn general(error: &str) -> Option<&'static str> {
         "unauthorized_client" => "this client may not use this grant type",
         "unsupported_grant_type" => "the server does not support this grant type",
         "invalid_scope" => "a scope asked for is invalid, unknown, or not allowed for this client",
-        "access_denied" => "the server's policy denies this client or scope",
+        "access_denied" => {
+            "access was denied: the user declined (an interactive grant), or the server's policy denies this client or scope"
+        }
+        "authorization_pending" => {
+            "the user has not approved the request yet (RFC 8628 §3.5): the client keeps asking, at the interval the server gave"
+        }
+        "slow_down" => {
+            "the client asked too often (RFC 8628 §3.5): it waits 5 s more between requests"
+        }
+        "expired_token" => {
+            "the device code expired before the user approved it (RFC 8628 §3.5): start again"
+        }
+        "invalid_redirect_uri" => "the redirect_uri is not one registered on the client",
         "forbidden" => "the client is authenticated but has no access to what it asked for",
         "invalid_dpop_proof" => {
             "the DPoP proof was not accepted (RFC 9449 §7.1): its signature, typ, alg, htm, htu, iat or jti, or the key, is not what the server checks for"
@@ -1365,6 +1387,12 @@ fn fix_for(k: &Known, ctx: &Context) -> String {
             None => k.fix.to_string(),
         },
         ("okta-aud", _) => format!("set aud to the URL you POST to: {}", ctx.endpoint),
+        // Revocation is the one cause of MP-120 nothing local shows.
+        ("maskinporten-invalid-certificate", _) if !ctx.revocation_checked => format!(
+            "{}; a revoked certificate gets the same answer, and only the CA can tell: \
+             `credkit check KEYFILE --revocation` asks it (or token --revocation, before sending)",
+            k.fix
+        ),
         (_, Topic::Replay) if ctx.copied => "mint a new JWT with a fresh jti for every request, retries included (credkit token does)".into(),
         (_, Topic::Replay) if ctx.assertion_given => "mint a new JWT for every request: a ready-made JWT (--assertion) can be sent only once".into(),
         (_, Topic::Replay) => "credkit already mints a fresh jti for every attempt: find what replays the request (a proxy, gateway or retrying client)".into(),
@@ -1551,6 +1579,7 @@ pub fn diagnose(e: &ErrorResponse, ctx: &Context) -> Diagnosis {
         .collect();
     facts.extend(sent_facts(e, known, ctx));
     facts.extend(proof_facts(e, ctx));
+    facts.extend(ctx.flow.iter().cloned());
     let mut candidates = Vec::new();
     if known.is_none() {
         let signed = ctx.claims.is_some();
@@ -1581,6 +1610,49 @@ pub fn diagnose(e: &ErrorResponse, ctx: &Context) -> Diagnosis {
                     "the refresh token expired or was revoked".to_string(),
                     "the refresh token belongs to another client".to_string(),
                 ]);
+            }
+            (Some("invalid_grant"), _, Some(Grant::AuthorizationCode)) => {
+                candidates.extend([
+                    "the code_verifier does not match the code_challenge of the authorization request (PKCE): the request that reached the server was changed on its way, or the code belongs to another login".to_string(),
+                    "the redirect_uri differs from the one in the authorization request".to_string(),
+                    "the code was already used, or expired (codes live for seconds to minutes)".to_string(),
+                    "the code was issued to another client".to_string(),
+                ]);
+            }
+            (
+                Some("invalid_redirect_uri" | "invalid_request"),
+                _,
+                Some(Grant::AuthorizationCode),
+            ) if e
+                .error_description
+                .as_deref()
+                .is_some_and(|d| d.contains("redirect_uri")) =>
+            {
+                candidates.push(
+                    "the redirect_uri sent is not registered on the client: register it exactly, or give the registered one (a loopback one, RFC 8252 §7.3)".to_string(),
+                );
+            }
+            (Some("invalid_request"), _, Some(Grant::AuthorizationCode))
+                if e.error_description.as_deref().is_some_and(|d| {
+                    d.to_ascii_lowercase()
+                        .contains("pushed authorization request")
+                }) =>
+            {
+                candidates.push(
+                    "the client (or the server) requires pushed authorization requests (PAR, RFC 9126): push the request first".to_string(),
+                );
+            }
+            (Some("access_denied"), _, Some(Grant::AuthorizationCode | Grant::DeviceCode)) => {
+                candidates.extend([
+                    "the user declined, or cancelled the sign-in".to_string(),
+                    "the server's policy does not let this user or client have what was asked for"
+                        .to_string(),
+                ]);
+            }
+            (Some("expired_token"), _, Some(Grant::DeviceCode)) => {
+                candidates.push(
+                    "nobody entered and approved the user code before it expired: start again and approve it sooner".to_string(),
+                );
             }
             (Some("invalid_scope"), _, _) => {
                 candidates.push(
@@ -2023,6 +2095,28 @@ mod tests {
         e.error_description = Some("something new".into());
         e.error_codes = vec![700024];
         assert_eq!(lookup(&e).map(|k| k.id), Some("entra-time"));
+    }
+
+    #[test]
+    fn mp120_suggests_the_revocation_check_until_it_was_made() {
+        let e = ErrorResponse {
+            status: 400,
+            error: Some("invalid_grant".into()),
+            error_description: Some("The JWT is signed with an invalid certificate".into()),
+            error_uri: None,
+            error_codes: Vec::new(),
+            body: None,
+        };
+        let d = diagnose(&e, &Context::default());
+        let fix = d.known.map(|k| k.fix).unwrap_or_default();
+        assert!(fix.contains("--revocation"), "{fix}");
+        let checked = Context {
+            revocation_checked: true,
+            ..Context::default()
+        };
+        let d = diagnose(&e, &checked);
+        let fix = d.known.map(|k| k.fix).unwrap_or_default();
+        assert!(!fix.contains("revocation"), "{fix}");
     }
 
     #[test]

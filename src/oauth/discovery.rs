@@ -25,6 +25,14 @@ pub struct Discovered {
     pub authorization_details_types_supported: Vec<String>,
     /// `mtls_endpoint_aliases.token_endpoint` (RFC 8705 §5), when listed.
     pub mtls_token_endpoint: Option<String>,
+    /// `authorization_endpoint`, when listed.
+    pub authorization_endpoint: Option<String>,
+    /// `device_authorization_endpoint` (RFC 8628), when listed.
+    pub device_authorization_endpoint: Option<String>,
+    /// `pushed_authorization_request_endpoint` (RFC 9126), when listed.
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// `require_pushed_authorization_requests` (RFC 9126 §5).
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// The metadata URLs to try, in order.
@@ -69,6 +77,7 @@ pub fn from_metadata(body: &[u8], url: &str, issuer: &str) -> Option<Discovered>
             })
             .unwrap_or_default()
     };
+    let text = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
     Some(Discovered {
         issuer: m
             .get("issuer")
@@ -86,6 +95,13 @@ pub fn from_metadata(body: &[u8], url: &str, issuer: &str) -> Option<Discovered>
             .and_then(|a| a.get("token_endpoint"))
             .and_then(Value::as_str)
             .map(str::to_string),
+        authorization_endpoint: text("authorization_endpoint"),
+        device_authorization_endpoint: text("device_authorization_endpoint"),
+        pushed_authorization_request_endpoint: text("pushed_authorization_request_endpoint"),
+        require_pushed_authorization_requests: m
+            .get("require_pushed_authorization_requests")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     })
 }
 
@@ -126,6 +142,10 @@ pub fn discover(http: &Http, issuer: &str) -> Result<Discovered, NetError> {
         signing_algs_supported: Vec::new(),
         authorization_details_types_supported: Vec::new(),
         mtls_token_endpoint: None,
+        authorization_endpoint: None,
+        device_authorization_endpoint: None,
+        pushed_authorization_request_endpoint: None,
+        require_pushed_authorization_requests: false,
     })
 }
 

@@ -34,6 +34,10 @@ pub enum Grant {
     /// Entra ID's on-behalf-of: the jwt-bearer grant with the user's token as the
     /// assertion, `requested_token_use=on_behalf_of`, and client authentication.
     OnBehalfOf,
+    /// RFC 6749 authorization_code, with PKCE (S256) and a loopback redirect: a user signs in.
+    AuthorizationCode,
+    /// RFC 8628 device authorization: a user approves a code on another device.
+    DeviceCode,
 }
 
 impl Grant {
@@ -44,6 +48,8 @@ impl Grant {
             Grant::RefreshToken => "refresh-token",
             Grant::TokenExchange => "token-exchange",
             Grant::OnBehalfOf => "on-behalf-of",
+            Grant::AuthorizationCode => "authorization-code",
+            Grant::DeviceCode => "device-code",
         }
     }
     /// The `grant_type` form value.
@@ -54,6 +60,8 @@ impl Grant {
             Grant::RefreshToken => "refresh_token",
             Grant::TokenExchange => TOKEN_EXCHANGE,
             Grant::OnBehalfOf => JWT_BEARER,
+            Grant::AuthorizationCode => "authorization_code",
+            Grant::DeviceCode => super::interactive::DEVICE_CODE,
         }
     }
 }
@@ -181,6 +189,24 @@ pub enum Event {
         token_endpoint: String,
         metadata_url: String,
     },
+    /// A user must sign in at `url` (the browser was opened when `browser`).
+    Authorize {
+        url: String,
+        browser: bool,
+        /// Where the redirect is awaited.
+        redirect_uri: String,
+        timeout: Duration,
+    },
+    /// A user must approve `user_code` at the verification URI (RFC 8628 §3.3).
+    DeviceCode {
+        user_code: String,
+        verification_uri: String,
+        verification_uri_complete: Option<String>,
+        expires_in: u64,
+    },
+    /// The device grant is not approved yet (`authorization_pending`,
+    /// `slow_down`): the next poll is in `next_in`.
+    Pending { error: String, next_in: Duration },
     /// Waiting before the next attempt.
     Retry {
         attempt: u32,
@@ -283,6 +309,8 @@ pub struct Outcome {
     /// The last request sent (its assertion is the one the answer is about).
     pub request: TokenRequest,
     pub result: Result<HttpResponse, NetError>,
+    /// The request was sent once more with the server's `DPoP-Nonce`.
+    pub nonce_retried: bool,
 }
 
 /// Send, retrying with backoff on connection errors, 5xx and 429 (honouring
@@ -327,6 +355,7 @@ pub fn send<E>(
                     attempts: attempt,
                     request: req,
                     result,
+                    nonce_retried: false,
                 });
             }
         }

@@ -14,6 +14,7 @@ pub mod discovery;
 pub mod dpop;
 pub mod exchange;
 pub mod grants;
+pub mod interactive;
 pub mod mock;
 pub mod recognize;
 pub mod redact;

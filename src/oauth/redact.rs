@@ -47,7 +47,12 @@ const SECRET_KEYS: &[&str] = &[
     "password",
     "secret",
     "device_code",
+    "code_verifier",
 ];
+
+/// Names whose value is redacted whole in a request form only (in other
+/// JSON, `code` is often a harmless number).
+const FORM_SECRET_KEYS: &[&str] = &["code"];
 
 /// Names that are matched in free text (`name=value`, `"name": "value"`).
 /// `token` and `secret` are left out: in prose they are ordinary words.
@@ -63,6 +68,7 @@ const TEXT_KEYS: &[&str] = &[
     "client_secret",
     "password",
     "device_code",
+    "code_verifier",
 ];
 
 fn is_token_key(k: &str) -> bool {
@@ -104,6 +110,8 @@ pub fn form(form: &[(String, String)]) -> String {
     for (k, v) in form {
         let shown = if is_token_key(k) || is_secret_key(k) {
             value_for(k, v)
+        } else if FORM_SECRET_KEYS.iter().any(|t| t.eq_ignore_ascii_case(k)) && !v.is_empty() {
+            REDACTED.to_string()
         } else {
             text(v)
         };

@@ -4,6 +4,7 @@
 use super::Render;
 use super::sanitize::line as safe;
 use crate::diagnostics::check::CheckReport;
+use crate::revocation::check::Status;
 use crate::target::Target;
 use std::fmt::Write;
 
@@ -41,6 +42,31 @@ impl Render for CheckReport {
             }
             if c.subject.is_none() {
                 let _ = writeln!(out, "  certificate:  none");
+            }
+        }
+        if let Some(r) = &self.revocation {
+            for c in &r.certificates {
+                let status = match &c.status {
+                    Status::Good => "good".to_string(),
+                    Status::Revoked { revoked_at, .. } => format!("REVOKED on {revoked_at}"),
+                    Status::Unknown => "unknown to the CA".to_string(),
+                    Status::Unavailable => "not available".to_string(),
+                };
+                let from = match (c.source, &c.url) {
+                    (Some(src), Some(u)) => format!(" ({} {u})", src.to_uppercase()),
+                    _ => String::new(),
+                };
+                let whose = if c.index == 0 {
+                    String::new()
+                } else {
+                    format!(" [CA \"{}\"]", c.subject)
+                };
+                let _ = writeln!(
+                    out,
+                    "  {:<13} {}",
+                    "revocation:",
+                    safe(&format!("{status}{from}{whose}"))
+                );
             }
         }
         for f in &self.findings {

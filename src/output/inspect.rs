@@ -242,6 +242,15 @@ fn render_cert(i: usize, c: &CertReport, out: &mut String) {
             safe(&c.subject_alt_names.join(", "))
         );
     }
+    for (label, urls) in [
+        ("CRL:          ", &c.crl_urls),
+        ("OCSP:         ", &c.ocsp_urls),
+        ("CA issuers:   ", &c.ca_issuers_urls),
+    ] {
+        if !urls.is_empty() {
+            let _ = writeln!(out, "      {label}{}", safe(&urls.join(", ")));
+        }
+    }
     if let Some(o) = &c.org_number {
         let _ = writeln!(out, "      org number:   {} (from {})", o.value, o.source);
     }

@@ -87,6 +87,61 @@ impl Render for Started {
     }
 }
 
+/// What `serve revocation` prints once it listens (schema
+/// `credkit.serve.revocation/1`; one JSON line with --json).
+#[derive(Debug, Serialize)]
+pub struct RevocationStarted {
+    pub schema: &'static str,
+    pub url: String,
+    pub port: u16,
+    /// The OCSP responder's URL.
+    pub ocsp_url: String,
+    /// The revocation list read (it may not exist yet: nothing is revoked).
+    pub revocation_list: Option<String>,
+    /// Entries in the list at start.
+    pub revoked: usize,
+    pub cas: Vec<ServedCa>,
+}
+
+/// One CA `serve revocation` serves.
+#[derive(Debug, Serialize)]
+pub struct ServedCa {
+    pub subject: String,
+    pub crl_url: String,
+    pub certificate_url: String,
+    /// The subject of the delegated responder that signs its OCSP answers,
+    /// null when the CA signs them.
+    pub ocsp_responder: Option<String>,
+}
+
+impl Render for RevocationStarted {
+    fn render_text(&self, out: &mut String) {
+        let _ = writeln!(out, "credkit revocation listening on {}", self.url);
+        let _ = writeln!(out, "OCSP: {}", self.ocsp_url);
+        for c in &self.cas {
+            let _ = writeln!(out, "CA {}", sanitize::line(&c.subject));
+            let _ = writeln!(out, "  CRL:         {}", c.crl_url);
+            let _ = writeln!(out, "  certificate: {}", c.certificate_url);
+            if let Some(r) = &c.ocsp_responder {
+                let _ = writeln!(out, "  OCSP signed by {}", sanitize::line(r));
+            }
+        }
+        match &self.revocation_list {
+            Some(l) => {
+                let _ = writeln!(
+                    out,
+                    "revocation list: {} ({} revoked)",
+                    sanitize::line(l),
+                    self.revoked
+                );
+            }
+            None => {
+                let _ = writeln!(out, "revocation list: none");
+            }
+        }
+    }
+}
+
 /// One access-log line (method, path, status, time; never headers or bodies).
 pub fn log_line(method: &str, path: &str, status: u16, micros: u128) -> String {
     format!(

@@ -35,6 +35,9 @@ pub struct TokenReport {
     /// `cnf`, when it is a JWT) and `cnf_matches` (true, false, or null when
     /// there is nothing to compare).
     pub binding: Option<Value>,
+    /// Where the refresh token was kept (0600), when it was; JSON
+    /// `refresh_token_file` (absent otherwise).
+    pub refresh_token_file: Option<String>,
 }
 
 impl Serialize for TokenReport {
@@ -42,7 +45,10 @@ impl Serialize for TokenReport {
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("schema", "credkit.token/1")?;
         for (k, v) in &self.response {
-            if !matches!(k.as_str(), "schema" | "expires_at" | "cached") {
+            if !matches!(
+                k.as_str(),
+                "schema" | "expires_at" | "cached" | "refresh_token_file"
+            ) {
                 m.serialize_entry(k, v)?;
             }
         }
@@ -50,6 +56,9 @@ impl Serialize for TokenReport {
         m.serialize_entry("cached", &self.cached)?;
         if let Some(b) = &self.binding {
             m.serialize_entry("binding", b)?;
+        }
+        if let Some(f) = &self.refresh_token_file {
+            m.serialize_entry("refresh_token_file", f)?;
         }
         m.end()
     }
@@ -147,6 +156,58 @@ pub fn event(e: &Event, verbose: bool, quiet: bool) {
                 safe(metadata_url)
             );
         }
+        // The user's part of an interactive grant: shown even with --quiet
+        // (nothing happens without it).
+        Event::Authorize {
+            url,
+            browser,
+            redirect_uri,
+            timeout,
+        } => {
+            if *browser {
+                let _ = writeln!(
+                    s,
+                    "credkit: sign in in the browser that opened; if none did, open this URL:"
+                );
+            } else {
+                let _ = writeln!(s, "credkit: open this URL in a browser and sign in:");
+            }
+            let _ = writeln!(s, "  {}", safe(url));
+            let _ = writeln!(
+                s,
+                "credkit: waiting up to {} s for the redirect to {}",
+                timeout.as_secs(),
+                safe(redirect_uri)
+            );
+        }
+        Event::DeviceCode {
+            user_code,
+            verification_uri,
+            verification_uri_complete,
+            expires_in,
+        } => {
+            let _ = writeln!(
+                s,
+                "credkit: on any device, open {} and enter the code {}",
+                safe(verification_uri),
+                safe(user_code)
+            );
+            if let Some(c) = verification_uri_complete {
+                let _ = writeln!(s, "credkit: or open {} (the code filled in)", safe(c));
+            }
+            let _ = writeln!(
+                s,
+                "credkit: waiting for the approval (the code is valid for {expires_in} s)"
+            );
+        }
+        Event::Pending { error, next_in } if verbose => {
+            let _ = writeln!(
+                s,
+                "credkit: {}: not approved yet, asking again in {} s",
+                safe(error),
+                next_in.as_secs()
+            );
+        }
         Event::Retry {
             attempt,
             wait,
@@ -236,6 +297,7 @@ impl TokenReport {
             header,
             env_export,
             binding: crate::oauth::client::binding_report(c),
+            refresh_token_file: None,
         }
     }
 
@@ -253,6 +315,16 @@ impl TokenReport {
                  credkit holds",
             );
         }
+    }
+
+    /// With the file the refresh token was kept in (announced on stderr).
+    pub fn kept(mut self, file: Option<&std::path::Path>, quiet: bool) -> TokenReport {
+        if let Some(f) = file {
+            let f = f.display().to_string();
+            super::status(quiet, &format!("credkit: refresh token kept in {f}"));
+            self.refresh_token_file = Some(f);
+        }
+        self
     }
 }
 
@@ -389,6 +461,7 @@ mod tests {
             header: false,
             env_export: None,
             binding: None,
+            refresh_token_file: None,
         };
         let mut s = String::new();
         r.render_text(&mut s);

@@ -79,6 +79,14 @@ impl Broker {
         );
     }
 
+    /// Start a profile with a token fetched already (an interactive grant
+    /// signed in on the console at start); later ones come from its fetch.
+    pub fn seed(&self, name: &str, token: Cached) {
+        if let Some(slot) = self.slots.get(name) {
+            slot.token.lock().unwrap_or_else(|e| e.into_inner()).token = Some(token);
+        }
+    }
+
     pub fn profiles(&self) -> Vec<String> {
         self.slots.keys().cloned().collect()
     }

@@ -6,6 +6,7 @@
 pub mod broker;
 pub mod http;
 pub mod mock;
+pub mod revocation;
 
 /// A fresh random secret: 32 bytes, base64url.
 pub fn random_secret() -> Result<String, getrandom::Error> {

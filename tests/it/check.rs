@@ -1186,8 +1186,17 @@ fn json_shape() {
     assert_eq!(
         keys,
         BTreeSet::from([
-            "schema", "file", "now", "target", "env", "entry", "checked", "findings", "summary",
-            "fit"
+            "schema",
+            "file",
+            "now",
+            "target",
+            "env",
+            "entry",
+            "checked",
+            "findings",
+            "summary",
+            "fit",
+            "revocation"
         ])
     );
     assert_eq!(v["schema"], "credkit.check/1");
@@ -1196,6 +1205,7 @@ fn json_shape() {
     assert_eq!(v["env"], Value::Null);
     assert_eq!(v["entry"], "sign");
     assert_eq!(v["fit"], false);
+    assert_eq!(v["revocation"], Value::Null, "only with --revocation");
     let checked: BTreeSet<&str> = v["checked"]
         .as_object()
         .expect("checked")

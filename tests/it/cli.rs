@@ -218,6 +218,11 @@ fn json_shape_is_stable() {
             "key_usage_critical": true,
             "extended_key_usage": ["clientAuth"],
             "policies": ["2.16.578.1.26.1.3.5"],
+            // The fixture names no CRL, OCSP responder or caIssuers URL
+            // (`openssl x509 -text` shows no CDP or AIA extension).
+            "crl_urls": [],
+            "ocsp_urls": [],
+            "ca_issuers_urls": [],
             "is_ca": false,
             "self_signed": false,
             "self_signature": null,

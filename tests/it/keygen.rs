@@ -1027,6 +1027,8 @@ fn fixture_set_contents_and_readme() {
         "wrong-key",
         "missing-intermediate",
         "weak-rsa1024",
+        "revoked",
+        "ocsp-responder",
     ] {
         let jwk = if item == "org1-pair" { "jwks" } else { "jwk" };
         for ext in ["p12", "jks", "pem", jwk] {
@@ -1039,6 +1041,8 @@ fn fixture_set_contents_and_readme() {
             "ca-intermediate.cert.pem",
             "ca-chain.pem",
             "mock-clients.toml",
+            "ca-intermediate.revoked.toml",
+            "ca-intermediate.crl.pem",
             "README.md",
         ]
         .map(String::from),
@@ -1047,7 +1051,7 @@ fn fixture_set_contents_and_readme() {
     assert_eq!(names, expected);
     assert_eq!(
         report["outputs"].as_array().expect("outputs").len(),
-        expected.len() - 2
+        expected.len() - 4
     );
 
     let readme = std::fs::read_to_string(set.join("README.md")).expect("readme");
@@ -1080,7 +1084,9 @@ fn fixture_set_contents_and_readme() {
                 || f.ends_with(".jwks")
                 || f.ends_with("cert.pem")
                 || f == "ca-chain.pem"
-                || f == "mock-clients.toml";
+                || f == "mock-clients.toml"
+                || f == "ca-intermediate.revoked.toml"
+                || f == "ca-intermediate.crl.pem";
             // README.md holds the password: private, as the keys are.
             assert_eq!(mode, if public { 0o644 } else { 0o600 }, "{f}");
         }

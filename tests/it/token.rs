@@ -133,7 +133,7 @@ fn key() -> String {
     path_str(&fixture(KEY_PEM))
 }
 
-fn claims(jwt: &str) -> Value {
+pub fn claims(jwt: &str) -> Value {
     use base64::Engine;
     let p = jwt.split('.').nth(1).expect("jwt payload");
     let b = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -601,6 +601,15 @@ fn every_maskinporten_error_is_diagnosed() {
         let d = &e["error"]["diagnosis"];
         assert_eq!(d["known"]["id"], id, "{case}: {}", r.stderr);
         assert!(d["known"]["fix"].as_str().is_some_and(|f| !f.is_empty()));
+        if case == "MP-120" {
+            // Revocation was not checked: the diagnosis says how to.
+            assert!(
+                d["known"]["fix"]
+                    .as_str()
+                    .is_some_and(|f| f.contains("--revocation")),
+                "{d}"
+            );
+        }
         assert!(
             d["server"]["error_description"]
                 .as_str()

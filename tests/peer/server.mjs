@@ -6,6 +6,13 @@
 //
 //   node server.mjs            (CLIENT_JWKS defaults to client.jwks.json)
 //
+// Interactive grants (credkit's tests drive the devInteractions pages with
+// tests/tools/browser.py): native-client (public, PKCE, loopback redirect on
+// any port, device flow), par-client (secret, PAR required), device-slow
+// (its first poll is answered slow_down), device-short (device codes live
+// 3 s). REQUIRE_PAR=1: the metadata requires PAR of every client. The device authorization answer says interval 1 (oidc-provider says
+// nothing, which means 5 s).
+//
 // Test-only route: POST /__test/refresh-token runs the authorization-code
 // flow for basic-client (devInteractions login, automatic consent, PKCE)
 // against this server and answers {"refresh_token": ...}.
@@ -27,6 +34,8 @@ const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const API = 'https://api.example.test';
 const API_SCOPES = 'api:read api:write';
 const REDIRECT = 'http://127.0.0.1:9/cb';
+const LOOPBACK = 'http://127.0.0.1/callback';
+const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
 const sigJwk = { ...(await jose.exportJWK(privateKey)), kid: 'as-key-1', use: 'sig', alg: 'RS256' };
 
@@ -42,11 +51,28 @@ const provider = new Provider(ISSUER, {
       grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: API_SCOPES },
     { client_id: 'mp-client', token_endpoint_auth_method: 'none', jwks: clientJwks,
       grant_types: [JWT_BEARER], redirect_uris: [], response_types: [], scope: API_SCOPES },
+    // Interactive grants.
+    { client_id: 'native-client', application_type: 'native', token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token', DEVICE_CODE], redirect_uris: [LOOPBACK],
+      response_types: ['code'], scope: `openid offline_access ${API_SCOPES}` },
+    { client_id: 'par-client', client_secret: 'par-secret', application_type: 'native',
+      token_endpoint_auth_method: 'client_secret_basic', require_pushed_authorization_requests: true,
+      grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [LOOPBACK],
+      response_types: ['code'], scope: `openid offline_access ${API_SCOPES}` },
+    { client_id: 'device-slow', application_type: 'native', token_endpoint_auth_method: 'none',
+      grant_types: [DEVICE_CODE], redirect_uris: [], response_types: [], scope: `openid ${API_SCOPES}` },
+    { client_id: 'device-short', application_type: 'native', token_endpoint_auth_method: 'none',
+      grant_types: [DEVICE_CODE], redirect_uris: [], response_types: [], scope: `openid ${API_SCOPES}` },
   ],
+  ttl: {
+    DeviceCode: (ctx, token, client) => (client.clientId === 'device-short' ? 3 : 600),
+  },
   scopes: ['openid', 'offline_access', 'api:read', 'api:write'],
   features: {
     devInteractions: { enabled: true },
     clientCredentials: { enabled: true },
+    deviceFlow: { enabled: true },
+    pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: process.env.REQUIRE_PAR === '1' },
     resourceIndicators: { enabled: true, defaultResource: () => API, useGrantedResource: () => true,
       getResourceServerInfo: () => ({ scope: API_SCOPES, audience: API, accessTokenFormat: 'jwt', accessTokenTTL: 300 }) },
   },
@@ -133,6 +159,23 @@ provider.registerGrantType(JWT_BEARER, async (ctx) => {
   token.resourceServer = new provider.ResourceServer(API, { scope: API_SCOPES, audience: API, accessTokenFormat: 'jwt', accessTokenTTL: 120 });
   ctx.body = { access_token: await token.save(), token_type: 'Bearer', expires_in: token.expiration, scope: token.scope };
 }, ['assertion', 'scope', 'resource']);
+
+// The device flow, made quick and (for device-slow) made to slow down once.
+const slowedDown = new Set();
+provider.use(async (ctx, next) => {
+  if (ctx.method === 'POST' && ctx.path === '/token' && typeof ctx.req.body === 'string') {
+    const params = new URLSearchParams(ctx.req.body);
+    const code = params.get('device_code');
+    if (params.get('grant_type') === DEVICE_CODE && params.get('client_id') === 'device-slow' && code && !slowedDown.has(code)) {
+      slowedDown.add(code);
+      ctx.status = 400;
+      ctx.body = { error: 'slow_down', error_description: 'you are polling too quickly and should back off at a reasonable rate' };
+      return;
+    }
+  }
+  await next();
+  if (ctx.path === '/device/auth' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') ctx.body.interval = 1;
+});
 
 for (const ev of ['grant.error', 'server_error'])
   provider.on(ev, (ctx, err) => console.error(ev, err.error, '|', err.error_description, '|', err.error_detail ?? ''));

@@ -54,6 +54,8 @@ pub(super) struct Verified {
     /// The validity window common to every certificate on the path.
     not_before: i64,
     not_after: i64,
+    /// From when a certificate of the x5c is revoked (the revocation list).
+    revoked_from: Option<i64>,
 }
 
 /// The key a grant must be signed with.
@@ -175,7 +177,10 @@ impl Mock {
             .collect::<Option<Vec<Vec<u8>>>>()
             .ok_or(Case::Mp123)?;
         let verified = self.cached_chain(&ders, now)?;
-        if now < verified.not_before || now > verified.not_after {
+        if now < verified.not_before
+            || now > verified.not_after
+            || verified.revoked_from.is_some_and(|t| t <= now)
+        {
             return Err(Case::Mp120.into());
         }
         if verified.org.as_deref() != Some(client.org.as_str()) {
@@ -228,6 +233,10 @@ impl Mock {
             org: leaf.org_number().map(|(o, _)| o),
             not_before: valid.not_before,
             not_after: valid.not_after,
+            revoked_from: certs
+                .iter()
+                .filter_map(|c| self.revoked.lookup(c).map(|r| r.date))
+                .min(),
         })
     }
 

@@ -66,8 +66,9 @@
 //!    `cert::path`: every issuer is a CA (CA:TRUE, keyCertSign when keyUsage
 //!    is present) within its pathLenConstraint, every certificate on the
 //!    path is valid at `now`, and a leaf with a keyUsage extension must have
-//!    digitalSignature → MP-120. The path is at most 8 certificates long;
-//!    revocation is not checked. The leaf's organisation
+//!    digitalSignature → MP-120. The path is at most 8 certificates long.
+//!    A certificate of the x5c on the revocation list (`--revocation-list`),
+//!    from its revocation date on → MP-120. The leaf's organisation
 //!    number must be the client's `org` → MP-122. Validated chains are cached
 //!    by the SHA-256 of the x5c certificates (for the usual leaf-only x5c,
 //!    the leaf's SHA-256), with the path's validity window re-checked on
@@ -300,6 +301,8 @@ pub struct Mock {
     jwk: Value,
     jtis: Mutex<JtiStore>,
     chains: Mutex<HashMap<Vec<u8>, Arc<Verified>>>,
+    /// What the test CA has revoked (see [`Mock::with_revocation_list`]).
+    revoked: crate::revocation::list::RevocationList,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -309,6 +312,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Mock {
+    /// Refuse the certificates this list revokes (from their revocation
+    /// date on) with MP-120, as Maskinporten refuses a revoked certificate.
+    pub fn with_revocation_list(mut self, list: crate::revocation::list::RevocationList) -> Mock {
+        self.revoked = list;
+        self
+    }
+
     /// Build the server. `cas` are the trust anchors for business
     /// certificates; `signing_key` signs the access tokens (RSA, RS256), and
     /// with `None` a fresh RSA-2048 key is made.
@@ -340,6 +350,7 @@ impl Mock {
             jwk,
             jtis: Mutex::new(JtiStore::default()),
             chains: Mutex::new(HashMap::new()),
+            revoked: Default::default(),
         })
     }
 
