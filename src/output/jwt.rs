@@ -26,6 +26,25 @@ pub(crate) struct MintReport {
     pub(crate) findings: Vec<Finding>,
 }
 
+/// `jwt mint --dpop-proof --json` (schema `credkit.jwt.dpop/1`): the proof,
+/// its algorithm, the key's RFC 7638 thumbprint (`jkt`), `htm` and `htu`.
+#[derive(Debug, Serialize)]
+pub(crate) struct DpopProofReport {
+    pub(crate) schema: &'static str,
+    pub(crate) proof: String,
+    pub(crate) alg: &'static str,
+    pub(crate) jkt: String,
+    pub(crate) htm: String,
+    pub(crate) htu: String,
+}
+
+impl Render for DpopProofReport {
+    fn render_text(&self, out: &mut String) {
+        out.push_str(&self.proof);
+        out.push('\n');
+    }
+}
+
 impl Render for MintReport {
     fn render_text(&self, out: &mut String) {
         for t in &self.tokens {

@@ -314,7 +314,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Mock {
     /// Refuse the certificates this list revokes (from their revocation
     /// date on) with MP-120, as Maskinporten refuses a revoked certificate.
-    pub fn with_revocation_list(mut self, list: crate::revocation::list::RevocationList) -> Mock {
+    pub(crate) fn with_revocation_list(
+        mut self,
+        list: crate::revocation::list::RevocationList,
+    ) -> Mock {
         self.revoked = list;
         self
     }
