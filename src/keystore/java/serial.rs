@@ -398,11 +398,11 @@ impl SerParser<'_, '_> {
             let is_sealed = capture && class.name == SEALED_OBJECT_CLASS;
             for field in &class.fields {
                 let value = self.field_value(field.code, depth)?;
-                if is_sealed && let Value::Str(s) = value {
-                    match field.name.as_str() {
-                        "sealAlg" => self.seal_alg = Some(s),
-                        _ => {}
-                    }
+                if is_sealed
+                    && field.name.as_str() == "sealAlg"
+                    && let Value::Str(s) = value
+                {
+                    self.seal_alg = Some(s);
                 }
             }
             if class.flags & SC_WRITE_METHOD != 0 {
