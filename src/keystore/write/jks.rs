@@ -2,7 +2,7 @@
 //! hostile input, see `docs/dependencies.md`). Keys use the JKS key
 //! protector; the file ends with the SHA-1 "Mighty Aphrodite" digest.
 
-use super::{Output, WriteError, WriteOptions, Written, alias_or_default, key_less_certs};
+use super::{Output, WriteError, WriteOptions, Written, alias_or_default, trusted_entries};
 use crate::asn1::{self, tag};
 use crate::keystore::model::{Entry, EntryKind};
 use crate::keystore::pbe;
@@ -228,18 +228,8 @@ impl Body {
         alias: &str,
         opts: &WriteOptions,
     ) -> Result<(), WriteError> {
-        for (j, c) in key_less_certs(e, opts, &mut self.written) {
-            let a = if j == 0 {
-                alias.to_string()
-            } else {
-                format!("{alias}-{j}")
-            };
-            if j > 0 && self.aliases.contains(&a) {
-                return Err(WriteError::DuplicateAlias {
-                    format: "JKS",
-                    alias: a,
-                });
-            }
+        let entries = trusted_entries(e, alias, opts, &mut self.written, &self.aliases, "JKS")?;
+        for (j, a, c) in entries {
             self.bytes.extend_from_slice(&2u32.to_be_bytes());
             write_utf(&mut self.bytes, &a)?;
             self.bytes.extend_from_slice(&opts.now_ms.to_be_bytes());

@@ -4,7 +4,7 @@
 //! openssl 3 and keytool 17 without extra flags; legacy mode (3DES, SHA-1 MAC)
 //! is for Java 8 and Windows Server 2016.
 
-use super::{Output, WriteError, WriteOptions, Written, alias_or_default, key_less_certs};
+use super::{Output, WriteError, WriteOptions, Written, alias_or_default, trusted_entries};
 use crate::asn1::{self, encode_u64, oid, seq, tag};
 use crate::keystore::model::{Entry, EntryKind};
 use crate::keystore::pbe::{self, HashAlg};
@@ -202,18 +202,15 @@ impl Bags {
         alias: &str,
         opts: &WriteOptions,
     ) -> Result<(), WriteError> {
-        for (j, c) in key_less_certs(e, opts, &mut self.written_certs) {
-            let name = if j == 0 {
-                alias.to_string()
-            } else {
-                format!("{alias}-{j}")
-            };
-            if j > 0 && self.aliases.contains(&name) {
-                return Err(WriteError::DuplicateAlias {
-                    format: "PKCS#12",
-                    alias: name,
-                });
-            }
+        let entries = trusted_entries(
+            e,
+            alias,
+            opts,
+            &mut self.written_certs,
+            &self.aliases,
+            "PKCS#12",
+        )?;
+        for (j, name, c) in entries {
             let trust = attribute(ORACLE_TRUSTED_KEY_USAGE, oid(ANY_EKU));
             self.certs
                 .push(cert_bag(&c.der, vec![friendly_name(&name), trust]));
