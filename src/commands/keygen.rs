@@ -348,17 +348,7 @@ fn run_revoke(ctx: &Ctx, args: &KeygenArgs, cert_path: &Path) -> Result<u8> {
         }
     })?;
     let issuer = &ca.chain[0];
-    let issuer_key = issuer.public_key.as_ref().ok();
-    let mut certs: Vec<&crate::cert::Certificate> = Vec::new();
-    for e in &store.entries {
-        for c in &e.chain {
-            let issued = c.issuer.raw == issuer.subject.raw
-                && issuer_key.is_some_and(|k| crate::cert::verify_signature(c, k));
-            if issued && !certs.iter().any(|x| x.der == c.der) {
-                certs.push(c);
-            }
-        }
-    }
+    let certs = list::issued_by(issuer, &store.entries);
     if certs.is_empty() {
         return Err(Error::Revocation {
             id: crate::error_id::ErrorId::RevocationNotIssued,
