@@ -124,8 +124,14 @@ pub fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
         return print_files(ctx, &written.files, &report);
     }
     report.outputs = write_files(&args, format, &written.files)?;
+    finish(ctx, &report)
+}
+
+/// The report of a command that wrote files: JSON on standard output, or the
+/// text as a status on standard error.
+pub(super) fn finish<R: Render>(ctx: &Ctx, report: &R) -> Result<u8> {
     if ctx.json {
-        output::emit(&report, true).map_err(|source| Error::Io {
+        output::emit(report, true).map_err(|source| Error::Io {
             action: IoAction::Write,
             path: "standard output".into(),
             source,

@@ -1,6 +1,6 @@
 //! `credkit keygen -o OUTPUT` and `credkit keygen --fixture-set DIR`.
 
-use super::convert::OutputFile;
+use super::convert::{OutputFile, finish};
 use super::input::{Loaded, load, out_cell};
 use crate::cert::extensions::{self, Realism};
 use crate::cert::fixture_set::{self, ReadmeInfo};
@@ -829,21 +829,6 @@ fn write_together<'a>(
         path: path.display().to_string(),
         source,
     })
-}
-
-fn finish(ctx: &Ctx, report: &KeygenReport) -> Result<u8> {
-    if ctx.json {
-        output::emit(report, true).map_err(|source| Error::Io {
-            action: IoAction::Write,
-            path: "standard output".into(),
-            source,
-        })?;
-    } else {
-        let mut s = String::new();
-        report.render_text(&mut s);
-        output::status(ctx.quiet, s.trim_end());
-    }
-    Ok(exit::OK)
 }
 
 /// The output password: --out-password-*, else the CA file's, else
