@@ -754,6 +754,26 @@ fn a_delegated_responder_signs_ocsp_answers() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("OCSPSigning"), "{}", r.stderr);
     assert!(r.stderr.contains("revocation-responder"), "{}", r.stderr);
+    // A responder whose issuing CA is not served: the hint names --ca.
+    let mut c = credkit();
+    c.args(["serve", "revocation", "--port", "0", "--ca"])
+        .arg(fx.join("ca-root.p12"))
+        .arg("--responder")
+        .arg(fx.join("ocsp-responder.p12"))
+        .env("CREDKIT_PASSWORD", PW);
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("was not issued by a CA served here"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("hint: give its issuing CA with --ca"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("revocation-responder"), "{}", r.stderr);
 }
 
 #[test]
