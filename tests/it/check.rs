@@ -1285,16 +1285,8 @@ fn hostile_alias_is_escaped_in_text() {
     let dir = tempfile::tempdir().expect("tempdir");
     let jks = dir.path().join("evil.jks");
     keytool_import(
-        Store {
-            path: &fixture("p12/openssl3-aes-auth.p12"),
-            kind: "PKCS12",
-            password: "changeit",
-        },
-        Store {
-            path: &jks,
-            kind: "JKS",
-            password: "changeit",
-        },
+        Store::new(&fixture("p12/openssl3-aes-auth.p12"), "PKCS12", "changeit"),
+        Store::new(&jks, "JKS", "changeit"),
         &[
             "-srcalias",
             "auth",

@@ -175,16 +175,8 @@ fn keytool_reads_the_mixed_encoding_file_like_credkit() {
     let dir = tempfile::tempdir().expect("tmp");
     let jks = dir.path().join("out.jks");
     keytool_import(
-        Store {
-            path: &fixture("containers/p12-mixed-password.p12"),
-            kind: "PKCS12",
-            password: "",
-        },
-        Store {
-            path: &jks,
-            kind: "JKS",
-            password: "changeit",
-        },
+        Store::new(&fixture("containers/p12-mixed-password.p12"), "PKCS12", ""),
+        Store::new(&jks, "JKS", "changeit"),
         &[],
     );
     let list = keytool_list(&jks, "changeit");
@@ -224,16 +216,8 @@ fn convert_writes_an_empty_password_openssl_and_keytool_read() {
         assert_eq!(openssl_public_key_hash(&key, None), source_key);
         let jks = dir.path().join(format!("kt-{legacy}.jks"));
         keytool_import(
-            Store {
-                path: &out,
-                kind: "PKCS12",
-                password: "",
-            },
-            Store {
-                path: &jks,
-                kind: "JKS",
-                password: "changeit",
-            },
+            Store::new(&out, "PKCS12", ""),
+            Store::new(&jks, "JKS", "changeit"),
             &[],
         );
         let list = keytool_list(&jks, "changeit");
@@ -516,16 +500,8 @@ fn jwks_output_holds_each_key_once() {
     let jks_path = dir.path().join("both.jks");
     let jks = path_str(&jks_path);
     keytool_import(
-        Store {
-            path: &fixture("p12/openssl3-aes-auth.p12"),
-            kind: "PKCS12",
-            password: "changeit",
-        },
-        Store {
-            path: &jks_path,
-            kind: "JKS",
-            password: "changeit",
-        },
+        Store::new(&fixture("p12/openssl3-aes-auth.p12"), "PKCS12", "changeit"),
+        Store::new(&jks_path, "JKS", "changeit"),
         &[],
     );
     peer(

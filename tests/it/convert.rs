@@ -136,16 +136,8 @@ fn jks_seen(path: &Path, storetype: &str, password: &str) -> Seen {
     let dir = tempfile::tempdir().expect("tmp");
     let p12 = dir.path().join("via-keytool.p12");
     keytool_import(
-        Store {
-            path,
-            kind: storetype,
-            password,
-        },
-        Store {
-            path: &p12,
-            kind: "PKCS12",
-            password: PW,
-        },
+        Store::new(path, storetype, password),
+        Store::new(&p12, "PKCS12", PW),
         &["-destkeypass", PW],
     );
     // keytool refuses non-ASCII PKCS#12 passwords, so the copy uses an ASCII one.
@@ -987,16 +979,8 @@ fn key_password_inputs_and_outputs() {
     // keytool needs the new key password to export the key.
     let p12 = dir.path().join("kp.p12");
     keytool_import(
-        Store {
-            path: &out,
-            kind: "JKS",
-            password: PW,
-        },
-        Store {
-            path: &p12,
-            kind: "PKCS12",
-            password: PW,
-        },
+        Store::new(&out, "JKS", PW),
+        Store::new(&p12, "PKCS12", PW),
         &[
             "-srckeypass",
             "other-key-pw",

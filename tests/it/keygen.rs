@@ -613,16 +613,8 @@ fn keytool_reads_jks_and_pkcs12_output() {
     // keytool can take the JKS key out again, and it belongs to its certificate.
     let p12 = d.join("via-keytool.p12");
     keytool_import(
-        Store {
-            path: &d.join("pair.jks"),
-            kind: "JKS",
-            password: PW,
-        },
-        Store {
-            path: &p12,
-            kind: "PKCS12",
-            password: PW,
-        },
+        Store::new(&d.join("pair.jks"), "JKS", PW),
+        Store::new(&p12, "PKCS12", PW),
         &["-srcalias", "virksomhet-auth"],
     );
     let key = write(d, "k.pem", &p12_key(&p12));
@@ -1440,16 +1432,8 @@ fn output_passwords_follow_convert_rules() {
     run(c).assert_ok();
     let p12 = d.join("from-jks.p12");
     keytool_import(
-        Store {
-            path: &d.join("leaf.jks"),
-            kind: "JKS",
-            password: PW,
-        },
-        Store {
-            path: &p12,
-            kind: "PKCS12",
-            password: PW,
-        },
+        Store::new(&d.join("leaf.jks"), "JKS", PW),
+        Store::new(&p12, "PKCS12", PW),
         &["-srcalias", "auth", "-srckeypass", "key-only-pw"],
     );
     assert!(p12_key(&p12).contains("BEGIN PRIVATE KEY"));

@@ -132,15 +132,7 @@ pub fn inspect_json(rel: &str) -> Value {
 
 /// Run a peer tool; the test command installs them, so a missing tool fails.
 pub fn peer(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .env("LANG", "C.UTF-8")
-        .env("TZ", "UTC")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run {program} ({e}); run `bash scripts/test.sh`, which installs it")
-        });
+    let out = peer_output(program, args);
     assert!(
         out.status.success(),
         "{program} {args:?} failed:\n{}\n{}",
@@ -265,15 +257,7 @@ pub fn keygen_at(clock: Clock, dir: &Path, password: &str, args: &[&str]) -> Run
 /// A peer tool's exit status and its stdout and stderr together, for tests
 /// that expect it to refuse something (a missing tool still fails).
 pub fn peer_status(program: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(program)
-        .args(args)
-        .env("LANG", "C.UTF-8")
-        .env("TZ", "UTC")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run {program} ({e}); run `bash scripts/test.sh`, which installs it")
-        });
+    let out = peer_output(program, args);
     (
         out.status.success(),
         format!(
@@ -288,6 +272,20 @@ pub fn peer_status(program: &str, args: &[&str]) -> (bool, String) {
 pub fn sh(script: &str) {
     let (ok, out) = peer_status("sh", &["-c", script]);
     assert!(ok, "{script}: {out}");
+}
+
+/// A peer tool's output, in the C.UTF-8 locale and UTC; the test command
+/// installs the tools, so a missing one fails.
+fn peer_output(program: &str, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .env("LANG", "C.UTF-8")
+        .env("TZ", "UTC")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {program} ({e}); run `bash scripts/test.sh`, which installs it")
+        })
 }
 
 /// A fresh RSA-2048 private key (PKCS#8 PEM) made by openssl.
@@ -312,6 +310,16 @@ pub struct Store<'a> {
     pub path: &'a Path,
     pub kind: &'a str,
     pub password: &'a str,
+}
+
+impl<'a> Store<'a> {
+    pub fn new(path: &'a Path, kind: &'a str, password: &'a str) -> Self {
+        Store {
+            path,
+            kind,
+            password,
+        }
+    }
 }
 
 /// `keytool -importkeystore -noprompt` from one store into another; `extra`
