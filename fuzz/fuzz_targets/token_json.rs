@@ -19,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
         status,
         date: Some(header.clone()),
         retry_after: Some(header.clone()),
+        dpop_nonce: Some(header.clone()),
         content_type: Some("application/json".into()),
         body: text.clone(),
         received_at: 1_700_000_000,
