@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 
 missing=()
 command -v cc >/dev/null 2>&1 || missing+=(gcc)
+# libfuzzer-sys (the fuzz crate, checked below) compiles libFuzzer's C++.
+command -v c++ >/dev/null 2>&1 || missing+=(g++)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v keytool >/dev/null 2>&1 || missing+=(default-jre-headless)
 command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
@@ -61,6 +63,10 @@ esac
 # The library without its default features (no clap, reqwest, tokio or
 # hyper), as the fuzz crate builds it.
 cargo build --locked --no-default-features --lib
+# The fuzz targets compile against the library as it is now (its own
+# workspace, lock file and fuzz/target; stable toolchain, no cargo-fuzz), so
+# a changed signature breaks this run instead of the next fuzzing session.
+cargo check --locked --manifest-path fuzz/Cargo.toml --bins
 cargo test --locked --all-targets "$@"
 # The crate-level example (src/lib.rs) and other doc examples.
 cargo test --locked --doc

@@ -379,6 +379,8 @@ enum Route {
 #[derive(Debug)]
 pub struct Http {
     opts: HttpOptions,
+    /// `opts.ca_pem` parsed once, in [`Http::new`].
+    extra_roots: Vec<reqwest::Certificate>,
     clients: Mutex<Vec<(Route, reqwest::blocking::Client)>>,
 }
 
@@ -436,15 +438,17 @@ impl Http {
     /// A client with these options. Fails when the CA bundle is not PEM
     /// certificates.
     pub fn new(opts: HttpOptions) -> Result<Http, String> {
-        if let Some(pem) = &opts.ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| format!("the CA file is not PEM certificates: {e}"))?;
-            if certs.is_empty() {
-                return Err("the CA file holds no PEM certificate".into());
-            }
+        let extra_roots = match &opts.ca_pem {
+            Some(pem) => reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| format!("the CA file is not PEM certificates: {e}"))?,
+            None => Vec::new(),
+        };
+        if opts.ca_pem.is_some() && extra_roots.is_empty() {
+            return Err("the CA file holds no PEM certificate".into());
         }
         Ok(Http {
             opts,
+            extra_roots,
             clients: Mutex::new(Vec::new()),
         })
     }
@@ -463,11 +467,7 @@ impl Http {
         if route != Route::Outside {
             b = b.no_proxy();
         }
-        let extra = match &self.opts.ca_pem {
-            Some(pem) => reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| format!("the CA file is not PEM certificates: {e}"))?,
-            None => Vec::new(),
-        };
+        let extra = self.extra_roots.clone();
         if let Some(id) = &self.opts.identity
             && route != Route::LoopbackPlain
         {

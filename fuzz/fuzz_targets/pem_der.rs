@@ -15,10 +15,11 @@ fuzz_target!(|data: &[u8]| {
             let _ = credkit::key::openssh::parse(&b.der);
         }
     }
-    let mut no_password = || -> credkit::Result<Option<String>> { Ok(None) };
-    let _ = pem::read(&text, &mut no_password);
-    let mut password = || -> credkit::Result<Option<String>> { Ok(Some("changeit".into())) };
-    let _ = pem::read_der(data, &mut password);
+    let mut no_password: Box<pem::PasswordFn<'_>> = Box::new(|| Ok(None));
+    let _ = pem::read(&text, &mut *no_password);
+    let mut password: Box<pem::PasswordFn<'_>> =
+        Box::new(|| Ok(Some(String::from("changeit").into())));
+    let _ = pem::read_der(data, &mut *password);
     let _ = Certificate::from_der(data);
     let _ = PrivateKey::from_pkcs8(data);
     let _ = PrivateKey::from_pkcs1(data);

@@ -19,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
         status,
         date: Some(header.clone()),
         retry_after: Some(header.clone()),
+        dpop_nonce: Some(header.clone()),
         content_type: Some("application/json".into()),
         body: text.clone(),
         received_at: 1_700_000_000,
@@ -48,7 +49,21 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let _ = discovery::from_metadata(body, "https://example.test/.well-known/x", "https://example.test/");
+    // A cache file as read, and the body as the token of an entry stored
+    // under the key asked for (so a seed like `cache.json` gets past the
+    // format and key checks to the expiry rules).
+    let key = cache::CacheKey {
+        endpoint: "https://test.maskinporten.no/token".into(),
+        client_id: "c".into(),
+        ..cache::CacheKey::default()
+    };
+    let wrapped = serde_json::from_slice::<serde_json::Value>(body).ok().map(|token| {
+        serde_json::json!({"format": cache::FORMAT, "key": key.digest(), "token": token}).to_string()
+    });
     for now in [0, 1_700_000_000, i64::MIN, i64::MAX] {
-        let _ = cache::read_entry(body, "https://test.maskinporten.no/token", now);
+        let _ = cache::read_entry(body, &key, now);
+        if let Some(w) = &wrapped {
+            let _ = cache::read_entry(w.as_bytes(), &key, now);
+        }
     }
 });

@@ -1,12 +1,13 @@
 //! `credkit convert INPUT -o OUTPUT`.
 
-use super::input::{load, out_cell};
+use super::input::{Loaded, load, out_cell};
 use crate::cli::convert::ConvertArgs;
 use crate::ctx::Ctx;
 use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
+use crate::keystore::model::Entry;
 use crate::keystore::select;
-use crate::keystore::write::{self, OutFormat, Parts, WriteOptions};
+use crate::keystore::write::{self, OutFormat, Parts, WriteOptions, Written};
 use crate::output::{self, Render, files};
 use serde::Serialize;
 use std::io::IsTerminal;
@@ -94,6 +95,58 @@ fn needs_password(format: OutFormat, args: &ConvertArgs) -> bool {
 
 pub(crate) fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
     let to_stdout = args.output == Path::new("-");
+    let format = output_format(ctx, &args, to_stdout)?;
+    check_stdin(&args)?;
+    if !to_stdout && !args.force {
+        refuse_replacing(&args)?;
+    }
+
+    let mut loaded = load(&args.input, &args.passwords)?;
+    let input_name = args.input.display().to_string();
+    let entries = chosen_entries(&args, &loaded, &input_name)?;
+    let opts = write_options(ctx, &args, format, &mut loaded)?;
+    let out_name = args.output.display().to_string();
+    let written =
+        write::write(&entries, format, &opts, args.split).map_err(|source| Error::Write {
+            output: out_name.clone(),
+            source,
+        })?;
+
+    let mut report = ConvertReport {
+        schema: "credkit.convert/1",
+        input: input_name,
+        input_format: loaded.store.format,
+        outputs: Vec::new(),
+        notes: written.notes.clone(),
+        warnings: write::weak_protection(format, &opts, &written.files),
+    };
+    if to_stdout {
+        return print_files(ctx, &written.files, &report);
+    }
+    report.outputs = write_files(&args, format, &written.files)?;
+    finish(ctx, &report)
+}
+
+/// The report of a command that wrote files: JSON on standard output, or the
+/// text as a status on standard error.
+pub(super) fn finish<R: Render>(ctx: &Ctx, report: &R) -> Result<u8> {
+    if ctx.json {
+        output::emit(report, true).map_err(|source| Error::Io {
+            action: IoAction::Write,
+            path: "standard output".into(),
+            source,
+        })?;
+    } else {
+        let mut s = String::new();
+        report.render_text(&mut s);
+        output::status(ctx.quiet, s.trim_end());
+    }
+    Ok(exit::OK)
+}
+
+/// `--to`, else the format the output's name says; and what standard output
+/// and --split allow.
+fn output_format(ctx: &Ctx, args: &ConvertArgs, to_stdout: bool) -> Result<OutFormat> {
     let format = match args.to {
         Some(f) => f,
         None if to_stdout => {
@@ -133,6 +186,11 @@ pub(crate) fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
             "add --to pem or use a .pem name",
         ));
     }
+    Ok(format)
+}
+
+/// At most one of the input and the passwords comes from standard input.
+fn check_stdin(args: &ConvertArgs) -> Result<()> {
     let stdin_uses = [
         args.input == Path::new("-"),
         args.passwords.password_stdin,
@@ -149,40 +207,46 @@ pub(crate) fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
             "give the other passwords with --*-password-file or --*-password-env",
         ));
     }
-    if !to_stdout && !args.force {
-        if files::same_file(&args.input, &args.output) {
-            return Err(usage(
-                format!("the output {} is the input file", args.output.display()),
-                "add --force to replace the input, or choose another output name",
-            ));
-        }
-        let targets: Vec<PathBuf> = if args.split {
-            ["key", "cert", "chain"]
-                .iter()
-                .map(|p| split_path(&args.output, p))
-                .collect()
-        } else {
-            vec![args.output.clone()]
-        };
-        for t in targets {
-            if t.exists() {
-                return Err(Error::Io {
-                    action: IoAction::Write,
-                    path: t.display().to_string(),
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::AlreadyExists,
-                        "the file exists (use --force to replace it)",
-                    ),
-                });
-            }
+    Ok(())
+}
+
+/// Without --force: the output is not the input, and no file to be written
+/// (each of --split's parts) exists already.
+fn refuse_replacing(args: &ConvertArgs) -> Result<()> {
+    if files::same_file(&args.input, &args.output) {
+        return Err(usage(
+            format!("the output {} is the input file", args.output.display()),
+            "add --force to replace the input, or choose another output name",
+        ));
+    }
+    let targets: Vec<PathBuf> = if args.split {
+        ["key", "cert", "chain"]
+            .iter()
+            .map(|p| split_path(&args.output, p))
+            .collect()
+    } else {
+        vec![args.output.clone()]
+    };
+    for t in targets {
+        if t.exists() {
+            return Err(Error::Io {
+                action: IoAction::Write,
+                path: t.display().to_string(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "the file exists (use --force to replace it)",
+                ),
+            });
         }
     }
+    Ok(())
+}
 
-    let mut loaded = load(&args.input, &args.passwords)?;
-    let input_name = args.input.display().to_string();
+/// The entries --alias chooses, the one renamed by --out-alias.
+fn chosen_entries(args: &ConvertArgs, loaded: &Loaded, input_name: &str) -> Result<Vec<Entry>> {
     let mut entries =
         select::select(&loaded.store.entries, &args.aliases).map_err(|source| Error::Alias {
-            path: input_name.clone(),
+            path: input_name.to_string(),
             source,
         })?;
     if let Some(name) = &args.out_alias {
@@ -197,7 +261,17 @@ pub(crate) fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
         }
         entries[0].alias = Some(name.clone());
     }
+    Ok(entries)
+}
 
+/// The writer's options; the output password is --out-password-*, else the
+/// input's, else (for a format that protects keys) the input's password source.
+fn write_options(
+    ctx: &Ctx,
+    args: &ConvertArgs,
+    format: OutFormat,
+    loaded: &mut Loaded,
+) -> Result<WriteOptions> {
     let mut out_pw = out_cell(
         &args.out_passwords,
         false,
@@ -215,11 +289,11 @@ pub(crate) fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
             // The input needed no password (clear PEM, JWK): use the input
             // password source anyway (CREDKIT_PASSWORD, --password-*, prompt)
             // when the output format protects keys.
-            None if needs_password(format, &args) => loaded.store_cell.get()?,
+            None if needs_password(format, args) => loaded.store_cell.get()?,
             None => None,
         },
     };
-    let opts = WriteOptions {
+    Ok(WriteOptions {
         password: password.map(|p| p.to_string()),
         key_password: out_key_pw.get()?.map(|p| p.to_string()),
         legacy: args.legacy,
@@ -236,89 +310,73 @@ pub(crate) fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
         kid: args.kid.clone(),
         now_ms: (ctx.now.unix_timestamp_nanos() / 1_000_000) as i64,
         iterations: args.iterations,
-    };
-    let out_name = args.output.display().to_string();
-    let written =
-        write::write(&entries, format, &opts, args.split).map_err(|source| Error::Write {
-            output: out_name.clone(),
+    })
+}
+
+/// `-o -`: the files to standard output (never a private key to a
+/// terminal), warnings and notes to standard error.
+fn print_files(ctx: &Ctx, written: &[Written], report: &ConvertReport) -> Result<u8> {
+    if written.iter().any(|f| f.private) && std::io::stdout().is_terminal() {
+        return Err(usage(
+            "refusing to print a private key to the terminal",
+            "redirect standard output to a file, or use -o FILE",
+        ));
+    }
+    for f in written {
+        output::write_stdout(&f.bytes).map_err(|source| Error::Io {
+            action: IoAction::Write,
+            path: "standard output".into(),
             source,
         })?;
-
-    let mut report = ConvertReport {
-        schema: "credkit.convert/1",
-        input: input_name,
-        input_format: loaded.store.format,
-        outputs: Vec::new(),
-        notes: written.notes.clone(),
-        warnings: write::weak_protection(format, &opts, &written.files),
-    };
-    if to_stdout {
-        if written.files.iter().any(|f| f.private) && std::io::stdout().is_terminal() {
-            return Err(usage(
-                "refusing to print a private key to the terminal",
-                "redirect standard output to a file, or use -o FILE",
-            ));
-        }
-        for f in &written.files {
-            output::write_stdout(&f.bytes).map_err(|source| Error::Io {
-                action: IoAction::Write,
-                path: "standard output".into(),
-                source,
-            })?;
-        }
-        let mut s = String::new();
-        for w in &report.warnings {
-            s.push_str(&format!("warning: {}\n", output::sanitize::line(w)));
-        }
-        for n in &report.notes {
-            s.push_str(&format!("note: {}", output::sanitize::line(n)));
-        }
-        if !s.is_empty() {
-            output::status(ctx.quiet, &s);
-        }
-        return Ok(exit::OK);
     }
-    // Write every file (all of --split's parts) to a temporary name first;
-    // only when all are written are they renamed into place. A failure on
-    // the way leaves no output file and every existing one untouched.
-    let mut staged = Vec::with_capacity(written.files.len());
-    for f in &written.files {
-        let path = match f.part {
+    let mut s = String::new();
+    for w in &report.warnings {
+        s.push_str(&format!("warning: {}\n", output::sanitize::line(w)));
+    }
+    for n in &report.notes {
+        s.push_str(&format!("note: {}", output::sanitize::line(n)));
+    }
+    if !s.is_empty() {
+        output::status(ctx.quiet, &s);
+    }
+    Ok(exit::OK)
+}
+
+/// Every file (all of --split's parts) or none (see
+/// `files::write_all_atomic`); what was written, for the report.
+fn write_files(
+    args: &ConvertArgs,
+    format: OutFormat,
+    written: &[Written],
+) -> Result<Vec<OutputFile>> {
+    let paths: Vec<PathBuf> = written
+        .iter()
+        .map(|f| match f.part {
             Some(p) => split_path(&args.output, p),
             None => args.output.clone(),
-        };
-        let io = |source| Error::Io {
-            action: IoAction::Write,
-            path: path.display().to_string(),
-            source,
-        };
-        staged.push(files::stage(&path, &f.bytes, args.force, f.private).map_err(io)?);
-    }
-    for (s, f) in staged.into_iter().zip(&written.files) {
-        let path = s.path().to_path_buf();
-        s.commit().map_err(|source| Error::Io {
-            action: IoAction::Write,
-            path: path.display().to_string(),
-            source,
-        })?;
-        report.outputs.push(OutputFile {
+        })
+        .collect();
+    files::write_all_atomic(
+        paths
+            .iter()
+            .zip(written)
+            .map(|(p, f)| (p.as_path(), f.bytes.as_slice(), f.private)),
+        args.force,
+    )
+    .map_err(|(path, source)| Error::Io {
+        action: IoAction::Write,
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(paths
+        .iter()
+        .zip(written)
+        .map(|(path, f)| OutputFile {
             path: path.display().to_string(),
             format,
             part: f.part,
             aliases: f.aliases.clone(),
             private_key: f.private,
-        });
-    }
-    if ctx.json {
-        output::emit(&report, true).map_err(|source| Error::Io {
-            action: IoAction::Write,
-            path: "standard output".into(),
-            source,
-        })?;
-    } else {
-        let mut s = String::new();
-        report.render_text(&mut s);
-        output::status(ctx.quiet, s.trim_end());
-    }
-    Ok(exit::OK)
+        })
+        .collect())
 }

@@ -5,14 +5,14 @@ use super::input::{load, read_input};
 use crate::cli::explain::ExplainArgs;
 use crate::ctx::Ctx;
 use crate::diagnostics::check::{self as diag, CheckOptions};
-use crate::diagnostics::{Severity, cas};
+use crate::diagnostics::{Finding, Severity, cas};
 use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
 use crate::jwt::decode;
 use crate::keystore::{EntryKind, Store};
 use crate::oauth::diagnose::{self, Context, LocalKey};
 use crate::output::{self, token::ExplainReport};
-use crate::target::Target;
+use crate::target::{MaskinportenEnv, Target};
 use std::path::Path;
 
 fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
@@ -92,67 +92,17 @@ pub(crate) fn run(ctx: &Ctx, a: ExplainArgs) -> Result<u8> {
         Some(arg) => Some(decode::decode(&read_arg(Some(arg))?)?),
         None => None,
     };
-    let client_org = match &a.client_org {
-        Some(v) => Some(
-            crate::orgnr::OrgNr::parse(v)
-                .map(|o| o.to_string())
-                .map_err(|e| e.to_string())
-                .map_err(|m| {
-                    usage(
-                        m,
-                        "give the 9-digit organisation number that owns the client",
-                    )
-                })?,
-        ),
-        None => None,
-    };
-    let at = match &a.at {
-        Some(v) => Some(
-            crate::timefmt::parse_rfc3339(v)
-                .map_err(|_| {
-                    usage(
-                        format!("--at {v:?} is not an RFC 3339 time"),
-                        "write it as 2026-11-23T12:00:00Z",
-                    )
-                })?
-                .unix_timestamp(),
-        ),
-        None => None,
-    };
+    let client_org = client_org(&a)?;
+    let at = at(&a)?;
     // Without --at: the JWT was sent when it was minted (its iat), else now.
     let moment = at
         .or_else(|| jwt.as_ref().and_then(|d| d.num("iat")))
         .unwrap_or(ctx.now.unix_timestamp());
     let profile = provider(&a, jwt.as_ref(), &copied.response);
-
-    let mut local_key = None;
-    let mut cert_env = None;
-    let mut findings = Vec::new();
-    if let Some(path) = &a.key {
-        let loaded = load(path, &a.passwords)?;
-        let entry = pick(&loaded.store, a.alias.as_deref()).ok_or_else(|| {
-            usage(
-                format!("{} has no entry credkit can choose", path.display()),
-                "name it with --alias (see `credkit inspect`)",
-            )
-        })?;
-        local_key = Some(LocalKey::of(entry));
-        cert_env = entry
-            .chain
-            .first()
-            .and_then(|c| cas::lookup(&c.issuer))
-            .map(|ca| ca.env);
-        let mut copts = CheckOptions::new(path.display().to_string());
-        copts.alias = entry.alias.clone();
-        copts.target = profile;
-        copts.client_org = client_org.clone();
-        let when = time::OffsetDateTime::from_unix_timestamp(moment).unwrap_or(ctx.now);
-        findings = diag::run(&loaded.store, &copts, when)
-            .findings
-            .into_iter()
-            .filter(|f| f.severity != Severity::Info)
-            .collect();
-    }
+    let key = match &a.key {
+        Some(path) => key_facts(ctx, &a, path, profile, client_org.clone(), moment)?,
+        None => KeyFacts::default(),
+    };
     let dctx = Context {
         endpoint: a.token_endpoint.clone().unwrap_or_default(),
         issuer: a.issuer.clone(),
@@ -168,9 +118,9 @@ pub(crate) fn run(ctx: &Ctx, a: ExplainArgs) -> Result<u8> {
         header: jwt.as_ref().map(|d| d.header.clone()),
         server_date: at,
         local_received: moment,
-        cert_env,
-        findings,
-        local_key,
+        cert_env: key.cert_env,
+        findings: key.findings,
+        local_key: key.local_key,
         client_org,
         copied: true,
         ..Context::default()
@@ -183,4 +133,79 @@ pub(crate) fn run(ctx: &Ctx, a: ExplainArgs) -> Result<u8> {
         source,
     })?;
     Ok(exit::OK)
+}
+
+/// --client-org, checked and written as nine digits.
+fn client_org(a: &ExplainArgs) -> Result<Option<String>> {
+    let Some(v) = &a.client_org else {
+        return Ok(None);
+    };
+    crate::orgnr::OrgNr::parse(v)
+        .map(|o| Some(o.to_string()))
+        .map_err(|e| {
+            usage(
+                e.to_string(),
+                "give the 9-digit organisation number that owns the client",
+            )
+        })
+}
+
+/// --at as Unix seconds.
+fn at(a: &ExplainArgs) -> Result<Option<i64>> {
+    let Some(v) = &a.at else {
+        return Ok(None);
+    };
+    crate::timefmt::parse_rfc3339(v)
+        .map(|t| Some(t.unix_timestamp()))
+        .map_err(|_| {
+            usage(
+                format!("--at {v:?} is not an RFC 3339 time"),
+                "write it as 2026-11-23T12:00:00Z",
+            )
+        })
+}
+
+/// What the --key file shows about the signing entry.
+#[derive(Default)]
+struct KeyFacts {
+    local_key: Option<LocalKey>,
+    /// The Maskinporten environment of the certificate's CA, when known.
+    cert_env: Option<MaskinportenEnv>,
+    /// `check`'s warnings and errors for the entry, judged at `moment`.
+    findings: Vec<Finding>,
+}
+
+fn key_facts(
+    ctx: &Ctx,
+    a: &ExplainArgs,
+    path: &Path,
+    profile: Target,
+    client_org: Option<String>,
+    moment: i64,
+) -> Result<KeyFacts> {
+    let loaded = load(path, &a.passwords)?;
+    let entry = pick(&loaded.store, a.alias.as_deref()).ok_or_else(|| {
+        usage(
+            format!("{} has no entry credkit can choose", path.display()),
+            "name it with --alias (see `credkit inspect`)",
+        )
+    })?;
+    let mut copts = CheckOptions::new(path.display().to_string());
+    copts.alias = entry.alias.clone();
+    copts.target = profile;
+    copts.client_org = client_org;
+    let when = time::OffsetDateTime::from_unix_timestamp(moment).unwrap_or(ctx.now);
+    Ok(KeyFacts {
+        local_key: Some(LocalKey::of(entry)),
+        cert_env: entry
+            .chain
+            .first()
+            .and_then(|c| cas::lookup(&c.issuer))
+            .map(|ca| ca.env),
+        findings: diag::run(&loaded.store, &copts, when)
+            .findings
+            .into_iter()
+            .filter(|f| f.severity != Severity::Info)
+            .collect(),
+    })
 }

@@ -112,7 +112,30 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
             }
         )))
     })?;
-    let opts = MintOptions {
+    let (count, jobs) = (a.count as usize, mint_jobs(&a));
+    let plan = mint::plan(entry, &mint_options(a))?;
+    let key = entry
+        .private_key
+        .as_ref()
+        .ok_or_else(|| Error::Mint(mint::MintError::NoKey("no private key".into())))?;
+    let signer = Signer::new(key, plan.alg).map_err(mint::MintError::from)?;
+    let minting = Minting {
+        plan: &plan,
+        signer: &signer,
+        now: ctx.now.unix_timestamp(),
+        count,
+        jobs,
+    };
+    if ctx.json {
+        return mint_json(&minting, entry.alias.clone(), &check);
+    }
+    mint_warnings(ctx, &check);
+    mint_stream(&minting)
+}
+
+/// The mint flags as the domain's options.
+fn mint_options(a: MintArgs) -> MintOptions {
+    MintOptions {
         profile: a.profile,
         env: a.env,
         iss: a.iss,
@@ -135,54 +158,57 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
         force: a.force,
         aud_from_issuer: false,
         known_issuer: None,
-    };
-    let plan = mint::plan(entry, &opts)?;
-    let key = entry
-        .private_key
-        .as_ref()
-        .ok_or_else(|| Error::Mint(mint::MintError::NoKey("no private key".into())))?;
-    let signer = Signer::new(key, plan.alg).map_err(mint::MintError::from)?;
-    let warnings: Vec<_> = check
-        .findings
-        .iter()
-        .filter(|f| {
-            f.severity != crate::diagnostics::findings::Severity::Info && f.id != "entry-selected"
-        })
-        .collect();
-    let jobs = a.jobs.map(usize::from).unwrap_or_else(|| {
+    }
+}
+
+/// --jobs, else one thread per core.
+fn mint_jobs(a: &MintArgs) -> usize {
+    a.jobs.map(usize::from).unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(usize::from)
             .unwrap_or(1)
+    })
+}
+
+/// What every way of minting needs.
+struct Minting<'a> {
+    plan: &'a mint::Plan,
+    signer: &'a Signer,
+    now: i64,
+    count: usize,
+    jobs: usize,
+}
+
+/// `--json`: every token in one report, with the check's findings.
+fn mint_json(m: &Minting<'_>, entry: Option<String>, check: &diag::CheckReport) -> Result<u8> {
+    let mut tokens = Vec::with_capacity(m.count);
+    mint::mint_parallel(m.plan, m.signer, m.now, m.count, m.jobs, |t| {
+        tokens.push(t.to_string());
+        Ok(mint::Flow::Continue(()))
+    })?;
+    let report = MintReport {
+        schema: "credkit.jwt.mint/1",
+        profile: m.plan.profile,
+        alg: m.plan.alg.name(),
+        entry,
+        header: m.plan.header.clone(),
+        tokens,
+        findings: check.findings.clone(),
+    };
+    output::emit(&report, true).map_err(|source| Error::Io {
+        action: IoAction::Write,
+        path: "standard output".into(),
+        source,
+    })?;
+    Ok(exit::OK)
+}
+
+/// The check's warnings and errors (not infos, not `entry-selected`) on
+/// standard error before the tokens.
+fn mint_warnings(ctx: &Ctx, check: &diag::CheckReport) {
+    let warnings = check.findings.iter().filter(|f| {
+        f.severity != crate::diagnostics::findings::Severity::Info && f.id != "entry-selected"
     });
-    if ctx.json {
-        let mut tokens = Vec::with_capacity(a.count as usize);
-        mint::mint_parallel(
-            &plan,
-            &signer,
-            ctx.now.unix_timestamp(),
-            a.count as usize,
-            jobs,
-            |t| {
-                tokens.push(t.to_string());
-                Ok(mint::Flow::Continue(()))
-            },
-        )?;
-        let report = MintReport {
-            schema: "credkit.jwt.mint/1",
-            profile: plan.profile,
-            alg: plan.alg.name(),
-            entry: entry.alias.clone(),
-            header: plan.header.clone(),
-            tokens,
-            findings: check.findings.clone(),
-        };
-        output::emit(&report, true).map_err(|source| Error::Io {
-            action: IoAction::Write,
-            path: "standard output".into(),
-            source,
-        })?;
-        return Ok(exit::OK);
-    }
     for f in warnings {
         output::status(
             ctx.quiet,
@@ -194,25 +220,21 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
             ),
         );
     }
-    // Stream the tokens: constant memory whatever --count is.
+}
+
+/// Stream the tokens: constant memory whatever --count is.
+fn mint_stream(m: &Minting<'_>) -> Result<u8> {
     let mut out = output::TokenWriter::new();
-    mint::mint_parallel(
-        &plan,
-        &signer,
-        ctx.now.unix_timestamp(),
-        a.count as usize,
-        jobs,
-        |t| {
-            out.line(t)
-                .map_err(|e| mint::MintError::Output(e.to_string()))?;
-            // The reader went away: stop minting.
-            Ok(if out.is_closed() {
-                mint::Flow::Break(())
-            } else {
-                mint::Flow::Continue(())
-            })
-        },
-    )?;
+    mint::mint_parallel(m.plan, m.signer, m.now, m.count, m.jobs, |t| {
+        out.line(t)
+            .map_err(|e| mint::MintError::Output(e.to_string()))?;
+        // The reader went away: stop minting.
+        Ok(if out.is_closed() {
+            mint::Flow::Break(())
+        } else {
+            mint::Flow::Continue(())
+        })
+    })?;
     out.finish().map_err(|source| Error::Io {
         action: IoAction::Write,
         path: "standard output".into(),

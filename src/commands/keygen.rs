@@ -1,10 +1,10 @@
 //! `credkit keygen -o OUTPUT` and `credkit keygen --fixture-set DIR`.
 
-use super::convert::OutputFile;
+use super::convert::{OutputFile, finish};
 use super::input::{Loaded, load, out_cell};
 use crate::cert::extensions::{self, Realism};
-use crate::cert::fixture_set::{self, ReadmeInfo};
-use crate::cert::issue::{self, Broken, Ca, Dn, Generated, KeygenError, Mode, Request, Usage};
+use crate::cert::fixture_set;
+use crate::cert::issue::{self, Broken, Ca, Dn, KeygenError, Mode, Request, Usage};
 use crate::cli::keygen::KeygenArgs;
 use crate::ctx::Ctx;
 use crate::error::IoAction;
@@ -15,6 +15,7 @@ use crate::keystore::model::Entry;
 use crate::keystore::pbe;
 use crate::keystore::select;
 use crate::keystore::write::{self, OutFormat, Output, Parts, WriteOptions, Written};
+use crate::output::fixture_set::ReadmeInfo;
 use crate::output::{self, Render, files};
 use crate::revocation::list::{self, Reason, RevocationList};
 use crate::secret::{SecretCell, SecretSource};
@@ -348,17 +349,7 @@ fn run_revoke(ctx: &Ctx, args: &KeygenArgs, cert_path: &Path) -> Result<u8> {
         }
     })?;
     let issuer = &ca.chain[0];
-    let issuer_key = issuer.public_key.as_ref().ok();
-    let mut certs: Vec<&crate::cert::Certificate> = Vec::new();
-    for e in &store.entries {
-        for c in &e.chain {
-            let issued = c.issuer.raw == issuer.subject.raw
-                && issuer_key.is_some_and(|k| crate::cert::verify_signature(c, k));
-            if issued && !certs.iter().any(|x| x.der == c.der) {
-                certs.push(c);
-            }
-        }
-    }
+    let certs = list::issued_by(issuer, &store.entries);
     if certs.is_empty() {
         return Err(Error::Revocation {
             id: crate::error_id::ErrorId::RevocationNotIssued,
@@ -516,7 +507,19 @@ pub(crate) fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
     };
     let generated = issue::generate(&req, ca.as_ref(), &mut rng)?;
 
-    let (files, notes, warnings) = render_files(&args, format, &opts, &targets, &generated)?;
+    let targets: Vec<FilePlan> = targets
+        .into_iter()
+        .map(|(path, alias)| {
+            let chosen = generated
+                .entries
+                .iter()
+                .filter(|e| alias.is_none() || e.alias == alias)
+                .cloned()
+                .collect();
+            (path, format, chosen)
+        })
+        .collect();
+    let (files, notes, warnings) = render_files(&args, &opts, &targets, generated.notes.clone())?;
 
     let mut report = KeygenReport {
         schema: "credkit.keygen/1",
@@ -539,18 +542,10 @@ pub(crate) fn run(ctx: &Ctx, args: KeygenArgs) -> Result<u8> {
     write_together(
         files
             .iter()
-            .map(|(p, f)| (p.as_path(), f.bytes.as_slice(), f.private)),
+            .map(|(p, _, f)| (p.as_path(), f.bytes.as_slice(), f.private)),
         args.force,
     )?;
-    for (path, f) in &files {
-        report.outputs.push(OutputFile {
-            path: path.display().to_string(),
-            format,
-            part: None,
-            aliases: f.aliases.clone(),
-            private_key: f.private,
-        });
-    }
+    report.outputs = output_files(&files);
     finish(ctx, &report)
 }
 
@@ -760,34 +755,29 @@ fn targets(
     Ok(targets)
 }
 
-/// The rendered files (path and contents), notes and warnings.
-type Rendered = (Vec<(PathBuf, Written)>, Vec<String>, Vec<String>);
+/// What to write: a file, its format and the entries it holds.
+type FilePlan = (PathBuf, OutFormat, Vec<Entry>);
+
+/// The rendered files (path, format and contents), notes and warnings.
+type Rendered = (Vec<(PathBuf, OutFormat, Written)>, Vec<String>, Vec<String>);
 
 /// Every file made in memory first, so a failure writes nothing; with the
-/// writers' notes and warnings.
+/// writers' notes (after `notes`) and warnings.
 fn render_files(
     args: &KeygenArgs,
-    format: OutFormat,
     opts: &WriteOptions,
-    targets: &[(PathBuf, Option<String>)],
-    generated: &Generated,
+    targets: &[FilePlan],
+    mut notes: Vec<String>,
 ) -> Result<Rendered> {
-    let mut files: Vec<(PathBuf, Written)> = Vec::new();
-    let mut notes = generated.notes.clone();
+    let mut files = Vec::new();
     let mut warnings = Vec::new();
     render(args.seed.as_deref(), || -> Result<()> {
-        for (path, alias) in targets {
-            let chosen: Vec<Entry> = generated
-                .entries
-                .iter()
-                .filter(|e| alias.is_none() || e.alias == *alias)
-                .cloned()
-                .collect();
-            let out = write::write(&chosen, format, opts, false).map_err(write_error(path))?;
-            add_warnings(&mut warnings, format, opts, &out);
+        for (path, format, entries) in targets {
+            let out = write::write(entries, *format, opts, false).map_err(write_error(path))?;
+            add_warnings(&mut warnings, *format, opts, &out);
             notes.extend(out.notes);
             for f in out.files {
-                files.push((path.clone(), f));
+                files.push((path.clone(), *format, f));
             }
         }
         Ok(())
@@ -797,14 +787,18 @@ fn render_files(
 
 /// `-o -`: the files to standard output (never a private key to a
 /// terminal), the report to standard error.
-fn print_files(ctx: &Ctx, files: &[(PathBuf, Written)], report: &KeygenReport) -> Result<u8> {
-    if files.iter().any(|(_, f)| f.private) && std::io::stdout().is_terminal() {
+fn print_files(
+    ctx: &Ctx,
+    files: &[(PathBuf, OutFormat, Written)],
+    report: &KeygenReport,
+) -> Result<u8> {
+    if files.iter().any(|(_, _, f)| f.private) && std::io::stdout().is_terminal() {
         return Err(usage(
             "refusing to print a private key to the terminal",
             "redirect standard output to a file, or use -o FILE",
         ));
     }
-    for (_, f) in files {
+    for (_, _, f) in files {
         output::write_stdout(&f.bytes).map_err(|source| Error::Io {
             action: IoAction::Write,
             path: "standard output".into(),
@@ -838,21 +832,6 @@ fn write_together<'a>(
     })
 }
 
-fn finish(ctx: &Ctx, report: &KeygenReport) -> Result<u8> {
-    if ctx.json {
-        output::emit(report, true).map_err(|source| Error::Io {
-            action: IoAction::Write,
-            path: "standard output".into(),
-            source,
-        })?;
-    } else {
-        let mut s = String::new();
-        report.render_text(&mut s);
-        output::status(ctx.quiet, s.trim_end());
-    }
-    Ok(exit::OK)
-}
-
 /// The output password: --out-password-*, else the CA file's, else
 /// CREDKIT_PASSWORD or a prompt (only asked when the format needs one).
 fn output_password(
@@ -876,7 +855,23 @@ fn output_password(
         .map(|p| p.to_string()))
 }
 
-fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
+/// What was written, for the report.
+fn output_files(files: &[(PathBuf, OutFormat, Written)]) -> Vec<OutputFile> {
+    files
+        .iter()
+        .map(|(path, format, f)| OutputFile {
+            path: path.display().to_string(),
+            format: *format,
+            part: None,
+            aliases: f.aliases.clone(),
+            private_key: f.private,
+        })
+        .collect()
+}
+
+/// The fixture set's one password (for PKCS#12, JKS stores and keys, PEM):
+/// --out-password-*, else CREDKIT_PASSWORD or a prompt; never empty.
+fn fixture_password(args: &KeygenArgs, dir: &Path) -> Result<String> {
     let o = &args.out_passwords;
     if o.out_key_password_file.is_some()
         || o.out_key_password_env.is_some()
@@ -887,7 +882,6 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
             "drop --out-key-password-*",
         ));
     }
-    let readme_path = dir.join("README.md");
     let prompt = format!("Password for the fixture set in {}", dir.display());
     let password = output_password(args, None, true, &prompt)?.ok_or_else(|| {
         usage(
@@ -902,7 +896,32 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
             "choose a test password such as changeit",
         ));
     }
-    let now = ctx.now.unix_timestamp();
+    Ok(password)
+}
+
+/// DIR is a directory (or not there yet) and, without --force, holds none of
+/// the files the set writes: checked before the (slow) key generation.
+fn check_fixture_dir(args: &KeygenArgs, dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(usage(
+            format!("{} exists and is not a directory", dir.display()),
+            "give a directory for --fixture-set",
+        ));
+    }
+    if !args.force
+        && let Some(t) = fixture_set::planned_files()
+            .iter()
+            .map(|n| dir.join(n))
+            .find(|p| p.exists())
+    {
+        return Err(exists_error(&t));
+    }
+    Ok(())
+}
+
+/// Make the fixture set's credentials: seeded or from the operating system,
+/// on --jobs threads (default: one per core).
+fn build_fixture_set(ctx: &Ctx, args: &KeygenArgs) -> Result<fixture_set::FixtureSet> {
     let randomness = match &args.seed {
         Some(s) => fixture_set::Randomness::Seeded(s),
         None => fixture_set::Randomness::Os,
@@ -912,31 +931,21 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
             .map(usize::from)
             .unwrap_or(1)
     });
-    if dir.exists() && !dir.is_dir() {
-        return Err(usage(
-            format!("{} exists and is not a directory", dir.display()),
-            "give a directory for --fixture-set",
-        ));
-    }
-    // Check before the (slow) key generation that nothing will be replaced.
-    if !args.force
-        && let Some(t) = fixture_set::planned_files()
-            .iter()
-            .map(|n| dir.join(n))
-            .find(|p| p.exists())
-    {
-        return Err(exists_error(&t));
-    }
     let realism = realism(args, Some(extensions::default_revocation_base()))?;
-    let set = fixture_set::build(
+    Ok(fixture_set::build(
         args.algorithm.spec(),
         args.days,
-        now,
+        ctx.now.unix_timestamp(),
         &randomness,
         jobs,
         &realism,
-    )?;
-    let mut targets: Vec<(PathBuf, OutFormat, Vec<Entry>)> = Vec::new();
+    )?)
+}
+
+/// Every file of the set: each credential in each of its formats, then the
+/// CA certificates.
+fn fixture_targets(set: &fixture_set::FixtureSet, dir: &Path) -> Vec<FilePlan> {
+    let mut targets: Vec<FilePlan> = Vec::new();
     for item in &set.items {
         for (name, format) in item.files() {
             targets.push((dir.join(name), format, item.entries.clone()));
@@ -945,23 +954,20 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
     for f in &set.cert_files {
         targets.push((dir.join(f.name), OutFormat::Pem, vec![f.entry.clone()]));
     }
+    targets
+}
+
+fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
+    let readme_path = dir.join("README.md");
+    let password = fixture_password(args, dir)?;
+    let now = ctx.now.unix_timestamp();
+    check_fixture_dir(args, dir)?;
+    let set = build_fixture_set(ctx, args)?;
+    let targets = fixture_targets(&set, dir);
 
     let opts = write_options(ctx, args, Some(password.clone()))?;
-    let mut files: Vec<(PathBuf, OutFormat, Written)> = Vec::new();
-    let mut notes = set.notes.clone();
-    let mut warnings = Vec::new();
-    render(args.seed.as_deref(), || -> Result<()> {
-        for (path, format, entries) in &targets {
-            let out = write::write(entries, *format, &opts, false).map_err(write_error(path))?;
-            add_warnings(&mut warnings, *format, &opts, &out);
-            notes.extend(out.notes);
-            for f in out.files {
-                files.push((path.clone(), *format, f));
-            }
-        }
-        Ok(())
-    })?;
-    let readme = fixture_set::readme(
+    let (files, notes, warnings) = render_files(args, &opts, &targets, set.notes.clone())?;
+    let readme = crate::output::fixture_set::readme(
         &set,
         &ReadmeInfo {
             password: &password,
@@ -1015,14 +1021,6 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
             ))),
         args.force,
     )?;
-    for (path, format, f) in &files {
-        report.outputs.push(OutputFile {
-            path: path.display().to_string(),
-            format: *format,
-            part: None,
-            aliases: f.aliases.clone(),
-            private_key: f.private,
-        });
-    }
+    report.outputs = output_files(&files);
     finish(ctx, &report)
 }

@@ -13,13 +13,14 @@ use crate::oauth::client::{self, TokenSettings};
 use crate::oauth::config;
 use crate::oauth::mock::{self, Mock, MockOptions};
 use crate::output::{self, serve as out};
-use crate::revocation::issue::{self, Authority, Signer};
+use crate::revocation::issue::{self, Authority, IssueError, Signer};
 use crate::revocation::list::RevocationList;
 use crate::serve::broker::{Broker, Failure, SECRET_HEADER, postman_script};
 use crate::serve::http::{self, LogLine, Logger};
 use crate::serve::mock::MockServer;
 use crate::serve::revocation::{ListSource, RevocationServer};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub(crate) fn run(ctx: &Ctx, a: ServeArgs) -> Result<u8> {
@@ -82,7 +83,8 @@ fn profile_settings(path: &std::path::Path, name: &str, b: &BrokerArgs) -> Resul
     Ok(flags.over(profile))
 }
 
-fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
+/// The config file and the profiles to serve: those named, else all of the file's.
+fn profile_names(b: &BrokerArgs) -> Result<(PathBuf, Vec<String>)> {
     let path = b
         .config
         .clone()
@@ -106,17 +108,20 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
             "serve one profile, or name password_env/password_file in each profile",
         ));
     }
-    // Bind first: a port in use fails before any password is asked.
-    let (listener, port) = listen(SocketAddr::from(([127, 0, 0, 1], b.port)))?;
-    let secret = crate::serve::random_secret().map_err(|e| Error::Io {
-        action: IoAction::MakeSecretWith,
-        path: "the system's random source".into(),
-        source: std::io::Error::other(e.to_string()),
-    })?;
-    let clock = ctx.clone();
-    let mut broker = Broker::new(port, secret.clone(), Box::new(move || clock.clock()));
-    for name in &names {
-        let settings = profile_settings(&path, name, &b)?;
+    Ok((path, names))
+}
+
+/// Prepare each profile's session (asking for passwords, signing in once for
+/// an interactive grant) and hand it to the broker.
+fn add_profiles(
+    ctx: &Ctx,
+    broker: &mut Broker,
+    path: &std::path::Path,
+    names: &[String],
+    b: &BrokerArgs,
+) -> Result<()> {
+    for name in names {
+        let settings = profile_settings(path, name, b)?;
         output::status(ctx.quiet, &format!("credkit: loading profile {name}"));
         let session = client::prepare(ctx, settings, token::observer(ctx, b.verbose))
             .map_err(|p| token::show_unfit(ctx, Error::from(p)))?;
@@ -141,25 +146,22 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
             broker.seed(name, c);
         }
     }
-    if let Some(f) = &b.secret_file {
-        crate::output::files::write_atomic(f, format!("{secret}\n").as_bytes(), b.force, true)
-            .map_err(|source| Error::Io {
-                action: IoAction::Write,
-                path: f.display().to_string(),
-                source,
-            })?;
-    }
-    let started_report = out::Started {
+    Ok(())
+}
+
+/// What the broker prints at start.
+fn broker_started(b: &BrokerArgs, port: u16, secret: &str, names: &[String]) -> out::Started {
+    out::Started {
         schema: "credkit.serve.broker/1",
         url: format!("http://127.0.0.1:{port}"),
         port,
-        secret: Some(secret.clone()),
+        secret: Some(secret.to_string()),
         secret_header: Some("X-Credkit-Secret"),
-        profiles: names.clone(),
+        profiles: names.to_vec(),
         postman_scripts: if b.postman_script {
             names
                 .iter()
-                .map(|n| (n.clone(), postman_script(port, n, &secret)))
+                .map(|n| (n.clone(), postman_script(port, n, secret)))
                 .collect()
         } else {
             Vec::new()
@@ -168,9 +170,31 @@ fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
         token_endpoint: None,
         jwks_uri: None,
         clients: Vec::new(),
-    };
+    }
+}
+
+fn broker(ctx: &Ctx, b: BrokerArgs) -> Result<u8> {
+    let (path, names) = profile_names(&b)?;
+    // Bind first: a port in use fails before any password is asked.
+    let (listener, port) = listen(SocketAddr::from(([127, 0, 0, 1], b.port)))?;
+    let secret = crate::serve::random_secret().map_err(|e| Error::Io {
+        action: IoAction::MakeSecretWith,
+        path: "the system's random source".into(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let clock = ctx.clone();
+    let mut broker = Broker::new(port, secret.clone(), Box::new(move || clock.clock()));
+    add_profiles(ctx, &mut broker, &path, &names, &b)?;
+    if let Some(f) = &b.secret_file {
+        crate::output::files::write_atomic(f, format!("{secret}\n").as_bytes(), b.force, true)
+            .map_err(|source| Error::Io {
+                action: IoAction::Write,
+                path: f.display().to_string(),
+                source,
+            })?;
+    }
     debug_assert_eq!(SECRET_HEADER, "x-credkit-secret");
-    emit_started(&started_report, ctx)?;
+    emit_started(&broker_started(&b, port, &secret, &names), ctx)?;
     http::serve(
         listener,
         Arc::new(broker),
@@ -189,7 +213,7 @@ fn out_findings(session: &client::Session, ctx: &Ctx) {
     crate::output::token::findings(&session.findings, ctx.quiet || ctx.json);
 }
 
-fn emit_started(r: &out::Started, ctx: &Ctx) -> Result<()> {
+fn emit_started<R: output::Render>(r: &R, ctx: &Ctx) -> Result<()> {
     // One line of JSON, so a script can read the first line.
     if ctx.json {
         let mut s = serde_json::to_string(r).unwrap_or_default();
@@ -327,68 +351,55 @@ fn ca_signers(path: &std::path::Path, passwords: &PasswordArgs) -> Result<Vec<Si
     Ok(out)
 }
 
-fn revocation(ctx: &Ctx, r: RevocationArgs) -> Result<u8> {
-    let mut signers: Vec<Signer> = Vec::new();
+/// The key and certificate of `--responder`: its first entry that has both.
+fn responder_signer(path: &std::path::Path, passwords: &PasswordArgs) -> Result<Signer> {
+    let store = load_store(path, passwords)?;
+    let found = store.entries.into_iter().find_map(|e| {
+        let cert = e.chain.first()?.clone();
+        Some(Signer {
+            cert,
+            key: e.private_key?,
+        })
+    });
+    found.ok_or_else(|| {
+        usage(
+            format!("{} holds no private key with a certificate", path.display()),
+            "make a responder with `credkit keygen --ca CA --usage ocsp`",
+        )
+    })
+}
+
+/// The CAs of every `--ca` file, and the responder under the CA that issued it.
+fn authorities(r: &RevocationArgs) -> Result<Vec<Authority>> {
+    let mut cas: Vec<Signer> = Vec::new();
     for path in &r.cas {
-        for s in ca_signers(path, &r.passwords)? {
-            if !signers.iter().any(|x| x.cert.der == s.cert.der) {
-                signers.push(s);
-            }
-        }
+        cas.extend(ca_signers(path, &r.passwords)?);
     }
     let responder = match &r.responder {
-        Some(p) => {
-            let store = load_store(p, &r.passwords)?;
-            let found = store.entries.into_iter().find_map(|e| {
-                let cert = e.chain.first()?.clone();
-                Some(Signer {
-                    cert,
-                    key: e.private_key?,
-                })
-            });
-            Some(found.ok_or_else(|| {
-                usage(
-                    format!("{} holds no private key with a certificate", p.display()),
-                    "make a responder with `credkit keygen --ca CA --usage ocsp`",
-                )
-            })?)
-        }
+        Some(p) => Some(responder_signer(p, &r.passwords)?),
         None => None,
     };
-    let mut authorities: Vec<Authority> = signers
-        .into_iter()
-        .map(|ca| Authority {
-            ca,
-            responder: None,
-        })
-        .collect();
-    if let Some(resp) = responder {
-        let Some(a) = authorities
-            .iter_mut()
-            .find(|a| a.ca.cert.subject.raw == resp.cert.issuer.raw)
-        else {
-            return Err(Error::Revocation {
-                id: crate::error_id::ErrorId::RevocationResponder,
-                message: format!(
-                    "the responder {} was not issued by a CA served here",
-                    resp.cert.subject.to_display()
-                ),
-                hint: "give its issuing CA with --ca".into(),
-            });
+    issue::authorities(cas, responder).map_err(|e| {
+        let hint = match e {
+            IssueError::ResponderIssuer(_) => "give its issuing CA with --ca",
+            _ => "make a responder with `credkit keygen --ca CA --usage ocsp`",
         };
-        issue::check_responder(&a.ca.cert, &resp).map_err(|e| Error::Revocation {
+        Error::Revocation {
             id: crate::error_id::ErrorId::RevocationResponder,
             message: e.to_string(),
-            hint: "make a responder with `credkit keygen --ca CA --usage ocsp`".into(),
-        })?;
-        a.responder = Some(resp);
-    }
+            hint: hint.into(),
+        }
+    })
+}
+
+/// The revocation list's path and its contents at start (read once, so a
+/// broken list stops the server at once); a named list must exist.
+fn start_list(r: &RevocationArgs) -> Result<(PathBuf, RevocationList)> {
     let list_path = r
         .revocation_list
         .clone()
         .unwrap_or_else(|| crate::revocation::list::default_path(&r.cas[0]));
-    // Read once at start, so a broken list stops the server at once.
-    let start_list = if list_path.exists() {
+    let list = if list_path.exists() {
         super::input::revocation_list(&list_path)?
     } else if r.revocation_list.is_some() {
         return Err(Error::Revocation {
@@ -400,20 +411,30 @@ fn revocation(ctx: &Ctx, r: RevocationArgs) -> Result<u8> {
     } else {
         RevocationList::default()
     };
-    let (listener, port) = listen(SocketAddr::new(r.bind, r.port))?;
-    let url = format!("http://{}", SocketAddr::new(r.bind, port));
-    let cas = authorities
+    Ok((list_path, list))
+}
+
+/// Where each CA's data is served, for the report.
+fn served_cas(authorities: &[Authority], url: &str) -> Vec<out::ServedCa> {
+    authorities
         .iter()
         .map(|a| {
             let slug = extensions::ca_slug(a.ca.cert.subject.get(crate::cert::oid::COMMON_NAME));
             out::ServedCa {
                 subject: a.ca.cert.subject.to_display(),
-                crl_url: extensions::crl_url(&url, &slug),
-                certificate_url: extensions::ca_issuers_url(&url, &slug),
+                crl_url: extensions::crl_url(url, &slug),
+                certificate_url: extensions::ca_issuers_url(url, &slug),
                 ocsp_responder: a.responder.as_ref().map(|s| s.cert.subject.to_display()),
             }
         })
-        .collect();
+        .collect()
+}
+
+fn revocation(ctx: &Ctx, r: RevocationArgs) -> Result<u8> {
+    let authorities = authorities(&r)?;
+    let (list_path, start_list) = start_list(&r)?;
+    let (listener, port) = listen(SocketAddr::new(r.bind, r.port))?;
+    let url = format!("http://{}", SocketAddr::new(r.bind, port));
     let report = out::RevocationStarted {
         schema: "credkit.serve.revocation/1",
         url: url.clone(),
@@ -421,7 +442,7 @@ fn revocation(ctx: &Ctx, r: RevocationArgs) -> Result<u8> {
         ocsp_url: extensions::ocsp_url(&url),
         revocation_list: Some(list_path.display().to_string()),
         revoked: start_list.entries.len(),
-        cas,
+        cas: served_cas(&authorities, &url),
     };
     let clock = ctx.clone();
     let server = RevocationServer::new(
@@ -430,18 +451,7 @@ fn revocation(ctx: &Ctx, r: RevocationArgs) -> Result<u8> {
         r.validity.max(1),
         Box::new(move || clock.clock()),
     );
-    if ctx.json {
-        let mut s = serde_json::to_string(&report).unwrap_or_default();
-        s.push('\n');
-        output::write_stdout(s.as_bytes())
-    } else {
-        output::emit(&report, false)
-    }
-    .map_err(|source| Error::Io {
-        action: IoAction::Write,
-        path: "standard output".into(),
-        source,
-    })?;
+    emit_started(&report, ctx)?;
     http::serve(
         listener,
         Arc::new(server),

@@ -295,6 +295,17 @@ pub fn problems(d: &Decoded, profile: Target, now: OffsetDateTime) -> Vec<Proble
     let grant = matches!(kind, Kind::Grant | Kind::Unknown);
     let profile = if grant { profile } else { Target::Generic };
     let mut out = Vec::new();
+    alg_problems(d, &mut out);
+    time_problems(d, profile, now, &mut out);
+    missing_claims(d, kind, profile, &mut out);
+    if profile == Target::Maskinporten {
+        maskinporten_problems(d, &mut out);
+    }
+    out
+}
+
+/// An unsigned token, a shared-secret MAC, no alg at all.
+fn alg_problems(d: &Decoded, out: &mut Vec<Problem>) {
     match d.alg() {
         Some(a) if a.eq_ignore_ascii_case("none") => out.push(problem(
             "error",
@@ -309,6 +320,11 @@ pub fn problems(d: &Decoded, profile: Target, now: OffsetDateTime) -> Vec<Proble
         None => out.push(problem("error", "jwt-alg-missing", "the header has no alg".into())),
         _ => {}
     }
+}
+
+/// exp, nbf and iat against `now`, the lifetime against the target's limit,
+/// and a missing exp.
+fn time_problems(d: &Decoded, profile: Target, now: i64, out: &mut Vec<Problem>) {
     let exp = d.num("exp");
     let iat = d.num("iat");
     if let Some(exp) = exp
@@ -376,6 +392,11 @@ pub fn problems(d: &Decoded, profile: Target, now: OffsetDateTime) -> Vec<Proble
             "there is no exp claim".into(),
         ));
     }
+}
+
+/// jti, aud and iss: how much a missing one matters depends on the kind of
+/// token and the target.
+fn missing_claims(d: &Decoded, kind: Kind, profile: Target, out: &mut Vec<Problem>) {
     for (claim, id) in [
         ("jti", "jwt-jti-missing"),
         ("aud", "jwt-aud-missing"),
@@ -397,48 +418,51 @@ pub fn problems(d: &Decoded, profile: Target, now: OffsetDateTime) -> Vec<Proble
             out.push(problem(sev, id, format!("there is no {claim} claim")));
         }
     }
-    if profile == Target::Maskinporten {
-        let extra: Vec<&str> = d
-            .claims
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !MASKINPORTEN_CLAIMS.contains(k))
-            .collect();
-        if !extra.is_empty() {
-            out.push(problem(
-                "error",
-                "jwt-undocumented-claims",
-                format!(
-                    "claims Maskinporten does not document: {}; it answers \"Invalid assertion\" to grants that carry them",
-                    extra.join(", ")
-                ),
-            ));
-        }
-        if d.header.get("x5c").is_some_and(|v| !v.is_array()) {
-            out.push(problem(
-                "error",
-                "jwt-x5c-not-array",
-                "x5c must be a JSON array of base64 certificates (Maskinporten: \"Invalid JWT header x5c\")".into(),
-            ));
-        }
-        if d.header.get("x5c").is_none() && d.header.get("kid").is_none() {
-            out.push(problem(
-                "error",
-                "jwt-no-x5c-or-kid",
-                "the header has neither x5c nor kid, so Maskinporten cannot tell which key signed it".into(),
-            ));
-        }
-        if let Some(a) = d.alg()
-            && !["RS256", "RS384", "RS512"].contains(&a)
-        {
-            out.push(problem(
-                "error",
-                "jwt-alg-not-accepted",
-                format!("Maskinporten accepts RS256, RS384 and RS512, not {a}"),
-            ));
-        }
+}
+
+/// Maskinporten's own rules: only documented claims, x5c an array, x5c or
+/// kid present, an RS alg.
+fn maskinporten_problems(d: &Decoded, out: &mut Vec<Problem>) {
+    let extra: Vec<&str> = d
+        .claims
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !MASKINPORTEN_CLAIMS.contains(k))
+        .collect();
+    if !extra.is_empty() {
+        out.push(problem(
+            "error",
+            "jwt-undocumented-claims",
+            format!(
+                "claims Maskinporten does not document: {}; it answers \"Invalid assertion\" to grants that carry them",
+                extra.join(", ")
+            ),
+        ));
     }
-    out
+    if d.header.get("x5c").is_some_and(|v| !v.is_array()) {
+        out.push(problem(
+            "error",
+            "jwt-x5c-not-array",
+            "x5c must be a JSON array of base64 certificates (Maskinporten: \"Invalid JWT header x5c\")".into(),
+        ));
+    }
+    if d.header.get("x5c").is_none() && d.header.get("kid").is_none() {
+        out.push(problem(
+            "error",
+            "jwt-no-x5c-or-kid",
+            "the header has neither x5c nor kid, so Maskinporten cannot tell which key signed it"
+                .into(),
+        ));
+    }
+    if let Some(a) = d.alg()
+        && !["RS256", "RS384", "RS512"].contains(&a)
+    {
+        out.push(problem(
+            "error",
+            "jwt-alg-not-accepted",
+            format!("Maskinporten accepts RS256, RS384 and RS512, not {a}"),
+        ));
+    }
 }
 
 /// `2 min 5 s`, `3 days`

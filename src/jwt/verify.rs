@@ -75,7 +75,9 @@ fn fail(v: &mut Verdict, id: &'static str, reason: String) {
     v.reason = Some(reason);
 }
 
-/// Verify a decoded token.
+/// Verify a decoded token: the algorithm, the header and claim types, the
+/// signature with the keys given (or x5c), then the time and claim checks.
+/// The first step that fails decides the reason.
 pub fn verify(d: &Decoded, keys: &Keys, o: &VerifyOptions, now: OffsetDateTime) -> Verdict {
     let mut v = Verdict {
         schema: "credkit.jwt.verify/1",
@@ -87,52 +89,76 @@ pub fn verify(d: &Decoded, keys: &Keys, o: &VerifyOptions, now: OffsetDateTime) 
         header: d.header.clone(),
         claims: d.claims.clone(),
     };
+    if let Err((id, reason)) = check(&mut v, d, keys, o, now) {
+        fail(&mut v, id, reason);
+    }
+    v
+}
+
+/// The steps of [`verify`]; the key that verified goes into `v` even when a
+/// later step fails.
+fn check(
+    v: &mut Verdict,
+    d: &Decoded,
+    keys: &Keys,
+    o: &VerifyOptions,
+    now: OffsetDateTime,
+) -> Result<(), Fail> {
+    let alg = algorithm(d)?;
+    if let Some(problem) = header_problem(d).or_else(|| claim_type_problem(d)) {
+        return Err(problem);
+    }
+    let candidates = match keys {
+        Keys::Given(c) => c.clone(),
+        Keys::X5c { ca } => vec![x5c_key(d, ca.as_deref(), now)?],
+    };
+    let signer = signer(d, alg, &candidates)?;
+    v.key = Some(signer.label.clone());
+    if let Keys::X5c { ca: None } = keys {
+        return Err((
+            "jwt-x5c-unanchored",
+            format!(
+                "the signature matches the certificate in x5c ({}), but nothing vouches \
+                 for that certificate: anyone can make one that claims any name",
+                signer.label
+            ),
+        ));
+    }
+    time_and_claims(d, o, now)
+}
+
+/// The header's alg: never none, never an HMAC, and one credkit knows.
+fn algorithm(d: &Decoded) -> Result<Alg, Fail> {
     let alg_name = d.alg().unwrap_or("");
     if alg_name.eq_ignore_ascii_case("none") || alg_name.is_empty() {
-        fail(
-            &mut v,
+        return Err((
             "jwt-alg-none",
             "alg is \"none\" (or missing): unsigned tokens are never accepted".into(),
-        );
-        return v;
+        ));
     }
     if alg_name.starts_with("HS") {
-        fail(
-            &mut v,
+        return Err((
             "jwt-alg-confusion",
             format!(
                 "alg {alg_name} is an HMAC: verifying it with a public key is the algorithm-confusion attack, and is refused"
             ),
-        );
-        return v;
+        ));
     }
-    let Some(alg) = Alg::from_name(alg_name) else {
-        fail(
-            &mut v,
+    Alg::from_name(alg_name).ok_or_else(|| {
+        (
             "jwt-alg-unsupported",
             format!("alg {alg_name:?} is not supported"),
-        );
-        return v;
-    };
-    if let Some((id, reason)) = header_problem(d).or_else(|| claim_type_problem(d)) {
-        fail(&mut v, id, reason);
-        return v;
-    }
-    let candidates: Vec<Candidate> = match keys {
-        Keys::Given(c) => c.clone(),
-        Keys::X5c { ca } => match x5c_key(d, ca.as_deref(), now) {
-            Ok(c) => vec![c],
-            Err((id, reason)) => {
-                fail(&mut v, id, reason);
-                return v;
-            }
-        },
-    };
+        )
+    })
+}
+
+/// The candidate whose key verifies the signature, among those the token's
+/// kid lets credkit try and that fit the alg.
+fn signer<'a>(d: &Decoded, alg: Alg, candidates: &'a [Candidate]) -> Result<&'a Candidate, Fail> {
     let kid = d.header.get("kid").and_then(Value::as_str);
-    let by_kid = by_kid(&candidates, kid);
+    let by_kid = by_kid(candidates, kid);
     if by_kid.is_empty() {
-        fail(
-            &mut v,
+        return Err((
             "jwt-no-fitting-key",
             format!(
                 "kid {:?} names none of the {} key(s) given, and credkit does not try keys \
@@ -140,13 +166,11 @@ pub fn verify(d: &Decoded, keys: &Keys, o: &VerifyOptions, now: OffsetDateTime) 
                 kid.unwrap_or_default(),
                 candidates.len()
             ),
-        );
-        return v;
+        ));
     }
-    let fitting: Vec<&&Candidate> = by_kid.iter().filter(|c| alg.fits(&c.key)).collect();
+    let fitting: Vec<&Candidate> = by_kid.into_iter().filter(|c| alg.fits(&c.key)).collect();
     if fitting.is_empty() {
-        fail(
-            &mut v,
+        return Err((
             "jwt-no-fitting-key",
             format!(
                 "none of the {} key(s) given can check an {} signature{}",
@@ -154,31 +178,14 @@ pub fn verify(d: &Decoded, keys: &Keys, o: &VerifyOptions, now: OffsetDateTime) 
                 alg.name(),
                 kid.map(|k| format!(" (kid {k:?})")).unwrap_or_default()
             ),
-        );
-        return v;
+        ));
     }
-    match fitting
+    fitting
         .iter()
         .find(|c| jws::verify(alg, &c.key, d.signing_input.as_bytes(), &d.signature))
-    {
-        Some(c) => {
-            v.key = Some(c.label.clone());
-            if let Keys::X5c { ca: None } = keys {
-                fail(
-                    &mut v,
-                    "jwt-x5c-unanchored",
-                    format!(
-                        "the signature matches the certificate in x5c ({}), but nothing vouches \
-                         for that certificate: anyone can make one that claims any name",
-                        c.label
-                    ),
-                );
-                return v;
-            }
-        }
-        None => {
-            fail(
-                &mut v,
+        .copied()
+        .ok_or_else(|| {
+            (
                 "jwt-bad-signature",
                 format!(
                     "the signature does not verify with {}: the token was signed with another key, or changed after signing",
@@ -188,56 +195,50 @@ pub fn verify(d: &Decoded, keys: &Keys, o: &VerifyOptions, now: OffsetDateTime) 
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-            );
-            return v;
-        }
-    }
+            )
+        })
+}
+
+/// exp and nbf at `now` (with the leeway), then aud and iss when asked for.
+fn time_and_claims(d: &Decoded, o: &VerifyOptions, now: OffsetDateTime) -> Result<(), Fail> {
     let t = now.unix_timestamp();
     if let Some(exp) = d.num("exp")
         && t > exp + o.leeway
     {
-        fail(
-            &mut v,
+        return Err((
             "jwt-expired",
             format!(
                 "expired at {} ({} ago)",
                 crate::timefmt::rfc3339(exp),
                 super::decode::human_span(t - exp)
             ),
-        );
-        return v;
+        ));
     }
     if let Some(nbf) = d.num("nbf")
         && t + o.leeway < nbf
     {
-        fail(
-            &mut v,
+        return Err((
             "jwt-not-yet-valid",
             format!("not valid before {}", crate::timefmt::rfc3339(nbf)),
-        );
-        return v;
+        ));
     }
     if let Some(aud) = &o.aud
         && !d.audiences().contains(aud)
     {
-        fail(
-            &mut v,
+        return Err((
             "jwt-aud-mismatch",
             format!("aud is {:?}, expected {aud:?}", d.audiences()),
-        );
-        return v;
+        ));
     }
     if let Some(iss) = &o.iss
         && d.str_claim("iss") != Some(iss.as_str())
     {
-        fail(
-            &mut v,
+        return Err((
             "jwt-iss-mismatch",
             format!("iss is {:?}, expected {iss:?}", d.str_claim("iss")),
-        );
-        return v;
+        ));
     }
-    v
+    Ok(())
 }
 
 type Fail = (&'static str, String);

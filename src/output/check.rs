@@ -27,92 +27,112 @@ impl Render for CheckReport {
             (None, _) => "no entry could be checked".to_string(),
         };
         let _ = writeln!(out, "{}: {what}, for {target}{env}", safe(&self.file));
-        if let Some(c) = &self.checked {
-            let rows = [
-                ("key", c.key.as_deref()),
-                ("certificate", c.subject.as_deref()),
-                ("issuer", c.issuer.as_deref()),
-                ("valid until", c.not_after.as_deref()),
-                ("org number", c.org_number.as_deref()),
-            ];
-            for (name, value) in rows {
-                if let Some(v) = value {
-                    let _ = writeln!(out, "  {:<13} {}", format!("{name}:"), safe(v));
-                }
-            }
-            if c.subject.is_none() {
-                let _ = writeln!(out, "  certificate:  none");
-            }
-        }
-        if let Some(r) = &self.revocation {
-            for c in &r.certificates {
-                let status = match &c.status {
-                    Status::Good => "good".to_string(),
-                    Status::Revoked { revoked_at, .. } => format!("REVOKED on {revoked_at}"),
-                    Status::Unknown => "unknown to the CA".to_string(),
-                    Status::Unavailable => "not available".to_string(),
-                };
-                let from = match (c.source, &c.url) {
-                    (Some(src), Some(u)) => format!(" ({} {u})", src.to_uppercase()),
-                    _ => String::new(),
-                };
-                let whose = if c.index == 0 {
-                    String::new()
-                } else {
-                    format!(" [CA \"{}\"]", c.subject)
-                };
-                let _ = writeln!(
-                    out,
-                    "  {:<13} {}",
-                    "revocation:",
-                    safe(&format!("{status}{from}{whose}"))
-                );
+        render_checked(self, out);
+        render_revocation(self, out);
+        render_findings(self, out);
+        render_summary(self, out);
+    }
+}
+
+/// The checked entry: key, certificate, issuer, validity, org number.
+fn render_checked(r: &CheckReport, out: &mut String) {
+    if let Some(c) = &r.checked {
+        let rows = [
+            ("key", c.key.as_deref()),
+            ("certificate", c.subject.as_deref()),
+            ("issuer", c.issuer.as_deref()),
+            ("valid until", c.not_after.as_deref()),
+            ("org number", c.org_number.as_deref()),
+        ];
+        for (name, value) in rows {
+            if let Some(v) = value {
+                let _ = writeln!(out, "  {:<13} {}", format!("{name}:"), safe(v));
             }
         }
-        for f in &self.findings {
-            out.push('\n');
+        if c.subject.is_none() {
+            let _ = writeln!(out, "  certificate:  none");
+        }
+    }
+}
+
+/// One line per certificate whose revocation status was asked.
+fn render_revocation(r: &CheckReport, out: &mut String) {
+    if let Some(rev) = &r.revocation {
+        for c in &rev.certificates {
+            let status = match &c.status {
+                Status::Good => "good".to_string(),
+                Status::Revoked { revoked_at, .. } => format!("REVOKED on {revoked_at}"),
+                Status::Unknown => "unknown to the CA".to_string(),
+                Status::Unavailable => "not available".to_string(),
+            };
+            let from = match (c.source, &c.url) {
+                (Some(src), Some(u)) => format!(" ({} {u})", src.to_uppercase()),
+                _ => String::new(),
+            };
+            let whose = if c.index == 0 {
+                String::new()
+            } else {
+                format!(" [CA \"{}\"]", c.subject)
+            };
             let _ = writeln!(
                 out,
-                "{}[{}]: {}",
-                f.severity.label(),
-                f.id,
-                safe(&f.message)
+                "  {:<13} {}",
+                "revocation:",
+                safe(&format!("{status}{from}{whose}"))
             );
-            wrap_into(out, "  why: ", &safe(&f.why));
-            wrap_into(out, "  fix: ", &safe(&f.fix));
-            if let Some(cmd) = &f.command {
-                let _ = writeln!(out, "  run: {}", safe(cmd));
-            }
         }
+    }
+}
+
+/// One block per finding: `error[id]: message`, then why, fix and run.
+fn render_findings(r: &CheckReport, out: &mut String) {
+    for f in &r.findings {
         out.push('\n');
-        let s = &self.summary;
         let _ = writeln!(
             out,
-            "{}, {}, {}",
-            count(s.errors, "error", "errors"),
-            count(s.warnings, "warning", "warnings"),
-            count(s.infos, "info", "infos")
+            "{}[{}]: {}",
+            f.severity.label(),
+            f.id,
+            safe(&f.message)
         );
-        let purpose = self.target.purpose();
-        if s.errors > 0 {
-            let _ = writeln!(
-                out,
-                "NOT fit to sign {purpose}: fix the {} above.",
-                if s.errors == 1 { "error" } else { "errors" }
-            );
-        } else if s.warnings > 0 {
-            let _ = writeln!(
-                out,
-                "Fit to sign {purpose}, but read the {} above.",
-                if s.warnings == 1 {
-                    "warning"
-                } else {
-                    "warnings"
-                }
-            );
-        } else {
-            let _ = writeln!(out, "Fit to sign {purpose}.");
+        wrap_into(out, "  why: ", &safe(&f.why));
+        wrap_into(out, "  fix: ", &safe(&f.fix));
+        if let Some(cmd) = &f.command {
+            let _ = writeln!(out, "  run: {}", safe(cmd));
         }
+    }
+}
+
+/// The counts and the verdict.
+fn render_summary(r: &CheckReport, out: &mut String) {
+    out.push('\n');
+    let s = &r.summary;
+    let _ = writeln!(
+        out,
+        "{}, {}, {}",
+        count(s.errors, "error", "errors"),
+        count(s.warnings, "warning", "warnings"),
+        count(s.infos, "info", "infos")
+    );
+    let purpose = r.target.purpose();
+    if s.errors > 0 {
+        let _ = writeln!(
+            out,
+            "NOT fit to sign {purpose}: fix the {} above.",
+            if s.errors == 1 { "error" } else { "errors" }
+        );
+    } else if s.warnings > 0 {
+        let _ = writeln!(
+            out,
+            "Fit to sign {purpose}, but read the {} above.",
+            if s.warnings == 1 {
+                "warning"
+            } else {
+                "warnings"
+            }
+        );
+    } else {
+        let _ = writeln!(out, "Fit to sign {purpose}.");
     }
 }
 

@@ -5,6 +5,8 @@
 
 pub(crate) mod check;
 pub(crate) mod files;
+#[cfg(feature = "cli")]
+pub(crate) mod fixture_set;
 pub(crate) mod inspect;
 pub(crate) mod jwt;
 pub(crate) mod sanitize;

@@ -60,6 +60,9 @@ pub(crate) enum IssueError {
     Sign(#[from] KeygenError),
     #[error("{0}")]
     Responder(String),
+    /// The delegated responder (its subject) was issued by none of the CAs served.
+    #[error("the responder {0} was not issued by a CA served here")]
+    ResponderIssuer(String),
 }
 
 fn algorithm(key: &PrivateKey) -> Result<AlgorithmIdentifierOwned, IssueError> {
@@ -104,6 +107,35 @@ pub(crate) fn check_responder(ca: &Certificate, responder: &Signer) -> Result<()
         ));
     }
     Ok(())
+}
+
+/// The authorities to serve: each CA once (the first of equal certificates),
+/// and the delegated responder, if any, under the CA that issued it (checked
+/// by [`check_responder`]).
+pub(crate) fn authorities(
+    cas: Vec<Signer>,
+    responder: Option<Signer>,
+) -> Result<Vec<Authority>, IssueError> {
+    let mut authorities: Vec<Authority> = Vec::new();
+    for ca in cas {
+        if !authorities.iter().any(|a| a.ca.cert.der == ca.cert.der) {
+            authorities.push(Authority {
+                ca,
+                responder: None,
+            });
+        }
+    }
+    if let Some(resp) = responder {
+        let Some(a) = authorities
+            .iter_mut()
+            .find(|a| a.ca.cert.subject.raw == resp.cert.issuer.raw)
+        else {
+            return Err(IssueError::ResponderIssuer(resp.cert.subject.to_display()));
+        };
+        check_responder(&a.ca.cert, &resp)?;
+        a.responder = Some(resp);
+    }
+    Ok(authorities)
 }
 
 /// The CA's CRL (DER) at `now`, valid for `validity` seconds.

@@ -161,6 +161,27 @@ fn quote(s: &str) -> String {
     out
 }
 
+/// The certificates in `entries`' chains that `issuer` issued (its name, and
+/// a signature its key verifies), each once, in file order: what
+/// `keygen --revoke` puts on the CA's list.
+pub(crate) fn issued_by<'a>(
+    issuer: &Certificate,
+    entries: &'a [crate::keystore::model::Entry],
+) -> Vec<&'a Certificate> {
+    let issuer_key = issuer.public_key.as_ref().ok();
+    let mut certs: Vec<&Certificate> = Vec::new();
+    for e in entries {
+        for c in &e.chain {
+            let issued = c.issuer.raw == issuer.subject.raw
+                && issuer_key.is_some_and(|k| crate::cert::verify_signature(c, k));
+            if issued && !certs.iter().any(|x| x.der == c.der) {
+                certs.push(c);
+            }
+        }
+    }
+    certs
+}
+
 impl RevocationList {
     /// Parse the TOML text (`name` is for messages).
     pub(crate) fn parse(text: &str, name: &str) -> Result<RevocationList, ListError> {

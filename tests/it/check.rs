@@ -1284,25 +1284,12 @@ fn hostile_alias_is_escaped_in_text() {
     // keytool accepts an alias with an escape sequence in it.
     let dir = tempfile::tempdir().expect("tempdir");
     let jks = dir.path().join("evil.jks");
-    peer(
-        "keytool",
+    keytool_import(
+        Store::new(&fixture("p12/openssl3-aes-auth.p12"), "PKCS12", "changeit"),
+        Store::new(&jks, "JKS", "changeit"),
         &[
-            "-importkeystore",
-            "-noprompt",
-            "-srckeystore",
-            &path_str(&fixture("p12/openssl3-aes-auth.p12")),
-            "-srcstoretype",
-            "PKCS12",
-            "-srcstorepass",
-            "changeit",
             "-srcalias",
             "auth",
-            "-destkeystore",
-            &path_str(&jks),
-            "-deststoretype",
-            "JKS",
-            "-deststorepass",
-            "changeit",
             "-destkeypass",
             "changeit",
             "-destalias",

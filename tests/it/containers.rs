@@ -174,35 +174,12 @@ fn empty_and_null_password_pkcs12_match_openssl() {
 fn keytool_reads_the_mixed_encoding_file_like_credkit() {
     let dir = tempfile::tempdir().expect("tmp");
     let jks = dir.path().join("out.jks");
-    peer(
-        "keytool",
-        &[
-            "-importkeystore",
-            "-noprompt",
-            "-srckeystore",
-            &path_str(&fixture("containers/p12-mixed-password.p12")),
-            "-srcstoretype",
-            "PKCS12",
-            "-srcstorepass",
-            "",
-            "-destkeystore",
-            &path_str(&jks),
-            "-deststoretype",
-            "JKS",
-            "-deststorepass",
-            "changeit",
-        ],
+    keytool_import(
+        Store::new(&fixture("containers/p12-mixed-password.p12"), "PKCS12", ""),
+        Store::new(&jks, "JKS", "changeit"),
+        &[],
     );
-    let list = peer(
-        "keytool",
-        &[
-            "-list",
-            "-keystore",
-            &path_str(&jks),
-            "-storepass",
-            "changeit",
-        ],
-    );
+    let list = keytool_list(&jks, "changeit");
     assert!(list.contains("PrivateKeyEntry"), "{list}");
 }
 
@@ -238,35 +215,12 @@ fn convert_writes_an_empty_password_openssl_and_keytool_read() {
         std::fs::write(&key, &text).expect("write");
         assert_eq!(openssl_public_key_hash(&key, None), source_key);
         let jks = dir.path().join(format!("kt-{legacy}.jks"));
-        peer(
-            "keytool",
-            &[
-                "-importkeystore",
-                "-noprompt",
-                "-srckeystore",
-                &p,
-                "-srcstoretype",
-                "PKCS12",
-                "-srcstorepass",
-                "",
-                "-destkeystore",
-                &path_str(&jks),
-                "-deststoretype",
-                "JKS",
-                "-deststorepass",
-                "changeit",
-            ],
+        keytool_import(
+            Store::new(&out, "PKCS12", ""),
+            Store::new(&jks, "JKS", "changeit"),
+            &[],
         );
-        let list = peer(
-            "keytool",
-            &[
-                "-list",
-                "-keystore",
-                &path_str(&jks),
-                "-storepass",
-                "changeit",
-            ],
-        );
+        let list = keytool_list(&jks, "changeit");
         assert!(
             list.contains("auth,") && list.contains("PrivateKeyEntry"),
             "{list}"
@@ -543,25 +497,12 @@ fn duplicate_jks_aliases_are_warned_about_and_keytool_keeps_the_last() {
 fn jwks_output_holds_each_key_once() {
     // A key entry and a trusted entry of the same certificate (keytool).
     let dir = tempfile::tempdir().expect("tmp");
-    let jks = path_str(&dir.path().join("both.jks"));
-    peer(
-        "keytool",
-        &[
-            "-importkeystore",
-            "-noprompt",
-            "-srckeystore",
-            &path_str(&fixture("p12/openssl3-aes-auth.p12")),
-            "-srcstoretype",
-            "PKCS12",
-            "-srcstorepass",
-            "changeit",
-            "-destkeystore",
-            &jks,
-            "-deststoretype",
-            "JKS",
-            "-deststorepass",
-            "changeit",
-        ],
+    let jks_path = dir.path().join("both.jks");
+    let jks = path_str(&jks_path);
+    keytool_import(
+        Store::new(&fixture("p12/openssl3-aes-auth.p12"), "PKCS12", "changeit"),
+        Store::new(&jks_path, "JKS", "changeit"),
+        &[],
     );
     peer(
         "keytool",

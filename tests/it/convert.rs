@@ -135,26 +135,10 @@ fn p12_seen(path: &Path, password: &str, legacy: bool) -> Seen {
 fn jks_seen(path: &Path, storetype: &str, password: &str) -> Seen {
     let dir = tempfile::tempdir().expect("tmp");
     let p12 = dir.path().join("via-keytool.p12");
-    peer(
-        "keytool",
-        &[
-            "-importkeystore",
-            "-noprompt",
-            "-srcstoretype",
-            storetype,
-            "-srckeystore",
-            &path_str(path),
-            "-srcstorepass",
-            password,
-            "-deststoretype",
-            "PKCS12",
-            "-destkeystore",
-            &path_str(&p12),
-            "-deststorepass",
-            PW,
-            "-destkeypass",
-            PW,
-        ],
+    keytool_import(
+        Store::new(path, storetype, password),
+        Store::new(&p12, "PKCS12", PW),
+        &["-destkeypass", PW],
     );
     // keytool refuses non-ASCII PKCS#12 passwords, so the copy uses an ASCII one.
     let mut s = p12_seen(&p12, PW, false);
@@ -994,27 +978,14 @@ fn key_password_inputs_and_outputs() {
     assert!(r.stderr.contains("key password differs"), "{}", r.stderr);
     // keytool needs the new key password to export the key.
     let p12 = dir.path().join("kp.p12");
-    peer(
-        "keytool",
+    keytool_import(
+        Store::new(&out, "JKS", PW),
+        Store::new(&p12, "PKCS12", PW),
         &[
-            "-importkeystore",
-            "-noprompt",
-            "-srcstoretype",
-            "JKS",
-            "-srckeystore",
-            &path_str(&out),
-            "-srcstorepass",
-            PW,
             "-srckeypass",
             "other-key-pw",
             "-srcalias",
             "mykey",
-            "-deststoretype",
-            "PKCS12",
-            "-destkeystore",
-            &path_str(&p12),
-            "-deststorepass",
-            PW,
             "-destkeypass",
             PW,
         ],

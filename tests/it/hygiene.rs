@@ -15,29 +15,9 @@ use std::process::Command;
 
 const PW: &str = "changeit";
 
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().expect("tempdir")
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .expect("read dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 /// `credkit keygen ARGS` in `dir` with the password in CREDKIT_PASSWORD.
 fn keygen(dir: &Path, args: &[&str]) -> Run {
-    let mut c = credkit();
-    c.current_dir(dir)
-        .env("CREDKIT_PASSWORD", PW)
-        .arg("keygen")
-        .args(args);
-    let r = run(c);
-    r.assert_no_panic();
-    r
+    keygen_at(Clock::Pinned, dir, PW, args)
 }
 
 fn credkit_in(dir: &Path, args: &[&str]) -> Run {
@@ -46,19 +26,6 @@ fn credkit_in(dir: &Path, args: &[&str]) -> Run {
     let r = run(c);
     r.assert_no_panic();
     r
-}
-
-fn sh(script: &str) {
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .output()
-        .expect("run sh");
-    assert!(
-        out.status.success(),
-        "{script}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 // ---- item 8: --force replaces only regular files (or links to them) ----
@@ -143,9 +110,9 @@ fn force_never_writes_into_a_device_fifo_socket_or_directory() {
             .is_char_device()
     );
     assert!(
-        !names(d).iter().any(|n| n.starts_with(".credkit-")),
+        !file_names(d).iter().any(|n| n.starts_with(".credkit-")),
         "{:?}",
-        names(d)
+        file_names(d)
     );
 
     // A regular file, and a link to one, are replaced (the link itself is
@@ -415,18 +382,7 @@ fn inconsistent_rsa_private_keys_are_refused() {
     let dir = tmp();
     let d = dir.path();
     let good = d.join("good.pem");
-    peer(
-        "openssl",
-        &[
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-            &path_str(&good),
-        ],
-    );
+    openssl_rsa_key(&good);
     let script = d.join("corrupt.py");
     std::fs::write(&script, CORRUPT_RSA).expect("write");
     // The same key re-encoded unchanged is read (the encoder is right).

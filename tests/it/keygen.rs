@@ -14,23 +14,13 @@ const VERIFY_AT: &str = "1795521600";
 const ORG: &str = "123456785";
 
 fn keygen(dir: &Path, args: &[&str]) -> Run {
-    let mut c = credkit();
-    c.current_dir(dir)
-        .env("CREDKIT_PASSWORD", PW)
-        .arg("keygen")
-        .args(args);
-    run(c)
+    keygen_at(Clock::Pinned, dir, PW, args)
 }
 
 fn keygen_ok(dir: &Path, args: &[&str]) -> Run {
     let r = keygen(dir, args);
     r.assert_ok();
-    r.assert_no_panic();
     r
-}
-
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().expect("tempdir")
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -622,26 +612,10 @@ fn keytool_reads_jks_and_pkcs12_output() {
     }
     // keytool can take the JKS key out again, and it belongs to its certificate.
     let p12 = d.join("via-keytool.p12");
-    peer(
-        "keytool",
-        &[
-            "-importkeystore",
-            "-noprompt",
-            "-srcstoretype",
-            "JKS",
-            "-srckeystore",
-            &path_str(&d.join("pair.jks")),
-            "-srcstorepass",
-            PW,
-            "-srcalias",
-            "virksomhet-auth",
-            "-deststoretype",
-            "PKCS12",
-            "-destkeystore",
-            &path_str(&p12),
-            "-deststorepass",
-            PW,
-        ],
+    keytool_import(
+        Store::new(&d.join("pair.jks"), "JKS", PW),
+        Store::new(&p12, "PKCS12", PW),
+        &["-srcalias", "virksomhet-auth"],
     );
     let key = write(d, "k.pem", &p12_key(&p12));
     let (leafs, _) = p12_certs(&p12);
@@ -1457,28 +1431,10 @@ fn output_passwords_follow_convert_rules() {
         .env("KEYPW", "key-only-pw");
     run(c).assert_ok();
     let p12 = d.join("from-jks.p12");
-    peer(
-        "keytool",
-        &[
-            "-importkeystore",
-            "-noprompt",
-            "-srcstoretype",
-            "JKS",
-            "-srckeystore",
-            &path_str(&d.join("leaf.jks")),
-            "-srcstorepass",
-            PW,
-            "-srcalias",
-            "auth",
-            "-srckeypass",
-            "key-only-pw",
-            "-deststoretype",
-            "PKCS12",
-            "-destkeystore",
-            &path_str(&p12),
-            "-deststorepass",
-            PW,
-        ],
+    keytool_import(
+        Store::new(&d.join("leaf.jks"), "JKS", PW),
+        Store::new(&p12, "PKCS12", PW),
+        &["-srcalias", "auth", "-srckeypass", "key-only-pw"],
     );
     assert!(p12_key(&p12).contains("BEGIN PRIVATE KEY"));
     // Standard input can hold one password only.

@@ -7,7 +7,7 @@
 //! authorityInfoAccess and cRLDistributionPoints must name the ports the
 //! servers listen on.
 
-use super::support::{fixture, path_str, peer, root, run};
+use super::support::{fixture, openssl_rsa_key, path_str, peer, root, run};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -127,19 +127,7 @@ impl Ca {
         let key = format!("{name}.key");
         let csr = format!("{name}.csr");
         let crt = format!("{name}.crt");
-        self.openssl(
-            base,
-            ocsp,
-            &[
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-                "-out",
-                &key,
-            ],
-        );
+        openssl_rsa_key(&self.dir.path().join(&key));
         let subj = format!("/C=NO/O={name} AS/serialNumber=310000001/CN={name}");
         self.openssl(
             base,

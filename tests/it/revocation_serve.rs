@@ -10,7 +10,6 @@ use crate::support::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const PW: &str = "changeit";
@@ -18,25 +17,33 @@ const BUYPASS_TEST: &str = "2.16.578.1.26.1.0.3.2";
 const INT_SLUG: &str = "credkit-test-intermediate-ca";
 
 fn keygen(dir: &Path, args: &[&str]) -> Run {
-    let mut c = credkit();
-    c.current_dir(dir)
-        .arg("keygen")
-        .args(args)
-        .env("CREDKIT_PASSWORD", PW);
-    run(c)
+    keygen_at(Clock::Pinned, dir, PW, args)
 }
 
 /// `credkit keygen` on the real clock: for what a server (on the real clock)
 /// and openssl (on the real clock) judge.
 fn keygen_live(dir: &Path, args: &[&str]) -> Run {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
-    c.current_dir(dir)
-        .arg("keygen")
-        .args(args)
-        .env("CREDKIT_PASSWORD", PW)
-        .env("RUST_BACKTRACE", "0")
-        .stdin(Stdio::null());
-    run(c)
+    keygen_at(Clock::Real, dir, PW, args)
+}
+
+/// A P-256 business certificate (organisation 123456785) issued by the
+/// intermediate of DIR/ca.p12, unencrypted in DIR/OUT; `extra`: more flags.
+fn business_cert(dir: &Path, out: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "--ca",
+        "ca.p12",
+        "--ca-alias",
+        "intermediate",
+        "--org-number",
+        "123456785",
+        "--algorithm",
+        "p256",
+        "--no-encrypt",
+        "-o",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    keygen(dir, &args)
 }
 
 /// A P-256 fixture set (quick to make) in DIR/fx; `live`: on the real clock.
@@ -67,19 +74,7 @@ fn x509_text(cert: &Path) -> String {
 
 /// `openssl` with its exit status, stdout and stderr together.
 fn openssl(args: &[&str]) -> (bool, String) {
-    let out = Command::new("openssl")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run openssl");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    peer_status("openssl", args)
 }
 
 /// GET over HTTP/1.1 on 127.0.0.1: (status, content type, body bytes).
@@ -155,25 +150,7 @@ fn keygen_writes_policies_cdp_and_aia_that_openssl_reads() {
     )
     .assert_ok();
     let base = "http://127.0.0.1:7825/test4/";
-    keygen(
-        d,
-        &[
-            "--ca",
-            "ca.p12",
-            "--ca-alias",
-            "intermediate",
-            "--org-number",
-            "123456785",
-            "--algorithm",
-            "p256",
-            "--revocation-base",
-            base,
-            "--no-encrypt",
-            "-o",
-            "v.pem",
-        ],
-    )
-    .assert_ok();
+    business_cert(d, "v.pem", &["--revocation-base", base]).assert_ok();
     let text = x509_text(&d.join("v.pem"));
     assert!(text.contains(&format!("Policy: {BUYPASS_TEST}")), "{text}");
     assert!(
@@ -214,24 +191,14 @@ fn keygen_writes_policies_cdp_and_aia_that_openssl_reads() {
 
     // --policy replaces the default (Commfides G3 test, authentication), twice
     // gives two; --policy none gives none; no --revocation-base: no CDP/AIA.
-    keygen(
+    business_cert(
         d,
+        "c.pem",
         &[
-            "--ca",
-            "ca.p12",
-            "--ca-alias",
-            "intermediate",
-            "--org-number",
-            "123456785",
-            "--algorithm",
-            "p256",
             "--policy",
             "2.16.578.1.29.913.210.1.0",
             "--policy",
             "1.2.3.4",
-            "--no-encrypt",
-            "-o",
-            "c.pem",
         ],
     )
     .assert_ok();
@@ -241,25 +208,7 @@ fn keygen_writes_policies_cdp_and_aia_that_openssl_reads() {
     assert!(!text.contains(BUYPASS_TEST), "{text}");
     assert!(!text.contains("CRL Distribution Points"), "{text}");
     assert!(!text.contains("Authority Information Access"), "{text}");
-    keygen(
-        d,
-        &[
-            "--ca",
-            "ca.p12",
-            "--ca-alias",
-            "intermediate",
-            "--org-number",
-            "123456785",
-            "--algorithm",
-            "p256",
-            "--policy",
-            "none",
-            "--no-encrypt",
-            "-o",
-            "n.pem",
-        ],
-    )
-    .assert_ok();
+    business_cert(d, "n.pem", &["--policy", "none"]).assert_ok();
     assert!(!x509_text(&d.join("n.pem")).contains("Certificate Policies"));
     // A certificate that is not a business certificate has no default policy.
     keygen(
@@ -754,6 +703,26 @@ fn a_delegated_responder_signs_ocsp_answers() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("OCSPSigning"), "{}", r.stderr);
     assert!(r.stderr.contains("revocation-responder"), "{}", r.stderr);
+    // A responder whose issuing CA is not served: the hint names --ca.
+    let mut c = credkit();
+    c.args(["serve", "revocation", "--port", "0", "--ca"])
+        .arg(fx.join("ca-root.p12"))
+        .arg("--responder")
+        .arg(fx.join("ocsp-responder.p12"))
+        .env("CREDKIT_PASSWORD", PW);
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("was not issued by a CA served here"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("hint: give its issuing CA with --ca"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("revocation-responder"), "{}", r.stderr);
 }
 
 #[test]
@@ -764,20 +733,19 @@ fn the_look_alike_refuses_a_revoked_certificate_with_mp_120() {
     let list = path_str(&d.join("fx/ca-intermediate.revoked.toml"));
     let m = crate::serve::start_mock(d, &["--revocation-list", &list]);
     let issuer = m.started["issuer"].as_str().expect("issuer").to_string();
-    let token = |key: &str| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
-        c.current_dir(d)
+    // On the real clock, as the look-alike judges the grant.
+    let token = |issuer: &str, key: &str| {
+        let mut c = credkit_with(Clock::Real);
+        isolated(&mut c, d)
+            .current_dir(d)
             .env("CREDKIT_PASSWORD", PW)
-            .env("RUST_BACKTRACE", "0")
-            .env("NO_PROXY", "*")
-            .stdin(Stdio::null())
-            .args(["token", "--no-cache", "--issuer", &issuer])
+            .args(["token", "--no-cache", "--issuer", issuer])
             .args(["--jwt-profile", "maskinporten", "--key", key])
             .args(["--client-id", crate::serve::ORG1, "--scope", "test:read"]);
         run(c)
     };
-    token("fx/org1-auth.p12").assert_ok();
-    let r = token("fx/revoked.p12");
+    token(&issuer, "fx/org1-auth.p12").assert_ok();
+    let r = token(&issuer, "fx/revoked.p12");
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stderr
@@ -790,16 +758,7 @@ fn the_look_alike_refuses_a_revoked_certificate_with_mp_120() {
     // Without the list the same certificate gets a token: the list refused it.
     let m = crate::serve::start_mock(d, &[]);
     let issuer2 = m.started["issuer"].as_str().expect("issuer").to_string();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
-    c.current_dir(d)
-        .env("CREDKIT_PASSWORD", PW)
-        .env("RUST_BACKTRACE", "0")
-        .env("NO_PROXY", "*")
-        .stdin(Stdio::null())
-        .args(["token", "--no-cache", "--issuer", &issuer2])
-        .args(["--jwt-profile", "maskinporten", "--key", "fx/revoked.p12"])
-        .args(["--client-id", crate::serve::ORG1, "--scope", "test:read"]);
-    run(c).assert_ok();
+    token(&issuer2, "fx/revoked.p12").assert_ok();
     // A broken list stops the look-alike at start.
     std::fs::write(d.join("bad.toml"), "[[revoked]]\nissuer = 1\n").expect("write");
     let mut c = credkit();

@@ -132,15 +132,7 @@ pub fn inspect_json(rel: &str) -> Value {
 
 /// Run a peer tool; the test command installs them, so a missing tool fails.
 pub fn peer(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .env("LANG", "C.UTF-8")
-        .env("TZ", "UTC")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run {program} ({e}); run `bash scripts/test.sh`, which installs it")
-        });
+    let out = peer_output(program, args);
     assert!(
         out.status.success(),
         "{program} {args:?} failed:\n{}\n{}",
@@ -232,4 +224,138 @@ pub fn with_stdin(mut c: Command, input: &str) -> Run {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// A temporary directory, removed when dropped.
+pub fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+/// The names in a directory, sorted.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// `credkit keygen ARGS` in `dir`, on `clock`, with `password` in
+/// CREDKIT_PASSWORD. Never a panic, whatever the exit code.
+pub fn keygen_at(clock: Clock, dir: &Path, password: &str, args: &[&str]) -> Run {
+    let mut c = credkit_with(clock);
+    c.current_dir(dir)
+        .env("CREDKIT_PASSWORD", password)
+        .arg("keygen")
+        .args(args);
+    let r = run(c);
+    r.assert_no_panic();
+    r
+}
+
+/// A peer tool's exit status and its stdout and stderr together, for tests
+/// that expect it to refuse something (a missing tool still fails).
+pub fn peer_status(program: &str, args: &[&str]) -> (bool, String) {
+    let out = peer_output(program, args);
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// `sh -c SCRIPT`, which must succeed.
+pub fn sh(script: &str) {
+    let (ok, out) = peer_status("sh", &["-c", script]);
+    assert!(ok, "{script}: {out}");
+}
+
+/// A peer tool's output, in the C.UTF-8 locale and UTC; the test command
+/// installs the tools, so a missing one fails.
+fn peer_output(program: &str, args: &[&str]) -> Output {
+    Command::new(program)
+        .args(args)
+        .env("LANG", "C.UTF-8")
+        .env("TZ", "UTC")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {program} ({e}); run `bash scripts/test.sh`, which installs it")
+        })
+}
+
+/// A fresh RSA-2048 private key (PKCS#8 PEM) made by openssl.
+pub fn openssl_rsa_key(out: &Path) {
+    peer(
+        "openssl",
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            &path_str(out),
+        ],
+    );
+}
+
+/// One side of `keytool -importkeystore`: the file, its store type and its
+/// store password.
+pub struct Store<'a> {
+    pub path: &'a Path,
+    pub kind: &'a str,
+    pub password: &'a str,
+}
+
+impl<'a> Store<'a> {
+    pub fn new(path: &'a Path, kind: &'a str, password: &'a str) -> Self {
+        Store {
+            path,
+            kind,
+            password,
+        }
+    }
+}
+
+/// `keytool -importkeystore -noprompt` from one store into another; `extra`
+/// adds flags (`-srcalias`, key passwords, `-destalias`).
+pub fn keytool_import(src: Store<'_>, dest: Store<'_>, extra: &[&str]) -> String {
+    let (from, to) = (path_str(src.path), path_str(dest.path));
+    let mut args = vec![
+        "-importkeystore",
+        "-noprompt",
+        "-srckeystore",
+        &from,
+        "-srcstoretype",
+        src.kind,
+        "-srcstorepass",
+        src.password,
+        "-destkeystore",
+        &to,
+        "-deststoretype",
+        dest.kind,
+        "-deststorepass",
+        dest.password,
+    ];
+    args.extend_from_slice(extra);
+    peer("keytool", &args)
+}
+
+/// `keytool -list` of a store (its type detected by keytool).
+pub fn keytool_list(store: &Path, password: &str) -> String {
+    peer(
+        "keytool",
+        &[
+            "-list",
+            "-keystore",
+            &path_str(store),
+            "-storepass",
+            password,
+        ],
+    )
 }

@@ -418,15 +418,7 @@ fn failure_modes_are_refused_and_explained() {
 
     // Bad signature: another RSA key, sent under the registered key's kid.
     let other = dir.path().join("other.key.pem");
-    peer_tool(&[
-        "genpkey",
-        "-algorithm",
-        "RSA",
-        "-pkeyopt",
-        "rsa_keygen_bits:2048",
-        "-out",
-        &path_str(&other),
-    ]);
+    openssl_rsa_key(&other);
     let mut v: Vec<String> = base.clone();
     v[1] = path_str(&other);
     v.extend(["--kid".to_string(), REGISTERED_KID.to_string()]);

@@ -48,15 +48,6 @@ fn limited(limit: u64, ignore_xfsz: bool, subcommand: &str, args: &[&str]) -> Ru
     run(c)
 }
 
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .expect("read dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
 const ORIGINAL: &str = "ORIGINAL CONTENT: must survive a failed convert\n";
 
 #[test]
@@ -83,13 +74,17 @@ fn failed_write_keeps_the_existing_file_and_leaves_nothing() {
     );
     assert!(r.stderr.contains("\nhint: "), "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(&out).expect("read"), ORIGINAL);
-    assert_eq!(names(dir.path()), vec!["out.pem".to_string()]);
+    assert_eq!(file_names(dir.path()), vec!["out.pem".to_string()]);
 
     // Without --force and no existing file: nothing at all is left.
     std::fs::remove_file(&out).expect("rm");
     let r = convert_limited(1000, true, &[&input, "-o", &out_s, "--no-encrypt"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
+    assert!(
+        file_names(dir.path()).is_empty(),
+        "{:?}",
+        file_names(dir.path())
+    );
 
     // The same command without the limit works (the limit was the cause).
     let r = convert_limited(1 << 30, true, &[&input, "-o", &out_s, "--no-encrypt"]);
@@ -116,7 +111,11 @@ fn failed_split_write_leaves_none_of_the_parts() {
     );
     r.assert_no_panic();
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
+    assert!(
+        file_names(dir.path()).is_empty(),
+        "{:?}",
+        file_names(dir.path())
+    );
 
     // With --force over existing parts: all three stay as they were.
     for part in ["key", "cert", "chain"] {
@@ -135,7 +134,12 @@ fn failed_split_write_leaves_none_of_the_parts() {
             "out.{part}.pem changed"
         );
     }
-    assert_eq!(names(dir.path()).len(), 3, "{:?}", names(dir.path()));
+    assert_eq!(
+        file_names(dir.path()).len(),
+        3,
+        "{:?}",
+        file_names(dir.path())
+    );
 }
 
 /// SIGXFSZ at its default disposition (not ignored by the caller): credkit
@@ -163,7 +167,7 @@ fn sigxfsz_at_its_default_disposition_fails_cleanly() {
         assert_eq!(r.code, 2, "not killed by SIGXFSZ: {}", r.stderr);
         assert!(r.stderr.starts_with("error: cannot write "), "{}", r.stderr);
         assert!(r.stderr.contains("\nhint: "), "{}", r.stderr);
-        let left = names(dir.path());
+        let left = file_names(dir.path());
         assert!(
             !left.iter().any(|n| n.starts_with(".credkit-")),
             "a temporary file with part of the key is left: {left:?}"
@@ -193,7 +197,11 @@ fn sigxfsz_at_its_default_disposition_fails_cleanly() {
     );
     r.assert_no_panic();
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
+    assert!(
+        file_names(dir.path()).is_empty(),
+        "{:?}",
+        file_names(dir.path())
+    );
 }
 
 // ---- keygen ----
@@ -217,7 +225,7 @@ fn assert_write_error(r: &Run, path: &str) {
 
 /// Names of the hidden temporary files (`.credkit-*`) in `dir`.
 fn temporaries(dir: &Path) -> Vec<String> {
-    names(dir)
+    file_names(dir)
         .into_iter()
         .filter(|n| n.starts_with(".credkit-"))
         .collect()
@@ -254,7 +262,7 @@ fn keygen_failed_write_keeps_the_existing_file_and_leaves_nothing() {
             ORIGINAL,
             "{name} changed"
         );
-        assert_eq!(names(dir.path()), vec![name.to_string()], "{name}");
+        assert_eq!(file_names(dir.path()), vec![name.to_string()], "{name}");
 
         // The same error as JSON.
         args.push("--json");
@@ -280,7 +288,11 @@ fn keygen_failed_write_keeps_the_existing_file_and_leaves_nothing() {
             .collect();
         let r = keygen_limited(200, &args);
         assert_write_error(&r, &out_s);
-        assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
+        assert!(
+            file_names(dir.path()).is_empty(),
+            "{:?}",
+            file_names(dir.path())
+        );
 
         // Without the limit the same command works (the limit was the cause).
         let r = keygen_limited(1 << 30, &args);
@@ -296,7 +308,7 @@ fn reference_set(dir: &Path) -> Vec<(String, Vec<u8>)> {
         &["--fixture-set", &path_str(dir), "--seed", "write-failure"],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    names(dir)
+    file_names(dir)
         .into_iter()
         .map(|n| {
             let b = std::fs::read(dir.join(&n)).expect("read");
@@ -335,10 +347,10 @@ fn keygen_fixture_set_failed_write_leaves_no_partial_file() {
         .unwrap_or_else(|| panic!("names a file of the set: {}", r.stderr));
     assert!(failed.1.len() > LIMIT, "{}", failed.0);
     if set.exists() {
-        assert!(temporaries(&set).is_empty(), "{:?}", names(&set));
+        assert!(temporaries(&set).is_empty(), "{:?}", file_names(&set));
         assert!(!set.join(&failed.0).exists(), "{} left", failed.0);
         // Whatever is there is a complete file of the set.
-        for n in names(&set) {
+        for n in file_names(&set) {
             let b = complete(&n).unwrap_or_else(|| panic!("{n} is not in the set"));
             assert!(
                 std::fs::read(set.join(&n)).expect("read") == *b,
@@ -379,8 +391,8 @@ fn keygen_fixture_set_failed_write_leaves_no_partial_file() {
             "{n} changed"
         );
     }
-    assert!(temporaries(&set).is_empty(), "{:?}", names(&set));
-    for n in names(&set) {
+    assert!(temporaries(&set).is_empty(), "{:?}", file_names(&set));
+    for n in file_names(&set) {
         if !kept.contains(&n.as_str()) {
             let b = complete(&n).unwrap_or_else(|| panic!("{n} is not in the set"));
             assert!(
@@ -438,7 +450,7 @@ fn keygen_into_an_unwritable_directory_fails_cleanly() {
     }
     assert_eq!(std::fs::read_to_string(&plain).expect("read"), ORIGINAL);
     if dirs.contains(&locked) {
-        assert!(names(&locked).is_empty(), "{:?}", names(&locked));
+        assert!(file_names(&locked).is_empty(), "{:?}", file_names(&locked));
     }
     {
         use std::os::unix::fs::PermissionsExt;
@@ -471,7 +483,11 @@ fn keygen_failed_split_write_replaces_none_of_the_parts() {
     ];
     let r = keygen_limited(1500, &args);
     assert_write_error(&r, &path_str(&dir.path().join("ca-intermediate.p12")));
-    assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
+    assert!(
+        file_names(dir.path()).is_empty(),
+        "{:?}",
+        file_names(dir.path())
+    );
 
     for part in ["root", "intermediate"] {
         std::fs::write(dir.path().join(format!("ca-{part}.p12")), ORIGINAL).expect("write");
@@ -512,7 +528,7 @@ fn keygen_fixture_set_failed_write_replaces_no_file() {
         std::fs::read(set.join("ca-root.p12")).expect("read") == ORIGINAL.as_bytes(),
         "ca-root.p12 was replaced"
     );
-    assert_eq!(names(&set), vec!["ca-root.p12".to_string()]);
+    assert_eq!(file_names(&set), vec!["ca-root.p12".to_string()]);
 }
 
 /// When the temporary file cannot be created (ENOTDIR, EACCES), the message

@@ -312,6 +312,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Mock {
+    #[cfg(feature = "cli")]
     /// Refuse the certificates this list revokes (from their revocation
     /// date on) with MP-120, as Maskinporten refuses a revoked certificate.
     pub(crate) fn with_revocation_list(
