@@ -48,7 +48,7 @@ pub(crate) mod oid {
 /// Why decryption or key derivation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub(crate) enum PbeError {
+pub enum PbeError {
     #[error("unsupported {what}: {name}")]
     Unsupported { what: &'static str, name: String },
     #[error("malformed encryption parameters: {0}")]
