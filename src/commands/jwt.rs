@@ -134,7 +134,7 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
                 "{}[{}]: {}",
                 f.severity.label(),
                 f.id,
-                output::sanitize::line(&f.message)
+                output::sanitize::line(&output::remedy::text(&f.message))
             ),
         );
     }

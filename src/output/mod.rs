@@ -7,6 +7,7 @@ pub mod check;
 pub mod files;
 pub mod inspect;
 pub mod jwt;
+pub mod remedy;
 pub mod sanitize;
 #[cfg(feature = "cli")]
 pub mod serve;

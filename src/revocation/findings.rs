@@ -2,7 +2,7 @@
 //! `certificate-revoked`, `revocation-unknown`, `revocation-unavailable`.
 
 use super::check::{CertRevocation, Revocation, Status};
-use crate::diagnostics::findings::{Finding, Severity};
+use crate::diagnostics::findings::{Finding, Setting, Severity, Text};
 
 /// Findings for a revocation report, about the entry `entry`.
 pub fn findings(rev: &Revocation, entry: Option<&str>) -> Vec<Finding> {
@@ -28,7 +28,8 @@ pub fn findings(rev: &Revocation, entry: Option<&str>) -> Vec<Finding> {
                 ),
                 "revocation data is verified with the issuer's key, and x5c chains and other \
                  verifiers may need the CA certificate too",
-                "to check without fetching, give the CA certificate with --ca-file",
+                Text::from("to check without fetching, give the CA certificate with ")
+                    .setting(Setting::CaFile),
             )
             .entry(entry),
         );
