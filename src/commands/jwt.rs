@@ -46,7 +46,7 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
     }
     // The entry the check chose, by the same rule.
     let entry = crate::diagnostics::signing_entry(store, &copts).ok_or_else(|| {
-        Error::Mint(mint::MintError::NoKey(format!(
+        Error::from(mint::MintError::NoKey(format!(
             "{} has no private key credkit can choose{}",
             a.key.display(),
             if a.alias.is_none() {
@@ -84,7 +84,7 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
     let key = entry
         .private_key
         .as_ref()
-        .ok_or_else(|| Error::Mint(mint::MintError::NoKey("no private key".into())))?;
+        .ok_or_else(|| Error::from(mint::MintError::NoKey("no private key".into())))?;
     let signer = Signer::new(key, plan.alg).map_err(mint::MintError::from)?;
     let warnings: Vec<_> = check
         .findings
