@@ -120,6 +120,15 @@ pub enum Error {
     /// The Maskinporten look-alike cannot start (clients file, CA, options).
     #[error(transparent)]
     Mock(crate::oauth::mock::MockError),
+    /// A DPoP proof could not be made (its key file, its key).
+    #[error(transparent)]
+    Dpop(crate::oauth::dpop::DpopError),
+    /// authorization_details that are not usable (RFC 9396).
+    #[error(transparent)]
+    Rar(crate::oauth::grants::RarError),
+    /// Mutual TLS without a usable client certificate.
+    #[error("{file} cannot be the TLS client certificate: {detail}")]
+    Mtls { file: String, detail: String },
     /// An interactive grant (authorization code, device code) could not be completed.
     #[error(transparent)]
     Interactive(crate::oauth::interactive::InteractiveError),
@@ -177,6 +186,9 @@ impl Error {
             Error::Config(_) => ErrorId::Config,
             Error::Unfit { .. } => ErrorId::CredentialUnfit,
             Error::Mock(e) => e.id(),
+            Error::Dpop(e) => e.id(),
+            Error::Rar(e) => e.id(),
+            Error::Mtls { .. } => ErrorId::MtlsCertificate,
             Error::Interactive(e) => e.id(),
             Error::Revocation { id, .. } => *id,
         }

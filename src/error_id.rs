@@ -85,11 +85,21 @@ catalogue! {
     OauthInvalidScope = "oauth-invalid-scope",
     OauthAccessDenied = "oauth-access-denied",
     OauthForbidden = "oauth-forbidden",
+    OauthInvalidDpopProof = "oauth-invalid-dpop-proof",
+    OauthUseDpopNonce = "oauth-use-dpop-nonce",
     OauthAuthorizationPending = "oauth-authorization-pending",
     OauthSlowDown = "oauth-slow-down",
     OauthExpiredToken = "oauth-expired-token",
     OauthInvalidRedirectUri = "oauth-invalid-redirect-uri",
     OauthRefused = "oauth-refused",
+    /// The DPoP key file cannot be read or written.
+    DpopKey = "dpop-key",
+    /// A DPoP proof cannot be signed with the key.
+    DpopSign = "dpop-sign",
+    /// authorization_details that are not usable (RFC 9396).
+    AuthorizationDetails = "authorization-details",
+    /// Mutual TLS without a usable client certificate.
+    MtlsCertificate = "mtls-certificate",
     LoginTimeout = "login-timeout",
     OauthStateMismatch = "oauth-state-mismatch",
     OauthNonceMismatch = "oauth-nonce-mismatch",

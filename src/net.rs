@@ -72,6 +72,59 @@ pub struct HttpOptions {
     pub timeout: Duration,
     /// Extra trusted CA certificates (PEM), on top of the platform's roots.
     pub ca_pem: Option<Vec<u8>>,
+    /// The TLS client certificate and key to present (RFC 8705 mutual TLS).
+    pub identity: Option<ClientIdentity>,
+}
+
+/// A TLS client certificate chain with its private key, as PEM (a PKCS#8
+/// key block and the chain, leaf first). `Debug` names neither; the bytes
+/// are wiped from memory on drop.
+#[derive(Clone)]
+pub struct ClientIdentity {
+    pem: zeroize::Zeroizing<Vec<u8>>,
+    /// The leaf certificate's SHA-256 thumbprint (base64url), RFC 8705's `x5t#S256`.
+    pub x5t_s256: String,
+}
+
+impl std::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientIdentity")
+            .field("x5t_s256", &self.x5t_s256)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientIdentity {
+    /// From a PKCS#8 private key and the certificate chain (DER, leaf first).
+    pub fn new(pkcs8: &[u8], chain: &[&[u8]]) -> Result<ClientIdentity, String> {
+        use base64::Engine;
+        let leaf = chain.first().ok_or("no certificate to present")?;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let block = |label: &str, der: &[u8]| -> String {
+            let body = b64.encode(der);
+            let lines: Vec<&str> = body
+                .as_bytes()
+                .chunks(64)
+                .map(|c| std::str::from_utf8(c).unwrap_or_default())
+                .collect();
+            format!(
+                "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+                lines.join("\n")
+            )
+        };
+        let mut pem = zeroize::Zeroizing::new(block("PRIVATE KEY", pkcs8).into_bytes());
+        for c in chain {
+            pem.extend_from_slice(block("CERTIFICATE", c).as_bytes());
+        }
+        #[cfg(feature = "client")]
+        reqwest::Identity::from_pem(&pem)
+            .map_err(|e| format!("the client certificate cannot be used: {e}"))?;
+        Ok(ClientIdentity {
+            pem,
+            x5t_s256: base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(crate::key::sha256(leaf)),
+        })
+    }
 }
 
 impl Default for HttpOptions {
@@ -80,6 +133,7 @@ impl Default for HttpOptions {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             ca_pem: None,
+            identity: None,
         }
     }
 }
@@ -414,6 +468,11 @@ impl Http {
                 .map_err(|e| format!("the CA file is not PEM certificates: {e}"))?,
             None => Vec::new(),
         };
+        if let Some(id) = &self.opts.identity
+            && route != Route::LoopbackPlain
+        {
+            b = b.identity(reqwest::Identity::from_pem(&id.pem).map_err(|e| e.to_string())?);
+        }
         b = match route {
             // Plain http to loopback: no trust store to load (any https
             // would fail, so nothing is trusted by accident).
@@ -504,11 +563,26 @@ impl Http {
         basic: Option<(&str, &str)>,
         cap: BodyCap,
     ) -> Result<Answer, NetError> {
+        self.post_form_with(url, form, basic, &[], cap)
+    }
+
+    /// POST a form with extra request headers (such as `DPoP`).
+    pub fn post_form_with(
+        &self,
+        url: &str,
+        form: &[(String, String)],
+        basic: Option<(&str, &str)>,
+        headers: &[(String, String)],
+        cap: BodyCap,
+    ) -> Result<Answer, NetError> {
         let (client, u, proxy) = self.prepare(url)?;
         let mut rb = client
             .post(u)
             .header(reqwest::header::ACCEPT, "application/json")
             .form(form);
+        for (k, v) in headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
         if let Some((user, pass)) = basic {
             rb = rb.basic_auth(user, Some(pass));
         }

@@ -85,9 +85,10 @@ Exit status:
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = MINT_HELP)]
 pub struct MintArgs {
-    /// The keystore or key file to sign with (any format `inspect` reads)
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    /// The keystore or key file to sign with (any format `inspect` reads); with
+    /// --dpop-proof, default: the DPoP key `token --dpop` keeps beside the cache
+    #[arg(long, value_name = "FILE", required_unless_present = "dpop_proof")]
+    pub key: Option<PathBuf>,
     /// The entry to sign with (default: the only one able to sign)
     #[arg(long, value_name = "ALIAS")]
     pub alias: Option<String>,
@@ -148,6 +149,37 @@ pub struct MintArgs {
     /// Mint even when the credential check or the profile's rules say no
     #[arg(long)]
     pub force: bool,
+    /// Mint a DPoP proof (RFC 9449) for one API request instead: --htm, --htu, and --ath for
+    /// the access token it goes with
+    #[arg(long, requires_all = ["htm", "htu"], help_heading = "DPoP")]
+    pub dpop_proof: bool,
+    /// The request's HTTP method (DPoP htm)
+    #[arg(
+        long,
+        value_name = "METHOD",
+        requires = "dpop_proof",
+        help_heading = "DPoP"
+    )]
+    pub htm: Option<String>,
+    /// The request's URL (DPoP htu; query and fragment are dropped)
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "dpop_proof",
+        help_heading = "DPoP"
+    )]
+    pub htu: Option<String>,
+    /// The access token the request carries, for ath: `@FILE`, `-` or `env:VAR`
+    #[arg(long, value_name = "@FILE|-|env:VAR", requires = "dpop_proof", value_parser = super::token::parse_token_source, help_heading = "DPoP")]
+    pub ath: Option<crate::secret::SecretSource>,
+    /// The server's DPoP-Nonce to put in the proof
+    #[arg(
+        long,
+        value_name = "NONCE",
+        requires = "dpop_proof",
+        help_heading = "DPoP"
+    )]
+    pub nonce: Option<String>,
     #[command(flatten)]
     pub passwords: PasswordArgs,
 }

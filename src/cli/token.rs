@@ -3,7 +3,9 @@
 use super::jwt::{parse_claim, parse_duration};
 use super::password::PasswordArgs;
 use crate::jwt::jws::Alg;
+use crate::oauth::dpop::DpopKeyChoice;
 use crate::oauth::exchange::{Auth, Grant};
+use crate::secret::SecretSource;
 use crate::target::MaskinportenEnv;
 use crate::target::Target;
 use std::path::PathBuf;
@@ -23,12 +25,22 @@ Grants and client authentication:
                       first (PAR, RFC 9126) with --par or when the metadata requires it.
   device-code         RFC 8628: the user code and the verification URL are printed on stderr;
                       credkit polls at the server's interval (5 s more after slow_down)
+  token-exchange      RFC 8693: --subject-token (and --actor-token, --requested-token-type,
+                      --audience, --resource), with the client auth chosen
+  on-behalf-of        Entra ID's on-behalf-of: the jwt-bearer grant with --subject-token as
+                      the assertion and requested_token_use=on_behalf_of, with client auth
   The interactive grants wait --login-timeout (default 5m); they need --issuer (or
   --authorization-endpoint / --device-authorization-endpoint), and the code is exchanged
   with the client authentication chosen (none for a public client). A refresh token that
   comes back is kept 0600 in $XDG_CACHE_HOME/credkit/refresh-tokens (never printed unless
   --show-refresh-token; --json names the file in refresh_token_file), and
   `--grant refresh-token` without a refresh token option uses it (and keeps the rotated one).
+Client auth also: client-secret-jwt (an HS256 assertion made with the secret),
+tls-client-auth and self-signed-tls-client-auth (RFC 8705: the --key entry's certificate
+in the TLS handshake, to the metadata's mtls_endpoint_aliases when it lists them).
+Proofs: --dpop sends a DPoP proof (RFC 9449) with each request and answers a server's
+use_dpop_nonce once with its DPoP-Nonce; --authorization-details (RFC 9396) goes in the
+form, or for jwt-bearer in the JWT grant, as does --systemuser-org (Maskinporten).
 Defaults: jwt-bearer with --env or --properties; otherwise client-credentials, with
 private-key-jwt when --key is given and client-secret-basic when a secret is.
 
@@ -232,6 +244,38 @@ pub struct TokenArgs {
     #[arg(long, short, help_heading = "Output")]
     pub verbose: bool,
 
+    /// Send a DPoP proof (RFC 9449) with each request, signed by a key kept 0600 beside the
+    /// cache (`generated`, the default) or by the credential's own key (`credential`)
+    #[arg(long, value_enum, value_name = "KEY", num_args = 0..=1, default_missing_value = "generated", help_heading = "Proofs and token exchange")]
+    pub dpop: Option<DpopKeyChoice>,
+    /// RFC 9396 authorization_details: a JSON array (or `@FILE`, `-` for standard input),
+    /// checked against the server's authorization_details_types_supported
+    #[arg(long, value_name = "JSON", help_heading = "Proofs and token exchange")]
+    pub authorization_details: Option<String>,
+    /// Maskinporten system user: ask for the urn:altinn:systemuser of this customer
+    /// (organisation number, 9 digits)
+    #[arg(long, value_name = "ORGNO", help_heading = "Proofs and token exchange")]
+    pub systemuser_org: Option<String>,
+    /// The subject token (token exchange; on-behalf-of's assertion): `@FILE`, `-` (standard
+    /// input) or `env:VAR`, never the token itself
+    #[arg(long, value_name = "@FILE|-|env:VAR", value_parser = parse_token_source, help_heading = "Proofs and token exchange")]
+    pub subject_token: Option<SecretSource>,
+    /// Its type: access_token (default), refresh_token, id_token, jwt, saml1, saml2 or a URI
+    #[arg(long, value_name = "TYPE", help_heading = "Proofs and token exchange")]
+    pub subject_token_type: Option<String>,
+    /// The actor token (RFC 8693 delegation): `@FILE`, `-` or `env:VAR`
+    #[arg(long, value_name = "@FILE|-|env:VAR", value_parser = parse_token_source, help_heading = "Proofs and token exchange")]
+    pub actor_token: Option<SecretSource>,
+    /// The actor token's type (default access_token)
+    #[arg(long, value_name = "TYPE", help_heading = "Proofs and token exchange")]
+    pub actor_token_type: Option<String>,
+    /// The token type to ask for (RFC 8693 requested_token_type)
+    #[arg(long, value_name = "TYPE", help_heading = "Proofs and token exchange")]
+    pub requested_token_type: Option<String>,
+    /// The service the exchanged token is for (RFC 8693 audience)
+    #[arg(long, value_name = "NAME", help_heading = "Proofs and token exchange")]
+    pub audience: Option<String>,
+
     #[command(flatten)]
     pub passwords: PasswordArgs,
 
@@ -266,4 +310,21 @@ pub struct InteractiveArgs {
     /// Also print the refresh token (--json: in refresh_token); it is kept 0600 either way
     #[arg(long, help_heading = "Interactive grants")]
     pub show_refresh_token: bool,
+}
+
+/// A token's source: `@FILE`, `-` or `env:VAR` (a token is never an argument).
+pub fn parse_token_source(s: &str) -> Result<SecretSource, String> {
+    if s == "-" {
+        Ok(SecretSource::Stdin)
+    } else if let Some(f) = s.strip_prefix('@').filter(|f| !f.is_empty()) {
+        Ok(SecretSource::File(PathBuf::from(f)))
+    } else if let Some(v) = s.strip_prefix("env:").filter(|v| !v.is_empty()) {
+        Ok(SecretSource::Env(v.to_string()))
+    } else {
+        Err(
+            "give @FILE, - (standard input) or env:VAR; a token on the command line would be \
+             visible to other users (ps) and kept in shell history"
+                .into(),
+        )
+    }
 }

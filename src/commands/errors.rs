@@ -31,6 +31,8 @@ wrap! {
     crate::jwt::decode::DecodeError => Jwt,
     crate::oauth::config::ConfigError => Config,
     crate::oauth::mock::MockError => Mock,
+    crate::oauth::dpop::DpopError => Dpop,
+    crate::oauth::grants::RarError => Rar,
     crate::oauth::interactive::InteractiveError => Interactive,
 }
 
@@ -78,6 +80,12 @@ impl From<Problem> for Error {
                 "read the others from a file or an environment variable",
             ),
             Problem::Url(message) => Error::Url { message },
+            Problem::NeedsSubjectToken(_) => usage(
+                message,
+                "give --subject-token @FILE, - (standard input) or env:VAR",
+            ),
+            Problem::NeedsKeystore(_) => usage(message, "give --key FILE (and --alias)"),
+            Problem::Rar(e) => Error::Rar(e),
         }
     }
 }
@@ -115,6 +123,8 @@ impl From<ClientError> for Error {
                 report,
             },
             ClientError::Mint(m) => m.into(),
+            ClientError::Dpop(e) => Error::Dpop(e),
+            ClientError::Mtls { file, detail } => Error::Mtls { file, detail },
             ClientError::Interactive(e) => Error::Interactive(e),
         }
     }
@@ -186,6 +196,21 @@ impl Error {
                     .into(),
             ),
             Error::Mock(e) => e.hint(),
+            Error::Dpop(_) => Some(
+                "check the cache directory's owner and permissions; a key file that is not a \
+                 PKCS#8 PEM key can be removed and a new key is made"
+                    .into(),
+            ),
+            Error::Rar(_) => Some(
+                "give a JSON array of objects, each with a \"type\" the server supports \
+                 (its metadata lists authorization_details_types_supported)"
+                    .into(),
+            ),
+            Error::Mtls { .. } => Some(
+                "mutual TLS needs a keystore entry with its private key and certificate \
+                 (`credkit inspect` shows them; --alias picks the entry)"
+                    .into(),
+            ),
             Error::Interactive(e) => Some(interactive_hint(e)),
         }
     }

@@ -27,11 +27,67 @@ pub fn run(ctx: &Ctx, args: JwtArgs) -> Result<u8> {
     }
 }
 
+/// `jwt mint --dpop-proof`: one proof for an API request.
+fn run_dpop_proof(ctx: &Ctx, a: &MintArgs) -> Result<u8> {
+    use crate::oauth::dpop::{self, DpopKey};
+    let key = match &a.key {
+        Some(path) => {
+            let loaded = load(path, &a.passwords)?;
+            let mut copts = CheckOptions::new(path.display().to_string());
+            copts.alias = a.alias.clone();
+            let entry = crate::diagnostics::signing_entry(&loaded.store, &copts)
+                .and_then(|e| e.private_key.as_ref())
+                .ok_or_else(|| {
+                    Error::from(mint::MintError::NoKey(format!(
+                        "{} has no private key credkit can choose (add --alias)",
+                        path.display()
+                    )))
+                })?;
+            DpopKey::from_private(entry, a.alg)?
+        }
+        None => {
+            DpopKey::load_or_create(&dpop::default_key_path().ok_or(dpop::DpopError::NoCacheDir)?)?
+        }
+    };
+    let ath = match &a.ath {
+        Some(src) => crate::secret::SecretCell::new(src.clone(), "Access token").get()?,
+        None => None,
+    };
+    let htm = a.htm.clone().unwrap_or_default().to_ascii_uppercase();
+    let htu = a.htu.clone().unwrap_or_default();
+    crate::net::check_url(&htu).map_err(|message| Error::Url { message })?;
+    let proof = key.proof(
+        &htm,
+        &htu,
+        a.nonce.as_deref(),
+        ath.as_deref().map(|t| t.trim()),
+        ctx.now.unix_timestamp(),
+    )?;
+    let report = crate::output::jwt::DpopProofReport {
+        schema: "credkit.jwt.dpop/1",
+        proof,
+        alg: key.alg().name(),
+        jkt: key.thumbprint.clone(),
+        htm,
+        htu,
+    };
+    output::emit(&report, ctx.json).map_err(|source| Error::Io {
+        action: IoAction::Write,
+        path: "standard output".into(),
+        source,
+    })?;
+    Ok(exit::OK)
+}
+
 fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
-    let loaded = load(&a.key, &a.passwords)?;
+    if a.dpop_proof {
+        return run_dpop_proof(ctx, &a);
+    }
+    let key_path = a.key.clone().unwrap_or_default();
+    let loaded = load(&key_path, &a.passwords)?;
     let store = &loaded.store;
     // The credential checks run first.
-    let mut copts = CheckOptions::new(a.key.display().to_string());
+    let mut copts = CheckOptions::new(key_path.display().to_string());
     copts.alias = a.alias.clone();
     copts.target = a.profile;
     copts.env = a.env;
@@ -48,7 +104,7 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
     let entry = crate::diagnostics::signing_entry(store, &copts).ok_or_else(|| {
         Error::from(mint::MintError::NoKey(format!(
             "{} has no private key credkit can choose{}",
-            a.key.display(),
+            key_path.display(),
             if a.alias.is_none() {
                 " (add --alias)"
             } else {

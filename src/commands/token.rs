@@ -10,7 +10,6 @@ use crate::error::{Error, Result, exit};
 use crate::oauth::cache;
 use crate::oauth::client::{self, CacheNotice, Observer, TokenSettings};
 use crate::oauth::config::{self, KeySource};
-use crate::oauth::exchange::Grant;
 use crate::oauth::interactive::Interactive;
 use crate::output::{self, token as out};
 use crate::secret::SecretSource;
@@ -104,6 +103,19 @@ pub fn from_flags(a: &TokenArgs) -> Result<TokenSettings> {
         force: a.force.then_some(true),
         revocation: a.revocation.then_some(true),
         properties: false,
+        dpop: a.dpop,
+        authorization_details: a
+            .authorization_details
+            .as_deref()
+            .map(arg_text)
+            .transpose()?,
+        systemuser_org: a.systemuser_org.clone(),
+        subject_token: a.subject_token.clone(),
+        subject_token_type: a.subject_token_type.clone(),
+        actor_token: a.actor_token.clone(),
+        actor_token_type: a.actor_token_type.clone(),
+        requested_token_type: a.requested_token_type.clone(),
+        audience: a.audience.clone(),
         interactive: Interactive {
             redirect_port: a.interactive.redirect_port,
             redirect_uri: a.interactive.redirect_uri.clone(),
@@ -169,19 +181,22 @@ fn settings(a: &TokenArgs) -> Result<TokenSettings> {
 }
 
 fn read_assertion(arg: &str) -> Result<String> {
-    let raw = if arg == "-" {
-        String::from_utf8_lossy(&read_input(Path::new("-"))?).into_owned()
-    } else if let Some(f) = arg.strip_prefix('@') {
-        String::from_utf8_lossy(&read_input(Path::new(f))?).into_owned()
-    } else {
-        arg.to_string()
-    };
+    let raw = arg_text(arg)?;
     Ok(raw.split_whitespace().next().unwrap_or("").to_string())
+}
+
+/// A value given inline, as `@FILE`, or `-` for standard input.
+fn arg_text(arg: &str) -> Result<String> {
+    Ok(match arg.strip_prefix('@') {
+        Some(f) => String::from_utf8_lossy(&read_input(Path::new(f))?).into_owned(),
+        None if arg == "-" => String::from_utf8_lossy(&read_input(Path::new("-"))?).into_owned(),
+        None => arg.to_string(),
+    })
 }
 
 pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
     let plan = client::plan(settings_of(&a)?)?;
-    let use_cache = !a.no_cache && plan.grant != Grant::RefreshToken && a.assertion.is_none();
+    let use_cache = !a.no_cache && plan.cacheable();
     let cache_dir = if use_cache { cache::dir() } else { None };
     let mut notice = |n: CacheNotice<'_>| out::cache_notice(&n, ctx.quiet, ctx.quiet || ctx.json);
     let got = client::obtain(
@@ -210,6 +225,7 @@ pub fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
     }
     let report = out::TokenReport::of(&got.token, got.from_cache, a.header, a.env_export.clone())
         .kept(got.refresh_token_file.as_deref(), ctx.quiet || ctx.json);
+    report.warn_binding(ctx.quiet);
     output::emit(&report, ctx.json).map_err(|source| Error::Io {
         action: IoAction::Write,
         path: "standard output".into(),

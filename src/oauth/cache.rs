@@ -43,6 +43,9 @@ pub struct CacheKey {
     pub auth: String,
     pub consumer_org: String,
     pub aud: String,
+    /// DPoP and authorization details (empty without them; then not hashed,
+    /// so older cache entries keep their names).
+    pub proofs: String,
 }
 
 /// Lower-case hex SHA-256 of some bytes.
@@ -79,6 +82,10 @@ impl CacheKey {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part.as_bytes());
         }
+        if !self.proofs.is_empty() {
+            h.update((self.proofs.len() as u64).to_be_bytes());
+            h.update(self.proofs.as_bytes());
+        }
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 }
@@ -92,6 +99,27 @@ pub struct Cached {
     pub response: Map<String, Value>,
     pub obtained_at: i64,
     pub expires_at: i64,
+    /// What the token is bound to: the DPoP key's and the TLS client
+    /// certificate's thumbprints (absent for bearer tokens).
+    #[serde(default, skip_serializing_if = "Binding::is_empty")]
+    pub binding: Binding,
+}
+
+/// The keys a sender-constrained token is bound to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Binding {
+    /// RFC 7638 thumbprint of the DPoP key (the token's `cnf.jkt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
+    /// SHA-256 thumbprint of the TLS client certificate (`cnf.x5t#S256`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x5t_s256: Option<String>,
+}
+
+impl Binding {
+    pub fn is_empty(&self) -> bool {
+        self.dpop_jkt.is_none() && self.x5t_s256.is_none()
+    }
 }
 
 impl Cached {
@@ -442,6 +470,7 @@ mod tests {
             response: resp,
             obtained_at,
             expires_at: obtained_at + expires_in,
+            binding: Binding::default(),
         }
     }
 

@@ -26,7 +26,9 @@ use crate::oauth::cache::{self, CacheKey, Cached};
 use crate::oauth::config::KeySource;
 use crate::oauth::diagnose::{self, Context, Fact};
 use crate::oauth::discovery;
+use crate::oauth::dpop::{DpopKey, DpopKeyChoice};
 use crate::oauth::exchange::{self, Auth, Event, Grant, RetryPolicy, TokenRequest};
+use crate::oauth::grants;
 use crate::oauth::interactive::{self, Interactive, InteractiveError, RefreshStore};
 use crate::secret::{SecretCell, SecretError, SecretSource};
 use crate::target::{MaskinportenEnv, Target};
@@ -77,6 +79,27 @@ pub struct TokenSettings {
     /// The settings come from a jwt-grant-generator `.properties` file:
     /// its header rule applies (x5c unless a kid is given).
     pub properties: bool,
+
+    // Proofs and the unattended grants beyond RFC 6749 (src/oauth/dpop.rs,
+    // src/oauth/grants.rs).
+    /// DPoP (RFC 9449): a proof with each request, signed by this key.
+    pub dpop: Option<DpopKeyChoice>,
+    /// RFC 9396 `authorization_details` (JSON text; checked by [`plan`]).
+    pub authorization_details: Option<String>,
+    /// Maskinporten's system user: the customer's organisation number.
+    pub systemuser_org: Option<String>,
+    /// RFC 8693 (and on-behalf-of's assertion): the subject token.
+    pub subject_token: Option<SecretSource>,
+    /// RFC 8693 `subject_token_type` (a short name or a URI).
+    pub subject_token_type: Option<String>,
+    /// RFC 8693 `actor_token`.
+    pub actor_token: Option<SecretSource>,
+    /// RFC 8693 `actor_token_type`.
+    pub actor_token_type: Option<String>,
+    /// RFC 8693 `requested_token_type`.
+    pub requested_token_type: Option<String>,
+    /// RFC 8693 `audience`: the logical name of the target service.
+    pub audience: Option<String>,
     /// The interactive grants' inputs (authorization code, device code).
     pub interactive: Interactive,
     /// Ask the CA whether the certificate is revoked before sending (online).
@@ -134,6 +157,15 @@ impl TokenSettings {
             alg: self.alg.or(lower.alg),
             force: self.force.or(lower.force),
             properties: self.properties || lower.properties,
+            dpop: self.dpop.or(lower.dpop),
+            authorization_details: self.authorization_details.or(lower.authorization_details),
+            systemuser_org: self.systemuser_org.or(lower.systemuser_org),
+            subject_token: self.subject_token.or(lower.subject_token),
+            subject_token_type: self.subject_token_type.or(lower.subject_token_type),
+            actor_token: self.actor_token.or(lower.actor_token),
+            actor_token_type: self.actor_token_type.or(lower.actor_token_type),
+            requested_token_type: self.requested_token_type.or(lower.requested_token_type),
+            audience: self.audience.or(lower.audience),
             interactive: self.interactive.over(lower.interactive),
             revocation: self.revocation.or(lower.revocation),
         }
@@ -161,6 +193,12 @@ pub enum Problem {
     OneStdin,
     #[error("{0}")]
     Url(String),
+    #[error("the {} grant needs the subject token", .0.name())]
+    NeedsSubjectToken(Grant),
+    #[error("{0} needs a keystore entry (its key and certificate)")]
+    NeedsKeystore(&'static str),
+    #[error(transparent)]
+    Rar(grants::RarError),
 }
 
 /// Why no session could be prepared, or no token fetched. The command layer
@@ -210,6 +248,12 @@ pub enum ClientError {
     /// The grant or client assertion cannot be made.
     #[error(transparent)]
     Mint(#[from] mint::MintError),
+    /// A DPoP proof cannot be made (its key file, its key).
+    #[error(transparent)]
+    Dpop(#[from] crate::oauth::dpop::DpopError),
+    /// Mutual TLS without a usable client certificate.
+    #[error("{file} cannot be the TLS client certificate: {detail}")]
+    Mtls { file: String, detail: String },
     /// An interactive grant could not be completed.
     #[error(transparent)]
     Interactive(#[from] InteractiveError),
@@ -306,6 +350,8 @@ pub struct Plan {
     /// The keystore's bytes and label (opened by `session`, not before).
     pub(crate) keystore: Option<(Vec<u8>, String)>,
     pub(crate) key: CacheKey,
+    /// RFC 9396 authorization details (checked JSON).
+    pub(crate) rar: Option<Vec<Value>>,
     /// The refresh token kept by an earlier interactive grant (when none was given).
     pub(crate) stored_refresh_token: Option<zeroize::Zeroizing<String>>,
 }
@@ -346,6 +392,20 @@ pub struct Session {
     rt_from_store: bool,
     /// Where the last refresh token received was kept.
     rt_file: std::sync::Mutex<Option<PathBuf>>,
+    /// DPoP, mutual TLS, RAR and token exchange.
+    extra: Proofs,
+}
+
+/// A session's proofs and the inputs of the grants beyond RFC 6749.
+struct Proofs {
+    dpop: Option<DpopKey>,
+    /// The last `DPoP-Nonce` the server gave (RFC 9449 §8).
+    dpop_nonce: std::sync::Mutex<Option<String>>,
+    /// The TLS client certificate's thumbprint (mutual TLS).
+    tls_x5t: Option<String>,
+    rar: Option<Vec<Value>>,
+    subject_token: Option<zeroize::Zeroizing<String>>,
+    actor_token: Option<zeroize::Zeroizing<String>>,
 }
 
 #[cfg(feature = "client")]
@@ -423,14 +483,37 @@ pub fn plan(s: TokenSettings) -> Result<Plan> {
     if signs && s.key.is_none() && s.assertion.is_none() {
         return Err(ClientError::Settings(Problem::NeedsKey(grant)));
     }
-    if matches!(auth, Auth::ClientSecretBasic | Auth::ClientSecretPost) && !secret_given {
+    if matches!(
+        auth,
+        Auth::ClientSecretBasic | Auth::ClientSecretPost | Auth::ClientSecretJwt
+    ) && !secret_given
+    {
         return Err(ClientError::Settings(Problem::NeedsSecret(auth)));
     }
+    // The keystore is opened for signing, for mutual TLS and for DPoP proofs
+    // made with the credential's key.
+    let needs_keystore = (signs && s.assertion.is_none())
+        || auth.is_mtls()
+        || s.dpop == Some(DpopKeyChoice::Credential);
+    if needs_keystore && s.key.is_none() {
+        return Err(Problem::NeedsKeystore(if auth.is_mtls() {
+            auth.name()
+        } else {
+            "DPoP with the credential's key"
+        })
+        .into());
+    }
+    if matches!(grant, Grant::TokenExchange | Grant::OnBehalfOf) && s.subject_token.is_none() {
+        return Err(Problem::NeedsSubjectToken(grant).into());
+    }
+    let rar = grants_rar(&s).map_err(Problem::Rar)?;
     let stdin_readers = [
         s.client_secret.as_ref(),
         s.refresh_token.as_ref(),
         s.store_password.as_ref(),
         s.key_password.as_ref(),
+        s.subject_token.as_ref(),
+        s.actor_token.as_ref(),
     ]
     .into_iter()
     .filter(|x| matches!(x, Some(SecretSource::Stdin)))
@@ -458,7 +541,7 @@ pub fn plan(s: TokenSettings) -> Result<Plan> {
 
     // The keystore's bytes: their SHA-256 is part of the cache key, so a
     // cached token is found without decrypting anything.
-    let keystore = match (&s.key, signs) {
+    let keystore = match (&s.key, signs || needs_keystore) {
         (Some(src), true) => Some(read_key(src)?),
         _ => None,
     };
@@ -479,6 +562,7 @@ pub fn plan(s: TokenSettings) -> Result<Plan> {
         auth: auth.name().into(),
         consumer_org: s.consumer_org.clone().unwrap_or_default(),
         aud: s.aud.clone().unwrap_or_default(),
+        proofs: proofs_key(&s, rar.as_deref()),
     };
     // A refresh grant without a refresh token uses the one an interactive
     // grant kept beside the cache.
@@ -504,8 +588,47 @@ pub fn plan(s: TokenSettings) -> Result<Plan> {
         client_id,
         keystore,
         key,
+        rar,
         stored_refresh_token,
     })
+}
+
+/// The authorization details asked for: the given JSON, checked, plus the
+/// system-user entry.
+fn grants_rar(s: &TokenSettings) -> std::result::Result<Option<Vec<Value>>, grants::RarError> {
+    let mut list = match &s.authorization_details {
+        Some(t) => grants::parse_details(t)?,
+        None => Vec::new(),
+    };
+    if let Some(org) = &s.systemuser_org {
+        list.push(grants::systemuser(org)?);
+    }
+    Ok((!list.is_empty()).then_some(list))
+}
+
+/// The part of the cache key for proofs and RAR (empty without them, so
+/// other keys keep their digests).
+fn proofs_key(s: &TokenSettings, rar: Option<&[Value]>) -> String {
+    let mut k = String::new();
+    if let Some(d) = s.dpop {
+        k.push_str(&format!("dpop={d:?};"));
+    }
+    if let Some(r) = rar {
+        k.push_str(&format!("rar={};", Value::Array(r.to_vec())));
+    }
+    k
+}
+
+impl Plan {
+    /// Whether a token from this plan may come from, and go to, the cache:
+    /// not for one-off grants (refresh, token exchange, on-behalf-of: each
+    /// answer depends on a token given this time) nor for a given assertion.
+    pub fn cacheable(&self) -> bool {
+        !matches!(
+            self.grant,
+            Grant::RefreshToken | Grant::TokenExchange | Grant::OnBehalfOf
+        ) && self.s.assertion.is_none()
+    }
 }
 
 #[cfg(feature = "client")]
@@ -526,6 +649,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         client_id,
         keystore,
         key,
+        rar,
         stored_refresh_token,
     } = plan;
     // Open the keystore now that a token must be fetched.
@@ -540,7 +664,9 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     let mut cert_env = None;
     let mut local_key = None;
     let mut signing = None;
-    let http = Http::new(HttpOptions {
+    let mut tls_x5t = None;
+    let mut dpop = None;
+    let http_opts = HttpOptions {
         connect_timeout: s.connect_timeout.unwrap_or(Duration::from_secs(10)),
         timeout: s.timeout.unwrap_or(Duration::from_secs(30)),
         ca_pem: match &s.ca_file {
@@ -550,8 +676,9 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             })?),
             None => None,
         },
-    })
-    .map_err(ClientError::Http)?;
+        identity: None,
+    };
+    let mut http = Http::new(http_opts.clone()).map_err(ClientError::Http)?;
     let retry = RetryPolicy {
         retries: s.retries.unwrap_or(2).min(exchange::MAX_RETRIES),
         ..RetryPolicy::default()
@@ -562,7 +689,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
     let mut issuer_from_metadata = false;
     let mut recognised = None;
     let mut metadata = None;
-    let (endpoint, known_issuer) = match (&s.token_endpoint, s.env, &s.issuer) {
+    let (mut endpoint, known_issuer) = match (&s.token_endpoint, s.env, &s.issuer) {
         (Some(te), env, iss) => (
             te.clone(),
             iss.clone().or(env.map(|e| e.issuer().to_string())),
@@ -588,6 +715,21 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         // Refused above already; an error here, never a panic.
         (None, None, None) => return Err(Problem::NoDestination.into()),
     };
+    // Mutual TLS goes to the metadata's mtls_endpoint_aliases (RFC 8705 §5).
+    if auth.is_mtls()
+        && s.token_endpoint.is_none()
+        && let Some(alias) = metadata
+            .as_ref()
+            .and_then(|d| d.mtls_token_endpoint.clone())
+    {
+        crate::net::check_url(&alias).map_err(ClientError::Http)?;
+        endpoint = alias;
+    }
+    // RFC 9396 §10: only the types the server lists, when it lists them.
+    if let (Some(list), Some(d)) = (&rar, &metadata) {
+        grants::check_types(list, &d.authorization_details_types_supported)
+            .map_err(Problem::Rar)?;
+    }
     let profile = s.jwt_profile.unwrap_or_else(|| match recognised {
         Some(_) if grant == Grant::JwtBearer => Target::Maskinporten,
         _ => guess_profile(Some(&endpoint), s.env),
@@ -630,6 +772,25 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             )))
         })?;
         local_key = Some(diagnose::LocalKey::of(entry));
+        if auth.is_mtls() {
+            let id = mtls_identity(entry, label)?;
+            tls_x5t = Some(id.x5t_s256.clone());
+            http = Http::new(HttpOptions {
+                identity: Some(id),
+                ..http_opts.clone()
+            })
+            .map_err(ClientError::Http)?;
+        }
+        if s.dpop == Some(DpopKeyChoice::Credential) {
+            let pk = entry
+                .private_key
+                .as_ref()
+                .ok_or_else(|| ClientError::Mtls {
+                    file: label.clone(),
+                    detail: "the entry has no private key to sign DPoP proofs".into(),
+                })?;
+            dpop = Some(DpopKey::from_private(pk, None)?);
+        }
         cert_env = entry
             .chain
             .first()
@@ -643,6 +804,12 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             }
             _ => Some(endpoint.clone()),
         });
+        let signs = grant == Grant::JwtBearer || auth == Auth::PrivateKeyJwt;
+        let mut claims = s.claims.clone();
+        // Maskinporten takes authorization_details as a claim of the JWT grant.
+        if let (Grant::JwtBearer, Some(list)) = (grant, &rar) {
+            claims.push(("authorization_details".into(), Value::Array(list.clone())));
+        }
         let opts = MintOptions {
             profile,
             env: s.env,
@@ -662,7 +829,7 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
                 None
             },
             consumer_org: s.consumer_org.clone(),
-            claims: s.claims.clone(),
+            claims,
             lifetime: s.lifetime.or(if grant == Grant::JwtBearer {
                 Some(120)
             } else {
@@ -686,13 +853,19 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             aud_from_issuer: s.aud.is_none() && issuer_from_metadata,
             known_issuer: known_issuer.clone().filter(|_| issuer_from_metadata),
         };
-        let plan = mint::plan(entry, &opts)?;
-        let pk = entry
-            .private_key
-            .as_ref()
-            .ok_or_else(|| ClientError::Mint(mint::MintError::NoKey("no private key".into())))?;
-        let signer = Signer::new(pk, plan.alg).map_err(mint::MintError::from)?;
-        signing = Some((plan, signer));
+        if signs {
+            let plan = mint::plan(entry, &opts)?;
+            let pk = entry.private_key.as_ref().ok_or_else(|| {
+                ClientError::Mint(mint::MintError::NoKey("no private key".into()))
+            })?;
+            let signer = Signer::new(pk, plan.alg).map_err(mint::MintError::from)?;
+            signing = Some((plan, signer));
+        }
+    }
+    if s.dpop == Some(DpopKeyChoice::Generated) {
+        let path = crate::oauth::dpop::default_key_path()
+            .ok_or(crate::oauth::dpop::DpopError::NoCacheDir)?;
+        dpop = Some(DpopKey::load_or_create(&path)?);
     }
     let given_assertion = s.assertion.clone();
 
@@ -712,6 +885,14 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         secret_cell(s.refresh_token.as_ref(), "Refresh token").get()?
     } else {
         stored_refresh_token
+    };
+    let subject_token = match &s.subject_token {
+        Some(src) => secret_cell(Some(src), "Subject token").get()?,
+        None => None,
+    };
+    let actor_token = match &s.actor_token {
+        Some(src) => secret_cell(Some(src), "Actor token").get()?,
+        None => None,
     };
     // The interactive grants need the metadata's other endpoints, even when
     // the token endpoint was given.
@@ -744,10 +925,38 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
         observer,
         key,
         ctx: ctx.clone(),
+        extra: Proofs {
+            dpop,
+            dpop_nonce: std::sync::Mutex::new(None),
+            tls_x5t,
+            rar,
+            subject_token,
+            actor_token,
+        },
         metadata,
         rt_from_store,
         rt_file: std::sync::Mutex::new(None),
     })
+}
+
+/// The TLS client identity of a keystore entry: its key and its chain.
+fn mtls_identity(
+    entry: &keystore::model::Entry,
+    label: &str,
+) -> Result<crate::net::ClientIdentity> {
+    let fail = |detail: &str| ClientError::Mtls {
+        file: label.to_string(),
+        detail: detail.to_string(),
+    };
+    let pk = entry
+        .private_key
+        .as_ref()
+        .ok_or_else(|| fail("the entry has no private key"))?;
+    if entry.chain.is_empty() {
+        return Err(fail("the entry has no certificate"));
+    }
+    let chain: Vec<&[u8]> = entry.chain.iter().map(|c| c.der.as_slice()).collect();
+    crate::net::ClientIdentity::new(&pk.pkcs8, &chain).map_err(|d| fail(&d))
 }
 
 /// What happened with the token cache, for the caller to report (this
@@ -860,29 +1069,73 @@ impl Session {
             (Some(c), _) => c,
             (None, Grant::AuthorizationCode) => interactive::authorization_code(self)?,
             (None, Grant::DeviceCode) => interactive::device_code(self)?,
-            (None, Grant::JwtBearer | Grant::ClientCredentials | Grant::RefreshToken) => {
-                let mut form: Vec<(String, String)> =
-                    vec![("grant_type".into(), self.grant.grant_type().into())];
-                if self.grant == Grant::RefreshToken {
-                    form.push((
-                        "refresh_token".into(),
-                        self.refresh_token.as_deref().cloned().unwrap_or_default(),
-                    ));
-                }
-                if self.grant != Grant::JwtBearer {
-                    if let Some(sc) = &self.s.scope {
-                        form.push(("scope".into(), sc.clone()));
-                    }
-                    if let Some(r) = &self.s.resource {
-                        form.push(("resource".into(), r.clone()));
-                    }
-                }
-                let outcome = self.send(&self.endpoint, &form)?;
+            (
+                None,
+                Grant::JwtBearer
+                | Grant::ClientCredentials
+                | Grant::RefreshToken
+                | Grant::TokenExchange
+                | Grant::OnBehalfOf,
+            ) => {
+                let outcome = self.send(&self.endpoint, &self.grant_form())?;
                 self.conclude(outcome, Vec::new())?
             }
         };
         self.keep_refresh_token(&mut c);
         Ok(c)
+    }
+
+    /// The form of a machine grant's token request, before the client's
+    /// authentication: the grant's own members, then scope, resource and
+    /// authorization_details (the jwt-bearer grant carries those in its JWT).
+    fn grant_form(&self) -> Vec<(String, String)> {
+        let (s, x) = (&self.s, &self.extra);
+        let given =
+            |t: &Option<zeroize::Zeroizing<String>>| t.as_deref().cloned().unwrap_or_default();
+        let mut form: Vec<(String, String)> =
+            vec![("grant_type".into(), self.grant.grant_type().into())];
+        match self.grant {
+            Grant::JwtBearer => return form,
+            Grant::RefreshToken => form.push(("refresh_token".into(), given(&self.refresh_token))),
+            Grant::TokenExchange => {
+                form.push(("subject_token".into(), given(&x.subject_token)));
+                form.push((
+                    "subject_token_type".into(),
+                    grants::token_type(s.subject_token_type.as_deref().unwrap_or("access_token")),
+                ));
+                if x.actor_token.is_some() {
+                    form.push(("actor_token".into(), given(&x.actor_token)));
+                    form.push((
+                        "actor_token_type".into(),
+                        grants::token_type(s.actor_token_type.as_deref().unwrap_or("access_token")),
+                    ));
+                }
+                if let Some(t) = &s.requested_token_type {
+                    form.push(("requested_token_type".into(), grants::token_type(t)));
+                }
+                if let Some(a) = &s.audience {
+                    form.push(("audience".into(), a.clone()));
+                }
+            }
+            Grant::OnBehalfOf => {
+                form.push(("assertion".into(), given(&x.subject_token)));
+                form.push(("requested_token_use".into(), "on_behalf_of".into()));
+            }
+            _ => {}
+        }
+        if let Some(sc) = &s.scope {
+            form.push(("scope".into(), sc.clone()));
+        }
+        if let Some(r) = &s.resource {
+            form.push(("resource".into(), r.clone()));
+        }
+        if let Some(list) = &x.rar {
+            form.push((
+                "authorization_details".into(),
+                Value::Array(list.clone()).to_string(),
+            ));
+        }
+        form
     }
 
     /// Is this an interactive grant (a user signs in or approves)?
@@ -953,64 +1206,121 @@ impl Session {
         })
     }
 
-    /// POST `params` to `endpoint` with the client's authentication (the
-    /// jwt-bearer grant's assertion instead), with the retries; a fresh JWT
-    /// per attempt.
+    /// The last `DPoP-Nonce` the server gave.
+    fn dpop_nonce(&self) -> Option<String> {
+        self.extra
+            .dpop_nonce
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_dpop_nonce(&self, n: &str) {
+        *self
+            .extra
+            .dpop_nonce
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(n.to_string());
+    }
+
+    /// One attempt's request: `params` with the client's authentication
+    /// (the jwt-bearer grant's assertion instead) and a DPoP proof; a fresh
+    /// JWT and a fresh proof per attempt.
+    fn request(&self, endpoint: &str, params: &[(String, String)]) -> Result<TokenRequest> {
+        let cid = self.client_id.clone().unwrap_or_default();
+        let secret = || self.secret.as_deref().cloned().unwrap_or_default();
+        let jwt = self.assertion()?;
+        let mut form = params.to_vec();
+        let mut basic = None;
+        // Once only (an authorization request already carries it).
+        let has_id = form.iter().any(|(k, _)| k == "client_id");
+        // A client assertion names the client itself; the other ways need
+        // the client_id in the form.
+        let add_id = |form: &mut Vec<(String, String)>, even_empty: bool| {
+            if !has_id && (even_empty || !cid.is_empty()) {
+                form.push(("client_id".into(), cid.clone()));
+            }
+        };
+        match (self.grant, self.auth) {
+            (Grant::JwtBearer, _) => {
+                form.push(("assertion".into(), jwt.unwrap_or_default()));
+            }
+            (_, Auth::PrivateKeyJwt | Auth::ClientSecretJwt) => {
+                add_id(&mut form, false);
+                let assertion = if self.auth == Auth::ClientSecretJwt {
+                    let aud = self.s.aud.clone().unwrap_or_else(|| endpoint.to_string());
+                    let key = zeroize::Zeroizing::new(secret());
+                    grants::client_secret_jwt(key.as_bytes(), &cid, &aud, self.clock())
+                        .map_err(|detail| SecretError::new("the client secret", detail))?
+                } else {
+                    jwt.unwrap_or_default()
+                };
+                form.push((
+                    "client_assertion_type".into(),
+                    exchange::CLIENT_ASSERTION_TYPE.into(),
+                ));
+                form.push(("client_assertion".into(), assertion));
+            }
+            (_, Auth::ClientSecretBasic) => basic = Some((cid.clone(), secret())),
+            (_, Auth::ClientSecretPost) => {
+                add_id(&mut form, true);
+                form.push(("client_secret".into(), secret()));
+            }
+            // Mutual TLS authenticates in the handshake; the client_id says
+            // which client (RFC 8705 §2).
+            (_, Auth::TlsClientAuth | Auth::SelfSignedTlsClientAuth | Auth::None) => {
+                add_id(&mut form, true)
+            }
+        }
+        let mut headers = Vec::new();
+        if let Some(k) = &self.extra.dpop {
+            let nonce = self.dpop_nonce();
+            let proof = k.proof("POST", endpoint, nonce.as_deref(), None, self.clock())?;
+            headers.push(("DPoP".to_string(), proof));
+        }
+        Ok(TokenRequest {
+            endpoint: endpoint.to_string(),
+            form,
+            basic,
+            headers,
+        })
+    }
+
+    /// POST `params` to `endpoint` with the client's authentication, with
+    /// the retries; with DPoP, once more with the server's nonce when it
+    /// answers use_dpop_nonce (RFC 9449 §8).
     pub(crate) fn send(
         &self,
         endpoint: &str,
         params: &[(String, String)],
     ) -> Result<exchange::Outcome> {
-        let cid = self.client_id.clone().unwrap_or_default();
-        let mut make = |_attempt: u32| -> Result<TokenRequest> {
-            let jwt = self.assertion()?;
-            let mut form = params.to_vec();
-            let mut basic = None;
-            // Once only (an authorization request already carries it).
-            let has_id = form.iter().any(|(k, _)| k == "client_id");
-            match (self.grant, self.auth) {
-                (Grant::JwtBearer, _) => {
-                    form.push(("assertion".into(), jwt.unwrap_or_default()));
-                }
-                (_, Auth::PrivateKeyJwt) => {
-                    if !cid.is_empty() && !has_id {
-                        form.push(("client_id".into(), cid.clone()));
-                    }
-                    form.push((
-                        "client_assertion_type".into(),
-                        exchange::CLIENT_ASSERTION_TYPE.into(),
-                    ));
-                    form.push(("client_assertion".into(), jwt.unwrap_or_default()));
-                }
-                (_, Auth::ClientSecretBasic) => {
-                    basic = Some((
-                        cid.clone(),
-                        self.secret.as_deref().cloned().unwrap_or_default(),
-                    ));
-                }
-                (_, Auth::ClientSecretPost) => {
-                    if !has_id {
-                        form.push(("client_id".into(), cid.clone()));
-                    }
-                    form.push((
-                        "client_secret".into(),
-                        self.secret.as_deref().cloned().unwrap_or_default(),
-                    ));
-                }
-                (_, Auth::None) => {
-                    if !has_id {
-                        form.push(("client_id".into(), cid.clone()));
-                    }
-                }
-            }
-            Ok(TokenRequest {
-                endpoint: endpoint.to_string(),
-                form,
-                basic,
-            })
-        };
+        let mut make = |_attempt: u32| self.request(endpoint, params);
         let mut on_event = |e: exchange::Event| (self.observer)(&e);
-        exchange::send(&self.http, &self.retry, &mut make, &mut on_event)
+        let mut outcome = exchange::send(&self.http, &self.retry, &mut make, &mut on_event)?;
+        if self.extra.dpop.is_none() {
+            return Ok(outcome);
+        }
+        let Ok(r) = &outcome.result else {
+            return Ok(outcome);
+        };
+        let wants_nonce = (r.status == 400 || r.status == 401)
+            && exchange::parse(r)
+                .err()
+                .is_some_and(|e| e.error.as_deref() == Some("use_dpop_nonce"));
+        let Some(n) = r.dpop_nonce.clone() else {
+            return Ok(outcome);
+        };
+        self.set_dpop_nonce(&n);
+        if wants_nonce {
+            outcome = exchange::send(&self.http, &self.retry, &mut make, &mut on_event)?;
+            outcome.nonce_retried = true;
+            if let Ok(r) = &outcome.result
+                && let Some(n) = &r.dpop_nonce
+            {
+                self.set_dpop_nonce(n);
+            }
+        }
+        Ok(outcome)
     }
 
     /// A token from the answer, or why not (`flow` adds what the grant's
@@ -1030,6 +1340,10 @@ impl Session {
                     response: tok.raw.clone(),
                     obtained_at: now,
                     expires_at: now.saturating_add(life),
+                    binding: cache::Binding {
+                        dpop_jkt: self.extra.dpop.as_ref().map(|k| k.thumbprint.clone()),
+                        x5t_s256: self.extra.tls_x5t.clone(),
+                    },
                 })
             }
             Err(_) => Err(self.refusal(&outcome, resp, flow)),
@@ -1087,7 +1401,10 @@ impl Session {
             o.request
                 .form
                 .iter()
-                .find(|(k, _)| k == "assertion" || k == "client_assertion")
+                // On-behalf-of's assertion is the user's token, not credkit's JWT.
+                .find(|(k, _)| {
+                    k == "client_assertion" || k == "assertion" && self.grant != Grant::OnBehalfOf
+                })
                 .map(|(_, v)| v.clone())
         });
         let resp = outcome.and_then(|o| o.result.as_ref().ok());
@@ -1116,10 +1433,60 @@ impl Session {
             metadata: diagnose::issuer_to_ask(err, endpoint, self.known_issuer.as_deref())
                 .and_then(|i| discovery::discover(&self.http, &i).ok()),
             flow,
+            proofs: diagnose::SentProofs {
+                dpop_proof: outcome.and_then(|o| {
+                    o.request
+                        .headers
+                        .iter()
+                        .find(|(k, _)| k == "DPoP")
+                        .map(|(_, v)| v.clone())
+                }),
+                server_nonce: resp.and_then(|r| r.dpop_nonce.clone()),
+                nonce_retried: outcome.is_some_and(|o| o.nonce_retried),
+                tls_x5t: self.extra.tls_x5t.clone(),
+            },
             ..Context::default()
         };
         ClientError::Refused(Box::new(diagnose::diagnose(err, &dctx)))
     }
+}
+
+/// What a sender-constrained token is bound to (the DPoP key's thumbprint,
+/// the TLS client certificate's `x5t#S256`), the token's own `cnf` when
+/// it is a JWT, and whether the two agree. None for a bearer token.
+pub fn binding_report(c: &Cached) -> Option<Value> {
+    let b = &c.binding;
+    if b.is_empty() {
+        return None;
+    }
+    let cnf = c
+        .response
+        .get("access_token")
+        .and_then(Value::as_str)
+        .and_then(claims_of)
+        .and_then(|m| m.get("cnf").cloned());
+    let said = |k: &str| cnf.as_ref().and_then(|v| v.get(k)).and_then(Value::as_str);
+    let mut checks = Vec::new();
+    if let Some(j) = &b.dpop_jkt {
+        checks.push(said("jkt").map(|t| t == j));
+    }
+    if let Some(x) = &b.x5t_s256 {
+        checks.push(said("x5t#S256").map(|t| t == x));
+    }
+    // null when the token is opaque or has no cnf member to compare.
+    let matches = if checks.contains(&Some(false)) {
+        Some(false)
+    } else if !checks.is_empty() && checks.iter().all(Option::is_some) {
+        Some(true)
+    } else {
+        None
+    };
+    Some(serde_json::json!({
+        "dpop_jkt": b.dpop_jkt,
+        "x5t#S256": b.x5t_s256,
+        "token_cnf": cnf,
+        "cnf_matches": matches,
+    }))
 }
 
 #[cfg(test)]
@@ -1179,6 +1546,19 @@ mod tests {
             }),
             force: Some(tag == "upper"),
             properties: true,
+            dpop: Some(if tag == "upper" {
+                DpopKeyChoice::Generated
+            } else {
+                DpopKeyChoice::Credential
+            }),
+            authorization_details: Some(format!(r#"[{{"type":"{tag}"}}]"#)),
+            systemuser_org: Some(format!("{tag}-customer")),
+            subject_token: Some(SecretSource::Env(format!("{tag}_SUBJECT"))),
+            subject_token_type: Some(format!("{tag}-subject-type")),
+            actor_token: Some(SecretSource::File(PathBuf::from(format!("{tag}.actor")))),
+            actor_token_type: Some(format!("{tag}-actor-type")),
+            requested_token_type: Some(format!("{tag}-requested")),
+            audience: Some(format!("{tag}-service")),
             interactive: Interactive {
                 redirect_port: Some(tag.len() as u16),
                 ..Interactive::default()
@@ -1225,6 +1605,15 @@ mod tests {
         // Field by field in `interactive::tests::every_field_said_above_wins`.
         assert_eq!(merged.interactive, upper.interactive);
         assert!(merged.properties);
+        assert_eq!(merged.dpop, upper.dpop);
+        assert_eq!(merged.authorization_details, upper.authorization_details);
+        assert_eq!(merged.systemuser_org, upper.systemuser_org);
+        assert_eq!(merged.subject_token, upper.subject_token);
+        assert_eq!(merged.subject_token_type, upper.subject_token_type);
+        assert_eq!(merged.actor_token, upper.actor_token);
+        assert_eq!(merged.actor_token_type, upper.actor_token_type);
+        assert_eq!(merged.requested_token_type, upper.requested_token_type);
+        assert_eq!(merged.audience, upper.audience);
         assert_eq!(merged.revocation, upper.revocation);
         assert!(
             TokenSettings::default()
@@ -1275,6 +1664,103 @@ mod tests {
         let m = upper.over(lower);
         assert_eq!(m.env, Some(MaskinportenEnv::Prod));
         assert_eq!(m.issuer, None);
+    }
+
+    #[test]
+    fn binding_is_compared_with_the_tokens_cnf() {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let jwt = |cnf: Value| {
+            let p = URL_SAFE_NO_PAD.encode(serde_json::json!({ "cnf": cnf }).to_string());
+            format!("e30.{p}.sig")
+        };
+        let cached = |token: String, binding: cache::Binding| Cached {
+            endpoint: "e".into(),
+            client_id: "c".into(),
+            response: serde_json::json!({ "access_token": token })
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            obtained_at: 0,
+            expires_at: 1,
+            binding,
+        };
+        let bound = cache::Binding {
+            dpop_jkt: Some("J".into()),
+            x5t_s256: None,
+        };
+        assert_eq!(
+            binding_report(&cached("x".into(), Default::default())),
+            None
+        );
+        let r = binding_report(&cached(jwt(serde_json::json!({"jkt": "J"})), bound.clone()));
+        assert_eq!(r.expect("report")["cnf_matches"], true);
+        let r = binding_report(&cached(jwt(serde_json::json!({"jkt": "K"})), bound.clone()));
+        assert_eq!(r.expect("report")["cnf_matches"], false);
+        // An opaque token: nothing to compare.
+        let r = binding_report(&cached("opaque".into(), bound));
+        assert_eq!(r.expect("report")["cnf_matches"], Value::Null);
+    }
+
+    #[test]
+    fn proofs_need_their_inputs() {
+        let base = TokenSettings {
+            client_id: Some("c".into()),
+            token_endpoint: Some("https://idp.example/token".into()),
+            ..TokenSettings::default()
+        };
+        assert!(matches!(
+            plan(TokenSettings {
+                auth: Some(Auth::TlsClientAuth),
+                ..base.clone()
+            }),
+            Err(ClientError::Settings(Problem::NeedsKeystore(_)))
+        ));
+        assert!(matches!(
+            plan(TokenSettings {
+                grant: Some(Grant::TokenExchange),
+                client_secret: Some(SecretSource::Env("S".into())),
+                ..base.clone()
+            }),
+            Err(ClientError::Settings(Problem::NeedsSubjectToken(
+                Grant::TokenExchange
+            )))
+        ));
+        assert!(matches!(
+            plan(TokenSettings {
+                auth: Some(Auth::ClientSecretJwt),
+                ..base.clone()
+            }),
+            Err(ClientError::Settings(Problem::NeedsSecret(
+                Auth::ClientSecretJwt
+            )))
+        ));
+        assert!(matches!(
+            plan(TokenSettings {
+                authorization_details: Some("{".into()),
+                ..base.clone()
+            }),
+            Err(ClientError::Settings(Problem::Rar(_)))
+        ));
+        // Token exchange is never cached; DPoP and RAR change the cache key.
+        let Ok(te) = plan(TokenSettings {
+            grant: Some(Grant::TokenExchange),
+            subject_token: Some(SecretSource::Env("T".into())),
+            ..base.clone()
+        }) else {
+            panic!("plan")
+        };
+        assert!(!te.cacheable());
+        let Ok(plain) = plan(base.clone()) else {
+            panic!("plan")
+        };
+        let Ok(dpop) = plan(TokenSettings {
+            dpop: Some(DpopKeyChoice::Generated),
+            ..base.clone()
+        }) else {
+            panic!("plan")
+        };
+        assert!(plain.cacheable());
+        assert_ne!(plain.key.digest(), dpop.key.digest());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! unchanged). Flags given on the command line win over both.
 
 use super::client::TokenSettings;
+use super::dpop::DpopKeyChoice;
 use super::exchange::{Auth, Grant};
 use crate::secret::SecretSource;
 use crate::target::MaskinportenEnv;
@@ -69,6 +70,21 @@ pub struct ProfileToml {
     pub client_secret_file: Option<PathBuf>,
     pub client_secret_env: Option<String>,
     pub ca_file: Option<PathBuf>,
+    // Proofs and the unattended grants (src/oauth/dpop.rs, src/oauth/grants.rs).
+    /// DPoP proofs: `generated` (a key kept beside the cache) or `credential`.
+    pub dpop: Option<String>,
+    /// RFC 9396 authorization_details, as JSON text.
+    pub authorization_details: Option<String>,
+    /// Maskinporten system user: the customer's organisation number.
+    pub systemuser_org: Option<String>,
+    pub subject_token_file: Option<PathBuf>,
+    pub subject_token_env: Option<String>,
+    pub subject_token_type: Option<String>,
+    pub actor_token_file: Option<PathBuf>,
+    pub actor_token_env: Option<String>,
+    pub actor_token_type: Option<String>,
+    pub requested_token_type: Option<String>,
+    pub audience: Option<String>,
     // The interactive grants (authorization code, device code).
     pub redirect_port: Option<u16>,
     pub redirect_uri: Option<String>,
@@ -127,6 +143,8 @@ const GRANTS: &[Grant] = &[
     Grant::JwtBearer,
     Grant::ClientCredentials,
     Grant::RefreshToken,
+    Grant::TokenExchange,
+    Grant::OnBehalfOf,
     Grant::AuthorizationCode,
     Grant::DeviceCode,
 ];
@@ -134,8 +152,12 @@ const AUTHS: &[Auth] = &[
     Auth::PrivateKeyJwt,
     Auth::ClientSecretBasic,
     Auth::ClientSecretPost,
+    Auth::ClientSecretJwt,
+    Auth::TlsClientAuth,
+    Auth::SelfSignedTlsClientAuth,
     Auth::None,
 ];
+const DPOP_KEYS: &[DpopKeyChoice] = &[DpopKeyChoice::Generated, DpopKeyChoice::Credential];
 
 /// The names of the profiles in the TOML text, in file order of their keys (sorted).
 pub fn profile_names(text: &str, path: &Path) -> Result<Vec<String>, ConfigError> {
@@ -240,6 +262,27 @@ pub fn profile_from_toml(
             .map(|f| SecretSource::File(rel(f)))
             .or(t.client_secret_env.clone().map(SecretSource::Env)),
         ca_file: t.ca_file.as_deref().map(rel),
+        dpop: t
+            .dpop
+            .as_deref()
+            .map(|v| value_enum(&p, "dpop", v, DPOP_KEYS, DpopKeyChoice::name))
+            .transpose()?,
+        authorization_details: t.authorization_details.clone(),
+        systemuser_org: t.systemuser_org.clone(),
+        subject_token: t
+            .subject_token_file
+            .as_deref()
+            .map(|f| SecretSource::File(rel(f)))
+            .or(t.subject_token_env.clone().map(SecretSource::Env)),
+        subject_token_type: t.subject_token_type.clone(),
+        actor_token: t
+            .actor_token_file
+            .as_deref()
+            .map(|f| SecretSource::File(rel(f)))
+            .or(t.actor_token_env.clone().map(SecretSource::Env)),
+        actor_token_type: t.actor_token_type.clone(),
+        requested_token_type: t.requested_token_type.clone(),
+        audience: t.audience.clone(),
         interactive: crate::oauth::interactive::Interactive {
             redirect_port: t.redirect_port,
             redirect_uri: t.redirect_uri.clone(),
@@ -503,6 +546,10 @@ mod tests {
         assert_eq!(ours(GRANTS, Grant::name), clap_names::<Grant>());
         assert_eq!(ours(AUTHS, Auth::name), clap_names::<Auth>());
         assert_eq!(ours(&Target::ALL, Target::name), clap_names::<Target>());
+        assert_eq!(
+            ours(DPOP_KEYS, DpopKeyChoice::name),
+            clap_names::<DpopKeyChoice>()
+        );
     }
 
     #[test]

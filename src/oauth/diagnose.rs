@@ -675,6 +675,21 @@ pub struct Context {
     /// The certificate's revocation status was checked before sending
     /// (`token --revocation`).
     pub revocation_checked: bool,
+    /// DPoP and mutual TLS as sent.
+    pub proofs: SentProofs,
+}
+
+/// The proofs a request carried, for the diagnosis.
+#[derive(Debug, Clone, Default)]
+pub struct SentProofs {
+    /// The `DPoP` header sent (a proof JWT).
+    pub dpop_proof: Option<String>,
+    /// The `DPoP-Nonce` the refusal carried.
+    pub server_nonce: Option<String>,
+    /// The request was the retry with the server's nonce.
+    pub nonce_retried: bool,
+    /// The TLS client certificate presented: its `x5t#S256`.
+    pub tls_x5t: Option<String>,
 }
 
 /// The signing key as credkit holds it.
@@ -746,6 +761,8 @@ impl Diagnosis {
             Some("invalid_scope") => ErrorId::OauthInvalidScope,
             Some("access_denied") => ErrorId::OauthAccessDenied,
             Some("forbidden") => ErrorId::OauthForbidden,
+            Some("invalid_dpop_proof") => ErrorId::OauthInvalidDpopProof,
+            Some("use_dpop_nonce") => ErrorId::OauthUseDpopNonce,
             Some("authorization_pending") => ErrorId::OauthAuthorizationPending,
             Some("slow_down") => ErrorId::OauthSlowDown,
             Some("expired_token") => ErrorId::OauthExpiredToken,
@@ -802,6 +819,12 @@ fn general(error: &str) -> Option<&'static str> {
         }
         "invalid_redirect_uri" => "the redirect_uri is not one registered on the client",
         "forbidden" => "the client is authenticated but has no access to what it asked for",
+        "invalid_dpop_proof" => {
+            "the DPoP proof was not accepted (RFC 9449 §7.1): its signature, typ, alg, htm, htu, iat or jti, or the key, is not what the server checks for"
+        }
+        "use_dpop_nonce" => {
+            "the server wants a nonce it issued in the DPoP proof (RFC 9449 §8); it gives the nonce in the DPoP-Nonce header"
+        }
         _ => return None,
     })
 }
@@ -1378,6 +1401,143 @@ fn fix_for(k: &Known, ctx: &Context) -> String {
 }
 
 /// Which facts are worth showing for a topic (problems always are).
+/// RFC 7638 thumbprint of a public JWK (its required members, in order).
+fn jwk_thumbprint(j: &Map<String, Value>) -> Option<String> {
+    use base64::Engine;
+    let members: &[&str] = match j.get("kty")?.as_str()? {
+        "RSA" => &["e", "kty", "n"],
+        "EC" => &["crv", "kty", "x", "y"],
+        "OKP" => &["crv", "kty", "x"],
+        _ => return None,
+    };
+    let mut canon = serde_json::Map::new();
+    for m in members {
+        canon.insert(
+            (*m).to_string(),
+            Value::String(j.get(*m)?.as_str()?.to_string()),
+        );
+    }
+    let text = Value::Object(canon).to_string();
+    Some(
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(crate::key::sha256(text.as_bytes())),
+    )
+}
+
+/// Facts about DPoP and mutual TLS, read from the request actually sent.
+fn proof_facts(e: &ErrorResponse, ctx: &Context) -> Vec<Fact> {
+    let p = &ctx.proofs;
+    let mut out = Vec::new();
+    let error = e.error.as_deref();
+    let desc = e.error_description.as_deref().unwrap_or("").to_lowercase();
+    let fact = |id, message: String, problem| Fact {
+        id,
+        message,
+        problem,
+    };
+    if let Some(proof) = &p.dpop_proof
+        && matches!(error, Some("invalid_dpop_proof" | "use_dpop_nonce"))
+    {
+        let h = header_of(proof).unwrap_or_default();
+        let c = crate::jwt::decode::decode(proof)
+            .map(|d| d.claims)
+            .unwrap_or_default();
+        let s = |m: &Map<String, Value>, k: &str| {
+            m.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or("(none)")
+                .to_string()
+        };
+        let jkt = h
+            .get("jwk")
+            .and_then(Value::as_object)
+            .and_then(jwk_thumbprint)
+            .unwrap_or_else(|| "(unreadable)".into());
+        out.push(fact(
+            "dpop-sent",
+            format!(
+                "the DPoP proof sent: typ {}, alg {}, key thumbprint {jkt}, htm {}, htu {}, iat {}, nonce {}",
+                s(&h, "typ"),
+                s(&h, "alg"),
+                s(&c, "htm"),
+                s(&c, "htu"),
+                num(&c, "iat").map_or("(none)".into(), |v| v.to_string()),
+                s(&c, "nonce"),
+            ),
+            false,
+        ));
+        if let (Some(iat), Some(date)) = (num(&c, "iat"), ctx.server_date) {
+            let skew = iat - date;
+            if skew.abs() > 60 {
+                out.push(fact(
+                    "dpop-iat-skew",
+                    format!(
+                        "the proof's iat is {skew} s from the server's Date: without a nonce, servers accept only a recent iat"
+                    ),
+                    true,
+                ));
+            }
+        }
+        if error == Some("use_dpop_nonce") {
+            out.push(match (&p.server_nonce, p.nonce_retried) {
+                (None, _) => fact(
+                    "dpop-nonce",
+                    "the server asked for a DPoP nonce but gave no DPoP-Nonce header to use".into(),
+                    true,
+                ),
+                (Some(n), true) => fact(
+                    "dpop-nonce",
+                    format!(
+                        "credkit sent the request again with the server's nonce and was refused again; the server now offers nonce {n}: its nonces may expire faster than a request takes, or differ per server instance"
+                    ),
+                    true,
+                ),
+                (Some(n), false) => fact(
+                    "dpop-nonce",
+                    format!("the server offers nonce {n} in DPoP-Nonce"),
+                    false,
+                ),
+            });
+        }
+    }
+    let mtls = matches!(
+        ctx.auth,
+        Some(Auth::TlsClientAuth | Auth::SelfSignedTlsClientAuth)
+    );
+    let cert_talk = desc.contains("certificate");
+    if (mtls || cert_talk)
+        && matches!(
+            error,
+            Some("invalid_client" | "invalid_grant" | "invalid_request")
+        )
+    {
+        let plain = ctx.endpoint.starts_with("http://");
+        out.push(match (&p.tls_x5t, plain) {
+            (_, true) => fact(
+                "tls-client-certificate",
+                format!(
+                    "{} is plain http: no TLS client certificate can be presented there (use the https endpoint, or the metadata's mtls_endpoint_aliases)",
+                    ctx.endpoint
+                ),
+                true,
+            ),
+            (None, false) => fact(
+                "tls-client-certificate",
+                "no TLS client certificate was presented: mutual TLS needs --auth tls-client-auth or self-signed-tls-client-auth with a --key entry that has a certificate".into(),
+                true,
+            ),
+            (Some(x5t), false) => fact(
+                "tls-client-certificate",
+                format!(
+                    "the TLS client certificate presented has x5t#S256 {x5t}; if the server says none arrived, a TLS-terminating proxy in between may drop it, or the server did not ask for one on this endpoint (see mtls_endpoint_aliases)"
+                ),
+                desc.contains("not provided"),
+            ),
+        });
+    }
+    out
+}
+
 fn relevant(f: &Fact, topic: Option<Topic>, error: Option<&str>) -> bool {
     if f.problem {
         return true;
@@ -1418,6 +1578,7 @@ pub fn diagnose(e: &ErrorResponse, ctx: &Context) -> Diagnosis {
         .filter(|f| !(topic == Some(Topic::Replay) && f.id == "assertion-given"))
         .collect();
     facts.extend(sent_facts(e, known, ctx));
+    facts.extend(proof_facts(e, ctx));
     facts.extend(ctx.flow.iter().cloned());
     let mut candidates = Vec::new();
     if known.is_none() {
@@ -1843,6 +2004,47 @@ mod tests {
             error_codes: Vec::new(),
             body: None,
         }
+    }
+
+    #[test]
+    fn dpop_nonce_refused_twice_is_named() {
+        // A proof as credkit sends it (header and claims; the signature is not read).
+        use base64::Engine;
+        let b = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        let proof = format!(
+            "{}.{}.c2ln",
+            b(serde_json::json!({"typ": "dpop+jwt", "alg": "ES256",
+                "jwk": {"kty": "EC", "crv": "P-256", "x": "AQ", "y": "Ag"}})),
+            b(
+                serde_json::json!({"htm": "POST", "htu": "https://as/token", "iat": 1000, "jti": "j", "nonce": "n1"})
+            )
+        );
+        let ctx = Context {
+            endpoint: "https://as/token".into(),
+            server_date: Some(1000),
+            proofs: SentProofs {
+                dpop_proof: Some(proof),
+                server_nonce: Some("n2".into()),
+                nonce_retried: true,
+                tls_x5t: None,
+            },
+            ..Context::default()
+        };
+        let d = diagnose(&err("use_dpop_nonce", "invalid nonce in DPoP proof"), &ctx);
+        assert_eq!(d.error_id(), "oauth-use-dpop-nonce");
+        let sent = d.facts.iter().find(|f| f.id == "dpop-sent").expect("sent");
+        assert!(
+            sent.message.contains("nonce n1") && sent.message.contains("alg ES256"),
+            "{}",
+            sent.message
+        );
+        let n = d
+            .facts
+            .iter()
+            .find(|f| f.id == "dpop-nonce")
+            .expect("nonce");
+        assert!(n.problem && n.message.contains("n2"), "{}", n.message);
+        assert!(!d.facts.iter().any(|f| f.id == "dpop-iat-skew"));
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub struct Discovered {
     pub signing_algs_supported: Vec<String>,
     /// `authorization_details_types_supported` (RFC 9396), when listed.
     pub authorization_details_types_supported: Vec<String>,
+    /// `mtls_endpoint_aliases.token_endpoint` (RFC 8705 §5), when listed.
+    pub mtls_token_endpoint: Option<String>,
     /// `authorization_endpoint`, when listed.
     pub authorization_endpoint: Option<String>,
     /// `device_authorization_endpoint` (RFC 8628), when listed.
@@ -88,6 +90,11 @@ pub fn from_metadata(body: &[u8], url: &str, issuer: &str) -> Option<Discovered>
         auth_methods_supported: list("token_endpoint_auth_methods_supported"),
         signing_algs_supported: list("token_endpoint_auth_signing_alg_values_supported"),
         authorization_details_types_supported: list("authorization_details_types_supported"),
+        mtls_token_endpoint: m
+            .get("mtls_endpoint_aliases")
+            .and_then(|a| a.get("token_endpoint"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
         authorization_endpoint: text("authorization_endpoint"),
         device_authorization_endpoint: text("device_authorization_endpoint"),
         pushed_authorization_request_endpoint: text("pushed_authorization_request_endpoint"),
@@ -134,6 +141,7 @@ pub fn discover(http: &Http, issuer: &str) -> Result<Discovered, NetError> {
         auth_methods_supported: Vec::new(),
         signing_algs_supported: Vec::new(),
         authorization_details_types_supported: Vec::new(),
+        mtls_token_endpoint: None,
         authorization_endpoint: None,
         device_authorization_endpoint: None,
         pushed_authorization_request_endpoint: None,
@@ -144,6 +152,20 @@ pub fn discover(http: &Http, issuer: &str) -> Result<Discovered, NetError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mtls_endpoint_alias_is_read() {
+        let d = from_metadata(
+            br#"{"token_endpoint":"https://as/token","mtls_endpoint_aliases":{"token_endpoint":"https://mtls.as/token"}}"#,
+            "https://as/.well-known/oauth-authorization-server",
+            "https://as",
+        )
+        .expect("metadata");
+        assert_eq!(
+            d.mtls_token_endpoint.as_deref(),
+            Some("https://mtls.as/token")
+        );
+    }
 
     #[test]
     fn well_known_urls() {

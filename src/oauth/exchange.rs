@@ -15,6 +15,9 @@ pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// `client_assertion_type` of RFC 7523 §2.2.
 pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
+/// `grant_type` of RFC 8693 §2.1.
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
 /// Which grant is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
@@ -26,6 +29,11 @@ pub enum Grant {
     ClientCredentials,
     /// RFC 6749 refresh_token.
     RefreshToken,
+    /// RFC 8693 token exchange: a subject token (and an actor token) for a new token.
+    TokenExchange,
+    /// Entra ID's on-behalf-of: the jwt-bearer grant with the user's token as the
+    /// assertion, `requested_token_use=on_behalf_of`, and client authentication.
+    OnBehalfOf,
     /// RFC 6749 authorization_code, with PKCE (S256) and a loopback redirect: a user signs in.
     AuthorizationCode,
     /// RFC 8628 device authorization: a user approves a code on another device.
@@ -38,6 +46,8 @@ impl Grant {
             Grant::JwtBearer => "jwt-bearer",
             Grant::ClientCredentials => "client-credentials",
             Grant::RefreshToken => "refresh-token",
+            Grant::TokenExchange => "token-exchange",
+            Grant::OnBehalfOf => "on-behalf-of",
             Grant::AuthorizationCode => "authorization-code",
             Grant::DeviceCode => "device-code",
         }
@@ -48,6 +58,8 @@ impl Grant {
             Grant::JwtBearer => JWT_BEARER,
             Grant::ClientCredentials => "client_credentials",
             Grant::RefreshToken => "refresh_token",
+            Grant::TokenExchange => TOKEN_EXCHANGE,
+            Grant::OnBehalfOf => JWT_BEARER,
             Grant::AuthorizationCode => "authorization_code",
             Grant::DeviceCode => super::interactive::DEVICE_CODE,
         }
@@ -65,6 +77,12 @@ pub enum Auth {
     ClientSecretBasic,
     /// client_id and secret in the form body.
     ClientSecretPost,
+    /// An HS256 client assertion made with the client secret (OIDC Core §9).
+    ClientSecretJwt,
+    /// Mutual TLS with a CA-issued certificate from the keystore (RFC 8705 §2.1).
+    TlsClientAuth,
+    /// Mutual TLS with a self-signed certificate registered with the client (RFC 8705 §2.2).
+    SelfSignedTlsClientAuth,
     /// No client authentication (the jwt-bearer grant authenticates by its signature).
     None,
 }
@@ -75,8 +93,15 @@ impl Auth {
             Auth::PrivateKeyJwt => "private-key-jwt",
             Auth::ClientSecretBasic => "client-secret-basic",
             Auth::ClientSecretPost => "client-secret-post",
+            Auth::ClientSecretJwt => "client-secret-jwt",
+            Auth::TlsClientAuth => "tls-client-auth",
+            Auth::SelfSignedTlsClientAuth => "self-signed-tls-client-auth",
             Auth::None => "none",
         }
+    }
+    /// Mutual TLS: the keystore's certificate is presented in the handshake.
+    pub fn is_mtls(self) -> bool {
+        matches!(self, Auth::TlsClientAuth | Auth::SelfSignedTlsClientAuth)
     }
 }
 
@@ -87,6 +112,8 @@ pub struct TokenRequest {
     pub form: Vec<(String, String)>,
     /// client_id and secret for HTTP Basic.
     pub basic: Option<(String, String)>,
+    /// Extra request headers (the `DPoP` proof).
+    pub headers: Vec<(String, String)>,
 }
 
 /// How failed requests are tried again.
@@ -130,6 +157,8 @@ pub struct HttpResponse {
     pub date: Option<String>,
     pub retry_after: Option<String>,
     pub content_type: Option<String>,
+    /// The `DPoP-Nonce` the server asks the next proof to carry (RFC 9449 §8).
+    pub dpop_nonce: Option<String>,
     pub body: String,
     /// The local clock when the answer arrived (unix seconds).
     pub received_at: i64,
@@ -212,6 +241,9 @@ pub fn send_once(
     if basic.is_some() {
         shown_headers.push(("Authorization".into(), "Basic <redacted>".into()));
     }
+    for (k, v) in &req.headers {
+        shown_headers.push((k.clone(), redact_jwt(v)));
+    }
     let proxy = url::Url::parse(&req.endpoint)
         .ok()
         .and_then(|u| crate::net::proxy_for(&u));
@@ -224,10 +256,11 @@ pub fn send_once(
         body: redact_form(&req.form),
     });
     let t0 = std::time::Instant::now();
-    let answer = http.post_form(
+    let answer = http.post_form_with(
         &req.endpoint,
         &req.form,
         basic.as_ref().map(|(u, p)| (u.as_str(), p.as_str())),
+        &req.headers,
         BodyCap::Token,
     )?;
     let body = String::from_utf8_lossy(&answer.body).into_owned();
@@ -243,6 +276,7 @@ pub fn send_once(
         date: h("date"),
         retry_after: h("retry-after"),
         content_type: h("content-type"),
+        dpop_nonce: h("dpop-nonce"),
         body,
         received_at: time::OffsetDateTime::now_utc().unix_timestamp(),
     })
@@ -275,6 +309,8 @@ pub struct Outcome {
     /// The last request sent (its assertion is the one the answer is about).
     pub request: TokenRequest,
     pub result: Result<HttpResponse, NetError>,
+    /// The request was sent once more with the server's `DPoP-Nonce`.
+    pub nonce_retried: bool,
 }
 
 /// Send, retrying with backoff on connection errors, 5xx and 429 (honouring
@@ -319,6 +355,7 @@ pub fn send<E>(
                     attempts: attempt,
                     request: req,
                     result,
+                    nonce_retried: false,
                 });
             }
         }
@@ -451,6 +488,7 @@ mod tests {
             date: None,
             retry_after: None,
             content_type: None,
+            dpop_nonce: None,
             body: r#"{"access_token":"t","expires_in":"120","token_type":"Bearer"}"#.into(),
             received_at: 0,
         };

@@ -26,6 +26,25 @@ pub struct MintReport {
     pub findings: Vec<Finding>,
 }
 
+/// `jwt mint --dpop-proof --json` (schema `credkit.jwt.dpop/1`): the proof,
+/// its algorithm, the key's RFC 7638 thumbprint (`jkt`), `htm` and `htu`.
+#[derive(Debug, Serialize)]
+pub struct DpopProofReport {
+    pub schema: &'static str,
+    pub proof: String,
+    pub alg: &'static str,
+    pub jkt: String,
+    pub htm: String,
+    pub htu: String,
+}
+
+impl Render for DpopProofReport {
+    fn render_text(&self, out: &mut String) {
+        out.push_str(&self.proof);
+        out.push('\n');
+    }
+}
+
 impl Render for MintReport {
     fn render_text(&self, out: &mut String) {
         for t in &self.tokens {

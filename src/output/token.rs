@@ -30,6 +30,11 @@ pub struct TokenReport {
     pub header: bool,
     /// Text form: `export VAR=...`.
     pub env_export: Option<String>,
+    /// `binding` (sender-constrained tokens): `dpop_jkt`, `x5t#S256` (the
+    /// TLS client certificate's thumbprint), `token_cnf` (the token's own
+    /// `cnf`, when it is a JWT) and `cnf_matches` (true, false, or null when
+    /// there is nothing to compare).
+    pub binding: Option<Value>,
     /// Where the refresh token was kept (0600), when it was; JSON
     /// `refresh_token_file` (absent otherwise).
     pub refresh_token_file: Option<String>,
@@ -49,6 +54,9 @@ impl Serialize for TokenReport {
         }
         m.serialize_entry("expires_at", &self.expires_at)?;
         m.serialize_entry("cached", &self.cached)?;
+        if let Some(b) = &self.binding {
+            m.serialize_entry("binding", b)?;
+        }
         if let Some(f) = &self.refresh_token_file {
             m.serialize_entry("refresh_token_file", f)?;
         }
@@ -293,7 +301,24 @@ impl TokenReport {
                 .map(str::to_string),
             header,
             env_export,
+            binding: crate::oauth::client::binding_report(c),
             refresh_token_file: None,
+        }
+    }
+
+    /// Warn on stderr when the token's `cnf` names another key or
+    /// certificate than the one credkit holds.
+    pub fn warn_binding(&self, quiet: bool) {
+        let matches = self
+            .binding
+            .as_ref()
+            .and_then(|b| b["cnf_matches"].as_bool());
+        if matches == Some(false) {
+            super::status(
+                quiet,
+                "credkit: warning: the token's cnf names another key or certificate than the one \
+                 credkit holds",
+            );
         }
     }
 
@@ -440,6 +465,7 @@ mod tests {
             token_type: Some("Bearer".into()),
             header: false,
             env_export: None,
+            binding: None,
             refresh_token_file: None,
         };
         let mut s = String::new();

@@ -109,6 +109,7 @@ pub fn http() -> Result<Http, String> {
         connect_timeout: std::time::Duration::from_secs(5),
         timeout: std::time::Duration::from_secs(10),
         ca_pem: None,
+        identity: None,
     })
 }
 

@@ -388,6 +388,7 @@ mod tests {
             response: m,
             obtained_at: now,
             expires_at: now + life,
+            binding: Default::default(),
         }
     }
 

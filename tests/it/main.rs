@@ -6,6 +6,7 @@ mod cli;
 mod containers;
 mod convert;
 mod grants_interactive;
+mod grants_proofs;
 mod hostile;
 mod hygiene;
 mod inspect_errors;

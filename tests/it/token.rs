@@ -966,12 +966,10 @@ fn unusable_input_exits_2_before_any_request() {
     assert!(r.stderr.contains("nothing answered"), "{}", r.stderr);
 }
 
-/// TLS is always verified: an unknown CA is refused (exit 2, in plain
-/// words); --ca-file adds it. The certificates are made here with openssl.
-#[test]
-fn tls_is_verified_and_ca_file_adds_a_root() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let p = |n: &str| path_str(&dir.path().join(n));
+/// A CA (`ca.pem`, `ca.key`) and a server certificate for 127.0.0.1 it
+/// issued (`srv.pem`, `srv.key`), made with openssl in `dir`.
+pub fn loopback_server_cert(dir: &std::path::Path) {
+    let p = |n: &str| path_str(&dir.join(n));
     peer_tool(&[
         "req",
         "-x509",
@@ -1004,7 +1002,7 @@ fn tls_is_verified_and_ca_file_adds_a_root() {
         &p("srv.csr"),
     ]);
     std::fs::write(
-        dir.path().join("ext.cnf"),
+        dir.join("ext.cnf"),
         "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
     )
     .expect("write");
@@ -1025,6 +1023,15 @@ fn tls_is_verified_and_ca_file_adds_a_root() {
         "-out",
         &p("srv.pem"),
     ]);
+}
+
+/// TLS is always verified: an unknown CA is refused (exit 2, in plain
+/// words); --ca-file adds it. The certificates are made here with openssl.
+#[test]
+fn tls_is_verified_and_ca_file_adds_a_root() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let p = |n: &str| path_str(&dir.path().join(n));
+    loopback_server_cert(dir.path());
     let peer = Peer::start_with(
         "tls-token-server.mjs",
         &[("TLS_CERT", p("srv.pem")), ("TLS_KEY", p("srv.key"))],
