@@ -533,7 +533,7 @@ fn header(
         let leaf = entry
             .chain
             .first()
-            .ok_or_else(|| MintError::Missing(Missing::Certificate))?;
+            .ok_or(MintError::Missing(Missing::Certificate))?;
         if !key.matches(
             leaf.public_key
                 .as_ref()

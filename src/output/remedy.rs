@@ -120,7 +120,7 @@ mod tests {
             "Use the certificate that may sign: --alias \"auth\"."
         );
         assert_eq!(
-            serde_json::to_value(&t).unwrap(),
+            serde_json::to_value(&t).expect("a string"),
             serde_json::json!("Use the certificate that may sign: --alias \"auth\".")
         );
     }

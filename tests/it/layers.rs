@@ -89,8 +89,7 @@ fn string_literals(src: &str) -> Vec<(usize, String)> {
                 let close: Vec<u8> = std::iter::once(b'"')
                     .chain(std::iter::repeat_n(b'#', hashes))
                     .collect();
-                let end = src[start..]
-                    .as_bytes()
+                let end = b[start..]
                     .windows(close.len())
                     .position(|w| w == close.as_slice())
                     .map_or(b.len(), |p| start + p);
