@@ -8,6 +8,7 @@ pub mod files;
 pub mod fixture_set;
 pub mod inspect;
 pub mod jwt;
+pub mod remedy;
 pub mod sanitize;
 #[cfg(feature = "cli")]
 pub mod serve;
