@@ -2,10 +2,10 @@
 //! one go: a CA chain, a business certificate pair for one organisation, a
 //! certificate for a second one, every broken variant, and the clients of a
 //! local Maskinporten look-alike (`mock-clients.toml`, see
-//! [`crate::oauth::mock`]). This module decides what is made and writes the
-//! README text; the command writes files.
+//! [`crate::oauth::mock`]). This module decides what is made; the README
+//! text is rendered in `output::fixture_set`, and the command writes files.
 
-use super::issue::{Broken, Ca, KeygenError, Mode, Request, Usage, generate};
+use super::issue::{Broken, Ca, Generated, KeygenError, Mode, Request, Usage, generate};
 use crate::cert::extensions::Realism;
 use crate::key::generate::{KeySpec, Random, WEAK};
 use crate::keystore::model::{Entry, EntryKind};
@@ -81,9 +81,6 @@ pub struct Item {
     /// File stem: `org1-auth` gives `org1-auth.p12`, `.jks`, `.pem`, `.jwk`.
     pub name: &'static str,
     pub entries: Vec<Entry>,
-    pub purpose: &'static str,
-    /// What a checker is meant to report for it (`-` for a good credential).
-    pub finding: &'static str,
 }
 
 impl Item {
@@ -108,7 +105,6 @@ impl Item {
 pub struct CertFile {
     pub name: &'static str,
     pub entry: Entry,
-    pub purpose: &'static str,
 }
 
 /// Everything in a fixture set.
@@ -202,7 +198,48 @@ pub fn build(
     let leaf_days = days.unwrap_or(super::issue::LEAF_DAYS);
     let ca_days = super::issue::CA_DAYS.max(leaf_days.saturating_add(60));
     let mut set = FixtureSet::default();
+    let ca = make_cas(&mut set, key, ca_days, now, randomness, realism)?;
+    let requests = leaf_requests(key, days, now, realism);
+    let mut made = make_in_parallel(jobs, &requests, &ca, randomness).into_iter();
+    let mut next = || {
+        made.next().unwrap_or_else(|| {
+            Err(KeygenError::KeyGen(
+                "fewer credentials were made than asked for".into(),
+            ))
+        })
+    };
+    let kid = add_good(&mut set, &mut next)?;
+    for (name, _, _) in BROKEN {
+        let out = next()?;
+        set.notes.extend(out.notes);
+        set.items.push(Item {
+            name,
+            entries: out.entries,
+        });
+    }
+    add_revoked(&mut set, next()?, now);
+    set.items.push(Item {
+        name: "ocsp-responder",
+        entries: next()?.entries,
+    });
+    set.extra_files.push((
+        MOCK_CLIENTS.into(),
+        mock_clients(&kid, matches!(key, KeySpec::Rsa { .. })),
+    ));
+    add_revocation_files(&mut set, &ca, now, leaf_days)?;
+    Ok(set)
+}
 
+/// The root and intermediate CAs: their items and certificate files. The
+/// intermediate, returned, issues everything else.
+fn make_cas(
+    set: &mut FixtureSet,
+    key: KeySpec,
+    ca_days: u32,
+    now: i64,
+    randomness: &Randomness,
+    realism: &Realism,
+) -> Result<Ca, KeygenError> {
     let mut ca_req = Request::new(Mode::Ca { intermediate: true }, now);
     ca_req.key = key;
     ca_req.days = Some(ca_days);
@@ -220,31 +257,78 @@ pub fn build(
     set.cert_files.push(CertFile {
         name: "ca-root.cert.pem",
         entry: certs(&root.chain),
-        purpose: "the root CA certificate, the trust anchor (openssl verify -CAfile)",
     });
     set.cert_files.push(CertFile {
         name: "ca-intermediate.cert.pem",
         entry: certs(&int.chain[..1]),
-        purpose: "the intermediate CA certificate (openssl verify -untrusted)",
     });
     set.cert_files.push(CertFile {
         name: "ca-chain.pem",
         entry: certs(&int.chain),
-        purpose: "intermediate and root, for servers that want the whole chain",
     });
     set.items.push(Item {
         name: "ca-root",
         entries: vec![root],
-        purpose: "root CA with its key (issues the intermediate)",
-        finding: "-",
     });
     set.items.push(Item {
         name: "ca-intermediate",
         entries: vec![int],
-        purpose: "intermediate CA with its key (issues every end-entity certificate here); use it with `credkit keygen --ca`",
-        finding: "-",
     });
+    Ok(ca)
+}
 
+const NOT_BROKEN: Broken = Broken {
+    expired: false,
+    not_yet_valid: false,
+    wrong_key: false,
+    missing_intermediate: false,
+};
+
+/// The broken variants of org1's auth certificate: name, what is broken, and
+/// whether the key is the weak one instead of the set's.
+const BROKEN: [(&str, Broken, bool); 5] = [
+    (
+        "expired",
+        Broken {
+            expired: true,
+            ..NOT_BROKEN
+        },
+        false,
+    ),
+    (
+        "not-yet-valid",
+        Broken {
+            not_yet_valid: true,
+            ..NOT_BROKEN
+        },
+        false,
+    ),
+    (
+        "wrong-key",
+        Broken {
+            wrong_key: true,
+            ..NOT_BROKEN
+        },
+        false,
+    ),
+    (
+        "missing-intermediate",
+        Broken {
+            missing_intermediate: true,
+            ..NOT_BROKEN
+        },
+        false,
+    ),
+    ("weak-rsa1024", NOT_BROKEN, true),
+];
+
+/// Every end-entity credential, by name, in the order they are listed.
+fn leaf_requests(
+    key: KeySpec,
+    days: Option<u32>,
+    now: i64,
+    realism: &Realism,
+) -> Vec<(&'static str, Request)> {
     let leaf = |org: &str, usage: Usage, broken: Broken, spec: KeySpec| {
         let mut r = Request::new(Mode::Issued, now);
         r.key = spec;
@@ -255,68 +339,17 @@ pub fn build(
         r.realism = realism.clone();
         r
     };
-    let none = Broken::default();
-    let broken: [(&'static str, Broken, KeySpec, &'static str, &'static str); 5] = [
-        (
-            "expired",
-            Broken {
-                expired: true,
-                ..none
-            },
-            key,
-            "org1 auth certificate whose validity ended 30 days before --now",
-            "expired",
-        ),
-        (
-            "not-yet-valid",
-            Broken {
-                not_yet_valid: true,
-                ..none
-            },
-            key,
-            "org1 auth certificate whose validity starts 30 days after --now",
-            "not yet valid",
-        ),
-        (
-            "wrong-key",
-            Broken {
-                wrong_key: true,
-                ..none
-            },
-            key,
-            "org1 auth certificate stored with a private key that is not the certificate's",
-            "the private key does not match the certificate",
-        ),
-        (
-            "missing-intermediate",
-            Broken {
-                missing_intermediate: true,
-                ..none
-            },
-            key,
-            "org1 auth certificate whose chain is leaf then root: the intermediate is left out",
-            "incomplete chain: the issuing intermediate CA is missing",
-        ),
-        (
-            "weak-rsa1024",
-            none,
-            WEAK,
-            "org1 auth certificate with an RSA 1024-bit key",
-            "weak key: RSA 1024 bits",
-        ),
-    ];
-    // Every end-entity credential, by name: independent of each other, so
-    // made in parallel, each from its own random stream.
     let mut requests: Vec<(&'static str, Request)> = vec![
-        ("org1-auth", leaf(ORG1, Usage::Auth, none, key)),
-        ("org1-sign", leaf(ORG1, Usage::Sign, none, key)),
-        ("org2-auth", leaf(ORG2, Usage::Auth, none, key)),
+        ("org1-auth", leaf(ORG1, Usage::Auth, NOT_BROKEN, key)),
+        ("org1-sign", leaf(ORG1, Usage::Sign, NOT_BROKEN, key)),
+        ("org2-auth", leaf(ORG2, Usage::Auth, NOT_BROKEN, key)),
     ];
-    for (name, b, spec, _, _) in &broken {
-        requests.push((name, leaf(ORG1, Usage::Auth, *b, *spec)));
+    for (name, b, weak) in BROKEN {
+        let spec = if weak { WEAK } else { key };
+        requests.push((name, leaf(ORG1, Usage::Auth, b, spec)));
     }
-    requests.push(("revoked", leaf(ORG1, Usage::Auth, none, key)));
-    let mut responder = leaf(ORG1, Usage::Ocsp, none, key);
+    requests.push(("revoked", leaf(ORG1, Usage::Auth, NOT_BROKEN, key)));
+    let mut responder = leaf(ORG1, Usage::Ocsp, NOT_BROKEN, key);
     responder.org_number = None;
     responder.subject = Some(super::issue::Dn(vec![
         ("2.5.4.6".into(), "NO".into()),
@@ -324,23 +357,40 @@ pub fn build(
         ("2.5.4.3".into(), "Credkit Test OCSP Responder".into()),
     ]));
     requests.push(("ocsp-responder", responder));
-    let made = par_map(jobs, &requests, |(name, req)| {
-        generate(req, Some(&ca), &mut randomness.for_item(name)?)
+    requests
+}
+
+/// The end-entity credentials are independent of each other, so they are made
+/// in parallel, each from its own random stream; the results in `requests`'
+/// order.
+fn make_in_parallel(
+    jobs: usize,
+    requests: &[(&'static str, Request)],
+    ca: &Ca,
+    randomness: &Randomness,
+) -> Vec<Result<Generated, KeygenError>> {
+    let made = par_map(jobs, requests, |(name, req)| {
+        generate(req, Some(ca), &mut randomness.for_item(name)?)
     });
-    let mut made = requests.iter().zip(made).map(|((name, _), out)| {
-        out.unwrap_or_else(|| {
-            Err(KeygenError::KeyGen(format!(
-                "making {name} stopped without a result"
-            )))
+    requests
+        .iter()
+        .zip(made)
+        .map(|((name, _), out)| {
+            out.unwrap_or_else(|| {
+                Err(KeygenError::KeyGen(format!(
+                    "making {name} stopped without a result"
+                )))
+            })
         })
-    });
-    let mut next = || {
-        made.next().unwrap_or_else(|| {
-            Err(KeygenError::KeyGen(
-                "fewer credentials were made than asked for".into(),
-            ))
-        })
-    };
+        .collect()
+}
+
+/// org1's auth and sign certificates, the pair of them, and org2's; returns
+/// the kid (RFC 7638 thumbprint) of org1's auth key.
+fn add_good(
+    set: &mut FixtureSet,
+    next: &mut impl FnMut() -> Result<Generated, KeygenError>,
+) -> Result<String, KeygenError> {
     let auth = next()?;
     let sign = next()?;
     let org2 = next()?;
@@ -351,41 +401,19 @@ pub fn build(
         .and_then(|k| k.public.jwk_thumbprint())
         .ok_or_else(|| KeygenError::KeyGen("the org1 key has no JWK thumbprint".into()))?;
     let pair: Vec<Entry> = auth.entries.iter().chain(&sign.entries).cloned().collect();
-    set.items.push(Item {
-        name: "org1-auth",
-        entries: auth.entries,
-        purpose: "business certificate, authentication half (digitalSignature, keyEncipherment, clientAuth): sign Maskinporten grants with this one",
-        finding: "-",
-    });
-    set.items.push(Item {
-        name: "org1-sign",
-        entries: sign.entries,
-        purpose: "business certificate, signing half (nonRepudiation only)",
-        finding: "-",
-    });
-    set.items.push(Item {
-        name: "org1-pair",
-        entries: pair,
-        purpose: "the auth and sign certificates above in one store, aliases auth and sign, the way Buypass and Commfides deliver them",
-        finding: "-",
-    });
-    set.items.push(Item {
-        name: "org2-auth",
-        entries: org2.entries,
-        purpose: "business certificate (auth) for a second organisation, e.g. for a wrong-organisation test",
-        finding: "-",
-    });
-    for (name, _, _, purpose, finding) in broken {
-        let out = next()?;
-        set.notes.extend(out.notes);
-        set.items.push(Item {
-            name,
-            entries: out.entries,
-            purpose,
-            finding,
-        });
+    for (name, entries) in [
+        ("org1-auth", auth.entries),
+        ("org1-sign", sign.entries),
+        ("org1-pair", pair),
+        ("org2-auth", org2.entries),
+    ] {
+        set.items.push(Item { name, entries });
     }
-    let revoked = next()?;
+    Ok(kid)
+}
+
+/// The credential the intermediate CA revokes (keyCompromise, at `now`).
+fn add_revoked(set: &mut FixtureSet, revoked: Generated, now: i64) {
     let mut list = RevocationList::default();
     if let Some(c) = revoked.entries.first().and_then(|e| e.chain.first()) {
         list.revoke(c, now, Reason::KeyCompromise);
@@ -393,24 +421,20 @@ pub fn build(
     set.items.push(Item {
         name: "revoked",
         entries: revoked.entries,
-        purpose: "org1 auth certificate the intermediate CA has revoked (keyCompromise, at --now): listed in ca-intermediate.revoked.toml and ca-intermediate.crl.pem",
-        finding: "revoked: `check --revocation` against `credkit serve revocation`; MP-120 from the look-alike with --revocation-list",
-    });
-    let responder = next()?;
-    set.items.push(Item {
-        name: "ocsp-responder",
-        entries: responder.entries,
-        purpose: "delegated OCSP responder of the intermediate CA (EKU OCSPSigning, ocsp-nocheck): `credkit serve revocation --responder`",
-        finding: "-",
     });
     set.revocation_list = list;
-    set.extra_files.push((
-        MOCK_CLIENTS.into(),
-        mock_clients(&kid, matches!(key, KeySpec::Rsa { .. })),
-    ));
+}
+
+/// [`REVOCATION_LIST`] and [`CRL`]; the CRL is valid as long as the
+/// end-entity certificates are.
+fn add_revocation_files(
+    set: &mut FixtureSet,
+    ca: &Ca,
+    now: i64,
+    leaf_days: u32,
+) -> Result<(), KeygenError> {
     set.extra_files
         .push((REVOCATION_LIST.into(), set.revocation_list.to_toml()));
-    // The CRL is valid as long as the end-entity certificates are.
     let signer = crate::revocation::issue::Signer {
         cert: ca.chain[0].clone(),
         key: ca.key.clone(),
@@ -426,7 +450,7 @@ pub fn build(
         CRL.into(),
         crate::keystore::write::pem::pem_block("X509 CRL", &crl),
     ));
-    Ok(set)
+    Ok(())
 }
 
 /// The text of [`MOCK_CLIENTS`]. `kid` is org1-auth's RFC 7638 thumbprint
@@ -474,164 +498,6 @@ pub fn mock_clients(kid: &str, rsa: bool) -> String {
          # consumers = {{ \"{ORG2}\" = [\"test:read\"] }}, restricted scopes with\n\
          # [access] \"test:restricted\" = [\"{ORG1}\"].\n"
     ));
-    s
-}
-
-/// How the set was written, for the README.
-#[derive(Debug, Clone)]
-pub struct ReadmeInfo<'a> {
-    pub password: &'a str,
-    pub seed: Option<&'a str>,
-    /// `--now`, RFC 3339.
-    pub now: &'a str,
-    pub clear_pem: bool,
-    pub private_jwk: bool,
-    pub legacy: bool,
-}
-
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
-}
-
-fn day(secs: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .ok()
-        .and_then(|t| {
-            let f = time::macros::format_description!("[year]-[month]-[day]");
-            t.format(&f).ok()
-        })
-        .unwrap_or_else(|| secs.to_string())
-}
-
-/// README.md for the set: files, password, purpose and intended finding.
-pub fn readme(set: &FixtureSet, info: &ReadmeInfo<'_>) -> String {
-    let mut s = String::new();
-    s.push_str("# Test credentials made by credkit\n\n");
-    s.push_str(&format!(
-        "Made by `credkit keygen --fixture-set` (credkit {}) with `--now {}`, ",
-        env!("CARGO_PKG_VERSION"),
-        info.now
-    ));
-    match info.seed {
-        Some(seed) => s.push_str(&format!(
-            "seed `{}`: the same command with the same seed and `--now` makes the same bytes again.\n\n",
-            cell(seed)
-        )),
-        None => s.push_str("no seed: the keys are random.\n\n"),
-    }
-    s.push_str(
-        "**For tests only.** These are not real business certificates: the CA is made up and \
-         the organisation numbers belong to no one. Dates are counted from `--now`, so pin your \
-         tests' clock to it (or regenerate the set).\n\n",
-    );
-    s.push_str("## Passwords\n\n");
-    s.push_str(&format!(
-        "- Every `.p12` and `.jks` file: `{}`{}. JKS key passwords are the store password.\n",
-        cell(info.password),
-        if info.legacy {
-            " (PKCS#12 in the legacy 3DES/SHA-1 form, for Java 8)"
-        } else {
-            ""
-        }
-    ));
-    if info.clear_pem {
-        s.push_str("- `.pem` files: private keys are not encrypted (`--no-encrypt`).\n");
-    } else {
-        s.push_str(&format!(
-            "- `.pem` files: private keys are encrypted PKCS#8 (PBES2, AES-256) with `{}`.\n",
-            cell(info.password)
-        ));
-    }
-    if info.private_jwk {
-        s.push_str(
-            "- `.jwk` and `.jwks` files hold the private key in the clear (`--private`).\n\n",
-        );
-    } else {
-        s.push_str(
-            "- `.jwk` and `.jwks` files hold public keys (with `x5c`), as you register them with \
-             Maskinporten, Okta or Entra ID.\n\n",
-        );
-    }
-    s.push_str("## Trust\n\n");
-    for f in &set.cert_files {
-        s.push_str(&format!("- `{}`: {}\n", f.name, f.purpose));
-    }
-    s.push_str(
-        "\n```sh\nopenssl verify -CAfile ca-root.cert.pem -untrusted ca-intermediate.cert.pem org1-auth.pem\n```\n\n",
-    );
-    s.push_str("## Credentials\n\n");
-    s.push_str(
-        "Each credential NAME is written as `NAME.p12`, `NAME.jks`, `NAME.pem` (key, \
-         certificate, chain) and `NAME.jwk` (`NAME.jwks` when it holds two keys).\n\n",
-    );
-    s.push_str(
-        "| name | files | aliases | subject | key | valid (UTC) | purpose | intended finding |\n",
-    );
-    s.push_str("| --- | --- | --- | --- | --- | --- | --- | --- |\n");
-    for item in &set.items {
-        let files: Vec<String> = item.files().into_iter().map(|(f, _)| f).collect();
-        let aliases: Vec<&str> = item
-            .entries
-            .iter()
-            .filter_map(|e| e.alias.as_deref())
-            .collect();
-        let first = &item.entries[0];
-        let leaf = first.chain.first();
-        s.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            item.name,
-            files.join(", "),
-            aliases.join(", "),
-            leaf.map(|c| cell(&c.subject.to_display()))
-                .unwrap_or_default(),
-            first
-                .private_key
-                .as_ref()
-                .map(|k| k.describe().to_string())
-                .unwrap_or_default(),
-            leaf.map(|c| format!("{} to {}", day(c.not_before), day(c.not_after)))
-                .unwrap_or_default(),
-            cell(item.purpose),
-            cell(item.finding),
-        ));
-    }
-    s.push_str(&format!(
-        "\nOrganisation numbers: {ORG1} (org1) and {ORG2} (org2). Business subjects carry \
-         `organizationIdentifier=NTRNO-<number>` and `serialNumber=<number>`.\n"
-    ));
-    if set.extra_files.iter().any(|(n, _)| n == MOCK_CLIENTS) {
-        let [cert1, key1, cert2] = MOCK_CLIENT_IDS;
-        s.push_str(&format!(
-            "\n## Local Maskinporten\n\n\
-             `{MOCK_CLIENTS}` registers clients for credkit's local Maskinporten look-alike \
-             (trust `ca-chain.pem`, or `ca-root.cert.pem` when grants carry the intermediate \
-             in `x5c`). Every client has the scopes `test:read` and `test:write`.\n\n\
-             | client_id | organisation | authenticates with |\n\
-             | --- | --- | --- |\n\
-             | `{cert1}` | {ORG1} | `org1-auth` certificate (`x5c`) |\n\
-             | `{key1}` | {ORG1} | `org1-auth.jwk` registered key (`kid` = its RFC 7638 thumbprint) |\n\
-             | `{cert2}` | {ORG2} | `org2-auth` certificate (`x5c`) |\n"
-        ));
-    }
-    if set.extra_files.iter().any(|(n, _)| n == REVOCATION_LIST) {
-        s.push_str(&format!(
-            "\n## Revocation\n\n\
-             Certificates issued here carry certificatePolicies (Buypass's test policy \
-             2.16.578.1.26.1.0.3.2 for business certificates), a CRL distribution point and \
-             authority information access (OCSP, caIssuers) under the revocation base URL \
-             (default `http://127.0.0.1:7825`, where `credkit serve revocation` listens).\n\n\
-             - `{REVOCATION_LIST}`: the intermediate CA's revocation list; it revokes `revoked` \
-             (keyCompromise). Add more with `credkit keygen --revoke CERT --ca ca-intermediate.p12`.\n\
-             - `{CRL}`: the intermediate's CRL as of `--now`, valid as long as the end-entity \
-             certificates (`openssl crl -in {CRL} -CAfile ca-chain.pem -verify`).\n\
-             - `ocsp-responder`: a delegated OCSP responder for the intermediate.\n\n\
-             ```sh\n\
-             credkit serve revocation --ca ca-intermediate.p12 --ca ca-root.p12 --responder ocsp-responder.p12\n\
-             openssl ocsp -issuer ca-intermediate.cert.pem -cert revoked.pem -url http://127.0.0.1:7825/ocsp -CAfile ca-chain.pem\n\
-             credkit serve mock-maskinporten --ca ca-chain.pem --clients {MOCK_CLIENTS} --revocation-list {REVOCATION_LIST}\n\
-             ```\n"
-        ));
-    }
     s
 }
 
@@ -694,29 +560,6 @@ mod tests {
                 .as_deref(),
             Some("RSA 1024")
         );
-        let text = readme(
-            &set,
-            &ReadmeInfo {
-                password: "changeit",
-                seed: Some("t"),
-                now: "2027-01-15T08:00:00Z",
-                clear_pem: false,
-                private_jwk: false,
-                legacy: false,
-            },
-        );
-        for item in &set.items {
-            for (f, _) in item.files() {
-                assert!(text.contains(&f), "{f}");
-            }
-        }
-        assert!(text.contains("`changeit`"));
-        assert!(text.contains("org1-pair.jwks"));
-        assert!(text.contains("ca-root.cert.pem"));
-        assert!(text.contains(MOCK_CLIENTS));
-        for id in MOCK_CLIENT_IDS {
-            assert!(text.contains(id), "{id}");
-        }
     }
 
     /// mock-clients.toml is what the mock reads: three clients, the key

@@ -938,156 +938,198 @@ pub fn generate(
                 .push(key_entry(req.alias("key", false), key, Vec::new(), req.now));
         }
         Mode::Ca { intermediate } => match ca {
-            None => {
-                let (nb, na) = req.window(CA_DAYS)?;
-                let subject = req.subject.clone().unwrap_or_else(default_root_subject);
-                let key = generate_key(req.key, rng)?;
-                let spec = CertSpec {
-                    subject: &subject,
-                    public_key: &key.public,
-                    not_before: nb,
-                    not_after: na,
-                    kind: CertKind::RootCa,
-                };
-                let root = issue(&spec, &self_issuer(&subject, &key)?, rng)?;
-                let root_alias = req.alias("root", intermediate);
-                if intermediate {
-                    let int_key = generate_key(req.key, rng)?;
-                    let int_subject = default_intermediate_subject();
-                    let spec = CertSpec {
-                        subject: &int_subject,
-                        public_key: &int_key.public,
-                        not_before: nb,
-                        not_after: na,
-                        kind: CertKind::IntermediateCa,
-                    };
-                    let extra =
-                        req.realism
-                            .extensions(false, false, Some(subject.get(oids::COMMON_NAME)));
-                    let int = issue_with(&spec, &Issuer::from_ca(&root, &key), rng, &extra)?;
-                    out.entries
-                        .push(key_entry(root_alias, key, vec![root.clone()], req.now));
-                    out.entries.push(key_entry(
-                        req.alias("intermediate", true),
-                        int_key,
-                        vec![int, root],
-                        req.now,
-                    ));
-                } else {
-                    out.entries
-                        .push(key_entry(root_alias, key, vec![root], req.now));
-                }
-            }
-            Some(ca) => {
-                let (nb, na) = req.window(CA_DAYS)?;
-                let subject = req
-                    .subject
-                    .clone()
-                    .unwrap_or_else(default_intermediate_subject);
-                let key = generate_key(req.key, rng)?;
-                let spec = CertSpec {
-                    subject: &subject,
-                    public_key: &key.public,
-                    not_before: nb,
-                    not_after: na,
-                    kind: CertKind::IntermediateCa,
-                };
-                let extra = req
-                    .realism
-                    .extensions(false, false, Some(ca_common_name(ca)));
-                let cert = issue_with(&spec, &Issuer::from_ca(&ca.chain[0], &ca.key), rng, &extra)?;
-                issuer_notes(ca, na, req.now, &mut out.notes);
-                let mut chain = vec![cert];
-                chain.extend(ca.chain.iter().cloned());
-                out.entries.push(key_entry(
-                    req.alias("intermediate", false),
-                    key,
-                    chain,
-                    req.now,
-                ));
-            }
+            None => make_root_ca(req, intermediate, rng, &mut out)?,
+            Some(ca) => make_intermediate_ca(req, ca, rng, &mut out)?,
         },
-        Mode::SelfSigned | Mode::Issued => {
-            let ca = match (req.mode, ca) {
-                (Mode::Issued, Some(ca)) => Some(ca),
-                (Mode::Issued, None) => {
-                    return Err(KeygenError::Ca {
-                        detail: "is missing: an issued certificate needs one".into(),
-                    });
-                }
-                _ => None,
-            };
-            if req.broken.missing_intermediate {
-                match ca {
-                    Some(ca) if !ca.chain[0].is_self_issued() => {}
-                    _ => {
-                        return Err(KeygenError::Ca {
-                            detail: "for a missing intermediate must itself be an intermediate \
-                                     (issued by another CA), so there is a certificate to leave out"
-                                .into(),
-                        });
-                    }
-                }
-            }
-            let subject = match &req.org_number {
-                Some(n) => business_subject(n, req.subject.as_ref()),
-                None => req.subject.clone().unwrap_or_else(default_leaf_subject),
-            };
-            let kinds = req.usage.kinds();
-            let several = kinds.len() > 1;
-            let (nb, na) = req.window(LEAF_DAYS)?;
-            if let Some(ca) = ca {
-                issuer_notes(ca, na, req.now, &mut out.notes);
-            }
-            for kind in kinds {
-                let key = generate_key(req.key, rng)?;
-                let other = if req.broken.wrong_key {
-                    Some(generate_key(req.key, rng)?)
-                } else {
-                    None
-                };
-                let named = other.as_ref().unwrap_or(&key);
-                let spec = CertSpec {
-                    subject: &subject,
-                    public_key: &named.public,
-                    not_before: nb,
-                    not_after: na,
-                    kind,
-                };
-                let business = req.org_number.is_some();
-                let chain = match ca {
-                    None => {
-                        let extra = req.realism.extensions(true, business, None);
-                        vec![issue_with(
-                            &spec,
-                            &self_issuer(&subject, named)?,
-                            rng,
-                            &extra,
-                        )?]
-                    }
-                    Some(ca) => {
-                        // A responder with ocsp-nocheck is not itself checked.
-                        let issuer_cn = (kind != CertKind::OcspSigning).then(|| ca_common_name(ca));
-                        let extra = req.realism.extensions(true, business, issuer_cn);
-                        let cert = issue_with(
-                            &spec,
-                            &Issuer::from_ca(&ca.chain[0], &ca.key),
-                            rng,
-                            &extra,
-                        )?;
-                        let skip = usize::from(req.broken.missing_intermediate);
-                        std::iter::once(cert)
-                            .chain(ca.chain.iter().skip(skip).cloned())
-                            .collect()
-                    }
-                };
-                let default = kind_alias(kind);
-                out.entries
-                    .push(key_entry(req.alias(default, several), key, chain, req.now));
+        Mode::SelfSigned | Mode::Issued => make_end_entity(req, ca, rng, &mut out)?,
+    }
+    Ok(out)
+}
+
+/// A self-signed root CA, and with `intermediate` an intermediate it issues.
+fn make_root_ca(
+    req: &Request,
+    intermediate: bool,
+    rng: &mut Random,
+    out: &mut Generated,
+) -> Result<(), KeygenError> {
+    let (nb, na) = req.window(CA_DAYS)?;
+    let subject = req.subject.clone().unwrap_or_else(default_root_subject);
+    let key = generate_key(req.key, rng)?;
+    let spec = CertSpec {
+        subject: &subject,
+        public_key: &key.public,
+        not_before: nb,
+        not_after: na,
+        kind: CertKind::RootCa,
+    };
+    let root = issue(&spec, &self_issuer(&subject, &key)?, rng)?;
+    let root_alias = req.alias("root", intermediate);
+    if !intermediate {
+        out.entries
+            .push(key_entry(root_alias, key, vec![root], req.now));
+        return Ok(());
+    }
+    let int_key = generate_key(req.key, rng)?;
+    let int_subject = default_intermediate_subject();
+    let spec = CertSpec {
+        subject: &int_subject,
+        public_key: &int_key.public,
+        not_before: nb,
+        not_after: na,
+        kind: CertKind::IntermediateCa,
+    };
+    let extra = req
+        .realism
+        .extensions(false, false, Some(subject.get(oids::COMMON_NAME)));
+    let int = issue_with(&spec, &Issuer::from_ca(&root, &key), rng, &extra)?;
+    out.entries
+        .push(key_entry(root_alias, key, vec![root.clone()], req.now));
+    out.entries.push(key_entry(
+        req.alias("intermediate", true),
+        int_key,
+        vec![int, root],
+        req.now,
+    ));
+    Ok(())
+}
+
+/// An intermediate CA issued by `ca`.
+fn make_intermediate_ca(
+    req: &Request,
+    ca: &Ca,
+    rng: &mut Random,
+    out: &mut Generated,
+) -> Result<(), KeygenError> {
+    let (nb, na) = req.window(CA_DAYS)?;
+    let subject = req
+        .subject
+        .clone()
+        .unwrap_or_else(default_intermediate_subject);
+    let key = generate_key(req.key, rng)?;
+    let spec = CertSpec {
+        subject: &subject,
+        public_key: &key.public,
+        not_before: nb,
+        not_after: na,
+        kind: CertKind::IntermediateCa,
+    };
+    let extra = req
+        .realism
+        .extensions(false, false, Some(ca_common_name(ca)));
+    let cert = issue_with(&spec, &Issuer::from_ca(&ca.chain[0], &ca.key), rng, &extra)?;
+    issuer_notes(ca, na, req.now, &mut out.notes);
+    let mut chain = vec![cert];
+    chain.extend(ca.chain.iter().cloned());
+    out.entries.push(key_entry(
+        req.alias("intermediate", false),
+        key,
+        chain,
+        req.now,
+    ));
+    Ok(())
+}
+
+/// The CA an end-entity request is issued by (`None`: self-signed), checked
+/// against what the request asks for.
+fn end_entity_issuer<'a>(req: &Request, ca: Option<&'a Ca>) -> Result<Option<&'a Ca>, KeygenError> {
+    let ca = match (req.mode, ca) {
+        (Mode::Issued, Some(ca)) => Some(ca),
+        (Mode::Issued, None) => {
+            return Err(KeygenError::Ca {
+                detail: "is missing: an issued certificate needs one".into(),
+            });
+        }
+        _ => None,
+    };
+    if req.broken.missing_intermediate {
+        match ca {
+            Some(ca) if !ca.chain[0].is_self_issued() => {}
+            _ => {
+                return Err(KeygenError::Ca {
+                    detail: "for a missing intermediate must itself be an intermediate \
+                             (issued by another CA), so there is a certificate to leave out"
+                        .into(),
+                });
             }
         }
     }
-    Ok(out)
+    Ok(ca)
+}
+
+/// An end-entity (self-signed or issued) certificate for each kind the
+/// request's usage asks for, each with its own key.
+fn make_end_entity(
+    req: &Request,
+    ca: Option<&Ca>,
+    rng: &mut Random,
+    out: &mut Generated,
+) -> Result<(), KeygenError> {
+    let ca = end_entity_issuer(req, ca)?;
+    let subject = match &req.org_number {
+        Some(n) => business_subject(n, req.subject.as_ref()),
+        None => req.subject.clone().unwrap_or_else(default_leaf_subject),
+    };
+    let kinds = req.usage.kinds();
+    let several = kinds.len() > 1;
+    let (nb, na) = req.window(LEAF_DAYS)?;
+    if let Some(ca) = ca {
+        issuer_notes(ca, na, req.now, &mut out.notes);
+    }
+    for kind in kinds {
+        let key = generate_key(req.key, rng)?;
+        let other = if req.broken.wrong_key {
+            Some(generate_key(req.key, rng)?)
+        } else {
+            None
+        };
+        let named = other.as_ref().unwrap_or(&key);
+        let spec = CertSpec {
+            subject: &subject,
+            public_key: &named.public,
+            not_before: nb,
+            not_after: na,
+            kind,
+        };
+        let chain = end_entity_chain(req, ca, &spec, named, rng)?;
+        let default = kind_alias(kind);
+        out.entries
+            .push(key_entry(req.alias(default, several), key, chain, req.now));
+    }
+    Ok(())
+}
+
+/// The chain of one end-entity certificate: issued by `ca` (its chain after
+/// it, less the intermediate for a broken request) or signed by `named`.
+fn end_entity_chain(
+    req: &Request,
+    ca: Option<&Ca>,
+    spec: &CertSpec<'_>,
+    named: &PrivateKey,
+    rng: &mut Random,
+) -> Result<Vec<Certificate>, KeygenError> {
+    let business = req.org_number.is_some();
+    Ok(match ca {
+        None => {
+            let extra = req.realism.extensions(true, business, None);
+            vec![issue_with(
+                spec,
+                &self_issuer(spec.subject, named)?,
+                rng,
+                &extra,
+            )?]
+        }
+        Some(ca) => {
+            // A responder with ocsp-nocheck is not itself checked.
+            let issuer_cn = (spec.kind != CertKind::OcspSigning).then(|| ca_common_name(ca));
+            let extra = req.realism.extensions(true, business, issuer_cn);
+            let cert = issue_with(spec, &Issuer::from_ca(&ca.chain[0], &ca.key), rng, &extra)?;
+            let skip = usize::from(req.broken.missing_intermediate);
+            std::iter::once(cert)
+                .chain(ca.chain.iter().skip(skip).cloned())
+                .collect()
+        }
+    })
 }
 
 #[cfg(test)]

@@ -332,12 +332,17 @@ fn parse_time(t: &Tlv<'_>) -> asn1::Result<i64> {
     Ok(date.with_time(tod).assume_utc().unix_timestamp())
 }
 
-impl Certificate {
-    /// Parse one DER certificate. Trailing bytes after the certificate are
-    /// an error; BER inside it and bytes after an extension's value are read
-    /// and listed in [`Certificate::not_der`].
-    pub fn from_der(der: &[u8]) -> Result<Certificate, CertError> {
-        let cert_bytes = der;
+/// The outer Certificate SEQUENCE: the TBSCertificate and its signature.
+struct Signed<'a> {
+    outer: Tlv<'a>,
+    tbs: Tlv<'a>,
+    sig_alg: String,
+    sig_params: Option<Vec<u8>>,
+    signature: Vec<u8>,
+}
+
+impl<'a> Signed<'a> {
+    fn read(der: &'a [u8]) -> Result<Signed<'a>, CertError> {
         let outer = asn1::parse_single(der)
             .and_then(|t| t.expect(tag::SEQUENCE, "a Certificate SEQUENCE"))
             .map_err(at("the outer Certificate SEQUENCE"))?;
@@ -350,11 +355,33 @@ impl Certificate {
         let signature = r
             .expect(tag::BIT_STRING, "the signature BIT STRING")
             .and_then(|t| t.bit_string())
-            .map_err(at("the signature"))?;
+            .map_err(at("the signature"))?
+            .to_vec();
         r.finish("the certificate")
             .map_err(at("the end of the Certificate SEQUENCE"))?;
+        Ok(Signed {
+            outer,
+            tbs,
+            sig_alg,
+            sig_params: sig_params.map(|p| p.raw.to_vec()),
+            signature,
+        })
+    }
+}
 
-        let mut t = tbs.reader();
+/// The TBSCertificate fields before the extensions.
+struct TbsHead {
+    version: u64,
+    serial: Vec<u8>,
+    issuer: Name,
+    not_before: i64,
+    not_after: i64,
+    subject: Name,
+    spki: Vec<u8>,
+}
+
+impl TbsHead {
+    fn read(t: &mut Reader<'_>) -> Result<TbsHead, CertError> {
         let version = match t.optional(0xa0).map_err(at("the version"))? {
             Some(v) => asn1::parse_single(v.content)
                 .and_then(|v| v.u64())
@@ -367,7 +394,7 @@ impl Certificate {
             .content
             .to_vec();
         let _inner_sig =
-            key::read_algorithm(&mut t).map_err(at("the TBSCertificate signature algorithm"))?;
+            key::read_algorithm(t).map_err(at("the TBSCertificate signature algorithm"))?;
         let issuer = t
             .read()
             .and_then(|n| parse_name(&n))
@@ -392,25 +419,46 @@ impl Certificate {
             .expect(tag::SEQUENCE, "the SubjectPublicKeyInfo")
             .map_err(at("the subject public key info"))?;
         let spki = asn1::to_der(&spki_t).map_err(at("the subject public key info"))?;
-        let public_key = PublicKey::from_spki(&spki).map_err(|e| e.to_string());
+        Ok(TbsHead {
+            version,
+            serial,
+            issuer,
+            not_before,
+            not_after,
+            subject,
+            spki,
+        })
+    }
+}
+
+impl Certificate {
+    /// Parse one DER certificate. Trailing bytes after the certificate are
+    /// an error; BER inside it and bytes after an extension's value are read
+    /// and listed in [`Certificate::not_der`].
+    pub fn from_der(der: &[u8]) -> Result<Certificate, CertError> {
+        let signed = Signed::read(der)?;
+        let mut t = signed.tbs.reader();
+        let head = TbsHead::read(&mut t)?;
+        let public_key = PublicKey::from_spki(&head.spki).map_err(|e| e.to_string());
         // A BER certificate is kept (and fingerprinted, as openssl does) in
         // its DER form; the signed TBSCertificate keeps its own bytes.
-        let der = if outer.indefinite || asn1::is_ber(der) {
-            asn1::to_der(&outer).map_err(at("the certificate"))?
+        let outer = &signed.outer;
+        let kept = if outer.indefinite || asn1::is_ber(der) {
+            asn1::to_der(outer).map_err(at("the certificate"))?
         } else {
             der.to_vec()
         };
         let mut cert = Certificate {
-            der: der.clone(),
-            version: version + 1,
-            serial,
-            signature_algorithm: sig_alg,
-            signature_params: sig_params.map(|p| p.raw.to_vec()),
-            issuer,
-            subject,
-            not_before,
-            not_after,
-            spki,
+            der: kept,
+            version: head.version + 1,
+            serial: head.serial,
+            signature_algorithm: signed.sig_alg,
+            signature_params: signed.sig_params,
+            issuer: head.issuer,
+            subject: head.subject,
+            not_before: head.not_before,
+            not_after: head.not_after,
+            spki: head.spki,
             public_key,
             key_usage: None,
             key_usage_critical: false,
@@ -422,10 +470,20 @@ impl Certificate {
             crl_urls: Vec::new(),
             ocsp_urls: Vec::new(),
             ca_issuers_urls: Vec::new(),
-            tbs: tbs.raw.to_vec(),
-            signature: signature.to_vec(),
+            tbs: signed.tbs.raw.to_vec(),
+            signature: signed.signature,
             not_der: Vec::new(),
         };
+        cert.read_extensions(&mut t)?;
+        if let Some(why) = ber_in(der) {
+            cert.not_der.insert(0, why);
+        }
+        Ok(cert)
+    }
+
+    /// What follows the subject public key info in the TBSCertificate: the
+    /// `[3]` extensions (other fields are skipped).
+    fn read_extensions(&mut self, t: &mut Reader<'_>) -> Result<(), CertError> {
         while !t.is_empty() {
             let x = t.read().map_err(at("the extensions"))?;
             if x.tag == 0xa3 {
@@ -439,14 +497,11 @@ impl Certificate {
                     let ext = er
                         .expect(tag::SEQUENCE, "an Extension")
                         .map_err(at(format!("extension {n}")))?;
-                    cert.read_extension(&ext, n)?;
+                    self.read_extension(&ext, n)?;
                 }
             }
         }
-        if let Some(why) = ber_in(cert_bytes) {
-            cert.not_der.insert(0, why);
-        }
-        Ok(cert)
+        Ok(())
     }
 
     /// The value inside an extension's OCTET STRING. Bytes after it are
@@ -502,36 +557,11 @@ impl Certificate {
     fn read_extension_value(&mut self, oid: &str, v: &Tlv<'_>, critical: bool) -> asn1::Result<()> {
         match oid {
             oid::KEY_USAGE => {
-                let bytes = v.bit_string()?;
-                let mut names = Vec::new();
-                for (i, name) in KEY_USAGE_NAMES.iter().enumerate() {
-                    let byte = bytes.get(i / 8).copied().unwrap_or(0);
-                    if byte & (0x80 >> (i % 8)) != 0 {
-                        names.push((*name).to_string());
-                    }
-                }
-                self.key_usage = Some(names);
+                self.key_usage = Some(key_usage_names(v)?);
                 self.key_usage_critical = critical;
             }
-            oid::EXT_KEY_USAGE => {
-                let seq = v.expect(tag::SEQUENCE, "ExtKeyUsageSyntax")?;
-                let mut sr = seq.reader();
-                let mut out = Vec::new();
-                while !sr.is_empty() {
-                    out.push(eku_name(&sr.expect(tag::OID, "a key purpose OID")?.oid()?));
-                }
-                self.extended_key_usage = Some(out);
-            }
-            oid::POLICIES => {
-                let seq = v.expect(tag::SEQUENCE, "certificatePolicies")?;
-                let mut sr = seq.reader();
-                while !sr.is_empty() {
-                    let pi = sr.expect(tag::SEQUENCE, "a PolicyInformation")?;
-                    let mut pr = pi.reader();
-                    self.policies
-                        .push(pr.expect(tag::OID, "a policy OID")?.oid()?);
-                }
-            }
+            oid::EXT_KEY_USAGE => self.extended_key_usage = Some(extended_key_usage(v)?),
+            oid::POLICIES => self.policies.extend(policy_oids(v)?),
             oid::BASIC_CONSTRAINTS => {
                 let seq = v.expect(tag::SEQUENCE, "BasicConstraints")?;
                 let mut br = seq.reader();
@@ -542,58 +572,10 @@ impl Certificate {
                 self.is_ca = Some(ca);
                 self.path_len = br.optional(tag::INTEGER)?.map(|n| n.u64()).transpose()?;
             }
-            oid::SAN => {
-                let seq = v.expect(tag::SEQUENCE, "GeneralNames")?;
-                let mut sr = seq.reader();
-                while !sr.is_empty() {
-                    let g = sr.read()?;
-                    let text = String::from_utf8_lossy(g.content);
-                    match g.tag {
-                        0x81 => self.subject_alt_names.push(format!("email:{text}")),
-                        0x82 => self.subject_alt_names.push(format!("DNS:{text}")),
-                        0x86 => self.subject_alt_names.push(format!("URI:{text}")),
-                        0x87 => self
-                            .subject_alt_names
-                            .push(format!("IP:{}", ip_text(g.content))),
-                        _ => {}
-                    }
-                }
-            }
-            oid::CRL_DISTRIBUTION_POINTS => {
-                // SEQUENCE OF DistributionPoint { [0] { [0] fullName GeneralNames } ... }
-                let seq = v.expect(tag::SEQUENCE, "CRLDistributionPoints")?;
-                let mut sr = seq.reader();
-                while !sr.is_empty() {
-                    let dp = sr.expect(tag::SEQUENCE, "a DistributionPoint")?;
-                    let mut dr = dp.reader();
-                    let Some(name) = dr.optional(0xa0)? else {
-                        continue;
-                    };
-                    let mut nr = name.reader();
-                    if let Some(full) = nr.optional(0xa0)? {
-                        let mut fr = full.reader();
-                        while !fr.is_empty() {
-                            let g = fr.read()?;
-                            if g.tag == 0x86 {
-                                self.crl_urls
-                                    .push(String::from_utf8_lossy(g.content).into_owned());
-                            }
-                        }
-                    }
-                }
-            }
+            oid::SAN => self.subject_alt_names.extend(alt_names(v)?),
+            oid::CRL_DISTRIBUTION_POINTS => self.crl_urls.extend(crl_distribution_urls(v)?),
             oid::AUTHORITY_INFO_ACCESS => {
-                let seq = v.expect(tag::SEQUENCE, "AuthorityInfoAccessSyntax")?;
-                let mut sr = seq.reader();
-                while !sr.is_empty() {
-                    let ad = sr.expect(tag::SEQUENCE, "an AccessDescription")?;
-                    let mut ar = ad.reader();
-                    let method = ar.expect(tag::OID, "an access method")?.oid()?;
-                    let g = ar.read()?;
-                    if g.tag != 0x86 {
-                        continue;
-                    }
-                    let url = String::from_utf8_lossy(g.content).into_owned();
+                for (method, url) in access_urls(v)? {
                     match method.as_str() {
                         oid::AD_OCSP => self.ocsp_urls.push(url),
                         oid::AD_CA_ISSUERS => self.ca_issuers_urls.push(url),
@@ -667,6 +649,105 @@ impl Certificate {
             }
         }
     }
+}
+
+/// keyUsage: the names of the bits that are set.
+fn key_usage_names(v: &Tlv<'_>) -> asn1::Result<Vec<String>> {
+    let bytes = v.bit_string()?;
+    let mut names = Vec::new();
+    for (i, name) in KEY_USAGE_NAMES.iter().enumerate() {
+        let byte = bytes.get(i / 8).copied().unwrap_or(0);
+        if byte & (0x80 >> (i % 8)) != 0 {
+            names.push((*name).to_string());
+        }
+    }
+    Ok(names)
+}
+
+/// extKeyUsage: the purposes, by name where known.
+fn extended_key_usage(v: &Tlv<'_>) -> asn1::Result<Vec<String>> {
+    let seq = v.expect(tag::SEQUENCE, "ExtKeyUsageSyntax")?;
+    let mut sr = seq.reader();
+    let mut out = Vec::new();
+    while !sr.is_empty() {
+        out.push(eku_name(&sr.expect(tag::OID, "a key purpose OID")?.oid()?));
+    }
+    Ok(out)
+}
+
+/// certificatePolicies: the policy OIDs.
+fn policy_oids(v: &Tlv<'_>) -> asn1::Result<Vec<String>> {
+    let seq = v.expect(tag::SEQUENCE, "certificatePolicies")?;
+    let mut sr = seq.reader();
+    let mut out = Vec::new();
+    while !sr.is_empty() {
+        let pi = sr.expect(tag::SEQUENCE, "a PolicyInformation")?;
+        let mut pr = pi.reader();
+        out.push(pr.expect(tag::OID, "a policy OID")?.oid()?);
+    }
+    Ok(out)
+}
+
+/// subjectAltName: e-mail, DNS, URI and IP names, as openssl prints them.
+fn alt_names(v: &Tlv<'_>) -> asn1::Result<Vec<String>> {
+    let seq = v.expect(tag::SEQUENCE, "GeneralNames")?;
+    let mut sr = seq.reader();
+    let mut out = Vec::new();
+    while !sr.is_empty() {
+        let g = sr.read()?;
+        let text = String::from_utf8_lossy(g.content);
+        match g.tag {
+            0x81 => out.push(format!("email:{text}")),
+            0x82 => out.push(format!("DNS:{text}")),
+            0x86 => out.push(format!("URI:{text}")),
+            0x87 => out.push(format!("IP:{}", ip_text(g.content))),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// cRLDistributionPoints: the URIs of the full names (other names skipped).
+/// SEQUENCE OF DistributionPoint { [0] { [0] fullName GeneralNames } ... }
+fn crl_distribution_urls(v: &Tlv<'_>) -> asn1::Result<Vec<String>> {
+    let seq = v.expect(tag::SEQUENCE, "CRLDistributionPoints")?;
+    let mut sr = seq.reader();
+    let mut out = Vec::new();
+    while !sr.is_empty() {
+        let dp = sr.expect(tag::SEQUENCE, "a DistributionPoint")?;
+        let mut dr = dp.reader();
+        let Some(name) = dr.optional(0xa0)? else {
+            continue;
+        };
+        let mut nr = name.reader();
+        if let Some(full) = nr.optional(0xa0)? {
+            let mut fr = full.reader();
+            while !fr.is_empty() {
+                let g = fr.read()?;
+                if g.tag == 0x86 {
+                    out.push(String::from_utf8_lossy(g.content).into_owned());
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// authorityInfoAccess: (access method OID, URI) for each URI location.
+fn access_urls(v: &Tlv<'_>) -> asn1::Result<Vec<(String, String)>> {
+    let seq = v.expect(tag::SEQUENCE, "AuthorityInfoAccessSyntax")?;
+    let mut sr = seq.reader();
+    let mut out = Vec::new();
+    while !sr.is_empty() {
+        let ad = sr.expect(tag::SEQUENCE, "an AccessDescription")?;
+        let mut ar = ad.reader();
+        let method = ar.expect(tag::OID, "an access method")?.oid()?;
+        let g = ar.read()?;
+        if g.tag == 0x86 {
+            out.push((method, String::from_utf8_lossy(g.content).into_owned()));
+        }
+    }
+    Ok(out)
 }
 
 fn ip_text(b: &[u8]) -> String {

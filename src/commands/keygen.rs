@@ -3,7 +3,7 @@
 use super::convert::OutputFile;
 use super::input::{Loaded, load, out_cell};
 use crate::cert::extensions::{self, Realism};
-use crate::cert::fixture_set::{self, ReadmeInfo};
+use crate::cert::fixture_set;
 use crate::cert::issue::{self, Broken, Ca, Dn, Generated, KeygenError, Mode, Request, Usage};
 use crate::cli::keygen::KeygenArgs;
 use crate::ctx::Ctx;
@@ -15,6 +15,7 @@ use crate::keystore::model::Entry;
 use crate::keystore::pbe;
 use crate::keystore::select;
 use crate::keystore::write::{self, OutFormat, Output, Parts, WriteOptions, Written};
+use crate::output::fixture_set::ReadmeInfo;
 use crate::output::{self, Render, files};
 use crate::revocation::list::{self, Reason, RevocationList};
 use crate::secret::{SecretCell, SecretSource};
@@ -961,7 +962,7 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
         }
         Ok(())
     })?;
-    let readme = fixture_set::readme(
+    let readme = crate::output::fixture_set::readme(
         &set,
         &ReadmeInfo {
             password: &password,

@@ -498,6 +498,67 @@ fn okp_bits(oid: &str) -> Option<u32> {
     }
 }
 
+/// The fields of a SEC1 ECPrivateKey (RFC 5915).
+struct Sec1 {
+    d: Vec<u8>,
+    /// The curve: the PKCS#8 algorithm's parameters, else the key's `[0]`.
+    params_der: Vec<u8>,
+    /// The `[1]` public point, when the key holds it.
+    point: Option<Vec<u8>>,
+}
+
+impl Sec1 {
+    fn read(der: &[u8], outer_params: Option<&asn1::Tlv<'_>>) -> Result<Sec1, KeyError> {
+        let m = || malformed("SEC1 EC private key");
+        let seq = asn1::parse_single(der)
+            .and_then(|t| t.expect(tag::SEQUENCE, "an ECPrivateKey SEQUENCE"))
+            .map_err(m())?;
+        let mut r = seq.reader();
+        let version = r
+            .expect(tag::INTEGER, "the version")
+            .and_then(|t| t.u64())
+            .map_err(m())?;
+        if version != 1 {
+            return Err(KeyError::Invalid {
+                what: "SEC1 EC private key",
+                detail: format!("version {version} (expected 1)"),
+            });
+        }
+        let d = r
+            .expect(tag::OCTET_STRING, "the private value")
+            .map_err(m())?
+            .content
+            .to_vec();
+        let mut params_der: Option<Vec<u8>> = outer_params.map(|p| p.raw.to_vec());
+        let mut point: Option<Vec<u8>> = None;
+        while !r.is_empty() {
+            let t = r.read().map_err(m())?;
+            match t.tag {
+                0xa0 => {
+                    let c = asn1::parse_single(t.content).map_err(m())?;
+                    params_der.get_or_insert(c.raw.to_vec());
+                }
+                0xa1 => {
+                    let bits = asn1::parse_single(t.content)
+                        .and_then(|b| b.bit_string().map(<[u8]>::to_vec))
+                        .map_err(m())?;
+                    point = Some(bits);
+                }
+                _ => {}
+            }
+        }
+        let params_der = params_der.ok_or(KeyError::Invalid {
+            what: "EC private key",
+            detail: "no curve named".into(),
+        })?;
+        Ok(Sec1 {
+            d,
+            params_der,
+            point,
+        })
+    }
+}
+
 /// The curve an EC key is on.
 enum EcCurve {
     Named(Curve),
@@ -746,74 +807,49 @@ impl PrivateKey {
         outer_params: Option<&asn1::Tlv<'_>>,
     ) -> Result<PrivateKey, KeyError> {
         let m = || malformed("SEC1 EC private key");
-        let seq = asn1::parse_single(der)
-            .and_then(|t| t.expect(tag::SEQUENCE, "an ECPrivateKey SEQUENCE"))
-            .map_err(m())?;
-        let mut r = seq.reader();
-        let version = r
-            .expect(tag::INTEGER, "the version")
-            .and_then(|t| t.u64())
-            .map_err(m())?;
-        if version != 1 {
-            return Err(KeyError::Invalid {
-                what: "SEC1 EC private key",
-                detail: format!("version {version} (expected 1)"),
-            });
+        let sec1 = Sec1::read(der, outer_params)?;
+        let params_tlv = asn1::parse_single(&sec1.params_der).map_err(m())?;
+        match ec_curve(Some(&params_tlv))? {
+            EcCurve::Named(curve) => Self::named_curve_key(curve, sec1.d, sec1.point),
+            EcCurve::Other { name, bits } => Ok(Self::other_curve_key(der, sec1, name, bits)),
         }
-        let d = r
-            .expect(tag::OCTET_STRING, "the private value")
-            .map_err(m())?
-            .content
-            .to_vec();
-        let mut params_der: Option<Vec<u8>> = outer_params.map(|p| p.raw.to_vec());
-        let mut point: Option<Vec<u8>> = None;
-        while !r.is_empty() {
-            let t = r.read().map_err(m())?;
-            match t.tag {
-                0xa0 => {
-                    let c = asn1::parse_single(t.content).map_err(m())?;
-                    params_der.get_or_insert(c.raw.to_vec());
-                }
-                0xa1 => {
-                    let bits = asn1::parse_single(t.content)
-                        .and_then(|b| b.bit_string().map(<[u8]>::to_vec))
-                        .map_err(m())?;
-                    point = Some(bits);
-                }
-                _ => {}
-            }
+    }
+
+    /// A key on a curve credkit does not use: shown, not used; the public
+    /// point is kept when the key holds it.
+    fn other_curve_key(der: &[u8], sec1: Sec1, name: String, bits: Option<u32>) -> PrivateKey {
+        let Sec1 {
+            params_der, point, ..
+        } = sec1;
+        let spki = point.as_ref().map(|p| {
+            let mut bs = vec![0u8];
+            bs.extend_from_slice(p);
+            asn1::seq(&[
+                asn1::seq(&[asn1::oid(oid::EC), params_der.clone()]),
+                asn1::encode(tag::BIT_STRING, &bs),
+            ])
+        });
+        PrivateKey {
+            pkcs8: wrap_pkcs8(&[asn1::oid(oid::EC), params_der.clone()].concat(), der),
+            params: PrivateParams::Unusable {
+                algorithm: format!("EC {name}"),
+            },
+            public: PublicKey::Other {
+                algorithm: "EC".into(),
+                bits,
+                curve: Some(name),
+                spki,
+            },
         }
-        let params_der = params_der.ok_or(KeyError::Invalid {
-            what: "EC private key",
-            detail: "no curve named".into(),
-        })?;
-        let params_tlv = asn1::parse_single(&params_der).map_err(m())?;
-        let curve = match ec_curve(Some(&params_tlv))? {
-            EcCurve::Named(c) => c,
-            EcCurve::Other { name, bits } => {
-                // Shown, not used: keep the public point when the key holds it.
-                let spki = point.as_ref().map(|p| {
-                    let mut bs = vec![0u8];
-                    bs.extend_from_slice(p);
-                    asn1::seq(&[
-                        asn1::seq(&[asn1::oid(oid::EC), params_der.clone()]),
-                        asn1::encode(tag::BIT_STRING, &bs),
-                    ])
-                });
-                return Ok(PrivateKey {
-                    pkcs8: wrap_pkcs8(&[asn1::oid(oid::EC), params_der.clone()].concat(), der),
-                    params: PrivateParams::Unusable {
-                        algorithm: format!("EC {name}"),
-                    },
-                    public: PublicKey::Other {
-                        algorithm: "EC".into(),
-                        bits,
-                        curve: Some(name),
-                        spki,
-                    },
-                });
-            }
-        };
+    }
+
+    /// A key on a named curve, its embedded public point (if any) checked
+    /// against the private value, in canonical PKCS#8.
+    fn named_curve_key(
+        curve: Curve,
+        d: Vec<u8>,
+        point: Option<Vec<u8>>,
+    ) -> Result<PrivateKey, KeyError> {
         let derived = derive_ec_public(curve, &d)?;
         if let Some(p) = &point
             && *p != derived

@@ -136,14 +136,37 @@ pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, Keystore
             detail: "the text holds no PEM block (-----BEGIN ...-----)".into(),
         });
     }
-    let mut keys: Vec<(PrivateKey, String)> = Vec::new();
-    let mut certs: Vec<Certificate> = Vec::new();
-    let mut publics: Vec<PublicKey> = Vec::new();
-    let mut notes = Vec::new();
-    // Each encrypted key is capped by its decryption; the file as a whole
-    // here, before any derivation (thousands of blocks of 10 million
-    // iterations each would take hours). Counts over the per-key cap are
-    // left to the decryption, which names them.
+    check_iterations(&blocks)?;
+    let mut found = Found::default();
+    for b in &blocks {
+        found.add(b, password)?;
+    }
+    if found.keys.is_empty()
+        && found.certs.is_empty()
+        && found.publics.is_empty()
+        && let Some(refusal) = super::named::pem_blocks(&blocks)
+    {
+        return Err(refusal);
+    }
+    if blocks
+        .iter()
+        .all(|b| matches!(b.label.as_str(), "PKCS7" | "CMS"))
+    {
+        return Ok(super::pkcs7::store_from(super::pkcs7::Bundle {
+            certificates: found.certs,
+            notes: found.notes,
+        }));
+    }
+    let mut store = assemble(Format::Pem, found.keys, found.certs, found.publics);
+    store.notes.extend(found.notes);
+    Ok(store)
+}
+
+/// Each encrypted key is capped by its decryption; the file as a whole
+/// here, before any derivation (thousands of blocks of 10 million
+/// iterations each would take hours). Counts over the per-key cap are
+/// left to the decryption, which names them.
+fn check_iterations(blocks: &[Block]) -> Result<(), KeystoreError> {
     let declared = blocks
         .iter()
         .filter(|b| b.label == "ENCRYPTED PRIVATE KEY")
@@ -158,7 +181,21 @@ pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, Keystore
             max: MAX_TOTAL_ITERATIONS,
         });
     }
-    for b in &blocks {
+    Ok(())
+}
+
+/// What the blocks of a PEM file hold, in file order.
+#[derive(Default)]
+struct Found {
+    /// Each key with how it was protected.
+    keys: Vec<(PrivateKey, String)>,
+    certs: Vec<Certificate>,
+    publics: Vec<PublicKey>,
+    notes: Vec<String>,
+}
+
+impl Found {
+    fn add(&mut self, b: &Block, password: &mut PasswordFn<'_>) -> Result<(), KeystoreError> {
         let at = |e: KeystoreError| -> KeystoreError {
             KeystoreError::InBlock {
                 label: b.label.clone(),
@@ -168,60 +205,16 @@ pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, Keystore
         };
         match b.label.as_str() {
             "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
-                let der = if b.label == "TRUSTED CERTIFICATE" {
-                    // OpenSSL's trusted form: the certificate followed by trust settings.
-                    asn1::Reader::new(&b.der)
-                        .read()
-                        .map(|t| t.raw.to_vec())
-                        .map_err(|e| {
-                            at(KeystoreError::Malformed {
-                                format: "PEM",
-                                source: e,
-                            })
-                        })?
-                } else {
-                    b.der.clone()
-                };
-                certs.push(Certificate::from_der(&der).map_err(|e| at(KeystoreError::Cert(e)))?);
+                self.certs.push(block_certificate(b).map_err(at)?);
             }
-            "PRIVATE KEY" => keys.push((
+            "PRIVATE KEY" => self.keys.push((
                 PrivateKey::from_pkcs8(&b.der).map_err(|e| at(KeystoreError::Key(e)))?,
                 "none (PKCS#8)".into(),
             )),
             "RSA PRIVATE KEY" | "EC PRIVATE KEY" | "DSA PRIVATE KEY" => {
-                let (der, prot) = if header(b, "Proc-Type").is_some_and(|v| v.contains("ENCRYPTED"))
-                {
-                    let dek = header(b, "DEK-Info").ok_or_else(|| {
-                        at(KeystoreError::Invalid {
-                            format: "PEM",
-                            detail: "Proc-Type says ENCRYPTED but there is no DEK-Info header"
-                                .into(),
-                        })
-                    })?;
-                    let (cipher, iv) = dek.split_once(',').unwrap_or((dek, ""));
-                    let pw = need_password(password, "legacy PEM")?;
-                    let plain = pbe::decrypt_legacy_pem(cipher.trim(), iv.trim(), &pw, &b.der)
-                        .map_err(|e| at(pem_pbe_err(e)))?;
-                    if asn1::parse_single(&plain).is_err() {
-                        return Err(at(KeystoreError::WrongPassword {
-                            what: "legacy PEM key".into(),
-                        }));
-                    }
-                    (plain, format!("legacy PEM encryption ({})", cipher.trim()))
-                } else {
-                    (b.der.clone(), "none".into())
-                };
-                let key = if b.label.starts_with("RSA") {
-                    PrivateKey::from_pkcs1(&der)
-                } else if b.label.starts_with("DSA") {
-                    crate::key::dsa::from_traditional(&der)
-                } else {
-                    PrivateKey::from_sec1(&der)
-                }
-                .map_err(|e| at(KeystoreError::Key(e)))?;
-                keys.push((key, prot));
+                self.keys.push(traditional_key(b, password, at)?);
             }
-            "ENCRYPTED PRIVATE KEY" => keys.push(open_pkcs8(&b.der, password, at)?),
+            "ENCRYPTED PRIVATE KEY" => self.keys.push(open_pkcs8(&b.der, password, at)?),
             "OPENSSH PRIVATE KEY" => {
                 for (key, comment) in
                     openssh::parse(&b.der).map_err(|e| at(KeystoreError::Key(e)))?
@@ -231,45 +224,83 @@ pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, Keystore
                     } else {
                         format!("none (OpenSSH, comment \"{comment}\")")
                     };
-                    keys.push((key, prot));
+                    self.keys.push((key, prot));
                 }
             }
-            "PUBLIC KEY" => {
-                publics.push(PublicKey::from_spki(&b.der).map_err(|e| at(KeystoreError::Key(e)))?)
-            }
-            "RSA PUBLIC KEY" => publics
+            "PUBLIC KEY" => self
+                .publics
+                .push(PublicKey::from_spki(&b.der).map_err(|e| at(KeystoreError::Key(e)))?),
+            "RSA PUBLIC KEY" => self
+                .publics
                 .push(PublicKey::from_pkcs1_public(&b.der).map_err(|e| at(KeystoreError::Key(e)))?),
             "EC PARAMETERS" => {}
             "PKCS7" | "CMS" => {
                 let bundle = super::pkcs7::read_bundle(&b.der).map_err(at)?;
-                certs.extend(bundle.certificates);
-                notes.extend(bundle.notes);
+                self.certs.extend(bundle.certificates);
+                self.notes.extend(bundle.notes);
             }
-            other => notes.push(format!(
+            other => self.notes.push(format!(
                 "skipped a \"{other}\" block on line {} (not a key or certificate)",
                 b.line
             )),
         }
+        Ok(())
     }
-    if keys.is_empty()
-        && certs.is_empty()
-        && publics.is_empty()
-        && let Some(refusal) = super::named::pem_blocks(&blocks)
-    {
-        return Err(refusal);
+}
+
+/// A certificate block; OpenSSL's TRUSTED CERTIFICATE is the certificate
+/// followed by trust settings.
+fn block_certificate(b: &Block) -> Result<Certificate, KeystoreError> {
+    let der = if b.label == "TRUSTED CERTIFICATE" {
+        asn1::Reader::new(&b.der)
+            .read()
+            .map(|t| t.raw.to_vec())
+            .map_err(|e| KeystoreError::Malformed {
+                format: "PEM",
+                source: e,
+            })?
+    } else {
+        b.der.clone()
+    };
+    Certificate::from_der(&der).map_err(KeystoreError::Cert)
+}
+
+/// A PKCS#1, SEC1 or DSA key block, in the clear or with OpenSSL's legacy
+/// `Proc-Type: 4,ENCRYPTED` and `DEK-Info` headers; with how it was protected.
+fn traditional_key(
+    b: &Block,
+    password: &mut PasswordFn<'_>,
+    at: impl Fn(KeystoreError) -> KeystoreError,
+) -> Result<(PrivateKey, String), KeystoreError> {
+    let (der, prot) = if header(b, "Proc-Type").is_some_and(|v| v.contains("ENCRYPTED")) {
+        let dek = header(b, "DEK-Info").ok_or_else(|| {
+            at(KeystoreError::Invalid {
+                format: "PEM",
+                detail: "Proc-Type says ENCRYPTED but there is no DEK-Info header".into(),
+            })
+        })?;
+        let (cipher, iv) = dek.split_once(',').unwrap_or((dek, ""));
+        let pw = need_password(password, "legacy PEM")?;
+        let plain = pbe::decrypt_legacy_pem(cipher.trim(), iv.trim(), &pw, &b.der)
+            .map_err(|e| at(pem_pbe_err(e)))?;
+        if asn1::parse_single(&plain).is_err() {
+            return Err(at(KeystoreError::WrongPassword {
+                what: "legacy PEM key".into(),
+            }));
+        }
+        (plain, format!("legacy PEM encryption ({})", cipher.trim()))
+    } else {
+        (b.der.clone(), "none".into())
+    };
+    let key = if b.label.starts_with("RSA") {
+        PrivateKey::from_pkcs1(&der)
+    } else if b.label.starts_with("DSA") {
+        crate::key::dsa::from_traditional(&der)
+    } else {
+        PrivateKey::from_sec1(&der)
     }
-    if blocks
-        .iter()
-        .all(|b| matches!(b.label.as_str(), "PKCS7" | "CMS"))
-    {
-        return Ok(super::pkcs7::store_from(super::pkcs7::Bundle {
-            certificates: certs,
-            notes,
-        }));
-    }
-    let mut store = assemble(Format::Pem, keys, certs, publics);
-    store.notes.extend(notes);
-    Ok(store)
+    .map_err(|e| at(KeystoreError::Key(e)))?;
+    Ok((key, prot))
 }
 
 /// Decrypt an encrypted PKCS#8 key (EncryptedPrivateKeyInfo DER). With no

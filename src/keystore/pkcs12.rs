@@ -254,62 +254,19 @@ pub fn read(data: &[u8], password: Option<&str>) -> Result<Store, KeystoreError>
     // Anything else here (a macData that is not a SEQUENCE, trailing data)
     // must not be skipped: the file would read as having no MAC at all.
     r.finish("the PFX (after the macData)").map_err(malformed)?;
-    let (ctype, content) = content_info(&auth_safe).map_err(malformed)?;
-    if ctype != oid::DATA {
-        return Err(KeystoreError::Unsupported {
-            what: "PKCS#12 integrity mode".into(),
-            name: if ctype == "1.2.840.113549.1.7.2" {
-                "public-key integrity (signedData)".into()
-            } else {
-                format!("content type {ctype}")
-            },
-        });
-    }
-    let auth_bytes = content
-        .ok_or_else(|| {
-            malformed(asn1::Asn1Error {
-                offset: auth_safe.content_offset,
-                expected: "authSafe content".into(),
-            })
-        })
-        .and_then(|c| c.octets().map_err(malformed))?;
+    let auth_bytes = auth_safe_bytes(&auth_safe)?;
 
     let given = password.unwrap_or("");
     let mut protection = Pkcs12Protection {
         ber,
         ..Default::default()
     };
-    // Refuse a file whose declared key derivations add up to too much
-    // before doing any of them.
-    let mac_iterations = match &mac_data {
-        Some(mac) => mac_iteration_count(mac)?,
-        None => 0,
-    };
-    let mac_iterations = if mac_iterations <= pbe::MAX_ITERATIONS {
-        let total = mac_iterations.saturating_mul(bmp_candidates(given, None).len() as u64);
-        spend(0, declared_iterations(&auth_bytes, total))?;
-        total
-    } else {
-        0 // verify_mac refuses it, naming the MAC
-    };
+    let mac_iterations = mac_budget(mac_data.as_ref(), &auth_bytes, given)?;
     // Verify the MAC first: it tells a wrong password apart from everything else.
-    let mut bmp_used: Option<Vec<u8>> = None;
-    if let Some(mac) = mac_data {
-        let (info, ok_bmp) = verify_mac(&mac, &auth_bytes, given)?;
-        protection.mac = Some(info);
-        match ok_bmp {
-            Some(b) => bmp_used = Some(b),
-            None => {
-                return Err(if password.is_none() {
-                    KeystoreError::PasswordRequired { format: "PKCS#12" }
-                } else {
-                    KeystoreError::WrongPassword {
-                        what: "PKCS#12 MAC".into(),
-                    }
-                });
-            }
-        }
-    }
+    let bmp_used = match mac_data {
+        Some(mac) => Some(check_mac(&mac, &auth_bytes, password, &mut protection)?),
+        None => None,
+    };
     let mut parsed = parse_auth_safe(
         &auth_bytes,
         given,
@@ -326,6 +283,68 @@ pub fn read(data: &[u8], password: Option<&str>) -> Result<Store, KeystoreError>
         parsed.protection.empty_password = Some(parsed.empty_password.clone());
     }
     Ok(assemble(parsed))
+}
+
+/// The authSafe's content: password integrity (`data`) only.
+fn auth_safe_bytes(auth_safe: &Tlv<'_>) -> Result<Vec<u8>, KeystoreError> {
+    let (ctype, content) = content_info(auth_safe).map_err(malformed)?;
+    if ctype != oid::DATA {
+        return Err(KeystoreError::Unsupported {
+            what: "PKCS#12 integrity mode".into(),
+            name: if ctype == "1.2.840.113549.1.7.2" {
+                "public-key integrity (signedData)".into()
+            } else {
+                format!("content type {ctype}")
+            },
+        });
+    }
+    content
+        .ok_or_else(|| {
+            malformed(asn1::Asn1Error {
+                offset: auth_safe.content_offset,
+                expected: "authSafe content".into(),
+            })
+        })
+        .and_then(|c| c.octets().map_err(malformed))
+}
+
+/// Refuse a file whose declared key derivations add up to too much before
+/// doing any of them. Returns the iterations the MAC will spend.
+fn mac_budget(
+    mac_data: Option<&Tlv<'_>>,
+    auth_bytes: &[u8],
+    given: &str,
+) -> Result<u64, KeystoreError> {
+    let mac_iterations = match mac_data {
+        Some(mac) => mac_iteration_count(mac)?,
+        None => 0,
+    };
+    Ok(if mac_iterations <= pbe::MAX_ITERATIONS {
+        let total = mac_iterations.saturating_mul(bmp_candidates(given, None).len() as u64);
+        spend(0, declared_iterations(auth_bytes, total))?;
+        total
+    } else {
+        0 // verify_mac refuses it, naming the MAC
+    })
+}
+
+/// Verify the MAC; returns the password encoding (BMPString) that verified
+/// it, or says the password is missing or wrong.
+fn check_mac(
+    mac: &Tlv<'_>,
+    auth_bytes: &[u8],
+    password: Option<&str>,
+    protection: &mut Pkcs12Protection,
+) -> Result<Vec<u8>, KeystoreError> {
+    let (info, ok_bmp) = verify_mac(mac, auth_bytes, password.unwrap_or(""))?;
+    protection.mac = Some(info);
+    ok_bmp.ok_or(if password.is_none() {
+        KeystoreError::PasswordRequired { format: "PKCS#12" }
+    } else {
+        KeystoreError::WrongPassword {
+            what: "PKCS#12 MAC".into(),
+        }
+    })
 }
 
 fn content_info<'a>(ci: &Tlv<'a>) -> asn1::Result<(String, Option<Tlv<'a>>)> {
@@ -453,58 +472,7 @@ fn parse_auth_safe(
                 let Some(ed) = content else {
                     return Err(empty_section(index));
                 };
-                let mut er = ed
-                    .expect(tag::SEQUENCE, "EncryptedData")
-                    .map_err(malformed)?
-                    .reader();
-                let _version = er.expect(tag::INTEGER, "the version").map_err(malformed)?;
-                let eci = er
-                    .expect(tag::SEQUENCE, "EncryptedContentInfo")
-                    .map_err(malformed)?;
-                let mut ecr = eci.reader();
-                let _ct = ecr.expect(tag::OID, "a content type").map_err(malformed)?;
-                let (alg, params) = read_algorithm(&mut ecr).map_err(malformed)?;
-                let info = pbe::describe(&alg, params.as_ref()).map_err(|e| pbe_err(e, ""))?;
-                let iterations = info.iterations;
-                parsed.protection.certificates.push(info);
-                if ecr.is_empty() {
-                    return Err(empty_section(index));
-                }
-                let enc = match ecr.read().map_err(malformed)? {
-                    t if t.tag == 0x80 => t.content.to_vec(),
-                    t if t.tag == 0xa0 => {
-                        let mut v = Vec::new();
-                        let mut cr = t.reader();
-                        while !cr.is_empty() {
-                            v.extend_from_slice(
-                                &cr.read().map_err(malformed)?.octets().map_err(malformed)?,
-                            );
-                        }
-                        v
-                    }
-                    t => {
-                        return Err(malformed(asn1::Asn1Error {
-                            offset: t.content_offset,
-                            expected: "the encrypted content [0]".into(),
-                        }));
-                    }
-                };
-                let (plain, used) = with_candidates(
-                    &mut parsed,
-                    password,
-                    &alg,
-                    iterations,
-                    Some(given),
-                    "PKCS#12 certificate bag",
-                    |bmp| {
-                        let plain = pbe::decrypt(&alg, params.as_ref(), password, bmp, &enc)?;
-                        // A wrong password can survive the padding check by
-                        // chance (1 in 256 for RC2-40); garbage then fails to parse.
-                        asn1::parse_single(&plain).map_err(|_| PbeError::Decrypt)?;
-                        Ok(plain)
-                    },
-                )?;
-                parsed.empty_password.certificates.push(used);
+                let plain = open_encrypted_data(&mut parsed, &ed, index, password, given)?;
                 parse_safe_contents(&plain, password, &mut parsed, 0, false)?;
             }
             oid::ENVELOPED_DATA => {
@@ -522,6 +490,71 @@ fn parse_auth_safe(
         }
     }
     Ok(parsed)
+}
+
+/// Decrypt an EncryptedData section of the authenticated safe (the
+/// certificates, usually); returns its SafeContents.
+fn open_encrypted_data(
+    parsed: &mut Parsed,
+    ed: &Tlv<'_>,
+    index: usize,
+    password: &str,
+    given: Option<&str>,
+) -> Result<Vec<u8>, KeystoreError> {
+    let mut er = ed
+        .expect(tag::SEQUENCE, "EncryptedData")
+        .map_err(malformed)?
+        .reader();
+    let _version = er.expect(tag::INTEGER, "the version").map_err(malformed)?;
+    let eci = er
+        .expect(tag::SEQUENCE, "EncryptedContentInfo")
+        .map_err(malformed)?;
+    let mut ecr = eci.reader();
+    let _ct = ecr.expect(tag::OID, "a content type").map_err(malformed)?;
+    let (alg, params) = read_algorithm(&mut ecr).map_err(malformed)?;
+    let info = pbe::describe(&alg, params.as_ref()).map_err(|e| pbe_err(e, ""))?;
+    let iterations = info.iterations;
+    parsed.protection.certificates.push(info);
+    if ecr.is_empty() {
+        return Err(empty_section(index));
+    }
+    let enc = encrypted_content(&ecr.read().map_err(malformed)?)?;
+    let (plain, used) = with_candidates(
+        parsed,
+        password,
+        &alg,
+        iterations,
+        Some(given),
+        "PKCS#12 certificate bag",
+        |bmp| {
+            let plain = pbe::decrypt(&alg, params.as_ref(), password, bmp, &enc)?;
+            // A wrong password can survive the padding check by
+            // chance (1 in 256 for RC2-40); garbage then fails to parse.
+            asn1::parse_single(&plain).map_err(|_| PbeError::Decrypt)?;
+            Ok(plain)
+        },
+    )?;
+    parsed.empty_password.certificates.push(used);
+    Ok(plain)
+}
+
+/// The `[0]` encryptedContent: primitive, or constructed of OCTET STRINGs.
+fn encrypted_content(t: &Tlv<'_>) -> Result<Vec<u8>, KeystoreError> {
+    match t.tag {
+        0x80 => Ok(t.content.to_vec()),
+        0xa0 => {
+            let mut v = Vec::new();
+            let mut cr = t.reader();
+            while !cr.is_empty() {
+                v.extend_from_slice(&cr.read().map_err(malformed)?.octets().map_err(malformed)?);
+            }
+            Ok(v)
+        }
+        _ => Err(malformed(asn1::Asn1Error {
+            offset: t.content_offset,
+            expected: "the encrypted content [0]".into(),
+        })),
+    }
 }
 
 /// An EncryptedData section with nothing in it.
@@ -646,49 +679,15 @@ fn parse_safe_contents(
                     protection: Some("none (keyBag)".into()),
                 });
             }
-            oid::SHROUDED_KEY_BAG => {
-                let info = pbe::describe_pkcs8(value.raw).map_err(|e| pbe_err(e, ""))?;
-                let alg = pbe::pkcs8_algorithm(value.raw).map_err(|e| pbe_err(e, ""))?;
-                let (pkcs8, used) = with_candidates(
-                    parsed,
-                    password,
-                    &alg,
-                    info.iterations,
-                    None,
-                    "PKCS#12 key bag",
-                    |bmp| pbe::decrypt_pkcs8_with(value.raw, password, bmp),
-                )?;
-                parsed.empty_password.keys.push(used);
-                let key = PrivateKey::from_pkcs8(&pkcs8).map_err(KeystoreError::Key)?;
-                parsed.keys.push(KeyBag {
-                    key: Some(key),
-                    attrs,
-                    protection: Some(info.to_string()),
-                });
-                parsed.protection.keys.push(info);
-            }
+            oid::SHROUDED_KEY_BAG => open_shrouded_key(parsed, value.raw, attrs, password)?,
             oid::CERT_BAG => {
-                let mut cr = value
-                    .expect(tag::SEQUENCE, "a CertBag")
-                    .map_err(malformed)?
-                    .reader();
-                let cert_type = cr
-                    .expect(tag::OID, "a certificate type")
-                    .and_then(|t| t.oid())
-                    .map_err(malformed)?;
-                if cert_type != oid::X509_CERT {
-                    continue; // SDSI certificates: nothing anyone uses
+                // SDSI certificates are skipped: nothing anyone uses.
+                if let Some(cert) = x509_cert_bag(&value)? {
+                    if depth_plain {
+                        parsed.protection.unencrypted_content = true;
+                    }
+                    parsed.certs.push(CertBag { cert, attrs });
                 }
-                let der = cr
-                    .expect(0xa0, "the certificate value [0]")
-                    .and_then(|t| t.reader().read())
-                    .and_then(|t| t.octets())
-                    .map_err(malformed)?;
-                let cert = Certificate::from_der(&der).map_err(KeystoreError::Cert)?;
-                if depth_plain {
-                    parsed.protection.unencrypted_content = true;
-                }
-                parsed.certs.push(CertBag { cert, attrs });
             }
             oid::SECRET_BAG => parsed.secrets.push(attrs),
             oid::SAFE_CONTENTS_BAG => {
@@ -699,6 +698,59 @@ fn parse_safe_contents(
         }
     }
     Ok(())
+}
+
+/// A pkcs8ShroudedKeyBag: decrypt it (each try accounted for) and keep the
+/// key with how it was protected.
+fn open_shrouded_key(
+    parsed: &mut Parsed,
+    raw: &[u8],
+    attrs: Attrs,
+    password: &str,
+) -> Result<(), KeystoreError> {
+    let info = pbe::describe_pkcs8(raw).map_err(|e| pbe_err(e, ""))?;
+    let alg = pbe::pkcs8_algorithm(raw).map_err(|e| pbe_err(e, ""))?;
+    let (pkcs8, used) = with_candidates(
+        parsed,
+        password,
+        &alg,
+        info.iterations,
+        None,
+        "PKCS#12 key bag",
+        |bmp| pbe::decrypt_pkcs8_with(raw, password, bmp),
+    )?;
+    parsed.empty_password.keys.push(used);
+    let key = PrivateKey::from_pkcs8(&pkcs8).map_err(KeystoreError::Key)?;
+    parsed.keys.push(KeyBag {
+        key: Some(key),
+        attrs,
+        protection: Some(info.to_string()),
+    });
+    parsed.protection.keys.push(info);
+    Ok(())
+}
+
+/// A CertBag's X.509 certificate; `None` for other certificate types.
+fn x509_cert_bag(value: &Tlv<'_>) -> Result<Option<Certificate>, KeystoreError> {
+    let mut cr = value
+        .expect(tag::SEQUENCE, "a CertBag")
+        .map_err(malformed)?
+        .reader();
+    let cert_type = cr
+        .expect(tag::OID, "a certificate type")
+        .and_then(|t| t.oid())
+        .map_err(malformed)?;
+    if cert_type != oid::X509_CERT {
+        return Ok(None);
+    }
+    let der = cr
+        .expect(0xa0, "the certificate value [0]")
+        .and_then(|t| t.reader().read())
+        .and_then(|t| t.octets())
+        .map_err(malformed)?;
+    Certificate::from_der(&der)
+        .map(Some)
+        .map_err(KeystoreError::Cert)
 }
 
 fn assemble(p: Parsed) -> Store {

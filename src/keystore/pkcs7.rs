@@ -65,6 +65,61 @@ fn refused(detail: String, way_out: &str) -> KeystoreError {
 }
 
 /// Read the certificates of a bundle (DER or BER).
+/// A PKCS#7 message that is not signedData: what it is instead.
+fn not_signed_data(ct: &str) -> KeystoreError {
+    let name = match ct {
+        oid::ENVELOPED_DATA => "envelopedData (an encrypted message)",
+        oid::AUTH_ENVELOPED_DATA => "authEnvelopedData (an encrypted message)",
+        oid::ENCRYPTED_DATA => "encryptedData (password-encrypted content)",
+        "1.2.840.113549.1.7.1" => "data (plain content, no certificates)",
+        "1.2.840.113549.1.7.5" => "digestedData",
+        _ => "an unknown content type",
+    };
+    refused(
+        format!("a PKCS#7 message of type {name} ({ct}), not a certificate bundle"),
+        "a certificate bundle is a signedData message; ask the sender for the certificates \
+         as .p7b, .pem or .cer",
+    )
+}
+
+/// Notes on what the bundle holds besides its certificates, and what was
+/// left out of them.
+fn content_notes(
+    crl_count: usize,
+    skipped: usize,
+    duplicates: usize,
+    signer_count: usize,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    if crl_count > 0 {
+        notes.push(format!(
+            "the bundle also holds {crl_count} CRL{} (revocation lists; not read)",
+            plural(crl_count)
+        ));
+    }
+    if skipped > 0 {
+        notes.push(format!(
+            "skipped {skipped} attribute or other non-X.509 certificate{}",
+            plural(skipped)
+        ));
+    }
+    if duplicates > 0 {
+        notes.push(format!(
+            "{duplicates} certificate{} appeared more than once and {} listed once",
+            plural(duplicates),
+            if duplicates == 1 { "is" } else { "are" }
+        ));
+    }
+    if signer_count > 0 {
+        notes.push(format!(
+            "the message is signed by {signer_count} signer{}; credkit reads its certificates \
+             and does not check the signature",
+            plural(signer_count)
+        ));
+    }
+    notes
+}
+
 pub fn read_bundle(data: &[u8]) -> Result<Bundle, KeystoreError> {
     let outer = asn1::parse_single(data).map_err(malformed)?;
     let mut notes = Vec::new();
@@ -88,19 +143,7 @@ pub fn read_bundle(data: &[u8]) -> Result<Bundle, KeystoreError> {
         .and_then(|t| t.oid())
         .map_err(malformed)?;
     if ct != oid::SIGNED_DATA {
-        let name = match ct.as_str() {
-            oid::ENVELOPED_DATA => "envelopedData (an encrypted message)",
-            oid::AUTH_ENVELOPED_DATA => "authEnvelopedData (an encrypted message)",
-            oid::ENCRYPTED_DATA => "encryptedData (password-encrypted content)",
-            "1.2.840.113549.1.7.1" => "data (plain content, no certificates)",
-            "1.2.840.113549.1.7.5" => "digestedData",
-            _ => "an unknown content type",
-        };
-        return Err(refused(
-            format!("a PKCS#7 message of type {name} ({ct}), not a certificate bundle"),
-            "a certificate bundle is a signedData message; ask the sender for the certificates \
-             as .p7b, .pem or .cer",
-        ));
+        return Err(not_signed_data(&ct));
     }
     let signed = r
         .expect(0xa0, "the signedData content [0]")
@@ -122,33 +165,8 @@ pub fn read_bundle(data: &[u8]) -> Result<Bundle, KeystoreError> {
         None => (Vec::new(), 0, 0),
     };
     let crl_count = crls.map(|c| count(&c)).transpose()?.unwrap_or(0);
-    if crl_count > 0 {
-        notes.push(format!(
-            "the bundle also holds {crl_count} CRL{} (revocation lists; not read)",
-            plural(crl_count)
-        ));
-    }
-    if skipped > 0 {
-        notes.push(format!(
-            "skipped {skipped} attribute or other non-X.509 certificate{}",
-            plural(skipped)
-        ));
-    }
-    if duplicates > 0 {
-        notes.push(format!(
-            "{duplicates} certificate{} appeared more than once and {} listed once",
-            plural(duplicates),
-            if duplicates == 1 { "is" } else { "are" }
-        ));
-    }
     let signer_count = count(&signers)?;
-    if signer_count > 0 {
-        notes.push(format!(
-            "the message is signed by {signer_count} signer{}; credkit reads its certificates \
-             and does not check the signature",
-            plural(signer_count)
-        ));
-    }
+    notes.extend(content_notes(crl_count, skipped, duplicates, signer_count));
     if certificates.is_empty() {
         let what = if crl_count > 0 {
             format!("{crl_count} CRL{} and no certificate", plural(crl_count))

@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod files;
+pub mod fixture_set;
 pub mod inspect;
 pub mod jwt;
 pub mod sanitize;

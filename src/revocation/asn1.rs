@@ -18,8 +18,8 @@ use der::{Choice, Decode, Encode, Enumerated, Sequence};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use x509_cert::ext::Extension;
-use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
-use x509_cert::ext::pkix::{AuthorityInfoAccessSyntax, CrlDistributionPoints, ExtendedKeyUsage};
+use x509_cert::ext::pkix::ExtendedKeyUsage;
+use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
@@ -540,40 +540,14 @@ fn extensions(cert_der: &[u8]) -> der::Result<Vec<Extension>> {
         .unwrap_or_default())
 }
 
-/// The revocation URLs a certificate names. A malformed extension yields no
-/// URL from it (the certificate parser reports malformed certificates).
-pub fn revocation_urls(cert_der: &[u8]) -> der::Result<RevocationUrls> {
-    let mut out = RevocationUrls::default();
-    for e in extensions(cert_der)? {
-        if e.extn_id == oid::AIA {
-            let Ok(aia) = AuthorityInfoAccessSyntax::from_der(e.extn_value.as_bytes()) else {
-                continue;
-            };
-            for ad in aia.0 {
-                if let GeneralName::UniformResourceIdentifier(u) = ad.access_location {
-                    if ad.access_method == oid::AD_OCSP {
-                        out.ocsp.push(u.to_string());
-                    } else if ad.access_method == oid::AD_CA_ISSUERS {
-                        out.ca_issuers.push(u.to_string());
-                    }
-                }
-            }
-        } else if e.extn_id == oid::CDP {
-            let Ok(cdp) = CrlDistributionPoints::from_der(e.extn_value.as_bytes()) else {
-                continue;
-            };
-            for dp in cdp.0 {
-                if let Some(DistributionPointName::FullName(names)) = dp.distribution_point {
-                    for n in names {
-                        if let GeneralName::UniformResourceIdentifier(u) = n {
-                            out.crl.push(u.to_string());
-                        }
-                    }
-                }
-            }
-        }
+/// The revocation URLs a certificate names, as the certificate parser read
+/// them (`Certificate::crl_urls`, `ocsp_urls`, `ca_issuers_urls`).
+pub fn revocation_urls(cert: &crate::cert::Certificate) -> RevocationUrls {
+    RevocationUrls {
+        ocsp: cert.ocsp_urls.clone(),
+        ca_issuers: cert.ca_issuers_urls.clone(),
+        crl: cert.crl_urls.clone(),
     }
-    Ok(out)
 }
 
 /// Does the certificate's extended key usage include id-kp-OCSPSigning?
@@ -714,7 +688,9 @@ mod tests {
 
     #[test]
     fn urls_from_a_certificate() {
-        let urls = revocation_urls(&pem_der(&fixture("good.pem"))).expect("urls");
+        let good =
+            crate::cert::Certificate::from_der(&pem_der(&fixture("good.pem"))).expect("cert");
+        let urls = revocation_urls(&good);
         assert_eq!(urls.ocsp, vec!["http://127.0.0.1:1/ocsp".to_string()]);
         assert_eq!(urls.crl, vec!["http://127.0.0.1:1/ca.crl".to_string()]);
         assert_eq!(

@@ -173,7 +173,7 @@ fn complete_chain(
         if top.is_self_issued() {
             break;
         }
-        let urls = a::revocation_urls(&top.der).unwrap_or_default();
+        let urls = a::revocation_urls(top);
         let found = urls.ca_issuers.iter().find_map(|url| {
             let cert = fetch_certificate(http, url).ok()?;
             (issued_by(top, &cert) == Link::Signed).then(|| (url.clone(), cert))
@@ -253,17 +253,7 @@ fn check_one(
         });
         return out;
     };
-    let urls = match a::revocation_urls(&cert.der) {
-        Ok(u) => u,
-        Err(e) => {
-            out.attempts.push(Attempt {
-                kind: "issuer",
-                url: None,
-                problem: Some(format!("its extensions could not be read: {e}")),
-            });
-            return out;
-        }
-    };
+    let urls = a::revocation_urls(cert);
     if urls.ocsp.is_empty() && urls.crl.is_empty() {
         out.attempts.push(Attempt {
             kind: "ocsp",

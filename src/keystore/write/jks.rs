@@ -2,7 +2,7 @@
 //! hostile input, see `docs/dependencies.md`). Keys use the JKS key
 //! protector; the file ends with the SHA-1 "Mighty Aphrodite" digest.
 
-use super::{Output, WriteError, WriteOptions, Written, alias_or_default, key_less_certs};
+use super::{Output, WriteError, WriteOptions, Written, alias_or_default, trusted_entries};
 use crate::asn1::{self, tag};
 use crate::keystore::model::{Entry, EntryKind};
 use crate::keystore::pbe;
@@ -91,102 +91,17 @@ pub fn write(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteErro
         .key_password
         .clone()
         .unwrap_or_else(|| password.clone());
-    let mut notes = Vec::new();
-    let mut body = Vec::new();
-    let mut aliases: Vec<String> = Vec::new();
-    let mut written: Vec<Vec<u8>> = Vec::new();
-    let mut private = false;
+    let mut body = Body::default();
     for (i, e) in entries.iter().enumerate() {
-        let original = alias_or_default(e, i);
-        let alias = jks_alias(&original);
-        if alias != original {
-            notes.push(format!(
-                "alias \"{original}\" is written as \"{alias}\": JKS aliases are case-insensitive \
-                 and keytool stores them in lower case"
-            ));
-        }
-        if aliases.contains(&alias) {
-            return Err(WriteError::DuplicateAlias {
-                format: "JKS",
-                alias,
-            });
-        }
-        match e.kind {
-            EntryKind::PrivateKey => {
-                let Some(key) = &e.private_key else {
-                    return Err(WriteError::KeyLocked { alias: original });
-                };
-                if e.chain.is_empty() {
-                    return Err(WriteError::CannotHold {
-                        format: "JKS",
-                        detail: format!(
-                            "the private key \"{original}\" without a certificate (Java needs one)"
-                        ),
-                    });
-                }
-                private = true;
-                body.extend_from_slice(&1u32.to_be_bytes());
-                write_utf(&mut body, &alias)?;
-                body.extend_from_slice(&opts.now_ms.to_be_bytes());
-                let protected = protect_key(&key.pkcs8, &key_password)?;
-                body.extend_from_slice(&(protected.len() as u32).to_be_bytes());
-                body.extend_from_slice(&protected);
-                let n = if opts.leaf_only { 1 } else { e.chain.len() };
-                body.extend_from_slice(&(n as u32).to_be_bytes());
-                for c in e.chain.iter().take(n) {
-                    write_cert(&mut body, &c.der)?;
-                }
-            }
-            EntryKind::TrustedCertificate | EntryKind::Certificate => {
-                // Each certificate of a loose chain becomes its own trusted entry.
-                for (j, c) in key_less_certs(e, opts, &mut written) {
-                    let a = if j == 0 {
-                        alias.clone()
-                    } else {
-                        format!("{alias}-{j}")
-                    };
-                    if j > 0 && aliases.contains(&a) {
-                        return Err(WriteError::DuplicateAlias {
-                            format: "JKS",
-                            alias: a,
-                        });
-                    }
-                    body.extend_from_slice(&2u32.to_be_bytes());
-                    write_utf(&mut body, &a)?;
-                    body.extend_from_slice(&opts.now_ms.to_be_bytes());
-                    write_cert(&mut body, &c.der)?;
-                    if j > 0 {
-                        aliases.push(a);
-                    }
-                }
-            }
-            EntryKind::PublicKey => {
-                notes.push(format!(
-                    "skipped \"{original}\": JKS cannot hold a bare public key (use PEM or JWK)"
-                ));
-                continue;
-            }
-            EntryKind::Secret => {
-                notes.push(format!(
-                    "skipped secret entry \"{original}\": it is never decrypted"
-                ));
-                continue;
-            }
-        }
-        aliases.push(alias);
+        body.add(e, alias_or_default(e, i), opts, &key_password)?;
     }
-    if aliases.is_empty() {
+    if body.aliases.is_empty() {
         return Err(WriteError::Nothing {
             detail: "no private key or certificate among the chosen entries".into(),
         });
     }
-    let mut out = Vec::with_capacity(body.len() + 32);
-    out.extend_from_slice(&MAGIC.to_be_bytes());
-    out.extend_from_slice(&2u32.to_be_bytes());
-    out.extend_from_slice(&(aliases.len() as u32).to_be_bytes());
-    out.extend_from_slice(&body);
-    let digest = Sha1::digest([&utf16be(&password)[..], b"Mighty Aphrodite", &out[..]].concat());
-    out.extend_from_slice(&digest);
+    let out = keystore_bytes(&body, &password);
+    let mut notes = body.notes;
     if opts.key_password.as_deref().is_some_and(|k| k != password) {
         notes.push(
             "the key password differs from the store password: many tools assume they are equal"
@@ -197,11 +112,134 @@ pub fn write(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteErro
         files: vec![Written {
             part: None,
             bytes: out,
-            private,
-            aliases,
+            private: body.private,
+            aliases: body.aliases,
         }],
         notes,
     })
+}
+
+/// The header, the entries and the keyed SHA-1 digest over both.
+fn keystore_bytes(body: &Body, password: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.bytes.len() + 32);
+    out.extend_from_slice(&MAGIC.to_be_bytes());
+    out.extend_from_slice(&2u32.to_be_bytes());
+    out.extend_from_slice(&(body.aliases.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body.bytes);
+    let digest = Sha1::digest([&utf16be(password)[..], b"Mighty Aphrodite", &out[..]].concat());
+    out.extend_from_slice(&digest);
+    out
+}
+
+/// The entries of a keystore as they are added, in order.
+#[derive(Default)]
+struct Body {
+    bytes: Vec<u8>,
+    aliases: Vec<String>,
+    /// Every certificate written so far (a CA shared by two chains once).
+    written: Vec<Vec<u8>>,
+    private: bool,
+    notes: Vec<String>,
+}
+
+impl Body {
+    fn add(
+        &mut self,
+        e: &Entry,
+        original: String,
+        opts: &WriteOptions,
+        key_password: &str,
+    ) -> Result<(), WriteError> {
+        let alias = jks_alias(&original);
+        if alias != original {
+            self.notes.push(format!(
+                "alias \"{original}\" is written as \"{alias}\": JKS aliases are case-insensitive \
+                 and keytool stores them in lower case"
+            ));
+        }
+        if self.aliases.contains(&alias) {
+            return Err(WriteError::DuplicateAlias {
+                format: "JKS",
+                alias,
+            });
+        }
+        match e.kind {
+            EntryKind::PrivateKey => self.add_key(e, &alias, original, opts, key_password)?,
+            EntryKind::TrustedCertificate | EntryKind::Certificate => {
+                self.add_trusted(e, &alias, opts)?;
+            }
+            EntryKind::PublicKey => {
+                self.notes.push(format!(
+                    "skipped \"{original}\": JKS cannot hold a bare public key (use PEM or JWK)"
+                ));
+                return Ok(());
+            }
+            EntryKind::Secret => {
+                self.notes.push(format!(
+                    "skipped secret entry \"{original}\": it is never decrypted"
+                ));
+                return Ok(());
+            }
+        }
+        self.aliases.push(alias);
+        Ok(())
+    }
+
+    /// A PrivateKeyEntry: the protected key and its chain.
+    fn add_key(
+        &mut self,
+        e: &Entry,
+        alias: &str,
+        original: String,
+        opts: &WriteOptions,
+        key_password: &str,
+    ) -> Result<(), WriteError> {
+        let Some(key) = &e.private_key else {
+            return Err(WriteError::KeyLocked { alias: original });
+        };
+        if e.chain.is_empty() {
+            return Err(WriteError::CannotHold {
+                format: "JKS",
+                detail: format!(
+                    "the private key \"{original}\" without a certificate (Java needs one)"
+                ),
+            });
+        }
+        self.private = true;
+        let body = &mut self.bytes;
+        body.extend_from_slice(&1u32.to_be_bytes());
+        write_utf(body, alias)?;
+        body.extend_from_slice(&opts.now_ms.to_be_bytes());
+        let protected = protect_key(&key.pkcs8, key_password)?;
+        body.extend_from_slice(&(protected.len() as u32).to_be_bytes());
+        body.extend_from_slice(&protected);
+        let n = if opts.leaf_only { 1 } else { e.chain.len() };
+        body.extend_from_slice(&(n as u32).to_be_bytes());
+        for c in e.chain.iter().take(n) {
+            write_cert(body, &c.der)?;
+        }
+        Ok(())
+    }
+
+    /// Each certificate of a loose chain becomes its own trusted entry.
+    fn add_trusted(
+        &mut self,
+        e: &Entry,
+        alias: &str,
+        opts: &WriteOptions,
+    ) -> Result<(), WriteError> {
+        let entries = trusted_entries(e, alias, opts, &mut self.written, &self.aliases, "JKS")?;
+        for (j, a, c) in entries {
+            self.bytes.extend_from_slice(&2u32.to_be_bytes());
+            write_utf(&mut self.bytes, &a)?;
+            self.bytes.extend_from_slice(&opts.now_ms.to_be_bytes());
+            write_cert(&mut self.bytes, &c.der)?;
+            if j > 0 {
+                self.aliases.push(a);
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -226,6 +226,36 @@ pub fn key_less_certs<'a>(
     out
 }
 
+/// The trusted entries a key-less entry becomes in a keystore: each
+/// certificate of [`key_less_certs`] under its own name, `alias` for the
+/// first of its chain and `alias-J` for the J-th (Java keeps one certificate
+/// per alias). A name after the first that is already `taken` is refused.
+pub(crate) fn trusted_entries<'a>(
+    e: &'a Entry,
+    alias: &str,
+    opts: &WriteOptions,
+    written: &mut Vec<Vec<u8>>,
+    taken: &[String],
+    format: &'static str,
+) -> Result<Vec<(usize, String, &'a crate::cert::Certificate)>, WriteError> {
+    let mut out = Vec::new();
+    for (j, c) in key_less_certs(e, opts, written) {
+        let name = if j == 0 {
+            alias.to_string()
+        } else {
+            format!("{alias}-{j}")
+        };
+        if j > 0 && taken.contains(&name) {
+            return Err(WriteError::DuplicateAlias {
+                format,
+                alias: name,
+            });
+        }
+        out.push((j, name, c));
+    }
+    Ok(out)
+}
+
 /// The result of a write: files and remarks for the user.
 #[derive(Debug, Clone, Default)]
 pub struct Output {

@@ -63,7 +63,6 @@ pub fn write_pem(
     opts: &WriteOptions,
     split: bool,
 ) -> Result<Output, WriteError> {
-    let mut notes = Vec::new();
     if split {
         let [e] = entries else {
             return Err(WriteError::Ambiguous {
@@ -73,48 +72,9 @@ pub fn write_pem(
                 ),
             });
         };
-        let alias = alias_or_default(e, 0);
-        let mut files = Vec::new();
-        if let Some((der, enc)) = key_der(e, &alias, opts)? {
-            let label = if enc {
-                "ENCRYPTED PRIVATE KEY"
-            } else {
-                "PRIVATE KEY"
-            };
-            files.push(Written {
-                part: Some("key"),
-                bytes: pem_block(label, &der).into_bytes(),
-                private: true,
-                aliases: vec![alias.clone()],
-            });
-        }
-        if let Some(leaf) = e.chain.first() {
-            files.push(Written {
-                part: Some("cert"),
-                bytes: pem_block("CERTIFICATE", &leaf.der).into_bytes(),
-                private: false,
-                aliases: vec![alias.clone()],
-            });
-        }
-        if e.chain.len() > 1 {
-            let chain: String = e.chain[1..]
-                .iter()
-                .map(|c| pem_block("CERTIFICATE", &c.der))
-                .collect();
-            files.push(Written {
-                part: Some("chain"),
-                bytes: chain.into_bytes(),
-                private: false,
-                aliases: vec![alias.clone()],
-            });
-        }
-        if files.is_empty() {
-            return Err(WriteError::Nothing {
-                detail: format!("entry \"{alias}\" has no key or certificate"),
-            });
-        }
-        return Ok(Output { files, notes });
+        return write_split(e, opts);
     }
+    let mut notes = Vec::new();
     let mut text = String::new();
     let mut private = false;
     let mut aliases = Vec::new();
@@ -123,29 +83,15 @@ pub fn write_pem(
         let alias = alias_or_default(e, i);
         let before = text.len();
         if opts.parts != Parts::CertOnly {
-            if let Some((der, enc)) = key_der(e, &alias, opts)? {
-                let label = if enc {
-                    "ENCRYPTED PRIVATE KEY"
-                } else {
-                    "PRIVATE KEY"
-                };
-                text.push_str(&pem_block(label, &der));
+            if let Some(block) = key_block(e, &alias, opts)? {
+                text.push_str(&block);
                 private = true;
             } else if let Some(spki) = public_der(e) {
                 text.push_str(&pem_block("PUBLIC KEY", &spki));
             }
         }
         if opts.parts != Parts::KeyOnly {
-            if e.kind == EntryKind::PrivateKey {
-                let n = if opts.leaf_only { 1 } else { e.chain.len() };
-                for c in e.chain.iter().take(n) {
-                    text.push_str(&pem_block("CERTIFICATE", &c.der));
-                }
-            } else {
-                for (_, c) in key_less_certs(e, opts, &mut written) {
-                    text.push_str(&pem_block("CERTIFICATE", &c.der));
-                }
-            }
+            text.push_str(&cert_blocks(e, opts, &mut written));
         }
         if e.kind == EntryKind::Secret {
             notes.push(format!(
@@ -173,6 +119,78 @@ pub fn write_pem(
             aliases,
         }],
         notes,
+    })
+}
+
+/// The entry's private key as a PEM block (encrypted or not), if it has one.
+fn key_block(e: &Entry, alias: &str, opts: &WriteOptions) -> Result<Option<String>, WriteError> {
+    Ok(key_der(e, alias, opts)?.map(|(der, enc)| {
+        let label = if enc {
+            "ENCRYPTED PRIVATE KEY"
+        } else {
+            "PRIVATE KEY"
+        };
+        pem_block(label, &der)
+    }))
+}
+
+/// The entry's certificates as PEM blocks: a key's chain (its leaf alone
+/// with `leaf_only`), or the loose certificates not yet `written`.
+fn cert_blocks(e: &Entry, opts: &WriteOptions, written: &mut Vec<Vec<u8>>) -> String {
+    let mut text = String::new();
+    if e.kind == EntryKind::PrivateKey {
+        let n = if opts.leaf_only { 1 } else { e.chain.len() };
+        for c in e.chain.iter().take(n) {
+            text.push_str(&pem_block("CERTIFICATE", &c.der));
+        }
+    } else {
+        for (_, c) in key_less_certs(e, opts, written) {
+            text.push_str(&pem_block("CERTIFICATE", &c.der));
+        }
+    }
+    text
+}
+
+/// One entry as separate files: key, leaf certificate, the rest of the chain.
+fn write_split(e: &Entry, opts: &WriteOptions) -> Result<Output, WriteError> {
+    let alias = alias_or_default(e, 0);
+    let mut files = Vec::new();
+    if let Some(block) = key_block(e, &alias, opts)? {
+        files.push(Written {
+            part: Some("key"),
+            bytes: block.into_bytes(),
+            private: true,
+            aliases: vec![alias.clone()],
+        });
+    }
+    if let Some(leaf) = e.chain.first() {
+        files.push(Written {
+            part: Some("cert"),
+            bytes: pem_block("CERTIFICATE", &leaf.der).into_bytes(),
+            private: false,
+            aliases: vec![alias.clone()],
+        });
+    }
+    if e.chain.len() > 1 {
+        let chain: String = e.chain[1..]
+            .iter()
+            .map(|c| pem_block("CERTIFICATE", &c.der))
+            .collect();
+        files.push(Written {
+            part: Some("chain"),
+            bytes: chain.into_bytes(),
+            private: false,
+            aliases: vec![alias.clone()],
+        });
+    }
+    if files.is_empty() {
+        return Err(WriteError::Nothing {
+            detail: format!("entry \"{alias}\" has no key or certificate"),
+        });
+    }
+    Ok(Output {
+        files,
+        notes: Vec::new(),
     })
 }
 

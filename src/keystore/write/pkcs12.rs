@@ -4,7 +4,7 @@
 //! openssl 3 and keytool 17 without extra flags; legacy mode (3DES, SHA-1 MAC)
 //! is for Java 8 and Windows Server 2016.
 
-use super::{Output, WriteError, WriteOptions, Written, alias_or_default, key_less_certs};
+use super::{Output, WriteError, WriteOptions, Written, alias_or_default, trusted_entries};
 use crate::asn1::{self, encode_u64, oid, seq, tag};
 use crate::keystore::model::{Entry, EntryKind};
 use crate::keystore::pbe::{self, HashAlg};
@@ -67,140 +67,17 @@ pub fn write(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteErro
         format: "PKCS#12",
         detail: "the input had none to reuse".into(),
     })?;
-    let protection = opts.protection();
-    let mut notes = Vec::new();
-    let mut cert_bags: Vec<Vec<u8>> = Vec::new();
-    let mut key_bags: Vec<Vec<u8>> = Vec::new();
-    let mut written_certs: Vec<Vec<u8>> = Vec::new();
-    let mut aliases: Vec<String> = Vec::new();
-    let mut private = false;
+    let mut bags = Bags::default();
     for (i, e) in entries.iter().enumerate() {
-        let alias = alias_or_default(e, i);
-        if aliases.contains(&alias) {
-            return Err(WriteError::DuplicateAlias {
-                format: "PKCS#12",
-                alias,
-            });
-        }
-        match e.kind {
-            EntryKind::PrivateKey => {
-                let Some(key) = &e.private_key else {
-                    return Err(WriteError::KeyLocked { alias });
-                };
-                private = true;
-                let id: Vec<u8> = match e.chain.first() {
-                    Some(c) => Sha1::digest(&c.der).to_vec(),
-                    None => {
-                        notes.push(format!(
-                            "entry \"{alias}\" has no certificate: keytool lists it, but Java cannot sign with it"
-                        ));
-                        Sha1::digest(&key.pkcs8).to_vec()
-                    }
-                };
-                let epki = pbe::encrypt_pkcs8(protection, &password, &key.pkcs8)?;
-                key_bags.push(bag(
-                    SHROUDED_KEY_BAG,
-                    epki,
-                    vec![friendly_name(&alias), local_key_id(&id)],
-                ));
-                let chain: &[crate::cert::Certificate] = if opts.leaf_only {
-                    &e.chain[..e.chain.len().min(1)]
-                } else {
-                    &e.chain
-                };
-                for (j, c) in chain.iter().enumerate() {
-                    if j == 0 {
-                        cert_bags.push(cert_bag(
-                            &c.der,
-                            vec![friendly_name(&alias), local_key_id(&id)],
-                        ));
-                    } else if !written_certs.contains(&c.der) {
-                        cert_bags.push(cert_bag(&c.der, vec![]));
-                    }
-                    written_certs.push(c.der.clone());
-                }
-            }
-            EntryKind::TrustedCertificate | EntryKind::Certificate => {
-                // Each certificate of a loose chain is its own trusted entry,
-                // named as in the JKS writer (Java keeps one per friendlyName).
-                for (j, c) in key_less_certs(e, opts, &mut written_certs) {
-                    let name = if j == 0 {
-                        alias.clone()
-                    } else {
-                        format!("{alias}-{j}")
-                    };
-                    if j > 0 && aliases.contains(&name) {
-                        return Err(WriteError::DuplicateAlias {
-                            format: "PKCS#12",
-                            alias: name,
-                        });
-                    }
-                    let trust = attribute(ORACLE_TRUSTED_KEY_USAGE, oid(ANY_EKU));
-                    cert_bags.push(cert_bag(&c.der, vec![friendly_name(&name), trust]));
-                    if j > 0 {
-                        aliases.push(name);
-                    }
-                }
-            }
-            EntryKind::PublicKey => {
-                notes.push(format!(
-                    "skipped \"{alias}\": PKCS#12 cannot hold a bare public key (use PEM or JWK)"
-                ));
-                continue;
-            }
-            EntryKind::Secret => {
-                notes.push(format!(
-                    "skipped secret entry \"{alias}\": it is never decrypted"
-                ));
-                continue;
-            }
-        }
-        aliases.push(alias);
+        bags.add(e, alias_or_default(e, i), opts, &password)?;
     }
-    if cert_bags.is_empty() && key_bags.is_empty() {
+    if bags.certs.is_empty() && bags.keys.is_empty() {
         return Err(WriteError::Nothing {
             detail: "no private key or certificate among the chosen entries".into(),
         });
     }
-    let mut safes = Vec::new();
-    if !cert_bags.is_empty() {
-        let plain = seq(&cert_bags);
-        let (alg, ct) = pbe::encrypt(protection, &password, &plain)?;
-        let eci = seq(&[oid(DATA), alg, asn1::encode(0x80, &ct)]);
-        let ed = seq(&[encode_u64(0), eci]);
-        safes.push(seq(&[oid(ENCRYPTED_DATA), explicit0(&ed)]));
-    }
-    if !key_bags.is_empty() {
-        let plain = seq(&key_bags);
-        safes.push(seq(&[
-            oid(DATA),
-            explicit0(&asn1::encode(tag::OCTET_STRING, &plain)),
-        ]));
-    }
-    let auth_safe = seq(&safes);
-    let (hash, hash_oid, salt_len, mac_iter) = if opts.legacy {
-        (HashAlg::Sha1, SHA1_OID, 8, protection.iterations())
-    } else {
-        (HashAlg::Sha256, SHA256_OID, 16, protection.iterations())
-    };
-    let salt = pbe::random_bytes(salt_len)?;
-    let mac_key = pbe::pkcs12_kdf(
-        hash,
-        3,
-        &pbe::bmp_password(&password),
-        &salt,
-        mac_iter.max(1),
-        hash.output_len(),
-    );
-    let mac = hash.hmac(&mac_key, &auth_safe);
-    let mac_data = seq(&[
-        seq(&[
-            seq(&[oid(hash_oid), asn1::encode(tag::NULL, &[])]),
-            asn1::encode(tag::OCTET_STRING, &mac),
-        ]),
-        asn1::encode(tag::OCTET_STRING, &salt),
-        encode_u64(u64::from(mac_iter)),
-    ]);
+    let auth_safe = auth_safe(&bags, opts, &password)?;
+    let mac_data = mac_data(&auth_safe, opts, &password)?;
     let pfx = seq(&[
         encode_u64(3),
         seq(&[
@@ -213,9 +90,183 @@ pub fn write(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteErro
         files: vec![Written {
             part: None,
             bytes: pfx,
-            private,
-            aliases,
+            private: bags.private,
+            aliases: bags.aliases,
         }],
-        notes,
+        notes: bags.notes,
     })
+}
+
+/// The bags of a PFX as the entries are added, in order.
+#[derive(Default)]
+struct Bags {
+    certs: Vec<Vec<u8>>,
+    keys: Vec<Vec<u8>>,
+    /// Every certificate written so far (a CA shared by two chains once).
+    written_certs: Vec<Vec<u8>>,
+    aliases: Vec<String>,
+    private: bool,
+    notes: Vec<String>,
+}
+
+impl Bags {
+    fn add(
+        &mut self,
+        e: &Entry,
+        alias: String,
+        opts: &WriteOptions,
+        password: &str,
+    ) -> Result<(), WriteError> {
+        if self.aliases.contains(&alias) {
+            return Err(WriteError::DuplicateAlias {
+                format: "PKCS#12",
+                alias,
+            });
+        }
+        match e.kind {
+            EntryKind::PrivateKey => self.add_key(e, &alias, opts, password)?,
+            EntryKind::TrustedCertificate | EntryKind::Certificate => {
+                self.add_trusted(e, &alias, opts)?;
+            }
+            EntryKind::PublicKey => {
+                self.notes.push(format!(
+                    "skipped \"{alias}\": PKCS#12 cannot hold a bare public key (use PEM or JWK)"
+                ));
+                return Ok(());
+            }
+            EntryKind::Secret => {
+                self.notes.push(format!(
+                    "skipped secret entry \"{alias}\": it is never decrypted"
+                ));
+                return Ok(());
+            }
+        }
+        self.aliases.push(alias);
+        Ok(())
+    }
+
+    /// A shrouded key bag, and its chain: the leaf named like the key, the
+    /// CAs not yet written without attributes.
+    fn add_key(
+        &mut self,
+        e: &Entry,
+        alias: &str,
+        opts: &WriteOptions,
+        password: &str,
+    ) -> Result<(), WriteError> {
+        let Some(key) = &e.private_key else {
+            return Err(WriteError::KeyLocked {
+                alias: alias.to_string(),
+            });
+        };
+        self.private = true;
+        let id: Vec<u8> = match e.chain.first() {
+            Some(c) => Sha1::digest(&c.der).to_vec(),
+            None => {
+                self.notes.push(format!(
+                    "entry \"{alias}\" has no certificate: keytool lists it, but Java cannot sign with it"
+                ));
+                Sha1::digest(&key.pkcs8).to_vec()
+            }
+        };
+        let epki = pbe::encrypt_pkcs8(opts.protection(), password, &key.pkcs8)?;
+        self.keys.push(bag(
+            SHROUDED_KEY_BAG,
+            epki,
+            vec![friendly_name(alias), local_key_id(&id)],
+        ));
+        let chain: &[crate::cert::Certificate] = if opts.leaf_only {
+            &e.chain[..e.chain.len().min(1)]
+        } else {
+            &e.chain
+        };
+        for (j, c) in chain.iter().enumerate() {
+            if j == 0 {
+                self.certs.push(cert_bag(
+                    &c.der,
+                    vec![friendly_name(alias), local_key_id(&id)],
+                ));
+            } else if !self.written_certs.contains(&c.der) {
+                self.certs.push(cert_bag(&c.der, vec![]));
+            }
+            self.written_certs.push(c.der.clone());
+        }
+        Ok(())
+    }
+
+    /// Each certificate of a loose chain is its own trusted entry, named as
+    /// in the JKS writer (Java keeps one per friendlyName).
+    fn add_trusted(
+        &mut self,
+        e: &Entry,
+        alias: &str,
+        opts: &WriteOptions,
+    ) -> Result<(), WriteError> {
+        let entries = trusted_entries(
+            e,
+            alias,
+            opts,
+            &mut self.written_certs,
+            &self.aliases,
+            "PKCS#12",
+        )?;
+        for (j, name, c) in entries {
+            let trust = attribute(ORACLE_TRUSTED_KEY_USAGE, oid(ANY_EKU));
+            self.certs
+                .push(cert_bag(&c.der, vec![friendly_name(&name), trust]));
+            if j > 0 {
+                self.aliases.push(name);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The AuthenticatedSafe: the certificate bags encrypted, the (shrouded)
+/// key bags in plain data.
+fn auth_safe(bags: &Bags, opts: &WriteOptions, password: &str) -> Result<Vec<u8>, WriteError> {
+    let mut safes = Vec::new();
+    if !bags.certs.is_empty() {
+        let plain = seq(&bags.certs);
+        let (alg, ct) = pbe::encrypt(opts.protection(), password, &plain)?;
+        let eci = seq(&[oid(DATA), alg, asn1::encode(0x80, &ct)]);
+        let ed = seq(&[encode_u64(0), eci]);
+        safes.push(seq(&[oid(ENCRYPTED_DATA), explicit0(&ed)]));
+    }
+    if !bags.keys.is_empty() {
+        let plain = seq(&bags.keys);
+        safes.push(seq(&[
+            oid(DATA),
+            explicit0(&asn1::encode(tag::OCTET_STRING, &plain)),
+        ]));
+    }
+    Ok(seq(&safes))
+}
+
+/// The MacData over the AuthenticatedSafe (SHA-1 in the legacy form).
+fn mac_data(auth_safe: &[u8], opts: &WriteOptions, password: &str) -> Result<Vec<u8>, WriteError> {
+    let mac_iter = opts.protection().iterations();
+    let (hash, hash_oid, salt_len) = if opts.legacy {
+        (HashAlg::Sha1, SHA1_OID, 8)
+    } else {
+        (HashAlg::Sha256, SHA256_OID, 16)
+    };
+    let salt = pbe::random_bytes(salt_len)?;
+    let mac_key = pbe::pkcs12_kdf(
+        hash,
+        3,
+        &pbe::bmp_password(password),
+        &salt,
+        mac_iter.max(1),
+        hash.output_len(),
+    );
+    let mac = hash.hmac(&mac_key, auth_safe);
+    Ok(seq(&[
+        seq(&[
+            seq(&[oid(hash_oid), asn1::encode(tag::NULL, &[])]),
+            asn1::encode(tag::OCTET_STRING, &mac),
+        ]),
+        asn1::encode(tag::OCTET_STRING, &salt),
+        encode_u64(u64::from(mac_iter)),
+    ]))
 }
