@@ -1521,7 +1521,11 @@ fn tls_client_certificate_fact(e: &ErrorResponse, ctx: &Context) -> Option<Fact>
         e.error.as_deref(),
         Some("invalid_client" | "invalid_grant" | "invalid_request" | "unauthorized_client")
     );
-    if !refused || !(mtls || desc.contains("certificate")) {
+    // No client authentication at all, refused as an unknown client: a
+    // client registered for mutual TLS is one reason (the server rarely says).
+    let none_sent =
+        matches!(ctx.auth, Some(Auth::None)) && e.error.as_deref() == Some("invalid_client");
+    if !refused || !(mtls || none_sent || desc.contains("certificate")) {
         return None;
     }
     let to = if p.mtls_alias {
@@ -1537,6 +1541,12 @@ fn tls_client_certificate_fact(e: &ErrorResponse, ctx: &Context) -> Option<Fact>
             format!(
                 "{} is plain http: no TLS client certificate can be presented there (use the https endpoint, or the metadata's mtls_endpoint_aliases)",
                 ctx.endpoint
+            ),
+            true,
+        ),
+        (None, false) if none_sent => (
+            format!(
+                "credkit sent no client authentication to {to}: no client assertion, no secret and no TLS client certificate in the handshake; a client registered for tls_client_auth needs --auth tls-client-auth (or self-signed-tls-client-auth) and a --key entry with its certificate"
             ),
             true,
         ),

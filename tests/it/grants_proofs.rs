@@ -636,6 +636,13 @@ fn tls_client_auth_with_a_keygen_ca_binds_the_token_to_the_certificate() {
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("invalid_client"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "credkit sent no client authentication to {te}: no client assertion, no secret and no TLS client certificate in the handshake"
+        )),
+        "{}",
+        r.stderr
+    );
 
     // Another certificate of the same CA (another subject): refused, and
     // credkit names the one it presented, by subject and x5t#S256.
