@@ -69,21 +69,27 @@ pub(crate) enum Error {
         path: String,
         source: crate::keystore::select::AliasNotFound,
     },
-    #[error("cannot write {output}: {source}")]
+    /// Writing an output failed; the message is worded by the command
+    /// layer, in terms of its flags.
+    #[error("cannot write {output}: {message}")]
     Write {
         output: String,
-        source: crate::keystore::write::WriteError,
+        message: String,
+        error: crate::keystore::write::WriteError,
     },
     #[error("not a usable JWT: {0}")]
     Jwt(crate::jwt::decode::DecodeError),
-    #[error("cannot mint: {0}")]
-    Mint(crate::jwt::mint::MintError),
+    /// A token cannot be minted; the message is worded by the command
+    /// layer, in terms of its flags.
+    #[error("cannot mint: {message}")]
+    Mint {
+        message: String,
+        error: crate::jwt::mint::MintError,
+    },
     #[error("cannot fetch {url}: {detail}")]
     Fetch { url: String, detail: String },
     #[error(transparent)]
     PasswordSource(crate::secret::SecretError),
-    #[error("invalid --now value {value:?}: {detail}")]
-    InvalidNow { value: String, detail: String },
     #[error(transparent)]
     Keygen(crate::cert::issue::KeygenError),
     /// The token endpoint refused (exit 1).
@@ -169,10 +175,9 @@ impl Error {
             Error::PasswordSource(_) => ErrorId::PasswordSource,
             Error::Alias { .. } => ErrorId::AliasNotFound,
             Error::Jwt(_) => ErrorId::JwtMalformed,
-            Error::Mint(m) => m.id(),
+            Error::Mint { error, .. } => error.id(),
             Error::Fetch { .. } => ErrorId::Network,
-            Error::Write { source, .. } => source.id(),
-            Error::InvalidNow { .. } => ErrorId::Usage,
+            Error::Write { error, .. } => error.id(),
             Error::Keygen(e) => e.id(),
             Error::Refused(d) => d.error_id(),
             Error::Network(n) => n.kind.id(),

@@ -84,6 +84,9 @@ pub struct ClientIdentity {
     pem: zeroize::Zeroizing<Vec<u8>>,
     /// The leaf certificate's SHA-256 thumbprint (base64url), RFC 8705's `x5t#S256`.
     pub x5t_s256: String,
+    /// The leaf certificate's subject, as shown to people (set by the caller
+    /// that parsed the certificate; empty when unknown).
+    pub subject: String,
 }
 
 impl std::fmt::Debug for ClientIdentity {
@@ -123,6 +126,7 @@ impl ClientIdentity {
             pem,
             x5t_s256: base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .encode(crate::key::sha256(leaf)),
+            subject: String::new(),
         })
     }
 }
@@ -456,6 +460,15 @@ impl Http {
     /// The options this client was made with.
     pub fn options(&self) -> &HttpOptions {
         &self.opts
+    }
+
+    /// The TLS client certificate a request to `url` offers in the handshake
+    /// (the rule of `build`: none over plain http), or None.
+    pub fn client_certificate_for(&self, url: &str) -> Option<&ClientIdentity> {
+        let u = url::Url::parse(url).ok()?;
+        (u.scheme() == "https")
+            .then_some(self.opts.identity.as_ref())
+            .flatten()
     }
 
     fn build(&self, route: Route) -> Result<reqwest::blocking::Client, String> {

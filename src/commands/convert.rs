@@ -106,11 +106,8 @@ pub(crate) fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
     let entries = chosen_entries(&args, &loaded, &input_name)?;
     let opts = write_options(ctx, &args, format, &mut loaded)?;
     let out_name = args.output.display().to_string();
-    let written =
-        write::write(&entries, format, &opts, args.split).map_err(|source| Error::Write {
-            output: out_name.clone(),
-            source,
-        })?;
+    let written = write::write(&entries, format, &opts, args.split)
+        .map_err(|source| Error::write(out_name.clone(), source))?;
 
     let mut report = ConvertReport {
         schema: "credkit.convert/1",

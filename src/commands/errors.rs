@@ -7,10 +7,10 @@ use crate::cert::issue::{DN_NAMES, KeygenError};
 use crate::error::{Error, IoAction};
 use crate::error_id::ErrorId;
 use crate::jwt::jws::JwsError;
-use crate::jwt::mint::MintError;
+use crate::jwt::mint::{Fix, MintError, Missing};
 use crate::key::KeyError;
 use crate::keystore::KeystoreError;
-use crate::keystore::write::WriteError;
+use crate::keystore::write::{Ambiguity, Parts, WriteError};
 use crate::oauth::client::{ClientError, Problem};
 use crate::secret::SecretError;
 
@@ -27,7 +27,6 @@ macro_rules! wrap {
 wrap! {
     KeystoreError => Keystore,
     SecretError => PasswordSource,
-    MintError => Mint,
     KeygenError => Keygen,
     crate::jwt::decode::DecodeError => Jwt,
     crate::oauth::config::ConfigError => Config,
@@ -123,7 +122,7 @@ impl From<ClientError> for Error {
                 errors,
                 report,
             },
-            ClientError::Mint(m) => Error::Mint(m),
+            ClientError::Mint(m) => m.into(),
             ClientError::Dpop(e) => Error::Dpop(e),
             ClientError::Mtls { file, detail } => Error::Mtls { file, detail },
             ClientError::Interactive(e) => Error::Interactive(e),
@@ -154,17 +153,16 @@ impl Error {
                 Some(c) => format!("use --alias '{c}'"),
                 None => "run `credkit inspect` on the file to list its entries".into(),
             }),
-            Error::Write { source, .. } => write_hint(source),
+            Error::Write { error, .. } => write_hint(error),
             Error::Jwt(_) => Some(
                 "give the token itself (three base64url parts separated by dots), a `Bearer ...` \
                  line, or the token response JSON"
                     .into(),
             ),
-            Error::Mint(m) => mint_hint(m),
+            Error::Mint { error, .. } => mint_hint(error),
             Error::Fetch { .. } => {
                 Some("check the URL and the network; or save the JWKS and give the file".into())
             }
-            Error::InvalidNow { .. } => Some("use RFC 3339, e.g. 2026-01-31T12:00:00Z".into()),
             Error::Keygen(e) => keygen_hint(e),
             Error::Refused(d) => d.known.as_ref().map(|k| k.fix.clone()).or_else(|| {
                 d.facts
@@ -315,20 +313,49 @@ fn keystore_hint(e: &KeystoreError) -> Option<String> {
     })
 }
 
+impl Error {
+    /// A write error for `output`, its message worded in terms of `convert`'s
+    /// flags.
+    pub(crate) fn write(output: String, error: WriteError) -> Error {
+        let message = match &error {
+            WriteError::NoPart {
+                part: Parts::KeyOnly,
+            } => "nothing to write: --key-only, but the chosen entries hold no key".into(),
+            WriteError::NoPart {
+                part: Parts::CertOnly,
+            } => "nothing to write: --cert-only, but the chosen entries hold no certificate".into(),
+            WriteError::Ambiguous(Ambiguity::Split { chosen }) => format!(
+                "--split writes one entry into separate files, and {chosen} entries were chosen"
+            ),
+            WriteError::Ambiguous(a @ Ambiguity::DerEntries { .. }) => {
+                format!("{a}: pick one with --alias")
+            }
+            WriteError::Ambiguous(Ambiguity::KeyId) => {
+                "--kid names one key, and several entries were chosen".into()
+            }
+            e => e.to_string(),
+        };
+        Error::Write {
+            output,
+            message,
+            error,
+        }
+    }
+}
+
 fn write_hint(e: &WriteError) -> Option<String> {
     Some(match e {
-        WriteError::Nothing { .. } => {
+        WriteError::Nothing { .. } | WriteError::NoPart { .. } => {
             "run `credkit inspect` on the input to see what it holds, and check --alias".into()
         }
         WriteError::NeedsPassword { .. } => "give one with --out-password-file, \
              --out-password-env or --out-password-stdin (or --no-encrypt for PEM/DER)"
             .into(),
-        WriteError::Ambiguous { detail } => {
-            if detail.contains("DER") {
-                "add --key-only or --cert-only".into()
-            } else {
-                "pick one entry with --alias, or write a JWKS (--to jwks)".into()
-            }
+        WriteError::Ambiguous(Ambiguity::DerEntries { .. } | Ambiguity::DerParts { .. }) => {
+            "add --key-only or --cert-only".into()
+        }
+        WriteError::Ambiguous(_) => {
+            "pick one entry with --alias, or write a JWKS (--to jwks)".into()
         }
         WriteError::CannotHold { .. } => {
             "choose another output format (PKCS#12 or PEM hold everything)".into()
@@ -343,14 +370,66 @@ fn write_hint(e: &WriteError) -> Option<String> {
     })
 }
 
+/// A mint error, its message worded in terms of `jwt mint`'s flags.
+impl From<MintError> for Error {
+    fn from(error: MintError) -> Error {
+        let message = match &error {
+            MintError::Missing(m) => missing_message(m),
+            e => e.to_string(),
+        };
+        Error::Mint { message, error }
+    }
+}
+
+/// What is missing, named by its flag.
+fn missing_message(m: &Missing) -> String {
+    let flag = match m {
+        Missing::Issuer(_) => "--iss",
+        Missing::Audience(_) => "--aud",
+        Missing::Environment => "--env test|prod (or --aud)",
+        Missing::Lifetime => return "--lifetime must be positive".into(),
+        Missing::Certificate => {
+            return format!("{m} (use --kid, or a keystore with the certificate)");
+        }
+        _ => return m.to_string(),
+    };
+    match m.why() {
+        Some(why) => format!("{flag} is required: {why}"),
+        None => format!("{flag} is required"),
+    }
+}
+
+/// How to keep a profile's rule, in terms of `jwt mint`'s flags.
+fn mint_fix(fix: &Fix) -> String {
+    match fix {
+        Fix::RsaAlgorithm => "use --alg RS256 with the RSA key of your business certificate".into(),
+        Fix::Algorithm(a) => format!("use --alg {}", a.name()),
+        Fix::ServerIssuer(i) => format!("set aud to this server's issuer exactly: {i}"),
+        Fix::Environment(Some(e)) => format!("use --env {} (aud {})", e.name(), e.issuer()),
+        Fix::Environment(None) => "use --env test or --env prod instead of --aud".into(),
+        Fix::MaxLifetime(max) => format!("use --lifetime {max}s or less"),
+        Fix::DropSubject => "drop --sub".into(),
+        Fix::AddScope => "add --scope \"prefix:scope\" (space-separated for several)".into(),
+        Fix::ConsumerOrg => "give the consumer's 9-digit organisation number".into(),
+        Fix::RemoveClaim => "remove the claim".into(),
+        Fix::LifetimeSetsExpiry => "use --lifetime for exp".into(),
+        Fix::MatchingEntry => {
+            "use the keystore entry whose certificate matches the key (credkit check)".into()
+        }
+        Fix::X5cOrKid => "add --x5c or --kid ID".into(),
+        Fix::X5tS256 => "add --x5t-s256".into(),
+    }
+}
+
 fn mint_hint(e: &MintError) -> Option<String> {
     match e {
         MintError::Missing(_) => {
             Some("see `credkit jwt mint --help` for the options each profile needs".into())
         }
-        MintError::Rule { fix, .. } => {
-            Some(format!("{fix} (or --force to break the rule on purpose)"))
-        }
+        MintError::Rule { fix, .. } => Some(format!(
+            "{} (or --force to break the rule on purpose)",
+            mint_fix(fix)
+        )),
         MintError::Jws(JwsError::KeyAlgMismatch { .. }) => Some(
             "choose --alg to fit the key: RS*/PS* for RSA, ES256 for P-256, ES384 for P-384, \
              EdDSA for Ed25519"

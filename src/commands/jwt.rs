@@ -38,7 +38,7 @@ fn run_dpop_proof(ctx: &Ctx, a: &MintArgs) -> Result<u8> {
             let entry = crate::diagnostics::signing_entry(&loaded.store, &copts)
                 .and_then(|e| e.private_key.as_ref())
                 .ok_or_else(|| {
-                    Error::Mint(mint::MintError::NoKey(format!(
+                    Error::from(mint::MintError::NoKey(format!(
                         "{} has no private key credkit can choose (add --alias)",
                         path.display()
                     )))
@@ -102,7 +102,7 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
     }
     // The entry the check chose, by the same rule.
     let entry = crate::diagnostics::signing_entry(store, &copts).ok_or_else(|| {
-        Error::Mint(mint::MintError::NoKey(format!(
+        Error::from(mint::MintError::NoKey(format!(
             "{} has no private key credkit can choose{}",
             key_path.display(),
             if a.alias.is_none() {
@@ -117,7 +117,7 @@ fn run_mint(ctx: &Ctx, a: MintArgs) -> Result<u8> {
     let key = entry
         .private_key
         .as_ref()
-        .ok_or_else(|| Error::Mint(mint::MintError::NoKey("no private key".into())))?;
+        .ok_or_else(|| Error::from(mint::MintError::NoKey("no private key".into())))?;
     let signer = Signer::new(key, plan.alg).map_err(mint::MintError::from)?;
     let minting = Minting {
         plan: &plan,
@@ -216,7 +216,7 @@ fn mint_warnings(ctx: &Ctx, check: &diag::CheckReport) {
                 "{}[{}]: {}",
                 f.severity.label(),
                 f.id,
-                output::sanitize::line(&f.message)
+                output::sanitize::line(&output::remedy::text(&f.message))
             ),
         );
     }

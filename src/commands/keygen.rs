@@ -410,10 +410,7 @@ fn run_revoke(ctx: &Ctx, args: &KeygenArgs, cert_path: &Path) -> Result<u8> {
 }
 
 fn write_error(output: &Path) -> impl Fn(write::WriteError) -> Error + '_ {
-    move |source| Error::Write {
-        output: output.display().to_string(),
-        source,
-    }
+    move |source| Error::write(output.display().to_string(), source)
 }
 
 /// Open the --ca file and pick the entry that issues.

@@ -20,12 +20,10 @@ use crate::error::Result;
 pub(crate) fn run(cli: Cli) -> Result<u8> {
     let started = std::time::Instant::now();
     let now = match &cli.global.now {
-        Some(v) => {
-            crate::timefmt::parse_rfc3339(v).map_err(|e| crate::error::Error::InvalidNow {
-                value: v.clone(),
-                detail: e.to_string(),
-            })?
-        }
+        Some(v) => crate::timefmt::parse_rfc3339(v).map_err(|e| crate::error::Error::Usage {
+            message: format!("invalid --now value {v:?}: {e}"),
+            hint: Some("use RFC 3339, e.g. 2026-01-31T12:00:00Z".into()),
+        })?,
         None => time::OffsetDateTime::now_utc(),
     };
     let ctx = Ctx {

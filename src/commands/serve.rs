@@ -133,15 +133,35 @@ fn add_profiles(
         } else {
             None
         };
+        let session = std::sync::Arc::new(session);
+        let fetcher = session.clone();
         broker.add_profile(
             name.clone(),
             Box::new(move || {
-                session.fetch().map_err(|e| {
+                fetcher.fetch().map_err(|e| {
                     let (status, body) = out::failure(&Error::from(e));
                     Failure { status, body }
                 })
             }),
         );
+        if session.has_dpop() {
+            broker.add_prover(
+                name,
+                Box::new(move |htm, htu, nonce, at| {
+                    match session.dpop_proof(htm, htu, nonce, at) {
+                        Some(Ok(p)) => Ok(p),
+                        Some(Err(e)) => {
+                            let (status, body) = out::failure(&Error::from(e));
+                            Err(Failure { status, body })
+                        }
+                        None => Err(Failure {
+                            status: 404,
+                            body: serde_json::json!({"error": "no_dpop_key"}),
+                        }),
+                    }
+                }),
+            );
+        }
         if let Some(c) = first {
             broker.seed(name, c);
         }

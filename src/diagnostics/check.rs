@@ -8,7 +8,7 @@
 //! is in `select.rs`, the checks themselves in `rules.rs`, the CA names in
 //! [`super::cas`].
 
-use super::findings::{Finding, Severity};
+use super::findings::{CheckCommand, Command, ConvertTo, Finding, Severity};
 use crate::cert::Certificate;
 use crate::key::{Curve, PublicKey};
 use crate::keystore::{Entry, EntryKind, Store};
@@ -190,7 +190,8 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
-pub(super) fn always_quote(s: &str) -> String {
+/// Quote a word for a POSIX shell.
+pub fn always_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
@@ -332,28 +333,28 @@ impl Checker<'_> {
         self.opts.target
     }
 
-    /// `credkit check FILE --alias 'A' [the same --for/--env/...]`.
-    pub(super) fn check_command(&self, alias: Option<&str>) -> String {
-        let mut s = format!("credkit check {}", shell_quote(&self.opts.file));
-        if let Some(a) = alias {
-            s.push_str(&format!(" --alias {}", always_quote(a)));
+    /// `check` again on the same file and settings, choosing `alias`.
+    pub(super) fn check_command(&self, alias: Option<&str>) -> CheckCommand {
+        CheckCommand {
+            file: self.opts.file.clone(),
+            alias: alias.map(str::to_owned),
+            target: self.opts.target,
+            env: self.opts.env,
+            client_org: self.opts.client_org.clone(),
+            expiry_warning_days: (self.opts.expiry_warning_days != DEFAULT_EXPIRY_WARNING_DAYS)
+                .then_some(self.opts.expiry_warning_days),
+            and_env: None,
         }
-        if self.opts.target != Target::Generic {
-            s.push_str(&format!(" --for {}", self.opts.target.name()));
+    }
+
+    /// `convert` of the input file to `to`, written next to it with `suffix`.
+    pub(super) fn convert_command(&self, to: ConvertTo, suffix: &str, legacy: bool) -> Command {
+        Command::Convert {
+            input: self.opts.file.clone(),
+            output: self.sibling(suffix),
+            to,
+            legacy,
         }
-        if let Some(env) = self.opts.env {
-            s.push_str(&format!(" --env {}", env.name()));
-        }
-        if let Some(org) = &self.opts.client_org {
-            s.push_str(&format!(" --client-org {org}"));
-        }
-        if self.opts.expiry_warning_days != DEFAULT_EXPIRY_WARNING_DAYS {
-            s.push_str(&format!(
-                " --expiry-warning {}",
-                self.opts.expiry_warning_days
-            ));
-        }
-        s
     }
 
     /// The input file name with `suffix` in place of its extension.
@@ -426,7 +427,7 @@ mod tests {
         assert!(!r.fit);
         assert_eq!(r.summary.errors, 1);
         assert_eq!(r.findings[0].id, "no-private-key");
-        assert!(r.findings[0].message.contains("it is empty"));
+        assert!(r.findings[0].message.contains_words("it is empty"));
         assert_eq!(r.checked, None);
         assert_eq!(r.now, "1970-01-01T00:00:00Z");
     }

@@ -2,6 +2,7 @@
 //! credential, each with a stable id, a plain-words message, why it matters,
 //! and the fix.
 
+use crate::target::{MaskinportenEnv, Target};
 use serde::Serialize;
 
 /// How bad a finding is. Errors make `check` exit 1.
@@ -38,23 +39,23 @@ pub struct Finding {
     /// or an entry without an alias (PEM, DER, a JWK without `kid`).
     pub entry: Option<String>,
     /// What is wrong, in plain words.
-    pub message: String,
+    pub message: Text,
     /// Why it matters for the chosen target.
-    pub why: String,
+    pub why: Text,
     /// What to do about it.
-    pub fix: String,
+    pub fix: Text,
     /// A ready command that fixes or checks it, when one helps.
-    pub command: Option<String>,
+    pub command: Option<Command>,
 }
 
 impl Finding {
-    /// A finding with its catalogue id, severity, message and fix (the id must be in [`CATALOGUE`]).
+    /// A finding with its catalogue id, severity, message, why and fix (the id must be in [`CATALOGUE`]).
     pub fn new(
         severity: Severity,
         id: &'static str,
-        message: impl Into<String>,
-        why: impl Into<String>,
-        fix: impl Into<String>,
+        message: impl Into<Text>,
+        why: impl Into<Text>,
+        fix: impl Into<Text>,
     ) -> Finding {
         debug_assert!(
             CATALOGUE.iter().any(|(i, _, _)| *i == id),
@@ -78,9 +79,180 @@ impl Finding {
     }
 
     /// Add a command that fixes it.
-    pub fn command(mut self, command: impl Into<String>) -> Finding {
+    pub fn command(mut self, command: impl Into<Command>) -> Finding {
         self.command = Some(command.into());
         self
+    }
+}
+
+/// The words of a finding: plain text, and mentions of the settings a user
+/// can change (the entry's alias, the environment, a password). Domain code
+/// never names a command-line flag; the output layer words each [`Setting`]
+/// as the flag that sets it (`output::remedy`), in text and in JSON, where
+/// a text is a string.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Text(Vec<Part>);
+
+/// A piece of a [`Text`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Part {
+    /// Plain words.
+    Words(String),
+    /// A setting, worded by the output layer.
+    Setting(Setting),
+}
+
+/// A setting of `check` (or of the command that signs) that a finding asks
+/// the user to give or change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Setting {
+    /// The entry chosen by its alias: the setting itself (`None`), or this alias.
+    Alias(Option<String>),
+    /// The Maskinporten environment checked for: the setting, or this value.
+    Env(Option<MaskinportenEnv>),
+    /// The client's organisation number: the setting, or this value.
+    ClientOrg(Option<String>),
+    /// Every way to give the keystore's password.
+    StorePassword,
+    /// Every way to give a key's own password.
+    KeyPassword,
+    /// Judging the file at another moment than now.
+    Now,
+    /// A file of CA certificates for the revocation check.
+    CaFile,
+}
+
+impl Text {
+    /// The pieces, in order.
+    pub fn parts(&self) -> &[Part] {
+        &self.0
+    }
+
+    /// This text followed by `words`.
+    pub fn words(mut self, words: &str) -> Text {
+        self.push_words(words);
+        self
+    }
+
+    /// This text followed by a setting.
+    pub fn setting(mut self, setting: Setting) -> Text {
+        self.0.push(Part::Setting(setting));
+        self
+    }
+
+    /// Add words at the end.
+    pub fn push_words(&mut self, words: &str) {
+        match self.0.last_mut() {
+            Some(Part::Words(w)) => w.push_str(words),
+            _ => self.0.push(Part::Words(words.to_owned())),
+        }
+    }
+
+    /// Add another text at the end.
+    pub fn push_text(&mut self, other: Text) {
+        for p in other.0 {
+            match p {
+                Part::Words(w) => self.push_words(&w),
+                s => self.0.push(s),
+            }
+        }
+    }
+
+    /// Whether the plain words (settings left out) contain `needle`.
+    pub fn contains_words(&self, needle: &str) -> bool {
+        self.0
+            .iter()
+            .any(|p| matches!(p, Part::Words(w) if w.contains(needle)))
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text(vec![Part::Words(s)])
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text::from(s.to_owned())
+    }
+}
+
+/// A ready command that fixes or checks what a finding is about; the output
+/// layer writes its command line (`output::remedy`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Command {
+    /// Check the file again, with these settings.
+    Check(CheckCommand),
+    /// Write the file's contents in another format.
+    Convert {
+        /// The input file, as the user named it.
+        input: String,
+        /// The file to write.
+        output: String,
+        /// The format to write.
+        to: ConvertTo,
+        /// Write the legacy PKCS#12 protection (3DES, SHA-1 MAC).
+        legacy: bool,
+    },
+    /// List what the file holds, with each key's and certificate's thumbprint.
+    Inspect {
+        /// The file, as the user named it.
+        file: String,
+    },
+    /// Another program's command, ready to run (openssl, keytool).
+    Other(String),
+}
+
+/// A `check` to run again: the same file and settings, an alias chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckCommand {
+    /// The file, as the user named it.
+    pub file: String,
+    /// The entry to check.
+    pub alias: Option<String>,
+    /// The authorization server the credential must work with.
+    pub target: Target,
+    /// The Maskinporten environment, if one was given.
+    pub env: Option<MaskinportenEnv>,
+    /// The client's organisation number.
+    pub client_org: Option<String>,
+    /// The days of warning before expiry, when not the default.
+    pub expiry_warning_days: Option<u32>,
+    /// An environment to add after the other settings.
+    pub and_env: Option<MaskinportenEnv>,
+}
+
+/// What [`Command::Convert`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConvertTo {
+    /// PEM (certificate and key).
+    Pem,
+    /// A JWK.
+    Jwk,
+    /// PKCS#12.
+    Pkcs12,
+}
+
+impl From<String> for Command {
+    fn from(s: String) -> Command {
+        Command::Other(s)
+    }
+}
+
+impl From<&str> for Command {
+    fn from(s: &str) -> Command {
+        Command::Other(s.to_owned())
+    }
+}
+
+impl From<CheckCommand> for Command {
+    fn from(c: CheckCommand) -> Command {
+        Command::Check(c)
     }
 }
 
@@ -90,7 +262,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "alias-not-found",
         "error",
-        "no entry has the alias given with --alias; the closest aliases are suggested",
+        "no entry has the alias asked for; the closest aliases are suggested",
     ),
     (
         "alias-no-private-key",
@@ -100,7 +272,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "alias-ambiguous",
         "error",
-        "several private keys can sign for the target and no --alias says which (listed best first)",
+        "several private keys can sign for the target and no alias says which (listed best first)",
     ),
     (
         "entries-cannot-sign",
@@ -165,7 +337,7 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "certificate-expiring",
         "warning",
-        "the certificate expires within --expiry-warning days (default 30)",
+        "the certificate expires within the days of warning asked for (default 30)",
     ),
     (
         "certificate-not-der",
@@ -175,22 +347,22 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "certificate-revoked",
         "error",
-        "with --revocation: the CA revoked the certificate or a CA certificate in its chain (date and reason)",
+        "with the revocation check: the CA revoked the certificate or a CA certificate in its chain (date and reason)",
     ),
     (
         "revocation-unknown",
         "warning",
-        "with --revocation: the CA's OCSP responder does not know the certificate",
+        "with the revocation check: the CA's OCSP responder does not know the certificate",
     ),
     (
         "revocation-unavailable",
         "warning",
-        "with --revocation: no current, verified OCSP answer or CRL could be had (each URL and why)",
+        "with the revocation check: no current, verified OCSP answer or CRL could be had (each URL and why)",
     ),
     (
         "revocation-issuer-fetched",
         "info",
-        "with --revocation: a CA certificate missing from the file was fetched from its caIssuers URL",
+        "with the revocation check: a CA certificate missing from the file was fetched from its caIssuers URL",
     ),
     (
         "chain-order",
@@ -216,32 +388,32 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     (
         "org-number-missing",
         "warning / error",
-        "no Norwegian organisation number in the certificate (error with --client-org)",
+        "no Norwegian organisation number in the certificate (error when the client's organisation is given)",
     ),
     (
         "org-number-mismatch",
         "error",
-        "the certificate's organisation number differs from --client-org",
+        "the certificate's organisation number differs from the client's organisation",
     ),
     (
         "env-test-cert-in-prod",
         "error",
-        "a certificate from a test CA, checked for --env prod",
+        "a certificate from a test CA, checked for production",
     ),
     (
         "env-prod-cert-in-test",
         "error",
-        "a certificate from a production CA, checked for --env test",
+        "a certificate from a production CA, checked for test",
     ),
     (
         "env-unknown-issuer",
         "warning",
-        "--env given, but the issuer is not a known Buypass or Commfides CA",
+        "an environment was given, but the issuer is not a known Buypass or Commfides CA",
     ),
     (
         "env-detected",
         "info",
-        "the certificate comes from a known test or production CA (no --env given)",
+        "the certificate comes from a known test or production CA (no environment given)",
     ),
     (
         "pkcs12-aes-not-legacy-readable",

@@ -3,7 +3,7 @@
 
 use super::cas;
 use super::check::*;
-use super::findings::{Finding, Severity};
+use super::findings::{CheckCommand, Command, ConvertTo, Finding, Setting, Severity, Text};
 use super::select;
 use crate::cert::{Certificate, Validity, chain};
 use crate::key::PublicKey;
@@ -67,11 +67,13 @@ impl Checker<'_> {
                         "No password was given. Nothing can be signed without it either."
                     },
                     if own_password {
-                        "Give the key's password with --key-password-file PATH, --key-password-env \
-                         VAR or --key-password-stdin."
+                        Text::from("Give the key's password with ")
+                            .setting(Setting::KeyPassword)
+                            .words(".")
                     } else {
-                        "Give the keystore password with --password-file PATH, --password-env VAR \
-                         or --password-stdin (or set CREDKIT_PASSWORD)."
+                        Text::from("Give the keystore password with ")
+                            .setting(Setting::StorePassword)
+                            .words(".")
                     },
                 )
                 .entry(alias),
@@ -136,7 +138,9 @@ impl Checker<'_> {
                  so you can pair them.",
             )
             .entry(alias)
-            .command(format!("credkit inspect {}", shell_quote(&self.opts.file))),
+            .command(Command::Inspect {
+                file: self.opts.file.clone(),
+            }),
         );
     }
 
@@ -175,11 +179,7 @@ impl Checker<'_> {
         )
         .entry(alias);
         if t != Target::Entra {
-            f = f.command(format!(
-                "credkit convert {} -o {} --to jwk",
-                shell_quote(&self.opts.file),
-                shell_quote(&self.sibling("-public.jwk"))
-            ));
+            f = f.command(self.convert_command(ConvertTo::Jwk, "-public.jwk", false));
         }
         self.push(f);
     }
@@ -361,13 +361,15 @@ impl Checker<'_> {
                 }
             };
             let mut fix = match (search.pair, &other_alias) {
-                (Some(_), Some(o)) => {
-                    format!("Use the authentication certificate: --alias \"{o}\".")
-                }
-                (None, Some(o)) => format!(
+                (Some(_), Some(o)) => Text::from("Use the authentication certificate: ")
+                    .setting(Setting::Alias(Some(o.clone())))
+                    .words("."),
+                (None, Some(o)) => Text::from(format!(
                     "The authentication certificate of this pair is not in the file, but \"{o}\" \
-                     is an authentication certificate of the same organisation: --alias \"{o}\"."
-                ),
+                     is an authentication certificate of the same organisation: "
+                ))
+                .setting(Setting::Alias(Some(o.clone())))
+                .words("."),
                 _ => "Use the other file of the set, for the same organisation: from Buypass \
                       the .p12 for authentication and encryption (\"autentisering og \
                       kryptering\"), from Commfides the one named auth. Its key usage \
@@ -375,7 +377,7 @@ impl Checker<'_> {
                     .into(),
             };
             if other.is_none() && !search.other_org.is_empty() {
-                fix.push_str(
+                fix.push_words(
                     " Do not sign with another organisation's certificate: Maskinporten takes \
                      the organisation from the certificate (a client of another organisation \
                      gets MP-122).",
@@ -395,7 +397,9 @@ impl Checker<'_> {
             self.push(f);
         } else {
             let fix = match &other_alias {
-                Some(o) => format!("Use the certificate that may sign: --alias \"{o}\"."),
+                Some(o) => Text::from("Use the certificate that may sign: ")
+                    .setting(Setting::Alias(Some(o.clone())))
+                    .words("."),
                 None => "Use the authentication certificate of the set (Buypass: \"autentisering \
                          og kryptering\"; Commfides: auth), whose key usage includes \
                          digitalSignature."
@@ -523,12 +527,13 @@ impl Checker<'_> {
                              installed early, or this computer's clock is wrong.",
                             t.server()
                         ),
-                        format!(
+                        Text::from(format!(
                             "Use it from {} on (keep the old certificate until then), or check \
-                             the clock. credkit --now RFC3339 shows how the file looks at \
-                             another moment.",
+                             the clock. credkit ",
                             date(c.not_before)
-                        ),
+                        ))
+                        .setting(Setting::Now)
+                        .words(" shows how the file looks at another moment."),
                     )
                     .entry(alias),
                 );
@@ -601,10 +606,10 @@ impl Checker<'_> {
                      writes them leaf first.",
                 )
                 .entry(alias)
-                .command(format!(
-                    "credkit convert {} -o {} --to pem",
-                    shell_quote(&self.opts.file),
-                    shell_quote(&self.sibling("-ordered.pem"))
+                .command(self.convert_command(
+                    ConvertTo::Pem,
+                    "-ordered.pem",
+                    false,
                 )),
             );
         } else if let Some((child, next)) = chain_gap(&e.chain) {
@@ -758,18 +763,21 @@ impl Checker<'_> {
                 let (severity, why) = match &client {
                     Some(c) => (
                         Severity::Error,
-                        format!(
-                            "--client-org {c} says the client belongs to an organisation, and \
-                             Maskinporten takes the organisation from the business \
-                             certificate in x5c (it must be the client owner's: MP-122)."
-                        ),
+                        Text::default()
+                            .setting(Setting::ClientOrg(Some(c.clone())))
+                            .words(
+                                " says the client belongs to an organisation, and Maskinporten \
+                                 takes the organisation from the business certificate in x5c (it \
+                                 must be the client owner's: MP-122).",
+                            ),
                     ),
                     None => (
                         Severity::Warning,
-                        "Maskinporten takes the organisation from the business certificate in \
-                         x5c; without one this key can only sign for a client that has its \
-                         public key registered (kid)."
-                            .to_string(),
+                        Text::from(
+                            "Maskinporten takes the organisation from the business certificate \
+                             in x5c; without one this key can only sign for a client that has \
+                             its public key registered (kid).",
+                        ),
                     ),
                 };
                 self.push(
@@ -791,10 +799,11 @@ impl Checker<'_> {
                     Finding::new(
                         Severity::Error,
                         "org-number-mismatch",
-                        format!(
-                            "the certificate belongs to organisation {found}, not {client} \
-                             (--client-org)"
-                        ),
+                        Text::from(format!(
+                            "the certificate belongs to organisation {found}, not {client} ("
+                        ))
+                        .setting(Setting::ClientOrg(None))
+                        .words(")"),
                         "Maskinporten refuses a grant whose certificate belongs to another \
                          organisation than the one that owns the client: \"Invalid organization \
                          number for client. Does not match certificate orgno\" (MP-122).",
@@ -823,27 +832,28 @@ impl Checker<'_> {
                     Finding::new(
                         Severity::Error,
                         id,
-                        format!(
+                        Text::from(format!(
                             "the certificate was issued by \"{}\", a {} {} CA, but you are \
-                             checking for --env {}",
+                             checking for ",
                             ca.common_name,
                             ca.vendor.name(),
                             ca.env.label(),
-                            env.name()
-                        ),
+                        ))
+                        .setting(Setting::Env(Some(env))),
                         format!(
                             "Maskinporten accepts test certificates only in test and production \
                              certificates only in production; {} refuses this one (\"The JWT is \
                              signed with an invalid certificate.\", MP-120).",
                             env.host()
                         ),
-                        format!(
-                            "Use your {} certificate for {}, and this one against {} (--env {}).",
+                        Text::from(format!(
+                            "Use your {} certificate for {}, and this one against {} (",
                             env.label(),
                             env.host(),
                             ca.env.host(),
-                            ca.env.name()
-                        ),
+                        ))
+                        .setting(Setting::Env(Some(ca.env)))
+                        .words(")."),
                     )
                     .entry(alias),
                 );
@@ -887,18 +897,17 @@ impl Checker<'_> {
                         ),
                         "Maskinporten accepts test certificates only in test and production \
                          certificates only in production.",
-                        format!(
-                            "Add --env {} (or the environment you deploy to) to have credkit \
-                             confirm it.",
-                            ca.env.name()
-                        ),
+                        Text::from("Add ")
+                            .setting(Setting::Env(Some(ca.env)))
+                            .words(
+                                " (or the environment you deploy to) to have credkit confirm it.",
+                            ),
                     )
                     .entry(alias)
-                    .command(format!(
-                        "{} --env {}",
-                        self.check_command(self.opts.alias.as_deref()),
-                        ca.env.name()
-                    )),
+                    .command(CheckCommand {
+                        and_env: Some(ca.env),
+                        ..self.check_command(self.opts.alias.as_deref())
+                    }),
                 );
             }
             _ => {}
@@ -931,7 +940,6 @@ impl Checker<'_> {
             };
             distinct.push(mac_text);
             let protection = join_words(&distinct);
-            let file = shell_quote(&self.opts.file);
             if ciphers.iter().any(|c| c.contains("RC2")) {
                 self.push(
                     Finding::new(
@@ -946,9 +954,10 @@ impl Checker<'_> {
                          the legacy provider cannot read it at all. credkit and Java read it.",
                         "If a program built on OpenSSL 3 must read it, write a copy with AES.",
                     )
-                    .command(format!(
-                        "credkit convert {file} -o {} --to pkcs12",
-                        shell_quote(&self.sibling("-aes.p12"))
+                    .command(self.convert_command(
+                        ConvertTo::Pkcs12,
+                        "-aes.p12",
+                        false,
                     )),
                 );
             } else if ciphers.iter().any(|c| c.starts_with("AES"))
@@ -968,9 +977,10 @@ impl Checker<'_> {
                         "Only if such a program must read it: write a legacy copy (3DES, SHA-1 \
                          MAC).",
                     )
-                    .command(format!(
-                        "credkit convert {file} -o {} --to pkcs12 --legacy",
-                        shell_quote(&self.sibling("-legacy.p12"))
+                    .command(self.convert_command(
+                        ConvertTo::Pkcs12,
+                        "-legacy.p12",
+                        true,
                     )),
                 );
             }

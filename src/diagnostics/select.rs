@@ -20,7 +20,7 @@
 
 use super::cas;
 use super::check::*;
-use super::findings::{Finding, Severity};
+use super::findings::{Finding, Setting, Severity, Text};
 use crate::cert::Certificate;
 use crate::keystore::{Entry, EntryKind, Format, Store};
 use crate::target::{MaskinportenEnv, Target};
@@ -570,7 +570,9 @@ impl Checker<'_> {
                     self.store.format.label()
                 ),
                 why,
-                "Leave out --alias: credkit picks the private key itself.",
+                Text::from("Leave out ")
+                    .setting(Setting::Alias(None))
+                    .words(": credkit picks the private key itself."),
             )
             .command(self.check_command(None));
             self.push(f);
@@ -581,23 +583,27 @@ impl Checker<'_> {
         if let Some(best) = suggestions.first() {
             message.push_str(&format!("; did you mean \"{best}\"?"));
         }
-        let mut fix = String::new();
+        let mut fix = Text::default();
         if let Some(best) = suggestions.first() {
             if *best == wanted.to_lowercase()
                 && matches!(self.store.format, Format::Jks | Format::Jceks)
             {
-                fix.push_str(&format!(
+                fix.push_words(&format!(
                     "keytool stores JKS aliases in lower case, so \"{wanted}\" was saved as \
                      \"{best}\". "
                 ));
             } else if best.trim() == wanted.trim() {
-                fix.push_str("The aliases differ only in spaces at the start or end. ");
+                fix.push_words("The aliases differ only in spaces at the start or end. ");
             } else if best.to_lowercase() == wanted.to_lowercase() {
-                fix.push_str("The aliases differ only in upper and lower case. ");
+                fix.push_words("The aliases differ only in upper and lower case. ");
             }
-            fix.push_str(&format!("Use --alias \"{best}\". "));
+            fix.push_text(
+                Text::from("Use ")
+                    .setting(Setting::Alias(Some((*best).to_owned())))
+                    .words(". "),
+            );
         }
-        fix.push_str(&format!("The file holds: {}.", self.listing(&all)));
+        fix.push_words(&format!("The file holds: {}.", self.listing(&all)));
         let command_alias = suggestions.first().copied().or_else(|| {
             let keys = private_keys(store);
             (keys.len() == 1)
@@ -731,33 +737,39 @@ impl Checker<'_> {
             })
             .collect();
         let several_orgs = orgs.iter().any(|o| *o != orgs[0]);
-        let mut fix = String::from(
-            "Choose the entry with --alias (the one whose certificate or key is registered for \
-             your client). They are listed best first",
-        );
+        let mut fix = Text::from("Choose the entry with ")
+            .setting(Setting::Alias(None))
+            .words(
+                " (the one whose certificate or key is registered for your client). They are \
+                 listed best first",
+            );
         if let Some(b) = best {
-            fix.push_str(&format!(
+            fix.push_words(&format!(
                 ": {} has the fewest drawbacks",
                 label(&store.entries[b], b)
             ));
         }
-        fix.push('.');
+        fix.push_words(".");
         if several_orgs && self.opts.client_org.is_none() {
-            fix.push_str(
-                " The keys belong to different organisations: --client-org keeps only your \
-                 client's.",
+            fix.push_text(
+                Text::from(" The keys belong to different organisations: ")
+                    .setting(Setting::ClientOrg(None))
+                    .words(" keeps only your client's."),
             );
         }
         let mut f = Finding::new(
             Severity::Error,
             "alias-ambiguous",
-            format!(
-                "the file holds {} private keys that can sign {}, and no --alias says which \
-                 (best first): {}",
+            Text::from(format!(
+                "the file holds {} private keys that can sign {}, and no ",
                 self.ranking.candidates.len(),
                 self.purpose_for_org(),
+            ))
+            .setting(Setting::Alias(None))
+            .words(&format!(
+                " says which (best first): {}",
                 described.join(", ")
-            ),
+            )),
             "credkit does not guess between keys: signing with the wrong one gives 'invalid \
              signature' or 'unknown key' errors at the token endpoint, or a token for the wrong \
              organisation.",

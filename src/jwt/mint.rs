@@ -111,16 +111,16 @@ pub struct MintOptions {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MintError {
-    /// A required input is missing; which, and why.
+    /// An input the target needs was not given, or cannot be used.
     #[error("{0}")]
-    Missing(String),
-    /// The token would break a rule of the target.
+    Missing(Missing),
+    /// The token would break a rule of the target's server.
     #[error("{message}")]
     Rule {
         /// The rule that would be broken.
         message: String,
         /// What to change.
-        fix: String,
+        fix: Fix,
     },
     /// Signing failed.
     #[error(transparent)]
@@ -131,6 +131,115 @@ pub enum MintError {
     /// Writing the tokens failed; why.
     #[error("cannot write the tokens: {0}")]
     Output(String),
+}
+
+/// What [`MintError::Missing`] lacks. The text says what is missing in
+/// terms of the token; the command line names its own flag for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Missing {
+    /// The issuer (`iss`, the client id) for this target.
+    Issuer(Target),
+    /// The audience (`aud`, the token endpoint) for this target.
+    Audience(Target),
+    /// Maskinporten's environment (or an audience): the grant's `aud`.
+    Environment,
+    /// No JWS algorithm fits the key (its description, and why not).
+    Algorithm {
+        /// The key, described.
+        key: String,
+        /// Why no algorithm fits, if known.
+        reason: Option<String>,
+    },
+    /// A lifetime that is not positive.
+    Lifetime,
+    /// The header needs a certificate, and the entry has none.
+    Certificate,
+    /// The certificate's public key cannot be read (the reader's words).
+    CertificateKey(String),
+}
+
+impl Missing {
+    /// Why the target needs it: the clause after "is required: ".
+    pub fn why(&self) -> Option<String> {
+        match self {
+            Missing::Issuer(Target::Maskinporten) => Some(
+                "Maskinporten's grant has iss = your client id (from Samarbeidsportalen)".into(),
+            ),
+            Missing::Issuer(Target::Generic) => None,
+            Missing::Issuer(t) => Some(format!("{} wants iss = sub = the client id", t.name())),
+            Missing::Audience(t) => Some(format!(
+                "{} wants aud = the token endpoint URL you POST to",
+                t.name()
+            )),
+            Missing::Environment => {
+                Some("the grant's aud is the Maskinporten environment's issuer".into())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = match self {
+            Missing::Issuer(_) => "the issuer (iss)",
+            Missing::Audience(_) => "the audience (aud)",
+            Missing::Environment => "the Maskinporten environment (or the audience)",
+            Missing::Algorithm { key, reason } => {
+                write!(f, "no JWS algorithm fits a {key} key")?;
+                if let Some(r) = reason {
+                    write!(f, ": {r}")?;
+                }
+                return Ok(());
+            }
+            Missing::Lifetime => return f.write_str("the lifetime must be positive"),
+            Missing::Certificate => {
+                return f.write_str(
+                    "x5c, x5t and x5t#S256 need a certificate, and this entry has none",
+                );
+            }
+            Missing::CertificateKey(e) => return f.write_str(e),
+        };
+        write!(f, "{what} is required")?;
+        if let Some(why) = self.why() {
+            write!(f, ": {why}")?;
+        }
+        Ok(())
+    }
+}
+
+/// How to keep a rule of the target's server ([`MintError::Rule`]); the
+/// command line words it in terms of its flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Fix {
+    /// RS256, with the RSA key of the business certificate (Maskinporten).
+    RsaAlgorithm,
+    /// This algorithm.
+    Algorithm(Alg),
+    /// `aud` exactly this server's issuer.
+    ServerIssuer(String),
+    /// The Maskinporten environment (this one, when known) instead of an audience.
+    Environment(Option<MaskinportenEnv>),
+    /// A lifetime of at most this many seconds.
+    MaxLifetime(i64),
+    /// No `sub`.
+    DropSubject,
+    /// A scope.
+    AddScope,
+    /// The consumer's 9-digit organisation number.
+    ConsumerOrg,
+    /// No such claim.
+    RemoveClaim,
+    /// `exp` comes from the lifetime.
+    LifetimeSetsExpiry,
+    /// The entry whose certificate matches the key.
+    MatchingEntry,
+    /// `x5c` (a business certificate) or `kid` (a registered key).
+    X5cOrKid,
+    /// `x5t#S256`.
+    X5tS256,
 }
 
 impl MintError {
@@ -166,14 +275,11 @@ pub struct Plan {
     pub set_jti: bool,
 }
 
-fn rule(force: bool, message: String, fix: &str) -> Result<(), MintError> {
+fn rule(force: bool, message: String, fix: Fix) -> Result<(), MintError> {
     if force {
         Ok(())
     } else {
-        Err(MintError::Rule {
-            message,
-            fix: fix.into(),
-        })
+        Err(MintError::Rule { message, fix })
     }
 }
 
@@ -228,14 +334,10 @@ fn algorithm(key: &PrivateKey, o: &MintOptions) -> Result<Alg, MintError> {
             Target::Maskinporten => Alg::RS256,
             Target::Entra if matches!(key.public, crate::key::PublicKey::Rsa { .. }) => Alg::PS256,
             _ => Alg::default_for(&key.public).ok_or_else(|| {
-                MintError::Missing(format!(
-                    "no JWS algorithm fits a {} key{}",
-                    key.describe(),
-                    key.public
-                        .cannot_sign_reason()
-                        .map(|r| format!(": {r}"))
-                        .unwrap_or_default()
-                ))
+                MintError::Missing(Missing::Algorithm {
+                    key: key.describe().to_string(),
+                    reason: key.public.cannot_sign_reason(),
+                })
             })?,
         },
     })
@@ -251,12 +353,12 @@ fn check_algorithm(alg: Alg, o: &MintOptions) -> Result<(), MintError> {
                 "Maskinporten accepts RS256, RS384 and RS512, not {} (and so only RSA keys)",
                 alg.name()
             ),
-            "use --alg RS256 with the RSA key of your business certificate",
+            Fix::RsaAlgorithm,
         )?,
         Target::Entra if !matches!(alg, Alg::PS256 | Alg::RS256) => rule(
             o.force,
             format!("Entra ID expects PS256 (or RS256), not {}", alg.name()),
-            "use --alg PS256",
+            Fix::Algorithm(Alg::PS256),
         )?,
         _ => {}
     }
@@ -266,13 +368,7 @@ fn check_algorithm(alg: Alg, o: &MintOptions) -> Result<(), MintError> {
 /// `iss`, which every profile needs.
 fn issuer(o: &MintOptions) -> Result<String, MintError> {
     let p = o.profile;
-    o.iss.clone().ok_or_else(|| {
-        MintError::Missing(match p {
-            Target::Maskinporten => "--iss is required: Maskinporten's grant has iss = your client id (from Samarbeidsportalen)".into(),
-            Target::Generic => "--iss is required".into(),
-            _ => format!("--iss is required: {} wants iss = sub = the client id", p.name()),
-        })
-    })
+    o.iss.clone().ok_or(MintError::Missing(Missing::Issuer(p)))
 }
 
 /// `aud`: `--aud` (checked against Maskinporten's issuers), else the
@@ -284,12 +380,9 @@ fn audience(o: &MintOptions) -> Result<String, MintError> {
             let known = [MaskinportenEnv::Test, MaskinportenEnv::Prod].map(MaskinportenEnv::issuer);
             let custom = o.known_issuer.as_deref().filter(|i| !known.contains(i));
             if !known.contains(&a.as_str()) && !o.aud_from_issuer && custom != Some(a.as_str()) {
-                let fix = match (custom, env) {
-                    (Some(i), _) => format!("set aud to this server's issuer exactly: {i}"),
-                    (None, Some(e)) => {
-                        format!("use --env {} (aud {})", e.name(), e.issuer())
-                    }
-                    (None, None) => "use --env test or --env prod instead of --aud".into(),
+                let fix = match custom {
+                    Some(i) => Fix::ServerIssuer(i.to_string()),
+                    None => Fix::Environment(env),
                 };
                 let why =
                     if custom.is_some_and(|i| i.trim_end_matches('/') == a.trim_end_matches('/')) {
@@ -306,7 +399,7 @@ fn audience(o: &MintOptions) -> Result<String, MintError> {
                 rule(
                     o.force,
                     format!("aud {a:?} {why} (Maskinporten answers \"Invalid JWT claim aud\")"),
-                    &fix,
+                    fix,
                 )?;
             }
             a.clone()
@@ -314,15 +407,10 @@ fn audience(o: &MintOptions) -> Result<String, MintError> {
         (Some(a), _, _) => a.clone(),
         (None, Target::Maskinporten, Some(env)) => env.issuer().to_string(),
         (None, Target::Maskinporten, None) => {
-            return Err(MintError::Missing(
-                "--env test|prod (or --aud) is required: the grant's aud is the Maskinporten environment's issuer".into(),
-            ));
+            return Err(MintError::Missing(Missing::Environment));
         }
         (None, _, _) => {
-            return Err(MintError::Missing(format!(
-                "--aud is required: {} wants aud = the token endpoint URL you POST to",
-                p.name()
-            )));
+            return Err(MintError::Missing(Missing::Audience(p)));
         }
     })
 }
@@ -335,7 +423,7 @@ fn lifetime(o: &MintOptions) -> Result<i64, MintError> {
         _ => 300,
     });
     if lifetime <= 0 {
-        return Err(MintError::Missing("--lifetime must be positive".into()));
+        return Err(MintError::Missing(Missing::Lifetime));
     }
     if let Some(max) = p.max_lifetime()
         && lifetime > max
@@ -346,7 +434,7 @@ fn lifetime(o: &MintOptions) -> Result<i64, MintError> {
                 "a lifetime of {lifetime} s is longer than {} accepts ({max} s)",
                 p.name()
             ),
-            &format!("use --lifetime {max}s or less"),
+            Fix::MaxLifetime(max),
         )?;
     }
     Ok(lifetime)
@@ -364,7 +452,7 @@ fn claims(o: &MintOptions, iss: String, aud: String) -> Result<Map<String, Value
                 rule(
                     o.force,
                     format!("sub {s:?} is not a documented Maskinporten claim"),
-                    "drop --sub",
+                    Fix::DropSubject,
                 )?;
                 claims.insert("sub".into(), json!(s));
             }
@@ -375,7 +463,7 @@ fn claims(o: &MintOptions, iss: String, aud: String) -> Result<Map<String, Value
                 None => rule(
                     o.force,
                     "Maskinporten needs a scope in the grant".into(),
-                    "add --scope \"prefix:scope\" (space-separated for several)",
+                    Fix::AddScope,
                 )?,
             }
         }
@@ -388,7 +476,7 @@ fn claims(o: &MintOptions, iss: String, aud: String) -> Result<Map<String, Value
                         "{} requires iss = sub = the client id, but sub is {sub:?}",
                         p.name()
                     ),
-                    "drop --sub",
+                    Fix::DropSubject,
                 )?;
             }
             claims.insert("sub".into(), json!(sub));
@@ -413,7 +501,7 @@ fn claims(o: &MintOptions, iss: String, aud: String) -> Result<Map<String, Value
             rule(
                 o.force,
                 format!("consumer_org {c:?} is not a 9-digit organisation number"),
-                "give the consumer's 9-digit organisation number",
+                Fix::ConsumerOrg,
             )?;
         }
         claims.insert("consumer_org".into(), json!(c));
@@ -425,14 +513,14 @@ fn claims(o: &MintOptions, iss: String, aud: String) -> Result<Map<String, Value
                 format!(
                     "claim {k:?} is not documented by Maskinporten, which answers \"Invalid assertion\" to grants that carry it"
                 ),
-                "remove the claim",
+                Fix::RemoveClaim,
             )?;
         }
         if ["iat", "exp", "nbf", "jti"].contains(&k.as_str()) {
             rule(
                 o.force,
                 format!("{k} is set by credkit"),
-                "use --lifetime for exp",
+                Fix::LifetimeSetsExpiry,
             )?;
         }
         claims.insert(k.clone(), v.clone());
@@ -477,19 +565,20 @@ fn header(
     }
     let needs_cert = choice.x5c || choice.x5c_chain || choice.x5t || choice.x5t_s256;
     if needs_cert {
-        let leaf = entry.chain.first().ok_or_else(|| {
-            MintError::Missing("x5c, x5t and x5t#S256 need a certificate, and this entry has none (use --kid, or a keystore with the certificate)".into())
-        })?;
+        let leaf = entry
+            .chain
+            .first()
+            .ok_or(MintError::Missing(Missing::Certificate))?;
         if !key.matches(
             leaf.public_key
                 .as_ref()
-                .map_err(|e| MintError::Missing(e.clone()))?,
+                .map_err(|e| MintError::Missing(Missing::CertificateKey(e.clone())))?,
         ) {
             rule(
                 o.force,
                 "the private key does not belong to the certificate that would go in the header"
                     .into(),
-                "use the keystore entry whose certificate matches the key (credkit check)",
+                Fix::MatchingEntry,
             )?;
         }
         if choice.x5c || choice.x5c_chain {
@@ -522,7 +611,7 @@ fn check_header(header: &Map<String, Value>, o: &MintOptions) -> Result<(), Mint
             o.force,
             "Maskinporten needs x5c (business certificate) or kid (registered key) in the header"
                 .into(),
-            "add --x5c or --kid ID",
+            Fix::X5cOrKid,
         )?;
     }
     if p == Target::Entra
@@ -533,7 +622,7 @@ fn check_header(header: &Map<String, Value>, o: &MintOptions) -> Result<(), Mint
         rule(
             o.force,
             "Entra ID needs x5t#S256, x5t or kid in the header (AADSTS5002723)".into(),
-            "add --x5t-s256",
+            Fix::X5tS256,
         )?;
     }
     Ok(())

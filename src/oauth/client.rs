@@ -956,7 +956,9 @@ fn mtls_identity(
         return Err(fail("the entry has no certificate"));
     }
     let chain: Vec<&[u8]> = entry.chain.iter().map(|c| c.der.as_slice()).collect();
-    crate::net::ClientIdentity::new(&pk.pkcs8, &chain).map_err(|d| fail(&d))
+    let mut id = crate::net::ClientIdentity::new(&pk.pkcs8, &chain).map_err(|d| fail(&d))?;
+    id.subject = entry.chain[0].subject.to_display();
+    Ok(id)
 }
 
 /// What happened with the token cache, for the caller to report (this
@@ -1136,6 +1138,27 @@ impl Session {
             ));
         }
         form
+    }
+
+    /// Does this session sign DPoP proofs?
+    pub fn has_dpop(&self) -> bool {
+        self.extra.dpop.is_some()
+    }
+
+    /// A DPoP proof for one call to a resource server with `access_token`
+    /// (`ath`), signed by this session's DPoP key; None without DPoP.
+    pub fn dpop_proof(
+        &self,
+        htm: &str,
+        htu: &str,
+        nonce: Option<&str>,
+        access_token: &str,
+    ) -> Option<Result<String>> {
+        let k = self.extra.dpop.as_ref()?;
+        Some(
+            k.proof(htm, htu, nonce, Some(access_token), self.clock())
+                .map_err(ClientError::from),
+        )
     }
 
     /// Is this an interactive grant (a user signs in or approves)?
@@ -1408,6 +1431,8 @@ impl Session {
                 .map(|(_, v)| v.clone())
         });
         let resp = outcome.and_then(|o| o.result.as_ref().ok());
+        // The TLS client certificate the request actually made offered.
+        let presented = outcome.and_then(|o| self.http.client_certificate_for(&o.request.endpoint));
         let dctx = Context {
             endpoint: endpoint.to_string(),
             issuer: self.known_issuer.clone(),
@@ -1443,7 +1468,13 @@ impl Session {
                 }),
                 server_nonce: resp.and_then(|r| r.dpop_nonce.clone()),
                 nonce_retried: outcome.is_some_and(|o| o.nonce_retried),
-                tls_x5t: self.extra.tls_x5t.clone(),
+                tls_x5t: presented.map(|i| i.x5t_s256.clone()),
+                tls_subject: presented.map(|i| i.subject.clone()),
+                mtls_alias: self
+                    .metadata
+                    .as_ref()
+                    .and_then(|d| d.mtls_token_endpoint.as_deref())
+                    == Some(endpoint),
             },
             ..Context::default()
         };

@@ -95,6 +95,8 @@ pub struct ProfileToml {
     pub authorization_endpoint: Option<String>,
     pub device_authorization_endpoint: Option<String>,
     pub show_refresh_token: Option<bool>,
+    /// Ask the CA whether the certificate is revoked before sending.
+    pub revocation: Option<bool>,
 }
 
 /// The default config file: `$XDG_CONFIG_HOME/credkit/config.toml`, else the
@@ -262,10 +264,22 @@ pub fn profile_from_toml(
             .map(|f| SecretSource::File(rel(f)))
             .or(t.client_secret_env.clone().map(SecretSource::Env)),
         ca_file: t.ca_file.as_deref().map(rel),
+        ..proofs_and_grants(t, &p, &rel)?
+    })
+}
+
+/// A profile's proofs, unattended grants beyond RFC 6749, interactive
+/// grants and revocation check, as settings (the rest left default).
+fn proofs_and_grants(
+    t: &ProfileToml,
+    p: &str,
+    rel: &dyn Fn(&Path) -> PathBuf,
+) -> Result<TokenSettings, ConfigError> {
+    Ok(TokenSettings {
         dpop: t
             .dpop
             .as_deref()
-            .map(|v| value_enum(&p, "dpop", v, DPOP_KEYS, DpopKeyChoice::name))
+            .map(|v| value_enum(p, "dpop", v, DPOP_KEYS, DpopKeyChoice::name))
             .transpose()?,
         authorization_details: t.authorization_details.clone(),
         systemuser_org: t.systemuser_org.clone(),
@@ -293,6 +307,7 @@ pub fn profile_from_toml(
             device_authorization_endpoint: t.device_authorization_endpoint.clone(),
             show_refresh_token: t.show_refresh_token,
         },
+        revocation: t.revocation,
         ..TokenSettings::default()
     })
 }
@@ -617,5 +632,29 @@ mod tests {
         assert!(e.message.contains("mp"), "{e}");
         let bad = profile_from_toml("[profiles.x]\nkee = 1\n", Path::new("c.toml"), Some("x"));
         assert!(bad.is_err());
+    }
+
+    #[test]
+    fn revocation_key_reaches_the_settings_below_the_flag() {
+        let text = "[profiles.r]\nclient_id = \"c\"\nrevocation = true\n";
+        let profile = profile_from_toml(text, Path::new("c.toml"), Some("r")).expect("ok");
+        assert_eq!(profile.revocation, Some(true));
+        // Not said by the flags: the profile's value.
+        let merged = TokenSettings::default().over(profile.clone());
+        assert_eq!(merged.revocation, Some(true));
+        // Said by the flags (a config could also say false): the flag wins.
+        let flags = TokenSettings {
+            revocation: Some(false),
+            ..TokenSettings::default()
+        };
+        assert_eq!(flags.over(profile).revocation, Some(false));
+        // Without the key: not set (the default, no check).
+        let none = profile_from_toml(
+            "[profiles.r]\nclient_id = \"c\"\n",
+            Path::new("c.toml"),
+            Some("r"),
+        )
+        .expect("ok");
+        assert_eq!(none.revocation, None);
     }
 }

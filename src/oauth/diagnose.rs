@@ -690,6 +690,10 @@ pub struct SentProofs {
     pub nonce_retried: bool,
     /// The TLS client certificate presented: its `x5t#S256`.
     pub tls_x5t: Option<String>,
+    /// The TLS client certificate presented: its subject.
+    pub tls_subject: Option<String>,
+    /// The endpoint was the metadata's `mtls_endpoint_aliases` entry.
+    pub mtls_alias: bool,
 }
 
 /// The signing key as credkit holds it.
@@ -1429,7 +1433,6 @@ fn proof_facts(e: &ErrorResponse, ctx: &Context) -> Vec<Fact> {
     let p = &ctx.proofs;
     let mut out = Vec::new();
     let error = e.error.as_deref();
-    let desc = e.error_description.as_deref().unwrap_or("").to_lowercase();
     let fact = |id, message: String, problem| Fact {
         id,
         message,
@@ -1500,42 +1503,75 @@ fn proof_facts(e: &ErrorResponse, ctx: &Context) -> Vec<Fact> {
             });
         }
     }
+    out.extend(tls_client_certificate_fact(e, ctx));
+    out
+}
+
+/// Mutual TLS refused (or a server that talks of certificates): which TLS
+/// client certificate the request actually made offered, and to which
+/// endpoint (the metadata's mtls alias or not); none over plain http.
+fn tls_client_certificate_fact(e: &ErrorResponse, ctx: &Context) -> Option<Fact> {
+    let p = &ctx.proofs;
+    let desc = e.error_description.as_deref().unwrap_or("").to_lowercase();
     let mtls = matches!(
         ctx.auth,
         Some(Auth::TlsClientAuth | Auth::SelfSignedTlsClientAuth)
     );
-    let cert_talk = desc.contains("certificate");
-    if (mtls || cert_talk)
-        && matches!(
-            error,
-            Some("invalid_client" | "invalid_grant" | "invalid_request")
-        )
-    {
-        let plain = ctx.endpoint.starts_with("http://");
-        out.push(match (&p.tls_x5t, plain) {
-            (_, true) => fact(
-                "tls-client-certificate",
-                format!(
-                    "{} is plain http: no TLS client certificate can be presented there (use the https endpoint, or the metadata's mtls_endpoint_aliases)",
-                    ctx.endpoint
-                ),
-                true,
-            ),
-            (None, false) => fact(
-                "tls-client-certificate",
-                "no TLS client certificate was presented: mutual TLS needs --auth tls-client-auth or self-signed-tls-client-auth with a --key entry that has a certificate".into(),
-                true,
-            ),
-            (Some(x5t), false) => fact(
-                "tls-client-certificate",
-                format!(
-                    "the TLS client certificate presented has x5t#S256 {x5t}; if the server says none arrived, a TLS-terminating proxy in between may drop it, or the server did not ask for one on this endpoint (see mtls_endpoint_aliases)"
-                ),
-                desc.contains("not provided"),
-            ),
-        });
+    let refused = matches!(
+        e.error.as_deref(),
+        Some("invalid_client" | "invalid_grant" | "invalid_request" | "unauthorized_client")
+    );
+    // No client authentication at all, refused as an unknown client: a
+    // client registered for mutual TLS is one reason (the server rarely says).
+    let none_sent =
+        matches!(ctx.auth, Some(Auth::None)) && e.error.as_deref() == Some("invalid_client");
+    if !refused || !(mtls || none_sent || desc.contains("certificate")) {
+        return None;
     }
-    out
+    let to = if p.mtls_alias {
+        format!(
+            "{} (the metadata's mtls_endpoint_aliases.token_endpoint)",
+            ctx.endpoint
+        )
+    } else {
+        ctx.endpoint.clone()
+    };
+    let (message, problem) = match (&p.tls_x5t, ctx.endpoint.starts_with("http://")) {
+        (_, true) => (
+            format!(
+                "{} is plain http: no TLS client certificate can be presented there (use the https endpoint, or the metadata's mtls_endpoint_aliases)",
+                ctx.endpoint
+            ),
+            true,
+        ),
+        (None, false) if none_sent => (
+            format!(
+                "credkit sent no client authentication to {to}: no client assertion, no secret and no TLS client certificate in the handshake; a client registered for tls_client_auth needs --auth tls-client-auth (or self-signed-tls-client-auth) and a --key entry with its certificate"
+            ),
+            true,
+        ),
+        (None, false) => (
+            format!(
+                "credkit presented no TLS client certificate in the handshake with {to}: mutual TLS needs --auth tls-client-auth or self-signed-tls-client-auth with a --key entry that has a certificate"
+            ),
+            true,
+        ),
+        (Some(x5t), false) => (
+            format!(
+                "credkit presented the TLS client certificate subject {}, x5t#S256 {x5t}, in the handshake with {to}; if the server says none arrived, a TLS-terminating proxy in between may drop it, or the server did not ask for one on this endpoint (see mtls_endpoint_aliases)",
+                p.tls_subject
+                    .as_deref()
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or("(unknown)")
+            ),
+            desc.contains("certificate"),
+        ),
+    };
+    Some(Fact {
+        id: "tls-client-certificate",
+        message,
+        problem,
+    })
 }
 
 fn relevant(f: &Fact, topic: Option<Topic>, error: Option<&str>) -> bool {
@@ -2026,7 +2062,7 @@ mod tests {
                 dpop_proof: Some(proof),
                 server_nonce: Some("n2".into()),
                 nonce_retried: true,
-                tls_x5t: None,
+                ..SentProofs::default()
             },
             ..Context::default()
         };

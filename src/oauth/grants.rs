@@ -50,8 +50,10 @@ pub enum RarError {
         kind: String,
         supported: String,
     },
-    #[error("the system user's organisation number must be 9 digits, not {0:?}")]
-    OrgNumber(String),
+    /// The system user's organisation number, as `orgnr` judged it (shape
+    /// and mod-11 check digit).
+    #[error("the system user's organisation number: {0}")]
+    OrgNumber(crate::orgnr::OrgNrError),
 }
 
 impl RarError {
@@ -107,7 +109,7 @@ pub fn check_types(details: &[Value], supported: &[String]) -> Result<(), RarErr
 /// organisation-number scheme `0192` followed by a colon and the number.
 /// The look-alike (`oauth::mock`, MP-301..303) checks the same shape.
 pub fn systemuser(org: &str) -> Result<Value, RarError> {
-    let org = crate::orgnr::OrgNr::parse(org).map_err(|_| RarError::OrgNumber(org.to_string()))?;
+    let org = crate::orgnr::OrgNr::parse(org).map_err(RarError::OrgNumber)?;
     Ok(json!({
         "type": "urn:altinn:systemuser",
         "systemuser_org": {"authority": "iso6523-actorid-upis", "ID": format!("0192:{org}")},

@@ -2,6 +2,7 @@
 //! (`error[id]: message`, then `why:`, `fix:` and `run:`), a count and a verdict.
 
 use super::Render;
+use super::remedy::{command, text};
 use super::sanitize::line as safe;
 use crate::diagnostics::check::CheckReport;
 use crate::revocation::check::Status;
@@ -93,12 +94,12 @@ fn render_findings(r: &CheckReport, out: &mut String) {
             "{}[{}]: {}",
             f.severity.label(),
             f.id,
-            safe(&f.message)
+            safe(&text(&f.message))
         );
-        wrap_into(out, "  why: ", &safe(&f.why));
-        wrap_into(out, "  fix: ", &safe(&f.fix));
+        wrap_into(out, "  why: ", &safe(&text(&f.why)));
+        wrap_into(out, "  fix: ", &safe(&text(&f.fix)));
         if let Some(cmd) = &f.command {
-            let _ = writeln!(out, "  run: {}", safe(cmd));
+            let _ = writeln!(out, "  run: {}", safe(&command(cmd)));
         }
     }
 }

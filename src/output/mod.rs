@@ -9,6 +9,7 @@ pub(crate) mod files;
 pub(crate) mod fixture_set;
 pub(crate) mod inspect;
 pub(crate) mod jwt;
+pub(crate) mod remedy;
 pub(crate) mod sanitize;
 #[cfg(feature = "cli")]
 pub(crate) mod serve;

@@ -105,7 +105,12 @@ pub(crate) fn findings(findings: &[Finding], quiet: bool) {
     for f in findings {
         super::status(
             quiet,
-            &format!("{}[{}]: {}", f.severity.label(), f.id, safe(&f.message)),
+            &format!(
+                "{}[{}]: {}",
+                f.severity.label(),
+                f.id,
+                safe(&super::remedy::text(&f.message))
+            ),
         );
     }
 }
@@ -276,8 +281,8 @@ pub(crate) fn render_diagnosis(d: &Diagnosis, out: &mut String) {
             "{}[{}]: {} -> {}",
             f.severity.label(),
             f.id,
-            safe(&f.message),
-            safe(&f.fix)
+            safe(&super::remedy::text(&f.message)),
+            safe(&super::remedy::text(&f.fix))
         );
     }
 }

@@ -2,7 +2,7 @@
 //! `certificate-revoked`, `revocation-unknown`, `revocation-unavailable`.
 
 use super::check::{CertRevocation, Revocation, Status};
-use crate::diagnostics::findings::{Finding, Severity};
+use crate::diagnostics::findings::{Finding, Setting, Severity, Text};
 
 /// Findings for a revocation report, about the entry `entry`.
 pub(crate) fn findings(rev: &Revocation, entry: Option<&str>) -> Vec<Finding> {
@@ -28,7 +28,8 @@ pub(crate) fn findings(rev: &Revocation, entry: Option<&str>) -> Vec<Finding> {
                 ),
                 "revocation data is verified with the issuer's key, and x5c chains and other \
                  verifiers may need the CA certificate too",
-                "to check without fetching, give the CA certificate with --ca-file",
+                Text::from("to check without fetching, give the CA certificate with ")
+                    .setting(Setting::CaFile),
             )
             .entry(entry),
         );
@@ -94,9 +95,15 @@ fn unknown(c: &CertRevocation) -> Finding {
         "a CA's responder says unknown of certificates the CA did not issue (a look-alike, a \
          certificate from another CA with the same name) or has not registered yet; servers \
          that check revocation refuse it",
-        "check that the certificate comes from this CA and that the issuer used is the right \
-         one (--ca-file); a certificate issued minutes ago may be known later; otherwise ask \
-         the CA",
+        Text::from(
+            "check that the certificate comes from this CA and that the issuer used is the right \
+             one (",
+        )
+        .setting(Setting::CaFile)
+        .words(
+            "); a certificate issued minutes ago may be known later; otherwise ask \
+             the CA",
+        ),
     )
 }
 
@@ -122,7 +129,11 @@ fn unavailable(c: &CertRevocation) -> Finding {
         ),
         "credkit believes only revocation data the CA signed and that is current; without it, \
          a revoked certificate looks like a good one until a server refuses it",
-        "let credkit reach the URLs named (a proxy is taken from HTTP_PROXY / HTTPS_PROXY), \
-         give the issuing CA certificate with --ca-file when it is missing, or try again later",
+        Text::from(
+            "let credkit reach the URLs named (a proxy is taken from HTTP_PROXY / HTTPS_PROXY), \
+             give the issuing CA certificate with ",
+        )
+        .setting(Setting::CaFile)
+        .words(" when it is missing, or try again later"),
     )
 }

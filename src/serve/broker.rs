@@ -6,6 +6,10 @@
 //! Every request must come to the loopback address the broker serves (the
 //! `Host` header: DNS-rebinding protection), from no foreign web origin, and
 //! carry the per-run secret in `X-Credkit-Secret`. No CORS header is ever sent.
+//!
+//! A DPoP profile also answers `GET /profiles/<profile>/dpop-proof?htm=GET&htu=URL`
+//! (and `nonce`): a proof for one API call, signed by the profile's DPoP key,
+//! with `ath` of the token it returns beside it.
 
 use super::http::{Handler, Request, Response, same_secret};
 use crate::oauth::cache::{Cached, is_fresh};
@@ -29,6 +33,9 @@ pub(crate) struct Failure {
 }
 
 pub(crate) type Fetch = Box<dyn Fn() -> Result<Cached, Failure> + Send + Sync>;
+/// Signs a DPoP proof for one API call: `(htm, htu, nonce, access_token)`.
+pub(crate) type Prover =
+    Box<dyn Fn(&str, &str, Option<&str>, &str) -> Result<String, Failure> + Send + Sync>;
 pub(crate) type Clock = Box<dyn Fn() -> i64 + Send + Sync>;
 
 /// How long a failed fetch is answered from memory: the requests that
@@ -43,6 +50,8 @@ struct State {
 
 struct Slot {
     fetch: Fetch,
+    /// The profile's DPoP key, when it has one.
+    prover: Option<Prover>,
     token: Mutex<State>,
     fetches: AtomicU64,
     served: AtomicU64,
@@ -72,11 +81,19 @@ impl Broker {
             name,
             Slot {
                 fetch,
+                prover: None,
                 token: Mutex::new(State::default()),
                 fetches: AtomicU64::new(0),
                 served: AtomicU64::new(0),
             },
         );
+    }
+
+    /// Let a DPoP profile answer `/profiles/<name>/dpop-proof`.
+    pub(crate) fn add_prover(&mut self, name: &str, prover: Prover) {
+        if let Some(slot) = self.slots.get_mut(name) {
+            slot.prover = Some(prover);
+        }
     }
 
     /// Start a profile with a token fetched already (an interactive grant
@@ -287,6 +304,85 @@ impl Broker {
     }
 }
 
+/// The profile a `/profiles/<name>/dpop-proof` path names (still encoded).
+fn dpop_path(req: &Request) -> Option<&str> {
+    req.path
+        .trim_end_matches('/')
+        .strip_prefix("/profiles/")?
+        .strip_suffix("/dpop-proof")
+}
+
+impl Broker {
+    /// `GET /profiles/<name>/dpop-proof?htm=GET&htu=URL[&nonce=N]`: the
+    /// profile's token and a proof for one call with it (RFC 9449 §4, §7:
+    /// `ath` is the token's hash).
+    fn dpop_answer(&self, req: &Request, name: &str) -> Response {
+        let name = url::form_urlencoded::parse(format!("n={name}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        let Some(slot) = self.slots.get(&name) else {
+            return error(
+                404,
+                "unknown_profile",
+                &format!("no profile {name:?}"),
+                &format!("profiles served: {}", self.profiles().join(", ")),
+            );
+        };
+        let Some(prover) = &slot.prover else {
+            return error(
+                404,
+                "no_dpop_key",
+                &format!("profile {name:?} does not use DPoP"),
+                "set dpop = \"generated\" (or \"credential\") in the profile",
+            );
+        };
+        let htm = req.query_param("htm").unwrap_or_else(|| "GET".into());
+        let htu = req.query_param("htu").unwrap_or_default();
+        let htu_ok = url::Url::parse(&htu).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        if htm.is_empty() || !htm.bytes().all(|b| b.is_ascii_uppercase()) || !htu_ok {
+            return error(
+                400,
+                "invalid_request",
+                "a proof needs htm (an HTTP method, e.g. GET) and htu (the API's http(s) URL)",
+                "GET /profiles/<profile>/dpop-proof?htm=GET&htu=https%3A%2F%2Fapi.example%2Fv1",
+            );
+        }
+        let (c, cached) = match self.token(slot, false) {
+            Ok(x) => x,
+            Err(f) => return Response::json(f.status, &f.body),
+        };
+        let token = c
+            .response
+            .get("access_token")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let nonce = req.query_param("nonce");
+        let proof = match prover(&htm, &htu, nonce.as_deref(), token) {
+            Ok(p) => p,
+            Err(f) => return Response::json(f.status, &f.body),
+        };
+        slot.served.fetch_add(1, Ordering::Relaxed);
+        if req.query_param("format").as_deref() == Some("plain") {
+            return Response::text(200, &proof);
+        }
+        Response::json(
+            200,
+            &json!({
+                "schema": "credkit.broker.dpop-proof/1",
+                "profile": name,
+                "dpop": proof,
+                "htm": htm,
+                "htu": htu,
+                "access_token": token,
+                "token_type": c.response.get("token_type").cloned().unwrap_or(json!("DPoP")),
+                "dpop_jkt": c.binding.dpop_jkt,
+                "cached": cached,
+            }),
+        )
+    }
+}
+
 fn refresh_asked(req: &Request) -> bool {
     req.query_param("refresh")
         .is_some_and(|v| v != "0" && v != "false")
@@ -306,6 +402,9 @@ impl Handler for Broker {
         }
         if req.path.trim_end_matches('/') == "/profiles" {
             return self.profiles_answer();
+        }
+        if let Some(name) = dpop_path(&req) {
+            return self.dpop_answer(&req, name);
         }
         let (slot, name) = match self.target(&req) {
             Ok(x) => x,
@@ -331,6 +430,10 @@ impl Handler for Broker {
         }
         if req.path.trim_end_matches('/') == "/profiles" {
             return Some(self.profiles_answer());
+        }
+        // A proof may need a fetch first: on the blocking pool.
+        if dpop_path(req).is_some() {
+            return None;
         }
         let (slot, name) = match self.target(req) {
             Ok(x) => x,

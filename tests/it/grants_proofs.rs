@@ -144,6 +144,50 @@ fn dpop_with_a_server_nonce_gives_a_bound_token() {
 }
 
 #[test]
+fn a_dpop_nonce_refused_twice_is_diagnosed() {
+    // Every nonce the server hands out is one it does not accept (a second
+    // instance's): credkit retries once with it, and explains the refusal.
+    let peer = Peer::start_with(
+        "proofs-server.mjs",
+        &[
+            ("DPOP_REQUIRE_NONCE", "1".into()),
+            ("DPOP_FOREIGN_NONCE", "1".into()),
+        ],
+    );
+    let home = tempfile::tempdir().expect("tmp");
+    let r = token(
+        home.path(),
+        "dpop-client",
+        &[
+            "--client-secret-env",
+            "S",
+            "--token-endpoint",
+            &peer.token_endpoint(),
+            "--dpop",
+            "--no-cache",
+            "--verbose",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}\n{}", r.stderr, peer.log());
+    assert!(r.stderr.contains("use_dpop_nonce"), "{}", r.stderr);
+    // Two requests: the first without a nonce, the retry with the server's.
+    assert_eq!(r.stderr.matches("POST ").count(), 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("sent the request again with the server's nonce and was refused again"),
+        "{}",
+        r.stderr
+    );
+    // The proof named is the retry's, which carried a nonce.
+    let sent = r
+        .stderr
+        .lines()
+        .find(|l| l.contains("the DPoP proof sent"))
+        .expect("the proof sent");
+    assert!(!sent.contains("nonce (none)"), "{sent}");
+}
+
+#[test]
 fn invalid_dpop_proof_is_diagnosed_from_the_proof_sent() {
     // The server takes ES256 proofs only; the credential's RSA key signs RS256.
     let peer = Peer::start_with("proofs-server.mjs", &[("DPOP_ALGS", "ES256".into())]);
@@ -592,6 +636,57 @@ fn tls_client_auth_with_a_keygen_ca_binds_the_token_to_the_certificate() {
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("invalid_client"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "credkit sent no client authentication to {te}: no client assertion, no secret and no TLS client certificate in the handshake"
+        )),
+        "{}",
+        r.stderr
+    );
+
+    // Another certificate of the same CA (another subject): refused, and
+    // credkit names the one it presented, by subject and x5t#S256.
+    keygen(&[
+        "--ca",
+        &p("client-ca.pem"),
+        "--subject",
+        "CN=other-client",
+        "--to",
+        "pem",
+        "--no-encrypt",
+        "-o",
+        &p("other.pem"),
+    ]);
+    let r = token(
+        home.path(),
+        "mtls-client",
+        &[
+            "--auth",
+            "tls-client-auth",
+            "--key",
+            &p("other.pem"),
+            "--token-endpoint",
+            &te,
+            "--ca-file",
+            &p("ca.pem"),
+            "--no-cache",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}\n{}", r.stderr, peer.log());
+    assert!(r.stderr.contains("invalid_client"), "{}", r.stderr);
+    let out = Command::new("openssl")
+        .args(["x509", "-in", &p("other.pem"), "-outform", "DER"])
+        .output()
+        .expect("openssl");
+    let other_x5t = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(<sha2::Sha256 as sha2::Digest>::digest(&out.stdout));
+    assert!(
+        r.stderr.contains(&format!(
+            "credkit presented the TLS client certificate subject CN=other-client, x5t#S256 {other_x5t}, in the handshake with {te}"
+        )),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -694,7 +789,65 @@ fn broker_serves_profiles_with_dpop_rar_and_token_exchange() {
     };
     let v = get("bound");
     assert_eq!(v["token_type"], "DPoP", "{v}");
-    assert!(claims(v["access_token"].as_str().expect("at"))["cnf"]["jkt"].is_string());
+    let jkt = claims(v["access_token"].as_str().expect("at"))["cnf"]["jkt"].clone();
+    assert!(jkt.is_string(), "{v}");
+
+    // A proof per API call: bound to the profile's key, with ath of the token
+    // served beside it; checked by jose, not by credkit.
+    let api = "https://api.example.test/v1/things?page=2";
+    let q: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("htm", "POST")
+        .append_pair("htu", api)
+        .append_pair("nonce", "rs-nonce-1")
+        .finish();
+    let (st, body) = http(
+        b.port,
+        "GET",
+        &format!("/profiles/bound/dpop-proof?{q}"),
+        &[("X-Credkit-Secret", &s)],
+        "",
+    );
+    assert_eq!(st, 200, "{body}\n{}", b.stderr());
+    let p: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(p["schema"], "credkit.broker.dpop-proof/1");
+    assert_eq!(p["dpop_jkt"], jkt, "{p}");
+    let verifier = crate::support::root().join("tests/peer/verify-dpop.mjs");
+    let out = crate::support::peer(
+        "node",
+        &[
+            &path_str(&verifier),
+            p["dpop"].as_str().expect("proof"),
+            p["access_token"].as_str().expect("token"),
+        ],
+    );
+    let checked: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(checked["jkt"], jkt, "{checked}");
+    assert_eq!(checked["ath_matches"], true, "{checked}");
+    assert_eq!(checked["claims"]["htm"], "POST");
+    // htu without the query (RFC 9449 §4.2).
+    assert_eq!(
+        checked["claims"]["htu"],
+        "https://api.example.test/v1/things"
+    );
+    assert_eq!(checked["claims"]["nonce"], "rs-nonce-1");
+    // Not without the secret; and a profile without DPoP has no proofs.
+    let (st, _) = http(
+        b.port,
+        "GET",
+        &format!("/profiles/bound/dpop-proof?{q}"),
+        &[],
+        "",
+    );
+    assert_eq!(st, 401);
+    let (st, body) = http(
+        b.port,
+        "GET",
+        &format!("/profiles/rar/dpop-proof?{q}"),
+        &[("X-Credkit-Secret", &s)],
+        "",
+    );
+    assert_eq!(st, 404, "{body}");
+    assert!(body.contains("no_dpop_key"), "{body}");
     let v = get("rar");
     let c = claims(v["access_token"].as_str().expect("at"));
     assert_eq!(c["authorization_details"][0]["amount"], 7, "{c}");
@@ -752,6 +905,14 @@ fn systemuser_org_goes_in_the_jwt_grant_and_maskinporten_refusals_are_explained(
     let r = cmd(&["--issuer", &issuer, "--systemuser-org", "12345"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("9 digits"), "{}", r.stderr);
+    // Nine digits with a wrong mod-11 check digit: the check digit is named.
+    let r = cmd(&["--issuer", &issuer, "--systemuser-org", "987654321"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("its check digit should be 5"),
+        "{}",
+        r.stderr
+    );
     // Maskinporten's own answers, explained (the token endpoint given: no metadata check
     // first; --force: the look-alike's issuer is not one of Maskinporten's).
     let te = format!("{issuer}token");

@@ -14,6 +14,7 @@ mod inspect_peers;
 mod jwt;
 mod keygen;
 mod keys;
+mod layers;
 mod leaks;
 mod passwords;
 mod perf;

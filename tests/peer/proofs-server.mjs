@@ -2,7 +2,9 @@
 // the unattended grants beyond RFC 6749, for tests/it/grants_proofs.rs:
 //
 //   - DPoP (RFC 9449) with server nonces (features.dPoP, nonceSecret;
-//     DPOP_REQUIRE_NONCE=1 makes every proof need one);
+//     DPOP_REQUIRE_NONCE=1 makes every proof need one; DPOP_FOREIGN_NONCE=1
+//     replaces each DPoP-Nonce it sends with one this instance never made, as
+//     a second instance with its own nonceSecret behind a balancer would);
 //   - mutual TLS (RFC 8705: tls_client_auth and certificate-bound tokens)
 //     when TLS_CERT and TLS_KEY are set: it then serves https itself and
 //     reads the client certificate from the TLS socket, trusting CLIENT_CA;
@@ -137,5 +139,11 @@ provider.registerGrantType(JWT_BEARER, async (ctx) => {
 
 for (const ev of ['grant.error', 'server_error'])
   provider.on(ev, (ctx, err) => console.error(ev, err.error, '|', err.error_description, '|', err.error_detail ?? ''));
+if (process.env.DPOP_FOREIGN_NONCE === '1') {
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.response.get('DPoP-Nonce')) ctx.set('DPoP-Nonce', randomBytes(32).toString('base64url'));
+  });
+}
 server.on('request', provider.callback());
 console.log(`listening on ${ISSUER}`);

@@ -2,7 +2,7 @@
 //! parameters on request, `kid` = RFC 7638 thumbprint, `x5c` and `x5t#S256`
 //! when there is a certificate.
 
-use super::{Output, WriteError, WriteOptions, Written, alias_or_default};
+use super::{Ambiguity, Output, WriteError, WriteOptions, Written, alias_or_default};
 use crate::key::{Curve, PrivateParams, PublicKey, ec_coordinates};
 use crate::keystore::model::{Entry, EntryKind};
 use base64::Engine;
@@ -200,17 +200,12 @@ pub(crate) fn write(
         .collect();
     let candidates = dedup_by_thumbprint(candidates, &mut notes);
     if !set && candidates.len() > 1 {
-        return Err(WriteError::Ambiguous {
-            detail: format!(
-                "a JWK holds one key, and {} entries with keys were chosen",
-                candidates.len()
-            ),
-        });
+        return Err(WriteError::Ambiguous(Ambiguity::JwkKeys {
+            chosen: candidates.len(),
+        }));
     }
     if opts.kid.is_some() && candidates.len() > 1 {
-        return Err(WriteError::Ambiguous {
-            detail: "--kid names one key, and several entries were chosen".into(),
-        });
+        return Err(WriteError::Ambiguous(Ambiguity::KeyId));
     }
     for (i, e) in candidates {
         let alias = alias_or_default(e, i);

@@ -149,7 +149,8 @@ impl WriteOptions {
 /// One output file's content.
 #[derive(Debug, Clone)]
 pub struct Written {
-    /// `None` for the main output; `Some("key")`, `Some("cert")`, `Some("chain")` with --split.
+    /// `None` for the main output; `Some("key")`, `Some("cert")`, `Some("chain")`
+    /// for a split PEM output.
     pub part: Option<&'static str>,
     /// The file's content.
     pub bytes: Vec<u8>,
@@ -177,12 +178,21 @@ pub enum WriteError {
         /// Why it needs one.
         detail: String,
     },
-    /// More than one entry fits and the format holds one.
-    #[error("{detail}")]
-    Ambiguous {
-        /// Which entries.
-        detail: String,
+    /// Only keys or only certificates were asked for, and the chosen
+    /// entries hold none.
+    #[error("nothing to write: {}", match .part {
+        Parts::KeyOnly => "only keys were asked for, but the chosen entries hold no key",
+        Parts::CertOnly => "only certificates were asked for, but the chosen entries hold no certificate",
+        Parts::All => "the chosen entries hold no key or certificate",
+    })]
+    /// The chosen entries hold none of the parts asked for.
+    NoPart {
+        /// The parts asked for.
+        part: Parts,
     },
+    /// More than one thing fits where the format holds one.
+    #[error("{0}")]
+    Ambiguous(Ambiguity),
     /// The format cannot hold what would be written.
     #[error("{format} cannot hold {detail}")]
     CannotHold {
@@ -214,15 +224,52 @@ impl WriteError {
     /// The error's stable id.
     pub fn id(&self) -> ErrorId {
         match self {
-            WriteError::Nothing { .. } => ErrorId::ConvertNothingToWrite,
+            WriteError::Nothing { .. } | WriteError::NoPart { .. } => {
+                ErrorId::ConvertNothingToWrite
+            }
             WriteError::NeedsPassword { .. } => ErrorId::PasswordRequired,
-            WriteError::Ambiguous { .. } => ErrorId::ConvertAmbiguous,
+            WriteError::Ambiguous(_) => ErrorId::ConvertAmbiguous,
             WriteError::CannotHold { .. } => ErrorId::ConvertUnsupported,
             WriteError::DuplicateAlias { .. } => ErrorId::ConvertDuplicateAlias,
             WriteError::KeyLocked { .. } => ErrorId::KeyPasswordWrong,
             WriteError::Random(_) => ErrorId::IoRandom,
         }
     }
+}
+
+/// Why the chosen entries do not fit one output ([`WriteError::Ambiguous`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Ambiguity {
+    /// A split PEM output writes one entry; this many were chosen.
+    #[error(
+        "a split output writes one entry into separate files, and {chosen} entries were chosen"
+    )]
+    Split {
+        /// Entries chosen.
+        chosen: usize,
+    },
+    /// DER holds one object; this many entries were chosen.
+    #[error("DER holds one object, and {chosen} entries were chosen")]
+    DerEntries {
+        /// Entries chosen.
+        chosen: usize,
+    },
+    /// DER holds one object; this entry has both a key and a certificate.
+    #[error("DER holds one object, and entry \"{alias}\" has both a key and a certificate")]
+    DerParts {
+        /// The entry.
+        alias: String,
+    },
+    /// A JWK holds one key; this many entries with keys were chosen.
+    #[error("a JWK holds one key, and {chosen} entries with keys were chosen")]
+    JwkKeys {
+        /// Entries with keys chosen.
+        chosen: usize,
+    },
+    /// A key id was given for the JWK, and several entries were chosen.
+    #[error("a key id names one key, and several entries were chosen")]
+    KeyId,
 }
 
 /// A name for an entry that has none.

@@ -1,7 +1,9 @@
 //! PEM and DER writers. Keys are PKCS#8, encrypted (PBES2, AES-256-CBC) unless
 //! the caller asks for clear text.
 
-use super::{Output, Parts, WriteError, WriteOptions, Written, alias_or_default, key_less_certs};
+use super::{
+    Ambiguity, Output, Parts, WriteError, WriteOptions, Written, alias_or_default, key_less_certs,
+};
 use crate::keystore::model::{Entry, EntryKind};
 use crate::keystore::pbe::{self, Protection};
 use base64::Engine;
@@ -65,12 +67,9 @@ pub(crate) fn write_pem(
 ) -> Result<Output, WriteError> {
     if split {
         let [e] = entries else {
-            return Err(WriteError::Ambiguous {
-                detail: format!(
-                    "--split writes one entry into separate files, and {} entries were chosen",
-                    entries.len()
-                ),
-            });
+            return Err(WriteError::Ambiguous(Ambiguity::Split {
+                chosen: entries.len(),
+            }));
         };
         return write_split(e, opts);
     }
@@ -103,13 +102,7 @@ pub(crate) fn write_pem(
         }
     }
     if text.is_empty() {
-        return Err(WriteError::Nothing {
-            detail: match opts.parts {
-                Parts::KeyOnly => "--key-only, but the chosen entries hold no key".into(),
-                Parts::CertOnly => "--cert-only, but the chosen entries hold no certificate".into(),
-                Parts::All => "the chosen entries hold no key or certificate".into(),
-            },
-        });
+        return Err(WriteError::NoPart { part: opts.parts });
     }
     Ok(Output {
         files: vec![Written {
@@ -197,12 +190,9 @@ fn write_split(e: &Entry, opts: &WriteOptions) -> Result<Output, WriteError> {
 /// DER output: exactly one object (a certificate or a key).
 pub(crate) fn write_der(entries: &[Entry], opts: &WriteOptions) -> Result<Output, WriteError> {
     let [e] = entries else {
-        return Err(WriteError::Ambiguous {
-            detail: format!(
-                "DER holds one object, and {} entries were chosen: pick one with --alias",
-                entries.len()
-            ),
-        });
+        return Err(WriteError::Ambiguous(Ambiguity::DerEntries {
+            chosen: entries.len(),
+        }));
     };
     let alias = alias_or_default(e, 0);
     let has_key = e.private_key.is_some() || e.public_key.is_some();
@@ -212,11 +202,7 @@ pub(crate) fn write_der(entries: &[Entry], opts: &WriteOptions) -> Result<Output
         Parts::CertOnly => false,
         Parts::All => {
             if has_key && has_cert {
-                return Err(WriteError::Ambiguous {
-                    detail: format!(
-                        "DER holds one object, and entry \"{alias}\" has both a key and a certificate"
-                    ),
-                });
+                return Err(WriteError::Ambiguous(Ambiguity::DerParts { alias }));
             }
             has_key
         }
