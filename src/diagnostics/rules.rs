@@ -753,10 +753,13 @@ impl Checker<'_> {
     // ---------------------------------------------------------------------
 
     pub(super) fn check_store(&mut self) {
-        if let Some(p) = &self.store.pkcs12 {
-            if let Some(f) = self.pkcs12_protection(p) {
-                self.push(f);
-            }
+        if let Some(f) = self
+            .store
+            .pkcs12
+            .as_ref()
+            .and_then(|p| self.pkcs12_protection(p))
+        {
+            self.push(f);
         }
         if matches!(self.store.format, Format::Jks | Format::Jceks)
             && self.opts.key_password_differs
