@@ -19,9 +19,47 @@ use std::time::Duration;
 
 const SCOPE: &str = "openid offline_access api:read";
 
+/// `--grant authorization-code` for `client` at `peer`, with no browser
+/// started; `extra` adds the flags a test varies.
+fn code_grant<'a>(peer: &'a Peer, client: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "--grant",
+        "authorization-code",
+        "--issuer",
+        &peer.base,
+        "--client-id",
+        client,
+        "--no-browser",
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+/// `--grant refresh-token` for native-client at `peer`; `extra` adds flags.
+fn refresh_grant<'a>(peer: &'a Peer, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "--grant",
+        "refresh-token",
+        "--issuer",
+        &peer.base,
+        "--client-id",
+        "native-client",
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
 /// A private cache and config directory.
 struct Home {
     dir: tempfile::TempDir,
+}
+
+/// One sign-in through the browser: the authorization URL credkit printed,
+/// the page the browser ended on, and how credkit's run ended.
+struct SignIn {
+    url: String,
+    page: Value,
+    run: Run,
 }
 
 impl Home {
@@ -35,20 +73,14 @@ impl Home {
         c.arg("token").args(args);
         c
     }
+    /// credkit on the real clock, with this home's cache and config, no
+    /// proxy, par-client's secret in CLIENT_SECRET, and no browser to start.
     fn base(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
-        c.env_remove("CREDKIT_PASSWORD")
-            .env("RUST_BACKTRACE", "0")
-            .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
-            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
-            .env("NO_PROXY", "*")
+        let mut c = credkit_with(Clock::Real);
+        isolated(&mut c, self.dir.path())
             .env("CLIENT_SECRET", "par-secret")
-            .env_remove("HTTPS_PROXY")
-            .env_remove("HTTP_PROXY")
-            .env_remove("ALL_PROXY")
             // No browser is started, even where one is installed.
-            .env("PATH", "/nonexistent")
-            .stdin(Stdio::null());
+            .env("PATH", "/nonexistent");
         c
     }
     fn run(&self, args: &[&str]) -> Run {
@@ -59,6 +91,18 @@ impl Home {
     /// Start `credkit token`; its stderr is read line by line as it comes.
     fn start(&self, args: &[&str]) -> Flow {
         Home::spawn(self.cmd(args))
+    }
+    /// `credkit token ARGS` through one sign-in: the browser (browser.py
+    /// with `browser` flags) opens the URL credkit printed.
+    fn sign_in(&self, args: &[&str], browser: &[&str]) -> SignIn {
+        let mut flow = self.start(args);
+        let url = flow.authorization_url();
+        let page = browse(&url, browser);
+        SignIn {
+            url,
+            page,
+            run: flow.finish(),
+        }
     }
     fn spawn(mut c: Command) -> Flow {
         let mut child = c
@@ -116,15 +160,26 @@ impl Flow {
             t.starts_with("http://127.0.0.1").then(|| t.to_string())
         })
     }
+    /// The device flow's verification URL with the user code in it.
+    fn verification_url(&mut self) -> String {
+        self.wait_for(|l| {
+            l.strip_prefix("credkit: or open ")
+                .map(|r| r.split(' ').next().unwrap_or("").to_string())
+        })
+    }
+    /// The rest of stderr, once the process has ended.
+    fn drain(&mut self) {
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(10)) {
+            self.seen.push(l);
+        }
+    }
     fn finish(mut self) -> Run {
         let status = self.child.wait().expect("wait");
         let mut stdout = String::new();
         if let Some(mut o) = self.child.stdout.take() {
             o.read_to_string(&mut stdout).expect("read");
         }
-        while let Ok(l) = self.lines.recv_timeout(Duration::from_secs(10)) {
-            self.seen.push(l);
-        }
+        self.drain();
         let r = Run {
             code: status.code().unwrap_or(-1),
             stdout,
@@ -169,27 +224,16 @@ fn s256(v: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(v.as_bytes()))
 }
 
-fn ok(r: &Run, peer: &Peer) {
-    assert_eq!(
-        r.code,
-        0,
-        "expected a token\nstdout:\n{}\nstderr:\n{}\npeer log:\n{}",
-        r.stdout,
-        r.stderr,
-        peer.log()
-    );
+/// A token: exit code 0 (the peer's log shown if not).
+fn ok<'r>(r: &'r Run, peer: &Peer) -> &'r Run {
+    r.assert_code(0, &format!("expected a token; peer log:\n{}", peer.log()))
 }
 
-fn refused(r: &Run, peer: &Peer) {
-    assert_eq!(
-        r.code,
-        1,
-        "expected a refusal\nstdout:\n{}\nstderr:\n{}\npeer log:\n{}",
-        r.stdout,
-        r.stderr,
-        peer.log()
-    );
+/// A refusal: exit code 1 and nothing on stdout.
+fn refused<'r>(r: &'r Run, peer: &Peer) -> &'r Run {
+    r.assert_code(1, &format!("expected a refusal; peer log:\n{}", peer.log()));
     assert!(r.stdout.is_empty(), "{}", r.stdout);
+    r
 }
 
 /// The JSON error: the last line of stderr (the lines before it tell the
@@ -221,24 +265,25 @@ fn mode(p: &Path) -> u32 {
     std::fs::metadata(p).expect("meta").permissions().mode() & 0o777
 }
 
+/// The refresh token kept in a refresh-token file.
+fn stored_refresh_token(file: &Path) -> String {
+    let stored: Value = serde_json::from_slice(&std::fs::read(file).expect("read")).expect("json");
+    stored["refresh_token"]
+        .as_str()
+        .expect("stored")
+        .to_string()
+}
+
 #[test]
 fn authorization_code_with_pkce_keeps_the_refresh_token_and_refresh_uses_it() {
     let peer = Peer::start("server.mjs");
     let home = Home::new();
-    let mut flow = home.start(&[
-        "--grant",
-        "authorization-code",
-        "--issuer",
-        &peer.base,
-        "--client-id",
+    let args = code_grant(
+        &peer,
         "native-client",
-        "--scope",
-        SCOPE,
-        "--no-browser",
-        "--json",
-        "--verbose",
-    ]);
-    let url = flow.authorization_url();
+        &["--scope", SCOPE, "--json", "--verbose"],
+    );
+    let SignIn { url, page, run: r } = home.sign_in(&args, &[]);
     // The authorization request: PKCE S256, state, nonce, a loopback redirect.
     assert!(url.starts_with(&format!("{}/auth?", peer.base)), "{url}");
     assert_eq!(
@@ -254,14 +299,11 @@ fn authorization_code_with_pkce_keeps_the_refresh_token_and_refresh_uses_it() {
         redirect.starts_with("http://127.0.0.1:") && redirect.ends_with("/callback"),
         "{redirect}"
     );
-    let page = browse(&url, &[]);
     let back = page["url"].as_str().expect("url");
     assert!(back.starts_with(&redirect), "{page}");
     assert_eq!(page["status"], 200, "{page}");
     let code = param(back, "code").expect("code in the redirect");
-    let r = flow.finish();
-    ok(&r, &peer);
-    let j = r.json();
+    let j = ok(&r, &peer).json();
     let at = claims(j["access_token"].as_str().expect("access_token"));
     assert_eq!(at["client_id"], "native-client");
     assert_eq!(at["sub"], "alice", "the user who signed in");
@@ -278,49 +320,21 @@ fn authorization_code_with_pkce_keeps_the_refresh_token_and_refresh_uses_it() {
     );
     assert_eq!(mode(&file), 0o600);
     assert!(file.starts_with(home.dir.path().join("cache/credkit/refresh-tokens")));
-    let stored: Value = serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("json");
-    let rt = stored["refresh_token"]
-        .as_str()
-        .expect("stored")
-        .to_string();
+    let rt = stored_refresh_token(&file);
     assert!(!r.stdout.contains(&rt) && !r.stderr.contains(&rt));
     // The verbose trace redacts the code and the verifier.
     assert!(!r.stderr.contains(&code), "the code leaked:\n{}", r.stderr);
-    assert!(
-        r.stderr.contains("code_verifier=<redacted>"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("grant_type=authorization_code"),
-        "{}",
-        r.stderr
-    );
+    r.assert_stderr_has(&["code_verifier=<redacted>", "grant_type=authorization_code"]);
 
     // --grant refresh-token with no refresh token option: the stored one, rotated.
-    let refresh = [
-        "--grant",
-        "refresh-token",
-        "--issuer",
-        &peer.base,
-        "--client-id",
-        "native-client",
-        "--json",
-    ];
-    let r2 = home.run(&refresh);
-    ok(&r2, &peer);
-    let j2 = r2.json();
+    let refresh = refresh_grant(&peer, &["--json"]);
+    let j2 = ok(&home.run(&refresh), &peer).json();
     assert_eq!(
         claims(j2["access_token"].as_str().expect("at"))["sub"],
         "alice"
     );
     assert!(j2.get("refresh_token").is_none(), "{j2}");
-    let rotated: Value =
-        serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("json");
-    let rt2 = rotated["refresh_token"]
-        .as_str()
-        .expect("rotated")
-        .to_string();
+    let rt2 = stored_refresh_token(&file);
     assert_ne!(
         rt, rt2,
         "oidc-provider rotates refresh tokens; the new one is kept"
@@ -328,43 +342,30 @@ fn authorization_code_with_pkce_keeps_the_refresh_token_and_refresh_uses_it() {
     // And again, with the rotated one.
     ok(&home.run(&refresh), &peer);
     // The first refresh token was used: the server refuses it now.
-    let mut c = home.cmd(&[
-        "--grant",
-        "refresh-token",
-        "--issuer",
-        &peer.base,
-        "--client-id",
-        "native-client",
-        "--refresh-token-env",
-        "OLD_RT",
-    ]);
+    let mut c = home.cmd(&refresh_grant(&peer, &["--refresh-token-env", "OLD_RT"]));
     c.env("OLD_RT", &rt);
-    let old = run(c);
-    refused(&old, &peer);
-    assert!(old.stderr.contains("invalid_grant"), "{}", old.stderr);
+    refused(&run(c), &peer).assert_stderr_has(&["invalid_grant"]);
 }
 
 #[test]
 fn par_when_the_metadata_requires_it_and_when_asked() {
+    let par_client = |peer| {
+        code_grant(
+            peer,
+            "par-client",
+            &[
+                "--client-secret-env",
+                "CLIENT_SECRET",
+                "--scope",
+                SCOPE,
+                "--no-cache",
+                "--verbose",
+            ],
+        )
+    };
     let peer = Peer::start_with("server.mjs", &[("REQUIRE_PAR", "1".into())]);
     let home = Home::new();
-    let args = [
-        "--grant",
-        "authorization-code",
-        "--issuer",
-        &peer.base,
-        "--client-id",
-        "par-client",
-        "--client-secret-env",
-        "CLIENT_SECRET",
-        "--scope",
-        SCOPE,
-        "--no-browser",
-        "--no-cache",
-        "--verbose",
-    ];
-    let mut flow = home.start(&args);
-    let url = flow.authorization_url();
+    let SignIn { url, run: r, .. } = home.sign_in(&par_client(&peer), &[]);
     // Only the request_uri goes through the browser.
     assert!(
         param(&url, "request_uri")
@@ -372,68 +373,38 @@ fn par_when_the_metadata_requires_it_and_when_asked() {
         "{url}"
     );
     assert!(param(&url, "code_challenge").is_none(), "{url}");
-    browse(&url, &[]);
-    let r = flow.finish();
-    ok(&r, &peer);
-    assert!(
-        r.stderr.contains(&format!("POST {}/request", peer.base)),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("Authorization: Basic <redacted>"),
-        "{}",
-        r.stderr
-    );
+    ok(&r, &peer).assert_stderr_has(&[
+        &format!("POST {}/request", peer.base),
+        "Authorization: Basic <redacted>",
+    ]);
     assert!(!r.stderr.contains("par-secret"));
 
     // The client requires PAR, the metadata does not: a refusal that says so, then --par.
     let peer = Peer::start("server.mjs");
-    let mut args: Vec<&str> = args.to_vec();
-    args[3] = &peer.base;
-    let mut flow = home.start(&args);
-    let url = flow.authorization_url();
-    browse(&url, &[]);
-    let r = flow.finish();
-    refused(&r, &peer);
-    assert!(
-        r.stderr
-            .contains("the authorization server refused the sign-in"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("pushed authorization requests"),
-        "{}",
-        r.stderr
-    );
+    let mut args = par_client(&peer);
+    refused(&home.sign_in(&args, &[]).run, &peer).assert_stderr_has(&[
+        "the authorization server refused the sign-in",
+        "pushed authorization requests",
+    ]);
     args.push("--par");
-    let mut flow = home.start(&args);
-    let url = flow.authorization_url();
-    browse(&url, &[]);
-    ok(&flow.finish(), &peer);
+    ok(&home.sign_in(&args, &[]).run, &peer);
 }
 
 #[test]
 fn a_redirect_uri_the_client_does_not_have_is_diagnosed() {
     let peer = Peer::start("server.mjs");
     let home = Home::new();
+    let elsewhere = ["--redirect-uri", "http://127.0.0.1/elsewhere"];
     // Pushed: the server refuses at once, and the diagnosis names the URI sent.
-    let r = home.run(&[
-        "--grant",
-        "authorization-code",
-        "--issuer",
-        &peer.base,
-        "--client-id",
+    let r = home.run(&code_grant(
+        &peer,
         "par-client",
-        "--client-secret-env",
-        "CLIENT_SECRET",
-        "--par",
-        "--redirect-uri",
-        "http://127.0.0.1/elsewhere",
-        "--no-browser",
-        "--json",
-    ]);
+        &[
+            &["--client-secret-env", "CLIENT_SECRET", "--par", "--json"][..],
+            &elsewhere,
+        ]
+        .concat(),
+    ));
     refused(&r, &peer);
     let e = err_json(&r);
     let d = &e["error"]["diagnosis"];
@@ -443,21 +414,12 @@ fn a_redirect_uri_the_client_does_not_have_is_diagnosed() {
 
     // Not pushed: the server shows the user an error page and never sends the
     // browser back; credkit stops at its timeout and says what it waited for.
-    let mut flow = home.start(&[
-        "--grant",
-        "authorization-code",
-        "--issuer",
-        &peer.base,
-        "--client-id",
+    let args = code_grant(
+        &peer,
         "native-client",
-        "--redirect-uri",
-        "http://127.0.0.1/elsewhere",
-        "--login-timeout",
-        "4s",
-        "--no-browser",
-    ]);
-    let url = flow.authorization_url();
-    let page = browse(&url, &[]);
+        &[&elsewhere[..], &["--login-timeout", "4s"]].concat(),
+    );
+    let SignIn { page, run: r, .. } = home.sign_in(&args, &[]);
     assert_eq!(page["status"], 400, "{page}");
     assert!(
         page["body"]
@@ -465,43 +427,23 @@ fn a_redirect_uri_the_client_does_not_have_is_diagnosed() {
             .is_some_and(|b| b.contains("redirect_uri")),
         "{page}"
     );
-    let r = flow.finish();
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("(error id: login-timeout)"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("/elsewhere"), "{}", r.stderr);
-    assert!(
-        r.stderr.contains("redirect_uri is not registered"),
-        "{}",
-        r.stderr
-    );
+    r.assert_code(2, "").assert_stderr_has(&[
+        "(error id: login-timeout)",
+        "/elsewhere",
+        "redirect_uri is not registered",
+    ]);
 }
 
 #[test]
 fn a_pkce_mismatch_is_diagnosed_with_what_was_sent() {
     let peer = Peer::start("server.mjs");
     let home = Home::new();
-    let mut flow = home.start(&[
-        "--grant",
-        "authorization-code",
-        "--issuer",
-        &peer.base,
-        "--client-id",
-        "native-client",
-        "--scope",
-        SCOPE,
-        "--no-browser",
-        "--json",
-    ]);
-    let url = flow.authorization_url();
-    let sent = param(&url, "code_challenge").expect("challenge");
+    let args = code_grant(&peer, "native-client", &["--scope", SCOPE, "--json"]);
     // The browser (or something between) changes the challenge.
     let other = s256("a verifier credkit never made, and never will make");
-    browse(&url, &["--tamper", &format!("code_challenge={other}")]);
-    let r = flow.finish();
+    let tamper = format!("code_challenge={other}");
+    let SignIn { url, run: r, .. } = home.sign_in(&args, &["--tamper", &tamper]);
+    let sent = param(&url, "code_challenge").expect("challenge");
     refused(&r, &peer);
     let e = err_json(&r);
     let d = &e["error"]["diagnosis"];
@@ -514,41 +456,19 @@ fn a_pkce_mismatch_is_diagnosed_with_what_was_sent() {
 fn a_user_who_cancels_and_a_forged_state() {
     let peer = Peer::start("server.mjs");
     let home = Home::new();
-    let args = [
-        "--grant",
-        "authorization-code",
-        "--issuer",
-        &peer.base,
-        "--client-id",
-        "native-client",
-        "--scope",
-        SCOPE,
-        "--no-browser",
-    ];
-    let mut flow = home.start(&args);
-    let url = flow.authorization_url();
-    browse(&url, &["--deny"]);
-    let r = flow.finish();
-    refused(&r, &peer);
-    assert!(r.stderr.contains("access_denied"), "{}", r.stderr);
-    assert!(r.stderr.contains("the user declined"), "{}", r.stderr);
-    assert!(
-        r.stderr.contains("(error id: oauth-access-denied)"),
-        "{}",
-        r.stderr
-    );
+    let args = code_grant(&peer, "native-client", &["--scope", SCOPE]);
+    refused(&home.sign_in(&args, &["--deny"]).run, &peer).assert_stderr_has(&[
+        "access_denied",
+        "the user declined",
+        "(error id: oauth-access-denied)",
+    ]);
 
     // An answer for another login (its state is not ours) is not used.
-    let mut flow = home.start(&args);
-    let url = flow.authorization_url();
-    browse(&url, &["--tamper", "state=forged-state-value"]);
-    let r = flow.finish();
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("(error id: oauth-state-mismatch)"),
-        "{}",
-        r.stderr
-    );
+    let r = home
+        .sign_in(&args, &["--tamper", "state=forged-state-value"])
+        .run;
+    r.assert_code(2, "")
+        .assert_stderr_has(&["(error id: oauth-state-mismatch)"]);
     assert!(r.stdout.is_empty());
 }
 
@@ -572,10 +492,7 @@ fn device_flow_honours_slow_down() {
             .and_then(|r| r.split(" and enter the code ").nth(1))
             .map(str::to_string)
     });
-    let complete = flow.wait_for(|l| {
-        l.strip_prefix("credkit: or open ")
-            .map(|r| r.split(' ').next().unwrap_or("").to_string())
-    });
+    let complete = flow.verification_url();
     assert_eq!(
         param(&complete, "user_code").as_deref(),
         Some(user_code.as_str())
@@ -593,11 +510,10 @@ fn device_flow_honours_slow_down() {
         "{page}"
     );
     let r = flow.finish();
-    ok(&r, &peer);
+    ok(&r, &peer).assert_stderr_has(&["device_code=<redacted>"]);
     let at = claims(r.stdout.trim());
     assert_eq!(at["client_id"], "device-slow");
     assert_eq!(at["sub"], "alice");
-    assert!(r.stderr.contains("device_code=<redacted>"), "{}", r.stderr);
 }
 
 #[test]
@@ -617,15 +533,8 @@ fn device_flow_denied_and_expired_are_explained() {
     )
     .expect("write");
     let mut flow = home.start(&["--profile", "tv", "--no-cache"]);
-    let complete = flow.wait_for(|l| {
-        l.strip_prefix("credkit: or open ")
-            .map(|r| r.split(' ').next().unwrap_or("").to_string())
-    });
-    browse(&complete, &["--deny"]);
-    let r = flow.finish();
-    refused(&r, &peer);
-    assert!(r.stderr.contains("access_denied"), "{}", r.stderr);
-    assert!(r.stderr.contains("the user declined"), "{}", r.stderr);
+    browse(&flow.verification_url(), &["--deny"]);
+    refused(&flow.finish(), &peer).assert_stderr_has(&["access_denied", "the user declined"]);
 
     // Nobody approves: the server's code expires (3 s), credkit explains.
     let r = home.run(&["--profile", "short", "--json"]);
@@ -662,11 +571,7 @@ fn the_broker_signs_in_once_on_its_console_and_refreshes_after() {
         .args(["--port", "0", "--profile", "tv"]);
     let mut flow = Home::spawn(c);
     // The sign-in happens on the broker's console, before it serves.
-    let complete = flow.wait_for(|l| {
-        l.strip_prefix("credkit: or open ")
-            .map(|r| r.split(' ').next().unwrap_or("").to_string())
-    });
-    browse(&complete, &[]);
+    browse(&flow.verification_url(), &[]);
     let mut line = String::new();
     let mut out = BufReader::new(flow.child.stdout.take().expect("stdout"));
     out.read_line(&mut line).expect("read");
@@ -694,9 +599,7 @@ fn the_broker_signs_in_once_on_its_console_and_refreshes_after() {
     // Stopped by the test (a signal): what it said on its console.
     let _ = flow.child.kill();
     let _ = flow.child.wait();
-    while let Ok(l) = flow.lines.recv_timeout(Duration::from_secs(10)) {
-        flow.seen.push(l);
-    }
+    flow.drain();
     let console = flow.seen.join("\n");
     assert_eq!(
         console.matches("enter the code").count(),

@@ -5,77 +5,113 @@
 //! handler is the test's own. Each test starts its own server.
 
 use crate::support::*;
-use crate::token::Peer;
+use crate::token::{Peer, claims};
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn secret(client: &str) -> String {
     format!("{client}-secret-0123456789abcdef0123456789abcdef")
 }
 
-/// `credkit token` with a private cache and config, the client secret in $S.
-fn token(home: &Path, client: &str, args: &[&str]) -> Run {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
-    c.env("XDG_CACHE_HOME", home.join("cache"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("NO_PROXY", "*")
-        .env_remove("HTTPS_PROXY")
-        .env_remove("HTTP_PROXY")
-        .env_remove("ALL_PROXY")
-        .env("RUST_BACKTRACE", "0")
-        .env("S", secret(client))
-        .env("CREDKIT_PASSWORD", "changeit")
-        .stdin(Stdio::null())
-        .args(["token", "--client-id", client, "--retries", "0"])
-        .args(args);
-    let r = run(c);
-    r.assert_no_panic();
-    r
+/// A proofs-server.mjs peer, its token endpoint, and a private home for
+/// credkit's cache and config.
+struct Proofs {
+    peer: Peer,
+    te: String,
+    home: tempfile::TempDir,
 }
 
-fn json(r: &Run, peer: &Peer) -> Value {
-    assert_eq!(
-        r.code,
-        0,
-        "expected a token\nstdout:\n{}\nstderr:\n{}\npeer log:\n{}",
-        r.stdout,
-        r.stderr,
-        peer.log()
-    );
-    serde_json::from_str(&r.stdout).expect("json")
+impl Proofs {
+    fn start() -> Proofs {
+        Proofs::start_with(&[])
+    }
+    fn start_with(envs: &[(&str, String)]) -> Proofs {
+        let peer = Peer::start_with("proofs-server.mjs", envs);
+        Proofs {
+            te: peer.token_endpoint(),
+            peer,
+            home: tempfile::tempdir().expect("tmp"),
+        }
+    }
+    /// `credkit token --client-id CLIENT --retries 0 ARGS` with the private
+    /// home, the client's secret in $S and `changeit` in CREDKIT_PASSWORD.
+    fn cmd(&self, client: &str, args: &[&str]) -> Command {
+        let mut c = credkit_with(Clock::Real);
+        isolated(&mut c, self.home.path())
+            .env("S", secret(client))
+            .env("CREDKIT_PASSWORD", "changeit")
+            .args(["token", "--client-id", client, "--retries", "0"])
+            .args(args);
+        c
+    }
+    fn token(&self, client: &str, args: &[&str]) -> Run {
+        let r = run(self.cmd(client, args));
+        r.assert_no_panic();
+        r
+    }
+    /// [`Proofs::token`] with the client's secret (`--client-secret-env S`)
+    /// sent to the token endpoint, and `args`.
+    fn with_secret(&self, client: &str, args: &[&str]) -> Run {
+        let base = ["--client-secret-env", "S", "--token-endpoint", &self.te];
+        self.token(client, &[&base[..], args].concat())
+    }
+    /// The token response of a run that must succeed (with `--json`).
+    fn json(&self, r: &Run) -> Value {
+        r.assert_code(
+            0,
+            &format!("expected a token; peer log:\n{}", self.peer.log()),
+        );
+        serde_json::from_str(&r.stdout).expect("json")
+    }
+    /// A run refused by the server (exit code 1) whose stderr says each of `needles`.
+    fn refused(&self, r: &Run, needles: &[&str]) {
+        r.assert_code(1, &format!("peer log:\n{}", self.peer.log()))
+            .assert_stderr_has(needles);
+    }
+    /// An access token (scope api:read) this server issued to exchange-client:
+    /// a subject or user token for the exchange grants.
+    fn issued_token(&self) -> String {
+        let r = self.with_secret(
+            "exchange-client",
+            &["--scope", "api:read", "--no-cache", "--json"],
+        );
+        self.json(&r)["access_token"]
+            .as_str()
+            .expect("at")
+            .to_string()
+    }
 }
 
-fn claims(jwt: &str) -> Value {
+/// base64url of SHA-256.
+fn s256(data: &[u8]) -> String {
     use base64::Engine;
-    let p = jwt.split('.').nth(1).expect("jwt payload");
-    let b = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(p)
-        .expect("base64url");
-    serde_json::from_slice(&b).expect("json")
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(<sha2::Sha256 as sha2::Digest>::digest(data))
+}
+
+/// x5t#S256 of a PEM certificate file, as openssl's DER gives it.
+fn openssl_x5t(cert: &str) -> String {
+    let out = Command::new("openssl")
+        .args(["x509", "-in", cert, "-outform", "DER"])
+        .output()
+        .expect("openssl");
+    assert!(out.status.success(), "openssl x509 -in {cert}");
+    s256(&out.stdout)
+}
+
+/// `credkit keygen ARGS`, which must succeed.
+fn keygen(dir: &std::path::Path, args: &[&str]) {
+    keygen_at(Clock::Real, dir, "changeit", args).assert_code(0, "");
 }
 
 #[test]
 fn dpop_with_a_server_nonce_gives_a_bound_token() {
-    let peer = Peer::start_with("proofs-server.mjs", &[("DPOP_REQUIRE_NONCE", "1".into())]);
-    let home = tempfile::tempdir().expect("tmp");
-    let te = peer.token_endpoint();
-    let r = token(
-        home.path(),
+    let p = Proofs::start_with(&[("DPOP_REQUIRE_NONCE", "1".into())]);
+    let r = p.with_secret(
         "dpop-client",
-        &[
-            "--client-secret-env",
-            "S",
-            "--token-endpoint",
-            &te,
-            "--scope",
-            "api:read",
-            "--dpop",
-            "--json",
-            "--verbose",
-        ],
+        &["--scope", "api:read", "--dpop", "--json", "--verbose"],
     );
-    let v = json(&r, &peer);
+    let v = p.json(&r);
     assert_eq!(v["token_type"], "DPoP", "{v}");
     let jkt = v["binding"]["dpop_jkt"].as_str().expect("jkt").to_string();
     let at = claims(v["access_token"].as_str().expect("token"));
@@ -86,38 +122,25 @@ fn dpop_with_a_server_nonce_gives_a_bound_token() {
     );
     assert_eq!(v["binding"]["cnf_matches"], true);
     // The first proof had no nonce; the server asked for one; credkit sent it once more.
-    assert!(r.stderr.contains("use_dpop_nonce"), "{}", r.stderr);
+    r.assert_stderr_has(&["use_dpop_nonce"]);
     assert_eq!(r.stderr.matches("POST ").count(), 2, "{}", r.stderr);
     // The generated key is kept 0600 and reused: the next token is bound to the same key.
-    let key = home.path().join("cache/credkit/dpop-key.pem");
+    let key = p.home.path().join("cache/credkit/dpop-key.pem");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&key).expect("key").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let r = token(
-        home.path(),
-        "dpop-client",
-        &[
-            "--client-secret-env",
-            "S",
-            "--token-endpoint",
-            &te,
-            "--scope",
-            "api:write",
-            "--dpop",
-            "--json",
-        ],
-    );
-    let v = json(&r, &peer);
+    let v = p.json(&p.with_secret("dpop-client", &["--scope", "api:write", "--dpop", "--json"]));
     assert_eq!(v["binding"]["dpop_jkt"], jkt.as_str());
 
     // A proof for an API call with the same key, checked by the server's library's rules.
-    let tokfile = home.path().join("at");
-    std::fs::write(&tokfile, v["access_token"].as_str().expect("at")).expect("write");
-    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
-    c.env("XDG_CACHE_HOME", home.path().join("cache")).args([
+    let at = v["access_token"].as_str().expect("at");
+    let tokfile = p.home.path().join("at");
+    std::fs::write(&tokfile, at).expect("write");
+    let mut c = credkit_with(Clock::Real);
+    isolated(&mut c, p.home.path()).args([
         "--json",
         "jwt",
         "mint",
@@ -129,55 +152,32 @@ fn dpop_with_a_server_nonce_gives_a_bound_token() {
         "--ath",
         &format!("@{}", tokfile.display()),
     ]);
-    let r = run(c);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let p: Value = serde_json::from_str(&r.stdout).expect("json");
-    assert_eq!(p["jkt"], jkt.as_str());
-    let pc = claims(p["proof"].as_str().expect("proof"));
+    let proof = run(c).assert_code(0, "").json();
+    assert_eq!(proof["jkt"], jkt.as_str());
+    let pc = claims(proof["proof"].as_str().expect("proof"));
     assert_eq!(pc["htm"], "GET");
     assert_eq!(pc["htu"], "https://api.example.test/things");
-    use base64::Engine;
-    let ath = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
-        <sha2::Sha256 as sha2::Digest>::digest(v["access_token"].as_str().expect("at")),
-    );
-    assert_eq!(pc["ath"], ath.as_str());
+    assert_eq!(pc["ath"], s256(at.as_bytes()).as_str());
 }
 
 #[test]
 fn a_dpop_nonce_refused_twice_is_diagnosed() {
     // Every nonce the server hands out is one it does not accept (a second
     // instance's): credkit retries once with it, and explains the refusal.
-    let peer = Peer::start_with(
-        "proofs-server.mjs",
+    let p = Proofs::start_with(&[
+        ("DPOP_REQUIRE_NONCE", "1".into()),
+        ("DPOP_FOREIGN_NONCE", "1".into()),
+    ]);
+    let r = p.with_secret("dpop-client", &["--dpop", "--no-cache", "--verbose"]);
+    p.refused(
+        &r,
         &[
-            ("DPOP_REQUIRE_NONCE", "1".into()),
-            ("DPOP_FOREIGN_NONCE", "1".into()),
+            "use_dpop_nonce",
+            "sent the request again with the server's nonce and was refused again",
         ],
     );
-    let home = tempfile::tempdir().expect("tmp");
-    let r = token(
-        home.path(),
-        "dpop-client",
-        &[
-            "--client-secret-env",
-            "S",
-            "--token-endpoint",
-            &peer.token_endpoint(),
-            "--dpop",
-            "--no-cache",
-            "--verbose",
-        ],
-    );
-    assert_eq!(r.code, 1, "{}\n{}", r.stderr, peer.log());
-    assert!(r.stderr.contains("use_dpop_nonce"), "{}", r.stderr);
     // Two requests: the first without a nonce, the retry with the server's.
     assert_eq!(r.stderr.matches("POST ").count(), 2, "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("sent the request again with the server's nonce and was refused again"),
-        "{}",
-        r.stderr
-    );
     // The proof named is the retry's, which carried a nonce.
     let sent = r
         .stderr
@@ -190,200 +190,104 @@ fn a_dpop_nonce_refused_twice_is_diagnosed() {
 #[test]
 fn invalid_dpop_proof_is_diagnosed_from_the_proof_sent() {
     // The server takes ES256 proofs only; the credential's RSA key signs RS256.
-    let peer = Peer::start_with("proofs-server.mjs", &[("DPOP_ALGS", "ES256".into())]);
-    let home = tempfile::tempdir().expect("tmp");
+    let p = Proofs::start_with(&[("DPOP_ALGS", "ES256".into())]);
     let key = path_str(&fixture("business/auth.key.pem"));
-    let r = token(
-        home.path(),
+    let r = p.with_secret(
         "dpop-client",
+        &["--dpop", "credential", "--key", &key, "--no-cache"],
+    );
+    // The fact names what was sent: alg and typ.
+    p.refused(
+        &r,
         &[
-            "--client-secret-env",
-            "S",
-            "--token-endpoint",
-            &peer.token_endpoint(),
-            "--dpop",
-            "credential",
-            "--key",
-            &key,
-            "--no-cache",
+            "invalid_dpop_proof",
+            "oauth-invalid-dpop-proof",
+            "alg RS256",
+            "typ dpop+jwt",
         ],
     );
-    assert_eq!(r.code, 1, "{}\n{}", r.stderr, peer.log());
-    assert!(r.stderr.contains("invalid_dpop_proof"), "{}", r.stderr);
-    assert!(
-        r.stderr.contains("oauth-invalid-dpop-proof"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("alg RS256"),
-        "the fact names what was sent: {}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("typ dpop+jwt"), "{}", r.stderr);
 }
 
 #[test]
 fn client_secret_jwt_is_accepted_and_a_wrong_secret_refused() {
-    let peer = Peer::start("proofs-server.mjs");
-    let home = tempfile::tempdir().expect("tmp");
-    let te = peer.token_endpoint();
-    let args = [
-        "--client-secret-env",
-        "S",
-        "--auth",
-        "client-secret-jwt",
-        "--token-endpoint",
-        &te,
-        "--no-cache",
-        "--json",
-    ];
-    let v = json(&token(home.path(), "csjwt-client", &args), &peer);
+    let p = Proofs::start();
+    let args = ["--auth", "client-secret-jwt", "--no-cache", "--json"];
+    let v = p.json(&p.with_secret("csjwt-client", &args));
     assert_eq!(v["token_type"], "Bearer");
+    let r = p.token("csjwt-client", &[]);
+    r.assert_code(2, "no destination");
     // Another client's secret: oidc-provider's own HS256 check refuses it.
-    let r = token(home.path(), "csjwt-client", &args[..0]);
-    assert_eq!(r.code, 2, "no destination: {}", r.stderr);
-    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
-    c.env("S", secret("other"))
-        .env("NO_PROXY", "*")
-        .args(["token", "--client-id", "csjwt-client", "--retries", "0"])
-        .args(args);
-    let r = run(c);
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("invalid_client"), "{}", r.stderr);
+    let mut c = p.cmd(
+        "csjwt-client",
+        &[
+            &["--client-secret-env", "S", "--token-endpoint", &p.te][..],
+            &args,
+        ]
+        .concat(),
+    );
+    c.env("S", secret("other"));
+    p.refused(&run(c), &["invalid_client"]);
 }
 
 #[test]
 fn authorization_details_are_checked_and_granted() {
-    let peer = Peer::start("proofs-server.mjs");
-    let home = tempfile::tempdir().expect("tmp");
+    let p = Proofs::start();
+    let rar = |details: &str, extra: &[&str]| {
+        let base = [
+            "--client-secret-env",
+            "S",
+            "--issuer",
+            &p.peer.base,
+            "--authorization-details",
+            details,
+        ];
+        p.token("rar-client", &[&base[..], extra].concat())
+    };
     let details = r#"[{"type":"urn:test:payment","amount":5}]"#;
-    let v = json(
-        &token(
-            home.path(),
-            "rar-client",
-            &[
-                "--client-secret-env",
-                "S",
-                "--issuer",
-                &peer.base,
-                "--authorization-details",
-                details,
-                "--no-cache",
-                "--json",
-            ],
-        ),
-        &peer,
-    );
+    let v = p.json(&rar(details, &["--no-cache", "--json"]));
     assert_eq!(
         v["authorization_details"][0]["type"], "urn:test:payment",
         "{v}"
     );
     assert_eq!(v["authorization_details"][0]["amount"], 5);
     // A type the metadata does not list: refused before anything is sent.
-    let r = token(
-        home.path(),
-        "rar-client",
-        &[
-            "--client-secret-env",
-            "S",
-            "--issuer",
-            &peer.base,
-            "--authorization-details",
-            r#"[{"type":"urn:other"}]"#,
-            "--verbose",
-        ],
-    );
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("authorization_details_types_supported"),
-        "{}",
-        r.stderr
-    );
-    assert!(
-        r.stderr.contains("(error id: authorization-details)"),
-        "{}",
-        r.stderr
-    );
+    let r = rar(r#"[{"type":"urn:other"}]"#, &["--verbose"]);
+    r.assert_code(2, "").assert_stderr_has(&[
+        "authorization_details_types_supported",
+        "(error id: authorization-details)",
+    ]);
     assert!(!r.stderr.contains("POST "), "nothing sent: {}", r.stderr);
     // Not JSON.
-    let r = token(
-        home.path(),
-        "rar-client",
-        &[
-            "--client-secret-env",
-            "S",
-            "--issuer",
-            &peer.base,
-            "--authorization-details",
-            "[{",
-        ],
-    );
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("not JSON"), "{}", r.stderr);
+    rar("[{", &[])
+        .assert_code(2, "")
+        .assert_stderr_has(&["not JSON"]);
     // The server's own validation (amount must be a number) refuses, and credkit says so.
-    let r = token(
-        home.path(),
+    let r = p.with_secret(
         "rar-client",
         &[
-            "--client-secret-env",
-            "S",
-            "--token-endpoint",
-            &peer.token_endpoint(),
             "--authorization-details",
             r#"{"type":"urn:test:payment","amount":"five"}"#,
         ],
     );
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("invalid_authorization_details"),
-        "{}",
-        r.stderr
-    );
+    p.refused(&r, &["invalid_authorization_details"]);
 }
 
 #[test]
 fn token_exchange_swaps_a_token_for_another_audience() {
-    let peer = Peer::start("proofs-server.mjs");
-    let home = tempfile::tempdir().expect("tmp");
-    let te = peer.token_endpoint();
-    let first = json(
-        &token(
-            home.path(),
+    let p = Proofs::start();
+    let subject = p.home.path().join("subject.jwt");
+    std::fs::write(&subject, p.issued_token()).expect("write");
+    let subject_arg = format!("@{}", subject.display());
+    let exchange = ["--grant", "token-exchange", "--subject-token", &subject_arg];
+    let v = p.json(
+        &p.with_secret(
             "exchange-client",
             &[
-                "--client-secret-env",
-                "S",
-                "--token-endpoint",
-                &te,
-                "--scope",
-                "api:read",
-                "--json",
-            ],
+                &exchange[..],
+                &["--audience", "https://other.example.test", "--json"],
+            ]
+            .concat(),
         ),
-        &peer,
-    );
-    let subject = home.path().join("subject.jwt");
-    std::fs::write(&subject, first["access_token"].as_str().expect("at")).expect("write");
-    let v = json(
-        &token(
-            home.path(),
-            "exchange-client",
-            &[
-                "--client-secret-env",
-                "S",
-                "--token-endpoint",
-                &te,
-                "--grant",
-                "token-exchange",
-                "--subject-token",
-                &format!("@{}", subject.display()),
-                "--audience",
-                "https://other.example.test",
-                "--json",
-            ],
-        ),
-        &peer,
     );
     assert_eq!(
         v["issued_token_type"],
@@ -393,25 +297,12 @@ fn token_exchange_swaps_a_token_for_another_audience() {
     assert_eq!(c["aud"], "https://other.example.test", "{c}");
     // A token that is not the server's: refused, explained as invalid_grant.
     std::fs::write(&subject, "e30.e30.c2ln").expect("write");
-    let r = token(
-        home.path(),
-        "exchange-client",
-        &[
-            "--client-secret-env",
-            "S",
-            "--token-endpoint",
-            &te,
-            "--grant",
-            "token-exchange",
-            "--subject-token",
-            &format!("@{}", subject.display()),
-        ],
+    p.refused(
+        &p.with_secret("exchange-client", &exchange),
+        &["invalid_grant"],
     );
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("invalid_grant"), "{}", r.stderr);
     // A token on the command line is refused before anything happens.
-    let r = token(
-        home.path(),
+    p.token(
         "exchange-client",
         &[
             "--grant",
@@ -419,46 +310,25 @@ fn token_exchange_swaps_a_token_for_another_audience() {
             "--subject-token",
             "eyJhbGciOi.x.y",
         ],
-    );
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("@FILE"), "{}", r.stderr);
+    )
+    .assert_code(2, "")
+    .assert_stderr_has(&["@FILE"]);
 }
 
 #[test]
 fn on_behalf_of_sends_the_users_token_as_the_assertion() {
-    let peer = Peer::start("proofs-server.mjs");
-    let home = tempfile::tempdir().expect("tmp");
-    let te = peer.token_endpoint();
+    let p = Proofs::start();
     // The "user's" token: one this server issued (to another client).
-    let first = json(
-        &token(
-            home.path(),
-            "exchange-client",
-            &[
-                "--client-secret-env",
-                "S",
-                "--token-endpoint",
-                &te,
-                "--no-cache",
-                "--json",
-            ],
-        ),
-        &peer,
-    );
-    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
-    c.env("NO_PROXY", "*")
-        .env("S", secret("obo-client"))
-        .env("USER_TOKEN", first["access_token"].as_str().expect("at"))
-        .args([
-            "token",
-            "--client-id",
-            "obo-client",
+    let user_token = p.issued_token();
+    let mut c = p.cmd(
+        "obo-client",
+        &[
             "--client-secret-env",
             "S",
             "--auth",
             "client-secret-post",
             "--token-endpoint",
-            &te,
+            &p.te,
             "--grant",
             "on-behalf-of",
             "--subject-token",
@@ -467,235 +337,129 @@ fn on_behalf_of_sends_the_users_token_as_the_assertion() {
             "api:read",
             "--json",
             "--verbose",
-        ]);
-    let r = run(c);
-    let v = json(&r, &peer);
-    assert_eq!(v["obo_of"], "exchange-client", "{v}");
-    assert!(
-        r.stderr.contains("requested_token_use=on_behalf_of"),
-        "{}",
-        r.stderr
+        ],
     );
+    c.env("USER_TOKEN", &user_token);
+    let r = run(c);
+    let v = p.json(&r);
+    assert_eq!(v["obo_of"], "exchange-client", "{v}");
+    r.assert_stderr_has(&["requested_token_use=on_behalf_of"]);
     // The user's token is shown without its signature, the secret not at all.
-    let user_sig = first["access_token"]
-        .as_str()
-        .and_then(|t| t.rsplit('.').next())
-        .expect("sig");
+    let user_sig = user_token.rsplit('.').next().expect("sig");
     assert!(!r.stderr.contains(user_sig), "{}", r.stderr);
     assert!(!r.stderr.contains(&secret("obo-client")), "{}", r.stderr);
-}
-
-fn keygen(args: &[&str]) {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
-    c.arg("keygen").args(args);
-    let r = run(c);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-}
-
-/// The CERTIFICATE blocks of a PEM file.
-fn certs_only(pem: &str) -> String {
-    let mut out = String::new();
-    let mut inside = false;
-    for l in pem.lines() {
-        if l == "-----BEGIN CERTIFICATE-----" {
-            inside = true;
-        }
-        if inside {
-            out.push_str(l);
-            out.push('\n');
-        }
-        if l == "-----END CERTIFICATE-----" {
-            inside = false;
-        }
-    }
-    out
 }
 
 #[test]
 fn tls_client_auth_with_a_keygen_ca_binds_the_token_to_the_certificate() {
     let dir = tempfile::tempdir().expect("tmp");
-    let p = |n: &str| path_str(&dir.path().join(n));
-    // The client CA and certificate: credkit keygen.
-    keygen(&[
-        "--make-ca",
-        "--subject",
-        "CN=Test Client CA",
-        "--to",
-        "pem",
-        "--no-encrypt",
-        "-o",
-        &p("client-ca.pem"),
-    ]);
-    keygen(&[
-        "--ca",
-        &p("client-ca.pem"),
-        "--subject",
+    let d = dir.path();
+    let p = |n: &str| path_str(&d.join(n));
+    let pem = ["--to", "pem", "--no-encrypt", "-o"];
+    // The client CA and certificates: credkit keygen.
+    let issue = |how: &[&str], subject: &str, file: &str| {
+        keygen(
+            d,
+            &[how, &["--subject", subject], &pem[..], &[&p(file)]].concat(),
+        );
+    };
+    issue(&["--make-ca"], "CN=Test Client CA", "client-ca.pem");
+    issue(
+        &["--ca", &p("client-ca.pem")],
         "CN=mtls-client",
-        "--to",
-        "pem",
-        "--no-encrypt",
-        "-o",
-        &p("client.pem"),
-    ]);
-    keygen(&[
-        "--self-signed",
-        "--subject",
-        "CN=selfsigned-client",
-        "--to",
-        "pem",
-        "--no-encrypt",
-        "-o",
-        &p("self.pem"),
-    ]);
-    std::fs::write(
-        dir.path().join("client-ca-cert.pem"),
-        certs_only(&std::fs::read_to_string(dir.path().join("client-ca.pem")).expect("read")),
-    )
-    .expect("write");
+        "client.pem",
+    );
+    issue(&["--self-signed"], "CN=selfsigned-client", "self.pem");
+    let ca = std::fs::read_to_string(d.join("client-ca.pem")).expect("read");
+    std::fs::write(d.join("client-ca-cert.pem"), pem_certs(&ca).concat()).expect("write");
     // The server's certificate: openssl, from its own CA, for 127.0.0.1.
-    crate::token::loopback_server_cert(dir.path());
-    let peer = Peer::start_with(
-        "proofs-server.mjs",
-        &[
-            ("TLS_CERT", p("srv.pem")),
-            ("TLS_KEY", p("srv.key")),
-            ("CLIENT_CA", p("client-ca-cert.pem")),
-            ("SELF_SIGNED_CERT", p("self.pem")),
-        ],
-    );
-    let home = tempfile::tempdir().expect("tmp");
-    let te = peer.token_endpoint();
-    let v = json(
-        &token(
-            home.path(),
-            "mtls-client",
-            &[
-                "--auth",
-                "tls-client-auth",
-                "--key",
-                &p("client.pem"),
-                "--token-endpoint",
-                &te,
-                "--ca-file",
-                &p("ca.pem"),
-                "--no-cache",
-                "--json",
-            ],
-        ),
-        &peer,
-    );
-    let x5t = v["binding"]["x5t#S256"].as_str().expect("x5t").to_string();
-    let c = claims(v["access_token"].as_str().expect("token"));
-    assert_eq!(c["cnf"]["x5t#S256"], x5t.as_str(), "{c}");
-    assert_eq!(v["binding"]["cnf_matches"], true);
-    // The same thumbprint as openssl computes for the certificate.
-    let out = Command::new("openssl")
-        .args(["x509", "-in", &p("client.pem"), "-outform", "DER"])
-        .output()
-        .expect("openssl");
-    use base64::Engine;
-    let want = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(<sha2::Sha256 as sha2::Digest>::digest(&out.stdout));
-    assert_eq!(x5t, want);
-
-    // self_signed_tls_client_auth: the certificate registered in the client's jwks.
-    let v = json(
-        &token(
-            home.path(),
-            "selfsigned-client",
-            &[
-                "--auth",
-                "self-signed-tls-client-auth",
-                "--key",
-                &p("self.pem"),
-                "--token-endpoint",
-                &te,
-                "--ca-file",
-                &p("ca.pem"),
-                "--no-cache",
-                "--json",
-            ],
-        ),
-        &peer,
-    );
-    assert_eq!(v["binding"]["cnf_matches"], true, "{v}");
-
-    // Without a client certificate the server refuses; credkit names what was (not) presented.
-    let r = token(
-        home.path(),
-        "mtls-client",
-        &[
-            "--auth",
-            "none",
-            "--token-endpoint",
-            &te,
-            "--ca-file",
-            &p("ca.pem"),
-            "--no-cache",
-        ],
-    );
-    assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("invalid_client"), "{}", r.stderr);
-    assert!(
-        r.stderr.contains(&format!(
-            "credkit sent no client authentication to {te}: no client assertion, no secret and no TLS client certificate in the handshake"
-        )),
-        "{}",
-        r.stderr
-    );
-
-    // Another certificate of the same CA (another subject): refused, and
-    // credkit names the one it presented, by subject and x5t#S256.
-    keygen(&[
-        "--ca",
-        &p("client-ca.pem"),
-        "--subject",
-        "CN=other-client",
-        "--to",
-        "pem",
-        "--no-encrypt",
-        "-o",
-        &p("other.pem"),
+    crate::token::loopback_server_cert(d);
+    let s = Proofs::start_with(&[
+        ("TLS_CERT", p("srv.pem")),
+        ("TLS_KEY", p("srv.key")),
+        ("CLIENT_CA", p("client-ca-cert.pem")),
+        ("SELF_SIGNED_CERT", p("self.pem")),
     ]);
-    let r = token(
-        home.path(),
+    let ca_file = p("ca.pem");
+    let mtls = |client: &str, auth: &[&str]| {
+        let tail = [
+            "--token-endpoint",
+            &s.te,
+            "--ca-file",
+            &ca_file,
+            "--no-cache",
+        ];
+        s.token(client, &[auth, &tail[..]].concat())
+    };
+    let v = s.json(&mtls(
         "mtls-client",
         &[
             "--auth",
             "tls-client-auth",
             "--key",
-            &p("other.pem"),
-            "--token-endpoint",
-            &te,
-            "--ca-file",
-            &p("ca.pem"),
-            "--no-cache",
+            &p("client.pem"),
+            "--json",
+        ],
+    ));
+    let x5t = v["binding"]["x5t#S256"].as_str().expect("x5t").to_string();
+    let c = claims(v["access_token"].as_str().expect("token"));
+    assert_eq!(c["cnf"]["x5t#S256"], x5t.as_str(), "{c}");
+    assert_eq!(v["binding"]["cnf_matches"], true);
+    // The same thumbprint as openssl computes for the certificate.
+    assert_eq!(x5t, openssl_x5t(&p("client.pem")));
+
+    // self_signed_tls_client_auth: the certificate registered in the client's jwks.
+    let v = s.json(&mtls(
+        "selfsigned-client",
+        &[
+            "--auth",
+            "self-signed-tls-client-auth",
+            "--key",
+            &p("self.pem"),
+            "--json",
+        ],
+    ));
+    assert_eq!(v["binding"]["cnf_matches"], true, "{v}");
+
+    // Without a client certificate the server refuses; credkit names what was (not) presented.
+    let te = &s.te;
+    s.refused(
+        &mtls("mtls-client", &["--auth", "none"]),
+        &[
+            "invalid_client",
+            &format!(
+                "credkit sent no client authentication to {te}: no client assertion, no secret and no TLS client certificate in the handshake"
+            ),
         ],
     );
-    assert_eq!(r.code, 1, "{}\n{}", r.stderr, peer.log());
-    assert!(r.stderr.contains("invalid_client"), "{}", r.stderr);
-    let out = Command::new("openssl")
-        .args(["x509", "-in", &p("other.pem"), "-outform", "DER"])
-        .output()
-        .expect("openssl");
-    let other_x5t = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(<sha2::Sha256 as sha2::Digest>::digest(&out.stdout));
-    assert!(
-        r.stderr.contains(&format!(
-            "credkit presented the TLS client certificate subject CN=other-client, x5t#S256 {other_x5t}, in the handshake with {te}"
-        )),
-        "{}",
-        r.stderr
+
+    // Another certificate of the same CA (another subject): refused, and
+    // credkit names the one it presented, by subject and x5t#S256.
+    issue(
+        &["--ca", &p("client-ca.pem")],
+        "CN=other-client",
+        "other.pem",
+    );
+    let other_x5t = openssl_x5t(&p("other.pem"));
+    s.refused(
+        &mtls(
+            "mtls-client",
+            &["--auth", "tls-client-auth", "--key", &p("other.pem")],
+        ),
+        &[
+            "invalid_client",
+            &format!(
+                "credkit presented the TLS client certificate subject CN=other-client, x5t#S256 {other_x5t}, in the handshake with {te}"
+            ),
+        ],
     );
 }
 
 #[test]
 fn mutual_tls_over_plain_http_is_diagnosed() {
-    let peer = Peer::start("proofs-server.mjs");
-    let home = tempfile::tempdir().expect("tmp");
+    let p = Proofs::start();
     let key = path_str(&fixture("p12/openssl3-aes-auth.p12"));
-    let r = token(
-        home.path(),
+    let r = p.token(
         "mtls-client",
         &[
             "--auth",
@@ -703,49 +467,28 @@ fn mutual_tls_over_plain_http_is_diagnosed() {
             "--key",
             &key,
             "--token-endpoint",
-            &peer.token_endpoint(),
+            &p.te,
             "--no-cache",
             "--force",
         ],
     );
-    assert_eq!(r.code, 1, "{}\n{}", r.stderr, peer.log());
-    assert!(r.stderr.contains("invalid_client"), "{}", r.stderr);
-    assert!(
-        r.stderr
-            .contains("no TLS client certificate can be presented"),
-        "{}",
-        r.stderr
+    p.refused(
+        &r,
+        &[
+            "invalid_client",
+            "no TLS client certificate can be presented",
+        ],
     );
 }
 
 #[test]
 fn broker_serves_profiles_with_dpop_rar_and_token_exchange() {
     use crate::serve::{Service, http};
-    let peer = Peer::start_with("proofs-server.mjs", &[("DPOP_REQUIRE_NONCE", "1".into())]);
+    let srv = Proofs::start_with(&[("DPOP_REQUIRE_NONCE", "1".into())]);
+    let (peer, te) = (&srv.peer, &srv.te);
     let dir = tempfile::tempdir().expect("tmp");
-    let te = peer.token_endpoint();
     // The subject token the exchange profile reads from a file (as a mounted token would be).
-    let home = tempfile::tempdir().expect("tmp");
-    let first = json(
-        &token(
-            home.path(),
-            "exchange-client",
-            &[
-                "--client-secret-env",
-                "S",
-                "--token-endpoint",
-                &te,
-                "--no-cache",
-                "--json",
-            ],
-        ),
-        &peer,
-    );
-    std::fs::write(
-        dir.path().join("subject.jwt"),
-        first["access_token"].as_str().expect("at"),
-    )
-    .expect("write");
+    std::fs::write(dir.path().join("subject.jwt"), srv.issued_token()).expect("write");
     let cfg = dir.path().join("config.toml");
     std::fs::write(
         &cfg,
@@ -776,14 +519,11 @@ fn broker_serves_profiles_with_dpop_rar_and_token_exchange() {
         ],
     );
     let s = b.secret();
+    let with_secret = [("X-Credkit-Secret", s.as_str())];
+    // GET `path` from the broker, with its secret or with no header.
+    let broker = |path: &str, headers: &[(&str, &str)]| http(b.port, "GET", path, headers, "");
     let get = |name: &str| {
-        let (st, body) = http(
-            b.port,
-            "GET",
-            &format!("/token/{name}"),
-            &[("X-Credkit-Secret", &s)],
-            "",
-        );
+        let (st, body) = broker(&format!("/token/{name}"), &with_secret);
         assert_eq!(st, 200, "{name}: {body}\n{}\n{}", b.stderr(), peer.log());
         serde_json::from_str::<Value>(&body).expect("json")
     };
@@ -800,13 +540,7 @@ fn broker_serves_profiles_with_dpop_rar_and_token_exchange() {
         .append_pair("htu", api)
         .append_pair("nonce", "rs-nonce-1")
         .finish();
-    let (st, body) = http(
-        b.port,
-        "GET",
-        &format!("/profiles/bound/dpop-proof?{q}"),
-        &[("X-Credkit-Secret", &s)],
-        "",
-    );
+    let (st, body) = broker(&format!("/profiles/bound/dpop-proof?{q}"), &with_secret);
     assert_eq!(st, 200, "{body}\n{}", b.stderr());
     let p: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(p["schema"], "credkit.broker.dpop-proof/1");
@@ -831,21 +565,9 @@ fn broker_serves_profiles_with_dpop_rar_and_token_exchange() {
     );
     assert_eq!(checked["claims"]["nonce"], "rs-nonce-1");
     // Not without the secret; and a profile without DPoP has no proofs.
-    let (st, _) = http(
-        b.port,
-        "GET",
-        &format!("/profiles/bound/dpop-proof?{q}"),
-        &[],
-        "",
-    );
+    let (st, _) = broker(&format!("/profiles/bound/dpop-proof?{q}"), &[]);
     assert_eq!(st, 401);
-    let (st, body) = http(
-        b.port,
-        "GET",
-        &format!("/profiles/rar/dpop-proof?{q}"),
-        &[("X-Credkit-Secret", &s)],
-        "",
-    );
+    let (st, body) = broker(&format!("/profiles/rar/dpop-proof?{q}"), &with_secret);
     assert_eq!(st, 404, "{body}");
     assert!(body.contains("no_dpop_key"), "{body}");
     let v = get("rar");
@@ -865,12 +587,10 @@ fn systemuser_org_goes_in_the_jwt_grant_and_maskinporten_refusals_are_explained(
     let m = start_mock(dir.path(), &[]);
     let issuer = m.started["issuer"].as_str().expect("issuer").to_string();
     let cmd = |extra: &[&str]| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_credkit"));
+        let mut c = credkit_with(Clock::Real);
         c.current_dir(dir.path())
             .env("CREDKIT_PASSWORD", "changeit")
-            .env("RUST_BACKTRACE", "0")
             .env("NO_PROXY", "*")
-            .stdin(Stdio::null())
             .args(["token", "--no-cache", "--jwt-profile", "maskinporten"])
             .args([
                 "--key",

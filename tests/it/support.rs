@@ -55,6 +55,27 @@ impl Run {
         );
         self
     }
+    /// The exit code is `code`; else fail showing both streams and
+    /// `context` (a peer server's log, say; "" for none).
+    pub fn assert_code(&self, code: i32, context: &str) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "expected exit code {code}\nstdout:\n{}\nstderr:\n{}\n{context}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+    /// Every one of `needles` is in stderr.
+    pub fn assert_stderr_has(&self, needles: &[&str]) -> &Self {
+        for n in needles {
+            assert!(
+                self.stderr.contains(n),
+                "stderr lacks {n:?}:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
     pub fn assert_no_panic(&self) {
         assert!(
             !self.stderr.contains("panicked") && !self.stderr.contains("RUST_BACKTRACE"),
