@@ -9,6 +9,43 @@
 //! defaults, [`TokenSettings::over`]); the broker maps each profile onto it
 //! directly. Nothing here prints: the trace goes to the session's
 //! [`Observer`].
+//!
+//! Without the `client` feature only the settings and [`plan`] are built;
+//! [`Session`], [`prepare`], [`session`] and [`obtain`] need the network.
+//!
+//! # Example
+//!
+//! A Maskinporten token for a client whose key is in a PKCS#12 file (the
+//! jwt-bearer grant, picked by the environment):
+//!
+//! ```no_run
+//! use credkit::ctx::Ctx;
+//! use credkit::oauth::client::{self, TokenSettings};
+//! use credkit::oauth::config::KeySource;
+//! use credkit::secret::SecretSource;
+//! use credkit::target::MaskinportenEnv;
+//!
+//! let ctx = Ctx {
+//!     now: time::OffsetDateTime::now_utc(),
+//!     json: false,
+//!     quiet: true,
+//!     now_pinned: false,
+//!     started: std::time::Instant::now(),
+//! };
+//! let settings = TokenSettings {
+//!     key: Some(KeySource::File("client.p12".into())),
+//!     store_password: Some(SecretSource::Env("P12_PASSWORD".into())),
+//!     client_id: Some("0b7a5c9e-client-id".into()),
+//!     scope: Some("nav:example/scope".into()),
+//!     env: Some(MaskinportenEnv::Test),
+//!     ..TokenSettings::default()
+//! };
+//! // The observer sees each request, answer and retry (redacted).
+//! let session = client::prepare(&ctx, settings, Box::new(|_event| {}))?;
+//! let token = session.fetch()?;
+//! println!("{}", token.response["access_token"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 // Without the `client` feature only the settings (and `plan`) are built:
 // the helpers of the session are unused then.
 #![cfg_attr(not(feature = "client"), allow(dead_code, unused_imports))]
@@ -41,38 +78,83 @@ use std::time::Duration;
 /// default, decides).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TokenSettings {
+    /// The keystore or key file that signs, presents the TLS client
+    /// certificate or signs DPoP proofs (any format [`crate::keystore::load`]
+    /// reads). None: nothing is signed with a key of the client's.
     pub key: Option<KeySource>,
+    /// The keystore entry to use; None: the only entry able to sign.
     pub alias: Option<String>,
+    /// Where the keystore password comes from; None: `CREDKIT_PASSWORD`,
+    /// else a prompt on a terminal ([`SecretSource::Default`]).
     pub store_password: Option<SecretSource>,
+    /// Where the private key entry's own password comes from, when it
+    /// differs from the keystore's (JKS, JCEKS); None: the keystore password.
     pub key_password: Option<SecretSource>,
+    /// The client id: the JWT's `iss` (and `sub` for a generic
+    /// private_key_jwt) and the form's `client_id`. Required unless a
+    /// ready-made assertion is sent.
     pub client_id: Option<String>,
+    /// The scopes asked for, space-separated (a claim of the jwt-bearer
+    /// grant's JWT, a form member otherwise).
     pub scope: Option<String>,
+    /// The resource (RFC 8707; Maskinporten's audience restriction).
     pub resource: Option<String>,
+    /// Maskinporten's `consumer_org` claim: the organisation (9 digits) a
+    /// supplier acts for.
     pub consumer_org: Option<String>,
     /// The organisation number that owns the client (9 digits, checked).
     pub client_org: Option<String>,
     /// Extra claims (pid from .properties, `--claim`); lower layers' first.
     pub claims: Vec<(String, serde_json::Value)>,
+    /// The Maskinporten environment: its issuer and token endpoint, and the
+    /// jwt-bearer grant by default. Replaces a lower layer's `issuer`.
     pub env: Option<MaskinportenEnv>,
+    /// The issuer URL: the token endpoint is found in its metadata (RFC 8414,
+    /// OpenID Discovery). Replaces a lower layer's `env`.
     pub issuer: Option<String>,
+    /// The token endpoint URL; said, it wins over `env` and `issuer` (which
+    /// then only name the issuer).
     pub token_endpoint: Option<String>,
+    /// The JWT's `aud`; None: by the profile's rules (the issuer or the
+    /// token endpoint).
     pub aud: Option<String>,
+    /// The grant; None: refresh-token with a refresh token, jwt-bearer for
+    /// Maskinporten, else client-credentials.
     pub grant: Option<Grant>,
+    /// How the client authenticates (not for the jwt-bearer grant); None:
+    /// client_secret_basic with a secret, private_key_jwt with a key or an
+    /// assertion, else none.
     pub auth: Option<Auth>,
+    /// Whose rules the signed JWT follows; None: guessed from the endpoint
+    /// (and the metadata).
     pub jwt_profile: Option<Target>,
+    /// The key id put in the JWT header; under Maskinporten's rules it
+    /// replaces the certificate chain (`x5c`).
     pub kid: Option<String>,
+    /// Where the client secret comes from (client_secret_basic, _post,
+    /// _jwt). The secret itself is never a setting, except from a
+    /// `.properties` file.
     pub client_secret: Option<SecretSource>,
+    /// Where the refresh token comes from; None with the refresh-token
+    /// grant: the one an interactive grant kept.
     pub refresh_token: Option<SecretSource>,
+    /// A PEM file of CA certificates trusted for TLS on top of the
+    /// platform's roots.
     pub ca_file: Option<PathBuf>,
     /// A ready-made JWT to send instead of minting one.
     pub assertion: Option<String>,
     /// The assertion was read from standard input (it cannot share it).
     pub assertion_from_stdin: bool,
+    /// Time to establish a connection; None: 10 s.
     pub connect_timeout: Option<Duration>,
+    /// Time for one whole request, body included; None: 30 s.
     pub timeout: Option<Duration>,
+    /// Retries after connection errors, 5xx and 429 (at most
+    /// [`exchange::MAX_RETRIES`]); None: 2.
     pub retries: Option<u32>,
     /// The minted JWT's lifetime (iat to exp), seconds.
     pub lifetime: Option<i64>,
+    /// The JWT's signature algorithm; None: by the profile and the key type.
     pub alg: Option<Alg>,
     /// Send even when the credential check or the profile's rules say no.
     pub force: Option<bool>,
@@ -177,26 +259,44 @@ impl TokenSettings {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Problem {
+    /// Neither a token endpoint, an issuer nor a Maskinporten environment.
     #[error("say where to send the request")]
     NoDestination,
+    /// The jwt-bearer grant with a client authentication other than none:
+    /// its JWT is the authentication.
     #[error("the jwt-bearer grant has no separate client authentication")]
     JwtBearerWithAuth,
+    /// The jwt-bearer grant (or, for another grant, private_key_jwt) has
+    /// neither a key nor a ready-made assertion.
     #[error("{} needs a key to sign with", if *.0 == Grant::JwtBearer { "the jwt-bearer grant" } else { "private-key-jwt" })]
     NeedsKey(Grant),
+    /// A client-secret authentication (basic, post, JWT) without a secret.
     #[error("client authentication {} needs the client secret", .0.name())]
     NeedsSecret(Auth),
+    /// The refresh-token grant without a refresh token, given or kept by an
+    /// earlier interactive grant.
     #[error("the refresh-token grant needs a refresh token")]
     NeedsRefreshToken,
+    /// No client id, and no ready-made assertion that names the client.
     #[error("the client id is required")]
     NeedsClientId,
+    /// More than one value (a secret, a token, a password, the assertion)
+    /// would be read from standard input.
     #[error("only one value can come from standard input")]
     OneStdin,
+    /// A token endpoint or issuer URL that cannot be used (not a URL, plain
+    /// http off loopback); the text says why.
     #[error("{0}")]
     Url(String),
+    /// Token exchange or on-behalf-of without the subject token.
     #[error("the {} grant needs the subject token", .0.name())]
     NeedsSubjectToken(Grant),
+    /// Mutual TLS or DPoP with the credential's key, but no keystore; the
+    /// text names which of them.
     #[error("{0} needs a keystore entry (its key and certificate)")]
     NeedsKeystore(&'static str),
+    /// The authorization details (RFC 9396) or the system user's
+    /// organisation number cannot be used.
     #[error(transparent)]
     Rar(grants::RarError),
 }
@@ -212,12 +312,19 @@ pub enum ClientError {
     /// A file the settings name (the keystore, the CA file) cannot be read.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The file (or what was read, such as the refresh token store).
         path: String,
+        /// Why it cannot be read.
         source: std::io::Error,
     },
     /// The keystore cannot be opened.
     #[error("{path}: {source}")]
-    Keystore { path: String, source: KeystoreError },
+    Keystore {
+        /// The keystore's file name or label.
+        path: String,
+        /// Why it cannot be opened.
+        source: KeystoreError,
+    },
     /// A password, client secret or refresh token cannot be read.
     #[error(transparent)]
     Secret(#[from] SecretError),
@@ -230,8 +337,12 @@ pub enum ClientError {
     /// An answer that is not a token and not an OAuth refusal (5xx, HTML, ...).
     #[error("{endpoint} answered HTTP {status}{}", .detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     Server {
+        /// The URL that answered.
         endpoint: String,
+        /// The HTTP status.
         status: u16,
+        /// The OAuth error (and its description) or the redacted body, when
+        /// there is one.
         detail: Option<String>,
     },
     /// The token endpoint refused; the diagnosis says why.
@@ -240,7 +351,9 @@ pub enum ClientError {
     /// The credential failed its checks; nothing was sent.
     #[error("not sending: the credential in {file} failed its checks ({errors})")]
     Unfit {
+        /// The keystore's file name or label.
         file: String,
+        /// The ids of the error findings, comma-separated.
         errors: String,
         /// The check that failed.
         report: Box<diag::CheckReport>,
@@ -253,7 +366,12 @@ pub enum ClientError {
     Dpop(#[from] crate::oauth::dpop::DpopError),
     /// Mutual TLS without a usable client certificate.
     #[error("{file} cannot be the TLS client certificate: {detail}")]
-    Mtls { file: String, detail: String },
+    Mtls {
+        /// The keystore's file name or label.
+        file: String,
+        /// What is missing or wrong.
+        detail: String,
+    },
     /// An interactive grant could not be completed.
     #[error(transparent)]
     Interactive(#[from] InteractiveError),
@@ -456,92 +574,23 @@ impl Session {
 
 /// Check the settings, load the key and make the cache key (no network).
 pub fn plan(s: TokenSettings) -> Result<Plan> {
-    // Which grant and which client authentication.
     let rt_given = s.refresh_token.is_some();
     let secret_given = s.client_secret.is_some();
-    let grant = s.grant.unwrap_or(if rt_given {
-        Grant::RefreshToken
-    } else if s.env.is_some() || s.jwt_profile == Some(Target::Maskinporten) {
-        Grant::JwtBearer
-    } else {
-        Grant::ClientCredentials
-    });
-    let auth = match grant {
-        Grant::JwtBearer => Auth::None,
-        _ => s.auth.unwrap_or(if secret_given {
-            Auth::ClientSecretBasic
-        } else if s.key.is_some() || s.assertion.is_some() {
-            Auth::PrivateKeyJwt
-        } else {
-            Auth::None
-        }),
-    };
-    if grant == Grant::JwtBearer && s.auth.is_some_and(|x| x != Auth::None) {
-        return Err(ClientError::Settings(Problem::JwtBearerWithAuth));
-    }
-    let signs = grant == Grant::JwtBearer || auth == Auth::PrivateKeyJwt;
-    if signs && s.key.is_none() && s.assertion.is_none() {
-        return Err(ClientError::Settings(Problem::NeedsKey(grant)));
-    }
-    if matches!(
-        auth,
-        Auth::ClientSecretBasic | Auth::ClientSecretPost | Auth::ClientSecretJwt
-    ) && !secret_given
-    {
-        return Err(ClientError::Settings(Problem::NeedsSecret(auth)));
-    }
-    // The keystore is opened for signing, for mutual TLS and for DPoP proofs
-    // made with the credential's key.
-    let needs_keystore = (signs && s.assertion.is_none())
-        || auth.is_mtls()
-        || s.dpop == Some(DpopKeyChoice::Credential);
-    if needs_keystore && s.key.is_none() {
-        return Err(Problem::NeedsKeystore(if auth.is_mtls() {
-            auth.name()
-        } else {
-            "DPoP with the credential's key"
-        })
-        .into());
-    }
+    let (grant, auth) = grant_and_auth(&s)?;
+    let reads_keystore = check_credentials(&s, grant, auth)?;
     if matches!(grant, Grant::TokenExchange | Grant::OnBehalfOf) && s.subject_token.is_none() {
         return Err(Problem::NeedsSubjectToken(grant).into());
     }
     let rar = grants_rar(&s).map_err(Problem::Rar)?;
-    let stdin_readers = [
-        s.client_secret.as_ref(),
-        s.refresh_token.as_ref(),
-        s.store_password.as_ref(),
-        s.key_password.as_ref(),
-        s.subject_token.as_ref(),
-        s.actor_token.as_ref(),
-    ]
-    .into_iter()
-    .filter(|x| matches!(x, Some(SecretSource::Stdin)))
-    .count()
-        + usize::from(s.assertion_from_stdin);
-    if stdin_readers > 1 {
-        return Err(ClientError::Settings(Problem::OneStdin));
-    }
+    check_one_stdin(&s)?;
     let client_id = s.client_id.clone();
     if client_id.is_none() && s.assertion.is_none() {
         return Err(ClientError::Settings(Problem::NeedsClientId));
     }
-
-    // Where to send it (without network yet, for the cache key).
-    let issuer = s.issuer.clone().or(s.env.map(|e| e.issuer().to_string()));
-    if s.token_endpoint.is_none() && issuer.is_none() {
-        return Err(ClientError::Settings(Problem::NoDestination));
-    }
-    for u in [s.token_endpoint.as_deref(), issuer.as_deref()]
-        .into_iter()
-        .flatten()
-    {
-        crate::net::check_url(u).map_err(Problem::Url)?;
-    }
-
+    let issuer = check_destination(&s)?;
     // The keystore's bytes: their SHA-256 is part of the cache key, so a
     // cached token is found without decrypting anything.
-    let keystore = match (&s.key, signs || needs_keystore) {
+    let keystore = match (&s.key, reads_keystore) {
         (Some(src), true) => Some(read_key(src)?),
         _ => None,
     };
@@ -564,18 +613,8 @@ pub fn plan(s: TokenSettings) -> Result<Plan> {
         aud: s.aud.clone().unwrap_or_default(),
         proofs: proofs_key(&s, rar.as_deref()),
     };
-    // A refresh grant without a refresh token uses the one an interactive
-    // grant kept beside the cache.
     let stored_refresh_token = if grant == Grant::RefreshToken && !rt_given {
-        let found = RefreshStore::default_store()
-            .map(|st| st.load(&key.endpoint, &key.client_id))
-            .transpose()
-            .map_err(|r| ClientError::Read {
-                path: r.to_string(),
-                source: std::io::Error::other(r.hint()),
-            })?
-            .flatten();
-        Some(found.ok_or(ClientError::Settings(Problem::NeedsRefreshToken))?)
+        Some(stored_refresh_token(&key)?)
     } else {
         None
     };
@@ -591,6 +630,113 @@ pub fn plan(s: TokenSettings) -> Result<Plan> {
         rar,
         stored_refresh_token,
     })
+}
+
+/// Which grant and which client authentication: as said, else by what the
+/// settings hold (a refresh token, Maskinporten, a secret, a key).
+fn grant_and_auth(s: &TokenSettings) -> Result<(Grant, Auth)> {
+    let grant = s.grant.unwrap_or(if s.refresh_token.is_some() {
+        Grant::RefreshToken
+    } else if s.env.is_some() || s.jwt_profile == Some(Target::Maskinporten) {
+        Grant::JwtBearer
+    } else {
+        Grant::ClientCredentials
+    });
+    let auth = match grant {
+        Grant::JwtBearer => Auth::None,
+        _ => s.auth.unwrap_or(if s.client_secret.is_some() {
+            Auth::ClientSecretBasic
+        } else if s.key.is_some() || s.assertion.is_some() {
+            Auth::PrivateKeyJwt
+        } else {
+            Auth::None
+        }),
+    };
+    if grant == Grant::JwtBearer && s.auth.is_some_and(|x| x != Auth::None) {
+        return Err(ClientError::Settings(Problem::JwtBearerWithAuth));
+    }
+    Ok((grant, auth))
+}
+
+/// The grant and authentication have what they need: a key (or a ready
+/// assertion) to sign with, a secret, a keystore for mutual TLS and DPoP
+/// with the credential's key. True when the keystore's bytes are read.
+fn check_credentials(s: &TokenSettings, grant: Grant, auth: Auth) -> Result<bool> {
+    let signs = grant == Grant::JwtBearer || auth == Auth::PrivateKeyJwt;
+    if signs && s.key.is_none() && s.assertion.is_none() {
+        return Err(ClientError::Settings(Problem::NeedsKey(grant)));
+    }
+    if matches!(
+        auth,
+        Auth::ClientSecretBasic | Auth::ClientSecretPost | Auth::ClientSecretJwt
+    ) && s.client_secret.is_none()
+    {
+        return Err(ClientError::Settings(Problem::NeedsSecret(auth)));
+    }
+    // The keystore is opened for signing, for mutual TLS and for DPoP proofs
+    // made with the credential's key.
+    let needs_keystore = (signs && s.assertion.is_none())
+        || auth.is_mtls()
+        || s.dpop == Some(DpopKeyChoice::Credential);
+    if needs_keystore && s.key.is_none() {
+        return Err(Problem::NeedsKeystore(if auth.is_mtls() {
+            auth.name()
+        } else {
+            "DPoP with the credential's key"
+        })
+        .into());
+    }
+    Ok(signs || needs_keystore)
+}
+
+/// At most one value comes from standard input.
+fn check_one_stdin(s: &TokenSettings) -> Result<()> {
+    let stdin_readers = [
+        s.client_secret.as_ref(),
+        s.refresh_token.as_ref(),
+        s.store_password.as_ref(),
+        s.key_password.as_ref(),
+        s.subject_token.as_ref(),
+        s.actor_token.as_ref(),
+    ]
+    .into_iter()
+    .filter(|x| matches!(x, Some(SecretSource::Stdin)))
+    .count()
+        + usize::from(s.assertion_from_stdin);
+    if stdin_readers > 1 {
+        return Err(ClientError::Settings(Problem::OneStdin));
+    }
+    Ok(())
+}
+
+/// Where to send it, without network yet (for the cache key): the issuer
+/// said or the environment's, after checking both URLs.
+fn check_destination(s: &TokenSettings) -> Result<Option<String>> {
+    let issuer = s.issuer.clone().or(s.env.map(|e| e.issuer().to_string()));
+    if s.token_endpoint.is_none() && issuer.is_none() {
+        return Err(ClientError::Settings(Problem::NoDestination));
+    }
+    for u in [s.token_endpoint.as_deref(), issuer.as_deref()]
+        .into_iter()
+        .flatten()
+    {
+        crate::net::check_url(u).map_err(Problem::Url)?;
+    }
+    Ok(issuer)
+}
+
+/// A refresh grant without a refresh token uses the one an interactive
+/// grant kept beside the cache.
+fn stored_refresh_token(key: &CacheKey) -> Result<zeroize::Zeroizing<String>> {
+    let found = RefreshStore::default_store()
+        .map(|st| st.load(&key.endpoint, &key.client_id))
+        .transpose()
+        .map_err(|r| ClientError::Read {
+            path: r.to_string(),
+            source: std::io::Error::other(r.hint()),
+        })?
+        .flatten();
+    found.ok_or(ClientError::Settings(Problem::NeedsRefreshToken))
 }
 
 /// The authorization details asked for: the given JSON, checked, plus the
@@ -639,115 +785,347 @@ pub fn prepare(ctx: &Ctx, s: TokenSettings, observer: Observer) -> Result<Sessio
 
 #[cfg(feature = "client")]
 /// Find the endpoint, check the credential, make the signer, read the secrets.
-pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
-    let Plan {
+pub fn session(ctx: &Ctx, mut plan: Plan, observer: Observer) -> Result<Session> {
+    // Open the keystore now that a token must be fetched.
+    let loaded = match plan.keystore.take() {
+        Some((data, label)) => Some(load_key(&data, label, &plan.s)?),
+        None => None,
+    };
+    let mut o = Opening::connect(ctx, plan)?;
+    let mut dest = o.destination(&observer)?;
+    let profile = o.profile(&dest);
+    // The credential check gates signing.
+    let mut cred = match &loaded {
+        Some((store, label)) => o.credential(store, label, profile, &dest)?,
+        None => Credential::default(),
+    };
+    if o.s.dpop == Some(DpopKeyChoice::Generated) {
+        let path = crate::oauth::dpop::default_key_path()
+            .ok_or(crate::oauth::dpop::DpopError::NoCacheDir)?;
+        cred.dpop = Some(DpopKey::load_or_create(&path)?);
+    }
+    let secrets = o.read_secrets()?;
+    o.interactive_metadata(&mut dest);
+    let Opening {
         s,
         grant,
         auth,
-        rt_given,
-        secret_given,
         client_id,
-        keystore,
         key,
         rar,
-        stored_refresh_token,
-    } = plan;
-    // Open the keystore now that a token must be fetched.
-    let loaded = match keystore {
-        Some((data, label)) => Some(load_key(&data, label, &s)?),
-        None => None,
-    };
-    let force = s.force.unwrap_or(false);
-    // The credential check gates signing.
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut revocation_checked = false;
-    let mut cert_env = None;
-    let mut local_key = None;
-    let mut signing = None;
-    let mut tls_x5t = None;
-    let mut dpop = None;
-    let http_opts = HttpOptions {
-        connect_timeout: s.connect_timeout.unwrap_or(Duration::from_secs(10)),
-        timeout: s.timeout.unwrap_or(Duration::from_secs(30)),
-        ca_pem: match &s.ca_file {
-            Some(p) => Some(keystore::read_file(p).map_err(|source| ClientError::Read {
-                path: p.display().to_string(),
-                source,
-            })?),
-            None => None,
+        http,
+        retry,
+        ..
+    } = o;
+    Ok(Session {
+        given_assertion: s.assertion.clone(),
+        s,
+        grant,
+        auth,
+        client_id,
+        endpoint: dest.endpoint,
+        known_issuer: dest.known_issuer,
+        profile,
+        http,
+        retry,
+        signing: cred.signing,
+        secret: secrets.client_secret,
+        refresh_token: secrets.refresh_token,
+        findings: cred.findings,
+        revocation_checked: cred.revocation_checked,
+        cert_env: cred.cert_env,
+        local_key: cred.local_key,
+        observer,
+        key,
+        ctx: ctx.clone(),
+        extra: Proofs {
+            dpop: cred.dpop,
+            dpop_nonce: std::sync::Mutex::new(None),
+            tls_x5t: cred.tls_x5t,
+            rar,
+            subject_token: secrets.subject_token,
+            actor_token: secrets.actor_token,
         },
-        identity: None,
-    };
-    let mut http = Http::new(http_opts.clone()).map_err(ClientError::Http)?;
-    let retry = RetryPolicy {
-        retries: s.retries.unwrap_or(2).min(exchange::MAX_RETRIES),
-        ..RetryPolicy::default()
-    };
+        metadata: dest.metadata,
+        rt_from_store: secrets.rt_from_store,
+        rt_file: std::sync::Mutex::new(None),
+    })
+}
 
-    // Endpoint: --token-endpoint, else Maskinporten's, else discovery.
-    // The issuer is the server's own word only when its metadata said so.
-    let mut issuer_from_metadata = false;
-    let mut recognised = None;
-    let mut metadata = None;
-    let (mut endpoint, known_issuer) = match (&s.token_endpoint, s.env, &s.issuer) {
-        (Some(te), env, iss) => (
-            te.clone(),
-            iss.clone().or(env.map(|e| e.issuer().to_string())),
-        ),
-        (None, Some(env), _) => (
-            discovery::fallback_endpoint(env.issuer()),
-            Some(env.issuer().to_string()),
-        ),
-        (None, None, Some(iss)) => {
-            let d = discovery::discover(&http, iss).map_err(ClientError::Network)?;
-            if let Some(m) = &d.metadata_url {
-                observer(&Event::Discovered {
-                    token_endpoint: d.token_endpoint.clone(),
-                    metadata_url: m.clone(),
-                });
-            }
-            issuer_from_metadata = d.metadata_url.is_some();
-            recognised = crate::oauth::recognize::maskinporten_style(&d);
-            let out = (d.token_endpoint.clone(), Some(d.issuer.clone()));
-            metadata = Some(d);
-            out
+/// A session being opened: the plan's parts and the HTTP client, which the
+/// steps of [`session`] share.
+#[cfg(feature = "client")]
+struct Opening<'a> {
+    ctx: &'a Ctx,
+    s: TokenSettings,
+    grant: Grant,
+    auth: Auth,
+    rt_given: bool,
+    secret_given: bool,
+    client_id: Option<String>,
+    key: CacheKey,
+    rar: Option<Vec<Value>>,
+    stored_refresh_token: Option<zeroize::Zeroizing<String>>,
+    /// The HTTP client's options (mutual TLS adds the client certificate).
+    http_opts: HttpOptions,
+    http: Http,
+    retry: RetryPolicy,
+}
+
+/// Where the requests go and what is known of the server.
+#[cfg(feature = "client")]
+struct Destination {
+    /// The token endpoint (its mutual-TLS alias for mutual TLS).
+    endpoint: String,
+    known_issuer: Option<String>,
+    /// The issuer is the server's own word: its metadata said so.
+    issuer_from_metadata: bool,
+    /// The metadata looks like Maskinporten's.
+    maskinporten_style: bool,
+    /// The issuer's metadata, when it was read.
+    metadata: Option<discovery::Discovered>,
+}
+
+#[cfg(feature = "client")]
+impl Destination {
+    /// An endpoint said (or Maskinporten's), no metadata read.
+    fn said(endpoint: String, known_issuer: Option<String>) -> Destination {
+        Destination {
+            endpoint,
+            known_issuer,
+            issuer_from_metadata: false,
+            maskinporten_style: false,
+            metadata: None,
         }
-        // Refused above already; an error here, never a panic.
-        (None, None, None) => return Err(Problem::NoDestination.into()),
-    };
-    // Mutual TLS goes to the metadata's mtls_endpoint_aliases (RFC 8705 §5).
-    if auth.is_mtls()
-        && s.token_endpoint.is_none()
-        && let Some(alias) = metadata
-            .as_ref()
-            .and_then(|d| d.mtls_token_endpoint.clone())
-    {
-        crate::net::check_url(&alias).map_err(ClientError::Http)?;
-        endpoint = alias;
     }
-    // RFC 9396 §10: only the types the server lists, when it lists them.
-    if let (Some(list), Some(d)) = (&rar, &metadata) {
-        grants::check_types(list, &d.authorization_details_types_supported)
-            .map_err(Problem::Rar)?;
-    }
-    let profile = s.jwt_profile.unwrap_or_else(|| match recognised {
-        Some(_) if grant == Grant::JwtBearer => Target::Maskinporten,
-        _ => guess_profile(Some(&endpoint), s.env),
-    });
+}
 
-    if let Some((store, label)) = &loaded {
-        let mut copts = CheckOptions::new(label.clone());
-        copts.alias = s.alias.clone();
-        copts.client_org = s.client_org.clone();
+/// What the credential gives a session (all empty without a keystore).
+#[cfg(feature = "client")]
+#[derive(Default)]
+struct Credential {
+    /// The credential check's warnings (errors stop before this).
+    findings: Vec<Finding>,
+    revocation_checked: bool,
+    /// The Maskinporten environment of the certificate's CA.
+    cert_env: Option<MaskinportenEnv>,
+    local_key: Option<diagnose::LocalKey>,
+    /// The JWT's plan and its signer, when the request carries a JWT.
+    signing: Option<(mint::Plan, Signer)>,
+    /// The TLS client certificate's thumbprint (mutual TLS).
+    tls_x5t: Option<String>,
+    dpop: Option<DpopKey>,
+}
+
+/// The secrets a session sends, each read once.
+#[cfg(feature = "client")]
+struct Secrets {
+    client_secret: Option<zeroize::Zeroizing<String>>,
+    refresh_token: Option<zeroize::Zeroizing<String>>,
+    /// The refresh token came from the store.
+    rt_from_store: bool,
+    subject_token: Option<zeroize::Zeroizing<String>>,
+    actor_token: Option<zeroize::Zeroizing<String>>,
+}
+
+#[cfg(feature = "client")]
+impl<'a> Opening<'a> {
+    /// The HTTP client (timeouts, the extra CA file) and the retry policy.
+    fn connect(ctx: &'a Ctx, plan: Plan) -> Result<Opening<'a>> {
+        let Plan {
+            s,
+            grant,
+            auth,
+            rt_given,
+            secret_given,
+            client_id,
+            keystore: _,
+            key,
+            rar,
+            stored_refresh_token,
+        } = plan;
+        let http_opts = HttpOptions {
+            connect_timeout: s.connect_timeout.unwrap_or(Duration::from_secs(10)),
+            timeout: s.timeout.unwrap_or(Duration::from_secs(30)),
+            ca_pem: match &s.ca_file {
+                Some(p) => Some(keystore::read_file(p).map_err(|source| ClientError::Read {
+                    path: p.display().to_string(),
+                    source,
+                })?),
+                None => None,
+            },
+            identity: None,
+        };
+        let http = Http::new(http_opts.clone()).map_err(ClientError::Http)?;
+        let retry = RetryPolicy {
+            retries: s.retries.unwrap_or(2).min(exchange::MAX_RETRIES),
+            ..RetryPolicy::default()
+        };
+        Ok(Opening {
+            ctx,
+            s,
+            grant,
+            auth,
+            rt_given,
+            secret_given,
+            client_id,
+            key,
+            rar,
+            stored_refresh_token,
+            http_opts,
+            http,
+            retry,
+        })
+    }
+
+    /// The endpoint: the token endpoint said, else Maskinporten's, else
+    /// discovery; the mutual-TLS alias for mutual TLS; and the RAR types
+    /// checked against the metadata.
+    fn destination(&self, observer: &Observer) -> Result<Destination> {
+        let s = &self.s;
+        let mut d = match (&s.token_endpoint, s.env, &s.issuer) {
+            (Some(te), env, iss) => Destination::said(
+                te.clone(),
+                iss.clone().or(env.map(|e| e.issuer().to_string())),
+            ),
+            (None, Some(env), _) => Destination::said(
+                discovery::fallback_endpoint(env.issuer()),
+                Some(env.issuer().to_string()),
+            ),
+            (None, None, Some(iss)) => self.discover(iss, observer)?,
+            // Refused by `plan` already; an error here, never a panic.
+            (None, None, None) => return Err(Problem::NoDestination.into()),
+        };
+        // Mutual TLS goes to the metadata's mtls_endpoint_aliases (RFC 8705 §5).
+        if self.auth.is_mtls()
+            && s.token_endpoint.is_none()
+            && let Some(alias) = d
+                .metadata
+                .as_ref()
+                .and_then(|m| m.mtls_token_endpoint.clone())
+        {
+            crate::net::check_url(&alias).map_err(ClientError::Http)?;
+            d.endpoint = alias;
+        }
+        // RFC 9396 §10: only the types the server lists, when it lists them.
+        if let (Some(list), Some(m)) = (&self.rar, &d.metadata) {
+            grants::check_types(list, &m.authorization_details_types_supported)
+                .map_err(Problem::Rar)?;
+        }
+        Ok(d)
+    }
+
+    /// The token endpoint from the issuer's metadata. The issuer is the
+    /// server's own word only when its metadata said so.
+    fn discover(&self, iss: &str, observer: &Observer) -> Result<Destination> {
+        let d = discovery::discover(&self.http, iss).map_err(ClientError::Network)?;
+        if let Some(m) = &d.metadata_url {
+            observer(&Event::Discovered {
+                token_endpoint: d.token_endpoint.clone(),
+                metadata_url: m.clone(),
+            });
+        }
+        Ok(Destination {
+            endpoint: d.token_endpoint.clone(),
+            known_issuer: Some(d.issuer.clone()),
+            issuer_from_metadata: d.metadata_url.is_some(),
+            maskinporten_style: crate::oauth::recognize::maskinporten_style(&d).is_some(),
+            metadata: Some(d),
+        })
+    }
+
+    /// The JWT rules: as said, Maskinporten's for a jwt-bearer grant to a
+    /// server that looks like it, else by the endpoint.
+    fn profile(&self, d: &Destination) -> Target {
+        self.s.jwt_profile.unwrap_or_else(|| {
+            if d.maskinporten_style && self.grant == Grant::JwtBearer {
+                Target::Maskinporten
+            } else {
+                guess_profile(Some(&d.endpoint), self.s.env)
+            }
+        })
+    }
+
+    /// Check the credential, then take from its signing entry what the
+    /// requests need: the key for the diagnosis, the TLS client
+    /// certificate, a DPoP key and the JWT's signer.
+    fn credential(
+        &mut self,
+        store: &Store,
+        label: &str,
+        profile: Target,
+        dest: &Destination,
+    ) -> Result<Credential> {
+        let mut copts = CheckOptions::new(label.to_string());
+        copts.alias = self.s.alias.clone();
+        copts.client_org = self.s.client_org.clone();
         copts.target = profile;
-        copts.env = s.env;
-        let mut check = diag::run(store, &copts, ctx.now);
-        if s.revocation == Some(true) {
-            crate::revocation::add_to_report(&mut check, store, &[], ctx.now.unix_timestamp())
+        copts.env = self.s.env;
+        let (findings, revocation_checked) = self.check(store, label, &copts)?;
+        let entry = crate::diagnostics::signing_entry(store, &copts).ok_or_else(|| {
+            ClientError::Mint(mint::MintError::NoKey(format!(
+                "{label} has no private key credkit can choose"
+            )))
+        })?;
+        let mut cred = Credential {
+            findings,
+            revocation_checked,
+            local_key: Some(diagnose::LocalKey::of(entry)),
+            ..Credential::default()
+        };
+        if self.auth.is_mtls() {
+            let id = mtls_identity(entry, label)?;
+            cred.tls_x5t = Some(id.x5t_s256.clone());
+            self.http = Http::new(HttpOptions {
+                identity: Some(id),
+                ..self.http_opts.clone()
+            })
+            .map_err(ClientError::Http)?;
+        }
+        if self.s.dpop == Some(DpopKeyChoice::Credential) {
+            let pk = entry
+                .private_key
+                .as_ref()
+                .ok_or_else(|| ClientError::Mtls {
+                    file: label.to_string(),
+                    detail: "the entry has no private key to sign DPoP proofs".into(),
+                })?;
+            cred.dpop = Some(DpopKey::from_private(pk, None)?);
+        }
+        cred.cert_env = entry
+            .chain
+            .first()
+            .and_then(|c| crate::diagnostics::cas::lookup(&c.issuer))
+            .map(|ca| ca.env);
+        if self.grant == Grant::JwtBearer || self.auth == Auth::PrivateKeyJwt {
+            let plan = mint::plan(entry, &self.mint_options(entry, profile, dest))?;
+            let pk = entry.private_key.as_ref().ok_or_else(|| {
+                ClientError::Mint(mint::MintError::NoKey("no private key".into()))
+            })?;
+            let signer = Signer::new(pk, plan.alg).map_err(mint::MintError::from)?;
+            cred.signing = Some((plan, signer));
+        }
+        Ok(cred)
+    }
+
+    /// The credential check (and the CA's word on revocation, when asked):
+    /// its warnings and whether revocation was checked. An unfit credential
+    /// stops here unless forced.
+    fn check(
+        &self,
+        store: &Store,
+        label: &str,
+        copts: &CheckOptions,
+    ) -> Result<(Vec<Finding>, bool)> {
+        let now = self.ctx.now;
+        let mut check = diag::run(store, copts, now);
+        let mut revocation_checked = false;
+        if self.s.revocation == Some(true) {
+            crate::revocation::add_to_report(&mut check, store, &[], now.unix_timestamp())
                 .map_err(ClientError::Http)?;
             revocation_checked = true;
         }
-        if !check.fit && !force {
+        if !check.fit && !self.s.force.unwrap_or(false) {
             let errors: Vec<&str> = check
                 .findings
                 .iter()
@@ -755,47 +1133,30 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
                 .map(|f| f.id)
                 .collect();
             return Err(ClientError::Unfit {
-                file: label.clone(),
+                file: label.to_string(),
                 errors: errors.join(", "),
                 report: Box::new(check),
             });
         }
-        findings = check
+        let findings = check
             .findings
             .iter()
             .filter(|f| f.severity != Severity::Info)
             .cloned()
             .collect();
-        let entry = crate::diagnostics::signing_entry(store, &copts).ok_or_else(|| {
-            ClientError::Mint(mint::MintError::NoKey(format!(
-                "{label} has no private key credkit can choose"
-            )))
-        })?;
-        local_key = Some(diagnose::LocalKey::of(entry));
-        if auth.is_mtls() {
-            let id = mtls_identity(entry, label)?;
-            tls_x5t = Some(id.x5t_s256.clone());
-            http = Http::new(HttpOptions {
-                identity: Some(id),
-                ..http_opts.clone()
-            })
-            .map_err(ClientError::Http)?;
-        }
-        if s.dpop == Some(DpopKeyChoice::Credential) {
-            let pk = entry
-                .private_key
-                .as_ref()
-                .ok_or_else(|| ClientError::Mtls {
-                    file: label.clone(),
-                    detail: "the entry has no private key to sign DPoP proofs".into(),
-                })?;
-            dpop = Some(DpopKey::from_private(pk, None)?);
-        }
-        cert_env = entry
-            .chain
-            .first()
-            .and_then(|c| crate::diagnostics::cas::lookup(&c.issuer))
-            .map(|ca| ca.env);
+        Ok((findings, revocation_checked))
+    }
+
+    /// The JWT's claims by the profile's rules (the jwt-bearer grant carries
+    /// scope, resource, authorization_details and a 120 s lifetime).
+    fn mint_options(
+        &self,
+        entry: &keystore::model::Entry,
+        profile: Target,
+        dest: &Destination,
+    ) -> MintOptions {
+        let (s, grant, client_id) = (&self.s, self.grant, &self.client_id);
+        let (endpoint, known_issuer) = (&dest.endpoint, &dest.known_issuer);
         // aud by the profile's rules.
         let aud = s.aud.clone().or_else(|| match (grant, profile) {
             (_, Target::Maskinporten) if s.env.is_some() => None,
@@ -804,139 +1165,106 @@ pub fn session(ctx: &Ctx, plan: Plan, observer: Observer) -> Result<Session> {
             }
             _ => Some(endpoint.clone()),
         });
-        let signs = grant == Grant::JwtBearer || auth == Auth::PrivateKeyJwt;
         let mut claims = s.claims.clone();
         // Maskinporten takes authorization_details as a claim of the JWT grant.
-        if let (Grant::JwtBearer, Some(list)) = (grant, &rar) {
+        if let (Grant::JwtBearer, Some(list)) = (grant, &self.rar) {
             claims.push(("authorization_details".into(), Value::Array(list.clone())));
         }
-        let opts = MintOptions {
+        let bearer = grant == Grant::JwtBearer;
+        MintOptions {
             profile,
             env: s.env,
             iss: client_id.clone(),
-            sub: (auth == Auth::PrivateKeyJwt && profile == Target::Generic)
+            sub: (self.auth == Auth::PrivateKeyJwt && profile == Target::Generic)
                 .then(|| client_id.clone())
                 .flatten(),
             aud,
-            scope: if grant == Grant::JwtBearer {
-                s.scope.clone()
-            } else {
-                None
-            },
-            resource: if grant == Grant::JwtBearer {
-                s.resource.clone()
-            } else {
-                None
-            },
+            scope: if bearer { s.scope.clone() } else { None },
+            resource: if bearer { s.resource.clone() } else { None },
             consumer_org: s.consumer_org.clone(),
             claims,
-            lifetime: s.lifetime.or(if grant == Grant::JwtBearer {
-                Some(120)
-            } else {
-                None
-            }),
+            lifetime: s.lifetime.or(if bearer { Some(120) } else { None }),
             alg: s.alg,
-            header: match (grant, profile, s.properties) {
-                (Grant::JwtBearer, Target::Maskinporten, _) | (Grant::JwtBearer, _, true) => {
-                    mint::grant_header(mint::GrantRules::Maskinporten, s.kid.clone(), entry)
-                }
-                (Grant::JwtBearer, _, false) => {
-                    mint::grant_header(mint::GrantRules::Generic, s.kid.clone(), entry)
-                }
-                _ => HeaderChoice {
-                    kid: s.kid.clone(),
-                    x5c: s.kid.is_none() && profile == Target::Maskinporten,
-                    ..HeaderChoice::default()
-                },
-            },
-            force,
-            aud_from_issuer: s.aud.is_none() && issuer_from_metadata,
-            known_issuer: known_issuer.clone().filter(|_| issuer_from_metadata),
-        };
-        if signs {
-            let plan = mint::plan(entry, &opts)?;
-            let pk = entry.private_key.as_ref().ok_or_else(|| {
-                ClientError::Mint(mint::MintError::NoKey("no private key".into()))
-            })?;
-            let signer = Signer::new(pk, plan.alg).map_err(mint::MintError::from)?;
-            signing = Some((plan, signer));
+            header: self.header(entry, profile),
+            force: s.force.unwrap_or(false),
+            aud_from_issuer: s.aud.is_none() && dest.issuer_from_metadata,
+            known_issuer: known_issuer.clone().filter(|_| dest.issuer_from_metadata),
         }
     }
-    if s.dpop == Some(DpopKeyChoice::Generated) {
-        let path = crate::oauth::dpop::default_key_path()
-            .ok_or(crate::oauth::dpop::DpopError::NoCacheDir)?;
-        dpop = Some(DpopKey::load_or_create(&path)?);
-    }
-    let given_assertion = s.assertion.clone();
 
-    // Secrets (read once).
-    let mut secret = secret_cell(s.client_secret.as_ref(), "Client secret");
-    let secret = if secret_given {
-        Some(
-            secret
-                .get()?
-                .ok_or_else(|| SecretError::new("the client secret option", "no value"))?,
-        )
-    } else {
-        None
-    };
-    let rt_from_store = stored_refresh_token.is_some();
-    let refresh_token = if rt_given {
-        secret_cell(s.refresh_token.as_ref(), "Refresh token").get()?
-    } else {
-        stored_refresh_token
-    };
-    let subject_token = match &s.subject_token {
-        Some(src) => secret_cell(Some(src), "Subject token").get()?,
-        None => None,
-    };
-    let actor_token = match &s.actor_token {
-        Some(src) => secret_cell(Some(src), "Actor token").get()?,
-        None => None,
-    };
-    // The interactive grants need the metadata's other endpoints, even when
-    // the token endpoint was given.
-    if metadata.is_none()
-        && matches!(grant, Grant::AuthorizationCode | Grant::DeviceCode)
-        && let Some(iss) = known_issuer.as_deref().filter(|_| s.issuer.is_some())
-        && let Ok(d) = discovery::discover(&http, iss)
-        && d.metadata_url.is_some()
-    {
-        metadata = Some(d);
+    /// How the JWT's header names the key: the grant rules for the
+    /// jwt-bearer grant (Maskinporten's also for a `.properties` file), else
+    /// the kid said, or x5c for Maskinporten.
+    fn header(&self, entry: &keystore::model::Entry, profile: Target) -> HeaderChoice {
+        let kid = self.s.kid.clone();
+        match (self.grant, profile, self.s.properties) {
+            (Grant::JwtBearer, Target::Maskinporten, _) | (Grant::JwtBearer, _, true) => {
+                mint::grant_header(mint::GrantRules::Maskinporten, kid, entry)
+            }
+            (Grant::JwtBearer, _, false) => {
+                mint::grant_header(mint::GrantRules::Generic, kid, entry)
+            }
+            _ => HeaderChoice {
+                x5c: kid.is_none() && profile == Target::Maskinporten,
+                kid,
+                ..HeaderChoice::default()
+            },
+        }
     }
-    Ok(Session {
-        s,
-        grant,
-        auth,
-        client_id,
-        endpoint,
-        known_issuer,
-        profile,
-        http,
-        retry,
-        signing,
-        given_assertion,
-        secret,
-        refresh_token,
-        findings,
-        revocation_checked,
-        cert_env,
-        local_key,
-        observer,
-        key,
-        ctx: ctx.clone(),
-        extra: Proofs {
-            dpop,
-            dpop_nonce: std::sync::Mutex::new(None),
-            tls_x5t,
-            rar,
+
+    /// The client secret, the refresh token (given, or the stored one) and
+    /// the token exchange's tokens, each read once, in this order.
+    fn read_secrets(&mut self) -> Result<Secrets> {
+        let s = &self.s;
+        let client_secret = if self.secret_given {
+            Some(
+                secret_cell(s.client_secret.as_ref(), "Client secret")
+                    .get()?
+                    .ok_or_else(|| SecretError::new("the client secret option", "no value"))?,
+            )
+        } else {
+            None
+        };
+        let stored = self.stored_refresh_token.take();
+        let rt_from_store = stored.is_some();
+        let refresh_token = if self.rt_given {
+            secret_cell(s.refresh_token.as_ref(), "Refresh token").get()?
+        } else {
+            stored
+        };
+        let subject_token = match &s.subject_token {
+            Some(src) => secret_cell(Some(src), "Subject token").get()?,
+            None => None,
+        };
+        let actor_token = match &s.actor_token {
+            Some(src) => secret_cell(Some(src), "Actor token").get()?,
+            None => None,
+        };
+        Ok(Secrets {
+            client_secret,
+            refresh_token,
+            rt_from_store,
             subject_token,
             actor_token,
-        },
-        metadata,
-        rt_from_store,
-        rt_file: std::sync::Mutex::new(None),
-    })
+        })
+    }
+
+    /// The interactive grants need the metadata's other endpoints, even when
+    /// the token endpoint was given: read it now when it was not (failure
+    /// is not an error here; the grant says what is missing).
+    fn interactive_metadata(&self, dest: &mut Destination) {
+        if dest.metadata.is_none()
+            && matches!(self.grant, Grant::AuthorizationCode | Grant::DeviceCode)
+            && let Some(iss) = dest
+                .known_issuer
+                .as_deref()
+                .filter(|_| self.s.issuer.is_some())
+            && let Ok(d) = discovery::discover(&self.http, iss)
+            && d.metadata_url.is_some()
+        {
+            dest.metadata = Some(d);
+        }
+    }
 }
 
 /// The TLS client identity of a keystore entry: its key and its chain.
@@ -970,10 +1298,15 @@ pub enum CacheNotice<'a> {
     /// new token is fetched.
     Skipped(&'a cache::Refusal),
     /// A cached token is still good for this many seconds.
-    Hit { expires_in: i64 },
+    Hit {
+        /// Seconds until the cached token expires.
+        expires_in: i64,
+    },
     /// The new token could not be stored.
     NotWritten {
+        /// The cache directory.
         dir: &'a Path,
+        /// Why the token could not be written.
         error: &'a std::io::Error,
     },
 }
@@ -981,6 +1314,7 @@ pub enum CacheNotice<'a> {
 /// A token and where it came from.
 #[derive(Debug)]
 pub struct Obtained {
+    /// The token endpoint's answer, when it was obtained and when it expires.
     pub token: Cached,
     /// From the cache: nothing was sent.
     pub from_cache: bool,

@@ -6,8 +6,13 @@
 //! code to type) reaches the user through the session's observer.
 //!
 //! A refresh token that comes back is kept 0600 beside the token cache
-//! ([`RefreshStore`]), so `refresh-token` can use it later without the user
-//! handling it. Nothing here prints.
+//! (`RefreshStore`), so the refresh-token grant can use it later without the
+//! user handling it. Nothing here prints.
+//!
+//! Public are only the grants' inputs ([`Interactive`], a part of
+//! [`TokenSettings`](super::client::TokenSettings)) and their errors
+//! ([`InteractiveError`]): a library user runs these grants through
+//! [`Session::fetch`](super::client::Session::fetch) (feature `client`).
 #![cfg_attr(not(feature = "client"), allow(dead_code, unused_imports))]
 
 #[cfg(feature = "client")]
@@ -31,13 +36,13 @@ use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
 /// The device-code grant's `grant_type` (RFC 8628 §3.4).
-pub const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+pub(crate) const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// The path of the loopback redirect when none is given.
-pub const DEFAULT_PATH: &str = "/callback";
+pub(crate) const DEFAULT_PATH: &str = "/callback";
 
 /// How long the user has to sign in when nothing else is said.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The inputs of the interactive grants. `None` = not said.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -84,34 +89,65 @@ impl Interactive {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum InteractiveError {
+    /// The endpoint the grant needs was not given and the metadata does not
+    /// name it (or there is no metadata).
     #[error("no {what} is known: the issuer's metadata does not name one")]
-    NoEndpoint { what: &'static str },
+    NoEndpoint {
+        /// Which endpoint (`authorization endpoint`, ...).
+        what: &'static str,
+    },
+    /// The redirect URI given cannot be listened on: not a URL, not plain
+    /// http, not loopback, or with a fragment.
     #[error("the redirect URI {uri:?} is not usable: {why}")]
-    RedirectUri { uri: String, why: String },
+    RedirectUri {
+        /// The URI as given.
+        uri: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// The loopback address of the redirect cannot be listened on (the port
+    /// is taken, for example).
     #[error("cannot listen for the redirect on {addr}: {source}")]
     Listen {
+        /// The socket address (`127.0.0.1:PORT`).
         addr: String,
+        /// Why not.
         source: std::io::Error,
     },
+    /// The user did not sign in, or approve the user code, in time.
     #[error("{what} did not happen within {} s", waited.as_secs())]
     Timeout {
+        /// What was waited for (`the sign-in`, ...).
         what: &'static str,
+        /// How long credkit waited.
         waited: Duration,
         /// What was sent and where it was waited for.
         facts: Vec<Fact>,
     },
+    /// The redirect's `state` is not the one sent: its code or error is not
+    /// used.
     #[error(
         "the redirect carried state {got:?}, not the one credkit sent: the answer belongs to another login (or was forged), and was not used"
     )]
-    StateMismatch { got: String },
+    StateMismatch {
+        /// The state the redirect carried (empty when none).
+        got: String,
+    },
+    /// The ID token's `nonce` is not the one sent (OpenID Connect).
     #[error(
         "the ID token's nonce is not the one credkit sent: the token belongs to another login, and was not used"
     )]
     NonceMismatch,
+    /// An answer that is not an OAuth refusal but cannot be used (a redirect
+    /// with neither code nor error, another issuer's redirect, a device
+    /// authorization response without its required members).
     #[error("{endpoint} answered {what} that credkit cannot use: {detail}")]
     BadAnswer {
+        /// Where the answer came from (the redirect URI, the endpoint).
         endpoint: String,
+        /// What kind of answer (`a redirect`, ...).
         what: &'static str,
+        /// What is wrong with it.
         detail: String,
     },
 }
@@ -132,7 +168,7 @@ impl InteractiveError {
 }
 
 /// `n` random bytes, base64url without padding.
-pub fn random_b64(n: usize) -> Result<String> {
+pub(crate) fn random_b64(n: usize) -> Result<String> {
     let mut b = Zeroizing::new(vec![0u8; n]);
     getrandom::fill(&mut b).map_err(|e| Error::Read {
         path: "the system's random source".into(),
@@ -142,24 +178,24 @@ pub fn random_b64(n: usize) -> Result<String> {
 }
 
 /// RFC 7636 §4.2 S256: base64url(SHA-256(verifier)).
-pub fn s256(verifier: &str) -> String {
+pub(crate) fn s256(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
 /// Where the redirect comes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Redirect {
+pub(crate) struct Redirect {
     /// The socket address to listen on.
-    pub addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     /// The path the redirect must have.
-    pub path: String,
+    pub(crate) path: String,
     /// Given whole (so the port is part of what the server checks).
-    pub given: Option<String>,
+    pub(crate) given: Option<String>,
 }
 
 impl Redirect {
     /// From the settings: a loopback `http` URI, or 127.0.0.1 with a port.
-    pub fn of(i: &Interactive) -> std::result::Result<Redirect, InteractiveError> {
+    pub(crate) fn of(i: &Interactive) -> std::result::Result<Redirect, InteractiveError> {
         let Some(uri) = &i.redirect_uri else {
             return Ok(Redirect {
                 addr: SocketAddr::from(([127, 0, 0, 1], i.redirect_port.unwrap_or(0))),
@@ -202,11 +238,11 @@ impl Redirect {
 }
 
 /// The loopback listener the browser is sent back to.
-pub struct Listener {
+pub(crate) struct Listener {
     listener: TcpListener,
     path: String,
     /// The redirect URI to send (with the port actually bound).
-    pub uri: String,
+    pub(crate) uri: String,
 }
 
 /// The longest request line and headers read from the browser.
@@ -217,7 +253,7 @@ const PAGE_ERR: &str = "<!doctype html><title>credkit</title><p>The sign-in did 
 
 impl Listener {
     /// Listen on the redirect's address (a free port when it says 0).
-    pub fn bind(r: &Redirect) -> std::result::Result<Listener, InteractiveError> {
+    pub(crate) fn bind(r: &Redirect) -> std::result::Result<Listener, InteractiveError> {
         let listener = TcpListener::bind(r.addr).map_err(|source| InteractiveError::Listen {
             addr: r.addr.to_string(),
             source,
@@ -262,7 +298,7 @@ impl Listener {
     /// Wait until the redirect arrives (a request for the redirect's path),
     /// or until `deadline`. Other requests (a favicon) get 404. The
     /// answer's query parameters; None on timeout.
-    pub fn wait(&self, deadline: Instant) -> Option<Vec<(String, String)>> {
+    pub(crate) fn wait(&self, deadline: Instant) -> Option<Vec<(String, String)>> {
         while Instant::now() < deadline {
             match self.listener.accept() {
                 Ok((stream, _)) => {
@@ -324,7 +360,7 @@ fn respond(stream: &mut TcpStream, status: &str, body: &str) {
 
 /// Try to open `url` in the user's browser (`xdg-open`, `open`, or
 /// `start`). False when no opener could be started; never an error.
-pub fn open_browser(url: &str) -> bool {
+pub(crate) fn open_browser(url: &str) -> bool {
     let candidates: &[(&str, &[&str])] = if cfg!(target_os = "macos") {
         &[("open", &[])]
     } else if cfg!(windows) {
@@ -374,65 +410,135 @@ fn get<'a>(params: &'a [(String, String)], k: &str) -> Option<&'a str> {
 /// (pushed first when asked or required), the browser, the redirect, the
 /// code exchanged at the token endpoint.
 #[cfg(feature = "client")]
-pub fn authorization_code(session: &Session) -> Result<super::cache::Cached> {
-    let s = session.settings();
-    let i = &s.interactive;
-    let meta = session.metadata();
-    let authz = endpoint_of(
-        &i.authorization_endpoint,
-        meta,
-        |d| d.authorization_endpoint.as_ref(),
-        "authorization endpoint",
-    )?;
-    let redirect = Redirect::of(i)?;
-    let listener = Listener::bind(&redirect)?;
-    let verifier = Zeroizing::new(random_b64(32)?);
-    let challenge = s256(&verifier);
-    let state = random_b64(16)?;
-    let nonce = random_b64(16)?;
-    let cid = session.client_id().unwrap_or_default().to_string();
-    let mut params: Vec<(String, String)> = vec![
-        ("response_type".into(), "code".into()),
-        ("client_id".into(), cid.clone()),
-        ("redirect_uri".into(), listener.uri.clone()),
-        ("state".into(), state.clone()),
-        ("code_challenge".into(), challenge.clone()),
-        ("code_challenge_method".into(), "S256".into()),
-    ];
-    if let Some(sc) = &s.scope {
-        params.push(("scope".into(), sc.clone()));
+pub(crate) fn authorization_code(session: &Session) -> Result<super::cache::Cached> {
+    let login = CodeLogin::start(session)?;
+    let mut facts = login.facts();
+    let url = login.authorization_url(&mut facts)?;
+    let answer = login.redirect(&url, &mut facts)?;
+    let code = login.code(&answer, &mut facts)?;
+    login.exchange(&code, facts)
+}
+
+/// One run of the authorization code grant: where the user signs in, where
+/// the browser comes back to, and the values that tie the answer to this
+/// run.
+#[cfg(feature = "client")]
+struct CodeLogin<'a> {
+    session: &'a Session,
+    /// The authorization endpoint.
+    authz: String,
+    /// Where the redirect comes to (its URI is the `redirect_uri` sent).
+    listener: Listener,
+    /// PKCE's code_verifier (RFC 7636 §4.1); sent with the code only.
+    verifier: Zeroizing<String>,
+    /// The verifier's S256 hash, sent in the authorization request.
+    challenge: String,
+    state: String,
+    /// The OpenID nonce (sent only when `oidc`).
+    nonce: String,
+    /// The scope asks for openid: a nonce goes out, the ID token must carry it.
+    oidc: bool,
+}
+
+#[cfg(feature = "client")]
+impl<'a> CodeLogin<'a> {
+    /// Find the authorization endpoint, listen for the redirect, make the
+    /// PKCE verifier, the state and the nonce.
+    fn start(session: &'a Session) -> Result<CodeLogin<'a>> {
+        let s = session.settings();
+        let i = &s.interactive;
+        let authz = endpoint_of(
+            &i.authorization_endpoint,
+            session.metadata(),
+            |d| d.authorization_endpoint.as_ref(),
+            "authorization endpoint",
+        )?;
+        let redirect = Redirect::of(i)?;
+        let listener = Listener::bind(&redirect)?;
+        let verifier = Zeroizing::new(random_b64(32)?);
+        let challenge = s256(&verifier);
+        let state = random_b64(16)?;
+        let nonce = random_b64(16)?;
+        // OIDC Core §3.1.2.1: a nonce belongs to an OpenID request.
+        let oidc = s
+            .scope
+            .as_deref()
+            .is_some_and(|sc| sc.split(' ').any(|x| x == "openid"));
+        Ok(CodeLogin {
+            session,
+            authz,
+            listener,
+            verifier,
+            challenge,
+            state,
+            nonce,
+            oidc,
+        })
     }
-    // OIDC Core §3.1.2.1: a nonce belongs to an OpenID request.
-    let oidc = s
-        .scope
-        .as_deref()
-        .is_some_and(|sc| sc.split(' ').any(|x| x == "openid"));
-    if oidc {
-        params.push(("nonce".into(), nonce.clone()));
+
+    /// The client id sent (empty when none is known).
+    fn client_id(&self) -> String {
+        self.session.client_id().unwrap_or_default().to_string()
     }
-    if let Some(r) = &s.resource {
-        params.push(("resource".into(), r.clone()));
-    }
-    let mut facts = vec![
-        fact(
-            "redirect-uri-sent",
-            false,
-            format!(
-                "redirect_uri sent: {} (it must be registered on the client; for a loopback URI, RFC 8252 §7.3 lets the port vary, but not every server does)",
-                listener.uri
+
+    /// What the diagnosis of a later refusal is told about this run.
+    fn facts(&self) -> Vec<Fact> {
+        vec![
+            fact(
+                "redirect-uri-sent",
+                false,
+                format!(
+                    "redirect_uri sent: {} (it must be registered on the client; for a loopback URI, RFC 8252 §7.3 lets the port vary, but not every server does)",
+                    self.listener.uri
+                ),
             ),
-        ),
-        fact(
-            "pkce-sent",
-            false,
-            format!(
-                "PKCE: code_challenge {challenge} (S256) went in the authorization request; the code_verifier sent with the code hashes to it"
+            fact(
+                "pkce-sent",
+                false,
+                format!(
+                    "PKCE: code_challenge {} (S256) went in the authorization request; the code_verifier sent with the code hashes to it",
+                    self.challenge
+                ),
             ),
-        ),
-    ];
-    let required = meta.is_some_and(|d| d.require_pushed_authorization_requests);
-    let par = i.par.unwrap_or(false) || required;
-    let url = if par {
+        ]
+    }
+
+    /// The authorization request's parameters (RFC 6749 §4.1.1, RFC 7636 §4.3).
+    fn request(&self) -> Vec<(String, String)> {
+        let s = self.session.settings();
+        let mut params: Vec<(String, String)> = vec![
+            ("response_type".into(), "code".into()),
+            ("client_id".into(), self.client_id()),
+            ("redirect_uri".into(), self.listener.uri.clone()),
+            ("state".into(), self.state.clone()),
+            ("code_challenge".into(), self.challenge.clone()),
+            ("code_challenge_method".into(), "S256".into()),
+        ];
+        if let Some(sc) = &s.scope {
+            params.push(("scope".into(), sc.clone()));
+        }
+        if self.oidc {
+            params.push(("nonce".into(), self.nonce.clone()));
+        }
+        if let Some(r) = &s.resource {
+            params.push(("resource".into(), r.clone()));
+        }
+        params
+    }
+
+    /// The URL the user opens: the request in its query, or (PAR, when asked
+    /// or required by the metadata) only the `request_uri` it was pushed as.
+    fn authorization_url(&self, facts: &mut Vec<Fact>) -> Result<String> {
+        let params = self.request();
+        let meta = self.session.metadata();
+        let required = meta.is_some_and(|d| d.require_pushed_authorization_requests);
+        if !(self.session.settings().interactive.par.unwrap_or(false) || required) {
+            let pairs: Vec<(&str, &str)> = params
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            return Ok(with_query(&self.authz, &pairs));
+        }
         let par_ep = endpoint_of(
             &None,
             meta,
@@ -451,7 +557,18 @@ pub fn authorization_code(session: &Session) -> Result<super::cache::Cached> {
                 }
             ),
         ));
-        let outcome = session.send(&par_ep, &params)?;
+        self.push(&par_ep, &params, facts)
+    }
+
+    /// Push the authorization request (RFC 9126 §2.1); the URL with the
+    /// `request_uri` the server answered, or its refusal explained.
+    fn push(
+        &self,
+        par_ep: &str,
+        params: &[(String, String)],
+        facts: &mut Vec<Fact>,
+    ) -> Result<String> {
+        let outcome = self.session.send(par_ep, params)?;
         let resp = outcome
             .result
             .as_ref()
@@ -464,111 +581,124 @@ pub fn authorization_code(session: &Session) -> Result<super::cache::Cached> {
             .and_then(Value::as_str)
             .map(str::to_string);
         match request_uri {
-            Some(ru) => with_query(&authz, &[("client_id", &cid), ("request_uri", &ru)]),
-            None => return Err(session.refusal(&outcome, resp, facts)),
+            Some(ru) => Ok(with_query(
+                &self.authz,
+                &[("client_id", &self.client_id()), ("request_uri", &ru)],
+            )),
+            None => Err(self.session.refusal(&outcome, resp, std::mem::take(facts))),
         }
-    } else {
-        let pairs: Vec<(&str, &str)> = params
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        with_query(&authz, &pairs)
-    };
-    let browser = !i.no_browser.unwrap_or(false) && open_browser(&url);
-    let timeout = i.login_timeout.unwrap_or(DEFAULT_TIMEOUT);
-    session.observe(&Event::Authorize {
-        url: url.clone(),
-        browser,
-        redirect_uri: listener.uri.clone(),
-        timeout,
-    });
-    let Some(answer) = listener.wait(Instant::now() + timeout) else {
+    }
+
+    /// Show the URL (and open the browser unless told not to), then wait for
+    /// the redirect's query parameters, at most the login timeout.
+    fn redirect(&self, url: &str, facts: &mut Vec<Fact>) -> Result<Vec<(String, String)>> {
+        let i = &self.session.settings().interactive;
+        let browser = !i.no_browser.unwrap_or(false) && open_browser(url);
+        let timeout = i.login_timeout.unwrap_or(DEFAULT_TIMEOUT);
+        self.session.observe(&Event::Authorize {
+            url: url.to_string(),
+            browser,
+            redirect_uri: self.listener.uri.clone(),
+            timeout,
+        });
+        if let Some(answer) = self.listener.wait(Instant::now() + timeout) {
+            return Ok(answer);
+        }
+        let uri = &self.listener.uri;
         facts.insert(
             0,
             fact(
                 "no-redirect",
                 true,
                 format!(
-                    "no redirect came to {} within {} s: the sign-in was not finished, or the server did not send the browser back (an error page that says the redirect_uri is not registered means the client must list {})",
-                    listener.uri,
+                    "no redirect came to {uri} within {} s: the sign-in was not finished, or the server did not send the browser back (an error page that says the redirect_uri is not registered means the client must list {uri})",
                     timeout.as_secs(),
-                    listener.uri
                 ),
             ),
         );
-        return Err(InteractiveError::Timeout {
+        Err(InteractiveError::Timeout {
             what: "the sign-in",
             waited: timeout,
-            facts,
+            facts: std::mem::take(facts),
         }
-        .into());
-    };
-    let got_state = get(&answer, "state").unwrap_or("");
-    // An error without any state is still shown (it can do no harm); a
-    // code, or an error, for another state is never used.
-    let stateless_error = got_state.is_empty() && get(&answer, "error").is_some();
-    if got_state != state && !stateless_error {
-        return Err(InteractiveError::StateMismatch {
-            got: got_state.into(),
+        .into())
+    }
+
+    /// The code of a redirect that belongs to this run: the state sent, no
+    /// error (the server's refusal is explained), the issuer known.
+    fn code(
+        &self,
+        answer: &[(String, String)],
+        facts: &mut Vec<Fact>,
+    ) -> Result<Zeroizing<String>> {
+        let got_state = get(answer, "state").unwrap_or("");
+        // An error without any state is still shown (it can do no harm); a
+        // code, or an error, for another state is never used.
+        let stateless_error = got_state.is_empty() && get(answer, "error").is_some();
+        if got_state != self.state && !stateless_error {
+            return Err(InteractiveError::StateMismatch {
+                got: got_state.into(),
+            }
+            .into());
         }
-        .into());
-    }
-    if let Some(err) = get(&answer, "error") {
-        // The authorization server refused (RFC 6749 §4.1.2.1).
-        let e = super::exchange::ErrorResponse {
-            status: 0,
-            error: Some(super::redact::text(err)),
-            error_description: get(&answer, "error_description").map(super::redact::text),
-            error_uri: get(&answer, "error_uri").map(str::to_string),
-            error_codes: Vec::new(),
-            body: None,
-        };
-        return Err(session.diagnosis(&e, &authz, None, facts));
-    }
-    if let Some(iss) = get(&answer, "iss")
-        && let Some(known) = session.issuer()
-        && iss.trim_end_matches('/') != known.trim_end_matches('/')
-    {
-        // RFC 9207: the answer names another issuer (a mix-up).
-        return Err(InteractiveError::BadAnswer {
-            endpoint: listener.uri.clone(),
+        if let Some(err) = get(answer, "error") {
+            // The authorization server refused (RFC 6749 §4.1.2.1).
+            let e = super::exchange::ErrorResponse {
+                status: 0,
+                error: Some(super::redact::text(err)),
+                error_description: get(answer, "error_description").map(super::redact::text),
+                error_uri: get(answer, "error_uri").map(str::to_string),
+                error_codes: Vec::new(),
+                body: None,
+            };
+            return Err(self
+                .session
+                .diagnosis(&e, &self.authz, None, std::mem::take(facts)));
+        }
+        let bad = |detail: String| InteractiveError::BadAnswer {
+            endpoint: self.listener.uri.clone(),
             what: "a redirect",
-            detail: format!(
+            detail,
+        };
+        if let Some(iss) = get(answer, "iss")
+            && let Some(known) = self.session.issuer()
+            && iss.trim_end_matches('/') != known.trim_end_matches('/')
+        {
+            // RFC 9207: the answer names another issuer (a mix-up).
+            return Err(bad(format!(
                 "its iss {iss:?} is not the issuer {known:?} (RFC 9207 mix-up defence)"
-            ),
+            ))
+            .into());
         }
-        .into());
+        let code = get(answer, "code").ok_or_else(|| bad("neither code nor error".into()))?;
+        Ok(Zeroizing::new(code.to_string()))
     }
-    let code = Zeroizing::new(
-        get(&answer, "code")
-            .ok_or_else(|| InteractiveError::BadAnswer {
-                endpoint: listener.uri.clone(),
-                what: "a redirect",
-                detail: "neither code nor error".into(),
-            })?
-            .to_string(),
-    );
-    let mut form: Vec<(String, String)> = vec![
-        ("grant_type".into(), "authorization_code".into()),
-        ("code".into(), code.to_string()),
-        ("redirect_uri".into(), listener.uri.clone()),
-        ("code_verifier".into(), verifier.to_string()),
-    ];
-    if let Some(r) = &s.resource {
-        form.push(("resource".into(), r.clone()));
+
+    /// Exchange the code (with the PKCE verifier) at the token endpoint; an
+    /// ID token must carry the nonce sent.
+    fn exchange(&self, code: &str, facts: Vec<Fact>) -> Result<super::cache::Cached> {
+        let mut form: Vec<(String, String)> = vec![
+            ("grant_type".into(), "authorization_code".into()),
+            ("code".into(), code.to_string()),
+            ("redirect_uri".into(), self.listener.uri.clone()),
+            ("code_verifier".into(), self.verifier.to_string()),
+        ];
+        if let Some(r) = &self.session.settings().resource {
+            form.push(("resource".into(), r.clone()));
+        }
+        let endpoint = self.session.endpoint().to_string();
+        let outcome = self.session.send(&endpoint, &form)?;
+        let c = self.session.conclude(outcome, facts)?;
+        // OIDC Core §3.1.3.7: an ID token carries the nonce of its request.
+        if self.oidc
+            && let Some(idt) = c.response.get("id_token").and_then(Value::as_str)
+            && let Some(claims) = crate::jwt::decode::decode(idt).ok().map(|d| d.claims)
+            && claims.get("nonce").and_then(Value::as_str) != Some(self.nonce.as_str())
+        {
+            return Err(InteractiveError::NonceMismatch.into());
+        }
+        Ok(c)
     }
-    let endpoint = session.endpoint().to_string();
-    let outcome = session.send(&endpoint, &form)?;
-    let c = session.conclude(outcome, facts)?;
-    // OIDC Core §3.1.3.7: an ID token carries the nonce of its request.
-    if oidc
-        && let Some(idt) = c.response.get("id_token").and_then(Value::as_str)
-        && let Some(claims) = crate::jwt::decode::decode(idt).ok().map(|d| d.claims)
-        && claims.get("nonce").and_then(Value::as_str) != Some(nonce.as_str())
-    {
-        return Err(InteractiveError::NonceMismatch.into());
-    }
-    Ok(c)
 }
 
 fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
@@ -587,142 +717,240 @@ fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
 
 /// The device authorization grant: ask for a user code, show it, poll.
 #[cfg(feature = "client")]
-pub fn device_code(session: &Session) -> Result<super::cache::Cached> {
+pub(crate) fn device_code(session: &Session) -> Result<super::cache::Cached> {
     let s = session.settings();
-    let i = &s.interactive;
     let ep = endpoint_of(
-        &i.device_authorization_endpoint,
+        &s.interactive.device_authorization_endpoint,
         session.metadata(),
         |d| d.device_authorization_endpoint.as_ref(),
         "device authorization endpoint",
     )?;
-    let mut params: Vec<(String, String)> = Vec::new();
-    if let Some(sc) = &s.scope {
-        params.push(("scope".into(), sc.clone()));
-    }
-    if let Some(r) = &s.resource {
-        params.push(("resource".into(), r.clone()));
-    }
-    let outcome = session.send(&ep, &params)?;
-    let resp = outcome
-        .result
-        .as_ref()
-        .map_err(|e| Error::Network(e.clone()))?;
-    let m: serde_json::Map<String, Value> = match serde_json::from_str(&resp.body) {
-        Ok(Value::Object(m)) if (200..300).contains(&resp.status) => m,
-        _ => return Err(session.refusal(&outcome, resp, Vec::new())),
-    };
-    let str_of = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
-    let bad = |detail: &str| InteractiveError::BadAnswer {
-        endpoint: ep.clone(),
-        what: "a device authorization response",
-        detail: detail.into(),
-    };
-    let device_code = Zeroizing::new(str_of("device_code").ok_or_else(|| bad("no device_code"))?);
-    let user_code = str_of("user_code").ok_or_else(|| bad("no user_code"))?;
-    let verification_uri = str_of("verification_uri")
-        .or_else(|| str_of("verification_url"))
-        .ok_or_else(|| bad("no verification_uri"))?;
-    let complete = str_of("verification_uri_complete");
-    let expires_in = m
-        .get("expires_in")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| bad("no expires_in"))?;
-    // RFC 8628 §3.2: 5 s when the server says nothing.
-    let mut interval = m
-        .get("interval")
-        .and_then(Value::as_u64)
-        .unwrap_or(5)
-        .max(1);
+    let answer = DeviceAnswer::ask(session, &ep)?;
     session.observe(&Event::DeviceCode {
-        user_code: user_code.clone(),
-        verification_uri: verification_uri.clone(),
-        verification_uri_complete: complete.clone(),
-        expires_in,
+        user_code: answer.user_code.clone(),
+        verification_uri: answer.verification_uri.clone(),
+        verification_uri_complete: answer.complete.clone(),
+        expires_in: answer.expires_in,
     });
     // Past the code's life by two polls, so that the server says
     // expired_token itself (a refusal it explains) before credkit gives up.
-    let limit = Duration::from_secs(expires_in.saturating_add(interval.saturating_mul(2)))
-        .min(i.login_timeout.unwrap_or(Duration::MAX));
-    let start = Instant::now();
-    let form = vec![
-        ("grant_type".to_string(), DEVICE_CODE.to_string()),
-        ("device_code".to_string(), device_code.to_string()),
-    ];
-    let endpoint = session.endpoint().to_string();
-    let mut polls = 0u32;
-    let mut slowed = 0u32;
-    loop {
-        let facts = |polls: u32, slowed: u32, interval: u64| {
-            vec![fact(
-                "device-polled",
-                false,
-                format!(
-                    "credkit showed user code {user_code} for {verification_uri} and polled {polls} time(s) over {} s, every {interval} s{}; the server gave the code {expires_in} s",
-                    start.elapsed().as_secs(),
-                    if slowed > 0 {
-                        format!(" (slowed down {slowed} time(s) when the server said slow_down)")
-                    } else {
-                        String::new()
-                    }
-                ),
-            )]
+    let limit = Duration::from_secs(
+        answer
+            .expires_in
+            .saturating_add(answer.interval.saturating_mul(2)),
+    )
+    .min(s.interactive.login_timeout.unwrap_or(Duration::MAX));
+    Polling {
+        answer: &answer,
+        start: Instant::now(),
+        limit,
+        interval: answer.interval,
+        polls: 0,
+        slowed: 0,
+    }
+    .until_answered(session)
+}
+
+/// A device authorization response (RFC 8628 §3.2).
+#[cfg(feature = "client")]
+struct DeviceAnswer {
+    device_code: Zeroizing<String>,
+    user_code: String,
+    verification_uri: String,
+    /// `verification_uri_complete`: the URI with the code filled in.
+    complete: Option<String>,
+    /// The code's life, seconds.
+    expires_in: u64,
+    /// Seconds between polls (5 when the server says nothing, at least 1).
+    interval: u64,
+}
+
+#[cfg(feature = "client")]
+impl DeviceAnswer {
+    /// Ask the device authorization endpoint `ep` for a user code; its
+    /// refusal is explained, an answer without the required members is a
+    /// bad answer.
+    fn ask(session: &Session, ep: &str) -> Result<DeviceAnswer> {
+        let s = session.settings();
+        let mut params: Vec<(String, String)> = Vec::new();
+        if let Some(sc) = &s.scope {
+            params.push(("scope".into(), sc.clone()));
+        }
+        if let Some(r) = &s.resource {
+            params.push(("resource".into(), r.clone()));
+        }
+        let outcome = session.send(ep, &params)?;
+        let resp = outcome
+            .result
+            .as_ref()
+            .map_err(|e| Error::Network(e.clone()))?;
+        let m: serde_json::Map<String, Value> = match serde_json::from_str(&resp.body) {
+            Ok(Value::Object(m)) if (200..300).contains(&resp.status) => m,
+            _ => return Err(session.refusal(&outcome, resp, Vec::new())),
         };
-        let wait = Duration::from_secs(interval);
-        if start.elapsed() + wait > limit {
-            let mut f = facts(polls, slowed, interval);
-            f.insert(
-                0,
-                fact(
-                    "device-not-approved",
-                    true,
+        Ok(DeviceAnswer::of(ep, &m)?)
+    }
+
+    /// The members credkit needs from the answer's JSON object.
+    fn of(
+        ep: &str,
+        m: &serde_json::Map<String, Value>,
+    ) -> std::result::Result<DeviceAnswer, InteractiveError> {
+        let str_of = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
+        let bad = |detail: &str| InteractiveError::BadAnswer {
+            endpoint: ep.to_string(),
+            what: "a device authorization response",
+            detail: detail.into(),
+        };
+        let device_code =
+            Zeroizing::new(str_of("device_code").ok_or_else(|| bad("no device_code"))?);
+        let user_code = str_of("user_code").ok_or_else(|| bad("no user_code"))?;
+        let verification_uri = str_of("verification_uri")
+            .or_else(|| str_of("verification_url"))
+            .ok_or_else(|| bad("no verification_uri"))?;
+        let complete = str_of("verification_uri_complete");
+        let expires_in = m
+            .get("expires_in")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| bad("no expires_in"))?;
+        // RFC 8628 §3.2: 5 s when the server says nothing.
+        let interval = m
+            .get("interval")
+            .and_then(Value::as_u64)
+            .unwrap_or(5)
+            .max(1);
+        Ok(DeviceAnswer {
+            device_code,
+            user_code,
+            verification_uri,
+            complete,
+            expires_in,
+            interval,
+        })
+    }
+}
+
+/// The device grant's polling of the token endpoint (RFC 8628 §3.4, §3.5).
+#[cfg(feature = "client")]
+struct Polling<'a> {
+    answer: &'a DeviceAnswer,
+    start: Instant,
+    /// When credkit gives up.
+    limit: Duration,
+    /// Seconds until the next poll (grows with slow_down).
+    interval: u64,
+    polls: u32,
+    /// How many times the server said slow_down.
+    slowed: u32,
+}
+
+#[cfg(feature = "client")]
+impl Polling<'_> {
+    /// Poll every interval until the server answers with something other
+    /// than "not yet" (a token, or a refusal explained), or the limit.
+    fn until_answered(mut self, session: &Session) -> Result<super::cache::Cached> {
+        let form = vec![
+            ("grant_type".to_string(), DEVICE_CODE.to_string()),
+            (
+                "device_code".to_string(),
+                self.answer.device_code.to_string(),
+            ),
+        ];
+        let endpoint = session.endpoint().to_string();
+        loop {
+            let wait = Duration::from_secs(self.interval);
+            if self.start.elapsed() + wait > self.limit {
+                return Err(self.not_approved());
+            }
+            std::thread::sleep(wait);
+            self.polls += 1;
+            let outcome = session.send(&endpoint, &form)?;
+            if self.not_yet(session, &outcome) {
+                continue;
+            }
+            return session.conclude(outcome, self.facts());
+        }
+    }
+
+    /// Whether the answer says "not approved yet" (`authorization_pending`,
+    /// or `slow_down`, which adds 5 s to every later poll: RFC 8628 §3.5).
+    fn not_yet(&mut self, session: &Session, outcome: &super::exchange::Outcome) -> bool {
+        let Ok(resp) = &outcome.result else {
+            return false;
+        };
+        let Err(e) = super::exchange::parse(resp) else {
+            return false;
+        };
+        match e.error.as_deref() {
+            Some("authorization_pending") => {}
+            Some("slow_down") => {
+                self.interval += 5;
+                self.slowed += 1;
+            }
+            _ => return false,
+        }
+        session.observe(&Event::Pending {
+            error: e.error.clone().unwrap_or_default(),
+            next_in: Duration::from_secs(self.interval),
+        });
+        true
+    }
+
+    /// What the diagnosis of the final answer is told about the polling.
+    fn facts(&self) -> Vec<Fact> {
+        let a = self.answer;
+        vec![fact(
+            "device-polled",
+            false,
+            format!(
+                "credkit showed user code {} for {} and polled {} time(s) over {} s, every {} s{}; the server gave the code {} s",
+                a.user_code,
+                a.verification_uri,
+                self.polls,
+                self.start.elapsed().as_secs(),
+                self.interval,
+                if self.slowed > 0 {
                     format!(
-                        "nobody approved user code {user_code} at {verification_uri} within {} s",
-                        limit.as_secs()
-                    ),
+                        " (slowed down {} time(s) when the server said slow_down)",
+                        self.slowed
+                    )
+                } else {
+                    String::new()
+                },
+                a.expires_in
+            ),
+        )]
+    }
+
+    /// Nobody approved the code in time.
+    fn not_approved(&self) -> Error {
+        let a = self.answer;
+        let mut facts = self.facts();
+        facts.insert(
+            0,
+            fact(
+                "device-not-approved",
+                true,
+                format!(
+                    "nobody approved user code {} at {} within {} s",
+                    a.user_code,
+                    a.verification_uri,
+                    self.limit.as_secs()
                 ),
-            );
-            return Err(InteractiveError::Timeout {
-                what: "the approval of the user code",
-                waited: limit,
-                facts: f,
-            }
-            .into());
+            ),
+        );
+        InteractiveError::Timeout {
+            what: "the approval of the user code",
+            waited: self.limit,
+            facts,
         }
-        std::thread::sleep(wait);
-        polls += 1;
-        let outcome = session.send(&endpoint, &form)?;
-        if let Ok(resp) = &outcome.result
-            && let Err(e) = super::exchange::parse(resp)
-        {
-            match e.error.as_deref() {
-                Some("authorization_pending") => {
-                    session.observe(&Event::Pending {
-                        error: "authorization_pending".into(),
-                        next_in: Duration::from_secs(interval),
-                    });
-                    continue;
-                }
-                Some("slow_down") => {
-                    // RFC 8628 §3.5: every later poll waits 5 s more.
-                    interval += 5;
-                    slowed += 1;
-                    session.observe(&Event::Pending {
-                        error: "slow_down".into(),
-                        next_in: Duration::from_secs(interval),
-                    });
-                    continue;
-                }
-                _ => {}
-            }
-        }
-        return session.conclude(outcome, facts(polls, slowed, interval));
+        .into()
     }
 }
 
 /// Refresh tokens kept beside the token cache, one 0600 file per endpoint
 /// and client: `$XDG_CACHE_HOME/credkit/refresh-tokens/<sha256>.json`.
-pub struct RefreshStore {
+pub(crate) struct RefreshStore {
     dir: PathBuf,
 }
 
@@ -744,7 +972,7 @@ impl Drop for StoredRt {
 
 impl RefreshStore {
     /// The store beside the token cache directory.
-    pub fn beside(cache_dir: &Path) -> RefreshStore {
+    pub(crate) fn beside(cache_dir: &Path) -> RefreshStore {
         RefreshStore {
             dir: cache_dir
                 .parent()
@@ -754,7 +982,7 @@ impl RefreshStore {
     }
 
     /// The store of the default cache directory.
-    pub fn default_store() -> Option<RefreshStore> {
+    pub(crate) fn default_store() -> Option<RefreshStore> {
         super::cache::dir().map(|d| RefreshStore::beside(&d))
     }
 
@@ -769,14 +997,9 @@ impl RefreshStore {
         format!("{hex}.json")
     }
 
-    /// The file a refresh token of (endpoint, client) is kept in.
-    pub fn path(&self, endpoint: &str, client_id: &str) -> PathBuf {
-        self.dir.join(Self::name(endpoint, client_id))
-    }
-
     /// The stored refresh token, if there is one (an unsafe file is refused
     /// as the cache refuses it).
-    pub fn load(
+    pub(crate) fn load(
         &self,
         endpoint: &str,
         client_id: &str,
@@ -796,7 +1019,7 @@ impl RefreshStore {
     }
 
     /// Keep a refresh token (0600, atomically, replacing the one before).
-    pub fn save(
+    pub(crate) fn save(
         &self,
         endpoint: &str,
         client_id: &str,

@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
+use std::time::Duration;
 
 /// A token. JSON: the server's response members, plus `expires_at`
 /// (RFC 3339, null when the server gave no `expires_in`), `cached` and
@@ -126,30 +127,21 @@ pub(crate) fn event(e: &Event, verbose: bool, quiet: bool) {
             proxy,
             headers,
             body,
-        } if verbose => {
-            let _ = writeln!(s, "> {method} {url}  (attempt {attempt})");
-            if let Some(p) = proxy {
-                let _ = writeln!(s, "> (through the proxy {p})");
-            }
-            for (k, v) in headers {
-                let _ = writeln!(s, "> {k}: {v}");
-            }
-            let _ = writeln!(s, ">");
-            let _ = writeln!(s, "> {}", safe(body));
-        }
+        } if verbose => request(
+            &mut s,
+            *attempt,
+            method,
+            url,
+            proxy.as_deref(),
+            headers,
+            body,
+        ),
         Event::Response {
             status,
             headers,
             body,
             millis,
-        } if verbose => {
-            let _ = writeln!(s, "< HTTP {status}  ({millis} ms)");
-            for (k, v) in headers {
-                let _ = writeln!(s, "< {k}: {}", safe(&redact::text(v)));
-            }
-            let _ = writeln!(s, "<");
-            let _ = writeln!(s, "< {}", safe(body));
-        }
+        } if verbose => response(&mut s, *status, headers, body, *millis),
         Event::Discovered {
             token_endpoint,
             metadata_url,
@@ -168,68 +160,125 @@ pub(crate) fn event(e: &Event, verbose: bool, quiet: bool) {
             browser,
             redirect_uri,
             timeout,
-        } => {
-            if *browser {
-                let _ = writeln!(
-                    s,
-                    "credkit: sign in in the browser that opened; if none did, open this URL:"
-                );
-            } else {
-                let _ = writeln!(s, "credkit: open this URL in a browser and sign in:");
-            }
-            let _ = writeln!(s, "  {}", safe(url));
-            let _ = writeln!(
-                s,
-                "credkit: waiting up to {} s for the redirect to {}",
-                timeout.as_secs(),
-                safe(redirect_uri)
-            );
-        }
+        } => sign_in(&mut s, url, *browser, redirect_uri, *timeout),
         Event::DeviceCode {
             user_code,
             verification_uri,
             verification_uri_complete,
             expires_in,
-        } => {
-            let _ = writeln!(
-                s,
-                "credkit: on any device, open {} and enter the code {}",
-                safe(verification_uri),
-                safe(user_code)
-            );
-            if let Some(c) = verification_uri_complete {
-                let _ = writeln!(s, "credkit: or open {} (the code filled in)", safe(c));
-            }
-            let _ = writeln!(
-                s,
-                "credkit: waiting for the approval (the code is valid for {expires_in} s)"
-            );
-        }
-        Event::Pending { error, next_in } if verbose => {
-            let _ = writeln!(
-                s,
-                "credkit: {}: not approved yet, asking again in {} s",
-                safe(error),
-                next_in.as_secs()
-            );
-        }
+        } => device_approval(
+            &mut s,
+            user_code,
+            verification_uri,
+            verification_uri_complete.as_deref(),
+            *expires_in,
+        ),
+        Event::Pending { error, next_in } if verbose => pending(&mut s, error, *next_in),
         Event::Retry {
             attempt,
             wait,
             reason,
-        } if !quiet => {
-            let _ = writeln!(
-                s,
-                "credkit: attempt {attempt} failed ({}), trying again in {:.1} s with a new JWT",
-                safe(reason),
-                wait.as_secs_f64()
-            );
-        }
+        } if !quiet => retry(&mut s, *attempt, *wait, reason),
         _ => {}
     }
     if !s.is_empty() {
         let _ = std::io::stderr().lock().write_all(s.as_bytes());
     }
+}
+
+/// The transcript of a request about to go out (secrets already redacted).
+fn request(
+    s: &mut String,
+    attempt: u32,
+    method: &str,
+    url: &str,
+    proxy: Option<&str>,
+    headers: &[(String, String)],
+    body: &str,
+) {
+    let _ = writeln!(s, "> {method} {url}  (attempt {attempt})");
+    if let Some(p) = proxy {
+        let _ = writeln!(s, "> (through the proxy {p})");
+    }
+    for (k, v) in headers {
+        let _ = writeln!(s, "> {k}: {v}");
+    }
+    let _ = writeln!(s, ">");
+    let _ = writeln!(s, "> {}", safe(body));
+}
+
+/// The transcript of an answer (tokens already redacted; header values are
+/// redacted again here).
+fn response(s: &mut String, status: u16, headers: &[(String, String)], body: &str, millis: u128) {
+    let _ = writeln!(s, "< HTTP {status}  ({millis} ms)");
+    for (k, v) in headers {
+        let _ = writeln!(s, "< {k}: {}", safe(&redact::text(v)));
+    }
+    let _ = writeln!(s, "<");
+    let _ = writeln!(s, "< {}", safe(body));
+}
+
+/// The device grant is not approved yet; when the next poll is.
+fn pending(s: &mut String, error: &str, next_in: Duration) {
+    let _ = writeln!(
+        s,
+        "credkit: {}: not approved yet, asking again in {} s",
+        safe(error),
+        next_in.as_secs()
+    );
+}
+
+/// An attempt failed and another follows (a new JWT is minted for it).
+fn retry(s: &mut String, attempt: u32, wait: Duration, reason: &str) {
+    let _ = writeln!(
+        s,
+        "credkit: attempt {attempt} failed ({}), trying again in {:.1} s with a new JWT",
+        safe(reason),
+        wait.as_secs_f64()
+    );
+}
+
+/// The authorization code grant's part for the user: the URL to sign in at
+/// and where the redirect is awaited.
+fn sign_in(s: &mut String, url: &str, browser: bool, redirect_uri: &str, timeout: Duration) {
+    if browser {
+        let _ = writeln!(
+            s,
+            "credkit: sign in in the browser that opened; if none did, open this URL:"
+        );
+    } else {
+        let _ = writeln!(s, "credkit: open this URL in a browser and sign in:");
+    }
+    let _ = writeln!(s, "  {}", safe(url));
+    let _ = writeln!(
+        s,
+        "credkit: waiting up to {} s for the redirect to {}",
+        timeout.as_secs(),
+        safe(redirect_uri)
+    );
+}
+
+/// The device grant's part for the user: where to enter which code.
+fn device_approval(
+    s: &mut String,
+    user_code: &str,
+    verification_uri: &str,
+    complete: Option<&str>,
+    expires_in: u64,
+) {
+    let _ = writeln!(
+        s,
+        "credkit: on any device, open {} and enter the code {}",
+        safe(verification_uri),
+        safe(user_code)
+    );
+    if let Some(c) = complete {
+        let _ = writeln!(s, "credkit: or open {} (the code filled in)", safe(c));
+    }
+    let _ = writeln!(
+        s,
+        "credkit: waiting for the approval (the code is valid for {expires_in} s)"
+    );
 }
 
 /// The text explanation of a refusal (after the `error:` line).
