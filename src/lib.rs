@@ -24,15 +24,21 @@
 //!   ([`diagnostics::check::run`], [`diagnostics::signing_entry`] picks the
 //!   entry; [`diagnostics::findings::CATALOGUE`] lists every finding id).
 //! - [`oauth`]: the token client ([`oauth::client`], feature `client`),
-//!   profiles, token-response parsing, the refusal explainer and the
-//!   Maskinporten look-alike's checks.
+//!   profiles and .properties files ([`oauth::config`]), the token cache
+//!   ([`oauth::cache`]), reading authorization-server metadata
+//!   ([`oauth::discovery`]), grant and client-authentication names and
+//!   token-response parsing ([`oauth::exchange`]), DPoP proofs
+//!   ([`oauth::dpop`]), the refusal explainer ([`oauth::diagnose`]) and the
+//!   Maskinporten look-alike ([`oauth::mock`]).
 //! - The types those signatures need: [`secret`] (where a password comes
 //!   from; zeroized), [`target`] (which authorization server, which
 //!   Maskinporten environment), [`orgnr`] (Norwegian organisation numbers),
 //!   [`error_id`] (every error's stable id), [`ctx`] (the clock and output
 //!   settings the token client takes) and [`timefmt`] (RFC 3339).
 //!
-//! Not public, on purpose: the DER reader (`asn1`), the HTTP client (`net`),
+//! Not public, on purpose: the DER reader (`asn1`), the HTTP client (`net`,
+//! and so the functions that take it: sending a token request, fetching
+//! metadata; its error types are public as [`oauth::exchange::NetError`]),
 //! the revocation client and test CA (`revocation`; its results are
 //! re-exported as [`diagnostics::revocation`]), the application error, the
 //! command line, the reports' rendering and the servers. The fuzz crate

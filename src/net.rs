@@ -30,7 +30,7 @@ use std::time::Duration;
 /// How large an answer may be, by what it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum BodyCap {
+pub(crate) enum BodyCap {
     /// A token endpoint's answer (real ones are a few kilobytes).
     Token,
     /// An authorization server's metadata document.
@@ -45,7 +45,7 @@ pub enum BodyCap {
 
 impl BodyCap {
     /// The cap in bytes.
-    pub fn bytes(self) -> usize {
+    pub(crate) fn bytes(self) -> usize {
         match self {
             BodyCap::Token | BodyCap::Metadata | BodyCap::Ocsp => 1 << 20,
             BodyCap::Jwks => 16 << 20,
@@ -65,28 +65,28 @@ impl BodyCap {
 
 /// Connection settings.
 #[derive(Debug, Clone)]
-pub struct HttpOptions {
+pub(crate) struct HttpOptions {
     /// Time to establish a connection.
-    pub connect_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
     /// Time for the whole request, body included.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Extra trusted CA certificates (PEM), on top of the platform's roots.
-    pub ca_pem: Option<Vec<u8>>,
+    pub(crate) ca_pem: Option<Vec<u8>>,
     /// The TLS client certificate and key to present (RFC 8705 mutual TLS).
-    pub identity: Option<ClientIdentity>,
+    pub(crate) identity: Option<ClientIdentity>,
 }
 
 /// A TLS client certificate chain with its private key, as PEM (a PKCS#8
 /// key block and the chain, leaf first). `Debug` names neither; the bytes
 /// are wiped from memory on drop.
 #[derive(Clone)]
-pub struct ClientIdentity {
+pub(crate) struct ClientIdentity {
     pem: zeroize::Zeroizing<Vec<u8>>,
     /// The leaf certificate's SHA-256 thumbprint (base64url), RFC 8705's `x5t#S256`.
-    pub x5t_s256: String,
+    pub(crate) x5t_s256: String,
     /// The leaf certificate's subject, as shown to people (set by the caller
     /// that parsed the certificate; empty when unknown).
-    pub subject: String,
+    pub(crate) subject: String,
 }
 
 impl std::fmt::Debug for ClientIdentity {
@@ -99,7 +99,7 @@ impl std::fmt::Debug for ClientIdentity {
 
 impl ClientIdentity {
     /// From a PKCS#8 private key and the certificate chain (DER, leaf first).
-    pub fn new(pkcs8: &[u8], chain: &[&[u8]]) -> Result<ClientIdentity, String> {
+    pub(crate) fn new(pkcs8: &[u8], chain: &[&[u8]]) -> Result<ClientIdentity, String> {
         use base64::Engine;
         let leaf = chain.first().ok_or("no certificate to present")?;
         let b64 = base64::engine::general_purpose::STANDARD;
@@ -147,15 +147,22 @@ impl Default for HttpOptions {
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum NetKind {
+    /// The host name could not be resolved.
     Dns,
+    /// No connection could be made (refused, unreachable, reset).
     Connect,
+    /// The TLS handshake failed (an untrusted or mismatched certificate).
     Tls,
+    /// The proxy refused or failed the connection.
     Proxy,
+    /// No answer within the connect or request timeout.
     Timeout,
-    /// The URL is not one credkit sends requests to (see [`check_url`]).
+    /// The URL is not one credkit sends requests to: not https, and not
+    /// plain http to a loopback address.
     NotAllowed,
     /// The answer's body is larger than its cap.
     TooLarge,
+    /// Any other failure (an HTTP protocol error, a body cut short).
     Other,
 }
 
@@ -243,8 +250,12 @@ impl NetKind {
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{detail}")]
 pub struct NetError {
+    /// What kind of failure.
     pub kind: NetKind,
+    /// The URL the request was for.
     pub url: String,
+    /// The failure as the HTTP client or credkit's checks described it
+    /// (the error's `Display`).
     pub detail: String,
     /// The proxy the request went through (credentials removed), if any.
     pub proxy: Option<String>,
@@ -263,16 +274,16 @@ impl NetError {
 
 /// An HTTP answer, its body read up to its cap.
 #[derive(Debug, Clone)]
-pub struct Answer {
-    pub status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     /// Headers as text (Set-Cookie left out, binary values shown as `<binary>`).
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Answer {
     /// A header's value (the first one), by case-insensitive name.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -281,7 +292,7 @@ impl Answer {
 }
 
 /// Is this host a loopback address (or `localhost`)?
-pub fn is_loopback_host(host: Option<url::Host<&str>>) -> bool {
+pub(crate) fn is_loopback_host(host: Option<url::Host<&str>>) -> bool {
     match host {
         Some(url::Host::Ipv4(a)) => a.is_loopback(),
         Some(url::Host::Ipv6(a)) => a.is_loopback(),
@@ -293,7 +304,7 @@ pub fn is_loopback_host(host: Option<url::Host<&str>>) -> bool {
 }
 
 /// Is this URL allowed: https anywhere, http only to a loopback address?
-pub fn check_url(url: &str) -> Result<url::Url, String> {
+pub(crate) fn check_url(url: &str) -> Result<url::Url, String> {
     let u = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
     match u.scheme() {
         "https" => Ok(u),
@@ -311,7 +322,7 @@ pub fn check_url(url: &str) -> Result<url::Url, String> {
 /// the CA, and credkit checks the signature before believing it; RFC 5280
 /// and RFC 6960 publish it over http, and real CAs name http URLs.
 /// Nothing secret is ever sent this way.
-pub fn check_signed_data_url(url: &str) -> Result<url::Url, String> {
+pub(crate) fn check_signed_data_url(url: &str) -> Result<url::Url, String> {
     let u = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
     match u.scheme() {
         "https" | "http" if u.host().is_some() => Ok(u),
@@ -343,7 +354,7 @@ fn no_proxy_matches(host: &str) -> bool {
 /// The proxy a request to `url` goes through, from the environment, with any
 /// credentials removed; None for loopback (never proxied) and for hosts
 /// `NO_PROXY` exempts.
-pub fn proxy_for(url: &url::Url) -> Option<String> {
+pub(crate) fn proxy_for(url: &url::Url) -> Option<String> {
     if is_loopback_host(url.host()) {
         return None;
     }
@@ -381,7 +392,7 @@ enum Route {
 /// built on first use, per route.
 #[cfg(feature = "client")]
 #[derive(Debug)]
-pub struct Http {
+pub(crate) struct Http {
     opts: HttpOptions,
     /// `opts.ca_pem` parsed once, in [`Http::new`].
     extra_roots: Vec<reqwest::Certificate>,
@@ -441,7 +452,7 @@ fn classify(e: &reqwest::Error, url: &str, proxy: Option<String>) -> NetError {
 impl Http {
     /// A client with these options. Fails when the CA bundle is not PEM
     /// certificates.
-    pub fn new(opts: HttpOptions) -> Result<Http, String> {
+    pub(crate) fn new(opts: HttpOptions) -> Result<Http, String> {
         let extra_roots = match &opts.ca_pem {
             Some(pem) => reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| format!("the CA file is not PEM certificates: {e}"))?,
@@ -457,14 +468,9 @@ impl Http {
         })
     }
 
-    /// The options this client was made with.
-    pub fn options(&self) -> &HttpOptions {
-        &self.opts
-    }
-
     /// The TLS client certificate a request to `url` offers in the handshake
     /// (the rule of `build`: none over plain http), or None.
-    pub fn client_certificate_for(&self, url: &str) -> Option<&ClientIdentity> {
+    pub(crate) fn client_certificate_for(&self, url: &str) -> Option<&ClientIdentity> {
         let u = url::Url::parse(url).ok()?;
         (u.scheme() == "https")
             .then_some(self.opts.identity.as_ref())
@@ -541,7 +547,7 @@ impl Http {
     }
 
     /// GET `url`, asking for `accept`.
-    pub fn get(&self, url: &str, accept: &str, cap: BodyCap) -> Result<Answer, NetError> {
+    pub(crate) fn get(&self, url: &str, accept: &str, cap: BodyCap) -> Result<Answer, NetError> {
         let (client, u, proxy) = self.prepare(url)?;
         let rb = client
             .get(u)
@@ -551,14 +557,14 @@ impl Http {
 
     /// GET signed revocation data (a CRL, a caIssuers certificate): plain
     /// http is allowed to any host ([`check_signed_data_url`]).
-    pub fn get_signed_data(&self, url: &str, cap: BodyCap) -> Result<Answer, NetError> {
+    pub(crate) fn get_signed_data(&self, url: &str, cap: BodyCap) -> Result<Answer, NetError> {
         let (client, u, proxy) = self.prepare_with(url, check_signed_data_url)?;
         send(client.get(u), url, proxy, cap)
     }
 
     /// POST a DER OCSP request (RFC 6960 appendix A.1); plain http is allowed
     /// to any host ([`check_signed_data_url`]): the answer is signed.
-    pub fn post_ocsp(&self, url: &str, request_der: Vec<u8>) -> Result<Answer, NetError> {
+    pub(crate) fn post_ocsp(&self, url: &str, request_der: Vec<u8>) -> Result<Answer, NetError> {
         let (client, u, proxy) = self.prepare_with(url, check_signed_data_url)?;
         let rb = client
             .post(u)
@@ -568,19 +574,9 @@ impl Http {
         send(rb, url, proxy, BodyCap::Ocsp)
     }
 
-    /// POST a form to `url` (`basic`: HTTP Basic credentials).
-    pub fn post_form(
-        &self,
-        url: &str,
-        form: &[(String, String)],
-        basic: Option<(&str, &str)>,
-        cap: BodyCap,
-    ) -> Result<Answer, NetError> {
-        self.post_form_with(url, form, basic, &[], cap)
-    }
-
-    /// POST a form with extra request headers (such as `DPoP`).
-    pub fn post_form_with(
+    /// POST a form to `url` (`basic`: HTTP Basic credentials) with extra
+    /// request headers (such as `DPoP`).
+    pub(crate) fn post_form_with(
         &self,
         url: &str,
         form: &[(String, String)],

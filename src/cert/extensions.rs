@@ -41,8 +41,8 @@ pub(crate) fn default_revocation_base() -> String {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Realism {
     /// certificatePolicies of end-entity certificates. `None`: the default,
-    /// [`BUYPASS_TEST_BUSINESS_POLICY`] for business certificates and none
-    /// otherwise; `Some(empty)`: none.
+    /// Buypass's test business-certificate policy (2.16.578.1.26.1.0.3.2)
+    /// for business certificates and none otherwise; `Some(empty)`: none.
     pub policies: Option<Vec<String>>,
     /// Where the issuing CA's CRL, OCSP responder and certificate are served
     /// (no trailing slash). `None`: no CDP and no AIA.

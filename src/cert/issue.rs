@@ -363,8 +363,8 @@ pub fn check_org_number(value: &str) -> Result<Option<String>, KeygenError> {
 }
 
 /// The subject a Norwegian business certificate (virksomhetssertifikat)
-/// has: C=NO, O, organizationIdentifier NTRNO-<orgno> (SEID 2),
-/// serialNumber <orgno> (SEID 1), CN = the organisation's name. Attributes
+/// has: C=NO, O, organizationIdentifier `NTRNO-<orgno>` (SEID 2),
+/// serialNumber `<orgno>` (SEID 1), CN = the organisation's name. Attributes
 /// in `overrides` replace those of the same type; an O without a CN sets both.
 pub fn business_subject(org_number: &str, overrides: Option<&Dn>) -> Dn {
     let name = format!("TESTORGANISASJON {org_number}");
@@ -622,7 +622,8 @@ pub fn issue(
     issue_with(spec, issuer, rng, &[])
 }
 
-/// [`issue`] with `extra` DER extensions (see [`super::extensions`]) after
+/// [`issue`] with `extra` DER extensions (certificatePolicies, CRL
+/// distribution points, authorityInfoAccess) after
 /// the profile's own and before the key identifiers.
 pub fn issue_with(
     spec: &CertSpec<'_>,
@@ -778,7 +779,7 @@ pub struct Request {
     pub alias: Option<String>,
     /// The moment validity is counted from (`--now`), Unix seconds.
     pub now: i64,
-    /// Policies, CDP and AIA (see [`super::extensions`]).
+    /// Policies, CDP and AIA (see [`Realism`]).
     pub realism: Realism,
 }
 

@@ -13,20 +13,20 @@ pub(crate) const SCHEMA: &str = "credkit.inspect/1";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct InspectReport {
-    pub schema: &'static str,
-    pub file: String,
+    pub(crate) schema: &'static str,
+    pub(crate) file: String,
     /// `pkcs12`, `jks`, `jceks`, `pem`, `der`, `jwk`, `jwks` or `pkcs7` (a
     /// PKCS#7 certificate bundle, DER, BER or PEM).
-    pub format: Format,
+    pub(crate) format: Format,
     /// The moment validity was judged against.
-    pub now: String,
+    pub(crate) now: String,
     /// Store integrity (MAC or JKS digest): true, false, or null when absent/unchecked.
-    pub integrity_verified: Option<bool>,
-    pub pkcs12: Option<Pkcs12Protection>,
+    pub(crate) integrity_verified: Option<bool>,
+    pub(crate) pkcs12: Option<Pkcs12Protection>,
     /// JKS/JCEKS file version.
-    pub version: Option<u32>,
-    pub notes: Vec<String>,
-    pub entries: Vec<EntryReport>,
+    pub(crate) version: Option<u32>,
+    pub(crate) notes: Vec<String>,
+    pub(crate) entries: Vec<EntryReport>,
 }
 
 #[derive(Debug, Clone, Serialize)]

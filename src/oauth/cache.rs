@@ -31,17 +31,28 @@ pub const MAX_ENTRY: u64 = 64 * 1024;
 /// What identifies a cached token.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CacheKey {
+    /// The token endpoint's URL, or `issuer:<issuer>` when it is still to
+    /// be discovered.
     pub endpoint: String,
+    /// The client id (empty when none is configured).
     pub client_id: String,
+    /// The scopes asked for, as sent (empty: none).
     pub scope: String,
+    /// The `resource` asked for (RFC 8707; empty: none).
     pub resource: String,
     /// [`keystore_digest`] of the keystore file's bytes, or empty when no key signs.
     pub keystore: String,
     /// The alias asked for (empty: the keystore's only private key).
     pub alias: String,
+    /// The grant's name ([`Grant::name`](super::exchange::Grant::name)).
     pub grant: String,
+    /// The client authentication's name
+    /// ([`Auth::name`](super::exchange::Auth::name)).
     pub auth: String,
+    /// Maskinporten's `consumer_org` (a delegation; empty: none).
     pub consumer_org: String,
+    /// The `aud` the grant was made for when set explicitly (empty: the
+    /// issuer, the default).
     pub aud: String,
     /// DPoP and authorization details (empty without them; then not hashed,
     /// so older cache entries keep their names).
@@ -93,11 +104,16 @@ impl CacheKey {
 /// A cached token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cached {
+    /// The token endpoint that issued the token.
     pub endpoint: String,
+    /// The client the token was issued to.
     pub client_id: String,
     /// The response without refresh_token and id_token.
     pub response: Map<String, Value>,
+    /// When the token was obtained, by the local clock (unix seconds).
     pub obtained_at: i64,
+    /// When the token expires (unix seconds): `obtained_at` plus
+    /// `expires_in`; equal to `obtained_at` when the server gave no lifetime.
     pub expires_at: i64,
     /// What the token is bound to: the DPoP key's and the TLS client
     /// certificate's thumbprints (absent for bearer tokens).
@@ -117,6 +133,7 @@ pub struct Binding {
 }
 
 impl Binding {
+    /// A bearer token: bound to no key.
     pub fn is_empty(&self) -> bool {
         self.dpop_jkt.is_none() && self.x5t_s256.is_none()
     }
@@ -149,22 +166,52 @@ struct Stored {
 /// Why the cache directory or an entry in it is not used.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
+    /// The directory or the entry is a symbolic link.
     #[error("{path} is a symbolic link")]
-    Symlink { path: PathBuf },
+    Symlink {
+        /// The link.
+        path: PathBuf,
+    },
+    /// Not a directory, or an entry that is not a regular file (a FIFO, a
+    /// device...).
     #[error("{path} is not a {expected}")]
     NotRegular {
+        /// What was found there.
         path: PathBuf,
+        /// What it should be: `directory` or `regular file`.
         expected: &'static str,
     },
+    /// Another user owns it.
     #[error("{path} belongs to user {owner}, not to this user ({me})")]
-    Owner { path: PathBuf, owner: u32, me: u32 },
+    Owner {
+        /// The directory or entry.
+        path: PathBuf,
+        /// Its owner's user id.
+        owner: u32,
+        /// This process's effective user id.
+        me: u32,
+    },
+    /// An entry that others may read or write (group or other permission
+    /// bits set).
     #[error("{path} can be read or written by others (mode {mode:o})")]
-    Mode { path: PathBuf, mode: u32 },
+    Mode {
+        /// The entry.
+        path: PathBuf,
+        /// Its permission bits (`st_mode & 0o7777`).
+        mode: u32,
+    },
+    /// An entry larger than [`MAX_ENTRY`] bytes.
     #[error("{path} is larger than {MAX_ENTRY} bytes")]
-    TooLarge { path: PathBuf },
+    TooLarge {
+        /// The entry.
+        path: PathBuf,
+    },
+    /// The directory or entry cannot be examined or read.
     #[error("{path}: {source}")]
     Io {
+        /// The directory or entry.
         path: PathBuf,
+        /// What the operating system said.
         source: std::io::Error,
     },
 }
@@ -345,7 +392,7 @@ pub fn lookup(dir: &Path, key: &CacheKey, now: i64) -> Result<Option<Cached>, Re
 /// Read the file `name` in a private directory of the user's (the cache's
 /// rules: the directory and the file the user's own, no symlink, no group
 /// or other access, at most [`MAX_ENTRY`] bytes). `Ok(None)`: there is none.
-pub fn read_private(dir: &Path, name: &str) -> Result<Option<Vec<u8>>, Refusal> {
+pub(crate) fn read_private(dir: &Path, name: &str) -> Result<Option<Vec<u8>>, Refusal> {
     if !unix::check_dir(dir)? {
         return Ok(None);
     }
@@ -418,7 +465,7 @@ pub fn put(dir: &Path, key: &CacheKey, c: &Cached) -> std::io::Result<()> {
 
 /// Write the file `name` (0600, atomically) in a private directory, made
 /// 0700 when missing, or checked as [`read_private`] checks it.
-pub fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
     let exists = unix::check_dir(dir).map_err(std::io::Error::other)?;
     if !exists {
         if let Some(parent) = dir.parent() {

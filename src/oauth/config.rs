@@ -16,10 +16,13 @@ use std::path::{Path, PathBuf};
 /// Where the keystore comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeySource {
+    /// A keystore file (any format `keystore::load` reads).
     File(PathBuf),
     /// `keystore.file=base64:...` in a .properties file.
     Inline {
+        /// What messages call it: `<the .properties file> (keystore.file)`.
         label: String,
+        /// The decoded keystore bytes.
         data: Vec<u8>,
     },
 }
@@ -28,75 +31,77 @@ pub enum KeySource {
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {message}")]
 pub struct ConfigError {
+    /// The config or .properties file.
     pub path: String,
+    /// What is wrong, naming the profile, key or line.
     pub message: String,
 }
 
 /// The TOML file.
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-pub struct ConfigFile {
+struct ConfigFile {
     /// The profile used when --profile is not given.
-    pub default_profile: Option<String>,
+    default_profile: Option<String>,
     #[serde(default)]
-    pub profiles: BTreeMap<String, ProfileToml>,
+    profiles: BTreeMap<String, ProfileToml>,
 }
 
 /// One `[profiles.NAME]` table; keys are the flags' names with underscores.
 #[derive(Debug, Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
-pub struct ProfileToml {
-    pub key: Option<PathBuf>,
-    pub alias: Option<String>,
-    pub password_file: Option<PathBuf>,
-    pub password_env: Option<String>,
-    pub key_password_file: Option<PathBuf>,
-    pub key_password_env: Option<String>,
-    pub client_id: Option<String>,
-    pub scope: Option<String>,
-    pub resource: Option<String>,
-    pub consumer_org: Option<String>,
+struct ProfileToml {
+    key: Option<PathBuf>,
+    alias: Option<String>,
+    password_file: Option<PathBuf>,
+    password_env: Option<String>,
+    key_password_file: Option<PathBuf>,
+    key_password_env: Option<String>,
+    client_id: Option<String>,
+    scope: Option<String>,
+    resource: Option<String>,
+    consumer_org: Option<String>,
     /// The organisation number that owns the client.
-    pub client_org: Option<String>,
-    pub env: Option<String>,
-    pub issuer: Option<String>,
-    pub token_endpoint: Option<String>,
-    pub aud: Option<String>,
-    pub grant: Option<String>,
-    pub auth: Option<String>,
+    client_org: Option<String>,
+    env: Option<String>,
+    issuer: Option<String>,
+    token_endpoint: Option<String>,
+    aud: Option<String>,
+    grant: Option<String>,
+    auth: Option<String>,
     /// The JWT rules: maskinporten, okta, entra, keycloak, generic.
-    pub jwt_profile: Option<String>,
-    pub kid: Option<String>,
-    pub client_secret_file: Option<PathBuf>,
-    pub client_secret_env: Option<String>,
-    pub ca_file: Option<PathBuf>,
+    jwt_profile: Option<String>,
+    kid: Option<String>,
+    client_secret_file: Option<PathBuf>,
+    client_secret_env: Option<String>,
+    ca_file: Option<PathBuf>,
     // Proofs and the unattended grants (src/oauth/dpop.rs, src/oauth/grants.rs).
     /// DPoP proofs: `generated` (a key kept beside the cache) or `credential`.
-    pub dpop: Option<String>,
+    dpop: Option<String>,
     /// RFC 9396 authorization_details, as JSON text.
-    pub authorization_details: Option<String>,
+    authorization_details: Option<String>,
     /// Maskinporten system user: the customer's organisation number.
-    pub systemuser_org: Option<String>,
-    pub subject_token_file: Option<PathBuf>,
-    pub subject_token_env: Option<String>,
-    pub subject_token_type: Option<String>,
-    pub actor_token_file: Option<PathBuf>,
-    pub actor_token_env: Option<String>,
-    pub actor_token_type: Option<String>,
-    pub requested_token_type: Option<String>,
-    pub audience: Option<String>,
+    systemuser_org: Option<String>,
+    subject_token_file: Option<PathBuf>,
+    subject_token_env: Option<String>,
+    subject_token_type: Option<String>,
+    actor_token_file: Option<PathBuf>,
+    actor_token_env: Option<String>,
+    actor_token_type: Option<String>,
+    requested_token_type: Option<String>,
+    audience: Option<String>,
     // The interactive grants (authorization code, device code).
-    pub redirect_port: Option<u16>,
-    pub redirect_uri: Option<String>,
-    pub no_browser: Option<bool>,
-    pub par: Option<bool>,
+    redirect_port: Option<u16>,
+    redirect_uri: Option<String>,
+    no_browser: Option<bool>,
+    par: Option<bool>,
     /// Seconds.
-    pub login_timeout: Option<u64>,
-    pub authorization_endpoint: Option<String>,
-    pub device_authorization_endpoint: Option<String>,
-    pub show_refresh_token: Option<bool>,
+    login_timeout: Option<u64>,
+    authorization_endpoint: Option<String>,
+    device_authorization_endpoint: Option<String>,
+    show_refresh_token: Option<bool>,
     /// Ask the CA whether the certificate is revoked before sending.
-    pub revocation: Option<bool>,
+    revocation: Option<bool>,
 }
 
 /// The default config file: `$XDG_CONFIG_HOME/credkit/config.toml`, else the

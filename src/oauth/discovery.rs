@@ -12,6 +12,8 @@ use serde_json::Value;
 pub struct Discovered {
     /// The issuer as the metadata states it (or as given when no metadata was found).
     pub issuer: String,
+    /// The token endpoint: the metadata's `token_endpoint`, or
+    /// `{issuer}token` when no metadata was found.
     pub token_endpoint: String,
     /// The metadata URL that answered; null when the fallback was used.
     pub metadata_url: Option<String>,
@@ -110,7 +112,7 @@ pub fn from_metadata(body: &[u8], url: &str, issuer: &str) -> Option<Discovered>
 /// Every URL goes through the one HTTP client (its URL rules, no redirects,
 /// the metadata body cap).
 #[cfg(feature = "client")]
-pub fn discover(http: &Http, issuer: &str) -> Result<Discovered, NetError> {
+pub(crate) fn discover(http: &Http, issuer: &str) -> Result<Discovered, NetError> {
     crate::net::check_url(issuer).map_err(|detail| NetError {
         kind: NetKind::NotAllowed,
         url: issuer.to_string(),

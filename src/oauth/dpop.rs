@@ -41,12 +41,22 @@ impl DpopKeyChoice {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DpopError {
+    /// The generated key's file cannot be read, parsed or written.
     #[error("the DPoP key {path}: {detail}")]
-    KeyFile { path: String, detail: String },
+    KeyFile {
+        /// The key file.
+        path: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// There is no cache directory to keep a generated key in.
     #[error("no place for the DPoP key: neither XDG_CACHE_HOME nor HOME is set")]
     NoCacheDir,
+    /// The key's type has no JWS algorithm for proofs, or its public key
+    /// cannot be written as a JWK.
     #[error("the key cannot sign DPoP proofs: {0}")]
     Key(String),
+    /// Signing a proof failed.
     #[error(transparent)]
     Sign(#[from] JwsError),
 }

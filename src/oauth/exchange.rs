@@ -41,6 +41,8 @@ pub enum Grant {
 }
 
 impl Grant {
+    /// The name on the command line (`--grant`), in config files and in
+    /// JSON reports (kebab-case).
     pub fn name(self) -> &'static str {
         match self {
             Grant::JwtBearer => "jwt-bearer",
@@ -88,6 +90,8 @@ pub enum Auth {
 }
 
 impl Auth {
+    /// The name on the command line (`--auth`), in config files and in JSON
+    /// reports (kebab-case).
     pub fn name(self) -> &'static str {
         match self {
             Auth::PrivateKeyJwt => "private-key-jwt",
@@ -106,14 +110,19 @@ impl Auth {
 }
 
 /// One prepared token request.
+// Made and sent only by the network side (feature `client`).
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
 #[derive(Debug, Clone)]
-pub struct TokenRequest {
-    pub endpoint: String,
-    pub form: Vec<(String, String)>,
+pub(crate) struct TokenRequest {
+    /// The token endpoint's URL.
+    pub(crate) endpoint: String,
+    /// The form members, in order (sent as
+    /// `application/x-www-form-urlencoded`).
+    pub(crate) form: Vec<(String, String)>,
     /// client_id and secret for HTTP Basic.
-    pub basic: Option<(String, String)>,
+    pub(crate) basic: Option<(String, String)>,
     /// Extra request headers (the `DPoP` proof).
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 /// How failed requests are tried again.
@@ -150,15 +159,24 @@ impl RetryPolicy {
 
 pub use crate::net::{NetError, NetKind};
 
-/// An HTTP answer.
+/// An HTTP answer from a token endpoint: what [`parse`] reads and the
+/// refusal explainer looks at.
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
+    /// The HTTP status code.
     pub status: u16,
+    /// The `Date` header as sent (an IMF-fixdate, see [`parse_http_date`]),
+    /// or `None` without one: the server's clock, for clock-skew findings.
     pub date: Option<String>,
+    /// The `Retry-After` header as sent (seconds or an HTTP date, see
+    /// [`retry_after`]), or `None` without one.
     pub retry_after: Option<String>,
+    /// The `Content-Type` header, or `None` without one.
     pub content_type: Option<String>,
     /// The `DPoP-Nonce` the server asks the next proof to carry (RFC 9449 §8).
     pub dpop_nonce: Option<String>,
+    /// The body, decoded as UTF-8 (invalid bytes replaced), as received:
+    /// it may hold a token; redact it before showing it.
     pub body: String,
     /// The local clock when the answer arrived (unix seconds).
     pub received_at: i64,
@@ -169,60 +187,85 @@ pub struct HttpResponse {
 pub enum Event {
     /// A request is about to go out (secrets already redacted).
     Request {
+        /// Which attempt this is, from 1.
         attempt: u32,
+        /// The HTTP method (`POST`, `GET`).
         method: &'static str,
+        /// The URL the request goes to.
         url: String,
         /// The proxy it goes through (credentials removed), if any.
         proxy: Option<String>,
+        /// The request headers (secrets shown as `<redacted>`).
         headers: Vec<(String, String)>,
+        /// The request body (secrets and signatures redacted).
         body: String,
     },
     /// An answer came back (tokens already redacted).
     Response {
+        /// The HTTP status code.
         status: u16,
+        /// The response headers, as received.
         headers: Vec<(String, String)>,
+        /// The body with tokens redacted.
         body: String,
+        /// How long the request took, in milliseconds.
         millis: u128,
     },
     /// The token endpoint was found in the issuer's metadata.
     Discovered {
+        /// The token endpoint the metadata names.
         token_endpoint: String,
+        /// The metadata URL that answered (RFC 8414 or OpenID Connect
+        /// Discovery).
         metadata_url: String,
     },
     /// A user must sign in at `url` (the browser was opened when `browser`).
     Authorize {
+        /// The authorization URL to open.
         url: String,
+        /// Whether a browser was opened at `url`.
         browser: bool,
         /// Where the redirect is awaited.
         redirect_uri: String,
+        /// How long the redirect is awaited.
         timeout: Duration,
     },
     /// A user must approve `user_code` at the verification URI (RFC 8628 §3.3).
     DeviceCode {
+        /// The code the user types in.
         user_code: String,
+        /// Where the user types it (`verification_uri`).
         verification_uri: String,
+        /// The URI with the code filled in, when the server gives one.
         verification_uri_complete: Option<String>,
+        /// How long the code is good for, in seconds.
         expires_in: u64,
     },
     /// The device grant is not approved yet (`authorization_pending`,
     /// `slow_down`): the next poll is in `next_in`.
-    Pending { error: String, next_in: Duration },
+    Pending {
+        /// The error code the server answered with.
+        error: String,
+        /// The wait before the next poll.
+        next_in: Duration,
+    },
     /// Waiting before the next attempt.
     Retry {
+        /// The attempt that failed, from 1.
         attempt: u32,
+        /// How long credkit waits before the next one.
         wait: Duration,
+        /// Why: a network error id, or `HTTP <status>`.
         reason: String,
     },
 }
-
-pub use crate::net::check_url;
 
 // The redaction rules live in `super::redact`; these names stay for callers.
 pub use super::redact::{body as redact_body, form as redact_form, jwt as redact_jwt};
 
 /// Send one request.
 #[cfg(feature = "client")]
-pub fn send_once(
+pub(crate) fn send_once(
     http: &Http,
     req: &TokenRequest,
     attempt: u32,
@@ -282,7 +325,9 @@ pub fn send_once(
     })
 }
 
-/// Parse `Retry-After`: seconds, or an HTTP date.
+/// Parse `Retry-After` (RFC 9110 §10.2.3): seconds, or an HTTP date, as the
+/// wait from `now` (unix seconds; a date in the past is no wait). `None`:
+/// neither form.
 pub fn retry_after(value: &str, now: i64) -> Option<Duration> {
     let v = value.trim();
     if let Ok(s) = v.parse::<u64>() {
@@ -292,7 +337,8 @@ pub fn retry_after(value: &str, now: i64) -> Option<Duration> {
     Some(Duration::from_secs((at - now).max(0) as u64))
 }
 
-/// Parse an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) into unix seconds.
+/// Parse an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`, RFC 9110 §5.6.7)
+/// into unix seconds. `None`: not that form (the obsolete forms are not read).
 pub fn parse_http_date(v: &str) -> Option<i64> {
     let fmt = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
@@ -303,21 +349,23 @@ pub fn parse_http_date(v: &str) -> Option<i64> {
 }
 
 /// The result of all attempts.
+// Made and sent only by the network side (feature `client`).
+#[cfg_attr(not(feature = "client"), allow(dead_code))]
 #[derive(Debug)]
-pub struct Outcome {
-    pub attempts: u32,
+pub(crate) struct Outcome {
     /// The last request sent (its assertion is the one the answer is about).
-    pub request: TokenRequest,
-    pub result: Result<HttpResponse, NetError>,
+    pub(crate) request: TokenRequest,
+    /// The last answer, or why none came.
+    pub(crate) result: Result<HttpResponse, NetError>,
     /// The request was sent once more with the server's `DPoP-Nonce`.
-    pub nonce_retried: bool,
+    pub(crate) nonce_retried: bool,
 }
 
 /// Send, retrying with backoff on connection errors, 5xx and 429 (honouring
 /// Retry-After). `make` builds each attempt's request, so a signed grant is
 /// minted fresh (new jti) every time. 4xx is never retried.
 #[cfg(feature = "client")]
-pub fn send<E>(
+pub(crate) fn send<E>(
     http: &Http,
     policy: &RetryPolicy,
     make: &mut dyn FnMut(u32) -> Result<TokenRequest, E>,
@@ -352,7 +400,6 @@ pub fn send<E>(
             }
             _ => {
                 return Ok(Outcome {
-                    attempts: attempt,
                     request: req,
                     result,
                     nonce_retried: false,
@@ -365,10 +412,17 @@ pub fn send<E>(
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenResponse {
+    /// `access_token`.
     pub access_token: String,
+    /// `token_type` (`Bearer`, `DPoP`, `N_A`...), or `None` when absent.
     pub token_type: Option<String>,
+    /// `expires_in`: the token's lifetime in seconds (a number, or a string
+    /// holding one, as some servers send), or `None` when absent.
     pub expires_in: Option<i64>,
+    /// `scope`, the granted scopes space-separated, or `None` when absent
+    /// (RFC 6749 §5.1: then as asked).
     pub scope: Option<String>,
+    /// `refresh_token`, or `None` when absent.
     pub refresh_token: Option<String>,
     /// Every member as received.
     pub raw: Map<String, Value>,
@@ -377,9 +431,14 @@ pub struct TokenResponse {
 /// An error response (RFC 6749 §5.2), or what could be read of one.
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorResponse {
+    /// The HTTP status code.
     pub status: u16,
+    /// The `error` code (`invalid_grant`, `invalid_client`...), secrets
+    /// redacted; `None` when the body is not a JSON object with one.
     pub error: Option<String>,
+    /// `error_description`, secrets redacted; `None` when absent.
     pub error_description: Option<String>,
+    /// `error_uri`, `None` when absent.
     pub error_uri: Option<String>,
     /// Entra's numeric codes (AADSTS...).
     pub error_codes: Vec<i64>,
@@ -442,6 +501,7 @@ pub fn parse(resp: &HttpResponse) -> Result<TokenResponse, Box<ErrorResponse>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::check_url;
 
     #[test]
     fn http_only_to_loopback() {

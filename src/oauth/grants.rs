@@ -35,19 +35,27 @@ pub fn token_type(s: &str) -> String {
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[non_exhaustive]
 pub enum RarError {
+    /// The text is not JSON; the parser's message.
     #[error("authorization_details is not JSON: {0}")]
     NotJson(String),
+    /// JSON, but not an array of objects (nor a single object).
     #[error("authorization_details must be a JSON array of objects (RFC 9396 §2)")]
     NotArray,
+    /// The entry at this index (from 0) has no `type` string.
     #[error("authorization_details[{0}] has no \"type\" string (RFC 9396 §2)")]
     NoType(usize),
+    /// An entry's type is not among the metadata's
+    /// `authorization_details_types_supported`.
     #[error(
         "authorization_details[{index}] has type {kind:?}, which the server does not list \
          (authorization_details_types_supported: {supported})"
     )]
     Unsupported {
+        /// The entry's index, from 0.
         index: usize,
+        /// Its `type`.
         kind: String,
+        /// The types the server lists, comma-separated.
         supported: String,
     },
     /// The system user's organisation number, as `orgnr` judged it (shape

@@ -3,8 +3,15 @@
 //! the endpoint (`discovery`), caching tokens (`cache`), profiles and
 //! .properties files (`config`), explaining refusals (`diagnose`), what
 //! of an exchange may be shown (`redact`), DPoP proofs (`dpop`) and the form
-//! members of token exchange, RAR and client_secret_jwt (`grants`).
-//! No printing here: the command layer shows what happens.
+//! members of token exchange, RAR and client_secret_jwt (`grants`), the
+//! interactive grants (`interactive`) and the Maskinporten look-alike
+//! (`mock`). No printing here: the command layer shows what happens.
+//!
+//! What sends requests takes credkit's own HTTP client, which is not public:
+//! a library user gets a token through [`client`] (or reads answers it
+//! fetched itself with [`exchange::parse`], [`discovery::from_metadata`]
+//! and [`diagnose`]). `recognize` (is this metadata Maskinporten-like?)
+//! is crate-private.
 
 pub mod cache;
 pub mod client;
@@ -16,5 +23,7 @@ pub mod exchange;
 pub mod grants;
 pub mod interactive;
 pub mod mock;
-pub mod recognize;
+// Used by the token client's discovery (feature `client`) only.
+#[cfg(feature = "client")]
+pub(crate) mod recognize;
 pub mod redact;

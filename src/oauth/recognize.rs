@@ -16,7 +16,7 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// and consents). A general-purpose server (Keycloak, Okta, Entra,
 /// oidc-provider) lists more grant types and more algorithms, and no
 /// authorization details types.
-pub fn maskinporten_style(d: &Discovered) -> Option<&'static str> {
+pub(crate) fn maskinporten_style(d: &Discovered) -> Option<&'static str> {
     // Without metadata there is nothing to recognise.
     d.metadata_url.as_ref()?;
     if !d.grant_types_supported.is_empty()

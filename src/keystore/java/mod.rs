@@ -101,7 +101,7 @@ pub enum KeyProtection {
     JcePbeWithMd5AndTripleDes,
 }
 
-/// Errors from [`parse`]. Offsets are byte offsets into the input.
+/// Errors from reading a JKS or JCEKS file. Offsets are byte offsets into the input.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum JksError {

@@ -22,9 +22,11 @@ pub enum ClientAuth {
 /// A key registered on a client.
 #[derive(Debug, Clone)]
 pub struct RegisteredKey {
+    /// The key id grants name in their `kid` header.
     pub kid: String,
     /// The file it was read from (resolved against clients.toml's directory).
     pub file: PathBuf,
+    /// The public key grants with this kid are checked against.
     pub public: PublicKey,
     /// Unix seconds; grants with this kid get MP-121 from then on.
     pub expires: Option<i64>,
@@ -33,13 +35,21 @@ pub struct RegisteredKey {
 /// One `[[client]]`.
 #[derive(Debug, Clone)]
 pub struct Client {
+    /// The client id: a grant's `iss`.
     pub client_id: String,
+    /// The client owner's organisation number (9 digits): a certificate
+    /// client's leaf must carry it (MP-122).
     pub org: String,
+    /// The scopes the client may ask for (else MP-200).
     pub scopes: Vec<String>,
+    /// Whether grants carry a certificate (`x5c`) or name a key (`kid`).
     pub auth: ClientAuth,
+    /// The registered keys (empty for a certificate client).
     pub keys: Vec<RegisteredKey>,
     /// Consumer org → scopes it delegated to this client.
     pub consumers: BTreeMap<String, Vec<String>>,
+    /// The lifetime of this client's tokens in seconds; `None`: the
+    /// server's ([`MockOptions::token_lifetime`](super::MockOptions::token_lifetime)).
     pub token_lifetime: Option<i64>,
     /// A case id (see [`Case`]).
     pub force_error: Option<String>,
@@ -50,9 +60,12 @@ pub struct Client {
 pub struct Clients {
     /// The file, for messages.
     pub path: PathBuf,
+    /// Scopes only for user login (ID-porten): asking for one in a grant
+    /// gets MP-201.
     pub user_login_scopes: Vec<String>,
     /// Scope → organisations with access.
     pub access: BTreeMap<String, Vec<String>>,
+    /// The registered clients, in file order.
     pub clients: Vec<Client>,
 }
 

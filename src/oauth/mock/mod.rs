@@ -177,37 +177,55 @@ pub enum MockError {
     /// clients.toml is not valid TOML or has unknown keys or wrong types.
     #[error("{path}: {at}{message}")]
     ClientsToml {
+        /// The clients.toml file.
         path: String,
         /// `line 12, client 2 ("id"): ` or empty.
         at: String,
+        /// The TOML reader's message.
         message: String,
     },
     /// A value in clients.toml is not acceptable.
     #[error("{path}: {client}: {message}")]
     Client {
+        /// The clients.toml file.
         path: String,
         /// `client 2 (client_id "id")` or `[access]`.
         client: String,
+        /// What is wrong with the value.
         message: String,
+        /// What to write instead, when there is advice.
         hint: Option<String>,
     },
     /// A registered key file cannot be read.
     #[error("{path}: {client}: key {kid:?}: cannot use {file}: {detail}")]
     KeyFile {
+        /// The clients.toml file.
         path: String,
+        /// The client, as in [`MockError::Client`].
         client: String,
+        /// The key's `kid`.
         kid: String,
+        /// The key file as written in clients.toml.
         file: String,
+        /// Why it cannot be used (not found, no public key in it...).
         detail: String,
     },
     /// A forced error names an unknown case or client.
     #[error("forced error for client {client:?}: {message}")]
-    Forced { client: String, message: String },
+    Forced {
+        /// The client id the error is forced on.
+        client: String,
+        /// What is wrong: an unknown case id or client.
+        message: String,
+    },
     /// A certificate in the CA file cannot be a trust anchor.
     #[error("CA certificate {index} ({subject}): {detail}")]
     Ca {
+        /// The certificate's position among `cas`, from 1.
         index: usize,
+        /// Its subject.
         subject: String,
+        /// Why it cannot be an anchor (its public key cannot be read).
         detail: String,
     },
     /// The server's signing key cannot sign RS256 tokens.

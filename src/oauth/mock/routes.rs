@@ -8,7 +8,9 @@ use serde_json::{Map, Value, json};
 /// An answer for the HTTP layer: status and JSON body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
+    /// The HTTP status code.
     pub status: u16,
+    /// The JSON body: the token response, or an RFC 6749 §5.2 error.
     pub body: Value,
 }
 
