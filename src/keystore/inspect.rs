@@ -25,7 +25,7 @@ pub struct InspectReport {
     pub pkcs12: Option<Pkcs12Protection>,
     /// JKS/JCEKS file version.
     pub version: Option<u32>,
-    pub notes: Vec<String>,
+    pub notes: Vec<crate::diagnostics::findings::Text>,
     pub entries: Vec<EntryReport>,
 }
 

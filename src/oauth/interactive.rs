@@ -347,7 +347,7 @@ pub fn open_browser(url: &str) -> bool {
 fn fact(id: &'static str, problem: bool, message: String) -> Fact {
     Fact {
         id,
-        message,
+        message: message.into(),
         problem,
     }
 }
