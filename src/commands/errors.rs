@@ -352,10 +352,26 @@ fn write_hint(e: &WriteError) -> Option<String> {
         WriteError::NeedsPassword { .. } => "give one with --out-password-file, \
              --out-password-env or --out-password-stdin (or --no-encrypt for PEM/DER)"
             .into(),
-        WriteError::Ambiguous(Ambiguity::DerEntries { .. } | Ambiguity::DerParts { .. }) => {
-            "add --key-only or --cert-only".into()
+        // DER holds one object: --key-only/--cert-only choose the part of one
+        // entry; they do not make several entries one.
+        WriteError::Ambiguous(Ambiguity::DerEntries { .. }) => {
+            "pick one entry with --alias (adding --key-only or --cert-only if it holds both), \
+             or write them all as PEM (--to pem)"
+                .into()
         }
-        WriteError::Ambiguous(_) => {
+        WriteError::Ambiguous(Ambiguity::DerParts { .. }) => "add --key-only or --cert-only".into(),
+        // --split is PEM only (a JWKS is refused with it): one entry, or one file.
+        WriteError::Ambiguous(Ambiguity::Split { .. }) => {
+            "pick one entry with --alias, or leave out --split to write them all to one PEM file"
+                .into()
+        }
+        // --kid is refused for a JWKS with several keys as well.
+        WriteError::Ambiguous(Ambiguity::KeyId) => {
+            "pick one entry with --alias, or leave out --kid (each key's kid is then its \
+             thumbprint)"
+                .into()
+        }
+        WriteError::Ambiguous(Ambiguity::JwkKeys { .. }) => {
             "pick one entry with --alias, or write a JWKS (--to jwks)".into()
         }
         WriteError::CannotHold { .. } => {

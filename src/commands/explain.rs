@@ -9,7 +9,6 @@ use crate::diagnostics::{Finding, Severity, cas};
 use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
 use crate::jwt::decode;
-use crate::keystore::{EntryKind, Store};
 use crate::oauth::diagnose::{self, Context, LocalKey};
 use crate::output::{self, token::ExplainReport};
 use crate::target::{MaskinportenEnv, Target};
@@ -30,23 +29,6 @@ fn read_arg(arg: Option<&str>) -> Result<String> {
         Some(a) => return Ok(a.to_string()),
     };
     Ok(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-/// The entry that signed: --alias, else the only private key, else the only entry.
-fn pick<'a>(store: &'a Store, alias: Option<&str>) -> Option<&'a crate::keystore::Entry> {
-    if let Some(a) = alias {
-        return store.entries.iter().find(|e| e.alias.as_deref() == Some(a));
-    }
-    let keys: Vec<_> = store
-        .entries
-        .iter()
-        .filter(|e| e.kind == EntryKind::PrivateKey)
-        .collect();
-    match (keys.as_slice(), store.entries.as_slice()) {
-        ([one], _) => Some(*one),
-        ([], [one]) => Some(one),
-        _ => None,
-    }
 }
 
 /// The provider: --for, else the JWT's aud, else the catalogue's answer.
@@ -184,16 +166,19 @@ fn key_facts(
     moment: i64,
 ) -> Result<KeyFacts> {
     let loaded = load(path, &a.passwords)?;
-    let entry = pick(&loaded.store, a.alias.as_deref()).ok_or_else(|| {
+    let mut copts = CheckOptions::new(path.display().to_string());
+    copts.alias = a.alias.clone();
+    copts.target = profile;
+    copts.client_org = client_org;
+    // The entry that signed, as `check`, `jwt mint` and `token` choose it; a
+    // file with no key that can sign still has its named or only entry explained.
+    let entry = crate::diagnostics::described_entry(&loaded.store, &copts).ok_or_else(|| {
         usage(
             format!("{} has no entry credkit can choose", path.display()),
             "name it with --alias (see `credkit inspect`)",
         )
     })?;
-    let mut copts = CheckOptions::new(path.display().to_string());
     copts.alias = entry.alias.clone();
-    copts.target = profile;
-    copts.client_org = client_org;
     let when = time::OffsetDateTime::from_unix_timestamp(moment).unwrap_or(ctx.now);
     Ok(KeyFacts {
         local_key: Some(LocalKey::of(entry)),

@@ -19,4 +19,4 @@ pub mod revocation {
     };
 }
 pub use findings::{Finding, Severity};
-pub use select::signing_entry;
+pub use select::{described_entry, signing_entry};

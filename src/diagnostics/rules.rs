@@ -7,7 +7,7 @@ use super::findings::{CheckCommand, Command, ConvertTo, Finding, Setting, Severi
 use super::select;
 use crate::cert::{Certificate, Validity, chain};
 use crate::key::PublicKey;
-use crate::keystore::{Entry, Format};
+use crate::keystore::{Entry, Format, Pkcs12Protection, Store};
 use crate::target::{MaskinportenEnv, Target};
 use crate::timefmt::rfc3339;
 
@@ -271,8 +271,7 @@ impl Checker<'_> {
 
     fn check_key_usage(&mut self, i: usize, leaf: &Certificate) {
         let store = self.store;
-        let e = &store.entries[i];
-        let alias = e.alias.as_deref();
+        let alias = store.entries[i].alias.as_deref();
         let Some(ku) = &leaf.key_usage else {
             return;
         };
@@ -283,99 +282,14 @@ impl Checker<'_> {
         // The pair; else the same organisation's authentication certificate from another CA.
         let other = search.pair.or(search.same_org_other_ca.first().copied());
         let other_alias = other.and_then(|j| store.entries[j].alias.clone());
-        let org = leaf.org_number().map(|(n, _)| n);
         let ku_text = if ku.is_empty() {
             "none".to_string()
         } else {
             ku.join(", ")
         };
-        if leaf.has_key_usage("nonRepudiation") {
-            let message = match (search.pair, &other_alias) {
-                (Some(_), Some(o)) => format!(
-                    "{} holds the non-repudiation certificate of a business certificate pair \
-                     (key usage: {ku_text}); the authentication certificate is \"{o}\", in this \
-                     same file",
-                    label(e, i)
-                ),
-                _ => {
-                    let mut m = format!(
-                        "this is the non-repudiation certificate of a business certificate \
-                         pair{} (key usage: {ku_text}), not the authentication certificate",
-                        org.as_ref()
-                            .map(|o| format!(" of organisation {o}"))
-                            .unwrap_or_default()
-                    );
-                    let others: Vec<usize> = search
-                        .same_org_other_ca
-                        .iter()
-                        .chain(&search.other_org)
-                        .copied()
-                        .collect();
-                    if !others.is_empty() {
-                        let of = org
-                            .as_ref()
-                            .map(|o| format!("of organisation {o}"))
-                            .unwrap_or_else(|| "without an organisation number".into());
-                        m.push_str(&format!(
-                            "; this file holds no authentication certificate {of}{}",
-                            if search.same_org_other_ca.is_empty() {
-                                ""
-                            } else {
-                                " from the same CA"
-                            }
-                        ));
-                        if let [first, ..] = search.same_org_other_ca.as_slice() {
-                            m.push_str(&format!(
-                                "; {} is the same organisation's, from another CA",
-                                self.describe_auth_entry(*first)
-                            ));
-                        }
-                        if !search.other_org.is_empty() {
-                            let list: Vec<String> = search
-                                .other_org
-                                .iter()
-                                .map(|&j| self.describe_auth_entry(j))
-                                .collect();
-                            m.push_str(&format!(
-                                "; {} {} another organisation's, not this pair's",
-                                join_words(&list),
-                                if list.len() == 1 { "is" } else { "are" }
-                            ));
-                        }
-                    }
-                    m
-                }
-            };
-            let why = match self.target() {
-                Target::Maskinporten => {
-                    "Business certificates come in sets: Buypass sends two .p12 files \
-                     (\"autentisering og kryptering\" and \"signering\"), Commfides three \
-                     (auth, enc and sign). The non-repudiation one is for legally binding \
-                     signatures on documents; Digdir tells Maskinporten clients to sign grants \
-                     with the certificate whose key usage is digitalSignature."
-                }
-                _ => {
-                    "A certificate whose key usage is nonRepudiation without digitalSignature \
-                     may not be used to authenticate (RFC 5280), and a client assertion is \
-                     authentication: servers that check key usage refuse it."
-                }
-            };
-            let mut fix = match (search.pair, &other_alias) {
-                (Some(_), Some(o)) => Text::from("Use the authentication certificate: ")
-                    .setting(Setting::Alias(Some(o.clone())))
-                    .words("."),
-                (None, Some(o)) => Text::from(format!(
-                    "The authentication certificate of this pair is not in the file, but \"{o}\" \
-                     is an authentication certificate of the same organisation: "
-                ))
-                .setting(Setting::Alias(Some(o.clone())))
-                .words("."),
-                _ => "Use the other file of the set, for the same organisation: from Buypass \
-                      the .p12 for authentication and encryption (\"autentisering og \
-                      kryptering\"), from Commfides the one named auth. Its key usage \
-                      includes digitalSignature."
-                    .into(),
-            };
+        let f = if leaf.has_key_usage("nonRepudiation") {
+            let message = self.non_repudiation_message(i, leaf, &search, &other_alias, &ku_text);
+            let mut fix = non_repudiation_fix(&search, &other_alias);
             if other.is_none() && !search.other_org.is_empty() {
                 fix.push_words(
                     " Do not sign with another organisation's certificate: Maskinporten takes \
@@ -383,52 +297,90 @@ impl Checker<'_> {
                      gets MP-122).",
                 );
             }
-            let mut f = Finding::new(
+            Finding::new(
                 Severity::Error,
                 "key-usage-non-repudiation",
                 message,
-                why,
+                non_repudiation_why(self.target()),
                 fix,
             )
-            .entry(alias);
-            if let Some(o) = &other_alias {
-                f = f.command(self.check_command(Some(o)));
-            }
-            self.push(f);
         } else {
-            let fix = match &other_alias {
-                Some(o) => Text::from("Use the certificate that may sign: ")
-                    .setting(Setting::Alias(Some(o.clone())))
-                    .words("."),
-                None => "Use the authentication certificate of the set (Buypass: \"autentisering \
-                         og kryptering\"; Commfides: auth), whose key usage includes \
-                         digitalSignature."
-                    .into(),
-            };
-            let mut f = Finding::new(
-                Severity::Error,
-                "key-usage-no-signature",
-                format!(
-                    "the certificate's key usage ({ku_text}) does not allow signatures{}",
-                    if ["keyEncipherment", "dataEncipherment", "keyAgreement"]
-                        .iter()
-                        .any(|u| leaf.has_key_usage(u))
-                    {
-                        ": it is an encryption certificate"
-                    } else {
-                        ""
-                    }
-                ),
-                "Signing a JWT needs a certificate whose key usage includes digitalSignature; \
-                 Commfides ships the encryption certificate as a separate file (enc).",
-                fix,
-            )
-            .entry(alias);
-            if let Some(o) = &other_alias {
-                f = f.command(self.check_command(Some(o)));
-            }
-            self.push(f);
+            no_signature_finding(leaf, &other_alias, &ku_text)
+        };
+        let mut f = f.entry(alias);
+        if let Some(o) = &other_alias {
+            f = f.command(self.check_command(Some(o)));
         }
+        self.push(f);
+    }
+
+    /// What `key-usage-non-repudiation` says: the pair's authentication
+    /// certificate when it is in the file, else what the file holds instead.
+    fn non_repudiation_message(
+        &self,
+        i: usize,
+        leaf: &Certificate,
+        search: &select::PairSearch,
+        other_alias: &Option<String>,
+        ku_text: &str,
+    ) -> String {
+        let e = &self.store.entries[i];
+        if let (Some(_), Some(o)) = (search.pair, other_alias) {
+            return format!(
+                "{} holds the non-repudiation certificate of a business certificate pair \
+                 (key usage: {ku_text}); the authentication certificate is \"{o}\", in this \
+                 same file",
+                label(e, i)
+            );
+        }
+        let org = leaf.org_number().map(|(n, _)| n);
+        let mut m = format!(
+            "this is the non-repudiation certificate of a business certificate \
+             pair{} (key usage: {ku_text}), not the authentication certificate",
+            org.as_ref()
+                .map(|o| format!(" of organisation {o}"))
+                .unwrap_or_default()
+        );
+        let others: Vec<usize> = search
+            .same_org_other_ca
+            .iter()
+            .chain(&search.other_org)
+            .copied()
+            .collect();
+        if others.is_empty() {
+            return m;
+        }
+        let of = org
+            .as_ref()
+            .map(|o| format!("of organisation {o}"))
+            .unwrap_or_else(|| "without an organisation number".into());
+        m.push_str(&format!(
+            "; this file holds no authentication certificate {of}{}",
+            if search.same_org_other_ca.is_empty() {
+                ""
+            } else {
+                " from the same CA"
+            }
+        ));
+        if let [first, ..] = search.same_org_other_ca.as_slice() {
+            m.push_str(&format!(
+                "; {} is the same organisation's, from another CA",
+                self.describe_auth_entry(*first)
+            ));
+        }
+        if !search.other_org.is_empty() {
+            let list: Vec<String> = search
+                .other_org
+                .iter()
+                .map(|&j| self.describe_auth_entry(j))
+                .collect();
+            m.push_str(&format!(
+                "; {} {} another organisation's, not this pair's",
+                join_words(&list),
+                if list.len() == 1 { "is" } else { "are" }
+            ));
+        }
+        m
     }
 
     fn check_eku(&mut self, leaf: &Certificate, alias: Option<&str>) {
@@ -473,100 +425,102 @@ impl Checker<'_> {
                 c.subject.to_display()
             )
         };
+        let f = match c.validity_at(self.now) {
+            Validity::Expired { days: d } => self.expired(c, is_leaf, &who, d),
+            Validity::NotYetValid { days: d } => self.not_yet_valid(c, &who, d),
+            Validity::Valid { days_left }
+                if days_left < i64::from(self.opts.expiry_warning_days) =>
+            {
+                self.expiring(c, is_leaf, &who, days_left)
+            }
+            Validity::Valid { .. } => return,
+        };
+        self.push(f.entry(alias));
+    }
+
+    /// `certificate-expired`: `who` expired `d` days ago.
+    fn expired(&self, c: &Certificate, is_leaf: bool, who: &str, d: i64) -> Finding {
         let t = self.target();
-        match c.validity_at(self.now) {
-            Validity::Expired { days: d } => {
-                let why = match t {
-                    Target::Maskinporten => {
-                        "Maskinporten refuses grants signed with an expired certificate (\"The \
-                         JWT is signed with an invalid certificate.\", MP-120)."
-                    }
-                    Target::Entra => {
-                        "Entra ID refuses it (AADSTS700027, \"The key used is expired\")."
-                    }
-                    _ => "Servers refuse an expired certificate, and its key with it.",
-                };
-                let fix = if is_leaf {
-                    match t {
-                        Target::Maskinporten | Target::Generic => {
-                            "Get a new certificate (business certificates from Buypass and \
-                             Commfides last three years; order the renewal from the same \
-                             vendor) and use it wherever the old one was registered."
-                        }
-                        _ => {
-                            "Make or order a new certificate and register it with the server in \
-                             place of the old one."
-                        }
-                    }
-                } else {
-                    "Get the current CA certificates from the CA and rebuild the chain."
-                };
-                self.push(
-                    Finding::new(
-                        Severity::Error,
-                        "certificate-expired",
-                        format!("{who} expired on {} ({} ago)", date(c.not_after), days(d)),
-                        why,
-                        fix,
-                    )
-                    .entry(alias),
-                );
+        let why = match t {
+            Target::Maskinporten => {
+                "Maskinporten refuses grants signed with an expired certificate (\"The \
+                 JWT is signed with an invalid certificate.\", MP-120)."
             }
-            Validity::NotYetValid { days: d } => {
-                self.push(
-                    Finding::new(
-                        Severity::Error,
-                        "certificate-not-yet-valid",
-                        format!(
-                            "{who} is valid only from {} (in {})",
-                            date(c.not_before),
-                            days(d)
-                        ),
-                        format!(
-                            "{} refuses a certificate before its start date. Either it was \
-                             installed early, or this computer's clock is wrong.",
-                            t.server()
-                        ),
-                        Text::from(format!(
-                            "Use it from {} on (keep the old certificate until then), or check \
-                             the clock. credkit ",
-                            date(c.not_before)
-                        ))
-                        .setting(Setting::Now)
-                        .words(" shows how the file looks at another moment."),
-                    )
-                    .entry(alias),
-                );
-            }
-            Validity::Valid { days_left } => {
-                if days_left < i64::from(self.opts.expiry_warning_days) {
-                    self.push(
-                        Finding::new(
-                            Severity::Warning,
-                            "certificate-expiring",
-                            format!(
-                                "{who} expires on {}, in {}",
-                                date(c.not_after),
-                                days(days_left)
-                            ),
-                            format!(
-                                "After that {} refuses every signature made with it, and a \
-                                 renewal takes time: ordering, identity checks, registering the \
-                                 new certificate.",
-                                t.server()
-                            ),
-                            if is_leaf {
-                                "Order the renewal now, and plan the switch before the expiry \
-                                 date."
-                            } else {
-                                "Get the CA's new certificate and rebuild the chain."
-                            },
-                        )
-                        .entry(alias),
-                    );
+            Target::Entra => "Entra ID refuses it (AADSTS700027, \"The key used is expired\").",
+            _ => "Servers refuse an expired certificate, and its key with it.",
+        };
+        let fix = if is_leaf {
+            match t {
+                Target::Maskinporten | Target::Generic => {
+                    "Get a new certificate (business certificates from Buypass and \
+                     Commfides last three years; order the renewal from the same \
+                     vendor) and use it wherever the old one was registered."
+                }
+                _ => {
+                    "Make or order a new certificate and register it with the server in \
+                     place of the old one."
                 }
             }
-        }
+        } else {
+            "Get the current CA certificates from the CA and rebuild the chain."
+        };
+        Finding::new(
+            Severity::Error,
+            "certificate-expired",
+            format!("{who} expired on {} ({} ago)", date(c.not_after), days(d)),
+            why,
+            fix,
+        )
+    }
+
+    /// `certificate-not-yet-valid`: `who` starts in `d` days.
+    fn not_yet_valid(&self, c: &Certificate, who: &str, d: i64) -> Finding {
+        Finding::new(
+            Severity::Error,
+            "certificate-not-yet-valid",
+            format!(
+                "{who} is valid only from {} (in {})",
+                date(c.not_before),
+                days(d)
+            ),
+            format!(
+                "{} refuses a certificate before its start date. Either it was \
+                 installed early, or this computer's clock is wrong.",
+                self.target().server()
+            ),
+            Text::from(format!(
+                "Use it from {} on (keep the old certificate until then), or check \
+                 the clock. credkit ",
+                date(c.not_before)
+            ))
+            .setting(Setting::Now)
+            .words(" shows how the file looks at another moment."),
+        )
+    }
+
+    /// `certificate-expiring`: `who` expires within the warning period.
+    fn expiring(&self, c: &Certificate, is_leaf: bool, who: &str, days_left: i64) -> Finding {
+        Finding::new(
+            Severity::Warning,
+            "certificate-expiring",
+            format!(
+                "{who} expires on {}, in {}",
+                date(c.not_after),
+                days(days_left)
+            ),
+            format!(
+                "After that {} refuses every signature made with it, and a \
+                 renewal takes time: ordering, identity checks, registering the \
+                 new certificate.",
+                self.target().server()
+            ),
+            if is_leaf {
+                "Order the renewal now, and plan the switch before the expiry \
+                 date."
+            } else {
+                "Get the CA's new certificate and rebuild the chain."
+            },
+        )
     }
 
     fn check_chain(&mut self, i: usize) {
@@ -575,77 +529,12 @@ impl Checker<'_> {
         let alias = e.alias.as_deref();
         let report = chain::analyse(&e.chain);
         let t = self.target();
-        let x5c_why = match t {
-            Target::Maskinporten => {
-                "Maskinporten reads the certificate from x5c, which must list it first and then \
-                 each issuer in turn (RFC 7515, section 4.1.6); tools that copy the file's order \
-                 into x5c send a chain the server cannot follow."
-            }
-            _ => {
-                "Tools that send the chain (x5c) or check it copy the file's order; the \
-                 certificate must come first and then each issuer in turn (RFC 7515, section \
-                 4.1.6)."
-            }
-        };
         if e.chain_reordered {
-            let order: Vec<String> = e.chain.iter().map(subject_cn).collect();
-            self.push(
-                Finding::new(
-                    Severity::Warning,
-                    "chain-order",
-                    format!(
-                        "the certificates are not stored in chain order; the order should be {}",
-                        order
-                            .iter()
-                            .map(|s| format!("\"{s}\""))
-                            .collect::<Vec<_>>()
-                            .join(", then ")
-                    ),
-                    x5c_why,
-                    "Write the chain in order. credkit reads the certificates in any order and \
-                     writes them leaf first.",
-                )
-                .entry(alias)
-                .command(self.convert_command(
-                    ConvertTo::Pem,
-                    "-ordered.pem",
-                    false,
-                )),
-            );
+            let f = self.chain_reordered(e);
+            self.push(f.entry(alias));
         } else if let Some((child, next)) = chain_gap(&e.chain) {
             // Not an ordering problem: an issuer is simply not in the file.
-            let missing = child.issuer.to_display();
-            self.push(
-                Finding::new(
-                    Severity::Warning,
-                    "chain-missing-intermediate",
-                    format!(
-                        "the chain has a gap: \"{}\" was issued by \"{missing}\", which is not in \
-                         the file, although \"{}\" is",
-                        child.subject.to_display(),
-                        next.subject.to_display()
-                    ),
-                    match t {
-                        Target::Maskinporten => {
-                            "Maskinporten's documentation asks for the whole chain in x5c; with a \
-                             CA certificate missing in the middle nobody can connect the \
-                             certificate to the root."
-                        }
-                        _ => {
-                            "Whoever builds or checks the chain from this file cannot connect \
-                             the certificate to the root."
-                        }
-                    },
-                    format!(
-                        "Add the missing CA certificate \"{missing}\" between \"{}\" and \"{}\" \
-                         (the CA publishes it; Buypass and Commfides have their CA certificates \
-                         on their web sites).",
-                        child.subject.to_display(),
-                        next.subject.to_display()
-                    ),
-                )
-                .entry(alias),
-            );
+            self.push(gap_in_chain(t, child, next).entry(alias));
             return;
         } else if !report.in_order {
             self.push(
@@ -656,7 +545,7 @@ impl Checker<'_> {
                         "the certificates are not stored in chain order: {}",
                         report.problems.join("; ")
                     ),
-                    x5c_why,
+                    x5c_why(t),
                     "Import the certificate chain again in order: leaf first, then each issuer \
                      (keytool -importcert orders a certificate reply for you).",
                 )
@@ -669,86 +558,31 @@ impl Checker<'_> {
         let Some(last) = e.chain.last() else {
             return;
         };
-        // CA certificates elsewhere in the file that do not continue the chain.
-        let in_chain = |c: &Certificate| e.chain.iter().any(|x| x.der == c.der);
-        let mut others: Vec<&Certificate> = Vec::new();
-        for c in store.entries.iter().flat_map(|x| x.chain.iter()) {
-            if !in_chain(c)
-                && (c.is_ca == Some(true) || c.is_self_issued())
-                && c.subject.raw != last.issuer.raw
-                && !others.iter().any(|o| o.der == c.der)
-            {
-                others.push(c);
-            }
+        if let Some(f) = chain_top(t, store, e, last) {
+            self.push(f.entry(alias));
         }
-        let missing = last.issuer.to_display();
-        if let Some(first) = others.first() {
-            let why = match t {
-                Target::Maskinporten => {
-                    "Maskinporten's documentation asks for the whole chain in x5c; with a CA \
-                     certificate missing in the middle nobody can connect the certificate to \
-                     the root."
-                }
-                _ => {
-                    "Whoever builds or checks the chain from this file cannot connect the \
-                     certificate to the root."
-                }
-            };
-            self.push(
-                Finding::new(
-                    Severity::Warning,
-                    "chain-missing-intermediate",
-                    format!(
-                        "the chain has a gap: {} was issued by \"{missing}\", which is not in \
-                         the file, although \"{}\" is",
-                        if e.chain.len() == 1 {
-                            "the certificate".to_string()
-                        } else {
-                            format!("\"{}\"", last.subject.to_display())
-                        },
-                        first.subject.to_display()
-                    ),
-                    why,
-                    format!(
-                        "Add the missing CA certificate \"{missing}\" between the certificate \
-                         and \"{}\" (the CA publishes it; Buypass and Commfides have their CA \
-                         certificates on their web sites).",
-                        first.subject.to_display()
-                    ),
-                )
-                .entry(alias),
-            );
-        } else if e.chain.len() == 1 {
-            let why = match t {
-                Target::Maskinporten => {
-                    "Maskinporten's documentation asks for the full chain in x5c, but the \
-                     reference clients (Digdir's jwt-grant-generator among them) send only the \
-                     certificate itself, and that works."
-                }
-                Target::Generic => {
-                    "Only a server that wants the full chain in x5c would miss the CA \
-                     certificates."
-                }
-                _ => {
-                    "The server knows the client by its registered certificate or JWKS and does \
-                     not need the chain."
-                }
-            };
-            self.push(
-                Finding::new(
-                    Severity::Info,
-                    "chain-incomplete",
-                    format!(
-                        "the file holds the certificate but not the certificate of the CA that \
-                         issued it (\"{missing}\")"
-                    ),
-                    why,
-                    "Nothing to do for most uses. To send the full chain, add the CA \
-                     certificates to the file.",
-                )
-                .entry(alias),
-            );
-        }
+    }
+
+    /// `chain-order` for a chain credkit put in order while reading: the
+    /// order it should have, and the command that writes it so.
+    fn chain_reordered(&self, e: &Entry) -> Finding {
+        let order: Vec<String> = e.chain.iter().map(subject_cn).collect();
+        Finding::new(
+            Severity::Warning,
+            "chain-order",
+            format!(
+                "the certificates are not stored in chain order; the order should be {}",
+                order
+                    .iter()
+                    .map(|s| format!("\"{s}\""))
+                    .collect::<Vec<_>>()
+                    .join(", then ")
+            ),
+            x5c_why(self.target()),
+            "Write the chain in order. credkit reads the certificates in any order and \
+             writes them leaf first.",
+        )
+        .command(self.convert_command(ConvertTo::Pem, "-ordered.pem", false))
     }
 
     fn check_org(&mut self, leaf: &Certificate, alias: Option<&str>) {
@@ -919,104 +753,113 @@ impl Checker<'_> {
     // ---------------------------------------------------------------------
 
     pub(super) fn check_store(&mut self) {
-        let store = self.store;
         if let Some(p) = &self.store.pkcs12 {
-            let ciphers: Vec<&str> = p
-                .certificates
-                .iter()
-                .chain(p.keys.iter())
-                .map(|x| x.cipher.as_str())
-                .collect();
-            let mut distinct: Vec<String> = Vec::new();
-            for c in &ciphers {
-                if !distinct.iter().any(|d| d == c) {
-                    distinct.push((*c).to_string());
-                }
-            }
-            let mac = p.mac.as_ref().map(|m| m.algorithm.to_ascii_lowercase());
-            let mac_text = match &mac {
-                Some(m) => format!("a {} MAC", m.to_uppercase().replace("SHA", "SHA-")),
-                None => "no MAC".into(),
-            };
-            distinct.push(mac_text);
-            let protection = join_words(&distinct);
-            if ciphers.iter().any(|c| c.contains("RC2")) {
-                self.push(
-                    Finding::new(
-                        Severity::Info,
-                        "pkcs12-rc2-needs-legacy",
-                        format!(
-                            "this PKCS#12 file is protected with {protection}, the old OpenSSL 1.x \
-                             and Windows default"
-                        ),
-                        "OpenSSL 3 opens it only with -legacy (otherwise: \"unsupported ... \
-                         Algorithm (RC2-40-CBC : 0)\"), and programs built on OpenSSL 3 without \
-                         the legacy provider cannot read it at all. credkit and Java read it.",
-                        "If a program built on OpenSSL 3 must read it, write a copy with AES.",
-                    )
-                    .command(self.convert_command(
-                        ConvertTo::Pkcs12,
-                        "-aes.p12",
-                        false,
-                    )),
-                );
-            } else if ciphers.iter().any(|c| c.starts_with("AES"))
-                || mac.as_deref().is_some_and(|m| m != "sha1")
-            {
-                self.push(
-                    Finding::new(
-                        Severity::Info,
-                        "pkcs12-aes-not-legacy-readable",
-                        format!(
-                            "this PKCS#12 file is protected with {protection} (the OpenSSL 3 and \
-                             Java 17 default)"
-                        ),
-                        "Old software cannot open it: Java 8 before 8u301 and Java 11 before \
-                         11.0.12 fail (\"Algorithm HmacPBESHA256 not available\"), and so does \
-                         Windows Server 2016 and older. Current OpenSSL, Java and .NET read it.",
-                        "Only if such a program must read it: write a legacy copy (3DES, SHA-1 \
-                         MAC).",
-                    )
-                    .command(self.convert_command(
-                        ConvertTo::Pkcs12,
-                        "-legacy.p12",
-                        true,
-                    )),
-                );
+            if let Some(f) = self.pkcs12_protection(p) {
+                self.push(f);
             }
         }
         if matches!(self.store.format, Format::Jks | Format::Jceks)
             && self.opts.key_password_differs
         {
-            let keys = super::select::private_keys(store);
-            let alias = keys.first().and_then(|&i| store.entries[i].alias.clone());
-            let who = match &alias {
-                Some(a) => format!("of \"{a}\" "),
-                None => String::new(),
-            };
-            let mut f = Finding::new(
-                Severity::Info,
-                "jks-key-password-differs",
-                format!(
-                    "the key password {who}differs from the store password (a {} file allows \
-                     that)",
-                    self.store.format.label()
-                ),
-                "Many tools take one password and use it for both; they fail with \"Cannot \
-                 recover key\" (Java's UnrecoverableKeyException). PKCS#12 files have a single \
-                 password.",
-                "Set the key password to the store password with keytool (it asks for both), or \
-                 convert the file to PKCS#12.",
-            )
-            .entry(alias.as_deref());
-            if let Some(a) = &alias {
-                f = f.command(format!(
-                    "keytool -keypasswd -keystore {} -alias {}",
-                    shell_quote(&self.opts.file),
-                    always_quote(a)
-                ));
-            }
+            let f = self.jks_key_password_differs();
             self.push(f);
+        }
+    }
+
+    /// How a PKCS#12 file is protected, when that keeps some programs from
+    /// reading it: `pkcs12-rc2-needs-legacy` or `pkcs12-aes-not-legacy-readable`.
+    fn pkcs12_protection(&self, p: &Pkcs12Protection) -> Option<Finding> {
+        let ciphers: Vec<&str> = p
+            .certificates
+            .iter()
+            .chain(p.keys.iter())
+            .map(|x| x.cipher.as_str())
+            .collect();
+        let mut distinct: Vec<String> = Vec::new();
+        for c in &ciphers {
+            if !distinct.iter().any(|d| d == c) {
+                distinct.push((*c).to_string());
+            }
+        }
+        let mac = p.mac.as_ref().map(|m| m.algorithm.to_ascii_lowercase());
+        let mac_text = match &mac {
+            Some(m) => format!("a {} MAC", m.to_uppercase().replace("SHA", "SHA-")),
+            None => "no MAC".into(),
+        };
+        distinct.push(mac_text);
+        let protection = join_words(&distinct);
+        if ciphers.iter().any(|c| c.contains("RC2")) {
+            return Some(
+                Finding::new(
+                    Severity::Info,
+                    "pkcs12-rc2-needs-legacy",
+                    format!(
+                        "this PKCS#12 file is protected with {protection}, the old OpenSSL 1.x \
+                         and Windows default"
+                    ),
+                    "OpenSSL 3 opens it only with -legacy (otherwise: \"unsupported ... \
+                     Algorithm (RC2-40-CBC : 0)\"), and programs built on OpenSSL 3 without \
+                     the legacy provider cannot read it at all. credkit and Java read it.",
+                    "If a program built on OpenSSL 3 must read it, write a copy with AES.",
+                )
+                .command(self.convert_command(
+                    ConvertTo::Pkcs12,
+                    "-aes.p12",
+                    false,
+                )),
+            );
+        }
+        let modern = ciphers.iter().any(|c| c.starts_with("AES"))
+            || mac.as_deref().is_some_and(|m| m != "sha1");
+        modern.then(|| {
+            Finding::new(
+                Severity::Info,
+                "pkcs12-aes-not-legacy-readable",
+                format!(
+                    "this PKCS#12 file is protected with {protection} (the OpenSSL 3 and \
+                     Java 17 default)"
+                ),
+                "Old software cannot open it: Java 8 before 8u301 and Java 11 before \
+                 11.0.12 fail (\"Algorithm HmacPBESHA256 not available\"), and so does \
+                 Windows Server 2016 and older. Current OpenSSL, Java and .NET read it.",
+                "Only if such a program must read it: write a legacy copy (3DES, SHA-1 \
+                 MAC).",
+            )
+            .command(self.convert_command(ConvertTo::Pkcs12, "-legacy.p12", true))
+        })
+    }
+
+    /// `jks-key-password-differs`, named by the first private key's alias.
+    fn jks_key_password_differs(&self) -> Finding {
+        let store = self.store;
+        let keys = super::select::private_keys(store);
+        let alias = keys.first().and_then(|&i| store.entries[i].alias.clone());
+        let who = match &alias {
+            Some(a) => format!("of \"{a}\" "),
+            None => String::new(),
+        };
+        let f = Finding::new(
+            Severity::Info,
+            "jks-key-password-differs",
+            format!(
+                "the key password {who}differs from the store password (a {} file allows \
+                 that)",
+                self.store.format.label()
+            ),
+            "Many tools take one password and use it for both; they fail with \"Cannot \
+             recover key\" (Java's UnrecoverableKeyException). PKCS#12 files have a single \
+             password.",
+            "Set the key password to the store password with keytool (it asks for both), or \
+             convert the file to PKCS#12.",
+        )
+        .entry(alias.as_deref());
+        match &alias {
+            Some(a) => f.command(format!(
+                "keytool -keypasswd -keystore {} -alias {}",
+                shell_quote(&self.opts.file),
+                always_quote(a)
+            )),
+            None => f,
         }
     }
 }
@@ -1030,4 +873,210 @@ fn chain_gap(chain: &[Certificate]) -> Option<(&Certificate, &Certificate)> {
         (child.issuer.raw != next.subject.raw && !issuer_present && !child.is_self_issued())
             .then_some((child, next))
     })
+}
+
+/// Why signing with a non-repudiation certificate fails, for `t`.
+fn non_repudiation_why(t: Target) -> &'static str {
+    match t {
+        Target::Maskinporten => {
+            "Business certificates come in sets: Buypass sends two .p12 files \
+             (\"autentisering og kryptering\" and \"signering\"), Commfides three \
+             (auth, enc and sign). The non-repudiation one is for legally binding \
+             signatures on documents; Digdir tells Maskinporten clients to sign grants \
+             with the certificate whose key usage is digitalSignature."
+        }
+        _ => {
+            "A certificate whose key usage is nonRepudiation without digitalSignature \
+             may not be used to authenticate (RFC 5280), and a client assertion is \
+             authentication: servers that check key usage refuse it."
+        }
+    }
+}
+
+/// The way out of `key-usage-non-repudiation`: the other certificate of the
+/// pair, else the same organisation's, else the other file of the set.
+fn non_repudiation_fix(search: &select::PairSearch, other_alias: &Option<String>) -> Text {
+    match (search.pair, other_alias) {
+        (Some(_), Some(o)) => Text::from("Use the authentication certificate: ")
+            .setting(Setting::Alias(Some(o.clone())))
+            .words("."),
+        (None, Some(o)) => Text::from(format!(
+            "The authentication certificate of this pair is not in the file, but \"{o}\" \
+             is an authentication certificate of the same organisation: "
+        ))
+        .setting(Setting::Alias(Some(o.clone())))
+        .words("."),
+        _ => "Use the other file of the set, for the same organisation: from Buypass \
+              the .p12 for authentication and encryption (\"autentisering og \
+              kryptering\"), from Commfides the one named auth. Its key usage \
+              includes digitalSignature."
+            .into(),
+    }
+}
+
+/// `key-usage-no-signature`: the key usage has neither digitalSignature nor
+/// nonRepudiation (typically an encryption certificate).
+fn no_signature_finding(
+    leaf: &Certificate,
+    other_alias: &Option<String>,
+    ku_text: &str,
+) -> Finding {
+    let fix = match other_alias {
+        Some(o) => Text::from("Use the certificate that may sign: ")
+            .setting(Setting::Alias(Some(o.clone())))
+            .words("."),
+        None => "Use the authentication certificate of the set (Buypass: \"autentisering \
+                 og kryptering\"; Commfides: auth), whose key usage includes \
+                 digitalSignature."
+            .into(),
+    };
+    Finding::new(
+        Severity::Error,
+        "key-usage-no-signature",
+        format!(
+            "the certificate's key usage ({ku_text}) does not allow signatures{}",
+            if ["keyEncipherment", "dataEncipherment", "keyAgreement"]
+                .iter()
+                .any(|u| leaf.has_key_usage(u))
+            {
+                ": it is an encryption certificate"
+            } else {
+                ""
+            }
+        ),
+        "Signing a JWT needs a certificate whose key usage includes digitalSignature; \
+         Commfides ships the encryption certificate as a separate file (enc).",
+        fix,
+    )
+}
+
+/// Why the certificates must be stored in chain order, for `t`.
+fn x5c_why(t: Target) -> &'static str {
+    match t {
+        Target::Maskinporten => {
+            "Maskinporten reads the certificate from x5c, which must list it first and then \
+             each issuer in turn (RFC 7515, section 4.1.6); tools that copy the file's order \
+             into x5c send a chain the server cannot follow."
+        }
+        _ => {
+            "Tools that send the chain (x5c) or check it copy the file's order; the \
+             certificate must come first and then each issuer in turn (RFC 7515, section \
+             4.1.6)."
+        }
+    }
+}
+
+/// Why a CA certificate missing from the chain matters, for `t`.
+fn gap_why(t: Target) -> &'static str {
+    match t {
+        Target::Maskinporten => {
+            "Maskinporten's documentation asks for the whole chain in x5c; with a CA \
+             certificate missing in the middle nobody can connect the certificate to the \
+             root."
+        }
+        _ => {
+            "Whoever builds or checks the chain from this file cannot connect the \
+             certificate to the root."
+        }
+    }
+}
+
+/// `chain-missing-intermediate` inside the chain: `child`'s issuer is
+/// missing, although `next` (stored after it) is there.
+fn gap_in_chain(t: Target, child: &Certificate, next: &Certificate) -> Finding {
+    let missing = child.issuer.to_display();
+    Finding::new(
+        Severity::Warning,
+        "chain-missing-intermediate",
+        format!(
+            "the chain has a gap: \"{}\" was issued by \"{missing}\", which is not in \
+             the file, although \"{}\" is",
+            child.subject.to_display(),
+            next.subject.to_display()
+        ),
+        gap_why(t),
+        format!(
+            "Add the missing CA certificate \"{missing}\" between \"{}\" and \"{}\" \
+             (the CA publishes it; Buypass and Commfides have their CA certificates \
+             on their web sites).",
+            child.subject.to_display(),
+            next.subject.to_display()
+        ),
+    )
+}
+
+/// CA certificates elsewhere in the file that do not continue `e`'s chain
+/// (whose top is `last`), each once.
+fn unchained_cas<'s>(store: &'s Store, e: &Entry, last: &Certificate) -> Vec<&'s Certificate> {
+    let in_chain = |c: &Certificate| e.chain.iter().any(|x| x.der == c.der);
+    let mut others: Vec<&Certificate> = Vec::new();
+    for c in store.entries.iter().flat_map(|x| x.chain.iter()) {
+        if !in_chain(c)
+            && (c.is_ca == Some(true) || c.is_self_issued())
+            && c.subject.raw != last.issuer.raw
+            && !others.iter().any(|o| o.der == c.der)
+        {
+            others.push(c);
+        }
+    }
+    others
+}
+
+/// The top of an ordered chain that does not reach a root: a gap when the
+/// file holds other CA certificates (`chain-missing-intermediate`), else, for
+/// a lone certificate, `chain-incomplete`.
+fn chain_top(t: Target, store: &Store, e: &Entry, last: &Certificate) -> Option<Finding> {
+    let missing = last.issuer.to_display();
+    if let Some(first) = unchained_cas(store, e, last).first() {
+        return Some(Finding::new(
+            Severity::Warning,
+            "chain-missing-intermediate",
+            format!(
+                "the chain has a gap: {} was issued by \"{missing}\", which is not in \
+                 the file, although \"{}\" is",
+                if e.chain.len() == 1 {
+                    "the certificate".to_string()
+                } else {
+                    format!("\"{}\"", last.subject.to_display())
+                },
+                first.subject.to_display()
+            ),
+            gap_why(t),
+            format!(
+                "Add the missing CA certificate \"{missing}\" between the certificate \
+                 and \"{}\" (the CA publishes it; Buypass and Commfides have their CA \
+                 certificates on their web sites).",
+                first.subject.to_display()
+            ),
+        ));
+    }
+    if e.chain.len() != 1 {
+        return None;
+    }
+    let why = match t {
+        Target::Maskinporten => {
+            "Maskinporten's documentation asks for the full chain in x5c, but the \
+             reference clients (Digdir's jwt-grant-generator among them) send only the \
+             certificate itself, and that works."
+        }
+        Target::Generic => {
+            "Only a server that wants the full chain in x5c would miss the CA \
+             certificates."
+        }
+        _ => {
+            "The server knows the client by its registered certificate or JWKS and does \
+             not need the chain."
+        }
+    };
+    Some(Finding::new(
+        Severity::Info,
+        "chain-incomplete",
+        format!(
+            "the file holds the certificate but not the certificate of the CA that \
+             issued it (\"{missing}\")"
+        ),
+        why,
+        "Nothing to do for most uses. To send the full chain, add the CA \
+         certificates to the file.",
+    ))
 }

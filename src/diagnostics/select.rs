@@ -342,6 +342,22 @@ pub fn signing_entry<'s>(store: &'s Store, opts: &CheckOptions) -> Option<&'s En
         .map(|i| &store.entries[i])
 }
 
+/// The entry a diagnosis describes (`explain --key`): the [`signing_entry`]
+/// when there is one. Otherwise, so that a file without a key that can sign
+/// is still explained, the entry `opts.alias` names (whatever it holds), or
+/// the only entry of a file that holds no private key (a certificate alone).
+/// `None` when no entry stands out.
+pub fn described_entry<'s>(store: &'s Store, opts: &CheckOptions) -> Option<&'s Entry> {
+    if let Some(e) = signing_entry(store, opts) {
+        return Some(e);
+    }
+    match (opts.alias.as_deref(), store.entries.as_slice()) {
+        (Some(a), entries) => entries.iter().find(|e| e.alias.as_deref() == Some(a)),
+        (None, [only]) if only.kind != EntryKind::PrivateKey => Some(only),
+        (None, _) => None,
+    }
+}
+
 /// The choice, with every private-key entry ranked for the target.
 pub fn choose(store: &Store, opts: &CheckOptions, now: OffsetDateTime) -> (Choice, Ranking) {
     let (can, unusable) = split(store, opts);

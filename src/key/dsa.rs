@@ -2,7 +2,9 @@
 //! algorithm uses DSA). Signatures on certificates are verified, with the
 //! modular arithmetic of `crypto-bigint` (already in the tree under `rsa`).
 
-use super::{KeyError, PrivateKey, PrivateParams, PublicKey, bit_len, malformed, oid};
+use super::{
+    KeyError, PrivateKey, PrivateParams, PublicKey, bit_len, malformed, oid, open_versioned,
+};
 use crate::asn1::{self, Tlv, tag};
 use crypto_bigint::{BoxedUint, NonZero, Odd};
 
@@ -135,14 +137,12 @@ pub(crate) fn from_pkcs8(params: Option<&Tlv<'_>>, inner: &[u8]) -> Result<Priva
 /// OpenSSL's traditional `DSA PRIVATE KEY`: SEQUENCE { 0, p, q, g, y, x }.
 pub fn from_traditional(der: &[u8]) -> Result<PrivateKey, KeyError> {
     let m = || malformed("DSA private key");
-    let seq = asn1::parse_single(der)
-        .and_then(|t| t.expect(tag::SEQUENCE, "a DSAPrivateKey SEQUENCE"))
-        .map_err(m())?;
-    let mut r = seq.reader();
-    let version = r
-        .expect(tag::INTEGER, "the version")
-        .and_then(|t| t.u64())
-        .map_err(m())?;
+    let (mut r, version) = open_versioned(
+        der,
+        "DSA private key",
+        "a DSAPrivateKey SEQUENCE",
+        "the version",
+    )?;
     if version != 0 {
         return Err(KeyError::Invalid {
             what: "DSA private key",

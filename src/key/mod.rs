@@ -69,6 +69,29 @@ fn malformed(what: &'static str) -> impl FnOnce(asn1::Asn1Error) -> KeyError {
     move |source| KeyError::Malformed { what, source }
 }
 
+/// Open a key structure that starts `SEQUENCE { version INTEGER, ... }`
+/// (PKCS#8, PKCS#1, SEC1 and OpenSSL's traditional DSA key): the reader
+/// positioned after the version, and the version. `sequence` and `version`
+/// name the two elements in a reading error; every reading failure is
+/// [`KeyError::Malformed`] for `what`. Judging the version is the caller's:
+/// each format answers a wrong one differently.
+fn open_versioned<'a>(
+    der: &'a [u8],
+    what: &'static str,
+    sequence: &str,
+    version: &str,
+) -> Result<(Reader<'a>, u64), KeyError> {
+    let seq = asn1::parse_single(der)
+        .and_then(|t| t.expect(tag::SEQUENCE, sequence))
+        .map_err(malformed(what))?;
+    let mut r = seq.reader();
+    let v = r
+        .expect(tag::INTEGER, version)
+        .and_then(|t| t.u64())
+        .map_err(malformed(what))?;
+    Ok((r, v))
+}
+
 /// The named elliptic curves credkit knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Curve {
@@ -565,14 +588,12 @@ struct Sec1 {
 impl Sec1 {
     fn read(der: &[u8], outer_params: Option<&asn1::Tlv<'_>>) -> Result<Sec1, KeyError> {
         let m = || malformed("SEC1 EC private key");
-        let seq = asn1::parse_single(der)
-            .and_then(|t| t.expect(tag::SEQUENCE, "an ECPrivateKey SEQUENCE"))
-            .map_err(m())?;
-        let mut r = seq.reader();
-        let version = r
-            .expect(tag::INTEGER, "the version")
-            .and_then(|t| t.u64())
-            .map_err(m())?;
+        let (mut r, version) = open_versioned(
+            der,
+            "SEC1 EC private key",
+            "an ECPrivateKey SEQUENCE",
+            "the version",
+        )?;
         if version != 1 {
             return Err(KeyError::Invalid {
                 what: "SEC1 EC private key",
@@ -703,14 +724,12 @@ impl PrivateKey {
     /// Parse an unencrypted PKCS#8 PrivateKeyInfo (v1 or v2/OneAsymmetricKey).
     pub fn from_pkcs8(der: &[u8]) -> Result<PrivateKey, KeyError> {
         let m = || malformed("PKCS#8 private key");
-        let seq = asn1::parse_single(der)
-            .and_then(|t| t.expect(tag::SEQUENCE, "a PrivateKeyInfo SEQUENCE"))
-            .map_err(m())?;
-        let mut r = seq.reader();
-        let version = r
-            .expect(tag::INTEGER, "the PKCS#8 version")
-            .and_then(|t| t.u64())
-            .map_err(m())?;
+        let (mut r, version) = open_versioned(
+            der,
+            "PKCS#8 private key",
+            "a PrivateKeyInfo SEQUENCE",
+            "the PKCS#8 version",
+        )?;
         if version > 1 {
             return Err(KeyError::Invalid {
                 what: "PKCS#8 private key",
@@ -784,14 +803,12 @@ impl PrivateKey {
     /// Parse a PKCS#1 RSAPrivateKey.
     pub fn from_pkcs1(der: &[u8]) -> Result<PrivateKey, KeyError> {
         let m = || malformed("PKCS#1 RSA private key");
-        let seq = asn1::parse_single(der)
-            .and_then(|t| t.expect(tag::SEQUENCE, "an RSAPrivateKey SEQUENCE"))
-            .map_err(m())?;
-        let mut r = seq.reader();
-        let version = r
-            .expect(tag::INTEGER, "the version")
-            .and_then(|t| t.u64())
-            .map_err(m())?;
+        let (mut r, version) = open_versioned(
+            der,
+            "PKCS#1 RSA private key",
+            "an RSAPrivateKey SEQUENCE",
+            "the version",
+        )?;
         if version != 0 {
             return Err(KeyError::Unsupported {
                 name: "multi-prime RSA".into(),
@@ -1189,5 +1206,62 @@ mod tests {
         // The canonical PKCS#8 parses back to the same key.
         let again = PrivateKey::from_pkcs8(&k.pkcs8).expect("pkcs8");
         assert_eq!(again.public, k.public);
+    }
+    /// The four readers that open `SEQUENCE { version, ... }` through
+    /// `open_versioned` keep their own error for a wrong version, and a
+    /// reading failure names the format and the element.
+    #[test]
+    fn versioned_readers_keep_their_errors() {
+        let with_version = |v: u8| asn1::seq(&[asn1::encode(tag::INTEGER, &[v])]);
+        // A wrong version: each format answers in its own way.
+        let e = PrivateKey::from_pkcs1(&with_version(1)).expect_err("multi-prime");
+        assert!(
+            matches!(&e, KeyError::Unsupported { name } if name == "multi-prime RSA"),
+            "{e:?}"
+        );
+        let e = PrivateKey::from_sec1(&with_version(2)).expect_err("sec1 v2");
+        assert!(
+            matches!(&e, KeyError::Invalid { what: "SEC1 EC private key", detail }
+                if detail == "version 2 (expected 1)"),
+            "{e:?}"
+        );
+        let e = dsa::from_traditional(&with_version(3)).expect_err("dsa v3");
+        assert!(
+            matches!(&e, KeyError::Invalid { what: "DSA private key", detail }
+                if detail == "version 3 (expected 0)"),
+            "{e:?}"
+        );
+        let e = PrivateKey::from_pkcs8(&with_version(2)).expect_err("pkcs8 v2");
+        assert!(
+            matches!(&e, KeyError::Invalid { what: "PKCS#8 private key", detail }
+                if detail == "version 2 (expected 0 or 1)"),
+            "{e:?}"
+        );
+        // Not a SEQUENCE, or something else where the version belongs:
+        // Malformed, named per format and element.
+        let not_seq = asn1::encode(tag::INTEGER, &[0]);
+        let no_version = asn1::seq(&[asn1::encode(tag::OCTET_STRING, &[0])]);
+        for (what, read) in [
+            (
+                "PKCS#1 RSA private key",
+                PrivateKey::from_pkcs1 as fn(&[u8]) -> Result<PrivateKey, KeyError>,
+            ),
+            ("SEC1 EC private key", PrivateKey::from_sec1),
+            ("DSA private key", dsa::from_traditional),
+            ("PKCS#8 private key", PrivateKey::from_pkcs8),
+        ] {
+            let e = read(&not_seq).expect_err("not a sequence");
+            assert!(
+                matches!(&e, KeyError::Malformed { what: w, source }
+                    if *w == what && source.expected.contains("SEQUENCE (tag 0x30)")),
+                "{what}: {e:?}"
+            );
+            let e = read(&no_version).expect_err("no version");
+            assert!(
+                matches!(&e, KeyError::Malformed { what: w, source }
+                    if *w == what && source.expected.contains("version (tag 0x02)")),
+                "{what}: {e:?}"
+            );
+        }
     }
 }

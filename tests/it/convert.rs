@@ -1004,3 +1004,93 @@ fn key_password_inputs_and_outputs() {
     assert_eq!(run(c).json()["entries"][0]["key"]["jwk_thumbprint"], thumb);
     assert_eq!(got.keys.len(), 1);
 }
+
+/// The `hint:` line of a refused run.
+fn hint_of(r: &Run) -> &str {
+    r.stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("hint: "))
+        .unwrap_or_else(|| panic!("no hint in:\n{}", r.stderr))
+}
+
+/// Several entries for one output: each hint names what really works, and
+/// running what it names succeeds (the output opened by openssl).
+#[test]
+fn ambiguity_hints_name_what_works() {
+    const MULTI: &str = "p12/keytool-multi.p12"; // first (RSA), second (EC), trustedroot
+    let dir = tempfile::tempdir().expect("tmp");
+    let want = seen(&fixture(MULTI), password_for(MULTI));
+    assert_eq!(want.certs.len(), 3, "{want:?}");
+
+    // DER holds one object: --key-only or --cert-only alone does not help.
+    let der = dir.path().join("out.der");
+    let r = convert(MULTI, &der, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(
+        hint_of(&r),
+        "pick one entry with --alias (adding --key-only or --cert-only if it holds both), or \
+         write them all as PEM (--to pem)"
+    );
+    let r = convert(MULTI, &der, &["--cert-only"]);
+    assert_eq!(r.code, 2, "--cert-only is no way out: {}", r.stderr);
+    let r = convert(MULTI, &der, &["--alias", "trustedroot"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got = seen(&der, PW).certs;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(want.certs.is_superset(&got));
+    let der = dir.path().join("first.der");
+    let r = convert(MULTI, &der, &["--alias", "first", "--cert-only"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(seen(&der, PW).certs.len(), 1);
+    let all = dir.path().join("all.der");
+    let r = convert(
+        MULTI,
+        &all,
+        &["--to", "pem", "--out-password-env", "OUT_PW"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&all).expect("pem");
+    assert_eq!(from_pem_text(&text, PW), want, "PEM holds every entry");
+
+    // --split writes one entry; a JWKS is no way out (--split is PEM only).
+    let split = dir.path().join("split.pem");
+    let r = convert(MULTI, &split, &["--split", "--no-encrypt"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(
+        hint_of(&r),
+        "pick one entry with --alias, or leave out --split to write them all to one PEM file"
+    );
+    let r = convert(
+        MULTI,
+        &dir.path().join("split.jwks"),
+        &["--split", "--to", "jwks"],
+    );
+    assert_eq!(r.code, 2, "the old hint's JWKS: {}", r.stderr);
+    let r = convert(
+        MULTI,
+        &split,
+        &["--split", "--no-encrypt", "--alias", "second"],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let key = std::fs::read_to_string(dir.path().join("split.key.pem")).expect("the key part");
+    assert_eq!(from_pem_text(&key, PW).keys.len(), 1);
+    let r = convert(MULTI, &split, &["--no-encrypt"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(&split).expect("pem");
+    assert_eq!(from_pem_text(&text, PW), want, "one PEM holds every entry");
+
+    // --kid names one key, in a JWKS as well.
+    let jwks = dir.path().join("keys.jwks");
+    let r = convert(MULTI, &jwks, &["--kid", "k1"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(
+        hint_of(&r),
+        "pick one entry with --alias, or leave out --kid (each key's kid is then its thumbprint)"
+    );
+    let r = convert(MULTI, &jwks, &["--kid", "k1", "--alias", "first"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = convert(MULTI, &jwks, &["--force"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // jwcrypto finds both public keys, each kid its RFC 7638 thumbprint.
+    assert_eq!(jwk_seen(&jwks).1.len(), 2, "both keys in the JWKS");
+}
