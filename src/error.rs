@@ -215,7 +215,11 @@ impl Error {
                 facts,
                 ..
             }) => {
-                out.extend(facts.iter().map(|f| f.message.clone()));
+                out.extend(
+                    facts
+                        .iter()
+                        .map(|f| crate::output::remedy::text(&f.message)),
+                );
                 None
             }
             _ => None,

@@ -2,8 +2,9 @@
 //! one go: a CA chain, a business certificate pair for one organisation, a
 //! certificate for a second one, every broken variant, and the clients of a
 //! local Maskinporten look-alike (`mock-clients.toml`, see
-//! [`crate::oauth::mock`]). This module decides what is made; the README
-//! text is rendered in `output::fixture_set`, and the command writes files.
+//! [`crate::oauth::mock`]). This module decides what is made; the README and
+//! the text files (the clients, the revocation list) are worded in
+//! `output::fixture_set`, and the command writes files.
 
 use super::issue::{Broken, Ca, Generated, KeygenError, Mode, Request, Usage, generate};
 use crate::cert::extensions::Realism;
@@ -112,12 +113,25 @@ pub(crate) struct CertFile {
 pub(crate) struct FixtureSet {
     pub(crate) items: Vec<Item>,
     pub(crate) cert_files: Vec<CertFile>,
-    /// Text files written as they are (name, text), before README.md:
-    /// [`MOCK_CLIENTS`].
-    pub(crate) extra_files: Vec<(String, String)>,
+    /// The clients of the look-alike (written as [`MOCK_CLIENTS`] by
+    /// `output::fixture_set`).
+    pub(crate) mock_clients: Option<MockClients>,
     pub(crate) notes: Vec<String>,
     /// What the intermediate CA has revoked (written as [`REVOCATION_LIST`]).
     pub(crate) revocation_list: RevocationList,
+    /// The intermediate CA's CRL, PEM (written as [`CRL`]).
+    pub(crate) crl: Option<String>,
+}
+
+/// What [`MOCK_CLIENTS`] registers beyond the fixed clients.
+#[derive(Debug, Clone)]
+pub(crate) struct MockClients {
+    /// org1-auth's RFC 7638 thumbprint: the kid its .jwk file carries, and
+    /// the key client's registered kid.
+    pub(crate) kid: String,
+    /// Whether the set's keys are RSA, so they can sign Maskinporten grants
+    /// (RS256).
+    pub(crate) rsa: bool,
 }
 
 fn certs(chain: &[crate::cert::Certificate]) -> Entry {
@@ -222,11 +236,11 @@ pub(crate) fn build(
         name: "ocsp-responder",
         entries: next()?.entries,
     });
-    set.extra_files.push((
-        MOCK_CLIENTS.into(),
-        mock_clients(&kid, matches!(key, KeySpec::Rsa { .. })),
-    ));
-    add_revocation_files(&mut set, &ca, now, leaf_days)?;
+    set.mock_clients = Some(MockClients {
+        kid,
+        rsa: matches!(key, KeySpec::Rsa { .. }),
+    });
+    add_crl(&mut set, &ca, now, leaf_days)?;
     Ok(set)
 }
 
@@ -425,16 +439,9 @@ fn add_revoked(set: &mut FixtureSet, revoked: Generated, now: i64) {
     set.revocation_list = list;
 }
 
-/// [`REVOCATION_LIST`] and [`CRL`]; the CRL is valid as long as the
-/// end-entity certificates are.
-fn add_revocation_files(
-    set: &mut FixtureSet,
-    ca: &Ca,
-    now: i64,
-    leaf_days: u32,
-) -> Result<(), KeygenError> {
-    set.extra_files
-        .push((REVOCATION_LIST.into(), set.revocation_list.to_toml()));
+/// [`CRL`], of the set's revocation list; valid as long as the end-entity
+/// certificates are.
+fn add_crl(set: &mut FixtureSet, ca: &Ca, now: i64, leaf_days: u32) -> Result<(), KeygenError> {
     let signer = crate::revocation::issue::Signer {
         cert: ca.chain[0].clone(),
         key: ca.key.clone(),
@@ -446,59 +453,8 @@ fn add_revocation_files(
         i64::from(leaf_days) * 86_400,
     )
     .map_err(|e| KeygenError::Sign(format!("the intermediate's CRL: {e}")))?;
-    set.extra_files.push((
-        CRL.into(),
-        crate::keystore::write::pem::pem_block("X509 CRL", &crl),
-    ));
+    set.crl = Some(crate::keystore::write::pem::pem_block("X509 CRL", &crl));
     Ok(())
-}
-
-/// The text of [`MOCK_CLIENTS`]. `kid` is org1-auth's RFC 7638 thumbprint
-/// (the kid its .jwk file carries); `rsa` says whether the set's keys can
-/// sign Maskinporten grants (RS256).
-pub(crate) fn mock_clients(kid: &str, rsa: bool) -> String {
-    let [cert1, key1, cert2] = MOCK_CLIENT_IDS;
-    let mut s = String::from(
-        "# Clients of credkit's local Maskinporten look-alike, made by\n\
-         # `credkit keygen --fixture-set`. Trust ca-chain.pem (or ca-root.cert.pem when\n\
-         # grants carry the intermediate in x5c).\n",
-    );
-    if !rsa {
-        s.push_str(
-            "#\n# NOTE: this set's keys are not RSA, and Maskinporten grants are RS256, RS384\n\
-             # or RS512: grants signed with them are refused (MP-124). Make the set with\n\
-             # --algorithm rsa2048 to use these clients.\n",
-        );
-    }
-    s.push_str(&format!(
-        "\n# Scopes that exist only for user login (asking for one gets MP-201).\n\
-         user_login_scopes = [\"openid\", \"profile\"]\n\
-         \n\
-         # org1 with its business certificate: sign grants with org1-auth, x5c in the header.\n\
-         [[client]]\n\
-         client_id = \"{cert1}\"\n\
-         org = \"{ORG1}\"\n\
-         scopes = [\"test:read\", \"test:write\"]\n\
-         \n\
-         # org1 with a registered key: sign grants with org1-auth, kid in the header.\n\
-         [[client]]\n\
-         client_id = \"{key1}\"\n\
-         org = \"{ORG1}\"\n\
-         scopes = [\"test:read\", \"test:write\"]\n\
-         auth = \"key\"\n\
-         keys = [{{ kid = \"{kid}\", file = \"org1-auth.jwk\" }}]\n\
-         \n\
-         # org2 with its business certificate: sign grants with org2-auth, x5c in the header.\n\
-         [[client]]\n\
-         client_id = \"{cert2}\"\n\
-         org = \"{ORG2}\"\n\
-         scopes = [\"test:read\", \"test:write\"]\n\
-         \n\
-         # More: token_lifetime = 600, force_error = \"MP-250\", delegations with\n\
-         # consumers = {{ \"{ORG2}\" = [\"test:read\"] }}, restricted scopes with\n\
-         # [access] \"test:restricted\" = [\"{ORG1}\"].\n"
-    ));
-    s
 }
 
 #[cfg(test)]
@@ -549,7 +505,11 @@ mod tests {
             .flat_map(|i| i.files().into_iter().map(|(f, _)| f))
             .collect();
         files.extend(set.cert_files.iter().map(|f| f.name.to_string()));
-        files.extend(set.extra_files.iter().map(|(n, _)| n.clone()));
+        files.extend(
+            crate::output::fixture_set::text_files(&set)
+                .into_iter()
+                .map(|(n, _)| n),
+        );
         files.push("README.md".into());
         assert_eq!(files, planned_files());
         let weak = &set.items[10].entries[0];
@@ -579,7 +539,8 @@ mod tests {
             &Realism::default(),
         )
         .expect("set");
-        let (name, text) = &set.extra_files[0];
+        let files = crate::output::fixture_set::text_files(&set);
+        let (name, text) = &files[0];
         assert_eq!(name, MOCK_CLIENTS);
         assert!(!text.contains("NOTE"));
         let auth = &set.items[2].entries[0];
@@ -641,6 +602,6 @@ mod tests {
             assert_eq!(r.status, want, "{client}: {}", r.body);
         }
         // A set of EC keys says it cannot be used for grants.
-        assert!(mock_clients("k", false).contains("NOTE"));
+        assert!(crate::output::fixture_set::mock_clients("k", false).contains("NOTE"));
     }
 }

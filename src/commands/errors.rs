@@ -12,6 +12,7 @@ use crate::key::KeyError;
 use crate::keystore::KeystoreError;
 use crate::keystore::write::{Ambiguity, Parts, WriteError};
 use crate::oauth::client::{ClientError, Problem};
+use crate::output::remedy;
 use crate::secret::SecretError;
 
 macro_rules! wrap {
@@ -164,11 +165,11 @@ impl Error {
                 Some("check the URL and the network; or save the JWKS and give the file".into())
             }
             Error::Keygen(e) => keygen_hint(e),
-            Error::Refused(d) => d.known.as_ref().map(|k| k.fix.clone()).or_else(|| {
+            Error::Refused(d) => d.known.as_ref().map(|k| remedy::text(&k.fix)).or_else(|| {
                 d.facts
                     .iter()
                     .find(|f| f.problem)
-                    .map(|f| format!("look at: {}", f.message))
+                    .map(|f| format!("look at: {}", remedy::text(&f.message)))
             }),
             Error::Network(n) if n.kind == crate::net::NetKind::Tls => Some(
                 "credkit always verifies TLS, against the system's roots; a company proxy that \

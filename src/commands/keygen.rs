@@ -388,12 +388,16 @@ fn run_revoke(ctx: &Ctx, args: &KeygenArgs, cert_path: &Path) -> Result<u8> {
         });
     }
     // Updating the list is what --revoke is for: no --force needed.
-    files::write_atomic(&list_path, rl.to_toml().as_bytes(), true, false).map_err(|source| {
-        Error::Io {
-            action: crate::error::IoAction::Write,
-            path: list_path.display().to_string(),
-            source,
-        }
+    files::write_atomic(
+        &list_path,
+        crate::output::revocation::list_file(&rl).as_bytes(),
+        true,
+        false,
+    )
+    .map_err(|source| Error::Io {
+        action: crate::error::IoAction::Write,
+        path: list_path.display().to_string(),
+        source,
     })?;
     let report = KeygenReport {
         schema: "credkit.keygen/1",
@@ -1000,8 +1004,8 @@ fn run_fixture_set(ctx: &Ctx, args: &KeygenArgs, dir: &Path) -> Result<u8> {
         revocation_list: None,
         revoked: Vec::new(),
     };
-    let extra: Vec<(PathBuf, &[u8])> = set
-        .extra_files
+    let texts = crate::output::fixture_set::text_files(&set);
+    let extra: Vec<(PathBuf, &[u8])> = texts
         .iter()
         .map(|(name, text)| (dir.join(name), text.as_bytes()))
         .collect();

@@ -2,8 +2,10 @@
 //! credential, each with a stable id, a plain-words message, why it matters,
 //! and the fix.
 
+use crate::oauth::exchange::Auth;
 use crate::target::{MaskinportenEnv, Target};
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// How bad a finding is. Errors make `check` exit 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -93,18 +95,24 @@ impl Finding {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Text(Vec<Part>);
 
-/// A piece of a [`Text`].
+/// A piece of a [`Text`]. A `&'static [Part]` can be written in a `const`
+/// (words as `Cow::Borrowed`), so catalogues can hold texts with settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Part {
     /// Plain words.
-    Words(String),
-    /// A setting, worded by the output layer.
+    Words(Cow<'static, str>),
+    /// A setting, worded by the output layer as its flag and value (or a
+    /// placeholder for the value).
     Setting(Setting),
+    /// A setting the words around it already describe: worded as its flag
+    /// alone (`--now` where the text says the clock was pinned).
+    Flag(Setting),
 }
 
-/// A setting of `check` (or of the command that signs) that a finding asks
-/// the user to give or change.
+/// A setting of a command (`check`, the command that signs, `token`,
+/// `explain`, `convert`) that a finding, a note or a diagnosis asks the user
+/// to give or change, or says was given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Setting {
@@ -122,6 +130,30 @@ pub enum Setting {
     Now,
     /// A file of CA certificates for the revocation check.
     CaFile,
+    /// Asking the CA whether the certificate is revoked (OCSP or CRL).
+    Revocation,
+    /// The authorization server the credential is for: the setting, or this one.
+    Target(Option<Target>),
+    /// The format `convert` writes.
+    ConvertTo(ConvertTo),
+    /// The OAuth client id sent to the token endpoint.
+    ClientId,
+    /// The key file (keystore) that signs the client assertion or grant.
+    Key,
+    /// The key id put in the JWT header: the setting, or this value.
+    Kid(Option<String>),
+    /// The signature algorithm of the JWT.
+    Alg,
+    /// A ready-made JWT sent instead of one credkit mints.
+    Assertion,
+    /// An extra claim in the JWT.
+    Claim,
+    /// The scope asked for.
+    Scope,
+    /// The organisation a supplier acts for (Maskinporten `consumer_org`).
+    ConsumerOrg,
+    /// How the client authenticates at the token endpoint: the setting, or this method.
+    Auth(Option<Auth>),
 }
 
 impl Text {
@@ -142,11 +174,29 @@ impl Text {
         self
     }
 
+    /// This text followed by a setting's flag alone (see [`Part::Flag`]).
+    pub fn flag(mut self, setting: Setting) -> Text {
+        self.0.push(Part::Flag(setting));
+        self
+    }
+
+    /// A text of these pieces (a catalogue's `&'static [Part]`).
+    pub fn of(parts: &[Part]) -> Text {
+        let mut t = Text::default();
+        for p in parts {
+            match p {
+                Part::Words(w) => t.push_words(w),
+                s => t.0.push(s.clone()),
+            }
+        }
+        t
+    }
+
     /// Add words at the end.
     pub fn push_words(&mut self, words: &str) {
         match self.0.last_mut() {
-            Some(Part::Words(w)) => w.push_str(words),
-            _ => self.0.push(Part::Words(words.to_owned())),
+            Some(Part::Words(w)) => w.to_mut().push_str(words),
+            _ => self.0.push(Part::Words(Cow::Owned(words.to_owned()))),
         }
     }
 
@@ -170,7 +220,7 @@ impl Text {
 
 impl From<String> for Text {
     fn from(s: String) -> Text {
-        Text(vec![Part::Words(s)])
+        Text(vec![Part::Words(Cow::Owned(s))])
     }
 }
 

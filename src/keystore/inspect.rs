@@ -25,7 +25,7 @@ pub struct InspectReport {
     pub(crate) pkcs12: Option<Pkcs12Protection>,
     /// JKS/JCEKS file version.
     pub(crate) version: Option<u32>,
-    pub(crate) notes: Vec<String>,
+    pub(crate) notes: Vec<crate::diagnostics::findings::Text>,
     pub(crate) entries: Vec<EntryReport>,
 }
 

@@ -28,6 +28,7 @@ pub use pbe::PbeInfo;
 
 use crate::asn1::Asn1Error;
 use crate::cert::CertError;
+use crate::diagnostics::findings::{Setting, Text};
 use crate::error_id::ErrorId;
 use crate::key::KeyError;
 use crate::secret::SecretCell;
@@ -257,15 +258,7 @@ pub fn load(
             // store as keytool -list does, with that key left locked.
             Err(java::JksError::WrongKeyPassword { alias }) if key_password.is_none() => {
                 let js = java::parse(data, None, None).map_err(map)?;
-                let mut store = from_java(js, kind);
-                store.integrity_verified = Some(true);
-                store.notes.retain(|n| !n.starts_with("no password given"));
-                store.notes.push(format!(
-                    "entry \"{alias}\": the key has a password of its own, so it was not \
-                     decrypted (give it with --key-password-file, --key-password-env or \
-                     --key-password-stdin)"
-                ));
-                return Ok(store);
+                return Ok(with_key_locked(js, kind, &alias));
             }
             Err(e) => return Err(map(e)),
         }
@@ -322,6 +315,24 @@ pub fn load(
     })
 }
 
+/// A Java store whose store password was right (its integrity was checked
+/// before the key was met) but whose key `alias` has a password of its own
+/// that was not given: read without decrypting keys, with a note that asks
+/// for the key password.
+fn with_key_locked(mut js: java::JavaStore, kind: java::JavaStoreKind, alias: &str) -> Store {
+    js.integrity_checked = true;
+    let mut store = from_java(js, kind);
+    store.notes.push(
+        Text::from(format!(
+            "entry \"{alias}\": the key has a password of its own, so it was not decrypted \
+             (give it with "
+        ))
+        .setting(Setting::KeyPassword)
+        .words(")"),
+    );
+    store
+}
+
 fn from_java(js: java::JavaStore, kind: java::JavaStoreKind) -> Store {
     let format = match kind {
         java::JavaStoreKind::Jks => Format::Jks,
@@ -365,20 +376,23 @@ fn from_java(js: java::JavaStore, kind: java::JavaStoreKind) -> Store {
                 match pkcs8 {
                     Some(der) => match crate::key::PrivateKey::from_pkcs8(&der) {
                         Ok(k) => e.private_key = Some(k),
-                        Err(err) => store.notes.push(format!(
-                            "entry \"{}\": the key could not be read: {err}",
-                            je.alias
-                        )),
+                        Err(err) => store.notes.push(
+                            format!("entry \"{}\": the key could not be read: {err}", je.alias)
+                                .into(),
+                        ),
                     },
                     None => e.key_locked = true,
                 }
                 for der in chain {
                     match crate::cert::Certificate::from_der(&der) {
                         Ok(c) => e.chain.push(c),
-                        Err(err) => store.notes.push(format!(
-                            "entry \"{}\": a certificate could not be read: {err}",
-                            je.alias
-                        )),
+                        Err(err) => store.notes.push(
+                            format!(
+                                "entry \"{}\": a certificate could not be read: {err}",
+                                je.alias
+                            )
+                            .into(),
+                        ),
                     }
                 }
             }
@@ -386,10 +400,13 @@ fn from_java(js: java::JavaStore, kind: java::JavaStoreKind) -> Store {
                 e = Entry::new(EntryKind::TrustedCertificate);
                 match crate::cert::Certificate::from_der(&cert) {
                     Ok(c) => e.chain.push(c),
-                    Err(err) => store.notes.push(format!(
-                        "entry \"{}\": the certificate could not be read: {err}",
-                        je.alias
-                    )),
+                    Err(err) => store.notes.push(
+                        format!(
+                            "entry \"{}\": the certificate could not be read: {err}",
+                            je.alias
+                        )
+                        .into(),
+                    ),
                 }
             }
             java::JavaEntryBody::Secret { seal_algorithm, .. } => {
@@ -401,9 +418,11 @@ fn from_java(js: java::JavaStore, kind: java::JavaStoreKind) -> Store {
         e.created_ms = Some(je.timestamp_ms);
         store.entries.push(e);
     }
-    store
-        .notes
-        .extend(duplicate_alias_notes(&store.entries, label(kind)));
+    store.notes.extend(
+        duplicate_alias_notes(&store.entries, label(kind))
+            .into_iter()
+            .map(Text::from),
+    );
     store
 }
 

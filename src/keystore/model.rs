@@ -209,8 +209,9 @@ pub struct Store {
     /// Whether the store-level integrity check (MAC, JKS digest) passed.
     /// `None` when the format has none, or no password was given.
     pub integrity_verified: Option<bool>,
-    /// Things the reader wants the user to know.
-    pub notes: Vec<String>,
+    /// Things the reader wants the user to know: words, and the settings
+    /// (a password) a note asks for, which the output layer words as flags.
+    pub notes: Vec<crate::diagnostics::findings::Text>,
     /// JKS/JCEKS file version.
     pub version: Option<u32>,
 }

@@ -6,6 +6,7 @@ use super::model::{Entry, EntryKind, Format, Store};
 use super::pbe;
 use crate::asn1::{self, tag};
 use crate::cert::{Certificate, chain};
+use crate::diagnostics::findings::Text;
 use crate::key::{PrivateKey, PublicKey, openssh};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -158,7 +159,7 @@ pub fn read(text: &str, password: &mut PasswordFn<'_>) -> Result<Store, Keystore
         }));
     }
     let mut store = assemble(Format::Pem, found.keys, found.certs, found.publics);
-    store.notes.extend(found.notes);
+    store.notes.extend(found.notes.into_iter().map(Text::from));
     Ok(store)
 }
 
@@ -428,7 +429,7 @@ pub(crate) fn assemble(
         store.entries.push(e);
     }
     if cut > 0 {
-        store.notes.push(chain::chains_cut_note(cut));
+        store.notes.push(chain::chains_cut_note(cut).into());
     }
     // Loose certificates: a chain file is one entry, leaf first, as stored.
     let rest: Vec<Certificate> = certs

@@ -828,7 +828,7 @@ fn assemble(p: Parsed) -> Store {
         store.entries.push(e);
     }
     if cut > 0 {
-        store.notes.push(chain::chains_cut_note(cut));
+        store.notes.push(chain::chains_cut_note(cut).into());
     }
     for (i, cb) in p.certs.into_iter().enumerate() {
         if used[i] && !cb.attrs.trusted {

@@ -9,6 +9,7 @@ use super::KeystoreError;
 use super::model::{Entry, EntryKind, Format, Store};
 use crate::asn1::{self, Tlv, tag};
 use crate::cert::{Certificate, chain};
+use crate::diagnostics::findings::Text;
 use std::collections::HashSet;
 
 /// Most certificates accepted in one bundle.
@@ -242,7 +243,7 @@ pub(crate) fn read(data: &[u8]) -> Result<Store, KeystoreError> {
 pub(crate) fn store_from(bundle: Bundle) -> Store {
     let certs = bundle.certificates;
     let mut store = Store::new(Format::Pkcs7);
-    store.notes = bundle.notes;
+    store.notes = bundle.notes.into_iter().map(Text::from).collect();
     // The names that issued some other certificate of the bundle.
     let issuers: HashSet<&[u8]> = certs
         .iter()
@@ -273,7 +274,7 @@ pub(crate) fn store_from(bundle: Bundle) -> Store {
         store.entries.push(e);
     }
     if cut > 0 {
-        store.notes.push(chain::chains_cut_note(cut));
+        store.notes.push(chain::chains_cut_note(cut).into());
     }
     for (c, u) in certs.into_iter().zip(used) {
         if !u {
@@ -338,7 +339,12 @@ mod tests {
         assert_eq!(chain[0].der, leaf);
         assert_eq!(&chain[1].der, int);
         assert_eq!(&chain[2].der, root);
-        assert!(store.notes.iter().any(|n| n.contains("more than once")));
+        assert!(
+            store
+                .notes
+                .iter()
+                .any(|n| n.contains_words("more than once"))
+        );
     }
 
     #[test]

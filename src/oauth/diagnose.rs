@@ -9,6 +9,7 @@ use super::discovery::Discovered;
 use super::exchange::{Auth, ErrorResponse, Grant};
 use crate::cert::Certificate;
 use crate::diagnostics::Finding;
+use crate::diagnostics::findings::{ConvertTo, Part, Setting, Text};
 use crate::error_id::ErrorId;
 use crate::keystore::model::Entry;
 use crate::target::MaskinportenEnv;
@@ -17,39 +18,66 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// What a known answer is about; decides which local facts are worth showing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Topic {
+    /// The client: its id, its authentication method, its tenant.
     Client,
+    /// The JWT's `aud` claim.
     Aud,
+    /// The certificate sent (x5c) or registered.
     Certificate,
+    /// The key: its id (kid), its registration, its age.
     Key,
+    /// The JWT's signature or signature algorithm.
     Signature,
+    /// `iat`, `exp`, `nbf` and the clocks.
     Time,
+    /// A JWT (its `jti`) sent twice.
     Replay,
+    /// The scope asked for.
     Scope,
+    /// Access given to the organisation, or delegated by another one.
     Delegation,
+    /// The request's form: a malformed grant, an unknown claim or value.
     Request,
+    /// The grant type.
     Grant,
+    /// A client secret.
     Secret,
+    /// The server's access policy.
     Policy,
 }
 
 /// One entry of the catalogue.
 #[derive(Debug, Clone, Copy)]
-pub struct Known {
+pub(crate) struct Known {
     /// Stable id, e.g. `maskinporten-aud`.
-    pub id: &'static str,
-    pub provider: &'static str,
+    pub(crate) id: &'static str,
+    /// Who gives this answer: `Maskinporten`, `Okta`, `Entra ID`, `Keycloak`.
+    pub(crate) provider: &'static str,
     /// The provider's own code (MP-110, AADSTS700027), if it has one.
-    pub code: Option<&'static str>,
+    pub(crate) code: Option<&'static str>,
     /// Every one must occur in the description (case-insensitive).
-    pub patterns: &'static [&'static str],
-    pub topic: Topic,
-    pub cause: &'static str,
-    pub fix: &'static str,
+    pub(crate) patterns: &'static [&'static str],
+    pub(crate) topic: Topic,
+    pub(crate) cause: &'static str,
+    /// What to do about it; the settings it names are typed, and
+    /// `output::remedy` words them as flags.
+    pub(crate) fix: &'static [Part],
+}
+
+/// Words in a catalogue text.
+const fn w(words: &'static str) -> Part {
+    Part::Words(Cow::Borrowed(words))
+}
+
+/// A setting in a catalogue text (worded as its flag by `output::remedy`).
+const fn s(setting: Setting) -> Part {
+    Part::Setting(setting)
 }
 
 const MP: &str = "Maskinporten";
@@ -57,7 +85,7 @@ const MP: &str = "Maskinporten";
 /// Known answers, most specific first. Texts are from Digdir's trouble-shooting
 /// page and the vendors' documentation; where each comes from is in
 /// `docs/maskinporten-errors.md`.
-pub const CATALOGUE: &[Known] = &[
+pub(crate) const CATALOGUE: &[Known] = &[
     // Maskinporten (docs/maskinporten-errors.md, "Error answers").
     Known {
         id: "maskinporten-aud",
@@ -66,7 +94,13 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Invalid JWT claim aud"],
         topic: Topic::Aud,
         cause: "the grant's aud is not this Maskinporten environment's issuer: the wrong environment, a typo, the token endpoint URL instead of the issuer, a missing trailing slash, or several values",
-        fix: "set aud to the issuer from the environment's metadata, with its trailing slash (https://test.maskinporten.no/ or https://maskinporten.no/): use --env test|prod",
+        fix: &[
+            w(
+                "set aud to the issuer from the environment's metadata, with its trailing slash (https://test.maskinporten.no/ or https://maskinporten.no/): use ",
+            ),
+            s(Setting::Env(None)),
+            w(" test|prod"),
+        ],
     },
     Known {
         id: "maskinporten-invalid-certificate",
@@ -75,7 +109,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["signed with an invalid certificate"],
         topic: Topic::Certificate,
         cause: "the certificate in x5c is invalid, expired, revoked or from an unknown CA, or a production certificate was sent to test (or a test certificate to production)",
-        fix: "use a valid business certificate (Buypass or Commfides) issued for this environment",
+        fix: &[w(
+            "use a valid business certificate (Buypass or Commfides) issued for this environment",
+        )],
     },
     Known {
         id: "maskinporten-expired-key",
@@ -84,7 +120,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Expired key"],
         topic: Topic::Key,
         cause: "the key registered on the client was uploaded more than a year ago",
-        fix: "upload a new key to the client in Samarbeidsportalen (re-posting the same key renews it)",
+        fix: &[w(
+            "upload a new key to the client in Samarbeidsportalen (re-posting the same key renews it)",
+        )],
     },
     Known {
         id: "maskinporten-unknown-kid",
@@ -93,7 +131,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Unknown key identifier"],
         topic: Topic::Key,
         cause: "the kid in the header is not registered on this client; often iss is set to the kid or to another client",
-        fix: "set iss to the client that owns the key, and kid exactly as registered",
+        fix: &[w(
+            "set iss to the client that owns the key, and kid exactly as registered",
+        )],
     },
     Known {
         id: "maskinporten-kid-required",
@@ -102,7 +142,11 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["requires pre-registered jwk"],
         topic: Topic::Key,
         cause: "the client is set up for registered keys (JWK), but the grant carries only a certificate (x5c) and no kid",
-        fix: "send the registered key's id with --kid (or set the client up for a business certificate)",
+        fix: &[
+            w("send the registered key's id with "),
+            s(Setting::Kid(None)),
+            w(" (or set the client up for a business certificate)"),
+        ],
     },
     Known {
         id: "maskinporten-signature",
@@ -111,7 +155,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["JWT signature"],
         topic: Topic::Signature,
         cause: "the signature does not verify: the private key does not belong to the certificate in x5c or to the registered key, or test and production were mixed up",
-        fix: "sign with the private key of the certificate (or registered key) the client uses",
+        fix: &[w(
+            "sign with the private key of the certificate (or registered key) the client uses",
+        )],
     },
     Known {
         id: "maskinporten-signature",
@@ -120,7 +166,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Could not validate JWT Signature"],
         topic: Topic::Signature,
         cause: "the signature does not verify: the private key does not belong to the certificate in x5c or to the registered key, or test and production were mixed up",
-        fix: "sign with the private key of the certificate (or registered key) the client uses",
+        fix: &[w(
+            "sign with the private key of the certificate (or registered key) the client uses",
+        )],
     },
     Known {
         id: "maskinporten-orgno-mismatch",
@@ -129,7 +177,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Does not match certificate orgno"],
         topic: Topic::Certificate,
         cause: "the certificate was issued to another organisation than the one that owns the client",
-        fix: "use the certificate of the client's organisation, or create the client under the certificate's organisation",
+        fix: &[w(
+            "use the certificate of the client's organisation, or create the client under the certificate's organisation",
+        )],
     },
     Known {
         id: "maskinporten-x5c",
@@ -138,7 +188,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Invalid JWT header x5c"],
         topic: Topic::Certificate,
         cause: "Maskinporten could not read a certificate from x5c: x5c is missing (the key was named by kid instead), not an array, or not standard base64 DER",
-        fix: "send x5c as [\"<base64 DER of the leaf>\"]: a JSON array holding the business certificate",
+        fix: &[w(
+            "send x5c as [\"<base64 DER of the leaf>\"]: a JSON array holding the business certificate",
+        )],
     },
     Known {
         id: "maskinporten-x5c",
@@ -147,7 +199,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Failed to extract certificate from jwt"],
         topic: Topic::Certificate,
         cause: "Maskinporten could not read a certificate from x5c: x5c is missing (the key was named by kid instead), not an array, or not standard base64 DER",
-        fix: "send x5c as [\"<base64 DER of the leaf>\"]: a JSON array holding the business certificate",
+        fix: &[w(
+            "send x5c as [\"<base64 DER of the leaf>\"]: a JSON array holding the business certificate",
+        )],
     },
     Known {
         id: "maskinporten-iat-future",
@@ -156,7 +210,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Issue time is after now"],
         topic: Topic::Time,
         cause: "iat is in the future for Maskinporten: the local clock is ahead, or local time was used as UTC",
-        fix: "synchronise the clock (NTP) and use UTC epoch seconds",
+        fix: &[w("synchronise the clock (NTP) and use UTC epoch seconds")],
     },
     Known {
         id: "maskinporten-expired",
@@ -165,7 +219,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["JWT is expired"],
         topic: Topic::Time,
         cause: "exp had passed when Maskinporten read the grant: it was sent late, or the local clock is behind",
-        fix: "mint just before sending (credkit does) and synchronise the clock (NTP)",
+        fix: &[w(
+            "mint just before sending (credkit does) and synchronise the clock (NTP)",
+        )],
     },
     Known {
         id: "maskinporten-replay",
@@ -174,7 +230,13 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Grant is used before"],
         topic: Topic::Replay,
         cause: "this grant's jti was used before: a grant was replayed",
-        fix: "mint a new grant with a fresh jti for every request, retries included (credkit does unless --assertion is given)",
+        fix: &[
+            w(
+                "mint a new grant with a fresh jti for every request, retries included (credkit does unless ",
+            ),
+            s(Setting::Assertion),
+            w(" is given)"),
+        ],
     },
     Known {
         id: "maskinporten-consumer-org-own",
@@ -183,7 +245,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["combination consumer_org"],
         topic: Topic::Delegation,
         cause: "consumer_org is the client's own organisation",
-        fix: "drop --consumer-org",
+        fix: &[w("drop "), s(Setting::ConsumerOrg)],
     },
     Known {
         id: "maskinporten-scope-not-on-client",
@@ -192,7 +254,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["invalid scopes for client"],
         topic: Topic::Scope,
         cause: "a scope asked for is not added to this client (even if the organisation was granted it), or it is misspelt",
-        fix: "add the scope to the client in Samarbeidsportalen (self-service), or fix its spelling",
+        fix: &[w(
+            "add the scope to the client in Samarbeidsportalen (self-service), or fix its spelling",
+        )],
     },
     Known {
         id: "maskinporten-scope-integration-type",
@@ -201,7 +265,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["scopes not allowed for maskinporten"],
         topic: Topic::Scope,
         cause: "the scope is not allowed for this client's integration type",
-        fix: "create a Maskinporten client (integration type maskinporten) for this scope",
+        fix: &[w(
+            "create a Maskinporten client (integration type maskinporten) for this scope",
+        )],
     },
     Known {
         id: "maskinporten-scope-integration-type",
@@ -210,7 +276,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["only allowed for user login"],
         topic: Topic::Scope,
         cause: "the scope is not allowed for this client's integration type",
-        fix: "create a Maskinporten client (integration type maskinporten) for this scope",
+        fix: &[w(
+            "create a Maskinporten client (integration type maskinporten) for this scope",
+        )],
     },
     Known {
         id: "maskinporten-rar-type",
@@ -219,7 +287,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Unknown authorization details type"],
         topic: Topic::Request,
         cause: "authorization_details has a type Maskinporten does not support",
-        fix: "use a type from authorization_details_types_supported in the metadata",
+        fix: &[w(
+            "use a type from authorization_details_types_supported in the metadata",
+        )],
     },
     Known {
         id: "maskinporten-rar-fields",
@@ -228,7 +298,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Unknown fields in the authorization details"],
         topic: Topic::Request,
         cause: "authorization_details has fields Maskinporten does not know",
-        fix: "remove the extra fields",
+        fix: &[w("remove the extra fields")],
     },
     Known {
         id: "maskinporten-rar-values",
@@ -237,7 +307,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Invalid authorization details values"],
         topic: Topic::Request,
         cause: "a value in authorization_details is invalid (for Altinn system users: the system has no client id, or externalRef is missing or different)",
-        fix: "fix the system register entry, or include externalRef",
+        fix: &[w("fix the system register entry, or include externalRef")],
     },
     Known {
         id: "maskinporten-not-delegated",
@@ -246,7 +316,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["has not delegated access to the scope"],
         topic: Topic::Delegation,
         cause: "the consumer has not delegated the scope to you as supplier in Altinn (delegations in Altinn TT02 do not count for production, nor the other way round)",
-        fix: "ask the consumer to delegate the right in Altinn",
+        fix: &[w("ask the consumer to delegate the right in Altinn")],
     },
     Known {
         id: "maskinporten-no-access",
@@ -255,7 +325,11 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["has not been granted access to the scope"],
         topic: Topic::Delegation,
         cause: "your organisation has no access to the scope; or you act for a consumer and forgot consumer_org",
-        fix: "ask the API owner for access to the scope, or add --consumer-org with the consumer's organisation number",
+        fix: &[
+            w("ask the API owner for access to the scope, or add "),
+            s(Setting::ConsumerOrg),
+            w(" with the consumer's organisation number"),
+        ],
     },
     Known {
         id: "maskinporten-client-not-found",
@@ -264,7 +338,11 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Client not found"],
         topic: Topic::Client,
         cause: "no client with this id in this environment: a typo in iss, iss is not the client id, or the client was created in the other environment",
-        fix: "use the exact client id from Samarbeidsportalen, and the environment (--env) where the client was created",
+        fix: &[
+            w("use the exact client id from Samarbeidsportalen, and the environment ("),
+            s(Setting::Env(None)),
+            w(") where the client was created"),
+        ],
     },
     Known {
         id: "maskinporten-invalid-parameter",
@@ -273,7 +351,13 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Invalid assertion. Invalid parameter value"],
         topic: Topic::Request,
         cause: "the grant is malformed (line breaks, bad encoding, wrong types)",
-        fix: "rebuild the grant without stray whitespace (credkit's grants are well-formed; check a grant given with --assertion)",
+        fix: &[
+            w(
+                "rebuild the grant without stray whitespace (credkit's grants are well-formed; check a grant given with ",
+            ),
+            s(Setting::Assertion),
+            w(")"),
+        ],
     },
     Known {
         id: "maskinporten-client-auth",
@@ -282,7 +366,10 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Invalid assertion. Client authentication failed."],
         topic: Topic::Client,
         cause: "iss is not a client id Maskinporten knows (a typo, or the kid instead of the client id)",
-        fix: "use the exact client id from Samarbeidsportalen as --client-id",
+        fix: &[
+            w("use the exact client id from Samarbeidsportalen as "),
+            s(Setting::ClientId),
+        ],
     },
     Known {
         id: "maskinporten-invalid-assertion",
@@ -291,7 +378,11 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Invalid assertion"],
         topic: Topic::Request,
         cause: "the grant carries something Maskinporten does not accept, often a claim it does not document",
-        fix: "remove extra claims (--claim); keep to aud, iss, iat, exp, jti, scope, resource, consumer_org, pid",
+        fix: &[
+            w("remove extra claims ("),
+            s(Setting::Claim),
+            w("); keep to aud, iss, iat, exp, jti, scope, resource, consumer_org, pid"),
+        ],
     },
     // Okta (docs/maskinporten-errors.md, "Okta").
     Known {
@@ -301,7 +392,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["client_assertion signature is invalid"],
         topic: Topic::Signature,
         cause: "the private key does not match the public key registered on the app, the alg is wrong, or another key is active",
-        fix: "sign with the registered key; check alg and kid",
+        fix: &[w("sign with the registered key; check alg and kid")],
     },
     Known {
         id: "okta-kid",
@@ -310,7 +401,11 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["client_assertion JWT kid is invalid"],
         topic: Topic::Key,
         cause: "the kid is missing (the app has several keys) or does not match a registered key",
-        fix: "put the registered key's kid in the header (--kid)",
+        fix: &[
+            w("put the registered key's kid in the header ("),
+            s(Setting::Kid(None)),
+            w(")"),
+        ],
     },
     Known {
         id: "okta-aud",
@@ -319,7 +414,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["audience claim for client_assertion must be the endpoint invoked"],
         topic: Topic::Aud,
         cause: "aud is not the exact token URL called (org versus custom authorization server, a trailing path)",
-        fix: "set aud to the URL you POST to (credkit's default for okta)",
+        fix: &[w(
+            "set aud to the URL you POST to (credkit's default for okta)",
+        )],
     },
     Known {
         id: "okta-exp-too-far",
@@ -328,7 +425,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["expiration too far into the future"],
         topic: Topic::Time,
         cause: "exp is more than an hour ahead, or the local clock is ahead",
-        fix: "a lifetime of 5 minutes; synchronise the clock",
+        fix: &[w("a lifetime of 5 minutes; synchronise the clock")],
     },
     Known {
         id: "okta-expired",
@@ -337,7 +434,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["client_assertion token is expired"],
         topic: Topic::Time,
         cause: "exp had passed: the assertion was old or the local clock is behind",
-        fix: "mint a fresh assertion; synchronise the clock",
+        fix: &[w("mint a fresh assertion; synchronise the clock")],
     },
     Known {
         id: "okta-replay",
@@ -346,7 +443,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["client_assertion token has already been used"],
         topic: Topic::Replay,
         cause: "the jti was used before",
-        fix: "a new assertion for every request",
+        fix: &[w("a new assertion for every request")],
     },
     Known {
         id: "okta-parse",
@@ -355,7 +452,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["parsing of the client_assertion failed"],
         topic: Topic::Request,
         cause: "the client assertion is not a well-formed JWS",
-        fix: "rebuild the assertion",
+        fix: &[w("rebuild the assertion")],
     },
     Known {
         id: "okta-client-auth",
@@ -364,7 +461,11 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Either the client or the client credentials are invalid"],
         topic: Topic::Client,
         cause: "unknown client_id, or the app uses another authentication method",
-        fix: "check --client-id and the app's client authentication setting",
+        fix: &[
+            w("check "),
+            s(Setting::ClientId),
+            w(" and the app's client authentication setting"),
+        ],
     },
     Known {
         id: "okta-scope",
@@ -373,7 +474,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["scopes are not configured for the authorization server"],
         topic: Topic::Scope,
         cause: "a scope is not defined on this authorization server",
-        fix: "add the scope to the authorization server, or use the right server",
+        fix: &[w(
+            "add the scope to the authorization server, or use the right server",
+        )],
     },
     Known {
         id: "okta-policy",
@@ -382,7 +485,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Policy evaluation failed"],
         topic: Topic::Policy,
         cause: "no access policy rule on the authorization server allows this client and scope",
-        fix: "add an access policy rule for the client and scope",
+        fix: &[w("add an access policy rule for the client and scope")],
     },
     Known {
         id: "okta-org-as-needs-pkjwt",
@@ -391,7 +494,11 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Org Authorization Server must use the private_key_jwt"],
         topic: Topic::Client,
         cause: "the org authorization server accepts client credentials only with private_key_jwt",
-        fix: "use --auth private-key-jwt with the app's key",
+        fix: &[
+            w("use "),
+            s(Setting::Auth(Some(Auth::PrivateKeyJwt))),
+            w(" with the app's key"),
+        ],
     },
     // Entra ID (docs/maskinporten-errors.md, "Microsoft Entra ID"): the AADSTS number is the key.
     Known {
@@ -401,7 +508,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["AADSTS700027"],
         topic: Topic::Signature,
         cause: "the certificate is not uploaded to the app, its thumbprint does not match, the key is another one, or the certificate has expired",
-        fix: "upload the certificate to the app registration and sign with its key (x5t#S256 of that certificate)",
+        fix: &[w(
+            "upload the certificate to the app registration and sign with its key (x5t#S256 of that certificate)",
+        )],
     },
     Known {
         id: "entra-signature",
@@ -410,7 +519,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["AADSTS50012"],
         topic: Topic::Signature,
         cause: "the assertion's certificate or signature was not accepted",
-        fix: "upload the certificate to the app registration and sign with its key",
+        fix: &[w(
+            "upload the certificate to the app registration and sign with its key",
+        )],
     },
     Known {
         id: "entra-time",
@@ -419,7 +530,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["AADSTS700024"],
         topic: Topic::Time,
         cause: "the assertion is not within its valid time range: nbf/exp wrong, clock skew, too long a lifetime, or an old assertion replayed",
-        fix: "nbf = iat = now, exp 5-10 minutes later; synchronise the clock",
+        fix: &[w(
+            "nbf = iat = now, exp 5-10 minutes later; synchronise the clock",
+        )],
     },
     Known {
         id: "entra-client-id-mismatch",
@@ -428,7 +541,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["AADSTS700021"],
         topic: Topic::Client,
         cause: "iss/sub of the assertion differ from the client_id sent",
-        fix: "iss = sub = client_id",
+        fix: &[w("iss = sub = client_id")],
     },
     Known {
         id: "entra-no-thumbprint",
@@ -437,7 +550,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["AADSTS5002723"],
         topic: Topic::Certificate,
         cause: "the header has no x5t, x5t#S256 or kid",
-        fix: "add x5t#S256 (the entra profile does)",
+        fix: &[w("add x5t#S256 (the entra profile does)")],
     },
     Known {
         id: "entra-alg",
@@ -446,7 +559,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["AADSTS5002738"],
         topic: Topic::Signature,
         cause: "the signature algorithm is not supported",
-        fix: "use RS256 or PS256",
+        fix: &[w("use RS256 or PS256")],
     },
     Known {
         id: "entra-missing-claim",
@@ -455,7 +568,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["AADSTS90014"],
         topic: Topic::Request,
         cause: "a required claim (iss, aud) is missing",
-        fix: "add the claim",
+        fix: &[w("add the claim")],
     },
     Known {
         id: "entra-malformed",
@@ -464,7 +577,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["AADSTS50027"],
         topic: Topic::Aud,
         cause: "the assertion is malformed or its aud is wrong (for example /common instead of the tenant)",
-        fix: "use the tenant-specific token URL as aud",
+        fix: &[w("use the tenant-specific token URL as aud")],
     },
     Known {
         id: "entra-app-not-found",
@@ -473,7 +586,11 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["AADSTS700016"],
         topic: Topic::Client,
         cause: "no application with this client id in the tenant",
-        fix: "check --client-id and the tenant in the URL; an admin may need to consent in this tenant",
+        fix: &[
+            w("check "),
+            s(Setting::ClientId),
+            w(" and the tenant in the URL; an admin may need to consent in this tenant"),
+        ],
     },
     Known {
         id: "entra-secret-id",
@@ -482,7 +599,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["AADSTS7000215"],
         topic: Topic::Secret,
         cause: "the secret is wrong, often the secret's ID instead of its value",
-        fix: "use the secret's value, or switch to a certificate",
+        fix: &[w("use the secret's value, or switch to a certificate")],
     },
     Known {
         id: "entra-secret-expired",
@@ -491,7 +608,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["AADSTS7000222"],
         topic: Topic::Secret,
         cause: "the client secret has expired",
-        fix: "create a new secret, or switch to a certificate",
+        fix: &[w("create a new secret, or switch to a certificate")],
     },
     Known {
         id: "entra-no-credential",
@@ -500,7 +617,11 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["AADSTS7000218"],
         topic: Topic::Client,
         cause: "no credential was sent",
-        fix: "send a client assertion (--key) or a secret",
+        fix: &[
+            w("send a client assertion ("),
+            s(Setting::Key),
+            w(") or a secret"),
+        ],
     },
     Known {
         id: "entra-scope",
@@ -509,7 +630,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["AADSTS70011"],
         topic: Topic::Scope,
         cause: "the scope is not valid; client credentials need <resource>/.default",
-        fix: "--scope 'https://<resource>/.default'",
+        fix: &[s(Setting::Scope), w(" 'https://<resource>/.default'")],
     },
     Known {
         id: "entra-tenant",
@@ -518,7 +639,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["AADSTS90002"],
         topic: Topic::Client,
         cause: "the tenant does not exist (or is in another cloud)",
-        fix: "fix the tenant in the token URL",
+        fix: &[w("fix the tenant in the token URL")],
     },
     // Keycloak (docs/maskinporten-errors.md, "Keycloak").
     Known {
@@ -528,7 +649,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["audience from token"],
         topic: Topic::Aud,
         cause: "aud is not the realm's issuer URL (nor its token endpoint)",
-        fix: "set aud to the realm issuer URL, e.g. https://host/realms/REALM",
+        fix: &[w(
+            "set aud to the realm issuer URL, e.g. https://host/realms/REALM",
+        )],
     },
     Known {
         id: "keycloak-signature",
@@ -537,7 +660,9 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Signature on JWT token failed validation"],
         topic: Topic::Signature,
         cause: "the key does not match the client's registered certificate or JWKS, the JWKS URL is unreachable, or the kid is unknown",
-        fix: "register the certificate (or JWKS) on the client, with the same kid",
+        fix: &[w(
+            "register the certificate (or JWKS) on the client, with the same kid",
+        )],
     },
     Known {
         id: "keycloak-expired",
@@ -546,7 +671,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Token is not active"],
         topic: Topic::Time,
         cause: "exp has passed or nbf is in the future: the clock is off, or the assertion is old",
-        fix: "mint a fresh assertion; synchronise the clock",
+        fix: &[w("mint a fresh assertion; synchronise the clock")],
     },
     Known {
         id: "keycloak-replay",
@@ -555,7 +680,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Token reuse detected"],
         topic: Topic::Replay,
         cause: "the jti was used before",
-        fix: "a new jti for every request",
+        fix: &[w("a new jti for every request")],
     },
     Known {
         id: "keycloak-no-jti",
@@ -564,7 +689,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Missing ID on the token"],
         topic: Topic::Request,
         cause: "the assertion has no jti",
-        fix: "add a jti (credkit always does)",
+        fix: &[w("add a jti (credkit always does)")],
     },
     Known {
         id: "keycloak-iss-sub",
@@ -573,7 +698,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["issuer should match the subject"],
         topic: Topic::Client,
         cause: "iss differs from sub",
-        fix: "iss = sub = client id",
+        fix: &[w("iss = sub = client id")],
     },
     Known {
         id: "keycloak-no-sub",
@@ -582,7 +707,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Subject missing on JWT token"],
         topic: Topic::Client,
         cause: "the assertion has no sub",
-        fix: "sub = client id (the keycloak profile sets it)",
+        fix: &[w("sub = client id (the keycloak profile sets it)")],
     },
     Known {
         id: "keycloak-client-id-mismatch",
@@ -591,7 +716,7 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["client_id parameter not matching"],
         topic: Topic::Client,
         cause: "the client_id sent differs from the assertion's sub",
-        fix: "use the same client id in both",
+        fix: &[w("use the same client id in both")],
     },
     Known {
         id: "keycloak-alg",
@@ -600,7 +725,11 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["invalid signature algorithm"],
         topic: Topic::Signature,
         cause: "the alg differs from the one configured on the client",
-        fix: "use the client's configured algorithm (--alg)",
+        fix: &[
+            w("use the client's configured algorithm ("),
+            s(Setting::Alg),
+            w(")"),
+        ],
     },
     Known {
         id: "keycloak-client",
@@ -609,19 +738,32 @@ pub const CATALOGUE: &[Known] = &[
         patterns: &["Invalid client or Invalid client credentials"],
         topic: Topic::Client,
         cause: "unknown or disabled client, a wrong secret, or the client uses another authenticator",
-        fix: "check --client-id, the secret, and the client's authenticator (Signed JWT for --key)",
+        fix: &[
+            w("check "),
+            s(Setting::ClientId),
+            w(", the secret, and the client's authenticator (Signed JWT for "),
+            s(Setting::Key),
+            w(")"),
+        ],
     },
 ];
 
 /// A catalogue match, as reported.
 #[derive(Debug, Clone, Serialize)]
 pub struct Match {
+    /// The catalogue entry's stable id, e.g. `maskinporten-aud`.
     pub id: &'static str,
+    /// Who gives this answer: `Maskinporten`, `Okta`, `Entra ID`, `Keycloak`.
     pub provider: &'static str,
+    /// The provider's own code (MP-110, AADSTS700027), if it has one.
     pub code: Option<&'static str>,
+    /// What the answer is about.
     pub topic: Topic,
+    /// The likely cause, in plain words.
     pub cause: String,
-    pub fix: String,
+    /// What to do, made specific to what was sent; in JSON a string with
+    /// the settings worded as flags.
+    pub fix: Text,
 }
 
 /// A local fact that bears on the refusal.
@@ -630,7 +772,9 @@ pub struct Fact {
     /// Stable id: `aud-mismatch`, `aud-sent`, `clock-skew`, `lifetime`,
     /// `certificate-env-mismatch`, `scope-sent`, `client-id`, `assertion-given`, `assertion-expired`.
     pub id: &'static str,
-    pub message: String,
+    /// What credkit found, in plain words with typed settings; in JSON a
+    /// string with the settings worded as flags.
+    pub message: Text,
     /// Is it (probably) the problem, or just context?
     pub problem: bool,
 }
@@ -638,13 +782,20 @@ pub struct Fact {
 /// What was sent and what is known about the endpoint.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
+    /// The token endpoint called; empty when unknown (an answer copied
+    /// without its URL).
     pub endpoint: String,
     /// The issuer the endpoint belongs to (env, metadata), if known.
     pub issuer: Option<String>,
+    /// The grant type sent; None when unknown.
     pub grant: Option<Grant>,
+    /// How the client authenticated; None when unknown.
     pub auth: Option<Auth>,
+    /// The authorization server's kind (its rules); None when unknown.
     pub profile: Option<Target>,
+    /// The client id sent, if any.
     pub client_id: Option<String>,
+    /// The scope asked for, if any.
     pub scope: Option<String>,
     /// The signed JWT's claims as sent.
     pub claims: Option<Map<String, Value>>,
@@ -652,12 +803,14 @@ pub struct Context {
     pub assertion_given: bool,
     /// The clock was pinned with --now.
     pub now_pinned: bool,
-    /// The server's Date header (unix s) and the local clock (as credkit
-    /// judged time: --now plus the time elapsed) when the answer came.
+    /// The server's Date header (Unix seconds), when it sent one.
     pub server_date: Option<i64>,
+    /// The local clock when the answer came (Unix seconds), as credkit
+    /// judged time: --now plus the time elapsed.
     pub local_received: i64,
     /// The environment of the certificate's CA (known Buypass/Commfides CAs).
     pub cert_env: Option<MaskinportenEnv>,
+    /// The credential check's warnings and errors for the signing entry.
     pub findings: Vec<Finding>,
     /// The signed JWT's JOSE header as sent.
     pub header: Option<Map<String, Value>>,
@@ -740,14 +893,19 @@ pub fn issuer_to_ask(e: &ErrorResponse, endpoint: &str, issuer: Option<&str>) ->
 /// The whole explanation of a refusal.
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagnosis {
+    /// The token endpoint called; empty when unknown.
     pub endpoint: String,
+    /// The server's answer as read (status, error, description, ...).
     pub server: ErrorResponse,
     /// The catalogue entry the answer matched, if any.
     pub known: Option<Match>,
     /// What the error code means (RFC 6749 §5.2) when nothing more specific matched.
     pub general: Option<String>,
-    /// Candidate causes when the server does not say (oidc-provider hides reasons).
-    pub candidates: Vec<String>,
+    /// Candidate causes when the server does not say (oidc-provider hides
+    /// reasons); in JSON strings with the settings worded as flags.
+    pub candidates: Vec<Text>,
+    /// What credkit found in what was sent and knows locally, each marked
+    /// as (probably) the problem or as context.
     pub facts: Vec<Fact>,
     /// Warnings and errors from the credential check.
     pub findings: Vec<Finding>,
@@ -777,7 +935,7 @@ impl Diagnosis {
 }
 
 /// Find the catalogue entry for an answer.
-pub fn lookup(e: &ErrorResponse) -> Option<&'static Known> {
+pub(crate) fn lookup(e: &ErrorResponse) -> Option<&'static Known> {
     let desc = e.error_description.as_deref().unwrap_or("").to_lowercase();
     let codes: Vec<String> = e.error_codes.iter().map(|c| format!("aadsts{c}")).collect();
     // An AADSTS code matches only whole (AADSTS700021 is not in AADSTS7000215).
@@ -860,161 +1018,190 @@ pub fn endpoint_env(url: &str) -> Option<MaskinportenEnv> {
 }
 
 /// Local facts: what credkit can tell without the server.
-pub fn facts(ctx: &Context) -> Vec<Fact> {
+pub(crate) fn facts(ctx: &Context) -> Vec<Fact> {
     let mut out = Vec::new();
-    let pkjwt = ctx.auth == Some(Auth::PrivateKeyJwt);
     if let Some(c) = &ctx.claims {
-        let auds = aud_values(c);
-        let shown = auds.join(", ");
-        let trim = |s: &str| s.trim_end_matches('/').to_string();
-        let maskinporten = ctx.profile == Some(Target::Maskinporten);
-        let matches_issuer = ctx.issuer.as_deref().map(|i| auds.iter().any(|a| a == i));
-        let matches_endpoint = auds.contains(&ctx.endpoint);
-        if auds.len() > 1 && maskinporten {
-            out.push(Fact {
-                id: "aud-mismatch",
-                message: format!(
-                    "the grant's aud has {} values ({shown}); Maskinporten wants exactly one",
-                    auds.len()
-                ),
-                problem: true,
-            });
-        }
-        match (&ctx.issuer, matches_issuer) {
-            (Some(iss), Some(false)) if !(pkjwt && matches_endpoint) => {
-                let slash = auds.iter().any(|a| trim(a) == trim(iss));
-                out.push(Fact {
-                    id: "aud-mismatch",
-                    message: if slash {
-                        format!("the aud sent ({shown}) differs from the issuer {iss} only in the trailing slash; the issuer must be copied exactly")
-                    } else if matches_endpoint {
-                        format!("the aud sent ({shown}) is the token endpoint; this server's issuer is {iss}")
-                    } else {
-                        format!("the aud sent ({shown}) is neither the issuer ({iss}) nor the token endpoint ({})", ctx.endpoint)
-                    },
-                    problem: true,
-                });
-            }
-            (None, _) if pkjwt && !matches_endpoint => out.push(Fact {
-                id: "aud-mismatch",
-                message: format!(
-                    "the aud sent ({shown}) is not the token endpoint called ({})",
-                    ctx.endpoint
-                ),
-                problem: true,
-            }),
-            _ => out.push(Fact {
-                id: "aud-sent",
-                message: match &ctx.issuer {
-                    Some(i) => format!("aud sent: {shown}; the endpoint's issuer: {i}"),
-                    None => format!("aud sent: {shown}; token endpoint: {}", ctx.endpoint),
-                },
-                problem: false,
-            }),
-        }
-        if let (Some(iat), Some(exp)) = (num(c, "iat"), num(c, "exp")) {
-            let life = exp - iat;
-            let max = ctx.profile.and_then(Target::max_lifetime);
-            out.push(Fact {
-                id: "lifetime",
-                message: match max {
-                    Some(m) if life > m => {
-                        format!("the JWT lives {life} s (exp - iat); the limit is {m} s")
-                    }
-                    _ => format!("the JWT lives {life} s (exp - iat)"),
-                },
-                problem: max.is_some_and(|m| life > m),
-            });
-            let reference = ctx.server_date.unwrap_or(ctx.local_received);
-            if exp <= reference {
-                out.push(Fact {
-                    id: "assertion-expired",
-                    message: format!(
-                        "the JWT had expired when the server read it: exp is {} s before the {}",
-                        reference - exp,
-                        if ctx.server_date.is_some() {
-                            "server's clock"
-                        } else {
-                            "local clock"
-                        }
-                    ),
-                    problem: true,
-                });
-            } else if iat > reference + 10 {
-                out.push(Fact {
-                    id: "assertion-from-future",
-                    message: format!(
-                        "the JWT's iat is {} s ahead of the server's clock",
-                        iat - reference
-                    ),
-                    problem: true,
-                });
-            }
-        }
-        if let Some(j) = c.get("jti").and_then(Value::as_str) {
-            out.push(Fact {
-                id: if ctx.assertion_given { "assertion-given" } else { "jti" },
-                message: if ctx.copied {
-                    format!("jti sent: {j}; a server accepts each jti only once")
-                } else if ctx.assertion_given {
-                    format!("the JWT was given with --assertion (jti {j}); a server accepts each jti only once, so it cannot be sent again")
-                } else {
-                    format!("the JWT was minted just now with a fresh jti ({j})")
-                },
-                problem: false,
-            });
-        }
+        aud_facts(ctx, c, &mut out);
+        time_facts(ctx, c, &mut out);
+        out.extend(jti_fact(ctx, c));
     }
-    if let Some(server) = ctx.server_date {
-        let skew = ctx.local_received - server;
-        // Date has one-second resolution and the request takes time.
-        if skew.abs() > 5 {
-            out.push(Fact {
-                id: "clock-skew",
-                message: format!(
-                    "the local clock{} is {} s {} the server's (its Date header); servers allow a few seconds (Maskinporten 10 s)",
-                    if ctx.now_pinned { " (--now)" } else { "" },
-                    skew.abs(),
-                    if skew > 0 { "ahead of" } else { "behind" }
-                ),
-                problem: true,
-            });
-        }
-    }
-    if let (Some(cert), Some(ep)) = (ctx.cert_env, endpoint_env(&ctx.endpoint))
-        && cert != ep
-    {
-        out.push(Fact {
-            id: "certificate-env-mismatch",
-            message: format!(
-                "the certificate is from a {} CA, but the endpoint is Maskinporten {}: test certificates work only in test, production ones only in production",
-                cert.label(),
-                ep.label()
-            ),
-            problem: true,
-        });
-    }
+    out.extend(clock_skew_fact(ctx));
+    out.extend(certificate_env_fact(ctx));
     if let Some(s) = &ctx.scope {
-        out.push(Fact {
-            id: "scope-sent",
-            message: format!("scope sent: {s}"),
-            problem: false,
-        });
+        out.push(fact("scope-sent", false, format!("scope sent: {s}")));
     }
     if let Some(id) = &ctx.client_id {
-        out.push(Fact {
-            id: "client-id",
-            message: format!("client id sent: {id}"),
-            problem: false,
-        });
+        out.push(fact("client-id", false, format!("client id sent: {id}")));
     }
     out
 }
 
-fn fact(id: &'static str, problem: bool, message: String) -> Fact {
+/// The grant's aud against the issuer and the endpoint called.
+fn aud_facts(ctx: &Context, c: &Map<String, Value>, out: &mut Vec<Fact>) {
+    let pkjwt = ctx.auth == Some(Auth::PrivateKeyJwt);
+    let auds = aud_values(c);
+    let shown = auds.join(", ");
+    let trim = |s: &str| s.trim_end_matches('/').to_string();
+    let maskinporten = ctx.profile == Some(Target::Maskinporten);
+    let matches_issuer = ctx.issuer.as_deref().map(|i| auds.iter().any(|a| a == i));
+    let matches_endpoint = auds.contains(&ctx.endpoint);
+    if auds.len() > 1 && maskinporten {
+        out.push(fact(
+            "aud-mismatch",
+            true,
+            format!(
+                "the grant's aud has {} values ({shown}); Maskinporten wants exactly one",
+                auds.len()
+            ),
+        ));
+    }
+    out.push(match (&ctx.issuer, matches_issuer) {
+        (Some(iss), Some(false)) if !(pkjwt && matches_endpoint) => {
+            let slash = auds.iter().any(|a| trim(a) == trim(iss));
+            fact(
+                "aud-mismatch",
+                true,
+                if slash {
+                    format!("the aud sent ({shown}) differs from the issuer {iss} only in the trailing slash; the issuer must be copied exactly")
+                } else if matches_endpoint {
+                    format!("the aud sent ({shown}) is the token endpoint; this server's issuer is {iss}")
+                } else {
+                    format!("the aud sent ({shown}) is neither the issuer ({iss}) nor the token endpoint ({})", ctx.endpoint)
+                },
+            )
+        }
+        (None, _) if pkjwt && !matches_endpoint => fact(
+            "aud-mismatch",
+            true,
+            format!(
+                "the aud sent ({shown}) is not the token endpoint called ({})",
+                ctx.endpoint
+            ),
+        ),
+        _ => fact(
+            "aud-sent",
+            false,
+            match &ctx.issuer {
+                Some(i) => format!("aud sent: {shown}; the endpoint's issuer: {i}"),
+                None => format!("aud sent: {shown}; token endpoint: {}", ctx.endpoint),
+            },
+        ),
+    });
+}
+
+/// The JWT's lifetime against the target's limit, and exp and iat against
+/// the clock the server judged them by.
+fn time_facts(ctx: &Context, c: &Map<String, Value>, out: &mut Vec<Fact>) {
+    let (Some(iat), Some(exp)) = (num(c, "iat"), num(c, "exp")) else {
+        return;
+    };
+    let life = exp - iat;
+    let max = ctx.profile.and_then(Target::max_lifetime);
+    out.push(fact(
+        "lifetime",
+        max.is_some_and(|m| life > m),
+        match max {
+            Some(m) if life > m => {
+                format!("the JWT lives {life} s (exp - iat); the limit is {m} s")
+            }
+            _ => format!("the JWT lives {life} s (exp - iat)"),
+        },
+    ));
+    let reference = ctx.server_date.unwrap_or(ctx.local_received);
+    if exp <= reference {
+        out.push(fact(
+            "assertion-expired",
+            true,
+            format!(
+                "the JWT had expired when the server read it: exp is {} s before the {}",
+                reference - exp,
+                if ctx.server_date.is_some() {
+                    "server's clock"
+                } else {
+                    "local clock"
+                }
+            ),
+        ));
+    } else if iat > reference + 10 {
+        out.push(fact(
+            "assertion-from-future",
+            true,
+            format!(
+                "the JWT's iat is {} s ahead of the server's clock",
+                iat - reference
+            ),
+        ));
+    }
+}
+
+/// The jti sent, and whether credkit minted the JWT or was given it.
+fn jti_fact(ctx: &Context, c: &Map<String, Value>) -> Option<Fact> {
+    let j = c.get("jti").and_then(Value::as_str)?;
+    let message = if ctx.copied {
+        Text::from(format!(
+            "jti sent: {j}; a server accepts each jti only once"
+        ))
+    } else if ctx.assertion_given {
+        Text::from("the JWT was given with ")
+            .setting(Setting::Assertion)
+            .words(&format!(
+                " (jti {j}); a server accepts each jti only once, so it cannot be sent again"
+            ))
+    } else {
+        Text::from(format!(
+            "the JWT was minted just now with a fresh jti ({j})"
+        ))
+    };
+    let id = if ctx.assertion_given {
+        "assertion-given"
+    } else {
+        "jti"
+    };
+    Some(fact(id, false, message))
+}
+
+/// The local clock against the server's `Date`.
+fn clock_skew_fact(ctx: &Context) -> Option<Fact> {
+    let skew = ctx.local_received - ctx.server_date?;
+    // Date has one-second resolution and the request takes time.
+    if skew.abs() <= 5 {
+        return None;
+    }
+    let mut message = Text::from("the local clock");
+    if ctx.now_pinned {
+        message = message.words(" (").flag(Setting::Now).words(")");
+    }
+    Some(fact(
+        "clock-skew",
+        true,
+        message.words(&format!(
+            " is {} s {} the server's (its Date header); servers allow a few seconds (Maskinporten 10 s)",
+            skew.abs(),
+            if skew > 0 { "ahead of" } else { "behind" }
+        )),
+    ))
+}
+
+/// The certificate's environment against the Maskinporten endpoint's.
+fn certificate_env_fact(ctx: &Context) -> Option<Fact> {
+    let (cert, ep) = (ctx.cert_env?, endpoint_env(&ctx.endpoint)?);
+    (cert != ep).then(|| {
+        fact(
+            "certificate-env-mismatch",
+            true,
+            format!(
+                "the certificate is from a {} CA, but the endpoint is Maskinporten {}: test certificates work only in test, production ones only in production",
+                cert.label(),
+                ep.label()
+            ),
+        )
+    })
+}
+
+fn fact(id: &'static str, problem: bool, message: impl Into<Text>) -> Fact {
     Fact {
         id,
-        message,
+        message: message.into(),
         problem,
     }
 }
@@ -1126,285 +1313,355 @@ fn thumbprints(ctx: &Context) -> Option<String> {
     }
 }
 
-const SEE_JWK: &str = "to compare with the key registered on the client, see this key's public JWK with `credkit convert <key file> --to jwk`";
+/// Where to see the key's public JWK, to compare with the one registered.
+fn see_jwk() -> Text {
+    Text::from(
+        "to compare with the key registered on the client, see this key's public JWK with \
+         `credkit convert <key file> ",
+    )
+    .setting(Setting::ConvertTo(ConvertTo::Jwk))
+    .words("`")
+}
 
 /// Facts read from the request actually sent (header, certificate, jti,
 /// endpoint) that the server's text does not give, for the answer matched.
-pub fn sent_facts(e: &ErrorResponse, known: Option<&Known>, ctx: &Context) -> Vec<Fact> {
+pub(crate) fn sent_facts(e: &ErrorResponse, known: Option<&Known>, ctx: &Context) -> Vec<Fact> {
     let mut out = Vec::new();
-    // An answer that is not OAuth at all: the URL is not a token endpoint.
     if not_oauth(e) {
-        out.push(fact(
-            "not-a-token-endpoint",
-            true,
-            format!(
-                "the answer (HTTP {}{}) is not an OAuth error response: {} is not a token endpoint",
-                e.status,
-                if e.body
-                    .as_deref()
-                    .is_some_and(|b| b.trim_start().starts_with('<'))
-                {
-                    ", an HTML page"
-                } else {
-                    ""
-                },
-                if ctx.endpoint.is_empty() {
-                    "the URL called"
-                } else {
-                    &ctx.endpoint
-                }
-            ),
-        ));
-        if let Some(d) = &ctx.metadata
-            && let Some(url) = &d.metadata_url
-        {
-            out.push(fact(
-                "token-endpoint-from-metadata",
-                d.token_endpoint != ctx.endpoint,
-                if d.token_endpoint == ctx.endpoint {
-                    format!("the metadata ({url}) names this same URL as token_endpoint: the server itself is misconfigured")
-                } else {
-                    format!(
-                        "the issuer {}'s metadata ({url}) names the token endpoint {}",
-                        d.issuer, d.token_endpoint
-                    )
-                },
-            ));
-        }
+        not_a_token_endpoint_facts(e, ctx, &mut out);
     }
     let Some(k) = known else {
         return out;
     };
     let header = ctx.header.as_ref();
-    let kid = header_str(ctx, "kid");
-    match k.topic {
-        Topic::Certificate | Topic::Key | Topic::Signature => {
-            if let Some(h) = header {
-                out.push(fact(
-                    "header-sent",
-                    false,
-                    format!("header sent: {}", header_summary(h)),
-                ));
-            }
-        }
-        _ => {}
+    if let (Topic::Certificate | Topic::Key | Topic::Signature, Some(h)) = (k.topic, header) {
+        out.push(fact(
+            "header-sent",
+            false,
+            format!("header sent: {}", header_summary(h)),
+        ));
     }
     match k.id {
-        "maskinporten-x5c" => match header.map(x5c_sent) {
-            Some(None) => out.push(fact(
-                "x5c-not-sent",
-                true,
-                match kid {
-                    Some(kid) => format!("no x5c was sent: the header named the key with kid {kid:?} instead, so there was no certificate to read"),
-                    None => "no x5c was sent: the header carried neither x5c nor kid".into(),
-                },
-            )),
-            Some(Some(Err(why))) => out.push(fact("x5c-malformed", true, why)),
-            Some(Some(Ok(certs))) => out.push(fact(
-                "x5c-sent",
-                false,
-                format!(
-                    "x5c was sent as an array of {} standard-base64 DER certificate(s) that parse; the leaf is {}",
-                    certs.len(),
-                    certs.first().map(|c| c.subject.to_display()).unwrap_or_default()
-                ),
-            )),
-            None => {}
-        },
-        "maskinporten-orgno-mismatch" => {
-            if let Some((c, what)) = certificate_sent(ctx) {
-                let org = c.org_number();
-                out.push(fact(
-                    "certificate-org",
-                    false,
-                    match &org {
-                        Some((n, from)) => format!("{what} belongs to {} with organisation number {n} (from its {from})", org_of(&c)),
-                        None => format!("{what} ({}) carries no Norwegian organisation number", c.subject.to_display()),
-                    },
-                ));
-                let client = ctx.client_id.as_deref().unwrap_or("(the client)");
-                match (&org, &ctx.client_org) {
-                    (Some((n, _)), Some(want)) if n != want => out.push(fact(
-                        "client-org-mismatch",
-                        true,
-                        format!("the client's organisation was given as {want}, but the certificate is organisation {n}'s: use organisation {want}'s certificate, or a client owned by {n}"),
-                    )),
-                    (Some((n, _)), Some(_)) => out.push(fact(
-                        "client-owner",
-                        true,
-                        format!("the certificate is organisation {n}'s, as expected, so client {client} is not owned by {n} in this environment: check the client's owner in Samarbeidsportalen"),
-                    )),
-                    (Some((n, _)), None) => out.push(fact(
-                        "client-owner",
-                        true,
-                        format!("client {client} must be owned by organisation {n} for this certificate to be accepted; if another organisation owns it, use that organisation's certificate"),
-                    )),
-                    (None, _) => {}
-                }
-            }
-        }
-        "maskinporten-invalid-certificate" => {
-            if let Some((c, what)) = certificate_sent(ctx) {
-                out.push(fact(
-                    "certificate-sent",
-                    false,
-                    format!(
-                        "{what}: {}, issued by {}, valid {} to {}",
-                        c.subject.to_display(),
-                        c.issuer.to_display(),
-                        crate::timefmt::rfc3339(c.not_before),
-                        crate::timefmt::rfc3339(c.not_after)
-                    ),
-                ));
-                let at = ctx.server_date.unwrap_or(ctx.local_received);
-                if at > c.not_after || at < c.not_before {
-                    out.push(fact(
-                        "certificate-not-valid",
-                        true,
-                        format!("{what} is not valid at {}", crate::timefmt::rfc3339(at)),
-                    ));
-                }
-                if c.key_usage.is_some() && !c.has_key_usage("digitalSignature") {
-                    out.push(fact(
-                        "certificate-key-usage",
-                        true,
-                        format!("{what} lacks keyUsage digitalSignature (it is the non-repudiation certificate; use the authentication one)"),
-                    ));
-                }
-            }
-        }
-        "maskinporten-unknown-kid" | "okta-kid" | "keycloak-signature" | "maskinporten-expired-key" => {
-            match kid {
-                Some(kid) => {
-                    out.push(fact("kid-sent", false, format!("kid sent: {kid}")));
-                    let iss = ctx.claims.as_ref().and_then(|c| c.get("iss")).and_then(Value::as_str);
-                    if iss == Some(kid) {
-                        out.push(fact(
-                            "iss-is-kid",
-                            true,
-                            format!("iss is the kid ({kid}); iss must be the client id that owns the key"),
-                        ));
-                    }
-                    if ctx.local_key.as_ref().and_then(|l| l.thumbprint.as_deref()) == Some(kid) {
-                        out.push(fact(
-                            "kid-is-thumbprint",
-                            false,
-                            "the kid sent is this key's RFC 7638 thumbprint, credkit's default; the client may know the key under another id".into(),
-                        ));
-                    }
-                }
-                None if header.is_some() && k.id != "keycloak-signature" => out.push(fact(
-                    "kid-not-sent",
-                    true,
-                    "no kid was sent in the header".into(),
-                )),
-                None => {}
-            }
-            if let Some(t) = thumbprints(ctx) {
-                out.push(fact("key-thumbprints", false, t));
-            }
-            if k.id != "maskinporten-expired-key" {
-                out.push(fact("public-jwk", false, format!("{SEE_JWK}; the usual mix-ups: iss set to the kid, or the key registered on another client")));
-            }
-        }
-        "maskinporten-kid-required" => {
-            if header.is_some() && kid.is_none() {
-                out.push(fact(
-                    "kid-not-sent",
-                    true,
-                    format!(
-                        "the header carried no kid ({}): the client uses registered keys, and the server picks one by kid",
-                        header.map(header_summary).unwrap_or_default()
-                    ),
-                ));
-            }
-            if let Some(t) = ctx.local_key.as_ref().and_then(|l| l.thumbprint.as_deref()) {
-                out.push(fact(
-                    "likely-kid",
-                    false,
-                    format!("this key's RFC 7638 thumbprint {t} is the likely registered id if the key was uploaded as a JWK without its own kid"),
-                ));
-            }
-        }
-        "entra-signature" | "entra-no-thumbprint" => {
-            let sent = header_str(ctx, "x5t#S256");
-            let mine = certificate_sent(ctx).map(|(c, _)| c.x5t_s256());
-            match (sent, &mine) {
-                (Some(s), Some(m)) if s != m => out.push(fact(
-                    "x5t-s256-mismatch",
-                    true,
-                    format!("x5t#S256 sent ({s}) is not the signing key's certificate's ({m})"),
-                )),
-                (Some(s), _) => out.push(fact("x5t-s256-sent", false, format!("x5t#S256 sent: {s}; the app registration must hold the certificate with this thumbprint"))),
-                (None, Some(m)) => out.push(fact(
-                    "x5t-s256-not-sent",
-                    k.id == "entra-no-thumbprint",
-                    format!("no x5t#S256 was sent; the certificate's is {m}"),
-                )),
-                (None, None) => {}
-            }
-            if let Some(kid) = kid {
-                out.push(fact("kid-sent", false, format!("kid sent: {kid}")));
-            }
-        }
+        "maskinporten-x5c" => out.extend(x5c_fact(ctx)),
+        "maskinporten-orgno-mismatch" => orgno_facts(ctx, &mut out),
+        "maskinporten-invalid-certificate" => invalid_certificate_facts(ctx, &mut out),
+        "maskinporten-unknown-kid"
+        | "okta-kid"
+        | "keycloak-signature"
+        | "maskinporten-expired-key" => kid_facts(k, ctx, &mut out),
+        "maskinporten-kid-required" => kid_required_facts(ctx, &mut out),
+        "entra-signature" | "entra-no-thumbprint" => x5t_facts(k, ctx, &mut out),
         _ => {}
     }
     if k.topic == Topic::Replay {
-        let jti = ctx
-            .claims
-            .as_ref()
-            .and_then(|c| c.get("jti"))
-            .and_then(Value::as_str);
-        out.push(fact(
-            "replay",
-            true,
-            match (jti, ctx.assertion_given && !ctx.copied) {
-                (Some(j), _) if ctx.copied => format!("the JWT with jti {j} had been sent before: the sender must mint a new JWT (a fresh jti) for every request, retries included; if it does, look for a proxy or gateway that replays requests"),
-                (None, _) if ctx.copied => "a JWT was sent twice: the sender must mint a new JWT (a fresh jti) for every request, retries included; if it does, look for a proxy or gateway that replays requests".into(),
-                (Some(j), true) => format!("the JWT (jti {j}) was given ready-made: sending the same JWT twice is the cause; a server accepts each jti once"),
-                (None, true) => "the JWT was given ready-made and has no jti: sending the same JWT twice is the cause".into(),
-                (Some(j), false) => format!("credkit minted this JWT (jti {j}) just before sending it, and mints a new one for every attempt: something between replayed it; look for a proxy or gateway that retries requests"),
-                (None, false) => "credkit mints a new JWT for every attempt: look for a proxy or gateway that replays requests".into(),
-            },
-        ));
+        out.push(replay_fact(ctx));
     }
     out
 }
 
+/// An answer that is not OAuth at all: the URL is not a token endpoint;
+/// the metadata names the real one, when it was looked up.
+fn not_a_token_endpoint_facts(e: &ErrorResponse, ctx: &Context, out: &mut Vec<Fact>) {
+    out.push(fact(
+        "not-a-token-endpoint",
+        true,
+        format!(
+            "the answer (HTTP {}{}) is not an OAuth error response: {} is not a token endpoint",
+            e.status,
+            if e.body
+                .as_deref()
+                .is_some_and(|b| b.trim_start().starts_with('<'))
+            {
+                ", an HTML page"
+            } else {
+                ""
+            },
+            if ctx.endpoint.is_empty() {
+                "the URL called"
+            } else {
+                &ctx.endpoint
+            }
+        ),
+    ));
+    if let Some(d) = &ctx.metadata
+        && let Some(url) = &d.metadata_url
+    {
+        out.push(fact(
+            "token-endpoint-from-metadata",
+            d.token_endpoint != ctx.endpoint,
+            if d.token_endpoint == ctx.endpoint {
+                format!("the metadata ({url}) names this same URL as token_endpoint: the server itself is misconfigured")
+            } else {
+                format!(
+                    "the issuer {}'s metadata ({url}) names the token endpoint {}",
+                    d.issuer, d.token_endpoint
+                )
+            },
+        ));
+    }
+}
+
+/// MP-123: what the header's x5c was (missing, malformed, or fine).
+fn x5c_fact(ctx: &Context) -> Option<Fact> {
+    let kid = header_str(ctx, "kid");
+    Some(match ctx.header.as_ref().map(x5c_sent)? {
+        None => fact(
+            "x5c-not-sent",
+            true,
+            match kid {
+                Some(kid) => format!(
+                    "no x5c was sent: the header named the key with kid {kid:?} instead, so there was no certificate to read"
+                ),
+                None => "no x5c was sent: the header carried neither x5c nor kid".into(),
+            },
+        ),
+        Some(Err(why)) => fact("x5c-malformed", true, why),
+        Some(Ok(certs)) => fact(
+            "x5c-sent",
+            false,
+            format!(
+                "x5c was sent as an array of {} standard-base64 DER certificate(s) that parse; the leaf is {}",
+                certs.len(),
+                certs
+                    .first()
+                    .map(|c| c.subject.to_display())
+                    .unwrap_or_default()
+            ),
+        ),
+    })
+}
+
+/// MP-122: the certificate's organisation against the client's.
+fn orgno_facts(ctx: &Context, out: &mut Vec<Fact>) {
+    let Some((c, what)) = certificate_sent(ctx) else {
+        return;
+    };
+    let org = c.org_number();
+    out.push(fact(
+        "certificate-org",
+        false,
+        match &org {
+            Some((n, from)) => format!(
+                "{what} belongs to {} with organisation number {n} (from its {from})",
+                org_of(&c)
+            ),
+            None => format!(
+                "{what} ({}) carries no Norwegian organisation number",
+                c.subject.to_display()
+            ),
+        },
+    ));
+    let client = ctx.client_id.as_deref().unwrap_or("(the client)");
+    match (&org, &ctx.client_org) {
+        (Some((n, _)), Some(want)) if n != want => out.push(fact(
+            "client-org-mismatch",
+            true,
+            format!("the client's organisation was given as {want}, but the certificate is organisation {n}'s: use organisation {want}'s certificate, or a client owned by {n}"),
+        )),
+        (Some((n, _)), Some(_)) => out.push(fact(
+            "client-owner",
+            true,
+            format!("the certificate is organisation {n}'s, as expected, so client {client} is not owned by {n} in this environment: check the client's owner in Samarbeidsportalen"),
+        )),
+        (Some((n, _)), None) => out.push(fact(
+            "client-owner",
+            true,
+            format!("client {client} must be owned by organisation {n} for this certificate to be accepted; if another organisation owns it, use that organisation's certificate"),
+        )),
+        (None, _) => {}
+    }
+}
+
+/// MP-120: the certificate sent, its validity when the server read it, and
+/// its key usage.
+fn invalid_certificate_facts(ctx: &Context, out: &mut Vec<Fact>) {
+    let Some((c, what)) = certificate_sent(ctx) else {
+        return;
+    };
+    out.push(fact(
+        "certificate-sent",
+        false,
+        format!(
+            "{what}: {}, issued by {}, valid {} to {}",
+            c.subject.to_display(),
+            c.issuer.to_display(),
+            crate::timefmt::rfc3339(c.not_before),
+            crate::timefmt::rfc3339(c.not_after)
+        ),
+    ));
+    let at = ctx.server_date.unwrap_or(ctx.local_received);
+    if at > c.not_after || at < c.not_before {
+        out.push(fact(
+            "certificate-not-valid",
+            true,
+            format!("{what} is not valid at {}", crate::timefmt::rfc3339(at)),
+        ));
+    }
+    if c.key_usage.is_some() && !c.has_key_usage("digitalSignature") {
+        out.push(fact(
+            "certificate-key-usage",
+            true,
+            format!("{what} lacks keyUsage digitalSignature (it is the non-repudiation certificate; use the authentication one)"),
+        ));
+    }
+}
+
+/// An unknown or unregistered key: the kid sent, iss set to it, the key's
+/// thumbprints, and where to see its public JWK.
+fn kid_facts(k: &Known, ctx: &Context, out: &mut Vec<Fact>) {
+    match header_str(ctx, "kid") {
+        Some(kid) => {
+            out.push(fact("kid-sent", false, format!("kid sent: {kid}")));
+            let iss = ctx
+                .claims
+                .as_ref()
+                .and_then(|c| c.get("iss"))
+                .and_then(Value::as_str);
+            if iss == Some(kid) {
+                out.push(fact(
+                    "iss-is-kid",
+                    true,
+                    format!("iss is the kid ({kid}); iss must be the client id that owns the key"),
+                ));
+            }
+            if ctx.local_key.as_ref().and_then(|l| l.thumbprint.as_deref()) == Some(kid) {
+                out.push(fact(
+                    "kid-is-thumbprint",
+                    false,
+                    "the kid sent is this key's RFC 7638 thumbprint, credkit's default; the client may know the key under another id",
+                ));
+            }
+        }
+        None if ctx.header.is_some() && k.id != "keycloak-signature" => {
+            out.push(fact("kid-not-sent", true, "no kid was sent in the header"))
+        }
+        None => {}
+    }
+    if let Some(t) = thumbprints(ctx) {
+        out.push(fact("key-thumbprints", false, t));
+    }
+    if k.id != "maskinporten-expired-key" {
+        out.push(fact(
+            "public-jwk",
+            false,
+            see_jwk().words(
+                "; the usual mix-ups: iss set to the kid, or the key registered on another client",
+            ),
+        ));
+    }
+}
+
+/// A client that wants a registered key named by kid: none was sent; the
+/// likely registered id.
+fn kid_required_facts(ctx: &Context, out: &mut Vec<Fact>) {
+    let header = ctx.header.as_ref();
+    if header.is_some() && header_str(ctx, "kid").is_none() {
+        out.push(fact(
+            "kid-not-sent",
+            true,
+            format!(
+                "the header carried no kid ({}): the client uses registered keys, and the server picks one by kid",
+                header.map(header_summary).unwrap_or_default()
+            ),
+        ));
+    }
+    if let Some(t) = ctx.local_key.as_ref().and_then(|l| l.thumbprint.as_deref()) {
+        out.push(fact(
+            "likely-kid",
+            false,
+            format!("this key's RFC 7638 thumbprint {t} is the likely registered id if the key was uploaded as a JWK without its own kid"),
+        ));
+    }
+}
+
+/// Entra ID: the x5t#S256 sent against the signing certificate's.
+fn x5t_facts(k: &Known, ctx: &Context, out: &mut Vec<Fact>) {
+    let sent = header_str(ctx, "x5t#S256");
+    let mine = certificate_sent(ctx).map(|(c, _)| c.x5t_s256());
+    match (sent, &mine) {
+        (Some(s), Some(m)) if s != m => out.push(fact(
+            "x5t-s256-mismatch",
+            true,
+            format!("x5t#S256 sent ({s}) is not the signing key's certificate's ({m})"),
+        )),
+        (Some(s), _) => out.push(fact("x5t-s256-sent", false, format!("x5t#S256 sent: {s}; the app registration must hold the certificate with this thumbprint"))),
+        (None, Some(m)) => out.push(fact(
+            "x5t-s256-not-sent",
+            k.id == "entra-no-thumbprint",
+            format!("no x5t#S256 was sent; the certificate's is {m}"),
+        )),
+        (None, None) => {}
+    }
+    if let Some(kid) = header_str(ctx, "kid") {
+        out.push(fact("kid-sent", false, format!("kid sent: {kid}")));
+    }
+}
+
+/// A replayed JWT: who minted it, so who must mint a new one.
+fn replay_fact(ctx: &Context) -> Fact {
+    let jti = ctx
+        .claims
+        .as_ref()
+        .and_then(|c| c.get("jti"))
+        .and_then(Value::as_str);
+    fact(
+        "replay",
+        true,
+        match (jti, ctx.assertion_given && !ctx.copied) {
+            (Some(j), _) if ctx.copied => format!("the JWT with jti {j} had been sent before: the sender must mint a new JWT (a fresh jti) for every request, retries included; if it does, look for a proxy or gateway that replays requests"),
+            (None, _) if ctx.copied => "a JWT was sent twice: the sender must mint a new JWT (a fresh jti) for every request, retries included; if it does, look for a proxy or gateway that replays requests".into(),
+            (Some(j), true) => format!("the JWT (jti {j}) was given ready-made: sending the same JWT twice is the cause; a server accepts each jti once"),
+            (None, true) => "the JWT was given ready-made and has no jti: sending the same JWT twice is the cause".into(),
+            (Some(j), false) => format!("credkit minted this JWT (jti {j}) just before sending it, and mints a new one for every attempt: something between replayed it; look for a proxy or gateway that retries requests"),
+            (None, false) => "credkit mints a new JWT for every attempt: look for a proxy or gateway that replays requests".into(),
+        },
+    )
+}
+
 /// The fix, made specific to what was sent (never claiming what was not done).
-fn fix_for(k: &Known, ctx: &Context) -> String {
+fn fix_for(k: &Known, ctx: &Context) -> Text {
     let custom_issuer = ctx.issuer.as_deref().filter(|i| endpoint_env(i).is_none());
     let thumb = ctx.local_key.as_ref().and_then(|l| l.thumbprint.as_deref());
     match (k.id, k.topic) {
         ("maskinporten-x5c", _) => match ctx.header.as_ref().map(x5c_sent) {
             Some(None) if ctx.copied => "put the business certificate in the header as x5c = [\"<base64 DER of the leaf>\"] instead of kid (credkit token sends it so under the maskinporten rules)".into(),
-            Some(None) => "send the business certificate as x5c = [\"<base64 DER of the leaf>\"] instead of kid: drop --kid, and credkit's maskinporten rules send x5c".into(),
-            Some(Some(Ok(_))) => "x5c was well-formed: check that the certificate is a business certificate for this environment (credkit check --for maskinporten)".into(),
-            _ => k.fix.to_string(),
+            Some(None) => Text::from("send the business certificate as x5c = [\"<base64 DER of the leaf>\"] instead of kid: drop ")
+                .setting(Setting::Kid(None))
+                .words(", and credkit's maskinporten rules send x5c"),
+            Some(Some(Ok(_))) => Text::from("x5c was well-formed: check that the certificate is a business certificate for this environment (credkit check ")
+                .setting(Setting::Target(Some(Target::Maskinporten)))
+                .words(")"),
+            _ => Text::of(k.fix),
         },
         ("maskinporten-kid-required", _) => match thumb {
-            Some(t) => format!("send the registered key's id with --kid ID (likely --kid {t}), or set the client up for a business certificate"),
-            None => k.fix.to_string(),
+            Some(t) => Text::from("send the registered key's id with ")
+                .setting(Setting::Kid(None))
+                .words(" ID (likely ")
+                .setting(Setting::Kid(Some(t.to_string())))
+                .words("), or set the client up for a business certificate"),
+            None => Text::of(k.fix),
         },
         (_, Topic::Aud) if k.id != "okta-aud" => match custom_issuer {
-            Some(i) => format!("set aud to this server's issuer exactly, trailing slash and all: {i}"),
-            None => k.fix.to_string(),
+            Some(i) => format!("set aud to this server's issuer exactly, trailing slash and all: {i}").into(),
+            None => Text::of(k.fix),
         },
-        ("okta-aud", _) => format!("set aud to the URL you POST to: {}", ctx.endpoint),
+        ("okta-aud", _) => format!("set aud to the URL you POST to: {}", ctx.endpoint).into(),
         // Revocation is the one cause of MP-120 nothing local shows.
-        ("maskinporten-invalid-certificate", _) if !ctx.revocation_checked => format!(
-            "{}; a revoked certificate gets the same answer, and only the CA can tell: \
-             `credkit check KEYFILE --revocation` asks it (or token --revocation, before sending)",
-            k.fix
-        ),
+        ("maskinporten-invalid-certificate", _) if !ctx.revocation_checked => Text::of(k.fix)
+            .words("; a revoked certificate gets the same answer, and only the CA can tell: `credkit check KEYFILE ")
+            .setting(Setting::Revocation)
+            .words("` asks it (or token ")
+            .setting(Setting::Revocation)
+            .words(", before sending)"),
         (_, Topic::Replay) if ctx.copied => "mint a new JWT with a fresh jti for every request, retries included (credkit token does)".into(),
-        (_, Topic::Replay) if ctx.assertion_given => "mint a new JWT for every request: a ready-made JWT (--assertion) can be sent only once".into(),
+        (_, Topic::Replay) if ctx.assertion_given => Text::from("mint a new JWT for every request: a ready-made JWT (")
+            .setting(Setting::Assertion)
+            .words(") can be sent only once"),
         (_, Topic::Replay) => "credkit already mints a fresh jti for every attempt: find what replays the request (a proxy, gateway or retrying client)".into(),
-        _ => k.fix.to_string(),
+        _ => Text::of(k.fix),
     }
 }
 
-/// Which facts are worth showing for a topic (problems always are).
 /// RFC 7638 thumbprint of a public JWK (its required members, in order).
 fn jwk_thumbprint(j: &Map<String, Value>) -> Option<String> {
     use base64::Engine;
@@ -1433,11 +1690,6 @@ fn proof_facts(e: &ErrorResponse, ctx: &Context) -> Vec<Fact> {
     let p = &ctx.proofs;
     let mut out = Vec::new();
     let error = e.error.as_deref();
-    let fact = |id, message: String, problem| Fact {
-        id,
-        message,
-        problem,
-    };
     if let Some(proof) = &p.dpop_proof
         && matches!(error, Some("invalid_dpop_proof" | "use_dpop_nonce"))
     {
@@ -1458,6 +1710,7 @@ fn proof_facts(e: &ErrorResponse, ctx: &Context) -> Vec<Fact> {
             .unwrap_or_else(|| "(unreadable)".into());
         out.push(fact(
             "dpop-sent",
+            false,
             format!(
                 "the DPoP proof sent: typ {}, alg {}, key thumbprint {jkt}, htm {}, htu {}, iat {}, nonce {}",
                 s(&h, "typ"),
@@ -1467,17 +1720,16 @@ fn proof_facts(e: &ErrorResponse, ctx: &Context) -> Vec<Fact> {
                 num(&c, "iat").map_or("(none)".into(), |v| v.to_string()),
                 s(&c, "nonce"),
             ),
-            false,
         ));
         if let (Some(iat), Some(date)) = (num(&c, "iat"), ctx.server_date) {
             let skew = iat - date;
             if skew.abs() > 60 {
                 out.push(fact(
                     "dpop-iat-skew",
+                    true,
                     format!(
                         "the proof's iat is {skew} s from the server's Date: without a nonce, servers accept only a recent iat"
                     ),
-                    true,
                 ));
             }
         }
@@ -1485,20 +1737,20 @@ fn proof_facts(e: &ErrorResponse, ctx: &Context) -> Vec<Fact> {
             out.push(match (&p.server_nonce, p.nonce_retried) {
                 (None, _) => fact(
                     "dpop-nonce",
-                    "the server asked for a DPoP nonce but gave no DPoP-Nonce header to use".into(),
                     true,
+                    "the server asked for a DPoP nonce but gave no DPoP-Nonce header to use",
                 ),
                 (Some(n), true) => fact(
                     "dpop-nonce",
+                    true,
                     format!(
                         "credkit sent the request again with the server's nonce and was refused again; the server now offers nonce {n}: its nonces may expire faster than a request takes, or differ per server instance"
                     ),
-                    true,
                 ),
                 (Some(n), false) => fact(
                     "dpop-nonce",
-                    format!("the server offers nonce {n} in DPoP-Nonce"),
                     false,
+                    format!("the server offers nonce {n} in DPoP-Nonce"),
                 ),
             });
         }
@@ -1538,42 +1790,47 @@ fn tls_client_certificate_fact(e: &ErrorResponse, ctx: &Context) -> Option<Fact>
     };
     let (message, problem) = match (&p.tls_x5t, ctx.endpoint.starts_with("http://")) {
         (_, true) => (
-            format!(
+            Text::from(format!(
                 "{} is plain http: no TLS client certificate can be presented there (use the https endpoint, or the metadata's mtls_endpoint_aliases)",
                 ctx.endpoint
-            ),
+            )),
             true,
         ),
         (None, false) if none_sent => (
-            format!(
-                "credkit sent no client authentication to {to}: no client assertion, no secret and no TLS client certificate in the handshake; a client registered for tls_client_auth needs --auth tls-client-auth (or self-signed-tls-client-auth) and a --key entry with its certificate"
-            ),
+            Text::from(format!(
+                "credkit sent no client authentication to {to}: no client assertion, no secret and no TLS client certificate in the handshake; a client registered for tls_client_auth needs "
+            ))
+            .setting(Setting::Auth(Some(Auth::TlsClientAuth)))
+            .words(" (or self-signed-tls-client-auth) and a ")
+            .setting(Setting::Key)
+            .words(" entry with its certificate"),
             true,
         ),
         (None, false) => (
-            format!(
-                "credkit presented no TLS client certificate in the handshake with {to}: mutual TLS needs --auth tls-client-auth or self-signed-tls-client-auth with a --key entry that has a certificate"
-            ),
+            Text::from(format!(
+                "credkit presented no TLS client certificate in the handshake with {to}: mutual TLS needs "
+            ))
+            .setting(Setting::Auth(Some(Auth::TlsClientAuth)))
+            .words(" or self-signed-tls-client-auth with a ")
+            .setting(Setting::Key)
+            .words(" entry that has a certificate"),
             true,
         ),
         (Some(x5t), false) => (
-            format!(
+            Text::from(format!(
                 "credkit presented the TLS client certificate subject {}, x5t#S256 {x5t}, in the handshake with {to}; if the server says none arrived, a TLS-terminating proxy in between may drop it, or the server did not ask for one on this endpoint (see mtls_endpoint_aliases)",
                 p.tls_subject
                     .as_deref()
                     .filter(|s| !s.is_empty())
                     .unwrap_or("(unknown)")
-            ),
+            )),
             desc.contains("certificate"),
         ),
     };
-    Some(Fact {
-        id: "tls-client-certificate",
-        message,
-        problem,
-    })
+    Some(fact("tls-client-certificate", problem, message))
 }
 
+/// Which facts are worth showing for a topic (problems always are).
 fn relevant(f: &Fact, topic: Option<Topic>, error: Option<&str>) -> bool {
     if f.problem {
         return true;
@@ -1607,8 +1864,7 @@ fn relevant(f: &Fact, topic: Option<Topic>, error: Option<&str>) -> bool {
 pub fn diagnose(e: &ErrorResponse, ctx: &Context) -> Diagnosis {
     let known = lookup(e);
     let topic = known.map(|k| k.topic);
-    let all = facts(ctx);
-    let mut facts: Vec<Fact> = all
+    let mut facts: Vec<Fact> = facts(ctx)
         .into_iter()
         .filter(|f| relevant(f, topic, e.error.as_deref()))
         .filter(|f| !(topic == Some(Topic::Replay) && f.id == "assertion-given"))
@@ -1616,89 +1872,13 @@ pub fn diagnose(e: &ErrorResponse, ctx: &Context) -> Diagnosis {
     facts.extend(sent_facts(e, known, ctx));
     facts.extend(proof_facts(e, ctx));
     facts.extend(ctx.flow.iter().cloned());
-    let mut candidates = Vec::new();
-    if known.is_none() {
-        let signed = ctx.claims.is_some();
-        match (e.error.as_deref(), ctx.auth, ctx.grant) {
-            (Some("invalid_client"), Some(Auth::PrivateKeyJwt), _)
-            | (Some("invalid_grant"), _, Some(Grant::JwtBearer))
-                if signed =>
-            {
-                candidates.extend([
-                    "the public key registered on the client is not the one of the signing key (or the kid does not match)".to_string(),
-                    "the client id (iss) is unknown to this server".to_string(),
-                    "aud is not what this server expects".to_string(),
-                    "the JWT expired before it arrived (clock skew)".to_string(),
-                    "the jti was used before (a replayed JWT)".to_string(),
-                ]);
-            }
-            (Some("invalid_client"), Some(Auth::ClientSecretBasic | Auth::ClientSecretPost), _) => {
-                candidates.extend([
-                    "the client id is unknown to this server".to_string(),
-                    "the secret is wrong or expired (Entra: the secret's value, not its ID)".to_string(),
-                    "the client is set up for another authentication method (try the other of --auth client-secret-basic / client-secret-post)".to_string(),
-                ]);
-            }
-            (Some("invalid_grant"), _, Some(Grant::RefreshToken)) => {
-                candidates.extend([
-                    "the refresh token was already used (the server rotates refresh tokens)"
-                        .to_string(),
-                    "the refresh token expired or was revoked".to_string(),
-                    "the refresh token belongs to another client".to_string(),
-                ]);
-            }
-            (Some("invalid_grant"), _, Some(Grant::AuthorizationCode)) => {
-                candidates.extend([
-                    "the code_verifier does not match the code_challenge of the authorization request (PKCE): the request that reached the server was changed on its way, or the code belongs to another login".to_string(),
-                    "the redirect_uri differs from the one in the authorization request".to_string(),
-                    "the code was already used, or expired (codes live for seconds to minutes)".to_string(),
-                    "the code was issued to another client".to_string(),
-                ]);
-            }
-            (
-                Some("invalid_redirect_uri" | "invalid_request"),
-                _,
-                Some(Grant::AuthorizationCode),
-            ) if e
-                .error_description
-                .as_deref()
-                .is_some_and(|d| d.contains("redirect_uri")) =>
-            {
-                candidates.push(
-                    "the redirect_uri sent is not registered on the client: register it exactly, or give the registered one (a loopback one, RFC 8252 §7.3)".to_string(),
-                );
-            }
-            (Some("invalid_request"), _, Some(Grant::AuthorizationCode))
-                if e.error_description.as_deref().is_some_and(|d| {
-                    d.to_ascii_lowercase()
-                        .contains("pushed authorization request")
-                }) =>
-            {
-                candidates.push(
-                    "the client (or the server) requires pushed authorization requests (PAR, RFC 9126): push the request first".to_string(),
-                );
-            }
-            (Some("access_denied"), _, Some(Grant::AuthorizationCode | Grant::DeviceCode)) => {
-                candidates.extend([
-                    "the user declined, or cancelled the sign-in".to_string(),
-                    "the server's policy does not let this user or client have what was asked for"
-                        .to_string(),
-                ]);
-            }
-            (Some("expired_token"), _, Some(Grant::DeviceCode)) => {
-                candidates.push(
-                    "nobody entered and approved the user code before it expired: start again and approve it sooner".to_string(),
-                );
-            }
-            (Some("invalid_scope"), _, _) => {
-                candidates.push(
-                    "the scope must be added to (or granted to) this client on the server"
-                        .to_string(),
-                );
-            }
-            _ => {}
-        }
-    }
+    let candidates = if known.is_none() {
+        client_candidates(e, ctx)
+            .or_else(|| user_candidates(e, ctx))
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     Diagnosis {
         endpoint: ctx.endpoint.clone(),
         server: e.clone(),
@@ -1717,9 +1897,102 @@ pub fn diagnose(e: &ErrorResponse, ctx: &Context) -> Diagnosis {
     }
 }
 
+/// Texts from plain words.
+fn texts(words: &[&str]) -> Vec<Text> {
+    words.iter().map(|w| Text::from(*w)).collect()
+}
+
+/// The usual causes of a refusal the server does not explain, for a client
+/// that authenticated itself (a signed JWT, a secret) or a refresh token,
+/// and for a scope; None when none of those fit.
+fn client_candidates(e: &ErrorResponse, ctx: &Context) -> Option<Vec<Text>> {
+    let signed = ctx.claims.is_some();
+    Some(match (e.error.as_deref(), ctx.auth, ctx.grant) {
+        (Some("invalid_client"), Some(Auth::PrivateKeyJwt), _)
+        | (Some("invalid_grant"), _, Some(Grant::JwtBearer))
+            if signed =>
+        {
+            texts(&[
+                "the public key registered on the client is not the one of the signing key (or the kid does not match)",
+                "the client id (iss) is unknown to this server",
+                "aud is not what this server expects",
+                "the JWT expired before it arrived (clock skew)",
+                "the jti was used before (a replayed JWT)",
+            ])
+        }
+        (Some("invalid_client"), Some(Auth::ClientSecretBasic | Auth::ClientSecretPost), _) => {
+            let mut v = texts(&[
+                "the client id is unknown to this server",
+                "the secret is wrong or expired (Entra: the secret's value, not its ID)",
+            ]);
+            v.push(
+                Text::from(
+                    "the client is set up for another authentication method (try the other of ",
+                )
+                .setting(Setting::Auth(Some(Auth::ClientSecretBasic)))
+                .words(" / client-secret-post)"),
+            );
+            v
+        }
+        (Some("invalid_grant"), _, Some(Grant::RefreshToken)) => texts(&[
+            "the refresh token was already used (the server rotates refresh tokens)",
+            "the refresh token expired or was revoked",
+            "the refresh token belongs to another client",
+        ]),
+        (Some("invalid_scope"), _, _) => {
+            texts(&["the scope must be added to (or granted to) this client on the server"])
+        }
+        _ => return None,
+    })
+}
+
+/// The usual causes of a refusal the server does not explain, for the
+/// grants a user takes part in (authorization code, device code); None when
+/// none fit.
+fn user_candidates(e: &ErrorResponse, ctx: &Context) -> Option<Vec<Text>> {
+    let says = |what: &str| {
+        e.error_description
+            .as_deref()
+            .is_some_and(|d| d.to_ascii_lowercase().contains(what))
+    };
+    Some(match (e.error.as_deref(), ctx.grant) {
+        (Some("invalid_grant"), Some(Grant::AuthorizationCode)) => texts(&[
+            "the code_verifier does not match the code_challenge of the authorization request (PKCE): the request that reached the server was changed on its way, or the code belongs to another login",
+            "the redirect_uri differs from the one in the authorization request",
+            "the code was already used, or expired (codes live for seconds to minutes)",
+            "the code was issued to another client",
+        ]),
+        (Some("invalid_redirect_uri" | "invalid_request"), Some(Grant::AuthorizationCode))
+            if e.error_description
+                .as_deref()
+                .is_some_and(|d| d.contains("redirect_uri")) =>
+        {
+            texts(&[
+                "the redirect_uri sent is not registered on the client: register it exactly, or give the registered one (a loopback one, RFC 8252 §7.3)",
+            ])
+        }
+        (Some("invalid_request"), Some(Grant::AuthorizationCode))
+            if says("pushed authorization request") =>
+        {
+            texts(&[
+                "the client (or the server) requires pushed authorization requests (PAR, RFC 9126): push the request first",
+            ])
+        }
+        (Some("access_denied"), Some(Grant::AuthorizationCode | Grant::DeviceCode)) => texts(&[
+            "the user declined, or cancelled the sign-in",
+            "the server's policy does not let this user or client have what was asked for",
+        ]),
+        (Some("expired_token"), Some(Grant::DeviceCode)) => texts(&[
+            "nobody entered and approved the user code before it expired: start again and approve it sooner",
+        ]),
+        _ => return None,
+    })
+}
+
 /// An answer copied from a log, a console or another program.
 #[derive(Debug, Clone)]
 pub struct Copied {
+    /// The answer as read from the text (status 0 when none was named).
     pub response: ErrorResponse,
     /// `trace_id` or correlation id, for the provider's support.
     pub trace_id: Option<String>,
@@ -1990,9 +2263,9 @@ pub fn local_facts(ctx: &Context, at: i64) -> Vec<Fact> {
                 "key-matches-x5c",
                 !same,
                 if same {
-                    "the key given is the key of the certificate in x5c".into()
+                    "the key given is the key of the certificate in x5c"
                 } else {
-                    "the key given is NOT the key of the certificate in x5c: a signature made with it does not verify against x5c".into()
+                    "the key given is NOT the key of the certificate in x5c: a signature made with it does not verify against x5c"
                 },
             ));
         }
@@ -2030,6 +2303,11 @@ pub fn explain(e: &ErrorResponse, ctx: &Context, at: i64) -> Diagnosis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A text as the output layer words it.
+    fn said(t: &Text) -> String {
+        crate::output::remedy::text(t)
+    }
 
     fn err(error: &str, desc: &str) -> ErrorResponse {
         ErrorResponse {
@@ -2070,8 +2348,8 @@ mod tests {
         assert_eq!(d.error_id(), "oauth-use-dpop-nonce");
         let sent = d.facts.iter().find(|f| f.id == "dpop-sent").expect("sent");
         assert!(
-            sent.message.contains("nonce n1") && sent.message.contains("alg ES256"),
-            "{}",
+            said(&sent.message).contains("nonce n1") && said(&sent.message).contains("alg ES256"),
+            "{:?}",
             sent.message
         );
         let n = d
@@ -2079,7 +2357,11 @@ mod tests {
             .iter()
             .find(|f| f.id == "dpop-nonce")
             .expect("nonce");
-        assert!(n.problem && n.message.contains("n2"), "{}", n.message);
+        assert!(
+            n.problem && said(&n.message).contains("n2"),
+            "{:?}",
+            n.message
+        );
         assert!(!d.facts.iter().any(|f| f.id == "dpop-iat-skew"));
     }
 
@@ -2144,14 +2426,14 @@ mod tests {
             body: None,
         };
         let d = diagnose(&e, &Context::default());
-        let fix = d.known.map(|k| k.fix).unwrap_or_default();
+        let fix = d.known.map(|k| said(&k.fix)).unwrap_or_default();
         assert!(fix.contains("--revocation"), "{fix}");
         let checked = Context {
             revocation_checked: true,
             ..Context::default()
         };
         let d = diagnose(&e, &checked);
-        let fix = d.known.map(|k| k.fix).unwrap_or_default();
+        let fix = d.known.map(|k| said(&k.fix)).unwrap_or_default();
         assert!(!fix.contains("revocation"), "{fix}");
     }
 
@@ -2169,7 +2451,7 @@ mod tests {
         let f = facts(&ctx);
         assert!(
             f.iter()
-                .any(|f| f.id == "aud-mismatch" && f.message.contains("trailing slash")),
+                .any(|f| f.id == "aud-mismatch" && said(&f.message).contains("trailing slash")),
             "{f:?}"
         );
     }
@@ -2204,7 +2486,7 @@ mod tests {
         );
         assert!(
             f.iter()
-                .any(|f| f.id == "clock-skew" && f.message.contains("299 s behind"))
+                .any(|f| f.id == "clock-skew" && said(&f.message).contains("299 s behind"))
         );
     }
 
@@ -2300,7 +2582,7 @@ mod tests {
             ids.contains(&"kid-sent") && ids.contains(&"key-thumbprints"),
             "{ids:?}"
         );
-        assert!(d.facts.iter().any(|f| f.message.contains("THUMB")));
+        assert!(d.facts.iter().any(|f| said(&f.message).contains("THUMB")));
         // Okta aud: the URL called is the fix; the aud sent is named.
         let d = facts_of(
             "The audience claim for client_assertion must be the endpoint invoked for the request.",
@@ -2315,7 +2597,7 @@ mod tests {
         );
         assert!(
             d.known
-                .is_some_and(|k| k.fix.contains("https://example.okta.com/oauth2/v1/token"))
+                .is_some_and(|k| said(&k.fix).contains("https://example.okta.com/oauth2/v1/token"))
         );
         // Okta and Keycloak reuse: jti named; --assertion is the cause when given.
         for (desc, given, want) in [
@@ -2338,8 +2620,8 @@ mod tests {
             );
             assert!(
                 d.facts.iter().any(|f| f.id == "replay"
-                    && f.message.contains("J-1")
-                    && f.message.contains(want)),
+                    && said(&f.message).contains("J-1")
+                    && said(&f.message).contains(want)),
                 "{desc}: {:?}",
                 d.facts
             );
@@ -2354,7 +2636,7 @@ mod tests {
         assert!(
             d.facts
                 .iter()
-                .any(|f| f.id == "kid-sent" && f.message.contains("k9"))
+                .any(|f| f.id == "kid-sent" && said(&f.message).contains("k9"))
         );
         // Entra: x5t#S256 sent against the certificate's (none known here: just named).
         let d = facts_of(
@@ -2366,7 +2648,7 @@ mod tests {
         assert!(
             d.facts
                 .iter()
-                .any(|f| f.id == "x5t-s256-sent" && f.message.contains("abc")),
+                .any(|f| f.id == "x5t-s256-sent" && said(&f.message).contains("abc")),
             "{:?}",
             d.facts
         );

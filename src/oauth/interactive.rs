@@ -383,7 +383,7 @@ pub(crate) fn open_browser(url: &str) -> bool {
 fn fact(id: &'static str, problem: bool, message: String) -> Fact {
     Fact {
         id,
-        message,
+        message: message.into(),
         problem,
     }
 }

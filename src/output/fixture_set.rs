@@ -1,7 +1,8 @@
 //! README.md of `keygen --fixture-set`: what each file is for and what a
 //! checker is meant to report for it. The set itself (which credentials,
 //! which files) is decided in [`crate::cert::fixture_set`]; the words that
-//! name commands and flags live here.
+//! name commands and flags live here, in the README and in the text files
+//! (`mock-clients.toml`, the revocation list).
 
 use crate::cert::fixture_set::{
     CRL, FixtureSet, Item, MOCK_CLIENT_IDS, MOCK_CLIENTS, ORG1, ORG2, REVOCATION_LIST,
@@ -107,10 +108,10 @@ pub(crate) fn readme(set: &FixtureSet, info: &ReadmeInfo<'_>) -> String {
     passwords(&mut s, info);
     trust(&mut s, set);
     credentials(&mut s, set);
-    if set.extra_files.iter().any(|(n, _)| n == MOCK_CLIENTS) {
+    if set.mock_clients.is_some() {
         local_maskinporten(&mut s);
     }
-    if set.extra_files.iter().any(|(n, _)| n == REVOCATION_LIST) {
+    if set.crl.is_some() {
         revocation(&mut s);
     }
     s
@@ -258,6 +259,72 @@ fn revocation(s: &mut String) {
          credkit serve mock-maskinporten --ca ca-chain.pem --clients {MOCK_CLIENTS} --revocation-list {REVOCATION_LIST}\n\
          ```\n"
     ));
+}
+
+/// The set's text files (name, text), in writing order before README.md:
+/// [`MOCK_CLIENTS`], [`REVOCATION_LIST`] and [`CRL`].
+pub(crate) fn text_files(set: &FixtureSet) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    if let Some(m) = &set.mock_clients {
+        files.push((MOCK_CLIENTS.to_string(), mock_clients(&m.kid, m.rsa)));
+    }
+    if let Some(crl) = &set.crl {
+        files.push((
+            REVOCATION_LIST.to_string(),
+            super::revocation::list_file(&set.revocation_list),
+        ));
+        files.push((CRL.to_string(), crl.clone()));
+    }
+    files
+}
+
+/// The text of [`MOCK_CLIENTS`]. `kid` is org1-auth's RFC 7638 thumbprint
+/// (the kid its .jwk file carries); `rsa` says whether the set's keys can
+/// sign Maskinporten grants (RS256). Its comments name the commands that
+/// made it and the flags that change it.
+pub(crate) fn mock_clients(kid: &str, rsa: bool) -> String {
+    let [cert1, key1, cert2] = MOCK_CLIENT_IDS;
+    let mut s = String::from(
+        "# Clients of credkit's local Maskinporten look-alike, made by\n\
+         # `credkit keygen --fixture-set`. Trust ca-chain.pem (or ca-root.cert.pem when\n\
+         # grants carry the intermediate in x5c).\n",
+    );
+    if !rsa {
+        s.push_str(
+            "#\n# NOTE: this set's keys are not RSA, and Maskinporten grants are RS256, RS384\n\
+             # or RS512: grants signed with them are refused (MP-124). Make the set with\n\
+             # --algorithm rsa2048 to use these clients.\n",
+        );
+    }
+    s.push_str(&format!(
+        "\n# Scopes that exist only for user login (asking for one gets MP-201).\n\
+         user_login_scopes = [\"openid\", \"profile\"]\n\
+         \n\
+         # org1 with its business certificate: sign grants with org1-auth, x5c in the header.\n\
+         [[client]]\n\
+         client_id = \"{cert1}\"\n\
+         org = \"{ORG1}\"\n\
+         scopes = [\"test:read\", \"test:write\"]\n\
+         \n\
+         # org1 with a registered key: sign grants with org1-auth, kid in the header.\n\
+         [[client]]\n\
+         client_id = \"{key1}\"\n\
+         org = \"{ORG1}\"\n\
+         scopes = [\"test:read\", \"test:write\"]\n\
+         auth = \"key\"\n\
+         keys = [{{ kid = \"{kid}\", file = \"org1-auth.jwk\" }}]\n\
+         \n\
+         # org2 with its business certificate: sign grants with org2-auth, x5c in the header.\n\
+         [[client]]\n\
+         client_id = \"{cert2}\"\n\
+         org = \"{ORG2}\"\n\
+         scopes = [\"test:read\", \"test:write\"]\n\
+         \n\
+         # More: token_lifetime = 600, force_error = \"MP-250\", delegations with\n\
+         # consumers = {{ \"{ORG2}\" = [\"test:read\"] }}, restricted scopes with\n\
+         # [access] \"test:restricted\" = [\"{ORG1}\"].\n"
+    ));
+    s
 }
 
 #[cfg(test)]

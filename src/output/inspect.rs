@@ -54,7 +54,7 @@ impl Render for InspectReport {
             }
         }
         for note in &self.notes {
-            let _ = writeln!(out, "  note: {}", safe(note));
+            let _ = writeln!(out, "  note: {}", safe(&super::remedy::text(note)));
         }
         for e in &self.entries {
             out.push('\n');

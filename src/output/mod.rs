@@ -10,6 +10,8 @@ pub(crate) mod fixture_set;
 pub(crate) mod inspect;
 pub(crate) mod jwt;
 pub(crate) mod remedy;
+#[cfg(feature = "cli")]
+pub(crate) mod revocation;
 pub(crate) mod sanitize;
 #[cfg(feature = "cli")]
 pub(crate) mod serve;

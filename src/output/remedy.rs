@@ -15,28 +15,66 @@ pub(crate) fn text(t: &Text) -> String {
         match p {
             Part::Words(w) => out.push_str(w),
             Part::Setting(s) => out.push_str(&setting(s)),
+            Part::Flag(s) => out.push_str(flag(s)),
         }
     }
     out
 }
 
+/// The flag that gives a setting (the first of them, for a password that
+/// several flags can give).
+pub(crate) fn flag(s: &Setting) -> &'static str {
+    match s {
+        Setting::Alias(_) => "--alias",
+        Setting::Env(_) => "--env",
+        Setting::ClientOrg(_) => "--client-org",
+        Setting::StorePassword => "--password-file",
+        Setting::KeyPassword => "--key-password-file",
+        Setting::Now => "--now",
+        Setting::CaFile => "--ca-file",
+        Setting::Revocation => "--revocation",
+        Setting::Target(_) => "--for",
+        Setting::ConvertTo(_) => "--to",
+        Setting::ClientId => "--client-id",
+        Setting::Key => "--key",
+        Setting::Kid(_) => "--kid",
+        Setting::Alg => "--alg",
+        Setting::Assertion => "--assertion",
+        Setting::Claim => "--claim",
+        Setting::Scope => "--scope",
+        Setting::ConsumerOrg => "--consumer-org",
+        Setting::Auth(_) => "--auth",
+    }
+}
+
 /// A setting as the flag (and value) that sets it.
 pub(crate) fn setting(s: &Setting) -> String {
+    let f = flag(s);
     match s {
-        Setting::Alias(None) => "--alias".into(),
-        Setting::Alias(Some(a)) => format!("--alias \"{a}\""),
-        Setting::Env(None) => "--env".into(),
-        Setting::Env(Some(e)) => format!("--env {}", e.name()),
-        Setting::ClientOrg(None) => "--client-org".into(),
-        Setting::ClientOrg(Some(o)) => format!("--client-org {o}"),
+        Setting::Alias(Some(a)) => format!("{f} \"{a}\""),
+        Setting::Env(Some(e)) => format!("{f} {}", e.name()),
+        Setting::ClientOrg(Some(o)) => format!("{f} {o}"),
         Setting::StorePassword => "--password-file PATH, --password-env VAR or --password-stdin \
              (or set CREDKIT_PASSWORD)"
             .into(),
         Setting::KeyPassword => {
             "--key-password-file PATH, --key-password-env VAR or --key-password-stdin".into()
         }
-        Setting::Now => "--now RFC3339".into(),
-        Setting::CaFile => "--ca-file".into(),
+        Setting::Now => format!("{f} RFC3339"),
+        Setting::Target(Some(t)) => format!("{f} {}", t.name()),
+        Setting::ConvertTo(to) => format!("{f} {}", convert_to(*to)),
+        Setting::Kid(Some(k)) => format!("{f} {k}"),
+        Setting::Auth(Some(a)) => format!("{f} {}", a.name()),
+        _ => f.into(),
+    }
+}
+
+/// The `--to` value of a format `convert` writes.
+fn convert_to(to: ConvertTo) -> &'static str {
+    match to {
+        ConvertTo::Pem => "pem",
+        ConvertTo::Jwk => "jwk",
+        ConvertTo::Pkcs12 => "pkcs12",
     }
 }
 
@@ -50,11 +88,7 @@ pub(crate) fn command(c: &Command) -> String {
             to,
             legacy,
         } => {
-            let to = match to {
-                ConvertTo::Pem => "pem",
-                ConvertTo::Jwk => "jwk",
-                ConvertTo::Pkcs12 => "pkcs12",
-            };
+            let to = convert_to(*to);
             format!(
                 "credkit convert {} -o {} --to {to}{}",
                 shell_quote(input),
@@ -123,6 +157,35 @@ mod tests {
             serde_json::to_value(&t).expect("a string"),
             serde_json::json!("Use the certificate that may sign: --alias \"auth\".")
         );
+    }
+
+    #[test]
+    fn values_follow_their_flag_and_a_bare_flag_has_none() {
+        use crate::oauth::exchange::Auth;
+        let t = Text::from("the local clock (")
+            .flag(Setting::Now)
+            .words(") is ahead; give ")
+            .setting(Setting::Now);
+        assert_eq!(
+            text(&t),
+            "the local clock (--now) is ahead; give --now RFC3339"
+        );
+        for (s, want) in [
+            (
+                Setting::Auth(Some(Auth::PrivateKeyJwt)),
+                "--auth private-key-jwt",
+            ),
+            (Setting::Auth(None), "--auth"),
+            (Setting::Kid(Some("k1".into())), "--kid k1"),
+            (
+                Setting::Target(Some(Target::Maskinporten)),
+                "--for maskinporten",
+            ),
+            (Setting::ConvertTo(ConvertTo::Jwk), "--to jwk"),
+            (Setting::ClientId, "--client-id"),
+        ] {
+            assert_eq!(setting(&s), want);
+        }
     }
 
     #[test]

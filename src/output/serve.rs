@@ -170,7 +170,7 @@ pub(crate) fn failure(e: &Error) -> (u16, Value) {
                 "server_error_description": d.server.error_description.as_deref().map(shown),
                 "cause": d.known.as_ref().map(|k| k.cause.clone()).or(d.general.clone()),
                 "fix": d.known.as_ref().map(|k| k.fix.clone()),
-                "facts": d.facts.iter().filter(|f| f.problem).map(|f| shown(&f.message)).collect::<Vec<_>>(),
+                "facts": d.facts.iter().filter(|f| f.problem).map(|f| shown(&super::remedy::text(&f.message))).collect::<Vec<_>>(),
                 "hint": hint,
             }),
         ),

@@ -310,19 +310,24 @@ pub(crate) fn render_diagnosis(d: &Diagnosis, out: &mut String) {
         let code = k.code.map(|c| format!(" {c}")).unwrap_or_default();
         let _ = writeln!(out, "known answer: {}{code} ({})", k.provider, k.id);
         let _ = writeln!(out, "likely cause: {}", k.cause);
-        let _ = writeln!(out, "fix: {}", k.fix);
+        let _ = writeln!(out, "fix: {}", super::remedy::text(&k.fix));
     } else if let Some(g) = &d.general {
         let _ = writeln!(out, "meaning: {g}");
     }
     if !d.candidates.is_empty() {
         let _ = writeln!(out, "the server does not say which; the usual causes are:");
         for c in &d.candidates {
-            let _ = writeln!(out, "  - {c}");
+            let _ = writeln!(out, "  - {}", super::remedy::text(c));
         }
     }
     for f in &d.facts {
         let tag = if f.problem { "problem" } else { "fact" };
-        let _ = writeln!(out, "{tag}[{}]: {}", f.id, safe(&f.message));
+        let _ = writeln!(
+            out,
+            "{tag}[{}]: {}",
+            f.id,
+            safe(&super::remedy::text(&f.message))
+        );
     }
     for f in &d.findings {
         let _ = writeln!(

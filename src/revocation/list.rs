@@ -217,14 +217,13 @@ impl RevocationList {
         Ok(RevocationList { entries })
     }
 
-    /// The TOML text (what [`RevocationList::parse`] reads back).
-    pub(crate) fn to_toml(&self) -> String {
-        let mut s = String::from(
-            "# Certificates revoked by credkit test CAs: `credkit keygen --revoke CERT --ca CA`\n\
-             # adds to this file, and it may be edited by hand. `credkit serve revocation`\n\
-             # serves CRLs and OCSP answers from it; `credkit serve mock-maskinporten\n\
-             # --revocation-list` refuses what it lists (MP-120).\n\
-             # reason: unspecified, keyCompromise, cACompromise, affiliationChanged,\n\
+    /// The TOML text (what [`RevocationList::parse`] reads back): the
+    /// comment lines `about` (which commands write and read the file; the
+    /// output layer words them), the reason names, then the entries.
+    pub(crate) fn to_toml(&self, about: &str) -> String {
+        let mut s = String::from(about);
+        s.push_str(
+            "# reason: unspecified, keyCompromise, cACompromise, affiliationChanged,\n\
              # superseded, cessationOfOperation, certificateHold, privilegeWithdrawn, aACompromise\n",
         );
         for e in &self.entries {
@@ -298,7 +297,8 @@ mod tests {
                 subject: Some("CN=x".into()),
             }],
         };
-        let text = list.to_toml();
+        let text = list.to_toml("# about\n");
+        assert!(text.starts_with("# about\n# reason: "), "{text}");
         assert_eq!(RevocationList::parse(&text, "l").expect("parse"), list);
         let l = RevocationList::parse(
             "[[revoked]]\nissuer = \"CN=I\"\nserial = \"00:4a:01\"\ndate = \"2027-01-15T08:00:00Z\"\nreason = \"key-compromise\"\n",

@@ -2,33 +2,13 @@
 //! command-line flag. Flags are worded in `src/cli/`, `src/commands/` and
 //! `src/output/` only (see HACKING.md, "Layers"); a domain module returns a
 //! typed error or a structured remedy (`diagnostics::findings::Setting`,
-//! `jwt::mint::Fix`, ...) and the command layer names the flag.
+//! `jwt::mint::Fix`, ...) and the command layer names the flag. No file is
+//! exempt.
 
 use std::path::{Path, PathBuf};
 
 /// Where flags may be named.
 const CLI_LAYERS: [&str; 3] = ["src/cli/", "src/commands/", "src/output/"];
-
-/// Files not yet moved to the rule, each with the reason. Shrink this list;
-/// never grow it.
-const NOT_YET: &[(&str, &str)] = &[
-    (
-        "src/cert/fixture_set.rs",
-        "the fixture set's README and purposes name commands (another change)",
-    ),
-    (
-        "src/keystore/mod.rs",
-        "a store's notes are plain strings; the key-password note needs a typed note",
-    ),
-    (
-        "src/revocation/list.rs",
-        "the revocation list's file header documents the commands that use it",
-    ),
-    (
-        "src/oauth/diagnose.rs",
-        "the refusal explainer's hints (moved after the grants change lands)",
-    ),
-];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).expect("read src") {
@@ -181,10 +161,7 @@ fn domain_modules_name_no_flags() {
             .expect("under the root")
             .to_string_lossy()
             .replace('\\', "/");
-        if CLI_LAYERS.iter().any(|l| rel.starts_with(l))
-            || rel.ends_with("/tests.rs")
-            || NOT_YET.iter().any(|(f, _)| *f == rel)
-        {
+        if CLI_LAYERS.iter().any(|l| rel.starts_with(l)) || rel.ends_with("/tests.rs") {
             continue;
         }
         let src = std::fs::read_to_string(path).expect("read source");
@@ -200,21 +177,6 @@ fn domain_modules_name_no_flags() {
          flag in src/commands/ or src/output/ instead:\n{}",
         found.join("\n")
     );
-}
-
-#[test]
-fn the_not_yet_list_holds_only_files_that_still_need_it() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for (file, why) in NOT_YET {
-        let src = std::fs::read_to_string(root.join(file)).unwrap_or_default();
-        let named = string_literals(&src)
-            .iter()
-            .any(|(_, t)| !flags(t).is_empty());
-        assert!(
-            named,
-            "{file} names no flag any more ({why}): take it off layers::NOT_YET"
-        );
-    }
 }
 
 #[test]
