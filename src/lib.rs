@@ -117,12 +117,7 @@ pub mod error_id;
 pub mod jwt;
 pub mod key;
 pub mod keystore;
-// Not yet documented item by item (the next step of issue 14 point 7):
-// `oauth` landed with the grants just before this boundary was drawn, and
-// `net`'s error types are re-exported by `oauth::exchange`.
-#[allow(missing_docs)]
 pub(crate) mod net;
-#[allow(missing_docs)]
 pub mod oauth;
 pub mod orgnr;
 // The reports' rendering; without `cli` only `output::files` (the atomic
