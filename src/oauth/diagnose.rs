@@ -1431,26 +1431,32 @@ fn x5c_fact(ctx: &Context) -> Option<Fact> {
     })
 }
 
-/// MP-122: the certificate's organisation against the client's.
-fn orgno_facts(ctx: &Context, out: &mut Vec<Fact>) {
-    let Some((c, what)) = certificate_sent(ctx) else {
-        return;
-    };
-    let org = c.org_number();
-    out.push(fact(
+/// The `certificate-org` fact: whose organisation number the certificate
+/// sent carries, and where in the certificate it was found.
+fn certificate_org(c: &Certificate, what: &str, org: Option<&(String, &str)>) -> Fact {
+    fact(
         "certificate-org",
         false,
-        match &org {
+        match org {
             Some((n, from)) => format!(
                 "{what} belongs to {} with organisation number {n} (from its {from})",
-                org_of(&c)
+                org_of(c)
             ),
             None => format!(
                 "{what} ({}) carries no Norwegian organisation number",
                 c.subject.to_display()
             ),
         },
-    ));
+    )
+}
+
+/// MP-122: the certificate's organisation against the client's.
+fn orgno_facts(ctx: &Context, out: &mut Vec<Fact>) {
+    let Some((c, what)) = certificate_sent(ctx) else {
+        return;
+    };
+    let org = c.org_number();
+    out.push(certificate_org(&c, what, org.as_ref()));
     let client = ctx.client_id.as_deref().unwrap_or("(the client)");
     match (&org, &ctx.client_org) {
         (Some((n, _)), Some(want)) if n != want => out.push(fact(
@@ -2201,20 +2207,7 @@ pub fn local_facts(ctx: &Context, at: i64) -> Vec<Fact> {
         }
     }
     if let Some((c, what)) = certificate_sent(ctx) {
-        out.push(fact(
-            "certificate-org",
-            false,
-            match c.org_number() {
-                Some((n, from)) => format!(
-                    "{what} belongs to {} with organisation number {n} (from its {from})",
-                    org_of(&c)
-                ),
-                None => format!(
-                    "{what} ({}) carries no Norwegian organisation number",
-                    c.subject.to_display()
-                ),
-            },
-        ));
+        out.push(certificate_org(&c, what, c.org_number().as_ref()));
         if let (Some(want), Some((n, _))) = (&ctx.client_org, c.org_number())
             && *want != n
         {
