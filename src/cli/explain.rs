@@ -37,7 +37,8 @@ pub(crate) struct ExplainArgs {
     /// The keystore or key that signed (any format `inspect` reads)
     #[arg(long, value_name = "FILE")]
     pub(crate) key: Option<PathBuf>,
-    /// The entry in --key
+    /// The entry in --key (default: the entry check, jwt mint and token would
+    /// sign with; a file without a private key has its only entry explained)
     #[arg(long)]
     pub(crate) alias: Option<String>,
     /// The issuer the JWT was for (its aud is compared with it)
