@@ -159,6 +159,15 @@ fn refused_message(d: &crate::oauth::diagnose::Diagnosis) -> String {
 }
 
 impl Error {
+    /// Writing a report to standard output failed (a closed pipe, a full disk).
+    pub(crate) fn stdout(source: std::io::Error) -> Self {
+        Error::Io {
+            action: IoAction::Write,
+            path: "standard output".into(),
+            source,
+        }
+    }
+
     /// A stable, kebab-case identifier (also `code` in JSON errors).
     pub(crate) fn id(&self) -> ErrorId {
         match self {

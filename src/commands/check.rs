@@ -4,7 +4,6 @@ use super::input::load;
 use crate::cli::check::CheckArgs;
 use crate::ctx::Ctx;
 use crate::diagnostics::check::{self, CheckOptions};
-use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
 use crate::output;
 
@@ -38,11 +37,7 @@ pub(crate) fn run(ctx: &Ctx, args: CheckArgs) -> Result<u8> {
     if args.revocation {
         revocation(ctx, &mut report, &loaded.store, args.ca_file.as_deref())?;
     }
-    output::emit(&report, ctx.json).map_err(|source| Error::Io {
-        action: IoAction::Write,
-        path: "standard output".into(),
-        source,
-    })?;
+    output::emit(&report, ctx.json).map_err(Error::stdout)?;
     Ok(if report.fit { exit::OK } else { exit::NEGATIVE })
 }
 

@@ -128,11 +128,7 @@ pub(crate) fn run(ctx: &Ctx, args: ConvertArgs) -> Result<u8> {
 /// text as a status on standard error.
 pub(super) fn finish<R: Render>(ctx: &Ctx, report: &R) -> Result<u8> {
     if ctx.json {
-        output::emit(report, true).map_err(|source| Error::Io {
-            action: IoAction::Write,
-            path: "standard output".into(),
-            source,
-        })?;
+        output::emit(report, true).map_err(Error::stdout)?;
     } else {
         let mut s = String::new();
         report.render_text(&mut s);
@@ -320,11 +316,7 @@ fn print_files(ctx: &Ctx, written: &[Written], report: &ConvertReport) -> Result
         ));
     }
     for f in written {
-        output::write_stdout(&f.bytes).map_err(|source| Error::Io {
-            action: IoAction::Write,
-            path: "standard output".into(),
-            source,
-        })?;
+        output::write_stdout(&f.bytes).map_err(Error::stdout)?;
     }
     let mut s = String::new();
     for w in &report.warnings {

@@ -6,7 +6,6 @@ use crate::cli::explain::ExplainArgs;
 use crate::ctx::Ctx;
 use crate::diagnostics::check::{self as diag, CheckOptions};
 use crate::diagnostics::{Finding, Severity, cas};
-use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
 use crate::jwt::decode;
 use crate::oauth::diagnose::{self, Context, LocalKey};
@@ -109,11 +108,7 @@ pub(crate) fn run(ctx: &Ctx, a: ExplainArgs) -> Result<u8> {
     };
     let d = diagnose::explain(&copied.response, &dctx, moment);
     let report = ExplainReport::new(copied.trace_id, d);
-    output::emit(&report, ctx.json).map_err(|source| Error::Io {
-        action: IoAction::Write,
-        path: "standard output".into(),
-        source,
-    })?;
+    output::emit(&report, ctx.json).map_err(Error::stdout)?;
     Ok(exit::OK)
 }
 

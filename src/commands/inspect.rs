@@ -3,7 +3,6 @@
 use super::input::load_store;
 use crate::cli::inspect::InspectArgs;
 use crate::ctx::Ctx;
-use crate::error::IoAction;
 use crate::error::{Error, Result, exit};
 use crate::keystore::inspect::report;
 use crate::output;
@@ -11,10 +10,6 @@ use crate::output;
 pub(crate) fn run(ctx: &Ctx, args: InspectArgs) -> Result<u8> {
     let store = load_store(&args.file, &args.passwords)?;
     let r = report(&store, &args.file.display().to_string(), ctx.now);
-    output::emit(&r, ctx.json).map_err(|source| Error::Io {
-        action: IoAction::Write,
-        path: "standard output".into(),
-        source,
-    })?;
+    output::emit(&r, ctx.json).map_err(Error::stdout)?;
     Ok(exit::OK)
 }

@@ -71,11 +71,7 @@ fn run_dpop_proof(ctx: &Ctx, a: &MintArgs) -> Result<u8> {
         htm,
         htu,
     };
-    output::emit(&report, ctx.json).map_err(|source| Error::Io {
-        action: IoAction::Write,
-        path: "standard output".into(),
-        source,
-    })?;
+    output::emit(&report, ctx.json).map_err(Error::stdout)?;
     Ok(exit::OK)
 }
 
@@ -195,11 +191,7 @@ fn mint_json(m: &Minting<'_>, entry: Option<String>, check: &diag::CheckReport) 
         tokens,
         findings: check.findings.clone(),
     };
-    output::emit(&report, true).map_err(|source| Error::Io {
-        action: IoAction::Write,
-        path: "standard output".into(),
-        source,
-    })?;
+    output::emit(&report, true).map_err(Error::stdout)?;
     Ok(exit::OK)
 }
 
@@ -235,11 +227,7 @@ fn mint_stream(m: &Minting<'_>) -> Result<u8> {
             mint::Flow::Continue(())
         })
     })?;
-    out.finish().map_err(|source| Error::Io {
-        action: IoAction::Write,
-        path: "standard output".into(),
-        source,
-    })?;
+    out.finish().map_err(Error::stdout)?;
     Ok(exit::OK)
 }
 
@@ -280,11 +268,7 @@ fn run_decode(ctx: &Ctx, a: DecodeArgs) -> Result<u8> {
             "credkit: the signature was NOT verified (use `credkit jwt verify`)",
         );
     }
-    output::emit(&report, ctx.json).map_err(|source| Error::Io {
-        action: IoAction::Write,
-        path: "standard output".into(),
-        source,
-    })?;
+    output::emit(&report, ctx.json).map_err(Error::stdout)?;
     // A decoder shows the token: problems change the exit status only with --strict.
     Ok(if errors && a.strict {
         exit::NEGATIVE
@@ -401,11 +385,7 @@ fn run_verify(ctx: &Ctx, a: VerifyArgs) -> Result<u8> {
         },
         ctx.now,
     );
-    output::emit(&verdict, ctx.json).map_err(|source| Error::Io {
-        action: IoAction::Write,
-        path: "standard output".into(),
-        source,
-    })?;
+    output::emit(&verdict, ctx.json).map_err(Error::stdout)?;
     Ok(if verdict.valid {
         exit::OK
     } else {

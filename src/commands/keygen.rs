@@ -800,11 +800,7 @@ fn print_files(
         ));
     }
     for (_, _, f) in files {
-        output::write_stdout(&f.bytes).map_err(|source| Error::Io {
-            action: IoAction::Write,
-            path: "standard output".into(),
-            source,
-        })?;
+        output::write_stdout(&f.bytes).map_err(Error::stdout)?;
     }
     let mut s = String::new();
     report.render_text(&mut s);

@@ -8,11 +8,7 @@ pub(crate) fn completions(shell: clap_complete::Shell) -> Result<u8> {
     let mut cmd = crate::cli::command();
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "credkit", &mut buf);
-    crate::output::write_stdout(&buf).map_err(|source| Error::Io {
-        action: IoAction::Write,
-        path: "standard output".into(),
-        source,
-    })?;
+    crate::output::write_stdout(&buf).map_err(Error::stdout)?;
     Ok(exit::OK)
 }
 

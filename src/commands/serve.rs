@@ -242,11 +242,7 @@ fn emit_started<R: output::Render>(r: &R, ctx: &Ctx) -> Result<()> {
     } else {
         output::emit(r, false)
     }
-    .map_err(|source| Error::Io {
-        action: IoAction::Write,
-        path: "standard output".into(),
-        source,
-    })
+    .map_err(Error::stdout)
 }
 
 fn mock(ctx: &Ctx, m: MockArgs) -> Result<u8> {

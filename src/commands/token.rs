@@ -226,10 +226,6 @@ pub(crate) fn run(ctx: &Ctx, a: TokenArgs) -> Result<u8> {
     let report = out::TokenReport::of(&got.token, got.from_cache, a.header, a.env_export.clone())
         .kept(got.refresh_token_file.as_deref(), ctx.quiet || ctx.json);
     report.warn_binding(ctx.quiet);
-    output::emit(&report, ctx.json).map_err(|source| Error::Io {
-        action: IoAction::Write,
-        path: "standard output".into(),
-        source,
-    })?;
+    output::emit(&report, ctx.json).map_err(Error::stdout)?;
     Ok(exit::OK)
 }
